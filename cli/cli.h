@@ -1,0 +1,21 @@
+/* cli.h - the subcommands of the alertbridge command line. */
+#ifndef AB_CLI_H
+#define AB_CLI_H
+
+#include <stddef.h>
+
+/* Exit statuses shared by every subcommand. */
+#define AB_EXIT_OK       0
+#define AB_EXIT_REJECTED 1 /* ran, but some input was rejected or differed */
+#define AB_EXIT_USAGE    2 /* bad command line or configuration */
+
+int ab_cmd_test(int argc, char **argv);
+int ab_cmd_check_config(int argc, char **argv);
+
+/**
+ * Read all of \p path ("-" = stdin) into a new NUL-terminated buffer
+ * (ab_free). @returns NULL with a message on stderr on failure.
+ */
+char *ab_cli_read_all(const char *path, size_t *len);
+
+#endif

@@ -1,0 +1,50 @@
+/* main.c - the alertbridge command line: dispatches to one subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+struct command {
+        const char *name;
+        int (*run)(int argc, char **argv);
+        const char *summary;
+};
+
+static const struct command commands[] = {
+    {"test", ab_cmd_test,
+     "map payloads with an integration and print CloudEvents"},
+    {"check-config", ab_cmd_check_config,
+     "validate an integration or pipeline config file"},
+};
+
+static void usage(FILE *out)
+{
+        fprintf(out, "usage: alertbridge <command> [options]\n\ncommands:\n");
+        for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+                fprintf(out, "  %-14s %s\n", commands[i].name,
+                        commands[i].summary);
+        fprintf(out, "\nRun 'alertbridge <command> --help' for its options.\n");
+}
+
+int main(int argc, char **argv)
+{
+        if (argc < 2) {
+                usage(stderr);
+                return AB_EXIT_USAGE;
+        }
+        if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+            !strcmp(argv[1], "help")) {
+                usage(stdout);
+                return AB_EXIT_OK;
+        }
+        if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+                printf("alertbridge %s\n", AB_VERSION);
+                return AB_EXIT_OK;
+        }
+        for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+                if (!strcmp(argv[1], commands[i].name))
+                        return commands[i].run(argc - 1, argv + 1);
+        fprintf(stderr, "alertbridge: unknown command '%s'\n\n", argv[1]);
+        usage(stderr);
+        return AB_EXIT_USAGE;
+}

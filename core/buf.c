@@ -1,0 +1,236 @@
+/* buf.c - a growable byte buffer that keeps its capacity across resets. */
+#include "buf.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "mem.h"
+
+void ab_buf_init(struct ab_buf *b, size_t limit)
+{
+        b->data  = NULL;
+        b->len   = 0;
+        b->cap   = 0;
+        b->limit = limit;
+}
+
+void ab_buf_fini(struct ab_buf *b)
+{
+        if (!b)
+                return;
+        ab_free(b->data);
+        b->data = NULL;
+        b->len  = 0;
+        b->cap  = 0;
+}
+
+void ab_buf_reset(struct ab_buf *b)
+{
+        b->len = 0;
+        if (b->data)
+                b->data[0] = '\0';
+}
+
+ab_err_t ab_buf_reserve(struct ab_buf *b, size_t extra)
+{
+        size_t need = b->len + extra + 1;
+        size_t cap;
+        char *p;
+
+        if (b->limit && b->len + extra > b->limit)
+                return AB_ERR_TOO_LARGE;
+        if (need <= b->cap)
+                return AB_OK;
+        cap = b->cap ? b->cap : 256;
+        while (cap < need)
+                cap *= 2;
+        p = ab_realloc(b->data, cap);
+        if (!p)
+                return AB_ERR_NOMEM;
+        b->data = p;
+        b->cap  = cap;
+        return AB_OK;
+}
+
+ab_err_t ab_buf_append(struct ab_buf *b, const void *p, size_t n)
+{
+        ab_err_t err = ab_buf_reserve(b, n);
+
+        if (err)
+                return err;
+        if (n)
+                memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return AB_OK;
+}
+
+ab_err_t ab_buf_append_str(struct ab_buf *b, const char *s)
+{
+        return ab_buf_append(b, s, strlen(s));
+}
+
+ab_err_t ab_buf_append_char(struct ab_buf *b, char c)
+{
+        ab_err_t err = ab_buf_reserve(b, 1);
+
+        if (err)
+                return err;
+        b->data[b->len++] = c;
+        b->data[b->len]   = '\0';
+        return AB_OK;
+}
+
+ab_err_t ab_buf_appendf(struct ab_buf *b, const char *fmt, ...)
+{
+        va_list ap;
+        int n;
+        ab_err_t err;
+
+        va_start(ap, fmt);
+        n = vsnprintf(NULL, 0, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return AB_ERR_INTERNAL;
+        err = ab_buf_reserve(b, (size_t)n);
+        if (err)
+                return err;
+        va_start(ap, fmt);
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+        b->len += (size_t)n;
+        return AB_OK;
+}
+
+ab_err_t ab_buf_append_i64(struct ab_buf *b, int64_t v)
+{
+        char tmp[24];
+        char *p    = tmp + sizeof(tmp);
+        uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+        do {
+                *--p = (char)('0' + u % 10);
+                u /= 10;
+        } while (u);
+        if (v < 0)
+                *--p = '-';
+        return ab_buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
+static size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+        unsigned char c = s[0];
+        size_t len;
+        uint32_t cp;
+
+        if (c < 0x80)
+                return 1;
+        if (c >= 0xC2 && c <= 0xDF)
+                len = 2, cp = c & 0x1F;
+        else if (c >= 0xE0 && c <= 0xEF)
+                len = 3, cp = c & 0x0F;
+        else if (c >= 0xF0 && c <= 0xF4)
+                len = 4, cp = c & 0x07;
+        else
+                return 0;
+        if (len > n)
+                return 0;
+        for (size_t i = 1; i < len; i++) {
+                if ((s[i] & 0xC0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (s[i] & 0x3F);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+                return 0;
+        return len;
+}
+
+ab_err_t ab_buf_append_json_str(struct ab_buf *b, const char *s, size_t n)
+{
+        static const char hex[] = "0123456789abcdef";
+        const unsigned char *u  = (const unsigned char *)s;
+        size_t i = 0, run = 0;
+        ab_err_t err;
+
+        /* Worst case is 6 bytes per input byte; reserve per run instead. */
+        err = ab_buf_append_char(b, '"');
+        if (err)
+                return err;
+        while (i < n) {
+                unsigned char c = u[i];
+                size_t seq;
+
+                if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+                        i++;
+                        run++;
+                        continue;
+                }
+                if (run) {
+                        err = ab_buf_append(b, s + i - run, run);
+                        if (err)
+                                return err;
+                        run = 0;
+                }
+                if (c >= 0x80) {
+                        seq = utf8_seq_len(u + i, n - i);
+                        if (seq) {
+                                err = ab_buf_append(b, s + i, seq);
+                                i += seq;
+                        } else {
+                                err = ab_buf_append(b, "\xEF\xBF\xBD", 3);
+                                i++;
+                        }
+                } else {
+                        char esc[6] = {'\\', 0, 0, 0, 0, 0};
+                        size_t elen = 2;
+                        switch (c) {
+                        case '"': esc[1] = '"'; break;
+                        case '\\': esc[1] = '\\'; break;
+                        case '\n': esc[1] = 'n'; break;
+                        case '\r': esc[1] = 'r'; break;
+                        case '\t': esc[1] = 't'; break;
+                        case '\b': esc[1] = 'b'; break;
+                        case '\f': esc[1] = 'f'; break;
+                        default:
+                                esc[1] = 'u';
+                                esc[2] = '0';
+                                esc[3] = '0';
+                                esc[4] = hex[c >> 4];
+                                esc[5] = hex[c & 0xF];
+                                elen   = 6;
+                        }
+                        err = ab_buf_append(b, esc, elen);
+                        i++;
+                }
+                if (err)
+                        return err;
+        }
+        if (run) {
+                err = ab_buf_append(b, s + n - run, run);
+                if (err)
+                        return err;
+        }
+        return ab_buf_append_char(b, '"');
+}
+
+void ab_buf_truncate(struct ab_buf *b, size_t len)
+{
+        if (len < b->len) {
+                b->len          = len;
+                b->data[b->len] = '\0';
+        }
+}
+
+char *ab_buf_take(struct ab_buf *b, size_t *len)
+{
+        char *p = b->data;
+
+        if (len)
+                *len = b->len;
+        b->data = NULL;
+        b->len  = 0;
+        b->cap  = 0;
+        return p;
+}

@@ -1,0 +1,104 @@
+/* err.h - the project-wide error codes, generated from one list. */
+#ifndef AB_ERR_H
+#define AB_ERR_H
+
+#include <stddef.h>
+
+/*
+ * AB_ERR_MAP is the single list of every error alertbridge reports.
+ * Each entry is XX(NAME, "code", "description"):
+ *   - NAME becomes AB_ERR_NAME in the enum;
+ *   - "code" is the stable machine-readable code printed by the CLI and
+ *     written into dead-letter headers (never rename one; only append);
+ *   - "description" is the generic human text.
+ * AB_OK is 0, so callers write `if (err) goto out;`.
+ */
+#define AB_ERR_MAP(XX)                                                         \
+        XX(OK, "ok", "success")                                                \
+        XX(NOMEM, "nomem", "out of memory")                                    \
+        XX(IO, "io", "input/output error")                                     \
+        XX(USAGE, "usage", "invalid command line")                             \
+        XX(CONFIG, "config", "invalid configuration")                          \
+        XX(NOT_FOUND, "not_found", "not found")                                \
+        XX(DECODE, "decode", "payload could not be decoded")                   \
+        XX(TOO_LARGE, "too_large", "value exceeds its size limit")             \
+        XX(NO_ALERTNAME, "no_alertname", "labels.alertname is required")       \
+        XX(NO_SEVERITY, "no_severity", "labels.severity is required")          \
+        XX(SEVERITY_UNMAPPED, "severity_unmapped",                             \
+           "severity value is not in the mapping table")                       \
+        XX(BAD_TIME, "bad_time", "timestamp could not be parsed")              \
+        XX(BATCH_ROOT, "batch_root", "batch root is missing or not an array")  \
+        XX(NO_INTEGRATION, "no_integration",                                   \
+           "no integration is bound to this record")                           \
+        XX(ACTION_INVALID, "action_invalid", "invalid action record")          \
+        XX(ACTION_UNKNOWN, "action_unknown_alert",                             \
+           "action addresses an unknown alert")                                \
+        XX(ACTION_CLOSED, "action_closed_alert",                               \
+           "action addresses a closed alert")                                  \
+        XX(STATE, "state", "invalid state snapshot")                           \
+        XX(KAFKA, "kafka", "kafka error")                                      \
+        XX(HTTP, "http", "http error")                                         \
+        XX(RETRY, "retry", "temporary failure, retry later")                   \
+        XX(PERMANENT, "permanent", "permanent failure")                        \
+        XX(INTERNAL, "internal", "internal error")
+
+typedef enum ab_err {
+#define AB__ERR_ENUM(name, code, desc) AB_ERR_##name,
+        AB_ERR_MAP(AB__ERR_ENUM)
+#undef AB__ERR_ENUM
+        AB_ERR__COUNT
+} ab_err_t;
+
+#define AB_OK AB_ERR_OK
+
+/** @returns the stable code of \p err ("no_alertname"); never NULL. */
+const char *ab_err_code(ab_err_t err);
+
+/** @returns the generic description of \p err; never NULL. */
+const char *ab_err_desc(ab_err_t err);
+
+/**
+ * Caller-owned error detail, filled by functions that take a
+ * `struct ab_error *` (which may be NULL when the caller does not care).
+ * `path` names the offending key ("fields.severity.map") or selector,
+ * `offset` the byte position in the input when `has_offset` is set.
+ */
+struct ab_error {
+        ab_err_t code;
+        int has_offset;
+        size_t offset;
+        char path[160];
+        char text[480];
+};
+
+/** Reset \p e to "no error". NULL-safe. */
+void ab_error_clear(struct ab_error *e);
+
+/**
+ * Record an error in \p e (NULL-safe) and return \p code, so call sites
+ * read `return ab_error_set(e, AB_ERR_CONFIG, path, "must be a string");`.
+ * \p path may be NULL. The text is formatted like printf.
+ */
+ab_err_t ab_error_set(struct ab_error *e, ab_err_t code, const char *path,
+                      const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/** Like ab_error_set() and also records a byte offset. */
+ab_err_t ab_error_set_at(struct ab_error *e, ab_err_t code, size_t offset,
+                         const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/** Put "\p prefix: " before e->text (truncating at the end). NULL-safe. */
+void ab_error_prefix(struct ab_error *e, const char *prefix);
+
+/** Append \p suffix to e->text (truncating). NULL-safe. */
+void ab_error_suffix(struct ab_error *e, const char *suffix);
+
+/**
+ * Format \p e as one line "code: path: text (at byte N)" into \p out.
+ * @returns \p out.
+ */
+const char *ab_error_format(const struct ab_error *e, char *out,
+                            size_t outsize);
+
+#endif

@@ -1,0 +1,126 @@
+/* lifecycle.h - the alert state machine: dedup windows, auto-clear, recovery, actions. */
+#ifndef AB_LIFECYCLE_H
+#define AB_LIFECYCLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alert.h"
+#include "buf.h"
+#include "err.h"
+#include "event.h"
+#include "integration.h"
+
+/*
+ * One lifecycle store owns the open alerts of one scope (a process, or
+ * later one input partition). It is not thread-safe.
+ *
+ * Every call that can produce events takes an emit callback; the events it
+ * passes are borrowed for the duration of the callback only. The caller
+ * (the pipeline, `alertbridge test --dedup`, replay) fills in `source`,
+ * `owner` and `dispatch_rule` before serializing.
+ */
+struct ab_lifecycle;
+
+typedef ab_err_t (*ab_lifecycle_emit_cb)(void *opaque,
+                                         const struct ab_event *ev);
+
+struct ab_lifecycle_config {
+        size_t max_open;         /* 0 = unlimited */
+        bool close_orphan_recovery; /* emit a close for a recovery that
+                                       matches no open alert */
+};
+
+struct ab_lifecycle_stats {
+        uint64_t opened;
+        uint64_t merged;
+        uint64_t closed_recovered;
+        uint64_t closed_auto;
+        uint64_t closed_action;
+        uint64_t evicted;
+        uint64_t orphan_recoveries;
+        uint64_t actions_rejected;
+        uint64_t stale_recoveries; /* recoveries older than the open alert's
+                                      latest firing: dropped, the newer
+                                      firing wins */
+};
+
+/* Memory held by a store (ab_lifecycle_get_mem). */
+struct ab_lifecycle_mem {
+        size_t open;     /* open alerts */
+        size_t overhead; /* per-alert bytes beyond strings: records, hash
+                            slots, blob framing, 16 allocator bytes per
+                            allocation */
+        size_t strings;  /* label, annotation and field text, claimers */
+        size_t shared;   /* per-store bytes that do not grow with alerts */
+};
+
+struct ab_lifecycle *ab_lifecycle_new(const struct ab_lifecycle_config *conf);
+/** NULL-safe. */
+void ab_lifecycle_destroy(struct ab_lifecycle *lc);
+
+/**
+ * Compute the fingerprint of \p a under \p integ (documented in
+ * docs/lifecycle.md) into \p out (AB_EVENT_ID_LEN + 1 bytes).
+ */
+void ab_lifecycle_fingerprint(const struct ab_integration *integ,
+                              const struct ab_alert *a, char *out);
+
+/**
+ * Feed one normalized alert observed at event time \p event_ms.
+ * Before applying it, alerts whose auto-clear deadline is <= event_ms are
+ * closed (as ab_lifecycle_expire() would). Emits CREATE for a new alert,
+ * nothing for a merge, CLOSE for a recovery of an open alert.
+ */
+ab_err_t ab_lifecycle_process(struct ab_lifecycle *lc,
+                              const struct ab_integration *integ,
+                              const struct ab_alert *a, int64_t event_ms,
+                              ab_lifecycle_emit_cb emit, void *opaque,
+                              struct ab_error *err);
+
+/**
+ * Apply one action record (JSON: {"action": "claim"|"comment"|"close",
+ * "alert_id" or "fingerprint" (+ "integration"), "operator", "comment",
+ * "solution"}) at event time \p event_ms.
+ * @returns AB_OK after emitting the action's event, or
+ *          AB_ERR_ACTION_INVALID / AB_ERR_ACTION_UNKNOWN /
+ *          AB_ERR_ACTION_CLOSED with a clear reason in \p err.
+ */
+ab_err_t ab_lifecycle_action(struct ab_lifecycle *lc, const char *json,
+                             size_t len, int64_t event_ms,
+                             ab_lifecycle_emit_cb emit, void *opaque,
+                             struct ab_error *err);
+
+/** Close every alert whose auto-clear deadline is <= \p now_ms. */
+ab_err_t ab_lifecycle_expire(struct ab_lifecycle *lc, int64_t now_ms,
+                             ab_lifecycle_emit_cb emit, void *opaque);
+
+/** Number of open alerts. */
+size_t ab_lifecycle_open_count(const struct ab_lifecycle *lc);
+
+/** Counters since creation. */
+void ab_lifecycle_get_stats(const struct ab_lifecycle *lc,
+                            struct ab_lifecycle_stats *out);
+
+/**
+ * Account the memory of \p lc into \p out. Walks every open alert: for
+ * tests and benchmarks, not for the per-event path.
+ */
+void ab_lifecycle_get_mem(const struct ab_lifecycle *lc,
+                          struct ab_lifecycle_mem *out);
+
+/** Append a self-contained snapshot of all open alerts to \p out. */
+ab_err_t ab_lifecycle_snapshot(const struct ab_lifecycle *lc,
+                               struct ab_buf *out);
+
+/**
+ * Replace the state of \p lc by a snapshot. Integrations are matched by
+ * name through \p resolve (may return NULL for "unknown": AB_ERR_STATE).
+ */
+ab_err_t ab_lifecycle_restore(
+    struct ab_lifecycle *lc, const char *data, size_t len,
+    const struct ab_integration *(*resolve)(void *ctx, const char *name),
+    void *ctx, struct ab_error *err);
+
+#endif

@@ -1,0 +1,1026 @@
+/* integration.c - compiles an integration config tree into mapping programs. */
+#include "integration.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conf.h"
+#include "integration_int.h"
+#include "mem.h"
+
+/* Built-in integration texts, generated from the YAML files in integrations/. */
+struct ab_builtin_file {
+        const char *name;
+        const char *text;
+};
+extern const struct ab_builtin_file ab_builtin_files[];
+
+/* Compilation context: the batch root decides which selectors are relative. */
+struct compiler {
+        const struct ab_selector *batch_root;
+        struct ab_error *err;
+};
+
+#define PATH_MAX_LEN 160
+
+/* ---------------------------------------------------------------- destroy */
+
+static void cond_fini(struct ab_cond *c);
+static void method_fini(struct ab_method *m);
+
+static void selref_fini(struct ab_sel_ref *r)
+{
+        ab_selector_destroy(r->sel);
+        r->sel = NULL;
+}
+
+static void cond_fini(struct ab_cond *c)
+{
+        selref_fini(&c->field);
+        for (size_t i = 0; i < c->nvalues; i++)
+                ab_free(c->values[i]);
+        ab_free(c->values);
+        ab_free(c->value_lens);
+        if (c->has_regex)
+                regfree(&c->regex);
+        for (size_t i = 0; i < c->nkids; i++)
+                cond_fini(&c->kids[i]);
+        ab_free(c->kids);
+}
+
+static void method_fini(struct ab_method *m)
+{
+        selref_fini(&m->direct);
+        for (size_t i = 0; i < m->nseries; i++)
+                selref_fini(&m->series[i]);
+        ab_free(m->series);
+        ab_free(m->delimiter);
+        for (size_t i = 0; i < m->nbranches; i++) {
+                if (m->branches[i].when) {
+                        cond_fini(m->branches[i].when);
+                        ab_free(m->branches[i].when);
+                }
+                method_fini(&m->branches[i].method);
+        }
+        ab_free(m->branches);
+        ab_free(m->value);
+        for (size_t i = 0; i < m->nmap; i++) {
+                ab_free(m->map[i].from);
+                ab_free(m->map[i].to);
+        }
+        ab_free(m->map);
+        ab_free(m->map_default);
+        ab_free(m->path);
+        memset(m, 0, sizeof(*m));
+}
+
+static void entries_fini(struct ab_entry *e, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                ab_free(e[i].key);
+                method_fini(&e[i].method);
+        }
+        ab_free(e);
+}
+
+void ab_integration_destroy(struct ab_integration *integ)
+{
+        if (!integ)
+                return;
+        ab_free(integ->name);
+        json_decref(integ->config);
+        ab_selector_destroy(integ->batch_root);
+        if (integ->recovery) {
+                cond_fini(integ->recovery);
+                ab_free(integ->recovery);
+        }
+        for (int f = 0; f < AB_FIELD__COUNT; f++)
+                method_fini(&integ->fields[f]);
+        entries_fini(integ->labels, integ->nlabels);
+        entries_fini(integ->annotations, integ->nannotations);
+        for (size_t i = 0; i < integ->ndedup; i++)
+                ab_free(integ->dedup[i]);
+        ab_free(integ->dedup);
+        ab_free(integ);
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static const char *type_name(const json_t *v)
+{
+        switch (json_typeof(v)) {
+        case JSON_OBJECT: return "a mapping";
+        case JSON_ARRAY: return "a list";
+        case JSON_STRING: return "a string";
+        case JSON_INTEGER: return "an integer";
+        case JSON_REAL: return "a number";
+        case JSON_TRUE:
+        case JSON_FALSE: return "a boolean";
+        default: return "null";
+        }
+}
+
+/* Render a scalar config value as text (numbers and booleans as written). */
+static char *scalar_text(const json_t *v, size_t *len)
+{
+        char tmp[64];
+        const char *s;
+
+        switch (json_typeof(v)) {
+        case JSON_STRING:
+                *len = json_string_length(v);
+                return ab_strndup(json_string_value(v), *len);
+        case JSON_INTEGER:
+                snprintf(tmp, sizeof(tmp), "%" JSON_INTEGER_FORMAT,
+                         json_integer_value(v));
+                s = tmp;
+                break;
+        case JSON_REAL:
+                snprintf(tmp, sizeof(tmp), "%.17g", json_real_value(v));
+                s = tmp;
+                break;
+        case JSON_TRUE: s = "true"; break;
+        case JSON_FALSE: s = "false"; break;
+        default: return NULL;
+        }
+        *len = strlen(s);
+        return ab_strndup(s, *len);
+}
+
+static int is_scalar(const json_t *v)
+{
+        return json_is_string(v) || json_is_number(v) || json_is_boolean(v);
+}
+
+/* Reject keys of \p obj that are not in the NULL-terminated \p allowed. */
+static ab_err_t check_keys(const json_t *obj, const char *path,
+                           const char *const *allowed, struct ab_error *err)
+{
+        const char *key;
+        json_t *v;
+        char sub[PATH_MAX_LEN];
+
+        json_object_foreach((json_t *)obj, key, v)
+        {
+                int ok = 0;
+                for (const char *const *a = allowed; *a; a++)
+                        if (!strcmp(key, *a))
+                                ok = 1;
+                if (!ok) {
+                        char list[256] = "";
+                        for (const char *const *a = allowed; *a; a++) {
+                                if (a != allowed)
+                                        strncat(list, ", ", sizeof(list) -
+                                                                strlen(list) -
+                                                                1);
+                                strncat(list, *a,
+                                        sizeof(list) - strlen(list) - 1);
+                        }
+                        ab_conf_path_key(sub, sizeof(sub), path, key);
+                        return ab_error_set(err, AB_ERR_CONFIG, sub,
+                                            "unknown key (expected one of: "
+                                            "%s)",
+                                            list);
+                }
+        }
+        return AB_OK;
+}
+
+static ab_err_t compile_selref(struct compiler *cc, const json_t *v,
+                               const char *path, struct ab_sel_ref *out)
+{
+        struct ab_error sub;
+        ab_err_t rc;
+
+        if (!json_is_string(v))
+                return ab_error_set(cc->err, AB_ERR_CONFIG, path,
+                                    "must be a selector string such as "
+                                    "'$.key', not %s",
+                                    type_name(v));
+        ab_error_clear(&sub);
+        rc = ab_selector_compile(json_string_value(v), &out->sel, &sub);
+        if (rc)
+                return ab_error_set(cc->err, rc, path, "%s (at character %zu)",
+                                    sub.text, sub.offset);
+        out->relative = false;
+        out->skip     = 0;
+        if (cc->batch_root) {
+                size_t skip = ab_selector_batch_prefix(out->sel, cc->batch_root);
+                if (skip) {
+                        out->relative = true;
+                        out->skip     = skip;
+                }
+        }
+        return AB_OK;
+}
+
+/* ---------------------------------------------------------------- conditions */
+
+static ab_err_t compile_cond(struct compiler *cc, const json_t *v,
+                             const char *path, struct ab_cond *c);
+
+static ab_err_t compile_cond_list(struct compiler *cc, const json_t *arr,
+                                  const char *path, struct ab_cond *c)
+{
+        char sub[PATH_MAX_LEN];
+        ab_err_t rc;
+
+        if (!json_is_array(arr) || json_array_size(arr) == 0)
+                return ab_error_set(cc->err, AB_ERR_CONFIG, path,
+                                    "must be a non-empty list of conditions");
+        c->kids = ab_calloc(json_array_size(arr), sizeof(*c->kids));
+        if (!c->kids)
+                return AB_ERR_NOMEM;
+        for (size_t i = 0; i < json_array_size(arr); i++) {
+                ab_conf_path_index(sub, sizeof(sub), path, i);
+                c->nkids++;
+                rc = compile_cond(cc, json_array_get(arr, i), sub,
+                                  &c->kids[i]);
+                if (rc)
+                        return rc;
+        }
+        return AB_OK;
+}
+
+static ab_err_t add_value(struct ab_cond *c, const json_t *v)
+{
+        size_t len;
+        char *s = scalar_text(v, &len);
+
+        if (!s)
+                return AB_ERR_NOMEM;
+        c->values[c->nvalues]     = s;
+        c->value_lens[c->nvalues] = len;
+        c->nvalues++;
+        return AB_OK;
+}
+
+static ab_err_t compile_cond(struct compiler *cc, const json_t *v,
+                             const char *path, struct ab_cond *c)
+{
+        static const char *const keys[] = {"field", "equals", "not_equals",
+                                           "in",    "exists", "regex",
+                                           "all",   "any",    NULL};
+        static const char *const ops[]  = {"equals", "not_equals", "in",
+                                           "exists", "regex",      "all",
+                                           "any"};
+        const char *op_key              = NULL;
+        const json_t *arg, *field;
+        char sub[PATH_MAX_LEN];
+        ab_err_t rc;
+        int nops = 0;
+
+        if (!json_is_object(v))
+                return ab_error_set(cc->err, AB_ERR_CONFIG, path,
+                                    "a condition must be a mapping such as "
+                                    "{field: $.x, equals: y}, not %s",
+                                    type_name(v));
+        rc = check_keys(v, path, keys, cc->err);
+        if (rc)
+                return rc;
+        for (size_t i = 0; i < sizeof(ops) / sizeof(*ops); i++) {
+                if (json_object_get(v, ops[i])) {
+                        op_key = ops[i];
+                        c->op  = (enum ab_cond_op)i;
+                        nops++;
+                }
+        }
+        if (nops != 1)
+                return ab_error_set(cc->err, AB_ERR_CONFIG, path,
+                                    "a condition needs exactly one of equals, "
+                                    "not_equals, in, exists, regex, all, any");
+        arg = json_object_get(v, op_key);
+        ab_conf_path_key(sub, sizeof(sub), path, op_key);
+        field = json_object_get(v, "field");
+        if (c->op == AB_COND_ALL || c->op == AB_COND_ANY) {
+                if (field)
+                        return ab_error_set(cc->err, AB_ERR_CONFIG, path,
+                                            "'field' does not go with '%s'",
+                                            op_key);
+                return compile_cond_list(cc, arg, sub, c);
+        }
+        if (!field) {
+                char fpath[PATH_MAX_LEN];
+                ab_conf_path_key(fpath, sizeof(fpath), path, "field");
+                return ab_error_set(cc->err, AB_ERR_CONFIG, fpath,
+                                    "is required for '%s'", op_key);
+        }
+        {
+                char fpath[PATH_MAX_LEN];
+                ab_conf_path_key(fpath, sizeof(fpath), path, "field");
+                rc = compile_selref(cc, field, fpath, &c->field);
+                if (rc)
+                        return rc;
+        }
+        switch (c->op) {
+        case AB_COND_EQUALS:
+        case AB_COND_NOT_EQUALS:
+        case AB_COND_IN: {
+                size_t n = c->op == AB_COND_IN ? json_array_size(arg) : 1;
+                if (c->op == AB_COND_IN ? (!json_is_array(arg) || n == 0)
+                                        : !is_scalar(arg))
+                        return ab_error_set(
+                            cc->err, AB_ERR_CONFIG, sub,
+                            c->op == AB_COND_IN
+                                ? "must be a non-empty list of values"
+                                : "must be a string, number or boolean");
+                c->values     = ab_calloc(n, sizeof(*c->values));
+                c->value_lens = ab_calloc(n, sizeof(*c->value_lens));
+                if (!c->values || !c->value_lens)
+                        return AB_ERR_NOMEM;
+                for (size_t i = 0; i < n; i++) {
+                        const json_t *item =
+                            c->op == AB_COND_IN ? json_array_get(arg, i) : arg;
+                        if (!is_scalar(item)) {
+                                char ipath[PATH_MAX_LEN];
+                                ab_conf_path_index(ipath, sizeof(ipath), sub,
+                                                   i);
+                                return ab_error_set(
+                                    cc->err, AB_ERR_CONFIG, ipath,
+                                    "must be a string, number or boolean");
+                        }
+                        rc = add_value(c, item);
+                        if (rc)
+                                return rc;
+                }
+                break;
+        }
+        case AB_COND_EXISTS:
+                if (!json_is_boolean(arg))
+                        return ab_error_set(cc->err, AB_ERR_CONFIG, sub,
+                                            "must be true or false");
+                c->exists = json_is_true(arg);
+                break;
+        case AB_COND_REGEX: {
+                int rerr;
+                if (!json_is_string(arg))
+                        return ab_error_set(cc->err, AB_ERR_CONFIG, sub,
+                                            "must be a regular expression "
+                                            "string");
+                rerr = regcomp(&c->regex, json_string_value(arg),
+                               REG_EXTENDED | REG_NOSUB);
+                if (rerr) {
+                        char msg[128];
+                        regerror(rerr, &c->regex, msg, sizeof(msg));
+                        return ab_error_set(cc->err, AB_ERR_CONFIG, sub,
+                                            "invalid regular expression: %s",
+                                            msg);
+                }
+                c->has_regex = true;
+                break;
+        }
+        default:
+                break;
+        }
+        return AB_OK;
+}
+
+/* ---------------------------------------------------------------- methods */
+
+static int is_severity_level(const char *s, size_t len)
+{
+        return len == 2 && (s[0] == 'P' || s[0] == 'p') && s[1] >= '1' &&
+               s[1] <= '4';
+}
+
+static ab_err_t compile_method(struct compiler *cc, const json_t *v,
+                               const char *path, int is_severity,
+                               struct ab_method *m);
+
+static ab_err_t compile_map(struct compiler *cc, const json_t *v,
+                            const char *path, int is_severity,
+                            struct ab_method *m)
+{
+        const json_t *map = json_object_get(v, "map");
+        const json_t *def = json_object_get(v, "default");
+        char sub[PATH_MAX_LEN];
+        const char *key;
+        json_t *val;
+
+        if (map) {
+                ab_conf_path_key(sub, sizeof(sub), path, "map");
+                if (!json_is_object(map) || json_object_size(map) == 0)
+                        return ab_error_set(cc->err, AB_ERR_CONFIG, sub,
+                                            "must be a non-empty mapping of "
+                                            "source value to target value");
+                m->map = ab_calloc(json_object_size(map), sizeof(*m->map));
+                if (!m->map)
+                        return AB_ERR_NOMEM;
+                json_object_foreach((json_t *)map, key, val)
+                {
+                        struct ab_map_entry *e = &m->map[m->nmap];
+                        char epath[PATH_MAX_LEN];
+
+                        ab_conf_path_key(epath, sizeof(epath), sub, key);
+                        if (!is_scalar(val))
+                                return ab_error_set(
+                                    cc->err, AB_ERR_CONFIG, epath,
+                                    "must be a string, not %s",
+                                    type_name(val));
+                        e->from_len = strlen(key);
+                        e->from     = ab_strndup(key, e->from_len);
+                        e->to       = scalar_text(val, &e->to_len);
+                        if (!e->from || !e->to)
+                                return AB_ERR_NOMEM;
+                        m->nmap++;
+                        if (is_severity &&
+                            !is_severity_level(e->to, e->to_len))
+                                return ab_error_set(
+                                    cc->err, AB_ERR_CONFIG, epath,
+                                    "severity must map to P1, P2, P3 or P4, "
+                                    "not '%s'",
+                                    e->to);
+                        if (is_severity)
+                                e->to[0] = 'P';
+                }
+        }
+        if (def) {
+                ab_conf_path_key(sub, sizeof(sub), path, "default");
+                if (!is_scalar(def))
+                        return ab_error_set(cc->err, AB_ERR_CONFIG, sub,
+                                            "must be a string, not %s",
+                                            type_name(def));
+                m->map_default = scalar_text(def, &m->map_default_len);
+                if (!m->map_default)
+                        return AB_ERR_NOMEM;
+                if (is_severity &&
+                    !is_severity_level(m->map_default, m->map_default_len))
+                        return ab_error_set(cc->err, AB_ERR_CONFIG, sub,
+                                            "severity default must be P1, P2, "
+                                            "P3 or P4, not '%s'",
+                                            m->map_default);
+                if (is_severity)
+                        m->map_default[0] = 'P';
+        }
+        return AB_OK;
+}
+
+static int delimiter_ok(const char *s)
+{
+        if (!*s)
+                return 0;
+        for (; *s; s++)
+                if (isalnum((unsigned char)*s) || (unsigned char)*s >= 0x80)
+                        return 0;
+        return 1;
+}
+
+static ab_err_t compile_branches(struct compiler *cc, const json_t *arr,
+                                 const char *path, int is_severity,
+                                 struct ab_method *m)
+{
+        char sub[PATH_MAX_LEN], wpath[PATH_MAX_LEN];
+        ab_err_t rc;
+        size_t n = json_array_size(arr);
+
+        if (!json_is_array(arr) || n == 0)
+                return ab_error_set(cc->err, AB_ERR_CONFIG, path,
+                                    "must be a non-empty list of {when: ..., "
+                                    "direct: ...} branches");
+        m->branches = ab_calloc(n, sizeof(*m->branches));
+        if (!m->branches)
+                return AB_ERR_NOMEM;
+        for (size_t i = 0; i < n; i++) {
+                const json_t *b  = json_array_get(arr, i);
+                struct ab_branch *br = &m->branches[i];
+                const json_t *when;
+                json_t *rest;
+
+                m->nbranches++;
+                ab_conf_path_index(sub, sizeof(sub), path, i);
+                if (!json_is_object(b))
+                        return ab_error_set(cc->err, AB_ERR_CONFIG, sub,
+                                            "a branch must be a mapping, not "
+                                            "%s",
+                                            type_name(b));
+                when = json_object_get(b, "when");
+                if (when) {
+                        ab_conf_path_key(wpath, sizeof(wpath), sub, "when");
+                        br->when = ab_calloc(1, sizeof(*br->when));
+                        if (!br->when)
+                                return AB_ERR_NOMEM;
+                        if (json_is_array(when)) {
+                                br->when->op = AB_COND_ALL;
+                                rc = compile_cond_list(cc, when, wpath,
+                                                       br->when);
+                        } else {
+                                rc = compile_cond(cc, when, wpath, br->when);
+                        }
+                        if (rc)
+                                return rc;
+                } else if (i + 1 != n) {
+                        return ab_error_set(cc->err, AB_ERR_CONFIG, sub,
+                                            "only the last branch may omit "
+                                            "'when'");
+                }
+                rest = json_deep_copy(b);
+                if (!rest)
+                        return AB_ERR_NOMEM;
+                json_object_del(rest, "when");
+                rc = compile_method(cc, rest, sub, is_severity, &br->method);
+                json_decref(rest);
+                if (rc)
+                        return rc;
+        }
+        return AB_OK;
+}
+
+static ab_err_t compile_method(struct compiler *cc, const json_t *v,
+                               const char *path, int is_severity,
+                               struct ab_method *m)
+{
+        static const char *const keys[] = {"direct", "series",  "delimiter",
+                                           "condition", "value", "map",
+                                           "default", NULL};
+        static const char *const kinds[] = {"direct", "series", "condition",
+                                            "value"};
+        const char *kind = NULL;
+        char sub[PATH_MAX_LEN];
+        const json_t *arg;
+        ab_err_t rc;
+        int nkinds = 0;
+
+        m->path = ab_strdup(path);
+        if (!m->path)
+                return AB_ERR_NOMEM;
+        if (json_is_string(v)) {
+                /* Shorthand: `message: $.text` means {direct: $.text}. */
+                m->kind = AB_METHOD_DIRECT;
+                return compile_selref(cc, v, path, &m->direct);
+        }
+        if (!json_is_object(v))
+                return ab_error_set(cc->err, AB_ERR_CONFIG, path,
+                                    "must be a mapping with one of direct, "
+                                    "series, condition or value, not %s",
+                                    type_name(v));
+        rc = check_keys(v, path, keys, cc->err);
+        if (rc)
+                return rc;
+        for (size_t i = 0; i < 4; i++)
+                if (json_object_get(v, kinds[i])) {
+                        kind = kinds[i];
+                        nkinds++;
+                }
+        if (nkinds != 1)
+                return ab_error_set(cc->err, AB_ERR_CONFIG, path,
+                                    "needs exactly one of direct, series, "
+                                    "condition or value");
+        arg = json_object_get(v, kind);
+        ab_conf_path_key(sub, sizeof(sub), path, kind);
+        if (!strcmp(kind, "direct")) {
+                m->kind = AB_METHOD_DIRECT;
+                rc      = compile_selref(cc, arg, sub, &m->direct);
+        } else if (!strcmp(kind, "series")) {
+                const json_t *delim = json_object_get(v, "delimiter");
+                size_t n            = json_array_size(arg);
+
+                m->kind = AB_METHOD_SERIES;
+                if (!json_is_array(arg) || n == 0)
+                        return ab_error_set(cc->err, AB_ERR_CONFIG, sub,
+                                            "must be a non-empty list of "
+                                            "selectors");
+                m->series = ab_calloc(n, sizeof(*m->series));
+                if (!m->series)
+                        return AB_ERR_NOMEM;
+                for (size_t i = 0; i < n; i++) {
+                        char ipath[PATH_MAX_LEN];
+                        ab_conf_path_index(ipath, sizeof(ipath), sub, i);
+                        m->nseries++;
+                        rc = compile_selref(cc, json_array_get(arg, i), ipath,
+                                            &m->series[i]);
+                        if (rc)
+                                return rc;
+                }
+                if (delim) {
+                        char dpath[PATH_MAX_LEN];
+                        ab_conf_path_key(dpath, sizeof(dpath), path,
+                                         "delimiter");
+                        if (!json_is_string(delim) ||
+                            !delimiter_ok(json_string_value(delim)))
+                                return ab_error_set(
+                                    cc->err, AB_ERR_CONFIG, dpath,
+                                    "must be a non-empty string of special "
+                                    "characters (no letters or digits)");
+                }
+                m->delimiter = ab_strdup(delim ? json_string_value(delim) : "_");
+                if (!m->delimiter)
+                        return AB_ERR_NOMEM;
+                m->delimiter_len = strlen(m->delimiter);
+        } else if (!strcmp(kind, "condition")) {
+                m->kind = AB_METHOD_CONDITION;
+                rc      = compile_branches(cc, arg, sub, is_severity, m);
+        } else {
+                m->kind = AB_METHOD_VALUE;
+                if (!is_scalar(arg))
+                        return ab_error_set(cc->err, AB_ERR_CONFIG, sub,
+                                            "must be a string, number or "
+                                            "boolean");
+                m->value = scalar_text(arg, &m->value_len);
+                if (!m->value)
+                        return AB_ERR_NOMEM;
+        }
+        if (rc)
+                return rc;
+        if (json_object_get(v, "delimiter") && m->kind != AB_METHOD_SERIES) {
+                char dpath[PATH_MAX_LEN];
+                ab_conf_path_key(dpath, sizeof(dpath), path, "delimiter");
+                return ab_error_set(cc->err, AB_ERR_CONFIG, dpath,
+                                    "only applies to 'series'");
+        }
+        return compile_map(cc, v, path, is_severity, m);
+}
+
+/* ---------------------------------------------------------------- sections */
+
+static ab_err_t compile_entries(struct compiler *cc, const json_t *obj,
+                                const char *path, struct ab_entry **out,
+                                size_t *nout)
+{
+        const char *key;
+        json_t *v;
+        char sub[PATH_MAX_LEN];
+        ab_err_t rc;
+
+        if (!obj || json_is_null(obj))
+                return AB_OK;
+        if (!json_is_object(obj))
+                return ab_error_set(cc->err, AB_ERR_CONFIG, path,
+                                    "must be a mapping of name to method");
+        *out = ab_calloc(json_object_size(obj), sizeof(**out));
+        if (!*out)
+                return AB_ERR_NOMEM;
+        json_object_foreach((json_t *)obj, key, v)
+        {
+                struct ab_entry *e = &(*out)[*nout];
+
+                (*nout)++;
+                ab_conf_path_key(sub, sizeof(sub), path, key);
+                if (!*key)
+                        return ab_error_set(cc->err, AB_ERR_CONFIG, path,
+                                            "names must not be empty");
+                e->key_len  = strlen(key);
+                e->key      = ab_strndup(key, e->key_len);
+                e->wildcard = !strcmp(key, "*");
+                if (!e->key)
+                        return AB_ERR_NOMEM;
+                rc = compile_method(cc, v, sub, 0, &e->method);
+                if (rc)
+                        return rc;
+                if (e->wildcard && e->method.kind != AB_METHOD_DIRECT)
+                        return ab_error_set(cc->err, AB_ERR_CONFIG, sub,
+                                            "'*' copies an object: it takes "
+                                            "{direct: <selector of an "
+                                            "object>}");
+        }
+        return AB_OK;
+}
+
+static int maps_label(const struct ab_integration *integ, const char *name)
+{
+        int f = ab_alert_field_lookup(name, strlen(name));
+
+        if (f >= 0)
+                return integ->fields[f].kind != AB_METHOD_NONE;
+        for (size_t i = 0; i < integ->nlabels; i++)
+                if (integ->labels[i].wildcard ||
+                    !strcmp(integ->labels[i].key, name))
+                        return 1;
+        return 0;
+}
+
+static ab_err_t compile_dedup(struct compiler *cc, const json_t *v,
+                              struct ab_integration *integ)
+{
+        static const char *const keys[] = {"fields", NULL};
+        const json_t *fields;
+        char sub[PATH_MAX_LEN];
+        ab_err_t rc;
+
+        if (!v || json_is_null(v))
+                return AB_OK;
+        if (!json_is_object(v))
+                return ab_error_set(cc->err, AB_ERR_CONFIG, "dedup",
+                                    "must be a mapping such as {fields: "
+                                    "[source, check]}");
+        rc = check_keys(v, "dedup", keys, cc->err);
+        if (rc)
+                return rc;
+        fields = json_object_get(v, "fields");
+        if (!fields)
+                return AB_OK;
+        if (!json_is_array(fields))
+                return ab_error_set(cc->err, AB_ERR_CONFIG, "dedup.fields",
+                                    "must be a list of alert field or label "
+                                    "names");
+        integ->dedup = ab_calloc(json_array_size(fields) + 1,
+                                 sizeof(*integ->dedup));
+        if (!integ->dedup)
+                return AB_ERR_NOMEM;
+        for (size_t i = 0; i < json_array_size(fields); i++) {
+                const json_t *f = json_array_get(fields, i);
+                ab_conf_path_index(sub, sizeof(sub), "dedup.fields", i);
+                if (!json_is_string(f))
+                        return ab_error_set(cc->err, AB_ERR_CONFIG, sub,
+                                            "must be a field or label name");
+                if (!maps_label(integ, json_string_value(f)))
+                        return ab_error_set(
+                            cc->err, AB_ERR_CONFIG, sub,
+                            "'%s' names nothing this integration maps (map "
+                            "it under fields: or labels: first)",
+                            json_string_value(f));
+                integ->dedup[i] = ab_strdup(json_string_value(f));
+                if (!integ->dedup[i])
+                        return AB_ERR_NOMEM;
+                integ->ndedup++;
+        }
+        return AB_OK;
+}
+
+static ab_err_t compile_fields(struct compiler *cc, const json_t *v,
+                               struct ab_integration *integ)
+{
+        const char *key;
+        json_t *m;
+        char sub[PATH_MAX_LEN];
+        ab_err_t rc;
+
+        if (!json_is_object(v))
+                return ab_error_set(cc->err, AB_ERR_CONFIG, "fields",
+                                    v ? "must be a mapping of alert field to "
+                                        "method"
+                                      : "is required");
+        json_object_foreach((json_t *)v, key, m)
+        {
+                int f = ab_alert_field_lookup(key, strlen(key));
+                ab_conf_path_key(sub, sizeof(sub), "fields", key);
+                if (f < 0)
+                        return ab_error_set(
+                            cc->err, AB_ERR_CONFIG, sub,
+                            "unknown alert field (expected alertname, "
+                            "severity, message, value, imageUrl, check, "
+                            "source, class, service, startat, endat, "
+                            "generatorUrl; put other names under labels: or "
+                            "annotations:)");
+                rc = compile_method(cc, m, sub, f == AB_FIELD_SEVERITY,
+                                    &integ->fields[f]);
+                if (rc)
+                        return rc;
+        }
+        if (!integ->fields[AB_FIELD_ALERTNAME].kind)
+                return ab_error_set(cc->err, AB_ERR_CONFIG, "fields.alertname",
+                                    "is required");
+        if (!integ->fields[AB_FIELD_SEVERITY].kind)
+                return ab_error_set(cc->err, AB_ERR_CONFIG, "fields.severity",
+                                    "is required");
+        return AB_OK;
+}
+
+static ab_err_t compile_root(const json_t *root, struct ab_integration *integ,
+                             struct ab_error *err)
+{
+        static const char *const keys[] = {
+            "name",   "description", "auto_clear", "batch",     "recovery",
+            "fields", "labels",      "annotations", "dedup",    "lifecycle",
+            NULL};
+        struct compiler cc = {NULL, err};
+        const json_t *v;
+        ab_err_t rc;
+
+        if (!json_is_object(root))
+                return ab_error_set(err, AB_ERR_CONFIG, NULL,
+                                    "an integration must be a mapping");
+        rc = check_keys(root, NULL, keys, err);
+        if (rc)
+                return rc;
+        v = json_object_get(root, "name");
+        if (!json_is_string(v) || !*json_string_value(v))
+                return ab_error_set(err, AB_ERR_CONFIG, "name",
+                                    "is required and must be a non-empty "
+                                    "string");
+        integ->name = ab_strdup(json_string_value(v));
+        if (!integ->name)
+                return AB_ERR_NOMEM;
+        v = json_object_get(root, "description");
+        if (v && !json_is_string(v))
+                return ab_error_set(err, AB_ERR_CONFIG, "description",
+                                    "must be a string");
+
+        v = json_object_get(root, "auto_clear");
+        if (v && !json_is_null(v)) {
+                long long ms;
+                char tmp[64];
+                const char *s = tmp;
+                if (json_is_integer(v))
+                        snprintf(tmp, sizeof(tmp), "%" JSON_INTEGER_FORMAT,
+                                 json_integer_value(v));
+                else if (json_is_string(v))
+                        s = json_string_value(v);
+                else
+                        s = NULL;
+                if (!s || ab_conf_parse_duration(s, &ms) || ms < 0)
+                        return ab_error_set(err, AB_ERR_CONFIG, "auto_clear",
+                                            "must be a duration such as 30m, "
+                                            "1h or 90s");
+                integ->auto_clear_ms = ms;
+        }
+
+        v = json_object_get(root, "batch");
+        if (v && !json_is_null(v)) {
+                static const char *const bkeys[] = {"root", NULL};
+                struct ab_sel_ref ref = {0};
+                if (!json_is_object(v))
+                        return ab_error_set(err, AB_ERR_CONFIG, "batch",
+                                            "must be a mapping such as "
+                                            "{root: $.alerts}");
+                rc = check_keys(v, "batch", bkeys, err);
+                if (rc)
+                        return rc;
+                rc = compile_selref(&cc, json_object_get(v, "root"),
+                                    "batch.root", &ref);
+                if (rc)
+                        return rc;
+                integ->batch_root = ref.sel;
+                if (ab_selector_has_wildcard(integ->batch_root))
+                        return ab_error_set(err, AB_ERR_CONFIG, "batch.root",
+                                            "must select one array without "
+                                            "[*]");
+                cc.batch_root = integ->batch_root;
+        }
+
+        v = json_object_get(root, "recovery");
+        if (v && !json_is_null(v)) {
+                static const char *const rkeys[] = {"when", NULL};
+                const json_t *when;
+                if (!json_is_object(v))
+                        return ab_error_set(err, AB_ERR_CONFIG, "recovery",
+                                            "must be a mapping such as "
+                                            "{when: [...]}");
+                rc = check_keys(v, "recovery", rkeys, err);
+                if (rc)
+                        return rc;
+                when = json_object_get(v, "when");
+                if (!when)
+                        return ab_error_set(err, AB_ERR_CONFIG,
+                                            "recovery.when", "is required");
+                integ->recovery = ab_calloc(1, sizeof(*integ->recovery));
+                if (!integ->recovery)
+                        return AB_ERR_NOMEM;
+                if (json_is_array(when)) {
+                        integ->recovery->op = AB_COND_ALL;
+                        rc = compile_cond_list(&cc, when, "recovery.when",
+                                               integ->recovery);
+                } else {
+                        rc = compile_cond(&cc, when, "recovery.when",
+                                          integ->recovery);
+                }
+                if (rc)
+                        return rc;
+        }
+
+        rc = compile_fields(&cc, json_object_get(root, "fields"), integ);
+        if (rc)
+                return rc;
+        rc = compile_entries(&cc, json_object_get(root, "labels"), "labels",
+                             &integ->labels, &integ->nlabels);
+        if (rc)
+                return rc;
+        rc = compile_entries(&cc, json_object_get(root, "annotations"),
+                             "annotations", &integ->annotations,
+                             &integ->nannotations);
+        if (rc)
+                return rc;
+        v = json_object_get(root, "lifecycle");
+        if (v && !json_is_object(v))
+                return ab_error_set(err, AB_ERR_CONFIG, "lifecycle",
+                                    "must be a mapping");
+        return compile_dedup(&cc, json_object_get(root, "dedup"), integ);
+}
+
+ab_err_t ab_integration_compile(const json_t *root, const char *origin,
+                                struct ab_integration **out,
+                                struct ab_error *err)
+{
+        struct ab_integration *integ;
+        ab_err_t rc;
+
+        *out  = NULL;
+        integ = ab_calloc(1, sizeof(*integ));
+        if (!integ)
+                return AB_ERR_NOMEM;
+        rc = compile_root(root, integ, err);
+        if (rc) {
+                if (err && err->code == AB_OK)
+                        ab_error_set(err, rc, NULL, "%s", ab_err_desc(rc));
+                if (err && origin && rc == AB_ERR_CONFIG)
+                        ab_error_prefix(err, origin);
+                ab_integration_destroy(integ);
+                return rc;
+        }
+        integ->config = json_deep_copy(root);
+        if (!integ->config) {
+                ab_integration_destroy(integ);
+                return AB_ERR_NOMEM;
+        }
+        *out = integ;
+        return AB_OK;
+}
+
+/* ---------------------------------------------------------------- loading */
+
+static int looks_like_path(const char *s)
+{
+        size_t n = strlen(s);
+
+        if (strchr(s, '/'))
+                return 1;
+        return (n > 5 && !strcmp(s + n - 5, ".yaml")) ||
+               (n > 4 && !strcmp(s + n - 4, ".yml")) ||
+               (n > 5 && !strcmp(s + n - 5, ".json"));
+}
+
+const char *ab_integration_builtin_text(const char *name)
+{
+        for (const struct ab_builtin_file *b = ab_builtin_files; b->name; b++)
+                if (!strcmp(b->name, name))
+                        return b->text;
+        return NULL;
+}
+
+const char *const *ab_integration_builtin_names(void)
+{
+        static const char *names[64];
+
+        if (!names[0]) {
+                size_t n = 0;
+                for (const struct ab_builtin_file *b = ab_builtin_files;
+                     b->name && n + 1 < sizeof(names) / sizeof(*names); b++)
+                        names[n++] = b->name;
+        }
+        return names;
+}
+
+ab_err_t ab_integration_load(const char *name_or_path,
+                             struct ab_integration **out,
+                             struct ab_error *err)
+{
+        json_t *root = NULL;
+        ab_err_t rc;
+
+        *out = NULL;
+        if (looks_like_path(name_or_path)) {
+                root = ab_conf_load_file(name_or_path, err);
+        } else {
+                const char *text = ab_integration_builtin_text(name_or_path);
+                if (!text) {
+                        char list[256] = "";
+                        for (const char *const *n =
+                                 ab_integration_builtin_names();
+                             *n; n++) {
+                                if (list[0])
+                                        strncat(list, ", ",
+                                                sizeof(list) - strlen(list) -
+                                                    1);
+                                strncat(list, *n,
+                                        sizeof(list) - strlen(list) - 1);
+                        }
+                        return ab_error_set(err, AB_ERR_NOT_FOUND, NULL,
+                                            "no built-in integration named "
+                                            "'%s' (built-ins: %s; a file path "
+                                            "must contain '/' or end in "
+                                            ".yaml, .yml or .json)",
+                                            name_or_path, list);
+                }
+                root = ab_conf_load_string(text, strlen(text), name_or_path,
+                                           err);
+        }
+        if (!root)
+                return err && err->code ? err->code : AB_ERR_CONFIG;
+        rc = ab_integration_compile(root, name_or_path, out, err);
+        json_decref(root);
+        return rc;
+}
+
+/* ---------------------------------------------------------------- accessors */
+
+const char *ab_integration_name(const struct ab_integration *integ)
+{
+        return integ->name;
+}
+
+int64_t ab_integration_auto_clear_ms(const struct ab_integration *integ)
+{
+        return integ->auto_clear_ms;
+}
+
+const char *const *ab_integration_dedup_fields(
+    const struct ab_integration *integ, size_t *n)
+{
+        *n = integ->ndedup;
+        return (const char *const *)integ->dedup;
+}
+
+const json_t *ab_integration_config(const struct ab_integration *integ)
+{
+        return integ->config;
+}

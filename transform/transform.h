@@ -1,0 +1,47 @@
+/* transform.h - the mapping engine: one raw payload in, normalized alerts out. */
+#ifndef AB_TRANSFORM_H
+#define AB_TRANSFORM_H
+
+#include <stddef.h>
+
+#include "alert.h"
+#include "err.h"
+#include "integration.h"
+
+/*
+ * An engine holds the reusable per-message state (token tape, decoded
+ * strings, output arena, alert array). It is not thread-safe: use one per
+ * thread. Integrations are shared and read-only.
+ */
+struct ab_transform;
+
+enum ab_content {
+        AB_CONTENT_AUTO = 0, /* JSON if the first non-blank byte is { or [ */
+        AB_CONTENT_JSON,
+        AB_CONTENT_FORM,     /* application/x-www-form-urlencoded */
+};
+
+/** @returns a new engine, or NULL when out of memory. */
+struct ab_transform *ab_transform_new(void);
+/** NULL-safe. */
+void ab_transform_destroy(struct ab_transform *tf);
+
+/**
+ * Decode \p len bytes of \p payload and map them with \p integ.
+ *
+ * A payload becomes one alert, or one per element of `batch.root`. It is
+ * accepted or rejected as a whole: if any element is rejected, nothing is
+ * returned and \p err says which element and why (code, message, and the
+ * byte offset for undecodable input).
+ *
+ * @returns AB_OK with \p *alerts / \p *nalerts set (borrowed, valid until
+ *          the next call on \p tf), or the rejection code.
+ */
+ab_err_t ab_transform_run(struct ab_transform *tf,
+                          const struct ab_integration *integ,
+                          const char *payload, size_t len,
+                          enum ab_content content,
+                          const struct ab_alert **alerts, size_t *nalerts,
+                          struct ab_error *err);
+
+#endif

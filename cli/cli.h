@@ -9,8 +9,15 @@
 #define AB_EXIT_REJECTED 1 /* ran, but some input was rejected or differed */
 #define AB_EXIT_USAGE    2 /* bad command line or configuration */
 
+#include <signal.h>
+
 int ab_cmd_test(int argc, char **argv);
 int ab_cmd_check_config(int argc, char **argv);
+int ab_cmd_run(int argc, char **argv);
+int ab_cmd_demo(int argc, char **argv);
+
+/** SIGTERM and SIGINT set *flag (returned); SIGPIPE is ignored. */
+void ab_cli_install_stop_handlers(volatile sig_atomic_t **flag);
 
 /**
  * Read all of \p path ("-" = stdin) into a new NUL-terminated buffer

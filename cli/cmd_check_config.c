@@ -4,15 +4,18 @@
 
 #include "cli.h"
 #include "conf.h"
+#include "config.h"
 #include "integration.h"
 
 static void check_usage(FILE *out)
 {
         fprintf(out,
                 "usage: alertbridge check-config PATH\n\n"
-                "Validates an integration file. Prints 'ok: ...' and exits 0, "
-                "or prints the\n"
-                "offending key path and the reason and exits 2.\n");
+                "Validates an integration file or a pipeline config (one "
+                "with kafka:, inputs:\n"
+                "or output:). Prints 'ok: ...' and exits 0, or prints the "
+                "offending key path\n"
+                "and the reason and exits 2.\n");
 }
 
 int ab_cmd_check_config(int argc, char **argv)
@@ -37,6 +40,36 @@ int ab_cmd_check_config(int argc, char **argv)
                 fprintf(stderr, "%s: %s\n", argv[1],
                         ab_error_format(&err, line, sizeof(line)));
                 return AB_EXIT_USAGE;
+        }
+        if (json_object_get(root, "kafka") || json_object_get(root, "inputs") ||
+            json_object_get(root, "output")) {
+                struct ab_pipeline_config *cfg = NULL;
+                json_decref(root);
+                if (ab_pipeline_config_load(argv[1], &cfg, &err)) {
+                        fprintf(stderr, "%s: %s\n", argv[1],
+                                ab_error_format(&err, line, sizeof(line)));
+                        return AB_EXIT_USAGE;
+                }
+                /* A pipeline is only valid if its integrations are. */
+                for (size_t i = 0; i < cfg->ninputs; i++) {
+                        if (!cfg->inputs[i].integration)
+                                continue;
+                        if (ab_integration_load(cfg->inputs[i].integration,
+                                                &integ, &err)) {
+                                fprintf(stderr, "%s: inputs[%zu].integration: "
+                                                "%s\n",
+                                        argv[1], i,
+                                        ab_error_format(&err, line,
+                                                        sizeof(line)));
+                                ab_pipeline_config_destroy(cfg);
+                                return AB_EXIT_USAGE;
+                        }
+                        ab_integration_destroy(integ);
+                        integ = NULL;
+                }
+                printf("ok: pipeline with %zu inputs\n", cfg->ninputs);
+                ab_pipeline_config_destroy(cfg);
+                return AB_EXIT_OK;
         }
         if (ab_integration_compile(root, NULL, &integ, &err)) {
                 fprintf(stderr, "%s: %s\n", argv[1],

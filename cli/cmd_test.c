@@ -9,6 +9,7 @@
 #include "integration.h"
 #include "json.h"
 #include "lifecycle.h"
+#include "report.h"
 #include "mem.h"
 #include "timefmt.h"
 #include "transform.h"
@@ -24,6 +25,7 @@ struct test_opts {
 struct test_run {
         const struct test_opts *opts;
         const struct ab_integration *integ;
+        struct ab_lifecycle_report *report; /* --dedup only */
         struct ab_buf out;
         size_t index; /* current input index */
         int rejected;
@@ -70,7 +72,10 @@ static int emit_event(void *opaque, const struct ab_event *ev)
 
 static ab_err_t lifecycle_emit(void *opaque, const struct ab_event *ev)
 {
-        return (ab_err_t)emit_event(opaque, ev);
+        struct test_run *run = opaque;
+        ab_err_t rc          = ab_lifecycle_report_event(run->report, ev);
+
+        return rc ? rc : (ab_err_t)emit_event(opaque, ev);
 }
 
 static void report_rejection(struct test_run *run, const struct ab_error *e)
@@ -114,6 +119,10 @@ static int process_payload(struct test_run *run, struct ab_transform *tf,
 
                 if (lc) {
                         ab_error_clear(&err);
+                        rc = ab_lifecycle_report_input(run->report, run->integ,
+                                                       a, run->index, nalerts);
+                        if (rc)
+                                return -1;
                         rc = ab_lifecycle_process(lc, run->integ, a, t,
                                                   lifecycle_emit, run, &err);
                         if (rc == AB_ERR_NOMEM)
@@ -233,19 +242,23 @@ int ab_cmd_test(int argc, char **argv)
         tf   = ab_transform_new();
         if (opts.dedup) {
                 struct ab_lifecycle_config lconf = {0, false};
-                lc = ab_lifecycle_new(&lconf);
+                lc         = ab_lifecycle_new(&lconf);
+                run.report = ab_lifecycle_report_new();
         }
-        if (!data || !tf || (opts.dedup && !lc))
+        if (!data || !tf || (opts.dedup && (!lc || !run.report)))
                 goto out;
         if (run_input(&run, tf, lc, data, len)) {
                 fprintf(stderr, "alertbridge test: out of memory\n");
                 goto out;
         }
-        if (lc)
-                ab_lifecycle_report_print(lc, stdout);
+        if (lc && ab_lifecycle_report_write(run.report, stdout)) {
+                fprintf(stderr, "alertbridge test: cannot write the report\n");
+                goto out;
+        }
         status = run.rejected ? AB_EXIT_REJECTED : AB_EXIT_OK;
 out:
         fflush(stdout);
+        ab_lifecycle_report_destroy(run.report);
         ab_lifecycle_destroy(lc);
         ab_transform_destroy(tf);
         ab_integration_destroy(integ);

@@ -15,6 +15,9 @@ static const struct command commands[] = {
      "map payloads with an integration and print CloudEvents"},
     {"check-config", ab_cmd_check_config,
      "validate an integration or pipeline config file"},
+    {"run", ab_cmd_run, "run the pipeline service (consumer group)"},
+    {"demo", ab_cmd_demo,
+     "run the whole pipeline on an in-process MOCK Kafka cluster"},
 };
 
 static void usage(FILE *out)

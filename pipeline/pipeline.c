@@ -1,0 +1,587 @@
+/* pipeline.c - the run loop: consumer -> processor -> producer, with at-least-once offsets. */
+#include "pipeline.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cloudevents_kafka.h"
+#include "consumer.h"
+#include "headers.h"
+#include "http.h"
+#include "log.h"
+#include "mem.h"
+#include "metrics.h"
+#include "offsets.h"
+#include "processor.h"
+#include "producer.h"
+#include "record.h"
+#include "timefmt.h"
+
+/*
+ * HOW IT WORKS (offsets and backpressure)
+ * Every consumed record is registered with the offset tracker and gets an
+ * entry holding one reference. Each output the processor emits (an event
+ * or the record's dead-letter copy) takes one more reference and is sent
+ * with the entry as the producer's opaque; its delivery report drops that
+ * reference. When the processor is done with the record, the loop drops
+ * its own reference. The tracker advances a partition's committable
+ * offset only over a contiguous prefix of completed records, and the
+ * consumer stores that offset before every poll; librdkafka's auto commit
+ * and the commit on revocation and close persist it. A crash therefore
+ * replays at most the records after the last commit, and none is lost.
+ *
+ * A failed delivery (only possible when the idempotent producer gives up:
+ * a fatal error or a purge at shutdown) keeps its reference, so the offset
+ * never moves past that record; the loop then stops with an error and a
+ * restart consumes the record again.
+ *
+ * When more than kafka.max_pending_records records are unfinished (the
+ * brokers are slow or away), the consumer is paused and resumed below half
+ * that, so memory stays bounded instead of growing with the backlog. A
+ * full producer queue is waited out in place, serving delivery reports.
+ */
+
+struct ab_pipeline {
+        const struct ab_pipeline_config *cfg;
+        struct ab_metrics *metrics;
+        struct ab_pipeline_metrics pm;
+        struct ab_http *http;
+        struct ab_offsets *offsets;
+        struct ab_consumer *consumer;
+        struct ab_producer *producer;
+        struct ab_processor *proc;
+        struct ab_ce_kafka *ce;
+        struct ab_headers *headers;
+        enum ab_ce_mode mode;
+        /* Per-record context for the output callback. */
+        struct ab_record *rec;
+        struct ab_offsets_entry *entry;
+        /* State. */
+        struct ab_pipeline_stats stats;
+        struct ab_error fatal;   /* first fatal error, code AB_OK if none */
+        int64_t next_expire_ms;
+        int64_t next_lag_ms;
+        int shut;
+        volatile int ready;
+};
+
+static int64_t monotonic_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---------------------------------------------------------------- deliveries */
+
+/* The opaque of every output: the record's tracker entry (NULL for events
+ * produced by wall-clock expiry, which belong to no record) and what kind
+ * of output it was, packed in the low bit. */
+#define OPAQUE_DLQ ((uintptr_t)1)
+
+static void on_delivery(void *arg, void *opaque, ab_err_t status,
+                        const struct ab_error *err)
+{
+        struct ab_pipeline *pl         = arg;
+        uintptr_t bits                 = (uintptr_t)opaque;
+        struct ab_offsets_entry *entry =
+            (struct ab_offsets_entry *)(bits & ~OPAQUE_DLQ);
+        char line[600];
+
+        if (status != AB_OK) {
+                ab_metrics_inc(pl->pm.delivery_errors);
+                AB_ERROR("pipeline", "delivery failed; stopping so that the "
+                         "record is consumed again after a restart",
+                         "error=%s",
+                         ab_log_quote(err ? err->text : ab_err_desc(status),
+                                      line, sizeof(line)));
+                if (pl->fatal.code == AB_OK)
+                        ab_error_set(&pl->fatal, AB_ERR_KAFKA, NULL,
+                                     "delivery failed: %s",
+                                     err ? err->text : ab_err_desc(status));
+                return; /* keep the reference: the offset must not pass */
+        }
+        if (bits & OPAQUE_DLQ)
+                pl->stats.dead_letters++;
+        else
+                pl->stats.events++;
+        if (entry)
+                ab_offsets_release(entry);
+}
+
+/* Send, waiting out a full queue while serving delivery reports. */
+static ab_err_t send_output(struct ab_pipeline *pl, const char *topic,
+                     struct ab_str key, struct ab_str value, void *opaque,
+                     struct ab_error *err)
+{
+        for (;;) {
+                ab_err_t rc = ab_producer_send(pl->producer, topic, key, value,
+                                               pl->headers, opaque, err);
+                if (rc != AB_ERR_RETRY)
+                        return rc;
+                ab_producer_poll(pl->producer, 100);
+                if (ab_producer_fatal(pl->producer, err))
+                        return AB_ERR_KAFKA;
+        }
+}
+
+static ab_err_t copy_record_headers(struct ab_pipeline *pl)
+{
+        const char *name;
+        struct ab_str value;
+        ab_err_t rc;
+
+        for (size_t i = 0; !ab_record_header_at(pl->rec, i, &name, &value);
+             i++) {
+                rc = ab_headers_add(pl->headers, name, value);
+                if (rc)
+                        return rc;
+        }
+        return AB_OK;
+}
+
+static ab_err_t send_dead_letter(struct ab_pipeline *pl,
+                                 const struct ab_output *o)
+{
+        struct ab_dlq_info info;
+        struct ab_error err;
+        ab_err_t rc;
+
+        ab_headers_reset(pl->headers);
+        if (pl->rec) {
+                rc = copy_record_headers(pl);
+                if (rc)
+                        return rc;
+        }
+        info.error       = o->error;
+        info.topic       = pl->rec ? ab_record_topic(pl->rec) : "";
+        info.partition   = pl->rec ? ab_record_partition(pl->rec) : -1;
+        info.offset      = pl->rec ? ab_record_offset(pl->rec) : -1;
+        info.integration = o->integration;
+        rc               = ab_headers_add_dlq(pl->headers, &info);
+        if (rc)
+                return rc;
+        if (pl->entry)
+                ab_offsets_hold(pl->entry);
+        ab_error_clear(&err);
+        rc = send_output(pl, o->topic, o->key, o->value,
+                  (void *)((uintptr_t)pl->entry | OPAQUE_DLQ), &err);
+        if (rc) {
+                if (pl->entry)
+                        ab_offsets_release(pl->entry);
+                ab_error_set(&pl->fatal, rc, NULL,
+                             "cannot write to the dead-letter topic %s: %s",
+                             o->topic, err.text);
+        }
+        return rc;
+}
+
+static ab_err_t on_output(void *arg, const struct ab_output *o)
+{
+        struct ab_pipeline *pl = arg;
+        struct ab_str value;
+        struct ab_error err;
+        ab_err_t rc;
+
+        if (o->kind == AB_OUTPUT_DEAD_LETTER)
+                return send_dead_letter(pl, o);
+        ab_headers_reset(pl->headers);
+        ab_error_clear(&err);
+        rc = ab_ce_kafka_encode(pl->ce, pl->mode, o->value.ptr, o->value.len,
+                                pl->headers, &value, &err);
+        if (rc)
+                return rc;
+        if (pl->entry)
+                ab_offsets_hold(pl->entry);
+        rc = send_output(pl, o->topic, o->key, value, pl->entry, &err);
+        if (rc == AB_OK)
+                return AB_OK;
+        if (pl->entry)
+                ab_offsets_release(pl->entry);
+        if (rc == AB_ERR_TOO_LARGE && pl->rec) {
+                /* The event can never be written: keep the input instead. */
+                struct ab_output dl;
+                memset(&dl, 0, sizeof(dl));
+                dl.kind  = AB_OUTPUT_DEAD_LETTER;
+                dl.topic = pl->cfg->dead_letter_topic;
+                dl.key   = ab_record_key(pl->rec);
+                dl.value = ab_record_value(pl->rec);
+                dl.error = &err;
+                return send_dead_letter(pl, &dl);
+        }
+        ab_error_set(&pl->fatal, rc, NULL, "cannot produce to %s: %s",
+                     o->topic, err.text);
+        return rc;
+}
+
+/* ---------------------------------------------------------------- setup */
+
+/* Flatten key/value lists into the NULL-terminated pairs the clients take. */
+static const char **pairs(const struct ab_pipeline_kv *a, size_t na,
+                          const struct ab_pipeline_kv *b, size_t nb)
+{
+        const char **v = ab_calloc(2 * (na + nb) + 1, sizeof(*v));
+        size_t o       = 0;
+
+        if (!v)
+                return NULL;
+        for (size_t i = 0; i < na; i++) {
+                v[o++] = a[i].key;
+                v[o++] = a[i].value;
+        }
+        for (size_t i = 0; i < nb; i++) {
+                v[o++] = b[i].key;
+                v[o++] = b[i].value;
+        }
+        return v;
+}
+
+static void on_revoke(void *arg)
+{
+        struct ab_pipeline *pl = arg;
+        struct ab_error err;
+
+        /* Let in-flight outputs complete so their records' offsets are
+         * committed with the revocation instead of being replayed. */
+        ab_error_clear(&err);
+        if (pl->producer &&
+            ab_producer_flush(pl->producer, (int)pl->cfg->kafka.flush_timeout_ms,
+                              &err) != AB_OK)
+                AB_WARN("pipeline", "records still in flight at revocation "
+                        "will be consumed again by the next owner",
+                        "inflight=%zu", ab_producer_inflight(pl->producer));
+}
+
+static bool ready_probe(void *opaque, char *reason, size_t size)
+{
+        struct ab_pipeline *pl = opaque;
+
+        if (!pl->ready) {
+                snprintf(reason, size, "not consuming yet");
+                return false;
+        }
+        return true;
+}
+
+static ab_err_t subscribe(struct ab_pipeline *pl, struct ab_error *err)
+{
+        const struct ab_pipeline_config *cfg = pl->cfg;
+        const char **topics;
+        size_t n = 0;
+        ab_err_t rc;
+
+        for (size_t i = 0; i < cfg->ninputs; i++)
+                n += cfg->inputs[i].ntopics;
+        topics = ab_calloc(n + 1, sizeof(*topics));
+        if (!topics)
+                return AB_ERR_NOMEM;
+        n = 0;
+        for (size_t i = 0; i < cfg->ninputs; i++)
+                for (size_t t = 0; t < cfg->inputs[i].ntopics; t++)
+                        topics[n++] = cfg->inputs[i].topics[t];
+        if (cfg->actions_topic)
+                topics[n++] = cfg->actions_topic;
+        rc = ab_consumer_subscribe(pl->consumer, topics, n, err);
+        ab_free(topics);
+        return rc;
+}
+
+ab_err_t ab_pipeline_new(const struct ab_pipeline_config *cfg,
+                         struct ab_pipeline **out, struct ab_error *err)
+{
+        struct ab_consumer_conf cc;
+        struct ab_producer_conf pc;
+        const char **cprops = NULL, **pprops = NULL;
+        struct ab_pipeline *pl;
+        ab_err_t rc = AB_ERR_NOMEM;
+
+        *out = NULL;
+        pl   = ab_calloc(1, sizeof(*pl));
+        if (!pl)
+                return AB_ERR_NOMEM;
+        pl->cfg  = cfg;
+        pl->mode = cfg->output.binding == AB_PIPELINE_BINDING_BINARY
+                       ? AB_CE_BINARY
+                       : AB_CE_STRUCTURED;
+        ab_error_clear(&pl->fatal);
+        pl->metrics = ab_metrics_new();
+        pl->headers = ab_headers_new();
+        pl->ce      = ab_ce_kafka_new();
+        /* The tracker's window is a hard cap per partition; pausing at
+         * max_pending_records keeps us well below it. */
+        pl->offsets = ab_offsets_new((uint32_t)cfg->kafka.max_pending_records *
+                                     4);
+        cprops = pairs(cfg->kafka.properties, cfg->kafka.nproperties,
+                       cfg->kafka.consumer_properties,
+                       cfg->kafka.nconsumer_properties);
+        pprops = pairs(cfg->kafka.properties, cfg->kafka.nproperties,
+                       cfg->kafka.producer_properties,
+                       cfg->kafka.nproducer_properties);
+        if (!pl->metrics || !pl->headers || !pl->ce || !pl->offsets ||
+            !cprops || !pprops)
+                goto fail;
+        rc = ab_pipeline_metrics_register(pl->metrics, &pl->pm, err);
+        if (rc)
+                goto fail;
+        rc = ab_processor_new(cfg, &pl->pm, &pl->proc, err);
+        if (rc)
+                goto fail;
+
+        memset(&pc, 0, sizeof(pc));
+        pc.brokers     = cfg->kafka.brokers;
+        pc.properties  = pprops;
+        pc.on_delivery = on_delivery;
+        pc.arg         = pl;
+        rc             = ab_producer_new(&pc, &pl->producer, err);
+        if (rc)
+                goto fail;
+
+        memset(&cc, 0, sizeof(cc));
+        cc.brokers    = cfg->kafka.brokers;
+        cc.group      = cfg->kafka.group;
+        cc.properties = cprops;
+        cc.offsets    = pl->offsets;
+        cc.on_revoke  = on_revoke;
+        cc.arg        = pl;
+        rc            = ab_consumer_new(&cc, &pl->consumer, err);
+        if (rc)
+                goto fail;
+        rc = subscribe(pl, err);
+        if (rc)
+                goto fail;
+        if (cfg->http.listen) {
+                struct ab_http_options ho;
+                memset(&ho, 0, sizeof(ho));
+                ho.listen           = cfg->http.listen;
+                ho.metrics          = pl->metrics;
+                ho.ready            = ready_probe;
+                ho.ready_opaque     = pl;
+                ho.stall_timeout_ms = cfg->http.stall_timeout_ms;
+                rc = ab_http_start(&ho, &pl->http, err);
+                if (rc)
+                        goto fail;
+        }
+        pl->next_expire_ms = monotonic_ms() + cfg->lifecycle.expire_interval_ms;
+        ab_free(cprops);
+        ab_free(pprops);
+        AB_INFO("pipeline", "started", "brokers=%s group=%s inputs=%zu "
+                "binding=%s",
+                cfg->kafka.brokers, cfg->kafka.group, cfg->ninputs,
+                ab_ce_mode_name(pl->mode));
+        *out = pl;
+        return AB_OK;
+fail:
+        ab_free(cprops);
+        ab_free(pprops);
+        pl->shut = 1; /* nothing to drain */
+        ab_pipeline_destroy(pl);
+        return rc;
+}
+
+/* ---------------------------------------------------------------- loop */
+
+static void fill_input(struct ab_input *in, const struct ab_record *rec,
+                       const char *integration_header)
+{
+        in->topic        = ab_record_topic(rec);
+        in->partition    = ab_record_partition(rec);
+        in->offset       = ab_record_offset(rec);
+        in->timestamp_ms = ab_record_timestamp(rec);
+        in->key          = ab_record_key(rec);
+        in->value        = ab_record_value(rec);
+        in->integration  = ab_record_header(rec, integration_header);
+}
+
+static ab_err_t backpressure(struct ab_pipeline *pl, struct ab_error *err)
+{
+        size_t pending = ab_offsets_pending(pl->offsets);
+        size_t high    = (size_t)pl->cfg->kafka.max_pending_records;
+        ab_err_t rc    = AB_OK;
+
+        if (!ab_consumer_paused(pl->consumer) && pending >= high) {
+                rc = ab_consumer_pause(pl->consumer, err);
+                AB_INFO("pipeline", "paused consumption: too many records in "
+                        "flight", "pending=%zu", pending);
+        } else if (ab_consumer_paused(pl->consumer) && pending <= high / 2) {
+                rc = ab_consumer_resume(pl->consumer, err);
+                AB_INFO("pipeline", "resumed consumption", "pending=%zu",
+                        pending);
+        }
+        ab_metrics_set(pl->pm.consumer_paused,
+                       ab_consumer_paused(pl->consumer) ? 1 : 0);
+        return rc;
+}
+
+/* Register a record, waiting while its partition's window is full. */
+static ab_err_t track(struct ab_pipeline *pl, const struct ab_record *rec,
+                      struct ab_error *err)
+{
+        for (;;) {
+                ab_err_t rc = ab_offsets_register(
+                    pl->offsets, ab_record_topic(rec),
+                    ab_record_partition(rec), ab_record_offset(rec),
+                    &pl->entry, err);
+                if (rc != AB_ERR_RETRY)
+                        return rc;
+                ab_producer_poll(pl->producer, 100);
+                if (ab_producer_fatal(pl->producer, err) ||
+                    pl->fatal.code != AB_OK)
+                        return AB_ERR_KAFKA;
+        }
+}
+
+static ab_err_t handle_record(struct ab_pipeline *pl, struct ab_record *rec,
+                              struct ab_error *err)
+{
+        struct ab_input in;
+        int64_t t0 = monotonic_ms();
+        ab_err_t rc;
+
+        pl->stats.records++;
+        rc = track(pl, rec, err);
+        if (rc)
+                return rc;
+        pl->rec = rec;
+        fill_input(&in, rec, pl->cfg->integration_header);
+        rc = ab_processor_handle(pl->proc, &in, on_output, pl);
+        pl->rec = NULL;
+        ab_offsets_release(pl->entry); /* the loop's own reference */
+        pl->entry = NULL;
+        ab_metrics_observe(pl->pm.record_latency,
+                           (double)(monotonic_ms() - t0) / 1000.0);
+        if (rc && pl->fatal.code == AB_OK)
+                ab_error_set(&pl->fatal, rc, NULL, "processing failed: %s",
+                             ab_err_desc(rc));
+        return rc;
+}
+
+ab_err_t ab_pipeline_step(struct ab_pipeline *pl, int timeout_ms,
+                          struct ab_error *err)
+{
+        struct ab_record *rec = NULL;
+        int64_t now;
+        ab_err_t rc;
+
+        if (pl->fatal.code != AB_OK || ab_producer_fatal(pl->producer, err)) {
+                if (pl->fatal.code != AB_OK && err)
+                        *err = pl->fatal;
+                return pl->fatal.code != AB_OK ? pl->fatal.code : AB_ERR_KAFKA;
+        }
+        ab_producer_poll(pl->producer, 0);
+        rc = backpressure(pl, err);
+        if (rc)
+                return rc;
+        rc = ab_consumer_poll(pl->consumer, timeout_ms, &rec, err);
+        if (rc)
+                return rc;
+        pl->ready = 1;
+        if (pl->http)
+                ab_http_heartbeat(pl->http);
+        if (rec) {
+                rc = handle_record(pl, rec, err);
+                ab_record_destroy(rec);
+                if (rc) {
+                        if (err)
+                                *err = pl->fatal;
+                        return rc;
+                }
+        }
+        now = monotonic_ms();
+        if (now >= pl->next_expire_ms) {
+                pl->next_expire_ms = now + pl->cfg->lifecycle.expire_interval_ms;
+                rc = ab_processor_expire(pl->proc, ab_time_now_ms(), on_output,
+                                         pl);
+                if (rc) {
+                        if (err)
+                                *err = pl->fatal;
+                        return rc;
+                }
+        }
+        if (now >= pl->next_lag_ms) {
+                pl->next_lag_ms = now + 1000;
+                ab_metrics_set(pl->pm.consumer_lag,
+                               ab_consumer_lag(pl->consumer, NULL, NULL));
+        }
+        return AB_OK;
+}
+
+ab_err_t ab_pipeline_run(struct ab_pipeline *pl, volatile sig_atomic_t *stop,
+                         struct ab_error *err)
+{
+        ab_err_t rc = AB_OK, rc2;
+
+        while (!*stop) {
+                rc = ab_pipeline_step(pl, (int)pl->cfg->kafka.poll_timeout_ms,
+                                      err);
+                if (rc)
+                        break;
+        }
+        if (!rc)
+                AB_INFO("pipeline", "stopping: draining in-flight records",
+                        NULL);
+        rc2 = ab_pipeline_shutdown(pl, rc ? NULL : err);
+        return rc ? rc : rc2;
+}
+
+ab_err_t ab_pipeline_shutdown(struct ab_pipeline *pl, struct ab_error *err)
+{
+        ab_err_t rc = AB_OK, rc2;
+
+        if (pl->shut)
+                return AB_OK;
+        pl->shut = 1;
+        if (pl->producer) {
+                rc = ab_producer_flush(pl->producer,
+                                       (int)pl->cfg->kafka.flush_timeout_ms,
+                                       err);
+                if (rc)
+                        AB_WARN("pipeline", "records still in flight at "
+                                "shutdown will be consumed again",
+                                "inflight=%zu",
+                                ab_producer_inflight(pl->producer));
+        }
+        if (pl->consumer) {
+                rc2 = ab_consumer_close(pl->consumer, err);
+                if (!rc)
+                        rc = rc2;
+        }
+        AB_INFO("pipeline", "stopped", "records=%llu events=%llu "
+                "dead_letters=%llu",
+                (unsigned long long)pl->stats.records,
+                (unsigned long long)pl->stats.events,
+                (unsigned long long)pl->stats.dead_letters);
+        return rc;
+}
+
+void ab_pipeline_get_stats(const struct ab_pipeline *pl,
+                           struct ab_pipeline_stats *out)
+{
+        *out           = pl->stats;
+        out->pending   = ab_offsets_pending(pl->offsets);
+        out->completed = pl->stats.records - out->pending;
+        out->paused    = pl->consumer ? ab_consumer_paused(pl->consumer) : 0;
+}
+
+int ab_pipeline_http_port(const struct ab_pipeline *pl)
+{
+        return pl->http ? ab_http_port(pl->http) : 0;
+}
+
+void ab_pipeline_destroy(struct ab_pipeline *pl)
+{
+        if (!pl)
+                return;
+        ab_pipeline_shutdown(pl, NULL);
+        ab_http_stop(pl->http);
+        ab_consumer_destroy(pl->consumer);
+        /* Destroying the producer resolves every remaining opaque. */
+        ab_producer_destroy(pl->producer);
+        ab_processor_destroy(pl->proc);
+        ab_offsets_destroy(pl->offsets);
+        ab_ce_kafka_destroy(pl->ce);
+        ab_headers_destroy(pl->headers);
+        ab_metrics_destroy(pl->metrics);
+        ab_free(pl);
+}

@@ -1,0 +1,318 @@
+/* processor.c - binds records to integrations and turns them into events or dead letters. */
+#include "processor.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "buf.h"
+#include "integration.h"
+#include "mem.h"
+#include "timefmt.h"
+#include "transform.h"
+
+/* A topic bound to an integration (NULL: records must name theirs). */
+struct binding {
+        const char *topic;
+        struct ab_integration *integ;
+};
+
+struct ab_processor {
+        const struct ab_pipeline_config *cfg;
+        const struct ab_pipeline_metrics *pm;
+        struct ab_transform *tf;
+        struct ab_lifecycle *lc;
+        struct binding *bindings;
+        size_t nbindings;
+        /* Every integration loaded, by config and by header on demand. */
+        struct ab_integration **integs;
+        size_t ninteg, capinteg;
+        struct ab_buf out;       /* serialized event, reused */
+        struct ab_lifecycle_stats last; /* for metric deltas */
+        /* Per-call context for the lifecycle's emit callback. */
+        ab_output_fn fn;
+        void *arg;
+        const char *integration_name;
+};
+
+static ab_err_t keep_integration(struct ab_processor *p,
+                                 struct ab_integration *integ)
+{
+        if (p->ninteg == p->capinteg) {
+                size_t cap = p->capinteg ? p->capinteg * 2 : 8;
+                struct ab_integration **v =
+                    ab_realloc(p->integs, cap * sizeof(*v));
+                if (!v)
+                        return AB_ERR_NOMEM;
+                p->integs   = v;
+                p->capinteg = cap;
+        }
+        p->integs[p->ninteg++] = integ;
+        return AB_OK;
+}
+
+ab_err_t ab_processor_new(const struct ab_pipeline_config *cfg,
+                          const struct ab_pipeline_metrics *metrics,
+                          struct ab_processor **out, struct ab_error *err)
+{
+        struct ab_lifecycle_config lconf;
+        struct ab_processor *p;
+        size_t ntopics = 0;
+        ab_err_t rc    = AB_ERR_NOMEM;
+
+        *out = NULL;
+        p    = ab_calloc(1, sizeof(*p));
+        if (!p)
+                return AB_ERR_NOMEM;
+        p->cfg = cfg;
+        p->pm  = metrics;
+        ab_buf_init(&p->out, 0);
+        lconf.max_open              = (size_t)cfg->lifecycle.max_open_alerts;
+        lconf.close_orphan_recovery = cfg->lifecycle.close_orphan_recovery;
+        p->tf                       = ab_transform_new();
+        p->lc                       = ab_lifecycle_new(&lconf);
+        for (size_t i = 0; i < cfg->ninputs; i++)
+                ntopics += cfg->inputs[i].ntopics;
+        p->bindings = ab_calloc(ntopics ? ntopics : 1, sizeof(*p->bindings));
+        if (!p->tf || !p->lc || !p->bindings)
+                goto fail;
+        for (size_t i = 0; i < cfg->ninputs; i++) {
+                const struct ab_pipeline_input *in = &cfg->inputs[i];
+                struct ab_integration *integ       = NULL;
+
+                if (in->integration) {
+                        rc = ab_integration_load(in->integration, &integ, err);
+                        if (rc)
+                                goto fail;
+                        rc = keep_integration(p, integ);
+                        if (rc) {
+                                ab_integration_destroy(integ);
+                                goto fail;
+                        }
+                }
+                for (size_t t = 0; t < in->ntopics; t++) {
+                        p->bindings[p->nbindings].topic = in->topics[t];
+                        p->bindings[p->nbindings].integ = integ;
+                        p->nbindings++;
+                }
+        }
+        *out = p;
+        return AB_OK;
+fail:
+        ab_processor_destroy(p);
+        return rc;
+}
+
+void ab_processor_destroy(struct ab_processor *p)
+{
+        if (!p)
+                return;
+        ab_transform_destroy(p->tf);
+        ab_lifecycle_destroy(p->lc);
+        for (size_t i = 0; i < p->ninteg; i++)
+                ab_integration_destroy(p->integs[i]);
+        ab_free(p->integs);
+        ab_free(p->bindings);
+        ab_buf_fini(&p->out);
+        ab_free(p);
+}
+
+struct ab_lifecycle *ab_processor_lifecycle(struct ab_processor *p)
+{
+        return p->lc;
+}
+
+/* ---------------------------------------------------------------- binding */
+
+/*
+ * The integration of a record: its header wins over the topic binding.
+ * A header names an integration already loaded (by its `name:`) or a
+ * built-in, which is loaded once and kept.
+ */
+static const struct ab_integration *resolve(struct ab_processor *p,
+                                            const struct ab_input *in,
+                                            struct ab_error *err)
+{
+        if (in->integration.ptr) {
+                char name[128];
+                struct ab_integration *integ = NULL;
+
+                if (in->integration.len == 0 ||
+                    in->integration.len >= sizeof(name)) {
+                        ab_error_set(err, AB_ERR_NO_INTEGRATION, NULL,
+                                     "the %s header is empty or too long",
+                                     p->cfg->integration_header);
+                        return NULL;
+                }
+                memcpy(name, in->integration.ptr, in->integration.len);
+                name[in->integration.len] = '\0';
+                for (size_t i = 0; i < p->ninteg; i++)
+                        if (!strcmp(ab_integration_name(p->integs[i]), name))
+                                return p->integs[i];
+                if (!ab_integration_builtin_text(name)) {
+                        ab_error_set(err, AB_ERR_NO_INTEGRATION, NULL,
+                                     "the %s header names '%s', which is "
+                                     "neither a configured nor a built-in "
+                                     "integration",
+                                     p->cfg->integration_header, name);
+                        return NULL;
+                }
+                if (ab_integration_load(name, &integ, err) ||
+                    keep_integration(p, integ)) {
+                        ab_integration_destroy(integ);
+                        return NULL;
+                }
+                return integ;
+        }
+        for (size_t i = 0; i < p->nbindings; i++) {
+                if (strcmp(p->bindings[i].topic, in->topic))
+                        continue;
+                if (p->bindings[i].integ)
+                        return p->bindings[i].integ;
+                break;
+        }
+        ab_error_set(err, AB_ERR_NO_INTEGRATION, NULL,
+                     "no integration is bound to topic '%s' and the record "
+                     "has no %s header",
+                     in->topic, p->cfg->integration_header);
+        return NULL;
+}
+
+/* ---------------------------------------------------------------- outputs */
+
+static ab_err_t dead_letter(struct ab_processor *p, const struct ab_input *in,
+                            const struct ab_error *e, const char *integration,
+                            ab_output_fn fn, void *arg)
+{
+        struct ab_output o;
+
+        memset(&o, 0, sizeof(o));
+        o.kind        = AB_OUTPUT_DEAD_LETTER;
+        o.topic       = p->cfg->dead_letter_topic;
+        o.key         = in->key;
+        o.value       = in->value;
+        o.error       = e;
+        o.integration = integration;
+        if (p->pm) {
+                ab_pipeline_metrics_reject(p->pm, e->code);
+                ab_metrics_inc(p->pm->dlq_records);
+        }
+        return fn(arg, &o);
+}
+
+/* Lifecycle emit callback: apply the policy, serialize, hand over. */
+static ab_err_t emit(void *opaque, const struct ab_event *ev)
+{
+        struct ab_processor *p = opaque;
+        const struct ab_pipeline_policy *pol;
+        struct ab_event e = *ev;
+        struct ab_output o;
+        ab_err_t rc;
+
+        pol = ab_pipeline_policy_match(p->cfg, ev->alert,
+                                       ev->integration ? ev->integration
+                                                       : p->integration_name);
+        e.source = p->cfg->output.source;
+        if (pol) {
+                e.owner         = pol->owner;
+                e.dispatch_rule = pol->name;
+        }
+        ab_buf_reset(&p->out);
+        rc = ab_event_write(&p->out, &e);
+        if (rc)
+                return rc;
+        memset(&o, 0, sizeof(o));
+        o.kind  = AB_OUTPUT_EVENT;
+        o.topic = ab_pipeline_policy_topic(p->cfg, pol);
+        o.key   = ab_str_c(e.fingerprint);
+        o.value = ab_str_make(p->out.data, p->out.len);
+        o.event = &e;
+        if (p->pm)
+                ab_metrics_inc(p->pm->events_out[e.type]);
+        return p->fn(p->arg, &o);
+}
+
+static void update_gauges(struct ab_processor *p)
+{
+        struct ab_lifecycle_stats st;
+
+        if (!p->pm)
+                return;
+        ab_lifecycle_get_stats(p->lc, &st);
+        ab_metrics_add(p->pm->merged_duplicates, st.merged - p->last.merged);
+        ab_metrics_add(p->pm->evicted_alerts, st.evicted - p->last.evicted);
+        ab_metrics_set(p->pm->open_alerts,
+                       (int64_t)ab_lifecycle_open_count(p->lc));
+        p->last = st;
+}
+
+static int is_actions_topic(const struct ab_processor *p, const char *topic)
+{
+        return p->cfg->actions_topic && !strcmp(p->cfg->actions_topic, topic);
+}
+
+ab_err_t ab_processor_handle(struct ab_processor *p, const struct ab_input *in,
+                             ab_output_fn fn, void *arg)
+{
+        const struct ab_integration *integ = NULL;
+        const struct ab_alert *alerts;
+        size_t nalerts;
+        struct ab_error err;
+        int64_t t = in->timestamp_ms >= 0 ? in->timestamp_ms : ab_time_now_ms();
+        ab_err_t rc;
+
+        if (p->pm)
+                ab_metrics_inc(p->pm->records_in);
+        p->fn  = fn;
+        p->arg = arg;
+        p->integration_name = NULL;
+        ab_error_clear(&err);
+        if (!in->value.ptr) {
+                ab_error_set(&err, AB_ERR_DECODE, NULL,
+                             "the record has no value");
+                return dead_letter(p, in, &err, NULL, fn, arg);
+        }
+        if (is_actions_topic(p, in->topic)) {
+                rc = ab_lifecycle_action(p->lc, in->value.ptr, in->value.len,
+                                         t, emit, p, &err);
+                if (rc == AB_ERR_NOMEM)
+                        return rc;
+                update_gauges(p);
+                if (rc && err.code == AB_OK)
+                        return rc; /* the output callback failed */
+                return rc ? dead_letter(p, in, &err, NULL, fn, arg) : AB_OK;
+        }
+        integ = resolve(p, in, &err);
+        if (!integ)
+                return err.code == AB_ERR_NOMEM
+                           ? AB_ERR_NOMEM
+                           : dead_letter(p, in, &err, NULL, fn, arg);
+        p->integration_name = ab_integration_name(integ);
+        rc = ab_transform_run(p->tf, integ, in->value.ptr, in->value.len,
+                              AB_CONTENT_AUTO, &alerts, &nalerts, &err);
+        if (rc == AB_ERR_NOMEM)
+                return rc;
+        if (rc)
+                return dead_letter(p, in, &err, p->integration_name, fn, arg);
+        for (size_t i = 0; i < nalerts; i++) {
+                ab_error_clear(&err);
+                rc = ab_lifecycle_process(p->lc, integ, &alerts[i], t, emit, p,
+                                          &err);
+                if (rc)
+                        break;
+        }
+        update_gauges(p);
+        return rc;
+}
+
+ab_err_t ab_processor_expire(struct ab_processor *p, int64_t now_ms,
+                             ab_output_fn fn, void *arg)
+{
+        ab_err_t rc;
+
+        p->fn               = fn;
+        p->arg              = arg;
+        p->integration_name = NULL;
+        rc                  = ab_lifecycle_expire(p->lc, now_ms, emit, p);
+        update_gauges(p);
+        return rc;
+}

@@ -1,0 +1,96 @@
+/* processor.h - turns one input record into output records: events or a dead-letter copy. */
+#ifndef AB_PROCESSOR_H
+#define AB_PROCESSOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "err.h"
+#include "event.h"
+#include "lifecycle.h"
+#include "metrics.h"
+#include "str.h"
+
+/*
+ * The processor is the pipeline without Kafka: it binds records to
+ * integrations, runs the mapping engine and the lifecycle, applies the
+ * notification policies and serializes events, and decides what goes to
+ * the dead-letter topic. The live pipeline, `alertbridge demo` and replay
+ * drive it with records from their own sources and hand its outputs to
+ * their own sinks, so the Kafka edges can change without touching it.
+ *
+ * Not thread-safe: one processor per thread of work.
+ */
+struct ab_processor;
+
+/* One input record, borrowed for the duration of the call. */
+struct ab_input {
+        const char *topic;
+        int32_t partition;
+        int64_t offset;
+        int64_t timestamp_ms;     /* -1: unknown (wall clock is used) */
+        struct ab_str key;        /* ptr NULL: no key */
+        struct ab_str value;      /* ptr NULL: null value */
+        struct ab_str integration; /* the integration header; ptr NULL: none */
+};
+
+enum ab_output_kind {
+        AB_OUTPUT_EVENT = 0,
+        AB_OUTPUT_DEAD_LETTER,
+};
+
+/*
+ * One output record, borrowed for the duration of the callback.
+ * Events: `value` is the structured CloudEvent JSON, `key` the alert's
+ * fingerprint (so one alert's events stay in order on one partition), and
+ * `event` the event itself (for binary-mode headers). Dead letters: `key`
+ * and `value` are the input's, unchanged; `error` says why and
+ * `integration` names the integration that rejected it (NULL when none
+ * was bound); the caller keeps the input's own headers and adds the
+ * dead-letter headers (producer/headers.h).
+ */
+struct ab_output {
+        enum ab_output_kind kind;
+        const char *topic;
+        struct ab_str key;
+        struct ab_str value;
+        const struct ab_event *event;  /* events only */
+        const struct ab_error *error;  /* dead letters only */
+        const char *integration;       /* dead letters only; may be NULL */
+};
+
+/* Handles one output; an error other than AB_OK stops the record. */
+typedef ab_err_t (*ab_output_fn)(void *arg, const struct ab_output *out);
+
+/**
+ * Build a processor for \p cfg (borrowed; must outlive it): loads every
+ * input's integration. \p metrics may be NULL.
+ * @returns AB_OK with \p *out set, or the integration's load error.
+ */
+ab_err_t ab_processor_new(const struct ab_pipeline_config *cfg,
+                          const struct ab_pipeline_metrics *metrics,
+                          struct ab_processor **out, struct ab_error *err);
+
+/** NULL-safe. */
+void ab_processor_destroy(struct ab_processor *p);
+
+/**
+ * Process one record: every output goes through \p fn, in order.
+ * Bad data never fails the call: it becomes a dead-letter output.
+ * @returns AB_OK, AB_ERR_NOMEM, or the first error \p fn returned.
+ */
+ab_err_t ab_processor_handle(struct ab_processor *p, const struct ab_input *in,
+                             ab_output_fn fn, void *arg);
+
+/**
+ * Close alerts whose auto-clear deadline passed by wall clock \p now_ms
+ * (a quiet partition still closes its alerts).
+ */
+ab_err_t ab_processor_expire(struct ab_processor *p, int64_t now_ms,
+                             ab_output_fn fn, void *arg);
+
+/** The lifecycle store (for snapshots, stats and tests). */
+struct ab_lifecycle *ab_processor_lifecycle(struct ab_processor *p);
+
+#endif

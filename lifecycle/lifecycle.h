@@ -52,7 +52,8 @@ struct ab_lifecycle_mem {
         size_t overhead; /* per-alert bytes beyond strings: records, hash
                             slots, blob framing, 16 allocator bytes per
                             allocation */
-        size_t strings;  /* label, annotation and field text, claimers */
+        size_t strings;  /* label, annotation and field strings as stored
+                            (text + length prefix), claimers */
         size_t shared;   /* per-store bytes that do not grow with alerts */
 };
 
@@ -62,7 +63,8 @@ void ab_lifecycle_destroy(struct ab_lifecycle *lc);
 
 /**
  * Compute the fingerprint of \p a under \p integ (documented in
- * docs/lifecycle.md) into \p out (AB_EVENT_ID_LEN + 1 bytes).
+ * docs/lifecycle.md) into \p out (AB_EVENT_ID_LEN + 1 bytes); \p out is
+ * the empty string if OpenSSL could not allocate its context.
  */
 void ab_lifecycle_fingerprint(const struct ab_integration *integ,
                               const struct ab_alert *a, char *out);

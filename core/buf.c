@@ -52,7 +52,7 @@ ab_err_t ab_buf_reserve(struct ab_buf *b, size_t extra)
         return AB_OK;
 }
 
-ab_err_t ab_buf_append(struct ab_buf *b, const void *p, size_t n)
+ab_err_t ab_buf_append_slow(struct ab_buf *b, const void *p, size_t n)
 {
         ab_err_t err = ab_buf_reserve(b, n);
 
@@ -62,22 +62,6 @@ ab_err_t ab_buf_append(struct ab_buf *b, const void *p, size_t n)
                 memcpy(b->data + b->len, p, n);
         b->len += n;
         b->data[b->len] = '\0';
-        return AB_OK;
-}
-
-ab_err_t ab_buf_append_str(struct ab_buf *b, const char *s)
-{
-        return ab_buf_append(b, s, strlen(s));
-}
-
-ab_err_t ab_buf_append_char(struct ab_buf *b, char c)
-{
-        ab_err_t err = ab_buf_reserve(b, 1);
-
-        if (err)
-                return err;
-        b->data[b->len++] = c;
-        b->data[b->len]   = '\0';
         return AB_OK;
 }
 
@@ -147,72 +131,105 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
         return len;
 }
 
-ab_err_t ab_buf_append_json_str(struct ab_buf *b, const char *s, size_t n)
+/* 1: the byte needs an escape; 2: it starts a multi-byte sequence. */
+static const unsigned char json_class[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x00 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x10 */
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* '"' */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* '\\' */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 0x80 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+};
+
+/* Write the escape of control or quoting byte c at o; returns its length. */
+static size_t write_escape(char *o, unsigned char c)
 {
         static const char hex[] = "0123456789abcdef";
-        const unsigned char *u  = (const unsigned char *)s;
+
+        o[0] = '\\';
+        switch (c) {
+        case '"': o[1] = '"'; return 2;
+        case '\\': o[1] = '\\'; return 2;
+        case '\n': o[1] = 'n'; return 2;
+        case '\r': o[1] = 'r'; return 2;
+        case '\t': o[1] = 't'; return 2;
+        case '\b': o[1] = 'b'; return 2;
+        case '\f': o[1] = 'f'; return 2;
+        default:
+                o[1] = 'u';
+                o[2] = '0';
+                o[3] = '0';
+                o[4] = hex[c >> 4];
+                o[5] = hex[c & 0xF];
+                return 6;
+        }
+}
+
+/*
+ * One reservation for the worst case (every byte escaped as \u00XX, or an
+ * invalid byte replaced by the 3-byte U+FFFD), then a single pass that
+ * copies runs of plain bytes and writes escapes in place.
+ */
+ab_err_t ab_buf_append_json_str(struct ab_buf *b, const char *s, size_t n)
+{
+        const unsigned char *u = (const unsigned char *)s;
         size_t i = 0, run = 0;
+        char *o;
         ab_err_t err;
 
-        /* Worst case is 6 bytes per input byte; reserve per run instead. */
-        err = ab_buf_append_char(b, '"');
+        err = ab_buf_reserve(b, n * 6 + 2);
         if (err)
                 return err;
+        o    = b->data + b->len;
+        *o++ = '"';
         while (i < n) {
-                unsigned char c = u[i];
+                unsigned char cls = json_class[u[i]];
                 size_t seq;
 
-                if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+                if (cls == 0) {
                         i++;
                         run++;
                         continue;
                 }
                 if (run) {
-                        err = ab_buf_append(b, s + i - run, run);
-                        if (err)
-                                return err;
+                        memcpy(o, s + i - run, run);
+                        o += run;
                         run = 0;
                 }
-                if (c >= 0x80) {
-                        seq = utf8_seq_len(u + i, n - i);
-                        if (seq) {
-                                err = ab_buf_append(b, s + i, seq);
-                                i += seq;
-                        } else {
-                                err = ab_buf_append(b, "\xEF\xBF\xBD", 3);
-                                i++;
-                        }
+                if (cls == 1) {
+                        o += write_escape(o, u[i]);
+                        i++;
+                        continue;
+                }
+                seq = utf8_seq_len(u + i, n - i);
+                if (seq) {
+                        memcpy(o, s + i, seq);
+                        o += seq;
+                        i += seq;
                 } else {
-                        char esc[6] = {'\\', 0, 0, 0, 0, 0};
-                        size_t elen = 2;
-                        switch (c) {
-                        case '"': esc[1] = '"'; break;
-                        case '\\': esc[1] = '\\'; break;
-                        case '\n': esc[1] = 'n'; break;
-                        case '\r': esc[1] = 'r'; break;
-                        case '\t': esc[1] = 't'; break;
-                        case '\b': esc[1] = 'b'; break;
-                        case '\f': esc[1] = 'f'; break;
-                        default:
-                                esc[1] = 'u';
-                                esc[2] = '0';
-                                esc[3] = '0';
-                                esc[4] = hex[c >> 4];
-                                esc[5] = hex[c & 0xF];
-                                elen   = 6;
-                        }
-                        err = ab_buf_append(b, esc, elen);
+                        memcpy(o, "\xEF\xBF\xBD", 3);
+                        o += 3;
                         i++;
                 }
-                if (err)
-                        return err;
         }
         if (run) {
-                err = ab_buf_append(b, s + n - run, run);
-                if (err)
-                        return err;
+                memcpy(o, s + n - run, run);
+                o += run;
         }
-        return ab_buf_append_char(b, '"');
+        *o++            = '"';
+        b->len          = (size_t)(o - b->data);
+        b->data[b->len] = '\0';
+        return AB_OK;
 }
 
 void ab_buf_truncate(struct ab_buf *b, size_t len)

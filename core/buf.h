@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "err.h"
 
@@ -30,9 +31,30 @@ void ab_buf_reset(struct ab_buf *b);
 /** Make room for \p extra more bytes. */
 ab_err_t ab_buf_reserve(struct ab_buf *b, size_t extra);
 
-ab_err_t ab_buf_append(struct ab_buf *b, const void *p, size_t n);
-ab_err_t ab_buf_append_str(struct ab_buf *b, const char *s);
-ab_err_t ab_buf_append_char(struct ab_buf *b, char c);
+ab_err_t ab_buf_append_slow(struct ab_buf *b, const void *p, size_t n);
+
+/* Appends are on every hot path: the common case (room left) is inline. */
+static inline ab_err_t ab_buf_append(struct ab_buf *b, const void *p,
+                                     size_t n)
+{
+        if (b->len + n < b->cap && (!b->limit || b->len + n <= b->limit)) {
+                memcpy(b->data + b->len, p, n);
+                b->len += n;
+                b->data[b->len] = '\0';
+                return AB_OK;
+        }
+        return ab_buf_append_slow(b, p, n);
+}
+
+static inline ab_err_t ab_buf_append_str(struct ab_buf *b, const char *s)
+{
+        return ab_buf_append(b, s, strlen(s));
+}
+
+static inline ab_err_t ab_buf_append_char(struct ab_buf *b, char c)
+{
+        return ab_buf_append(b, &c, 1);
+}
 ab_err_t ab_buf_appendf(struct ab_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 ab_err_t ab_buf_append_i64(struct ab_buf *b, int64_t v);

@@ -42,8 +42,9 @@ void ab_error_clear(struct ab_error *e)
         e->text[0]    = '\0';
 }
 
-static void error_vset(struct ab_error *e, ab_err_t code, const char *path,
-                       const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0))) static void
+error_vset(struct ab_error *e, ab_err_t code, const char *path,
+           const char *fmt, va_list ap)
 {
         e->code       = code;
         e->has_offset = 0;

@@ -457,6 +457,30 @@ static ab_err_t handle_record(struct ab_pipeline *pl, struct ab_record *rec,
         return rc;
 }
 
+static void note_lag(void *arg, const char *topic, int32_t partition,
+                     int64_t lag)
+{
+        int *behind = arg;
+
+        (void)topic;
+        (void)partition;
+        if (lag > 0)
+                *behind = 1;
+}
+
+/*
+ * Wall-clock expiry is only safe once the backlog is consumed: while the
+ * pipeline works through old records, the alerts they are about to merge
+ * into must not be closed by today's clock. Event time closes them then.
+ */
+static int caught_up(struct ab_pipeline *pl)
+{
+        int behind = 0;
+
+        ab_consumer_lag(pl->consumer, note_lag, &behind);
+        return !behind;
+}
+
 ab_err_t ab_pipeline_step(struct ab_pipeline *pl, int timeout_ms,
                           struct ab_error *err)
 {
@@ -489,7 +513,7 @@ ab_err_t ab_pipeline_step(struct ab_pipeline *pl, int timeout_ms,
                 }
         }
         now = monotonic_ms();
-        if (now >= pl->next_expire_ms) {
+        if (now >= pl->next_expire_ms && caught_up(pl)) {
                 pl->next_expire_ms = now + pl->cfg->lifecycle.expire_interval_ms;
                 rc = ab_processor_expire(pl->proc, ab_time_now_ms(), on_output,
                                          pl);

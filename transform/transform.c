@@ -655,7 +655,9 @@ static ab_err_t copy_object(struct ab_transform *tf,
                         if (ab_json_type_of(&tf->doc, v) != AB_JSON_NULL &&
                             ks.len > 0) {
                                 rc = token_val(tf, v, &vv);
-                                if (!rc)
+                                /* An empty value is an unset label, as for
+                                 * mapped fields and in Alertmanager. */
+                                if (!rc && vv.len > 0)
                                         rc = kv_push(tf, val_ptr(ks.ptr, ks.len),
                                                      vv, PRIO_COPY);
                                 if (rc)
@@ -682,7 +684,7 @@ static ab_err_t add_entries(struct ab_transform *tf,
                         rc = copy_object(tf, e, elem);
                 } else {
                         rc = run_method(tf, &e->method, elem, &v, &mapped);
-                        if (!rc && v.where != VAL_NONE)
+                        if (!rc && v.where != VAL_NONE && v.len > 0)
                                 rc = kv_push(tf, val_ptr(e->key, e->key_len),
                                              v, PRIO_ENTRY);
                 }

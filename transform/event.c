@@ -1,0 +1,434 @@
+/* event.c - writes alert lifecycle events as ARMS-shaped CloudEvents 1.0. */
+#include "event.h"
+
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "timefmt.h"
+
+/* CloudEvents `source` when the caller sets none (the pipeline's default). */
+#define EVENT_SOURCE_DEFAULT "alertbridge"
+
+/* `solution` of a stateless close: the only way to get one is a recovery. */
+#define EVENT_SOLUTION_RECOVERED "recovered: the alert source reported recovery"
+
+/* Alertmanager's rendering of Go's zero time: "no end yet" on firing alerts. */
+#define EVENT_GO_ZERO_TIME "0001-01-01T00:00:00Z"
+
+static const char *const type_names[AB_EVENT__COUNT] = {
+    "aliyun:arms:alarm:create",
+    "aliyun:arms:alarm:claim",
+    "aliyun:arms:alarm:comment",
+    "aliyun:arms:alarm:close",
+};
+
+static const char *const type_shorts[AB_EVENT__COUNT] = {
+    "create",
+    "claim",
+    "comment",
+    "close",
+};
+
+const char *ab_event_type_name(enum ab_event_type t)
+{
+        if ((unsigned)t >= AB_EVENT__COUNT)
+                return "unknown";
+        return type_names[t];
+}
+
+const char *ab_event_type_short(enum ab_event_type t)
+{
+        if ((unsigned)t >= AB_EVENT__COUNT)
+                return "unknown";
+        return type_shorts[t];
+}
+
+void ab_hex(const unsigned char *digest, size_t n, char *out)
+{
+        static const char hex[] = "0123456789abcdef";
+
+        for (size_t i = 0; i < n; i++) {
+                out[2 * i]     = hex[digest[i] >> 4];
+                out[2 * i + 1] = hex[digest[i] & 0xF];
+        }
+        out[2 * n] = '\0';
+}
+
+/* ------------------------------------------------------------ event ids */
+
+/*
+ * HOW IT WORKS (stateless event ids, version 1)
+ * The id is the first 16 bytes (32 lower-case hex characters) of
+ *
+ *   SHA-256( field(integration name) || field(payload bytes)
+ *            || field(element index) || field(event type short name) )
+ *
+ * where field(x) is the length of x as an 8-byte big-endian integer
+ * followed by the bytes of x; the element index (0 without batch) is x =
+ * 4 bytes, big-endian; the type short name is "create" or "close". A NULL
+ * integration name counts as empty. The length prefixes make the encoding
+ * unambiguous, so two different inputs never share an encoding; the same
+ * input gives the same id on every machine and release, which lets
+ * consumers recognize replays. Changing any of this changes every id:
+ * treat it as a stable format.
+ *
+ * The digest is fetched once per process; each call uses its own digest
+ * context, so the function is thread-safe. If OpenSSL cannot compute the
+ * digest (out of memory), the id stays empty and ab_event_write() refuses
+ * the event, so an event without a proper id is never published.
+ */
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256_md;
+
+static void sha256_fetch(void)
+{
+        sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static int digest_field(EVP_MD_CTX *ctx, const void *p, size_t n)
+{
+        unsigned char len[8];
+        uint64_t v = n;
+
+        for (int i = 7; i >= 0; i--) {
+                len[i] = (unsigned char)(v & 0xFF);
+                v >>= 8;
+        }
+        return EVP_DigestUpdate(ctx, len, sizeof(len)) &&
+               (n == 0 || EVP_DigestUpdate(ctx, p, n));
+}
+
+/* Set \p id (AB_EVENT_ID_LEN + 1 bytes); empty when OpenSSL fails. */
+static void event_id(char *id, const char *integration, const char *payload,
+                     size_t payload_len, uint32_t index,
+                     enum ab_event_type type)
+{
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned char idx[4] = {
+            (unsigned char)(index >> 24), (unsigned char)(index >> 16),
+            (unsigned char)(index >> 8), (unsigned char)index};
+        const char *tshort = ab_event_type_short(type);
+        const char *name   = integration ? integration : "";
+        EVP_MD_CTX *ctx    = NULL;
+        unsigned int mdlen = 0;
+
+        id[0] = '\0';
+        pthread_once(&sha256_once, sha256_fetch);
+        if (!sha256_md)
+                return;
+        ctx = EVP_MD_CTX_new();
+        if (!ctx)
+                return;
+        if (EVP_DigestInit_ex2(ctx, sha256_md, NULL) &&
+            digest_field(ctx, name, strlen(name)) &&
+            digest_field(ctx, payload, payload_len) &&
+            digest_field(ctx, idx, sizeof(idx)) &&
+            digest_field(ctx, tshort, strlen(tshort)) &&
+            EVP_DigestFinal_ex(ctx, md, &mdlen) && mdlen >= AB_EVENT_ID_LEN / 2)
+                ab_hex(md, AB_EVENT_ID_LEN / 2, id);
+        EVP_MD_CTX_free(ctx);
+}
+
+/*
+ * Stateless mode: every alert is its own event. The clock gives the event
+ * time, and the start when the source gave none; a recovery ends at the
+ * source's end time, else now. The fingerprint, alert id, count and the
+ * routing fields (source, owner, dispatch rule, receiver, external URL)
+ * stay empty for the caller to fill in; the writer prints "" or its
+ * default for what stays unset.
+ */
+void ab_event_from_alert(struct ab_event *ev, const struct ab_alert *a,
+                         const char *integration_name, const char *payload,
+                         size_t payload_len, int64_t now_ms)
+{
+        memset(ev, 0, sizeof(*ev));
+        ev->resolved    = a->status == AB_ALERT_RESOLVED;
+        ev->type        = ev->resolved ? AB_EVENT_CLOSE : AB_EVENT_CREATE;
+        ev->integration = integration_name;
+        ev->alert       = a;
+        ev->time_ms     = now_ms;
+        ev->start_ms    = a->has_starts ? a->starts_ms : now_ms;
+        if (ev->resolved) {
+                ev->end_ms   = a->has_ends ? a->ends_ms : now_ms;
+                ev->solution = EVENT_SOLUTION_RECOVERED;
+                /* A recovery that does not say when the alert started
+                 * cannot have started after it ended. */
+                if (!a->has_starts && ev->start_ms > ev->end_ms)
+                        ev->start_ms = ev->end_ms;
+        }
+        event_id(ev->id, integration_name, payload, payload_len, a->index,
+                 ev->type);
+}
+
+/* ------------------------------------------------------------ writer */
+
+/*
+ * A writer appends to the caller's buffer and remembers the first error,
+ * so the serializer reads as a straight sequence of appends. Nothing here
+ * allocates except the buffer growing, which stops once it has reached the
+ * largest event written through it.
+ */
+struct writer {
+        struct ab_buf *b;
+        ab_err_t rc;
+};
+
+static void w_raw(struct writer *w, const char *s, size_t n)
+{
+        if (!w->rc)
+                w->rc = ab_buf_append(w->b, s, n);
+}
+
+#define W_LIT(w, lit) w_raw((w), (lit), sizeof(lit) - 1)
+
+static void w_str(struct writer *w, const char *s, size_t n)
+{
+        if (!w->rc)
+                w->rc = ab_buf_append_json_str(w->b, s, n);
+}
+
+static void w_cstr(struct writer *w, const char *s)
+{
+        if (!s)
+                s = "";
+        w_str(w, s, strlen(s));
+}
+
+/* Append \p s escaped as JSON string content, without the quotes. */
+static void w_str_inner(struct writer *w, const char *s, size_t n)
+{
+        size_t pos = w->b->len;
+
+        w_str(w, s, n);
+        if (w->rc)
+                return;
+        memmove(w->b->data + pos, w->b->data + pos + 1, w->b->len - pos - 2);
+        ab_buf_truncate(w->b, w->b->len - 2);
+}
+
+static void w_i64(struct writer *w, int64_t v)
+{
+        if (!w->rc)
+                w->rc = ab_buf_append_i64(w->b, v);
+}
+
+static void w_time(struct writer *w, int64_t ms)
+{
+        char tmp[AB_TIME_RFC3339_LEN];
+        size_t n = ab_time_format(ms, tmp);
+
+        W_LIT(w, "\"");
+        w_raw(w, tmp, n);
+        W_LIT(w, "\"");
+}
+
+/* Append a copy of bytes [start, end) already written to the buffer. */
+static void w_again(struct writer *w, size_t start, size_t end)
+{
+        /* Reserve first: the append then cannot move the bytes it copies. */
+        if (!w->rc)
+                w->rc = ab_buf_reserve(w->b, end - start);
+        w_raw(w, w->b->data + start, end - start);
+}
+
+static void w_kvs(struct writer *w, const struct ab_kv *kv, size_t n)
+{
+        W_LIT(w, "{");
+        for (size_t i = 0; i < n; i++) {
+                if (i)
+                        W_LIT(w, ",");
+                w_str(w, kv[i].key.ptr, kv[i].key.len);
+                W_LIT(w, ":");
+                w_str(w, kv[i].val.ptr, kv[i].val.len);
+        }
+        W_LIT(w, "}");
+}
+
+static struct ab_str alert_name(const struct ab_alert *a)
+{
+        if (ab_str_present(a->field[AB_FIELD_ALERTNAME]))
+                return a->field[AB_FIELD_ALERTNAME];
+        return ab_alert_label(a, ab_str_c("alertname"));
+}
+
+/* data.data: the Alertmanager-compatible group with exactly one alert. */
+static void w_group(struct writer *w, const struct ab_event *ev)
+{
+        const struct ab_alert *a = ev->alert;
+        struct ab_str name       = alert_name(a);
+        char level[4]            = {'"', 'P', (char)('0' + a->severity), '"'};
+        size_t lab, lab_end, ann, ann_end;
+
+        W_LIT(w, "{\"status\":");
+        w_cstr(w, ev->resolved ? "resolved" : "firing");
+        W_LIT(w, ",\"level\":");
+        w_raw(w, level, sizeof(level));
+        W_LIT(w, ",\"dispatchRuleName\":");
+        w_cstr(w, ev->dispatch_rule);
+        W_LIT(w, ",\"startTime\":");
+        w_time(w, ev->start_ms);
+        if (ev->resolved) {
+                W_LIT(w, ",\"endTime\":");
+                w_time(w, ev->end_ms);
+        }
+        W_LIT(w, ",\"externalURL\":");
+        w_cstr(w, ev->external_url);
+        W_LIT(w, ",\"receiver\":");
+        w_cstr(w, ev->receiver);
+
+        W_LIT(w, ",\"alerts\":[{\"fingerprint\":");
+        w_cstr(w, ev->fingerprint);
+        W_LIT(w, ",\"status\":");
+        w_cstr(w, ev->resolved ? "resolved" : "firing");
+        W_LIT(w, ",\"startsAt\":");
+        w_time(w, ev->start_ms);
+        W_LIT(w, ",\"endsAt\":");
+        if (ev->resolved)
+                w_time(w, ev->end_ms);
+        else
+                W_LIT(w, "\"" EVENT_GO_ZERO_TIME "\"");
+        W_LIT(w, ",\"labels\":");
+        lab = w->b->len;
+        w_kvs(w, a->labels, a->nlabels);
+        lab_end = w->b->len;
+        W_LIT(w, ",\"annotations\":");
+        ann = w->b->len;
+        w_kvs(w, a->annotations, a->nannotations);
+        ann_end = w->b->len;
+        W_LIT(w, "}]");
+
+        /* With one alert, the common sets are its own: escaped once above,
+         * copied here (escaping is most of the writer's work). */
+        W_LIT(w, ",\"commonLabels\":");
+        w_again(w, lab, lab_end);
+        W_LIT(w, ",\"commonAnnotations\":");
+        w_again(w, ann, ann_end);
+        W_LIT(w, ",\"groupLabels\":{");
+        if (ab_str_present(name)) {
+                W_LIT(w, "\"alertname\":");
+                w_str(w, name.ptr, name.len);
+        }
+        W_LIT(w, "}}");
+}
+
+/*
+ * The `data` member: exactly the fields of the seed-000 table for the
+ * event type (owner always; handler and operator on claim, comment and
+ * close; comment on comment; solution on close). A field the type needs
+ * but the caller left NULL is written as "", so the shape never depends
+ * on what happens to be set.
+ */
+static void w_data(struct writer *w, const struct ab_event *ev)
+{
+        W_LIT(w, "{\"owner\":");
+        w_cstr(w, ev->owner);
+        if (ev->type != AB_EVENT_CREATE) {
+                W_LIT(w, ",\"handler\":");
+                w_cstr(w, ev->handler);
+                W_LIT(w, ",\"operator\":");
+                w_cstr(w, ev->operator_name);
+        }
+        if (ev->type == AB_EVENT_COMMENT) {
+                W_LIT(w, ",\"comment\":");
+                w_cstr(w, ev->comment);
+        }
+        if (ev->type == AB_EVENT_CLOSE) {
+                W_LIT(w, ",\"solution\":");
+                w_cstr(w, ev->solution);
+        }
+        W_LIT(w, ",\"timestamp\":");
+        w_i64(w, ev->time_ms);
+        W_LIT(w, ",\"data\":");
+        w_group(w, ev);
+        W_LIT(w, "}");
+}
+
+static ab_err_t event_check(const struct ab_event *ev)
+{
+        if ((unsigned)ev->type >= AB_EVENT__COUNT || !ev->alert ||
+            ev->alert->severity < 1 || ev->alert->severity > 4 || !ev->id[0])
+                return AB_ERR_INTERNAL;
+        return AB_OK;
+}
+
+/* On failure, leave \p out as it was before the call. */
+static ab_err_t finish(struct writer *w, size_t start)
+{
+        if (w->rc)
+                ab_buf_truncate(w->b, start);
+        return w->rc;
+}
+
+/*
+ * `subject` is "<integration>/<alert id>", or "<integration>/<fingerprint>"
+ * when the event has no alert id yet; without either it is left out (the
+ * stateless transform knows neither). Without an integration name it is
+ * just the id or fingerprint.
+ */
+static void w_subject(struct writer *w, const struct ab_event *ev)
+{
+        const char *key = ev->alert_id[0] ? ev->alert_id : ev->fingerprint;
+
+        if (!key[0])
+                return;
+        W_LIT(w, ",\"subject\":\"");
+        if (ev->integration && ev->integration[0]) {
+                w_str_inner(w, ev->integration, strlen(ev->integration));
+                W_LIT(w, "/");
+        }
+        w_str_inner(w, key, strlen(key));
+        W_LIT(w, "\"");
+}
+
+ab_err_t ab_event_write(struct ab_buf *out, const struct ab_event *ev)
+{
+        struct writer w = {out, event_check(ev)};
+        size_t start    = out->len;
+        char tbuf[AB_TIME_RFC3339_LEN];
+        size_t tlen;
+
+        if (w.rc)
+                return w.rc;
+        W_LIT(&w, "{\"specversion\":\"1.0\",\"id\":");
+        w_cstr(&w, ev->id);
+        W_LIT(&w, ",\"source\":");
+        w_cstr(&w,
+               ev->source && ev->source[0] ? ev->source : EVENT_SOURCE_DEFAULT);
+        W_LIT(&w, ",\"type\":");
+        w_cstr(&w, ab_event_type_name(ev->type));
+        w_subject(&w, ev);
+        tlen = ab_time_format(ev->time_ms, tbuf);
+        W_LIT(&w, ",\"time\":\"");
+        w_raw(&w, tbuf, tlen);
+        W_LIT(&w, "\",\"datacontenttype\":\"application/json\"");
+        if (ev->alert_id[0]) {
+                W_LIT(&w, ",\"alertid\":");
+                w_cstr(&w, ev->alert_id);
+        }
+        if (ev->integration && ev->integration[0]) {
+                W_LIT(&w, ",\"integration\":");
+                w_cstr(&w, ev->integration);
+        }
+        if (ev->count) {
+                /* A CloudEvents Integer is 32-bit: saturate. */
+                W_LIT(&w, ",\"alertcount\":");
+                w_i64(&w,
+                      ev->count > INT32_MAX ? INT32_MAX : (int64_t)ev->count);
+        }
+        W_LIT(&w, ",\"data\":");
+        w_data(&w, ev);
+        W_LIT(&w, "}");
+        return finish(&w, start);
+}
+
+ab_err_t ab_event_write_data(struct ab_buf *out, const struct ab_event *ev)
+{
+        struct writer w = {out, event_check(ev)};
+        size_t start    = out->len;
+
+        if (w.rc)
+                return w.rc;
+        w_data(&w, ev);
+        return finish(&w, start);
+}

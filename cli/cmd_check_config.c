@@ -1,7 +1,8 @@
-/* cmd_check_config.c - `alertbridge check-config`: validate a config file and name the offending key. */
+/* cmd_check_config.c - `alertbridge check-config` and `config-reference`: validate configs, print the reference. */
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
 #include "cli.h"
 #include "conf.h"
 #include "config.h"
@@ -81,5 +82,23 @@ int ab_cmd_check_config(int argc, char **argv)
         }
         ab_integration_destroy(integ);
         json_decref(root);
+        return status;
+}
+
+int ab_cmd_config_reference(int argc, char **argv)
+{
+        struct ab_buf out;
+        int status = AB_EXIT_OK;
+
+        (void)argv;
+        if (argc != 1) {
+                fprintf(stderr, "usage: alertbridge config-reference\n");
+                return AB_EXIT_USAGE;
+        }
+        ab_buf_init(&out, 0);
+        if (ab_pipeline_config_reference(&out) ||
+            fwrite(out.data, 1, out.len, stdout) != out.len)
+                status = AB_EXIT_REJECTED;
+        ab_buf_fini(&out);
         return status;
 }

@@ -16,6 +16,8 @@ static const struct command commands[] = {
     {"check-config", ab_cmd_check_config,
      "validate an integration or pipeline config file"},
     {"run", ab_cmd_run, "run the pipeline service (consumer group)"},
+    {"config-reference", ab_cmd_config_reference,
+     "print the pipeline configuration reference (Markdown)"},
     {"demo", ab_cmd_demo,
      "run the whole pipeline on an in-process MOCK Kafka cluster"},
 };
@@ -24,7 +26,7 @@ static void usage(FILE *out)
 {
         fprintf(out, "usage: alertbridge <command> [options]\n\ncommands:\n");
         for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
-                fprintf(out, "  %-14s %s\n", commands[i].name,
+                fprintf(out, "  %-17s %s\n", commands[i].name,
                         commands[i].summary);
         fprintf(out, "\nRun 'alertbridge <command> --help' for its options.\n");
 }

@@ -63,15 +63,20 @@ struct ab_pipeline {
         int64_t next_expire_ms;
         int64_t next_lag_ms;
         int shut;
-        volatile int ready;
+        int ready; /* read by the HTTP thread: atomic access only */
 };
 
-static int64_t monotonic_ms(void)
+static int64_t monotonic_ns(void)
 {
         struct timespec ts;
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t monotonic_ms(void)
+{
+        return monotonic_ns() / 1000000;
 }
 
 /* ---------------------------------------------------------------- deliveries */
@@ -254,12 +259,15 @@ static void on_revoke(void *arg)
                         "inflight=%zu", ab_producer_inflight(pl->producer));
 }
 
+/* Ready once the group assigned this member partitions and the producer
+ * still holds its guarantees (called in the HTTP server's thread). */
 static bool ready_probe(void *opaque, char *reason, size_t size)
 {
         struct ab_pipeline *pl = opaque;
 
-        if (!pl->ready) {
-                snprintf(reason, size, "not consuming yet");
+        if (!__atomic_load_n(&pl->ready, __ATOMIC_RELAXED)) {
+                snprintf(reason, size,
+                         "no partitions assigned yet, or the producer failed");
                 return false;
         }
         return true;
@@ -436,7 +444,7 @@ static ab_err_t handle_record(struct ab_pipeline *pl, struct ab_record *rec,
                               struct ab_error *err)
 {
         struct ab_input in;
-        int64_t t0 = monotonic_ms();
+        int64_t t0 = monotonic_ns();
         ab_err_t rc;
 
         pl->stats.records++;
@@ -450,7 +458,7 @@ static ab_err_t handle_record(struct ab_pipeline *pl, struct ab_record *rec,
         ab_offsets_release(pl->entry); /* the loop's own reference */
         pl->entry = NULL;
         ab_metrics_observe(pl->pm.record_latency,
-                           (double)(monotonic_ms() - t0) / 1000.0);
+                           (double)(monotonic_ns() - t0) / 1e9);
         if (rc && pl->fatal.code == AB_OK)
                 ab_error_set(&pl->fatal, rc, NULL, "processing failed: %s",
                              ab_err_desc(rc));
@@ -500,7 +508,10 @@ ab_err_t ab_pipeline_step(struct ab_pipeline *pl, int timeout_ms,
         rc = ab_consumer_poll(pl->consumer, timeout_ms, &rec, err);
         if (rc)
                 return rc;
-        pl->ready = 1;
+        __atomic_store_n(&pl->ready,
+                         ab_consumer_assigned(pl->consumer) > 0 &&
+                             pl->fatal.code == AB_OK,
+                         __ATOMIC_RELAXED);
         if (pl->http)
                 ab_http_heartbeat(pl->http);
         if (rec) {

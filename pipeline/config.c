@@ -1,0 +1,751 @@
+/* config.c - the pipeline configuration, driven by one descriptor table. */
+#include "config.h"
+
+#include <jansson.h>
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "conftab.h"
+#include "http.h"
+#include "integration.h"
+#include "mem.h"
+
+/*
+ * The configuration is the descriptor tables below (root_table, and the
+ * tables of an input and of a policy), loaded by conftab.c; the checks
+ * here add what a type cannot say (topic names, integrations, listen
+ * addresses, librdkafka properties), and check_cross() the rules that
+ * span keys.
+ */
+
+struct load {
+        const char *base_dir; /* for relative integration paths */
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+_Static_assert(sizeof(enum ab_pipeline_binding) == sizeof(int),
+               "enums are stored as int");
+_Static_assert(sizeof(enum ab_log_level) == sizeof(int),
+               "enums are stored as int");
+
+/* ---- checks ---- */
+
+/* Kafka's rule: 1..249 characters of [a-zA-Z0-9._-], not "." or "..". */
+static ab_err_t check_topic_name(const char *t, const char *path,
+                                 struct ab_error *err)
+{
+        size_t n = strlen(t);
+
+        if (n > 249 || !strcmp(t, ".") || !strcmp(t, ".."))
+                return ab_error_set(err, AB_ERR_CONFIG, path,
+                                    "invalid topic name \"%s\"", t);
+        for (size_t i = 0; i < n; i++) {
+                char c = t[i];
+
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                      c == '-'))
+                        return ab_error_set(
+                            err, AB_ERR_CONFIG, path,
+                            "invalid topic name \"%s\": use letters, digits, "
+                            "'.', '_' and '-'",
+                            t);
+        }
+        return AB_OK;
+}
+
+static ab_err_t check_topic(const void *ctx, const struct ab_conftab_prop *p,
+                            void *obj, const char *path, struct ab_error *err)
+{
+        char sub[AB_CONFTAB_PATH_SIZE];
+        char **items;
+        size_t n;
+        ab_err_t rc = AB_OK;
+
+        if (p->type == AB_CONFTAB_STRING) {
+                const char *t = *(char **)((char *)obj + p->offset);
+                return t ? check_topic_name(t, path, err) : AB_OK;
+        }
+        items = *(char ***)((char *)obj + p->offset);
+        n     = *(size_t *)((char *)obj + p->count_offset);
+        for (size_t i = 0; i < n && !rc; i++) {
+                ab_conf_path_index(sub, sizeof(sub), path, i);
+                rc = check_topic_name(items[i], sub, err);
+        }
+        return rc;
+}
+
+/* The same rule as ab_integration_load(). */
+static bool looks_like_path(const char *s)
+{
+        static const char *const exts[] = {".yaml", ".yml", ".json"};
+        size_t n                        = strlen(s);
+
+        if (strchr(s, '/'))
+                return true;
+        for (size_t i = 0; i < NELEM(exts); i++) {
+                size_t e = strlen(exts[i]);
+                if (n >= e && !strcmp(s + n - e, exts[i]))
+                        return true;
+        }
+        return false;
+}
+
+static ab_err_t check_integration(const void *ctx,
+                                  const struct ab_conftab_prop *p, void *obj,
+                                  const char *path, struct ab_error *err)
+{
+        const struct load *ld = ctx;
+        char **field          = (char **)((char *)obj + p->offset);
+        const char *const *names;
+        struct ab_buf list;
+        char *joined;
+        size_t n;
+
+        if (!*field)
+                return AB_OK;
+        if (looks_like_path(*field)) {
+                if ((*field)[0] == '/' || !ld->base_dir)
+                        return AB_OK;
+                n      = strlen(ld->base_dir) + strlen(*field) + 2;
+                joined = ab_malloc(n);
+                if (!joined)
+                        return ab_error_set(err, AB_ERR_NOMEM, path,
+                                            "out of memory");
+                snprintf(joined, n, "%s/%s", ld->base_dir, *field);
+                ab_free(*field);
+                *field = joined;
+                return AB_OK;
+        }
+        names = ab_integration_builtin_names();
+        for (size_t i = 0; names[i]; i++) {
+                if (!strcmp(names[i], *field))
+                        return AB_OK;
+        }
+        ab_buf_init(&list, 512);
+        for (size_t i = 0; names[i]; i++)
+                ab_buf_appendf(&list, "%s%s", i ? ", " : "", names[i]);
+        ab_error_set(err, AB_ERR_CONFIG, path,
+                     "unknown built-in integration \"%s\" (built-ins: %s; a "
+                     "file path needs a '/' or a .yaml/.yml/.json name)",
+                     *field, list.data ? list.data : "");
+        ab_buf_fini(&list);
+        return AB_ERR_CONFIG;
+}
+
+/* An empty listen address switches the server off. */
+static ab_err_t check_listen(const void *ctx, const struct ab_conftab_prop *p,
+                             void *obj, const char *path, struct ab_error *err)
+{
+        char **field = (char **)((char *)obj + p->offset);
+        struct sockaddr_storage addr;
+        struct ab_error perr;
+        socklen_t len;
+        ab_err_t rc;
+
+        if (!*field)
+                return AB_OK;
+        if (!**field) {
+                ab_free(*field);
+                *field = NULL;
+                return AB_OK;
+        }
+        rc = ab_http_parse_listen(*field, &addr, &len, &perr);
+        if (rc)
+                ab_error_set(err, rc, path, "%s", perr.text);
+        return rc;
+}
+
+/*
+ * Keys alertbridge sets itself: the dedicated keys, and the offset store,
+ * which must stay manual for at-least-once delivery.
+ */
+static const char *const owned_kafka_keys[][2] = {
+    {"bootstrap.servers", "set kafka.brokers instead"},
+    {"metadata.broker.list", "set kafka.brokers instead"},
+    {"group.id", "set kafka.group instead"},
+    {"enable.auto.offset.store",
+     "alertbridge stores offsets itself, after delivery"},
+};
+
+/* Each property is tried on a scratch librdkafka configuration. */
+static ab_err_t check_kafka_props(const void *ctx,
+                                  const struct ab_conftab_prop *p, void *obj,
+                                  const char *path, struct ab_error *err)
+{
+        const struct ab_pipeline_kv *kv =
+            *(struct ab_pipeline_kv **)((char *)obj + p->offset);
+        size_t n              = *(size_t *)((char *)obj + p->count_offset);
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        char sub[AB_CONFTAB_PATH_SIZE];
+        char errstr[256];
+        ab_err_t rc = AB_OK;
+
+        if (!conf)
+                return ab_error_set(err, AB_ERR_NOMEM, path, "out of memory");
+        for (size_t i = 0; i < n && !rc; i++) {
+                ab_conf_path_key(sub, sizeof(sub), path, kv[i].key);
+                for (size_t k = 0; k < NELEM(owned_kafka_keys); k++) {
+                        if (!strcmp(kv[i].key, owned_kafka_keys[k][0]))
+                                rc = ab_error_set(err, AB_ERR_CONFIG, sub,
+                                                  "not allowed here: %s",
+                                                  owned_kafka_keys[k][1]);
+                }
+                if (!rc &&
+                    rd_kafka_conf_set(conf, kv[i].key, kv[i].value, errstr,
+                                      sizeof(errstr)) != RD_KAFKA_CONF_OK)
+                        rc =
+                            ab_error_set(err, AB_ERR_CONFIG, sub, "%s", errstr);
+        }
+        rd_kafka_conf_destroy(conf);
+        return rc;
+}
+
+/* ---- the tables ---- */
+
+static const char *const binding_names[]   = {"structured", "binary", NULL};
+static const char *const log_level_names[] = {"error", "warn", "info", "debug",
+                                              NULL};
+static const char *const severity_names[]  = {"P1", "P2", "P3", "P4", NULL};
+
+#define IN(f)  offsetof(struct ab_pipeline_input, f)
+#define POL(f) offsetof(struct ab_pipeline_policy, f)
+#define CFG(f) offsetof(struct ab_pipeline_config, f)
+
+static const struct ab_conftab_prop input_props[] = {
+    {.key          = "topics",
+     .type         = AB_CONFTAB_LIST,
+     .offset       = IN(topics),
+     .count_offset = IN(ntopics),
+     .min          = 1,
+     .flags        = AB_CONFTAB_REQUIRED,
+     .check        = check_topic,
+     .desc         = "Topics to consume, by exact name."},
+    {.key    = "integration",
+     .type   = AB_CONFTAB_STRING,
+     .offset = IN(integration),
+     .min    = 1,
+     .check  = check_integration,
+     .desc   = "Integration that maps these topics' records: a built-in "
+               "name (see docs/integrations.md) or the path of an "
+               "integration file (a name with a `/` or a `.yaml`, `.yml`, "
+               "`.json` extension; relative paths are relative to this "
+               "file's directory). Unset: every record must name its "
+               "integration in the `integration_header` header."},
+};
+
+static const struct ab_conftab input_table = {input_props, NELEM(input_props),
+                                              sizeof(struct ab_pipeline_input)};
+
+static const struct ab_conftab_prop policy_props[] = {
+    {.key    = "name",
+     .type   = AB_CONFTAB_STRING,
+     .offset = POL(name),
+     .min    = 1,
+     .flags  = AB_CONFTAB_REQUIRED,
+     .desc   = "Policy name; becomes the event's "
+               "`data.data.dispatchRuleName`."},
+    {.key    = "owner",
+     .type   = AB_CONFTAB_STRING,
+     .offset = POL(owner),
+     .min    = 1,
+     .desc   = "Contact that owns the matching alerts; becomes the event's "
+               "`data.owner`."},
+    {.key    = "topic",
+     .type   = AB_CONFTAB_STRING,
+     .offset = POL(topic),
+     .min    = 1,
+     .check  = check_topic,
+     .desc   = "Topic for the matching alerts' events instead of "
+               "`output.topic`."},
+    {.key    = "when.severity",
+     .type   = AB_CONFTAB_LIST,
+     .offset = POL(severity_mask),
+     .names  = severity_names,
+     .desc   = "Match alerts of these severities. Empty: any."},
+    {.key          = "when.integration",
+     .type         = AB_CONFTAB_LIST,
+     .offset       = POL(integrations),
+     .count_offset = POL(nintegrations),
+     .desc         = "Match alerts mapped by these integrations (their "
+                     "`name:`). Empty: any."},
+    {.key          = "when.labels",
+     .type         = AB_CONFTAB_MAP,
+     .offset       = POL(labels),
+     .count_offset = POL(nlabels),
+     .desc         = "Match alerts that have all these labels with exactly "
+                     "these values. Empty: any."},
+};
+
+static const struct ab_conftab policy_table = {
+    policy_props, NELEM(policy_props), sizeof(struct ab_pipeline_policy)};
+
+static const struct ab_conftab_prop root_props[] = {
+    {.key    = "kafka.brokers",
+     .type   = AB_CONFTAB_STRING,
+     .offset = CFG(kafka.brokers),
+     .min    = 1,
+     .flags  = AB_CONFTAB_REQUIRED,
+     .desc   = "Bootstrap brokers: a comma-separated list of `host:port` "
+               "(librdkafka `bootstrap.servers`)."},
+    {.key    = "kafka.group",
+     .type   = AB_CONFTAB_STRING,
+     .offset = CFG(kafka.group),
+     .def    = "alertbridge",
+     .min    = 1,
+     .desc   = "Consumer group (`group.id`). Instances of one deployment "
+               "share it and split the input partitions."},
+    {.key          = "kafka.properties",
+     .type         = AB_CONFTAB_MAP,
+     .offset       = CFG(kafka.properties),
+     .count_offset = CFG(kafka.nproperties),
+     .check        = check_kafka_props,
+     .desc         = "Any librdkafka property (SASL, SSL, timeouts, ...) for "
+                     "both the consumer and the producer; values are "
+                     "checked by librdkafka at load. Keep secrets out of "
+                     "the file with `${ENV_VAR}`. `bootstrap.servers`, "
+                     "`group.id` and `enable.auto.offset.store` are set by "
+                     "alertbridge and rejected here."},
+    {.key          = "kafka.consumer_properties",
+     .type         = AB_CONFTAB_MAP,
+     .offset       = CFG(kafka.consumer_properties),
+     .count_offset = CFG(kafka.nconsumer_properties),
+     .check        = check_kafka_props,
+     .desc         = "librdkafka properties for the consumer only, applied "
+                     "after `kafka.properties`."},
+    {.key          = "kafka.producer_properties",
+     .type         = AB_CONFTAB_MAP,
+     .offset       = CFG(kafka.producer_properties),
+     .count_offset = CFG(kafka.nproducer_properties),
+     .check        = check_kafka_props,
+     .desc         = "librdkafka properties for the producer only, applied "
+                     "after `kafka.properties`."},
+    {.key    = "kafka.poll_timeout",
+     .type   = AB_CONFTAB_DURATION,
+     .offset = CFG(kafka.poll_timeout_ms),
+     .def    = "100ms",
+     .min    = 1,
+     .max    = 10000,
+     .desc   = "Longest wait of one consumer poll: bounds how soon the loop "
+               "sees a shutdown request, delivery reports and timers."},
+    {.key    = "kafka.flush_timeout",
+     .type   = AB_CONFTAB_DURATION,
+     .offset = CFG(kafka.flush_timeout_ms),
+     .def    = "30s",
+     .min    = 0,
+     .max    = 3600000,
+     .desc   = "On shutdown, how long to wait for in-flight deliveries. "
+               "Records still unacknowledged then are not committed and are "
+               "read again after a restart."},
+    {.key    = "kafka.max_pending_records",
+     .type   = AB_CONFTAB_INT,
+     .offset = CFG(kafka.max_pending_records),
+     .def    = "10000",
+     .min    = 1,
+     .max    = 10000000,
+     .desc   = "Input records whose outputs are not all acknowledged yet. At "
+               "this limit consumption pauses until deliveries catch up "
+               "(backpressure instead of memory growth)."},
+    {.key    = "kafka.max_pending_bytes",
+     .type   = AB_CONFTAB_SIZE,
+     .offset = CFG(kafka.max_pending_bytes),
+     .def    = "64MiB",
+     .min    = 65536,
+     .max    = 4LL << 30,
+     .desc   = "The same limit counted in bytes of produced records (events "
+               "and dead letters)."},
+    {.key          = "inputs",
+     .type         = AB_CONFTAB_OBJECTS,
+     .offset       = CFG(inputs),
+     .count_offset = CFG(ninputs),
+     .min          = 1,
+     .flags        = AB_CONFTAB_REQUIRED,
+     .sub          = &input_table,
+     .desc         = "Where raw alerts come from: each entry binds topics to "
+                     "an integration. A topic may appear in one input "
+                     "only."},
+    {.key    = "integration_header",
+     .type   = AB_CONFTAB_STRING,
+     .offset = CFG(integration_header),
+     .def    = "alertbridge-integration",
+     .min    = 1,
+     .desc   = "Record header that names the integration of one record (a "
+               "built-in name or the `name:` of a configured integration "
+               "file); it wins over the input's `integration`."},
+    {.key    = "output.topic",
+     .type   = AB_CONFTAB_STRING,
+     .offset = CFG(output.topic),
+     .min    = 1,
+     .flags  = AB_CONFTAB_REQUIRED,
+     .check  = check_topic,
+     .desc   = "Topic that receives the CloudEvents. Records are keyed by "
+               "alert fingerprint, so one alert's events stay in order on "
+               "one partition."},
+    {.key    = "output.binding",
+     .type   = AB_CONFTAB_ENUM,
+     .offset = CFG(output.binding),
+     .def    = "structured",
+     .names  = binding_names,
+     .desc   = "CloudEvents Kafka protocol binding: `structured` (the whole "
+               "event as JSON, `content-type: "
+               "application/cloudevents+json`) or `binary` (the event's "
+               "`data` as the value, attributes as `ce_*` headers)."},
+    {.key    = "output.source",
+     .type   = AB_CONFTAB_STRING,
+     .offset = CFG(output.source),
+     .def    = "alertbridge",
+     .min    = 1,
+     .desc   = "CloudEvents `source` attribute of every event."},
+    {.key          = "output.policies",
+     .type         = AB_CONFTAB_OBJECTS,
+     .offset       = CFG(output.policies),
+     .count_offset = CFG(output.npolicies),
+     .sub          = &policy_table,
+     .desc         = "Notification policies, tried in order: the first whose "
+                     "`when` matches an alert sets the event's owner and "
+                     "dispatchRuleName and may send it to another topic. "
+                     "No match: no owner, `output.topic`."},
+    {.key    = "dead_letter_topic",
+     .type   = AB_CONFTAB_STRING,
+     .offset = CFG(dead_letter_topic),
+     .min    = 1,
+     .flags  = AB_CONFTAB_REQUIRED,
+     .check  = check_topic,
+     .desc   = "Topic that receives every record that cannot become events, "
+               "unchanged, with headers naming the error, the source topic, "
+               "partition and offset, and the integration."},
+    {.key    = "actions_topic",
+     .type   = AB_CONFTAB_STRING,
+     .offset = CFG(actions_topic),
+     .min    = 1,
+     .check  = check_topic,
+     .desc   = "Topic of action records (claim, comment, close) applied to "
+               "open alerts. Unset: no actions are consumed."},
+    {.key    = "http.listen",
+     .type   = AB_CONFTAB_STRING,
+     .offset = CFG(http.listen),
+     .def    = "127.0.0.1:9464",
+     .check  = check_listen,
+     .desc   = "Address of the HTTP server for `/metrics`, `/healthz` and "
+               "`/readyz`: `HOST:PORT`, `[IPv6]:PORT`, `:PORT` (every IPv4 "
+               "interface), or an empty string for no server."},
+    {.key    = "http.stall_timeout",
+     .type   = AB_CONFTAB_DURATION,
+     .offset = CFG(http.stall_timeout_ms),
+     .def    = "60s",
+     .min    = 0,
+     .max    = 3600000,
+     .desc   = "`/healthz` fails once the pipeline loop has made no progress "
+               "for this long. 0: never."},
+    {.key    = "lifecycle.max_open_alerts",
+     .type   = AB_CONFTAB_INT,
+     .offset = CFG(lifecycle.max_open_alerts),
+     .def    = "100000",
+     .min    = 0,
+     .max    = 100000000,
+     .desc   = "Most alerts kept open at once; beyond it the lifecycle "
+               "evicts alerts (counted in "
+               "`alertbridge_evicted_alerts_total`). 0: unlimited."},
+    {.key    = "lifecycle.close_orphan_recovery",
+     .type   = AB_CONFTAB_BOOL,
+     .offset = CFG(lifecycle.close_orphan_recovery),
+     .def    = "false",
+     .desc   = "Emit a close event for a recovery that matches no open alert "
+               "(for example one that opened before a restart)."},
+    {.key    = "lifecycle.expire_interval",
+     .type   = AB_CONFTAB_DURATION,
+     .offset = CFG(lifecycle.expire_interval_ms),
+     .def    = "10s",
+     .min    = 100,
+     .max    = 3600000,
+     .desc   = "How often open alerts are checked against their "
+               "integration's auto-clear period."},
+    {.key    = "log_level",
+     .type   = AB_CONFTAB_ENUM,
+     .offset = CFG(log_level),
+     .def    = "info",
+     .names  = log_level_names,
+     .desc   = "Least severe log level written to stderr."},
+};
+
+static const struct ab_conftab root_table = {root_props, NELEM(root_props),
+                                             sizeof(struct ab_pipeline_config)};
+
+/* ---- rules across keys ---- */
+
+/* Where topic \p t is read from, as a key path into \p where; or false. */
+static bool find_input_topic(const struct ab_pipeline_config *cfg,
+                             const char *t, size_t before_input,
+                             size_t before_topic, char *where, size_t size)
+{
+        for (size_t i = 0; i < cfg->ninputs; i++) {
+                const struct ab_pipeline_input *in = &cfg->inputs[i];
+
+                for (size_t j = 0; j < in->ntopics; j++) {
+                        if (i == before_input && j == before_topic)
+                                return false;
+                        if (!strcmp(in->topics[j], t)) {
+                                snprintf(where, size, "inputs[%zu].topics[%zu]",
+                                         i, j);
+                                return true;
+                        }
+                }
+        }
+        return false;
+}
+
+/* An output that is also an input would feed the pipeline its own output. */
+static ab_err_t check_not_input(const struct ab_pipeline_config *cfg,
+                                const char *t, const char *path,
+                                struct ab_error *err)
+{
+        char where[64];
+
+        if (t && find_input_topic(cfg, t, (size_t)-1, 0, where, sizeof(where)))
+                return ab_error_set(err, AB_ERR_CONFIG, path,
+                                    "topic \"%s\" is also an input (%s)", t,
+                                    where);
+        return AB_OK;
+}
+
+static ab_err_t check_cross(const struct ab_pipeline_config *cfg,
+                            struct ab_error *err)
+{
+        char where[64];
+        char path[AB_CONFTAB_PATH_SIZE];
+        ab_err_t rc;
+
+        for (size_t i = 0; i < cfg->ninputs; i++) {
+                for (size_t j = 0; j < cfg->inputs[i].ntopics; j++) {
+                        const char *t = cfg->inputs[i].topics[j];
+
+                        if (!find_input_topic(cfg, t, i, j, where,
+                                              sizeof(where)))
+                                continue;
+                        snprintf(path, sizeof(path), "inputs[%zu].topics[%zu]",
+                                 i, j);
+                        return ab_error_set(err, AB_ERR_CONFIG, path,
+                                            "topic \"%s\" is already read by "
+                                            "%s",
+                                            t, where);
+                }
+        }
+        rc = check_not_input(cfg, cfg->actions_topic, "actions_topic", err);
+        if (!rc)
+                rc = check_not_input(cfg, cfg->output.topic, "output.topic",
+                                     err);
+        if (!rc)
+                rc = check_not_input(cfg, cfg->dead_letter_topic,
+                                     "dead_letter_topic", err);
+        for (size_t i = 0; i < cfg->output.npolicies && !rc; i++) {
+                const char *t = cfg->output.policies[i].topic;
+
+                snprintf(path, sizeof(path), "output.policies[%zu].topic", i);
+                rc = check_not_input(cfg, t, path, err);
+                if (!rc && t && !strcmp(t, cfg->dead_letter_topic))
+                        rc = ab_error_set(err, AB_ERR_CONFIG, path,
+                                          "events must not go to the "
+                                          "dead-letter topic");
+                if (!rc && t && cfg->actions_topic &&
+                    !strcmp(t, cfg->actions_topic))
+                        rc = ab_error_set(err, AB_ERR_CONFIG, path,
+                                          "events must not go to the "
+                                          "actions topic");
+        }
+        if (!rc && !strcmp(cfg->dead_letter_topic, cfg->output.topic))
+                rc = ab_error_set(err, AB_ERR_CONFIG, "dead_letter_topic",
+                                  "must differ from output.topic");
+        if (!rc && cfg->actions_topic &&
+            (!strcmp(cfg->actions_topic, cfg->output.topic) ||
+             !strcmp(cfg->actions_topic, cfg->dead_letter_topic)))
+                rc = ab_error_set(err, AB_ERR_CONFIG, "actions_topic",
+                                  "must differ from output.topic and "
+                                  "dead_letter_topic");
+        return rc;
+}
+
+/* ---- public ---- */
+
+static ab_err_t load_tree(const json_t *root, const char *origin,
+                          const char *base_dir, struct ab_pipeline_config **out,
+                          struct ab_error *err)
+{
+        struct load ld = {base_dir};
+        struct ab_pipeline_config *cfg;
+        ab_err_t rc;
+
+        *out = NULL;
+        cfg  = ab_calloc(1, sizeof(*cfg));
+        if (!cfg)
+                return ab_error_set(err, AB_ERR_NOMEM, NULL, "out of memory");
+        cfg->path = ab_strdup(origin);
+        if (!cfg->path) {
+                rc = ab_error_set(err, AB_ERR_NOMEM, NULL, "out of memory");
+                goto out;
+        }
+        if (json_is_null(root)) {
+                rc = ab_error_set(err, AB_ERR_CONFIG, NULL,
+                                  "%s: the configuration is empty", origin);
+                goto out;
+        }
+        rc = ab_conftab_load(&root_table, root, cfg, NULL, &ld, err);
+        if (!rc)
+                rc = check_cross(cfg, err);
+        if (!rc) {
+                *out = cfg;
+                cfg  = NULL;
+        }
+out:
+        ab_pipeline_config_destroy(cfg);
+        return rc;
+}
+
+ab_err_t ab_pipeline_config_load_string(const char *text, size_t len,
+                                        const char *origin,
+                                        const char *base_dir,
+                                        struct ab_pipeline_config **out,
+                                        struct ab_error *err)
+{
+        struct ab_error local;
+        json_t *root;
+        ab_err_t rc;
+
+        *out = NULL;
+        if (!err)
+                err = &local; /* the loader reads codes back from it */
+        root = ab_conf_load_string(text, len, origin, err);
+        if (!root)
+                return err->code;
+        rc = load_tree(root, origin, base_dir, out, err);
+        json_decref(root);
+        return rc;
+}
+
+ab_err_t ab_pipeline_config_load(const char *path,
+                                 struct ab_pipeline_config **out,
+                                 struct ab_error *err)
+{
+        const char *slash = strrchr(path, '/');
+        struct ab_error local;
+        json_t *root;
+        char *dir = NULL;
+        ab_err_t rc;
+
+        *out = NULL;
+        if (!err)
+                err = &local; /* the loader reads codes back from it */
+        root = ab_conf_load_file(path, err);
+        if (!root)
+                return err->code;
+        if (slash) {
+                dir = ab_strndup(path,
+                                 slash == path ? 1 : (size_t)(slash - path));
+                if (!dir) {
+                        rc = ab_error_set(err, AB_ERR_NOMEM, NULL,
+                                          "out of memory");
+                        goto out;
+                }
+        }
+        rc = load_tree(root, path, dir, out, err);
+out:
+        ab_free(dir);
+        json_decref(root);
+        return rc;
+}
+
+void ab_pipeline_config_destroy(struct ab_pipeline_config *cfg)
+{
+        if (!cfg)
+                return;
+        ab_conftab_free(&root_table, cfg);
+        ab_free(cfg->path);
+        ab_free(cfg);
+}
+
+const struct ab_pipeline_policy *
+ab_pipeline_policy_match(const struct ab_pipeline_config *cfg,
+                         const struct ab_alert *alert, const char *integration)
+{
+        for (size_t i = 0; i < cfg->output.npolicies; i++) {
+                const struct ab_pipeline_policy *pol = &cfg->output.policies[i];
+                bool ok                              = true;
+
+                if (pol->severity_mask &&
+                    (alert->severity < 1 || alert->severity > 4 ||
+                     !(pol->severity_mask & (1u << (alert->severity - 1)))))
+                        continue;
+                if (pol->nintegrations) {
+                        ok = false;
+                        for (size_t j = 0; j < pol->nintegrations && !ok; j++)
+                                ok = integration &&
+                                     !strcmp(pol->integrations[j], integration);
+                }
+                for (size_t j = 0; j < pol->nlabels && ok; j++) {
+                        struct ab_str v =
+                            ab_alert_label(alert, ab_str_c(pol->labels[j].key));
+
+                        ok = ab_str_present(v) &&
+                             ab_str_eq_c(v, pol->labels[j].value);
+                }
+                if (ok)
+                        return pol;
+        }
+        return NULL;
+}
+
+const char *ab_pipeline_policy_topic(const struct ab_pipeline_config *cfg,
+                                     const struct ab_pipeline_policy *policy)
+{
+        if (policy && policy->topic)
+                return policy->topic;
+        return cfg->output.topic;
+}
+
+ab_err_t ab_pipeline_config_reference(struct ab_buf *out)
+{
+        static const char intro[] =
+            "# Pipeline configuration reference\n"
+            "\n"
+            "<!-- Generated from the descriptor table in pipeline/config.c "
+            "by\n"
+            "     ab_pipeline_config_reference(); do not edit. Regenerate "
+            "with\n"
+            "     `cmake --build <build-dir> --target config-reference`. "
+            "-->\n"
+            "\n"
+            "`alertbridge run --config pipeline.yaml` reads one YAML (or "
+            "JSON) file.\n"
+            "[examples/pipeline.yaml](../examples/pipeline.yaml) is a "
+            "commented example.\n"
+            "\n"
+            "- Unknown keys, wrong types and out-of-range values are "
+            "errors that name\n"
+            "  the key path, e.g. `output.policies[1].when.severity[0]`.\n"
+            "- Every string value may reference environment variables: "
+            "`${NAME}`\n"
+            "  (an error when unset), `${NAME:-default}`, and `$${` for a "
+            "literal `${`.\n"
+            "  Use them for secrets in `kafka.properties`.\n"
+            "- Durations are `500ms`, `30s`, `5m`, `1h30m`, `2d`, or a "
+            "number of seconds.\n"
+            "- Sizes are `512` (bytes), `64KiB`, `16MiB`, `1GiB` (`KB`, "
+            "`MB`, `GB` are\n"
+            "  the same powers of 1024).\n"
+            "- A key written with no value (`actions_topic:`) keeps its "
+            "default.\n"
+            "- Keys with `[]` belong to each entry of a list: "
+            "`inputs[].topics` is the\n"
+            "  `topics` key of every entry of `inputs`.\n"
+            "\n"
+            "| Key | Type | Default | Values | Description |\n"
+            "|---|---|---|---|---|\n";
+        ab_err_t rc = ab_buf_append_str(out, intro);
+
+        if (!rc)
+                rc = ab_conftab_reference(&root_table, out);
+        return rc;
+}

@@ -1,0 +1,142 @@
+/* config.h - the pipeline configuration (`alertbridge run --config FILE`). */
+#ifndef AB_PIPELINE_CONFIG_H
+#define AB_PIPELINE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alert.h"
+#include "buf.h"
+#include "conftab.h"
+#include "err.h"
+#include "log.h"
+
+/*
+ * One descriptor table in config.c (see conftab.h) defines every key: its type,
+ * default, range and description. Loading applies the defaults, rejects unknown
+ * keys, wrong types and out-of-range values with the exact key path
+ * ("output.policies[1].when.severity[0]"), expands ${ENV_VAR} in every
+ * string, and resolves relative integration paths against the directory
+ * of the config file. ab_pipeline_config_reference() renders the same
+ * table as docs/CONFIGURATION.md.
+ *
+ * The structs below are filled by the loader and read-only afterwards:
+ * share them freely between threads. Every string and array is owned by
+ * the config and freed by ab_pipeline_config_destroy(). An optional
+ * string that is not set is NULL.
+ */
+
+/* Maps (kafka.properties, when.labels) are struct ab_pipeline_kv arrays. */
+
+struct ab_pipeline_input {
+        char **topics; /* at least one, unique across all inputs */
+        size_t ntopics;
+        char *integration; /* a built-in name, or a path (relative paths
+                              already resolved); NULL: records must name
+                              their integration in the header */
+};
+
+struct ab_pipeline_policy {
+        char *name;  /* becomes the event's dispatchRuleName */
+        char *owner; /* becomes the event's owner; may be NULL */
+        char *topic; /* output topic override; NULL: output.topic */
+        /* when: every condition given must hold; none given matches all */
+        unsigned severity_mask; /* bit n-1 set: Pn matches; 0: any */
+        char **integrations;    /* integration names; empty: any */
+        size_t nintegrations;
+        struct ab_pipeline_kv *labels; /* label equalities */
+        size_t nlabels;
+};
+
+enum ab_pipeline_binding {
+        AB_PIPELINE_BINDING_STRUCTURED = 0,
+        AB_PIPELINE_BINDING_BINARY,
+};
+
+struct ab_pipeline_config {
+        char *path; /* the file it was loaded from, or the origin name */
+        struct {
+                char *brokers;
+                char *group;
+                struct ab_pipeline_kv *properties; /* both clients */
+                size_t nproperties;
+                struct ab_pipeline_kv *consumer_properties;
+                size_t nconsumer_properties;
+                struct ab_pipeline_kv *producer_properties;
+                size_t nproducer_properties;
+                int64_t poll_timeout_ms;
+                int64_t flush_timeout_ms;
+                int64_t max_pending_records; /* backpressure: pause above */
+                int64_t max_pending_bytes;
+        } kafka;
+        struct ab_pipeline_input *inputs;
+        size_t ninputs;
+        char *integration_header; /* record header naming the integration */
+        struct {
+                char *topic;
+                enum ab_pipeline_binding binding;
+                char *source; /* CloudEvents source */
+                struct ab_pipeline_policy *policies;
+                size_t npolicies;
+        } output;
+        char *dead_letter_topic;
+        char *actions_topic; /* NULL: no action records are consumed */
+        struct {
+                char *listen; /* NULL: no HTTP server */
+                int64_t stall_timeout_ms;
+        } http;
+        struct {
+                int64_t max_open_alerts; /* 0: unlimited */
+                bool close_orphan_recovery;
+                int64_t expire_interval_ms;
+        } lifecycle;
+        enum ab_log_level log_level;
+};
+
+/**
+ * Load and validate the YAML or JSON file at \p path.
+ * @returns AB_OK with \p *out set (free with ab_pipeline_config_destroy()),
+ *          AB_ERR_IO when the file cannot be read, or AB_ERR_CONFIG with
+ *          \p err->path naming the offending key.
+ */
+ab_err_t ab_pipeline_config_load(const char *path,
+                                 struct ab_pipeline_config **out,
+                                 struct ab_error *err);
+
+/**
+ * Same for \p len bytes of \p text; \p origin names it in messages and
+ * relative integration paths are resolved against \p base_dir (NULL: the
+ * current directory).
+ */
+ab_err_t ab_pipeline_config_load_string(const char *text, size_t len,
+                                        const char *origin,
+                                        const char *base_dir,
+                                        struct ab_pipeline_config **out,
+                                        struct ab_error *err);
+
+/** NULL-safe. */
+void ab_pipeline_config_destroy(struct ab_pipeline_config *cfg);
+
+/**
+ * Append the configuration reference (Markdown, the content of
+ * docs/CONFIGURATION.md) generated from the descriptor table to \p out.
+ */
+ab_err_t ab_pipeline_config_reference(struct ab_buf *out);
+
+/**
+ * The first policy of \p cfg whose `when` matches \p alert, which came
+ * through the integration named \p integration (ab_integration_name()).
+ * @returns a borrowed policy (valid as long as \p cfg), or NULL when none
+ *          matches: then the event has no owner or dispatchRuleName and
+ *          goes to output.topic.
+ */
+const struct ab_pipeline_policy *
+ab_pipeline_policy_match(const struct ab_pipeline_config *cfg,
+                         const struct ab_alert *alert, const char *integration);
+
+/** The output topic for events routed by \p policy (may be NULL). */
+const char *ab_pipeline_policy_topic(const struct ab_pipeline_config *cfg,
+                                     const struct ab_pipeline_policy *policy);
+
+#endif

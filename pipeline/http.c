@@ -1,0 +1,372 @@
+/* http.c - the observability HTTP server on libmicrohttpd. */
+#include "http.h"
+
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "log.h"
+#include "mem.h"
+
+/* Bounded so a slow or hostile scraper cannot pile up threads or sockets. */
+#define HTTP_CONNECTION_LIMIT   32
+#define HTTP_CONNECTION_TIMEOUT 10 /* seconds of inactivity */
+
+#define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+#define TEXT_CONTENT_TYPE    "text/plain; charset=utf-8"
+
+struct ab_http {
+        struct MHD_Daemon *daemon;
+        struct ab_metrics *metrics;
+        ab_http_ready_fn ready_fn;
+        void *ready_opaque;
+        int64_t stall_timeout_ms;
+        uint16_t port;
+        atomic_bool ready;
+        _Atomic int64_t heartbeat_ms; /* monotonic; 0 = none yet */
+        atomic_bool starting;         /* capture MHD's messages */
+        char start_error[256];        /* written only while starting */
+};
+
+static int64_t monotonic_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- listen address ---- */
+
+static ab_err_t parse_port(const char *s, const char *listen, char *out,
+                           size_t outsize, struct ab_error *err)
+{
+        unsigned long port = 0;
+        size_t n           = 0;
+
+        for (; s[n]; n++) {
+                if (s[n] < '0' || s[n] > '9' || n >= 5)
+                        break;
+                port = port * 10 + (unsigned long)(s[n] - '0');
+        }
+        if (n == 0 || s[n] || port > 65535)
+                return ab_error_set(err, AB_ERR_CONFIG, NULL,
+                                    "\"%s\": the port must be 0..65535",
+                                    listen);
+        snprintf(out, outsize, "%lu", port);
+        return AB_OK;
+}
+
+ab_err_t ab_http_parse_listen(const char *listen, struct sockaddr_storage *addr,
+                              socklen_t *len, struct ab_error *err)
+{
+        struct addrinfo hints = {0};
+        struct addrinfo *res  = NULL;
+        const char *colon;
+        const char *hstart = listen;
+        size_t hlen;
+        char host[256];
+        char port[8];
+        ab_err_t rc;
+        int gai;
+
+        if (listen[0] == '[') {
+                const char *close = strchr(listen, ']');
+
+                if (!close || close[1] != ':')
+                        return ab_error_set(err, AB_ERR_CONFIG, NULL,
+                                            "\"%s\": expected [IPv6]:PORT",
+                                            listen);
+                hstart          = listen + 1;
+                hlen            = (size_t)(close - hstart);
+                colon           = close + 1;
+                hints.ai_family = AF_INET6;
+                hints.ai_flags  = AI_NUMERICHOST;
+        } else {
+                colon = strrchr(listen, ':');
+                if (!colon)
+                        return ab_error_set(err, AB_ERR_CONFIG, NULL,
+                                            "\"%s\": expected HOST:PORT",
+                                            listen);
+                hlen = (size_t)(colon - listen);
+                if (memchr(listen, ':', hlen))
+                        return ab_error_set(err, AB_ERR_CONFIG, NULL,
+                                            "\"%s\": write an IPv6 address "
+                                            "in brackets: [::1]:9464",
+                                            listen);
+                hints.ai_family = AF_UNSPEC;
+        }
+        if (hlen >= sizeof(host))
+                return ab_error_set(err, AB_ERR_CONFIG, NULL,
+                                    "\"%s\": host name too long", listen);
+        rc = parse_port(colon + 1, listen, port, sizeof(port), err);
+        if (rc)
+                return rc;
+        memcpy(host, hstart, hlen);
+        host[hlen]        = '\0';
+        hints.ai_socktype = SOCK_STREAM;
+        hints.ai_flags |= AI_NUMERICSERV;
+        if (hlen == 0 || !strcmp(host, "*")) {
+                hints.ai_family = AF_INET;
+                hints.ai_flags |= AI_PASSIVE;
+                gai = getaddrinfo(NULL, port, &hints, &res);
+        } else {
+                gai = getaddrinfo(host, port, &hints, &res);
+        }
+        if (gai != 0 || !res)
+                return ab_error_set(err, AB_ERR_CONFIG, NULL,
+                                    "\"%s\": cannot resolve \"%s\": %s", listen,
+                                    host, gai_strerror(gai));
+        memcpy(addr, res->ai_addr, res->ai_addrlen);
+        *len = (socklen_t)res->ai_addrlen;
+        freeaddrinfo(res);
+        return AB_OK;
+}
+
+/* ---- responses ---- */
+
+static enum MHD_Result send_response(struct MHD_Connection *conn,
+                                     unsigned status, struct MHD_Response *resp,
+                                     const char *content_type)
+{
+        enum MHD_Result ret;
+
+        if (!resp)
+                return MHD_NO;
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                content_type);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+                                "no-store");
+        if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+                MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
+                                        "GET, HEAD");
+        ret = MHD_queue_response(conn, status, resp);
+        MHD_destroy_response(resp);
+        return ret;
+}
+
+/* A body that lives as long as the program (a string literal). */
+static enum MHD_Result send_static(struct MHD_Connection *conn, unsigned status,
+                                   const char *body)
+{
+        return send_response(
+            conn, status,
+            MHD_create_response_from_buffer(strlen(body), (void *)body,
+                                            MHD_RESPMEM_PERSISTENT),
+            TEXT_CONTENT_TYPE);
+}
+
+static enum MHD_Result send_copy(struct MHD_Connection *conn, unsigned status,
+                                 const char *body)
+{
+        return send_response(
+            conn, status,
+            MHD_create_response_from_buffer(strlen(body), (void *)body,
+                                            MHD_RESPMEM_MUST_COPY),
+            TEXT_CONTENT_TYPE);
+}
+
+static enum MHD_Result serve_metrics(struct ab_http *http,
+                                     struct MHD_Connection *conn)
+{
+        struct MHD_Response *resp;
+        struct ab_buf body;
+        char *data;
+        size_t len;
+
+        ab_buf_init(&body, 0);
+        if (ab_metrics_render(http->metrics, &body)) {
+                ab_buf_fini(&body);
+                AB_ERROR("http", "cannot render metrics", "path=%s",
+                         "/metrics");
+                return send_static(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                                   "cannot render metrics\n");
+        }
+        data = ab_buf_take(&body, &len);
+        if (!data)
+                return send_response(conn, MHD_HTTP_OK,
+                                     MHD_create_response_from_buffer(
+                                         0, (void *)"", MHD_RESPMEM_PERSISTENT),
+                                     METRICS_CONTENT_TYPE);
+        resp = MHD_create_response_from_buffer_with_free_callback(len, data,
+                                                                  ab_free);
+        if (!resp)
+                ab_free(data);
+        return send_response(conn, MHD_HTTP_OK, resp, METRICS_CONTENT_TYPE);
+}
+
+static enum MHD_Result serve_healthz(struct ab_http *http,
+                                     struct MHD_Connection *conn)
+{
+        int64_t last = atomic_load(&http->heartbeat_ms);
+        int64_t idle;
+        char body[96];
+
+        if (http->stall_timeout_ms <= 0 || last == 0)
+                return send_static(conn, MHD_HTTP_OK, "ok\n");
+        idle = monotonic_ms() - last;
+        if (idle <= http->stall_timeout_ms)
+                return send_static(conn, MHD_HTTP_OK, "ok\n");
+        snprintf(body, sizeof(body), "stalled: no progress for %lld ms\n",
+                 (long long)idle);
+        return send_copy(conn, MHD_HTTP_SERVICE_UNAVAILABLE, body);
+}
+
+static enum MHD_Result serve_readyz(struct ab_http *http,
+                                    struct MHD_Connection *conn)
+{
+        char reason[200] = "";
+        char body[232];
+        bool ready;
+
+        if (http->ready_fn)
+                ready =
+                    http->ready_fn(http->ready_opaque, reason, sizeof(reason));
+        else
+                ready = atomic_load(&http->ready);
+        if (ready)
+                return send_static(conn, MHD_HTTP_OK, "ready\n");
+        reason[sizeof(reason) - 1] = '\0';
+        snprintf(body, sizeof(body), "not ready%s%s\n", reason[0] ? ": " : "",
+                 reason);
+        return send_copy(conn, MHD_HTTP_SERVICE_UNAVAILABLE, body);
+}
+
+/*
+ * Every route answers on the first call, made once the request headers
+ * are in: a request with a body (never valid here) gets its answer early
+ * and libmicrohttpd discards the body and closes the connection.
+ */
+static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn,
+                                      const char *url, const char *method,
+                                      const char *version,
+                                      const char *upload_data,
+                                      size_t *upload_data_size, void **req_cls)
+{
+        struct ab_http *http = cls;
+
+        if (strcmp(method, MHD_HTTP_METHOD_GET) &&
+            strcmp(method, MHD_HTTP_METHOD_HEAD))
+                return send_static(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+                                   "method not allowed\n");
+        if (!strcmp(url, "/metrics") && http->metrics)
+                return serve_metrics(http, conn);
+        if (!strcmp(url, "/healthz"))
+                return serve_healthz(http, conn);
+        if (!strcmp(url, "/readyz"))
+                return serve_readyz(http, conn);
+        return send_static(conn, MHD_HTTP_NOT_FOUND, "not found\n");
+}
+
+/* ---- lifecycle ---- */
+
+__attribute__((format(printf, 2, 0))) static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+        struct ab_http *http = cls;
+        char msg[512];
+        size_t n;
+
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        n = strlen(msg);
+        while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+                msg[--n] = '\0';
+        AB_WARN("http", msg, "lib=%s", "libmicrohttpd");
+        if (atomic_load(&http->starting))
+                snprintf(http->start_error, sizeof(http->start_error), "%s",
+                         msg);
+}
+
+ab_err_t ab_http_start(const struct ab_http_options *opt, struct ab_http **out,
+                       struct ab_error *err)
+{
+        struct sockaddr_storage addr;
+        struct ab_http *http = NULL;
+        const union MHD_DaemonInfo *info;
+        unsigned flags =
+            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+        socklen_t addrlen;
+        uint16_t port;
+        ab_err_t rc;
+
+        *out = NULL;
+        rc   = ab_http_parse_listen(opt->listen, &addr, &addrlen, err);
+        if (rc)
+                goto out;
+        http = ab_calloc(1, sizeof(*http));
+        if (!http) {
+                rc = ab_error_set(err, AB_ERR_NOMEM, NULL,
+                                  "cannot allocate the HTTP server");
+                goto out;
+        }
+        http->metrics          = opt->metrics;
+        http->ready_fn         = opt->ready;
+        http->ready_opaque     = opt->ready_opaque;
+        http->stall_timeout_ms = opt->stall_timeout_ms;
+        atomic_init(&http->ready, false);
+        atomic_init(&http->heartbeat_ms, 0);
+        atomic_init(&http->starting, true);
+        if (addr.ss_family == AF_INET6) {
+                flags |= MHD_USE_IPv6;
+                port = ntohs(((struct sockaddr_in6 *)&addr)->sin6_port);
+        } else {
+                port = ntohs(((struct sockaddr_in *)&addr)->sin_port);
+        }
+        /* The port only names the socket in libmicrohttpd's messages. */
+        http->daemon = MHD_start_daemon(
+            flags, port, NULL, NULL, handle_request, http,
+            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, http, MHD_OPTION_SOCK_ADDR,
+            (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT,
+            (unsigned)HTTP_CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
+            (unsigned)HTTP_CONNECTION_TIMEOUT, MHD_OPTION_END);
+        atomic_store(&http->starting, false);
+        if (!http->daemon) {
+                rc = ab_error_set(err, AB_ERR_HTTP, NULL,
+                                  "cannot listen on %s%s%s", opt->listen,
+                                  http->start_error[0] ? ": " : "",
+                                  http->start_error);
+                goto out;
+        }
+        info = MHD_get_daemon_info(http->daemon, MHD_DAEMON_INFO_BIND_PORT);
+        http->port = info ? info->port : 0;
+        AB_INFO("http", "serving /metrics /healthz /readyz",
+                "listen=%s port=%u", opt->listen, (unsigned)http->port);
+        *out = http;
+        http = NULL;
+out:
+        ab_http_stop(http);
+        return rc;
+}
+
+void ab_http_stop(struct ab_http *http)
+{
+        if (!http)
+                return;
+        if (http->daemon)
+                MHD_stop_daemon(http->daemon);
+        ab_free(http);
+}
+
+uint16_t ab_http_port(const struct ab_http *http)
+{
+        return http->port;
+}
+
+void ab_http_set_ready(struct ab_http *http, bool ready)
+{
+        atomic_store(&http->ready, ready);
+}
+
+void ab_http_heartbeat(struct ab_http *http)
+{
+        int64_t now = monotonic_ms();
+
+        atomic_store(&http->heartbeat_ms, now > 0 ? now : 1);
+}

@@ -1,0 +1,162 @@
+/* metrics.h - a Prometheus metrics registry and the pipeline's metric set. */
+#ifndef AB_METRICS_H
+#define AB_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+#include "event.h"
+
+/*
+ * A registry holds metric families (one name, one HELP text, one TYPE,
+ * fixed label names), each with one or more series (one set of label
+ * values). Families and series are created at startup; afterwards the hot
+ * path only updates series through the handles it got, which are lock-free
+ * atomic operations, safe from any thread. Rendering (the HTTP thread) and
+ * registration take the registry's mutex, so a late registration is safe,
+ * but it allocates: do it before the work starts.
+ *
+ * Every name is given without the `alertbridge_` prefix, which the
+ * registry adds: "records_in_total" is exposed as
+ * "alertbridge_records_in_total".
+ */
+#define AB_METRICS_PREFIX "alertbridge_"
+
+/* Label names per family, and buckets per histogram, are bounded. */
+#define AB_METRICS_MAX_LABELS  4
+#define AB_METRICS_MAX_BUCKETS 32
+
+struct ab_metrics;
+struct ab_metrics_family;
+/* One series: the handle the hot path updates. */
+struct ab_metric;
+
+enum ab_metrics_type {
+        AB_METRICS_COUNTER = 0,
+        AB_METRICS_GAUGE,
+        AB_METRICS_HISTOGRAM,
+};
+
+/*
+ * Describes one family. All strings are copied.
+ *   name     [a-zA-Z_:][a-zA-Z0-9_:]*, without the prefix; counters
+ *            should end in "_total", histograms in a unit ("_seconds").
+ *   labels   NULL-terminated label names ([a-zA-Z_][a-zA-Z0-9_]*, not
+ *            starting with "__", not "le" on a histogram), or NULL.
+ *   buckets  histogram upper bounds, strictly ascending, finite; the
+ *            +Inf bucket is implicit. Ignored for other types.
+ */
+struct ab_metrics_desc {
+        enum ab_metrics_type type;
+        const char *name;
+        const char *help;
+        const char *const *labels;
+        const double *buckets;
+        size_t nbuckets;
+};
+
+/** @returns an empty registry, or NULL when out of memory. */
+struct ab_metrics *ab_metrics_new(void);
+
+/** Free the registry and every family and series in it. NULL-safe. */
+void ab_metrics_destroy(struct ab_metrics *reg);
+
+/**
+ * Register a family described by \p desc. A family without labels gets
+ * its only series at once (see ab_metrics_series()).
+ * @returns AB_OK with \p *out set (owned by the registry; \p out may be
+ *          NULL), AB_ERR_INTERNAL for an invalid description or a name
+ *          already registered, or AB_ERR_NOMEM.
+ */
+ab_err_t ab_metrics_register(struct ab_metrics *reg,
+                             const struct ab_metrics_desc *desc,
+                             struct ab_metrics_family **out,
+                             struct ab_error *err);
+
+/**
+ * The series of \p fam with \p values (one per label name, in order; NULL
+ * for a family without labels), created on first use; the same values give
+ * the same handle. Label values may hold any bytes except NUL.
+ * @returns AB_OK with \p *out set (owned by the registry), or AB_ERR_NOMEM.
+ */
+ab_err_t ab_metrics_series(struct ab_metrics_family *fam,
+                           const char *const *values, struct ab_metric **out,
+                           struct ab_error *err);
+
+/**
+ * Register a family without labels and return its series: the common case
+ * in one call. Same errors as ab_metrics_register().
+ */
+ab_err_t ab_metrics_register_one(struct ab_metrics *reg,
+                                 const struct ab_metrics_desc *desc,
+                                 struct ab_metric **out, struct ab_error *err);
+
+/*
+ * Updates. All are lock-free, thread-safe and accept a NULL handle (then
+ * they do nothing), so code can run with metrics switched off.
+ */
+
+/** Counter: add 1. */
+void ab_metrics_inc(struct ab_metric *m);
+/** Counter: add \p n. */
+void ab_metrics_add(struct ab_metric *m, uint64_t n);
+/** Gauge: set to \p v. */
+void ab_metrics_set(struct ab_metric *m, int64_t v);
+/** Gauge: add \p delta (may be negative). */
+void ab_metrics_gauge_add(struct ab_metric *m, int64_t delta);
+/** Histogram: record one observation of \p v (e.g. seconds). */
+void ab_metrics_observe(struct ab_metric *m, double v);
+
+/**
+ * @returns the current value of a counter or gauge (0 for NULL); for a
+ *          histogram, the number of observations.
+ */
+int64_t ab_metrics_value(const struct ab_metric *m);
+
+/**
+ * Append every family in the Prometheus text exposition format 0.0.4
+ * (HELP and TYPE lines, families and series in registration order) to
+ * \p out. Takes the registry's mutex, so it can run in any thread.
+ * @returns AB_OK, or the buffer's error (AB_ERR_NOMEM, AB_ERR_TOO_LARGE).
+ */
+ab_err_t ab_metrics_render(struct ab_metrics *reg, struct ab_buf *out);
+
+/* ---- The pipeline's metric set ---- */
+
+/*
+ * Every metric the pipeline exports, registered from one table in
+ * metrics.c. Labelled families get all their series at registration (each
+ * event type, each error code), so every series is exported from the
+ * start, at 0, and the hot path never allocates. The pipeline only
+ * increments the handles below.
+ */
+struct ab_pipeline_metrics {
+        struct ab_metric *records_in;                  /* records consumed */
+        struct ab_metric *events_out[AB_EVENT__COUNT]; /* by event type */
+        struct ab_metric *rejections[AB_ERR__COUNT];   /* by error code;
+                                                          [AB_OK] is NULL */
+        struct ab_metric *merged_duplicates; /* alerts merged into open ones */
+        struct ab_metric *open_alerts;       /* gauge */
+        struct ab_metric *consumer_lag;      /* gauge, records */
+        struct ab_metric *consumer_paused;   /* gauge, 0 or 1 */
+        struct ab_metric *delivery_errors;   /* failed output deliveries */
+        struct ab_metric *dlq_records;       /* records sent to the DLQ */
+        struct ab_metric *evicted_alerts;    /* closed at max_open_alerts */
+        struct ab_metric *record_latency;    /* histogram, seconds */
+};
+
+/**
+ * Register the pipeline's metric set in \p reg and fill \p pm.
+ * @returns AB_OK, or the first registration error.
+ */
+ab_err_t ab_pipeline_metrics_register(struct ab_metrics *reg,
+                                      struct ab_pipeline_metrics *pm,
+                                      struct ab_error *err);
+
+/** Count one rejection of a record with \p code. NULL-safe \p pm. */
+void ab_pipeline_metrics_reject(const struct ab_pipeline_metrics *pm,
+                                ab_err_t code);
+
+#endif

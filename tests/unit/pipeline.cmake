@@ -1,0 +1,11 @@
+# Pipeline module suites: metrics registry, observability HTTP server,
+# pipeline configuration (and the generated docs/CONFIGURATION.md).
+ab_unit_test(check_metrics
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_metrics.c
+  LIBS ab_pipeline)
+ab_unit_test(check_http
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_http.c
+  LIBS ab_pipeline PkgConfig::CURL)
+ab_unit_test(check_pipeline_config
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_pipeline_config.c
+  LIBS ab_pipeline)

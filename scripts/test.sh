@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# test.sh - the whole test suite, as CI runs it on a fresh machine:
+#   1. install what is missing (Debian packages, the EventBridge SDK venv);
+#   2. build with -Werror and run the unit tests (no Kafka needed);
+#   3. start a real Apache Kafka broker on loopback and run the
+#      integration tests, then the benchmark smoke runs;
+#   4. build again with AddressSanitizer + UndefinedBehaviorSanitizer and
+#      run unit and integration tests once more;
+#   5. build the libFuzzer targets with clang and give each a short run.
+#
+# Usage: scripts/test.sh
+# Environment: AB_TEST_BUILD (default build/test), AB_KAFKA_DIR, AB_JOBS.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+root=${AB_TEST_BUILD:-$repo/build/test}
+jobs=${AB_JOBS:-$(nproc)}
+broker=$repo/scripts/kafka-broker.sh
+export AB_KAFKA_DIR=${AB_KAFKA_DIR:-$root/kafka-broker}
+start=$SECONDS
+
+step() { printf '\n==> %s (%ds)\n' "$*" $((SECONDS - start)) >&2; }
+
+step "dependencies"
+if ((EUID == 0)); then
+        "$repo/scripts/install-deps.sh"
+else
+        sudo "$repo/scripts/install-deps.sh"
+fi
+"$repo/scripts/sdk-venv.sh"
+"$broker" fetch
+
+configure() { # dir, extra cmake args...
+        local dir=$1
+        shift
+        cmake -S "$repo" -B "$dir" -DAB_WERROR=ON "$@" >/dev/null
+        cmake --build "$dir" -j"$jobs"
+}
+
+step "build with -Werror"
+configure "$root/gcc" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+step "unit tests"
+ctest --test-dir "$root/gcc" -L unit --output-on-failure -j"$jobs"
+
+step "real Kafka broker"
+trap '"$broker" stop' EXIT
+"$broker" start >/dev/null
+eval "$("$broker" env)"
+echo "broker: $AB_KAFKA_BROKERS" >&2
+
+step "integration tests"
+ctest --test-dir "$root/gcc" -L integration --output-on-failure
+
+step "benchmark smoke runs"
+ctest --test-dir "$root/gcc" -L bench --output-on-failure
+
+step "ASan + UBSan build"
+configure "$root/asan" -DCMAKE_BUILD_TYPE=Debug -DAB_SANITIZE=ON
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+step "unit and integration tests under ASan + UBSan"
+ctest --test-dir "$root/asan" -L 'unit|integration' --output-on-failure
+
+step "fuzz smoke runs (clang, libFuzzer)"
+CC=clang configure "$root/fuzz" -DCMAKE_BUILD_TYPE=Debug -DAB_FUZZ=ON
+ctest --test-dir "$root/fuzz" -R '_smoke$' --output-on-failure
+
+step "done"

@@ -15,9 +15,10 @@
  * decimal floats -> real, everything else -> string (including 0x1F, 0o17,
  * .inf and .nan, which jansson cannot hold as numbers). Integers beyond 64
  * bits are errors. Quoted and block scalars are always strings; explicit
- * tags !!str, !!int, !!float, !!bool, !!null are honoured. Anchors and aliases are supported; duplicate keys and
- * non-scalar keys are errors. Errors carry the line and column in `text`
- * and the key path in `path`.
+ * tags !!str, !!int, !!float, !!bool, !!null are honoured. Anchors and aliases
+ * are supported (an alias is a deep copy; expansion is bounded), `<<` merge
+ * keys are not; duplicate keys and non-scalar keys are errors. Errors carry
+ * the line and column in `text` and the key path in `path`.
  */
 
 /**

@@ -29,7 +29,9 @@
  * white space are rejected, nesting is limited to AB_JSON_MAX_DEPTH.
  * Duplicate keys are kept; lookups return the last one, as jansson does.
  * Numbers are validated but not converted (jansson rejects integers that
- * overflow 64 bits; we accept them as text).
+ * overflow 64 bits; we accept them as text). A NUL byte outside strings is
+ * always an error (jansson's lexer skips one right after a number or a
+ * literal; tests/unit/check_json_diff.c checks both differences).
  */
 
 #define AB_JSON_MAX_DEPTH 2048

@@ -20,7 +20,7 @@
  * 9999-12-31T23:59:59.999Z are rejected. Nothing depends on the process's
  * locale or TZ.
  */
-#define AB_TIME_GO_ZERO_MS    (-62135596800000LL)
+#define AB_TIME_GO_ZERO_MS     (-62135596800000LL)
 #define AB_TIME_IS_ZERO_GO(ms) ((ms) == AB_TIME_GO_ZERO_MS)
 
 /** @returns 0 with \p ms set, or -1 if \p s is not a timestamp. */

@@ -1,0 +1,883 @@
+/* conf.c - reads YAML or JSON configuration files into one jansson tree. */
+#include "conf.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "buf.h"
+#include "mem.h"
+
+/* Deeper nesting than this is an error (the loader recurses). */
+#define CONF_MAX_DEPTH 256
+/* Nodes a document may produce, aliases expanded ("billion laughs"). */
+#define CONF_MAX_NODES 1000000
+
+#define TAG_PREFIX "tag:yaml.org,2002:"
+
+struct anchor {
+        char *name;    /* owned */
+        json_t *value; /* owned reference */
+        size_t nodes;  /* nodes in value, charged again per alias */
+};
+
+struct loader {
+        yaml_parser_t parser;
+        const char *origin;
+        struct ab_error *err;
+        struct anchor *anchors; /* owned */
+        size_t nanchors;
+        size_t capanchors;
+        size_t nodes;
+};
+
+/* ---- errors ------------------------------------------------------------ */
+
+static void fail_at(struct loader *ld, const yaml_mark_t *mark,
+                    const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Record "origin:line:col: message" with the key path. */
+static void fail_at(struct loader *ld, const yaml_mark_t *mark,
+                    const char *path, const char *fmt, ...)
+{
+        char msg[360];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        ab_error_set(ld->err, AB_ERR_CONFIG, path, "%s:%zu:%zu: %s", ld->origin,
+                     mark->line + 1, mark->column + 1, msg);
+}
+
+/* Fetch the next event, turning a libyaml failure into our error. */
+static int next_event(struct loader *ld, yaml_event_t *ev, const char *path)
+{
+        const yaml_parser_t *p = &ld->parser;
+
+        if (yaml_parser_parse(&ld->parser, ev))
+                return 0;
+        if (p->error == YAML_MEMORY_ERROR) {
+                ab_error_set(ld->err, AB_ERR_NOMEM, path, "%s: out of memory",
+                             ld->origin);
+                return -1;
+        }
+        if (p->context)
+                fail_at(ld, &p->problem_mark, path, "%s %s",
+                        p->problem ? p->problem : "syntax error", p->context);
+        else
+                fail_at(ld, &p->problem_mark, path, "%s",
+                        p->problem ? p->problem : "syntax error");
+        return -1;
+}
+
+/* ---- scalars ----------------------------------------------------------- */
+
+static int all_digits(const char *s)
+{
+        if (!*s)
+                return 0;
+        for (; *s; s++)
+                if (*s < '0' || *s > '9')
+                        return 0;
+        return 1;
+}
+
+/* YAML 1.2 core schema integer in decimal: [-+]?[0-9]+ */
+static int is_int(const char *s)
+{
+        if (*s == '-' || *s == '+')
+                s++;
+        return all_digits(s);
+}
+
+/* Core schema float: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
+static int is_float(const char *s)
+{
+        int mant = 0;
+
+        if (*s == '-' || *s == '+')
+                s++;
+        while (*s >= '0' && *s <= '9') {
+                s++;
+                mant = 1;
+        }
+        if (*s == '.') {
+                s++;
+                while (*s >= '0' && *s <= '9') {
+                        s++;
+                        mant = 1;
+                }
+        }
+        if (!mant)
+                return 0;
+        if (*s == 'e' || *s == 'E') {
+                s++;
+                if (*s == '-' || *s == '+')
+                        s++;
+                return all_digits(s);
+        }
+        return *s == '\0';
+}
+
+/* strtod() in the "C" sense: JSON and YAML write '.' whatever the locale.
+ * @returns 0, or -1 if s is not a finite number (or memory ran out). */
+static int parse_real(const char *s, double *out)
+{
+        const char *point = localeconv()->decimal_point;
+        char *copy        = ab_strdup(s), *dot, *end;
+        double v;
+        int rc = -1;
+
+        if (!copy)
+                return -1;
+        dot = strchr(copy, '.');
+        if (dot && point && point[0] && !point[1])
+                *dot = point[0];
+        v = strtod(copy, &end);
+        if (!*end && isfinite(v)) {
+                *out = v;
+                rc   = 0;
+        }
+        ab_free(copy);
+        return rc;
+}
+
+enum kind { K_STR, K_NULL, K_BOOL, K_INT, K_FLOAT };
+
+static enum kind resolve_plain(const char *s)
+{
+        if (!*s || !strcmp(s, "~") || !strcmp(s, "null") ||
+            !strcmp(s, "Null") || !strcmp(s, "NULL"))
+                return K_NULL;
+        if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE") ||
+            !strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE"))
+                return K_BOOL;
+        if (is_int(s))
+                return K_INT;
+        if (is_float(s))
+                return K_FLOAT;
+        return K_STR;
+}
+
+/* The kind an explicit tag demands; -1 for tags we do not know. */
+static int tag_kind(const char *tag)
+{
+        static const struct {
+                const char *name;
+                enum kind kind;
+        } tags[] = {
+            {"str", K_STR}, {"null", K_NULL},   {"bool", K_BOOL},
+            {"int", K_INT}, {"float", K_FLOAT},
+        };
+
+        if (!strcmp(tag, "!"))
+                return K_STR;
+        if (strncmp(tag, TAG_PREFIX, sizeof(TAG_PREFIX) - 1))
+                return -1;
+        tag += sizeof(TAG_PREFIX) - 1;
+        for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
+                if (!strcmp(tag, tags[i].name))
+                        return (int)tags[i].kind;
+        return -1;
+}
+
+static json_t *load_scalar(struct loader *ld, const yaml_event_t *ev,
+                           const char *path)
+{
+        const char *s   = (const char *)ev->data.scalar.value;
+        const char *tag = (const char *)ev->data.scalar.tag;
+        enum kind kind  = K_STR;
+        json_t *v       = NULL;
+        double d;
+
+        if (tag) {
+                int k = tag_kind(tag);
+                if (k < 0) {
+                        fail_at(ld, &ev->start_mark, path,
+                                "unsupported tag '%s'", tag);
+                        return NULL;
+                }
+                kind = (enum kind)k;
+                if (kind != K_STR && resolve_plain(s) != kind &&
+                    !(kind == K_FLOAT && resolve_plain(s) == K_INT)) {
+                        fail_at(ld, &ev->start_mark, path,
+                                "'%s' does not match tag '%s'", s, tag);
+                        return NULL;
+                }
+        } else if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+                kind = resolve_plain(s);
+        }
+        switch (kind) {
+        case K_NULL:
+                v = json_null();
+                break;
+        case K_BOOL:
+                v = json_boolean(s[0] == 't' || s[0] == 'T');
+                break;
+        case K_INT: {
+                long long n;
+
+                errno = 0;
+                n     = strtoll(s, NULL, 10);
+                if (errno == ERANGE) {
+                        fail_at(ld, &ev->start_mark, path,
+                                "integer %s is out of range", s);
+                        return NULL;
+                }
+                v = json_integer(n);
+                break;
+        }
+        case K_FLOAT:
+                if (parse_real(s, &d)) {
+                        fail_at(ld, &ev->start_mark, path,
+                                "number %s is out of range", s);
+                        return NULL;
+                }
+                v = json_real(d);
+                break;
+        case K_STR:
+                v = json_stringn(s, ev->data.scalar.length);
+                if (!v) {
+                        fail_at(ld, &ev->start_mark, path,
+                                "string is not valid UTF-8");
+                        return NULL;
+                }
+                break;
+        }
+        if (!v)
+                ab_error_set(ld->err, AB_ERR_NOMEM, path, "out of memory");
+        return v;
+}
+
+/* ---- anchors ----------------------------------------------------------- */
+
+static int anchor_add(struct loader *ld, const char *name, json_t *value,
+                      size_t nodes)
+{
+        struct anchor *a;
+        char *copy;
+
+        if (ld->nanchors == ld->capanchors) {
+                size_t cap = ld->capanchors ? ld->capanchors * 2 : 8;
+                a          = ab_realloc(ld->anchors, cap * sizeof(*a));
+                if (!a)
+                        return -1;
+                ld->anchors    = a;
+                ld->capanchors = cap;
+        }
+        copy = ab_strdup(name);
+        if (!copy)
+                return -1;
+        a        = &ld->anchors[ld->nanchors++];
+        a->name  = copy;
+        a->value = json_incref(value);
+        a->nodes = nodes;
+        return 0;
+}
+
+/* The latest definition of \p name wins, as in YAML. */
+static const struct anchor *anchor_find(const struct loader *ld,
+                                        const char *name)
+{
+        for (size_t i = ld->nanchors; i-- > 0;)
+                if (!strcmp(ld->anchors[i].name, name))
+                        return &ld->anchors[i];
+        return NULL;
+}
+
+static json_t *load_alias(struct loader *ld, const yaml_event_t *ev,
+                          const char *path)
+{
+        const char *name        = (const char *)ev->data.alias.anchor;
+        const struct anchor *an = anchor_find(ld, name);
+        json_t *v;
+
+        if (!an) {
+                fail_at(ld, &ev->start_mark, path, "unknown alias '*%s'", name);
+                return NULL;
+        }
+        ld->nodes += an->nodes;
+        if (ld->nodes > CONF_MAX_NODES) {
+                fail_at(ld, &ev->start_mark, path,
+                        "aliases expand to more than %d nodes", CONF_MAX_NODES);
+                return NULL;
+        }
+        v = json_deep_copy(an->value);
+        if (!v)
+                ab_error_set(ld->err, AB_ERR_NOMEM, path, "out of memory");
+        return v;
+}
+
+/* ---- collections ------------------------------------------------------- */
+
+static json_t *load_node(struct loader *ld, yaml_event_t *ev, const char *path,
+                         int depth);
+
+static json_t *load_sequence(struct loader *ld, const char *path, int depth)
+{
+        json_t *arr = json_array();
+        char sub[sizeof(((struct ab_error *)0)->path)];
+        yaml_event_t ev;
+
+        if (!arr) {
+                ab_error_set(ld->err, AB_ERR_NOMEM, path, "out of memory");
+                return NULL;
+        }
+        for (size_t i = 0;; i++) {
+                json_t *item;
+
+                ab_conf_path_index(sub, sizeof(sub), path, i);
+                if (next_event(ld, &ev, sub))
+                        goto fail;
+                if (ev.type == YAML_SEQUENCE_END_EVENT) {
+                        yaml_event_delete(&ev);
+                        return arr;
+                }
+                item = load_node(ld, &ev, sub, depth + 1);
+                if (!item)
+                        goto fail;
+                if (json_array_append_new(arr, item)) {
+                        ab_error_set(ld->err, AB_ERR_NOMEM, sub,
+                                     "out of memory");
+                        goto fail;
+                }
+        }
+fail:
+        json_decref(arr);
+        return NULL;
+}
+
+/* A mapping key: a scalar, or an alias of a string. NULL on error. */
+static char *load_key(struct loader *ld, const yaml_event_t *ev,
+                      const char *path)
+{
+        const struct anchor *an;
+
+        if (ev->type == YAML_SCALAR_EVENT) {
+                if (memchr(ev->data.scalar.value, '\0',
+                           ev->data.scalar.length)) {
+                        fail_at(ld, &ev->start_mark, path,
+                                "keys must not contain NUL");
+                        return NULL;
+                }
+                return ab_strdup((const char *)ev->data.scalar.value);
+        }
+        if (ev->type == YAML_ALIAS_EVENT) {
+                an = anchor_find(ld, (const char *)ev->data.alias.anchor);
+                if (an && json_is_string(an->value))
+                        return ab_strdup(json_string_value(an->value));
+        }
+        fail_at(ld, &ev->start_mark, path, "mapping keys must be scalars");
+        return NULL;
+}
+
+static json_t *load_mapping(struct loader *ld, const char *path, int depth)
+{
+        json_t *obj = json_object();
+        char sub[sizeof(((struct ab_error *)0)->path)];
+        char *key = NULL;
+        yaml_event_t ev;
+
+        if (!obj) {
+                ab_error_set(ld->err, AB_ERR_NOMEM, path, "out of memory");
+                return NULL;
+        }
+        for (;;) {
+                json_t *value;
+
+                if (next_event(ld, &ev, path))
+                        goto fail;
+                if (ev.type == YAML_MAPPING_END_EVENT) {
+                        yaml_event_delete(&ev);
+                        return obj;
+                }
+                key = load_key(ld, &ev, path);
+                if (!key) {
+                        yaml_event_delete(&ev);
+                        goto fail;
+                }
+                ab_conf_path_key(sub, sizeof(sub), path, key);
+                if (json_object_get(obj, key)) {
+                        fail_at(ld, &ev.start_mark, sub, "duplicate key '%s'",
+                                key);
+                        yaml_event_delete(&ev);
+                        goto fail;
+                }
+                yaml_event_delete(&ev);
+                if (next_event(ld, &ev, sub))
+                        goto fail;
+                value = load_node(ld, &ev, sub, depth + 1);
+                if (!value)
+                        goto fail;
+                if (json_object_set_new(obj, key, value)) {
+                        ab_error_set(ld->err, AB_ERR_NOMEM, sub,
+                                     "out of memory");
+                        goto fail;
+                }
+                ab_free(key);
+                key = NULL;
+        }
+fail:
+        ab_free(key);
+        json_decref(obj);
+        return NULL;
+}
+
+/* Check a collection's explicit tag, if any. */
+static int collection_tag_ok(struct loader *ld, const yaml_event_t *ev,
+                             const char *tag, const char *want,
+                             const char *path)
+{
+        if (!tag || !strcmp(tag, "!") || !strcmp(tag, want))
+                return 1;
+        fail_at(ld, &ev->start_mark, path, "unsupported tag '%s'", tag);
+        return 0;
+}
+
+/* Build the node that starts with \p ev (consumed). NULL on error. */
+static json_t *load_node(struct loader *ld, yaml_event_t *ev, const char *path,
+                         int depth)
+{
+        const char *anchor = NULL;
+        size_t before      = ld->nodes;
+        json_t *v          = NULL;
+
+        if (depth > CONF_MAX_DEPTH) {
+                fail_at(ld, &ev->start_mark, path,
+                        "nesting deeper than %d levels", CONF_MAX_DEPTH);
+                goto out;
+        }
+        if (++ld->nodes > CONF_MAX_NODES) {
+                fail_at(ld, &ev->start_mark, path,
+                        "document has more than %d nodes", CONF_MAX_NODES);
+                goto out;
+        }
+        switch (ev->type) {
+        case YAML_SCALAR_EVENT:
+                anchor = (const char *)ev->data.scalar.anchor;
+                v      = load_scalar(ld, ev, path);
+                break;
+        case YAML_ALIAS_EVENT:
+                v = load_alias(ld, ev, path);
+                break;
+        case YAML_SEQUENCE_START_EVENT:
+                anchor = (const char *)ev->data.sequence_start.anchor;
+                if (collection_tag_ok(ld, ev,
+                                      (const char *)ev->data.sequence_start.tag,
+                                      TAG_PREFIX "seq", path))
+                        v = load_sequence(ld, path, depth);
+                break;
+        case YAML_MAPPING_START_EVENT:
+                anchor = (const char *)ev->data.mapping_start.anchor;
+                if (collection_tag_ok(ld, ev,
+                                      (const char *)ev->data.mapping_start.tag,
+                                      TAG_PREFIX "map", path))
+                        v = load_mapping(ld, path, depth);
+                break;
+        default:
+                fail_at(ld, &ev->start_mark, path, "unexpected YAML event");
+                break;
+        }
+        if (v && anchor && anchor_add(ld, anchor, v, ld->nodes - before)) {
+                ab_error_set(ld->err, AB_ERR_NOMEM, path, "out of memory");
+                json_decref(v);
+                v = NULL;
+        }
+out:
+        yaml_event_delete(ev);
+        return v;
+}
+
+/* ---- documents --------------------------------------------------------- */
+
+/*
+ * A stream is STREAM-START, then at most one DOCUMENT-START node
+ * DOCUMENT-END, then STREAM-END. An empty stream is null.
+ */
+static json_t *load_stream(struct loader *ld)
+{
+        json_t *root = NULL;
+        yaml_event_t ev;
+        int done = 0;
+
+        while (!done) {
+                if (next_event(ld, &ev, NULL))
+                        goto fail;
+                switch (ev.type) {
+                case YAML_DOCUMENT_START_EVENT:
+                        if (root) {
+                                fail_at(ld, &ev.start_mark, NULL,
+                                        "more than one YAML document");
+                                yaml_event_delete(&ev);
+                                goto fail;
+                        }
+                        yaml_event_delete(&ev);
+                        if (next_event(ld, &ev, NULL))
+                                goto fail;
+                        root = load_node(ld, &ev, NULL, 0);
+                        if (!root)
+                                goto fail;
+                        break;
+                case YAML_STREAM_END_EVENT:
+                        done = 1;
+                        yaml_event_delete(&ev);
+                        break;
+                default:
+                        yaml_event_delete(&ev);
+                        break;
+                }
+        }
+        return root ? root : json_null();
+fail:
+        json_decref(root);
+        return NULL;
+}
+
+json_t *ab_conf_load_string(const char *text, size_t len, const char *origin,
+                            struct ab_error *err)
+{
+        struct loader ld;
+        json_t *root = NULL;
+
+        memset(&ld, 0, sizeof(ld));
+        ld.origin = origin ? origin : "<config>";
+        ld.err    = err;
+        if (!yaml_parser_initialize(&ld.parser)) {
+                ab_error_set(err, AB_ERR_NOMEM, NULL, "out of memory");
+                return NULL;
+        }
+        yaml_parser_set_input_string(&ld.parser, (const unsigned char *)text,
+                                     len);
+        root = load_stream(&ld);
+        yaml_parser_delete(&ld.parser);
+        for (size_t i = 0; i < ld.nanchors; i++) {
+                ab_free(ld.anchors[i].name);
+                json_decref(ld.anchors[i].value);
+        }
+        ab_free(ld.anchors);
+        return root;
+}
+
+json_t *ab_conf_load_file(const char *path, struct ab_error *err)
+{
+        struct ab_buf text;
+        json_t *root = NULL;
+        FILE *f      = fopen(path, "rb");
+        char chunk[8192];
+        size_t n;
+
+        ab_buf_init(&text, 0);
+        if (!f) {
+                ab_error_set(err, AB_ERR_IO, NULL, "cannot open %s: %s", path,
+                             strerror(errno));
+                goto out;
+        }
+        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+                if (ab_buf_append(&text, chunk, n)) {
+                        ab_error_set(err, AB_ERR_NOMEM, NULL,
+                                     "out of memory reading %s", path);
+                        goto out;
+                }
+        }
+        if (ferror(f)) {
+                ab_error_set(err, AB_ERR_IO, NULL, "cannot read %s: %s", path,
+                             strerror(errno));
+                goto out;
+        }
+        root = ab_conf_load_string(text.data ? text.data : "", text.len, path,
+                                   err);
+out:
+        if (f)
+                fclose(f);
+        ab_buf_fini(&text);
+        return root;
+}
+
+/* ---- environment ------------------------------------------------------- */
+
+static int is_name_start(char c)
+{
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+}
+
+static int is_name_char(char c)
+{
+        return is_name_start(c) || (c >= '0' && c <= '9');
+}
+
+char *ab_conf_expand_env(const char *s, const char *path, struct ab_error *err)
+{
+        struct ab_buf out;
+        char name[256];
+        char *result = NULL;
+
+        ab_buf_init(&out, 0);
+        if (ab_buf_append(&out, "", 0))
+                goto nomem;
+        while (*s) {
+                const char *close, *dflt = NULL, *value;
+                size_t nlen;
+
+                if (s[0] == '$' && s[1] == '$' && s[2] == '{') {
+                        if (ab_buf_append(&out, "${", 2))
+                                goto nomem;
+                        s += 3;
+                        continue;
+                }
+                if (s[0] != '$' || s[1] != '{') {
+                        if (ab_buf_append_char(&out, *s++))
+                                goto nomem;
+                        continue;
+                }
+                close = strchr(s + 2, '}');
+                if (!close) {
+                        ab_error_set(err, AB_ERR_CONFIG, path,
+                                     "unterminated '${' in \"%s\"", s);
+                        goto out;
+                }
+                nlen = 0;
+                while (s + 2 + nlen < close && is_name_char(s[2 + nlen]))
+                        nlen++;
+                if (s + 2 + nlen + 1 < close && s[2 + nlen] == ':' &&
+                    s[3 + nlen] == '-')
+                        dflt = s + 4 + nlen;
+                if (!nlen || !is_name_start(s[2]) || nlen >= sizeof(name) ||
+                    (!dflt && s + 2 + nlen != close)) {
+                        ab_error_set(err, AB_ERR_CONFIG, path,
+                                     "invalid variable reference '%.*s'",
+                                     (int)(close - s + 1), s);
+                        goto out;
+                }
+                memcpy(name, s + 2, nlen);
+                name[nlen] = '\0';
+                value      = getenv(name);
+                if (dflt && (!value || !*value)) {
+                        if (ab_buf_append(&out, dflt, (size_t)(close - dflt)))
+                                goto nomem;
+                } else if (!value) {
+                        ab_error_set(err, AB_ERR_CONFIG, path,
+                                     "environment variable %s is not set",
+                                     name);
+                        goto out;
+                } else if (ab_buf_append_str(&out, value)) {
+                        goto nomem;
+                }
+                s = close + 1;
+        }
+        result = ab_buf_take(&out, NULL);
+        goto out;
+nomem:
+        ab_error_set(err, AB_ERR_NOMEM, path, "out of memory");
+out:
+        ab_buf_fini(&out);
+        return result;
+}
+
+/* ---- key paths --------------------------------------------------------- */
+
+/* Keys that read unambiguously after a '.'. */
+static int is_plain_key(const char *key)
+{
+        if (!*key)
+                return 0;
+        for (; *key; key++)
+                if (strchr(".[]'\" \t\n\r", *key))
+                        return 0;
+        return 1;
+}
+
+/* Copy parent into out (unless it is out) and return its length. */
+static size_t path_prefix(char *out, size_t outsize, const char *parent)
+{
+        size_t n;
+
+        if (!parent) {
+                out[0] = '\0';
+                return 0;
+        }
+        n = strlen(parent);
+        if (n >= outsize)
+                n = outsize - 1;
+        if (parent != out)
+                memmove(out, parent, n);
+        out[n] = '\0';
+        return n;
+}
+
+/* Append len bytes of s at out[*n], as far as they fit. */
+static void path_put(char *out, size_t outsize, size_t *n, const char *s,
+                     size_t len)
+{
+        for (size_t i = 0; i < len && *n + 1 < outsize; i++)
+                out[(*n)++] = s[i];
+        out[*n] = '\0';
+}
+
+void ab_conf_path_key(char *out, size_t outsize, const char *parent,
+                      const char *key)
+{
+        size_t n;
+
+        if (!outsize)
+                return;
+        n = path_prefix(out, outsize, parent);
+        if (is_plain_key(key)) {
+                if (n)
+                        path_put(out, outsize, &n, ".", 1);
+                path_put(out, outsize, &n, key, strlen(key));
+                return;
+        }
+        /* ['key'], with ' and \ escaped by a backslash. */
+        path_put(out, outsize, &n, "['", 2);
+        for (; *key; key++) {
+                if (*key == '\'' || *key == '\\')
+                        path_put(out, outsize, &n, "\\", 1);
+                path_put(out, outsize, &n, key, 1);
+        }
+        path_put(out, outsize, &n, "']", 2);
+}
+
+void ab_conf_path_index(char *out, size_t outsize, const char *parent,
+                        size_t index)
+{
+        size_t n;
+
+        if (!outsize)
+                return;
+        n = path_prefix(out, outsize, parent);
+        snprintf(out + n, outsize - n, "[%zu]", index);
+}
+
+/* ---- durations and sizes ----------------------------------------------- */
+
+/*
+ * A decimal number with an optional fraction at *sp, scaled by \p unit:
+ * "1.5" with unit 3600000 gives 5400000. The fraction is truncated to a
+ * whole result. @returns 0 and advances *sp, or -1 (syntax, overflow).
+ */
+static int scaled_number(const char **sp, long long unit, long long *out)
+{
+        const char *s   = *sp;
+        long long whole = 0, frac = 0, div = 1;
+
+        if (*s < '0' || *s > '9')
+                return -1;
+        for (; *s >= '0' && *s <= '9'; s++) {
+                if (__builtin_mul_overflow(whole, 10, &whole) ||
+                    __builtin_add_overflow(whole, *s - '0', &whole))
+                        return -1;
+        }
+        if (*s == '.') {
+                s++;
+                if (*s < '0' || *s > '9')
+                        return -1;
+                for (; *s >= '0' && *s <= '9'; s++) {
+                        if (div <= LLONG_MAX / 10 / unit) {
+                                frac = frac * 10 + (*s - '0');
+                                div *= 10;
+                        }
+                }
+        }
+        if (__builtin_mul_overflow(whole, unit, &whole) ||
+            __builtin_add_overflow(whole, frac * unit / div, &whole))
+                return -1;
+        *out = whole;
+        *sp  = s;
+        return 0;
+}
+
+int ab_conf_parse_duration(const char *s, long long *ms)
+{
+        static const struct {
+                const char *suffix;
+                long long ms;
+        } units[] = {
+            {"ms", 1},      {"s", 1000},     {"m", 60000},
+            {"h", 3600000}, {"d", 86400000},
+        };
+        const char *p   = s;
+        long long total = 0;
+
+        if (!s || !*s)
+                return -1;
+        /* A bare number is seconds. */
+        if (!scaled_number(&p, 1000, &total) && *p == '\0') {
+                *ms = total;
+                return 0;
+        }
+        total = 0;
+        while (*s) {
+                const char *num = s, *end;
+                long long v;
+                size_t i, len;
+
+                end = s;
+                while ((*end >= '0' && *end <= '9') || *end == '.')
+                        end++;
+                for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+                        len = strlen(units[i].suffix);
+                        if (!strncmp(end, units[i].suffix, len) &&
+                            !(end[len] >= 'a' && end[len] <= 'z'))
+                                break;
+                }
+                if (i == sizeof(units) / sizeof(units[0]))
+                        return -1;
+                if (scaled_number(&num, units[i].ms, &v) || num != end ||
+                    __builtin_add_overflow(total, v, &total))
+                        return -1;
+                s = end + strlen(units[i].suffix);
+        }
+        *ms = total;
+        return 0;
+}
+
+int ab_conf_parse_size(const char *s, long long *bytes)
+{
+        static const struct {
+                const char *suffix;
+                long long mult;
+        } units[] = {
+            {"", 1},
+            {"b", 1},
+            {"k", 1024LL},
+            {"kb", 1024LL},
+            {"kib", 1024LL},
+            {"m", 1024LL * 1024},
+            {"mb", 1024LL * 1024},
+            {"mib", 1024LL * 1024},
+            {"g", 1024LL * 1024 * 1024},
+            {"gb", 1024LL * 1024 * 1024},
+            {"gib", 1024LL * 1024 * 1024},
+        };
+        const char *p = s, *num;
+        char suffix[4];
+        size_t n = 0;
+
+        if (!s || *s < '0' || *s > '9')
+                return -1;
+        while ((*p >= '0' && *p <= '9') || *p == '.')
+                p++;
+        num = p;
+        for (const char *q = p; *q; q++) {
+                if (n == sizeof(suffix) - 1)
+                        return -1;
+                suffix[n++] = (char)(*q >= 'A' && *q <= 'Z' ? *q + 32 : *q);
+        }
+        suffix[n] = '\0';
+        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+                if (strcmp(suffix, units[i].suffix))
+                        continue;
+                p = s;
+                if (scaled_number(&p, units[i].mult, bytes) || p != num)
+                        return -1;
+                return 0;
+        }
+        return -1;
+}

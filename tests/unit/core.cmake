@@ -1,0 +1,5 @@
+# Unit suites of the core module (JSON tape parser, config loader, times).
+ab_unit_test(check_json SOURCES unit/check_json.c LIBS ab_core)
+ab_unit_test(check_json_diff SOURCES unit/check_json_diff.c LIBS ab_core)
+ab_unit_test(check_conf SOURCES unit/check_conf.c LIBS ab_core)
+ab_unit_test(check_timefmt SOURCES unit/check_timefmt.c LIBS ab_core)

@@ -508,10 +508,6 @@ ab_err_t ab_pipeline_step(struct ab_pipeline *pl, int timeout_ms,
         rc = ab_consumer_poll(pl->consumer, timeout_ms, &rec, err);
         if (rc)
                 return rc;
-        __atomic_store_n(&pl->ready,
-                         ab_consumer_assigned(pl->consumer) > 0 &&
-                             pl->fatal.code == AB_OK,
-                         __ATOMIC_RELAXED);
         if (pl->http)
                 ab_http_heartbeat(pl->http);
         if (rec) {
@@ -535,7 +531,13 @@ ab_err_t ab_pipeline_step(struct ab_pipeline *pl, int timeout_ms,
                 }
         }
         if (now >= pl->next_lag_ms) {
+                /* Both queries allocate inside librdkafka: once a second,
+                 * never per record. */
                 pl->next_lag_ms = now + 1000;
+                __atomic_store_n(&pl->ready,
+                                 ab_consumer_assigned(pl->consumer) > 0 &&
+                                     pl->fatal.code == AB_OK,
+                                 __ATOMIC_RELAXED);
                 ab_metrics_set(pl->pm.consumer_lag,
                                ab_consumer_lag(pl->consumer, NULL, NULL));
         }

@@ -1,0 +1,130 @@
+/* consumer.h - a Kafka consumer group member committing only finished work. */
+#ifndef AB_CONSUMER_H
+#define AB_CONSUMER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "offsets.h"
+#include "record.h"
+
+/*
+ * A member of a consumer group (librdkafka's balanced consumer). Offsets
+ * are never stored automatically when a record is handed out
+ * (enable.auto.offset.store=false): they come from the offset tracker,
+ * which only advances over records whose outputs were all delivered. The
+ * stored offsets are committed by librdkafka's auto commit (every
+ * auto.commit.interval.ms), on every revocation and on close, so a crash
+ * replays at most the uncommitted tail: at-least-once.
+ *
+ * Not thread-safe: one thread polls, and every callback below runs on it,
+ * inside ab_consumer_poll() or ab_consumer_close(). librdkafka's own log
+ * lines go to core/log.h with comp=rdkafka.
+ */
+struct ab_consumer;
+
+struct ab_consumer_conf {
+        const char *brokers;   /* bootstrap.servers; required */
+        const char *group;     /* group.id; required */
+        const char *client_id; /* client.id; NULL = "alertbridge" */
+        /*
+         * Any librdkafka properties (SASL, SSL, timeouts, ...) as a
+         * NULL-terminated list of name, value pairs applied after our
+         * defaults, so they win; NULL = none. Defaults:
+         * auto.offset.reset=earliest, enable.auto.commit=true,
+         * enable.partition.eof=false, log.connection.close=false.
+         * enable.auto.offset.store must stay false.
+         */
+        const char *const *properties;
+        /* Tracker whose committable offsets are stored before each poll,
+         * commit and revocation. Borrowed; must outlive the consumer. NULL
+         * = the caller stores nothing, so nothing is committed. */
+        struct ab_offsets *offsets;
+        /* Partitions are about to be revoked (rebalance or close): finish
+         * what can be finished (e.g. flush the producer so in-flight
+         * records complete) before their offsets are committed. Records
+         * that do not complete are consumed again by the next owner. */
+        void (*on_revoke)(void *arg);
+        /* A statistics JSON document (set statistics.interval.ms). */
+        void (*on_stats)(void *arg, const char *json, size_t len);
+        void *arg;
+};
+
+/**
+ * Create the consumer (it joins the group on ab_consumer_subscribe()).
+ * @returns AB_OK with \p *out set, or AB_ERR_CONFIG / AB_ERR_KAFKA /
+ *          AB_ERR_NOMEM with \p err filled.
+ */
+ab_err_t ab_consumer_new(const struct ab_consumer_conf *conf,
+                         struct ab_consumer **out, struct ab_error *err);
+
+/**
+ * Subscribe to \p n topics (a name starting with '^' is a regex).
+ * Replaces any previous subscription.
+ */
+ab_err_t ab_consumer_subscribe(struct ab_consumer *c, const char *const *topics,
+                               size_t n, struct ab_error *err);
+
+/**
+ * Store the tracker's advanced offsets, then wait up to \p timeout_ms for
+ * the next record, serving rebalances and callbacks meanwhile.
+ * @returns AB_OK with \p *out set to a record (caller owns it:
+ *          ab_record_destroy()) or to NULL (timeout, or a transient error
+ *          that was logged); AB_ERR_KAFKA on a fatal consumer error.
+ */
+ab_err_t ab_consumer_poll(struct ab_consumer *c, int timeout_ms,
+                          struct ab_record **out, struct ab_error *err);
+
+/**
+ * Store the tracker's advanced offsets now (also done by every poll).
+ * Offsets of partitions no longer assigned are dropped.
+ */
+ab_err_t ab_consumer_store(struct ab_consumer *c, struct ab_error *err);
+
+/**
+ * Store, then commit every stored offset synchronously.
+ * @returns AB_OK (also when there was nothing to commit) or AB_ERR_KAFKA.
+ */
+ab_err_t ab_consumer_commit(struct ab_consumer *c, struct ab_error *err);
+
+/**
+ * Stop delivering records from every assigned partition (backpressure),
+ * including partitions assigned later, until ab_consumer_resume().
+ * Records librdkafka had prefetched are dropped, and fetched again after
+ * resume from the position after the last record returned. Keep polling
+ * while paused: rebalances and callbacks are served there.
+ */
+ab_err_t ab_consumer_pause(struct ab_consumer *c, struct ab_error *err);
+ab_err_t ab_consumer_resume(struct ab_consumer *c, struct ab_error *err);
+bool ab_consumer_paused(const struct ab_consumer *c);
+
+/** @returns how many partitions are assigned to this member. */
+size_t ab_consumer_assigned(struct ab_consumer *c);
+
+/** Called by ab_consumer_lag() per assigned partition; \p lag is -1 when
+ *  not known yet (nothing consumed or no fetch response seen). */
+typedef void (*ab_consumer_lag_fn)(void *arg, const char *topic,
+                                   int32_t partition, int64_t lag);
+
+/**
+ * Consumer lag from cached state (no broker round trip): the high
+ * watermark of the last fetch minus the position of the next record to
+ * consume. \p fn may be NULL. @returns the sum of the known lags.
+ */
+int64_t ab_consumer_lag(struct ab_consumer *c, ab_consumer_lag_fn fn,
+                        void *arg);
+
+/**
+ * Leave the group: the revocation path runs (on_revoke, store, commit),
+ * then the consumer is closed. Call once, before ab_consumer_destroy().
+ * @returns AB_OK, or AB_ERR_KAFKA if the final commit or close failed.
+ */
+ab_err_t ab_consumer_close(struct ab_consumer *c, struct ab_error *err);
+
+/** Free the consumer, closing it first if needed. NULL-safe. Records it
+ *  returned must have been destroyed. */
+void ab_consumer_destroy(struct ab_consumer *c);
+
+#endif

@@ -1,0 +1,36 @@
+/* kafka_conf.h - librdkafka setup shared by the consumer and producer. */
+#ifndef AB_KAFKA_CONF_H
+#define AB_KAFKA_CONF_H
+
+#include <librdkafka/rdkafka.h>
+
+#include "err.h"
+
+/*
+ * Internal to the Kafka edges (consumer/ and producer/): builds a
+ * librdkafka configuration from our defaults and the user's properties,
+ * and routes librdkafka's own log lines into core/log.h.
+ */
+
+/**
+ * @returns a new configuration (rd_kafka_conf_destroy() it unless it is
+ *          handed to rd_kafka_new()) whose logs go to our logger under
+ *          `comp=rdkafka`, or NULL when out of memory.
+ */
+rd_kafka_conf_t *ab_kafka_conf_new(void);
+
+/** Set one property. @returns AB_OK or AB_ERR_CONFIG naming it. */
+ab_err_t ab_kafka_conf_set(rd_kafka_conf_t *conf, const char *name,
+                           const char *value, struct ab_error *err);
+
+/**
+ * Apply \p pairs (NULL-terminated name, value, name, value, ...; NULL
+ * means none) after the defaults, so the user's value wins. A name listed
+ * in \p locked (NULL-terminated name, required value pairs; may be NULL)
+ * must keep the required value: our delivery guarantees depend on it.
+ * @returns AB_OK or AB_ERR_CONFIG naming the property.
+ */
+ab_err_t ab_kafka_conf_apply(rd_kafka_conf_t *conf, const char *const *pairs,
+                             const char *const *locked, struct ab_error *err);
+
+#endif

@@ -1,0 +1,225 @@
+/* producer.c - idempotent librdkafka producer with delivery reports. */
+#include "producer.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "kafka_conf.h"
+#include "log.h"
+#include "mem.h"
+
+struct ab_producer {
+        rd_kafka_t *rk;
+        ab_producer_dr_fn on_delivery;
+        void *arg;
+        size_t inflight; /* accepted messages whose report is not served */
+};
+
+static ab_err_t map_err(rd_kafka_resp_err_t rc)
+{
+        switch (rc) {
+        case RD_KAFKA_RESP_ERR_NO_ERROR:
+                return AB_OK;
+        case RD_KAFKA_RESP_ERR__QUEUE_FULL:
+                return AB_ERR_RETRY;
+        case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+                return AB_ERR_TOO_LARGE;
+        default:
+                return AB_ERR_KAFKA;
+        }
+}
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+        struct ab_producer *p = opaque;
+        struct ab_error err;
+        ab_err_t status = map_err(m->err);
+
+        ab_error_clear(&err);
+        if (status) {
+                ab_error_set(&err, status, rd_kafka_topic_name(m->rkt),
+                             "delivery failed: %s (%s)",
+                             rd_kafka_err2str(m->err),
+                             rd_kafka_err2name(m->err));
+                AB_DEBUG("producer", "delivery failed", "topic=%s error=%s",
+                         rd_kafka_topic_name(m->rkt),
+                         rd_kafka_err2name(m->err));
+        }
+        p->inflight--;
+        p->on_delivery(p->arg, m->_private, status, &err);
+}
+
+static void error_cb(rd_kafka_t *rk, int code, const char *reason, void *opaque)
+{
+        char quoted[300];
+
+        if (code == RD_KAFKA_RESP_ERR__FATAL) {
+                char text[256];
+                rd_kafka_resp_err_t ferr =
+                    rd_kafka_fatal_error(rk, text, sizeof(text));
+
+                AB_ERROR("producer", "fatal kafka error", "error=%s reason=%s",
+                         rd_kafka_err2name(ferr),
+                         ab_log_quote(text, quoted, sizeof(quoted)));
+                return;
+        }
+        AB_WARN("producer", "kafka error", "error=%s reason=%s",
+                rd_kafka_err2name((rd_kafka_resp_err_t)code),
+                ab_log_quote(reason, quoted, sizeof(quoted)));
+}
+
+ab_err_t ab_producer_new(const struct ab_producer_conf *conf,
+                         struct ab_producer **out, struct ab_error *err)
+{
+        static const char *const locked[] = {"enable.idempotence", "true",
+                                             NULL};
+        const char *client_id =
+            conf->client_id ? conf->client_id : "alertbridge";
+        /* Name, value pairs. */
+        /* clang-format off */
+        const char *defaults[] = {
+                "bootstrap.servers",          conf->brokers,
+                "client.id",                  client_id,
+                "enable.idempotence",         "true",
+                "acks",                       "all",
+                "message.timeout.ms",         "0",
+                "queue.buffering.max.kbytes", "65536",
+                "log.connection.close",       "false",
+                NULL,
+        };
+        /* clang-format on */
+        struct ab_producer *p  = NULL;
+        rd_kafka_conf_t *kconf = NULL;
+        char errstr[512];
+        ab_err_t rc;
+
+        *out = NULL;
+        if (!conf->brokers || !*conf->brokers || !conf->on_delivery)
+                return ab_error_set(err, AB_ERR_CONFIG, "kafka",
+                                    "brokers and a delivery callback are "
+                                    "required");
+        p     = ab_calloc(1, sizeof(*p));
+        kconf = ab_kafka_conf_new();
+        if (!p || !kconf) {
+                rc = ab_error_set(err, AB_ERR_NOMEM, NULL, "out of memory");
+                goto out;
+        }
+        p->on_delivery = conf->on_delivery;
+        p->arg         = conf->arg;
+        rc             = ab_kafka_conf_apply(kconf, defaults, NULL, err);
+        if (!rc)
+                rc = ab_kafka_conf_apply(kconf, conf->properties, locked, err);
+        if (rc)
+                goto out;
+        rd_kafka_conf_set_opaque(kconf, p);
+        rd_kafka_conf_set_dr_msg_cb(kconf, dr_cb);
+        rd_kafka_conf_set_error_cb(kconf, error_cb);
+        p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kconf, errstr, sizeof(errstr));
+        if (!p->rk) {
+                rc = ab_error_set(err, AB_ERR_KAFKA, NULL,
+                                  "creating producer: %s", errstr);
+                goto out;
+        }
+        kconf = NULL; /* owned by p->rk now */
+        *out  = p;
+        p     = NULL;
+out:
+        if (kconf)
+                rd_kafka_conf_destroy(kconf);
+        ab_free(p);
+        return rc;
+}
+
+/* A librdkafka copy of \p h (owned by the message once produced). */
+static rd_kafka_headers_t *rd_headers(const struct ab_headers *h)
+{
+        size_t n                = ab_headers_count(h);
+        rd_kafka_headers_t *hdr = rd_kafka_headers_new(n);
+        const char *name;
+        struct ab_str value;
+
+        for (size_t i = 0; hdr && !ab_headers_at(h, i, &name, &value); i++)
+                rd_kafka_header_add(hdr, name, -1, value.ptr,
+                                    (ssize_t)value.len);
+        return hdr;
+}
+
+ab_err_t ab_producer_send(struct ab_producer *p, const char *topic,
+                          struct ab_str key, struct ab_str value,
+                          const struct ab_headers *headers, void *opaque,
+                          struct ab_error *err)
+{
+        rd_kafka_headers_t *hdrs = NULL;
+        rd_kafka_resp_err_t rc;
+
+        if (headers && ab_headers_count(headers)) {
+                hdrs = rd_headers(headers);
+                if (!hdrs)
+                        return ab_error_set(err, AB_ERR_NOMEM, topic,
+                                            "out of memory");
+        }
+        rc = rd_kafka_producev(p->rk, RD_KAFKA_V_TOPIC(topic),
+                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                               RD_KAFKA_V_KEY((void *)key.ptr, key.len),
+                               RD_KAFKA_V_VALUE((void *)value.ptr, value.len),
+                               RD_KAFKA_V_HEADERS(hdrs),
+                               RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+        if (!rc) {
+                p->inflight++;
+                return AB_OK; /* the message owns hdrs */
+        }
+        if (hdrs)
+                rd_kafka_headers_destroy(hdrs);
+        return ab_error_set(err, map_err(rc), topic, "produce: %s (%s)",
+                            rd_kafka_err2str(rc), rd_kafka_err2name(rc));
+}
+
+int ab_producer_poll(struct ab_producer *p, int timeout_ms)
+{
+        return rd_kafka_poll(p->rk, timeout_ms);
+}
+
+ab_err_t ab_producer_flush(struct ab_producer *p, int timeout_ms,
+                           struct ab_error *err)
+{
+        if (rd_kafka_flush(p->rk, timeout_ms))
+                return ab_error_set(err, AB_ERR_RETRY, NULL,
+                                    "%zu messages still in flight",
+                                    p->inflight);
+        return AB_OK;
+}
+
+size_t ab_producer_inflight(const struct ab_producer *p)
+{
+        return p->inflight;
+}
+
+bool ab_producer_fatal(struct ab_producer *p, struct ab_error *err)
+{
+        char text[256];
+        rd_kafka_resp_err_t rc =
+            rd_kafka_fatal_error(p->rk, text, sizeof(text));
+
+        if (!rc)
+                return false;
+        ab_error_set(err, AB_ERR_KAFKA, NULL, "fatal producer error: %s (%s)",
+                     text, rd_kafka_err2name(rc));
+        return true;
+}
+
+void ab_producer_destroy(struct ab_producer *p)
+{
+        if (!p)
+                return;
+        if (p->inflight) {
+                AB_WARN("producer", "purging undelivered messages", "count=%zu",
+                        p->inflight);
+                rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE |
+                                          RD_KAFKA_PURGE_F_INFLIGHT);
+                rd_kafka_flush(p->rk, 5000);
+        }
+        rd_kafka_destroy(p->rk);
+        ab_free(p);
+}

@@ -1,0 +1,104 @@
+/* producer.h - an idempotent Kafka producer with per-message reports. */
+#ifndef AB_PRODUCER_H
+#define AB_PRODUCER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+#include "headers.h"
+#include "str.h"
+
+/*
+ * Idempotent (enable.idempotence=true, acks=all): librdkafka retries until
+ * the brokers acknowledge, without duplicates or reordering within a
+ * partition. By default a message never expires (message.timeout.ms=0),
+ * so a broker outage delays delivery instead of failing it; the bounded
+ * send queue then fills and ab_producer_send() answers AB_ERR_RETRY, the
+ * caller's signal to pause consumption until deliveries catch up.
+ *
+ * Every message accepted by ab_producer_send() gets exactly one delivery
+ * report, with the opaque given to send. Reports are called on the thread
+ * that calls ab_producer_poll(), ab_producer_flush() or
+ * ab_producer_destroy(), never from librdkafka's threads, so the caller
+ * needs no locking. librdkafka's own log lines go to core/log.h with
+ * comp=rdkafka.
+ */
+struct ab_producer;
+
+/**
+ * Delivery report for the message sent with \p opaque: \p status is AB_OK
+ * once all in-sync replicas have it; otherwise the message was not written
+ * (AB_ERR_TOO_LARGE, or AB_ERR_KAFKA: purged at shutdown, fatal producer
+ * error, unknown topic, ...) and \p err says why (borrowed for the call).
+ */
+typedef void (*ab_producer_dr_fn)(void *arg, void *opaque, ab_err_t status,
+                                  const struct ab_error *err);
+
+struct ab_producer_conf {
+        const char *brokers;   /* bootstrap.servers; required */
+        const char *client_id; /* client.id; NULL = "alertbridge" */
+        /*
+         * Any librdkafka properties (SASL, SSL, compression, linger, ...)
+         * as a NULL-terminated list of name, value pairs applied after our
+         * defaults, so they win; NULL = none. Defaults: acks=all,
+         * message.timeout.ms=0 (never expire),
+         * queue.buffering.max.kbytes=65536, log.connection.close=false.
+         * enable.idempotence must stay true.
+         */
+        const char *const *properties;
+        ab_producer_dr_fn on_delivery; /* required */
+        void *arg;
+};
+
+/** @returns AB_OK with \p *out set, or AB_ERR_CONFIG / AB_ERR_KAFKA /
+ *           AB_ERR_NOMEM with \p err filled. */
+ab_err_t ab_producer_new(const struct ab_producer_conf *conf,
+                         struct ab_producer **out, struct ab_error *err);
+
+/**
+ * Queue one record for \p topic. Key, value and headers are copied, so
+ * the caller may reuse them at once; \p key / \p value ptr NULL means
+ * none (a null value). \p headers may be NULL.
+ * @returns AB_OK: accepted, its delivery report will follow;
+ *          AB_ERR_RETRY: the send queue is full, nothing was queued (poll,
+ *          pause consumption, send again later);
+ *          AB_ERR_TOO_LARGE: larger than message.max.bytes, never
+ *          deliverable; AB_ERR_KAFKA: other refusals (fatal producer
+ *          error, invalid topic). No report follows an error.
+ */
+ab_err_t ab_producer_send(struct ab_producer *p, const char *topic,
+                          struct ab_str key, struct ab_str value,
+                          const struct ab_headers *headers, void *opaque,
+                          struct ab_error *err);
+
+/** Serve delivery reports and events, waiting up to \p timeout_ms for the
+ *  first. @returns how many were served. */
+int ab_producer_poll(struct ab_producer *p, int timeout_ms);
+
+/**
+ * Wait up to \p timeout_ms until every queued message is delivered or
+ * failed, serving their reports. @returns AB_OK when none is left,
+ * AB_ERR_RETRY when some are still in flight.
+ */
+ab_err_t ab_producer_flush(struct ab_producer *p, int timeout_ms,
+                           struct ab_error *err);
+
+/** @returns how many accepted messages have not had their report yet. */
+size_t ab_producer_inflight(const struct ab_producer *p);
+
+/**
+ * @returns true after a fatal error (e.g. the idempotent producer lost
+ *          its guarantees); \p err (may be NULL) describes it. A fatal
+ *          producer refuses further sends: recreate it.
+ */
+bool ab_producer_fatal(struct ab_producer *p, struct ab_error *err);
+
+/**
+ * Free the producer. Messages still queued are purged: their reports are
+ * served now with AB_ERR_KAFKA ("purged"), so every opaque is resolved.
+ * Flush first for a clean shutdown. NULL-safe.
+ */
+void ab_producer_destroy(struct ab_producer *p);
+
+#endif

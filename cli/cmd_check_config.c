@@ -1,4 +1,5 @@
-/* cmd_check_config.c - `alertbridge check-config` and `config-reference`: validate configs, print the reference. */
+/* cmd_check_config.c - `alertbridge check-config` and `config-reference`:
+ * validate configs, print the reference. */
 #include <stdio.h>
 #include <string.h>
 
@@ -10,13 +11,12 @@
 
 static void check_usage(FILE *out)
 {
-        fprintf(out,
-                "usage: alertbridge check-config PATH\n\n"
-                "Validates an integration file or a pipeline config (one "
-                "with kafka:, inputs:\n"
-                "or output:). Prints 'ok: ...' and exits 0, or prints the "
-                "offending key path\n"
-                "and the reason and exits 2.\n");
+        fprintf(out, "usage: alertbridge check-config PATH\n\n"
+                     "Validates an integration file or a pipeline config (one "
+                     "with kafka:, inputs:\n"
+                     "or output:). Prints 'ok: ...' and exits 0, or prints the "
+                     "offending key path\n"
+                     "and the reason and exits 2.\n");
 }
 
 int ab_cmd_check_config(int argc, char **argv)
@@ -27,7 +27,8 @@ int ab_cmd_check_config(int argc, char **argv)
         json_t *root;
         int status;
 
-        if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        if (argc == 2 &&
+            (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
                 check_usage(stdout);
                 return AB_EXIT_OK;
         }
@@ -57,11 +58,12 @@ int ab_cmd_check_config(int argc, char **argv)
                                 continue;
                         if (ab_integration_load(cfg->inputs[i].integration,
                                                 &integ, &err)) {
-                                fprintf(stderr, "%s: inputs[%zu].integration: "
-                                                "%s\n",
-                                        argv[1], i,
-                                        ab_error_format(&err, line,
-                                                        sizeof(line)));
+                                fprintf(
+                                    stderr,
+                                    "%s: inputs[%zu].integration: "
+                                    "%s\n",
+                                    argv[1], i,
+                                    ab_error_format(&err, line, sizeof(line)));
                                 ab_pipeline_config_destroy(cfg);
                                 return AB_EXIT_USAGE;
                         }

@@ -1,4 +1,5 @@
-/* cmd_demo.c - `alertbridge demo`: the whole pipeline on librdkafka's in-process mock cluster. */
+/* cmd_demo.c - `alertbridge demo`: the whole pipeline on librdkafka's
+ * in-process mock cluster. */
 #define _GNU_SOURCE /* memmem */
 #include <getopt.h>
 #include <librdkafka/rdkafka.h>
@@ -193,8 +194,7 @@ static void print_record(struct readback *rb, const struct ab_record *rec,
                 rb->dead_letters++;
                 fflush(stdout);
                 if (!quiet)
-                        fprintf(stderr,
-                                "dead letter from %.*s: %.*s: %.*s\n",
+                        fprintf(stderr, "dead letter from %.*s: %.*s: %.*s\n",
                                 (int)from.len, from.ptr, (int)code.len,
                                 code.ptr, (int)msg.len, msg.ptr);
                 return;
@@ -208,12 +208,11 @@ static void print_record(struct readback *rb, const struct ab_record *rec,
 
 /* Read every output topic from the start until it has been quiet for a
  * while after the expected number of records arrived. */
-static int read_outputs(const char *brokers, const char *group,
-                        size_t expect, struct readback *rb, int quiet)
+static int read_outputs(const char *brokers, const char *group, size_t expect,
+                        struct readback *rb, int quiet)
 {
-        static const char *const topics[] = {"alerts.events",
-                                             "alerts.events.urgent",
-                                             "alerts.dlq"};
+        static const char *const topics[] = {
+            "alerts.events", "alerts.events.urgent", "alerts.dlq"};
         struct ab_consumer_conf cc;
         struct ab_consumer *c = NULL;
         struct ab_error err;
@@ -264,11 +263,15 @@ out:
 static rd_kafka_mock_cluster_t *start_mock(rd_kafka_t **rkp, char *brokers,
                                            size_t size)
 {
-        static const char *const topics[] = {
-            "alerts.raw.alertmanager", "alerts.raw.cloudmonitor",
-            "alerts.raw.cloudmonitor-event", "alerts.raw.generic",
-            "alerts.raw.network", "alerts.events", "alerts.events.urgent",
-            "alerts.dlq", "alerts.actions"};
+        static const char *const topics[] = {"alerts.raw.alertmanager",
+                                             "alerts.raw.cloudmonitor",
+                                             "alerts.raw.cloudmonitor-event",
+                                             "alerts.raw.generic",
+                                             "alerts.raw.network",
+                                             "alerts.events",
+                                             "alerts.events.urgent",
+                                             "alerts.dlq",
+                                             "alerts.actions"};
         char errstr[256];
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         rd_kafka_mock_cluster_t *mc;
@@ -385,9 +388,15 @@ int ab_cmd_demo(int argc, char **argv)
         optind = 1;
         while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
                 switch (c) {
-                case 'q': quiet = 1; break;
-                case 'h': demo_usage(stdout); return AB_EXIT_OK;
-                default: demo_usage(stderr); return AB_EXIT_USAGE;
+                case 'q':
+                        quiet = 1;
+                        break;
+                case 'h':
+                        demo_usage(stdout);
+                        return AB_EXIT_OK;
+                default:
+                        demo_usage(stderr);
+                        return AB_EXIT_USAGE;
                 }
         }
         ab_log_threshold = AB_LOG_WARN;
@@ -422,8 +431,8 @@ int ab_cmd_demo(int argc, char **argv)
                 fprintf(stderr, "demo: cannot produce the samples\n");
                 goto out;
         }
-        fprintf(stderr, "demo: produced %zu sample payloads to %s\n",
-                nsamples, brokers);
+        fprintf(stderr, "demo: produced %zu sample payloads to %s\n", nsamples,
+                brokers);
         if (ab_pipeline_new(cfg, &pl, &err) ||
             run_until_processed(pl, nsamples, stop))
                 goto out;
@@ -451,9 +460,8 @@ int ab_cmd_demo(int argc, char **argv)
                 "  events          %llu (create %zu, claim %zu, comment %zu, "
                 "close %zu)\n"
                 "  dead letters    %llu\n",
-                (unsigned long long)st.records,
-                (unsigned long long)st.events, rb.events[0], rb.events[1],
-                rb.events[2], rb.events[3],
+                (unsigned long long)st.records, (unsigned long long)st.events,
+                rb.events[0], rb.events[1], rb.events[2], rb.events[3],
                 (unsigned long long)st.dead_letters);
         status = AB_EXIT_OK;
 out:

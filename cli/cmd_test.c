@@ -1,4 +1,5 @@
-/* cmd_test.c - `alertbridge test`: map sample payloads and print CloudEvents. */
+/* cmd_test.c - `alertbridge test`: map sample payloads and print CloudEvents.
+ */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -132,11 +133,9 @@ static int process_payload(struct test_run *run, struct ab_transform *tf,
                 } else {
                         struct ab_event ev;
 
-                        ab_event_from_alert(&ev, a,
-                                            ab_integration_name(run->integ), p,
-                                            n, t);
-                        ab_lifecycle_fingerprint(run->integ, a,
-                                                 ev.fingerprint);
+                        ab_event_from_alert(
+                            &ev, a, ab_integration_name(run->integ), p, n, t);
+                        ab_lifecycle_fingerprint(run->integ, a, ev.fingerprint);
                         memcpy(ev.alert_id, ev.fingerprint,
                                sizeof(ev.alert_id));
                         if (emit_event(run, &ev))
@@ -207,10 +206,18 @@ int ab_cmd_test(int argc, char **argv)
         optind      = 1;
         while ((c = getopt_long(argc, argv, "i:f:dh", longopts, NULL)) != -1) {
                 switch (c) {
-                case 'i': opts.integration = optarg; break;
-                case 'f': opts.input = optarg; break;
-                case 'd': opts.dedup = 1; break;
-                case 's': opts.source = optarg; break;
+                case 'i':
+                        opts.integration = optarg;
+                        break;
+                case 'f':
+                        opts.input = optarg;
+                        break;
+                case 'd':
+                        opts.dedup = 1;
+                        break;
+                case 's':
+                        opts.source = optarg;
+                        break;
                 case 'n':
                         if (parse_now(optarg, &opts.now_ms)) {
                                 fprintf(stderr,
@@ -220,8 +227,12 @@ int ab_cmd_test(int argc, char **argv)
                                 return AB_EXIT_USAGE;
                         }
                         break;
-                case 'h': test_usage(stdout); return AB_EXIT_OK;
-                default: test_usage(stderr); return AB_EXIT_USAGE;
+                case 'h':
+                        test_usage(stdout);
+                        return AB_EXIT_OK;
+                default:
+                        test_usage(stderr);
+                        return AB_EXIT_USAGE;
                 }
         }
         if (!opts.integration || optind != argc) {
@@ -242,8 +253,8 @@ int ab_cmd_test(int argc, char **argv)
         tf   = ab_transform_new();
         if (opts.dedup) {
                 struct ab_lifecycle_config lconf = {0, false};
-                lc         = ab_lifecycle_new(&lconf);
-                run.report = ab_lifecycle_report_new();
+                lc                               = ab_lifecycle_new(&lconf);
+                run.report                       = ab_lifecycle_report_new();
         }
         if (!data || !tf || (opts.dedup && (!lc || !run.report)))
                 goto out;

@@ -7,13 +7,13 @@
 
 static const char *const err_codes[] = {
 #define AB__ERR_CODE(name, code, desc) code,
-        AB_ERR_MAP(AB__ERR_CODE)
+    AB_ERR_MAP(AB__ERR_CODE)
 #undef AB__ERR_CODE
 };
 
 static const char *const err_descs[] = {
 #define AB__ERR_DESC(name, code, desc) desc,
-        AB_ERR_MAP(AB__ERR_DESC)
+    AB_ERR_MAP(AB__ERR_DESC)
 #undef AB__ERR_DESC
 };
 
@@ -43,8 +43,8 @@ void ab_error_clear(struct ab_error *e)
 }
 
 __attribute__((format(printf, 4, 0))) static void
-error_vset(struct ab_error *e, ab_err_t code, const char *path,
-           const char *fmt, va_list ap)
+error_vset(struct ab_error *e, ab_err_t code, const char *path, const char *fmt,
+           va_list ap)
 {
         e->code       = code;
         e->has_offset = 0;
@@ -117,8 +117,7 @@ void ab_error_suffix(struct ab_error *e, const char *suffix)
         e->text[tlen + slen] = '\0';
 }
 
-const char *ab_error_format(const struct ab_error *e, char *out,
-                            size_t outsize)
+const char *ab_error_format(const struct ab_error *e, char *out, size_t outsize)
 {
         const char *text = e->text[0] ? e->text : ab_err_desc(e->code);
 

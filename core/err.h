@@ -46,7 +46,7 @@ typedef enum ab_err {
 #define AB__ERR_ENUM(name, code, desc) AB_ERR_##name,
         AB_ERR_MAP(AB__ERR_ENUM)
 #undef AB__ERR_ENUM
-        AB_ERR__COUNT
+            AB_ERR__COUNT
 } ab_err_t;
 
 #define AB_OK AB_ERR_OK

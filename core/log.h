@@ -12,7 +12,8 @@ enum ab_log_level {
 /** The current threshold; lines above it are not formatted at all. */
 extern enum ab_log_level ab_log_threshold;
 
-/** Set the threshold from "error", "warn", "info" or "debug". @returns 0 or -1. */
+/** Set the threshold from "error", "warn", "info" or "debug". @returns 0 or -1.
+ */
 int ab_log_set_level(const char *name);
 
 /**

@@ -1,4 +1,5 @@
-/* lifecycle.h - the alert state machine: dedup windows, auto-clear, recovery, actions. */
+/* lifecycle.h - the alert state machine: dedup windows, auto-clear, recovery,
+ * actions. */
 #ifndef AB_LIFECYCLE_H
 #define AB_LIFECYCLE_H
 
@@ -27,7 +28,7 @@ typedef ab_err_t (*ab_lifecycle_emit_cb)(void *opaque,
                                          const struct ab_event *ev);
 
 struct ab_lifecycle_config {
-        size_t max_open;         /* 0 = unlimited */
+        size_t max_open;            /* 0 = unlimited */
         bool close_orphan_recovery; /* emit a close for a recovery that
                                        matches no open alert */
 };

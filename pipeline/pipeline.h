@@ -1,4 +1,5 @@
-/* pipeline.h - the live service: consume raw alerts, produce CloudEvents and dead letters. */
+/* pipeline.h - the live service: consume raw alerts, produce CloudEvents and
+ * dead letters. */
 #ifndef AB_PIPELINE_H
 #define AB_PIPELINE_H
 

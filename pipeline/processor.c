@@ -1,4 +1,5 @@
-/* processor.c - binds records to integrations and turns them into events or dead letters. */
+/* processor.c - binds records to integrations and turns them into events or
+ * dead letters. */
 #include "processor.h"
 
 #include <stdio.h>
@@ -26,7 +27,7 @@ struct ab_processor {
         /* Every integration loaded, by config and by header on demand. */
         struct ab_integration **integs;
         size_t ninteg, capinteg;
-        struct ab_buf out;       /* serialized event, reused */
+        struct ab_buf out;              /* serialized event, reused */
         struct ab_lifecycle_stats last; /* for metric deltas */
         /* Per-call context for the lifecycle's emit callback. */
         ab_output_fn fn;
@@ -128,9 +129,8 @@ struct ab_lifecycle *ab_processor_lifecycle(struct ab_processor *p)
  * A header names an integration already loaded (by its `name:`) or a
  * built-in, which is loaded once and kept.
  */
-static const struct ab_integration *resolve(struct ab_processor *p,
-                                            const struct ab_input *in,
-                                            struct ab_error *err)
+static const struct ab_integration *
+resolve(struct ab_processor *p, const struct ab_input *in, struct ab_error *err)
 {
         if (in->integration.ptr) {
                 char name[128];
@@ -208,9 +208,9 @@ static ab_err_t emit(void *opaque, const struct ab_event *ev)
         struct ab_output o;
         ab_err_t rc;
 
-        pol = ab_pipeline_policy_match(p->cfg, ev->alert,
+        pol      = ab_pipeline_policy_match(p->cfg, ev->alert,
                                        ev->integration ? ev->integration
-                                                       : p->integration_name);
+                                                            : p->integration_name);
         e.source = p->cfg->output.source;
         if (pol) {
                 e.owner         = pol->owner;
@@ -262,8 +262,8 @@ ab_err_t ab_processor_handle(struct ab_processor *p, const struct ab_input *in,
 
         if (p->pm)
                 ab_metrics_inc(p->pm->records_in);
-        p->fn  = fn;
-        p->arg = arg;
+        p->fn               = fn;
+        p->arg              = arg;
         p->integration_name = NULL;
         ab_error_clear(&err);
         if (!in->value.ptr) {
@@ -272,8 +272,8 @@ ab_err_t ab_processor_handle(struct ab_processor *p, const struct ab_input *in,
                 return dead_letter(p, in, &err, NULL, fn, arg);
         }
         if (is_actions_topic(p, in->topic)) {
-                rc = ab_lifecycle_action(p->lc, in->value.ptr, in->value.len,
-                                         t, emit, p, &err);
+                rc = ab_lifecycle_action(p->lc, in->value.ptr, in->value.len, t,
+                                         emit, p, &err);
                 if (rc == AB_ERR_NOMEM)
                         return rc;
                 update_gauges(p);

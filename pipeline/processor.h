@@ -1,4 +1,5 @@
-/* processor.h - turns one input record into output records: events or a dead-letter copy. */
+/* processor.h - turns one input record into output records: events or a
+ * dead-letter copy. */
 #ifndef AB_PROCESSOR_H
 #define AB_PROCESSOR_H
 
@@ -29,9 +30,9 @@ struct ab_input {
         const char *topic;
         int32_t partition;
         int64_t offset;
-        int64_t timestamp_ms;     /* -1: unknown (wall clock is used) */
-        struct ab_str key;        /* ptr NULL: no key */
-        struct ab_str value;      /* ptr NULL: null value */
+        int64_t timestamp_ms;      /* -1: unknown (wall clock is used) */
+        struct ab_str key;         /* ptr NULL: no key */
+        struct ab_str value;       /* ptr NULL: null value */
         struct ab_str integration; /* the integration header; ptr NULL: none */
 };
 
@@ -55,9 +56,9 @@ struct ab_output {
         const char *topic;
         struct ab_str key;
         struct ab_str value;
-        const struct ab_event *event;  /* events only */
-        const struct ab_error *error;  /* dead letters only */
-        const char *integration;       /* dead letters only; may be NULL */
+        const struct ab_event *event; /* events only */
+        const struct ab_error *error; /* dead letters only */
+        const char *integration;      /* dead letters only; may be NULL */
 };
 
 /* Handles one output; an error other than AB_OK stops the record. */

@@ -5,13 +5,13 @@
 
 static const char *const field_names[] = {
 #define AB__FIELD_NAME(id, name, kind) name,
-        AB_ALERT_FIELD_MAP(AB__FIELD_NAME)
+    AB_ALERT_FIELD_MAP(AB__FIELD_NAME)
 #undef AB__FIELD_NAME
 };
 
 static const enum ab_field_kind field_kinds[] = {
 #define AB__FIELD_KIND(id, name, kind) AB_FIELD_KIND_##kind,
-        AB_ALERT_FIELD_MAP(AB__FIELD_KIND)
+    AB_ALERT_FIELD_MAP(AB__FIELD_KIND)
 #undef AB__FIELD_KIND
 };
 

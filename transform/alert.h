@@ -8,7 +8,8 @@
 
 #include "str.h"
 
-/* The ARMS alert fields (seed 001, "Map source fields to ARMS alert fields"). */
+/* The ARMS alert fields (seed 001, "Map source fields to ARMS alert fields").
+ */
 #define AB_ALERT_FIELD_MAP(XX)                                                 \
         XX(ALERTNAME, "alertname", LABEL)                                      \
         XX(SEVERITY, "severity", LABEL)                                        \
@@ -27,7 +28,7 @@ enum ab_alert_field {
 #define AB__FIELD_ENUM(id, name, kind) AB_FIELD_##id,
         AB_ALERT_FIELD_MAP(AB__FIELD_ENUM)
 #undef AB__FIELD_ENUM
-        AB_FIELD__COUNT
+            AB_FIELD__COUNT
 };
 
 /* Where a field lands in the output event. */
@@ -70,14 +71,14 @@ struct ab_kv {
  */
 struct ab_alert {
         enum ab_alert_status status;
-        int severity;                          /* 1..4 */
-        struct ab_str field[AB_FIELD__COUNT];  /* ptr NULL = not mapped */
-        int64_t starts_ms;                     /* valid if has_starts */
-        int64_t ends_ms;                       /* valid if has_ends */
+        int severity;                         /* 1..4 */
+        struct ab_str field[AB_FIELD__COUNT]; /* ptr NULL = not mapped */
+        int64_t starts_ms;                    /* valid if has_starts */
+        int64_t ends_ms;                      /* valid if has_ends */
         bool has_starts;
         bool has_ends;
         bool message_truncated;
-        uint32_t index;                        /* element index in a batch */
+        uint32_t index; /* element index in a batch */
         const struct ab_kv *labels;
         size_t nlabels;
         const struct ab_kv *annotations;

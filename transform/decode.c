@@ -69,10 +69,10 @@ static ab_err_t write_java_map(const char *s, size_t n, struct ab_buf *out)
         n--; /* drop the closing brace */
         rc = ab_buf_append_char(out, '{');
         while (!rc && i < n) {
-                const char *pair = s + i;
+                const char *pair  = s + i;
                 const char *comma = memchr(pair, ',', n - i);
-                size_t plen = comma ? (size_t)(comma - pair) : n - i;
-                const char *eq = memchr(pair, '=', plen);
+                size_t plen       = comma ? (size_t)(comma - pair) : n - i;
+                const char *eq    = memchr(pair, '=', plen);
 
                 i += plen + 1;
                 if (!eq)

@@ -1,4 +1,5 @@
-/* decode.h - turns non-JSON payloads (form-encoded callbacks) into JSON text. */
+/* decode.h - turns non-JSON payloads (form-encoded callbacks) into JSON text.
+ */
 #ifndef AB_DECODE_H
 #define AB_DECODE_H
 

@@ -1,4 +1,5 @@
-/* event.h - serializes alert lifecycle events as ARMS-shaped CloudEvents 1.0. */
+/* event.h - serializes alert lifecycle events as ARMS-shaped CloudEvents 1.0.
+ */
 #ifndef AB_EVENT_H
 #define AB_EVENT_H
 
@@ -44,14 +45,14 @@ struct ab_event {
         char id[AB_EVENT_ID_LEN + 1];
         char alert_id[AB_EVENT_ID_LEN + 1];
         char fingerprint[AB_EVENT_ID_LEN + 1];
-        const char *source;        /* CloudEvents source */
-        const char *integration;   /* integration name */
-        int64_t time_ms;           /* CloudEvents time and data.timestamp */
+        const char *source;      /* CloudEvents source */
+        const char *integration; /* integration name */
+        int64_t time_ms;         /* CloudEvents time and data.timestamp */
         const struct ab_alert *alert;
-        bool resolved;             /* data.data.status */
-        int64_t start_ms;          /* startTime / startsAt */
-        int64_t end_ms;            /* endTime / endsAt when resolved */
-        uint64_t count;            /* events merged into the alert; 0 = omit */
+        bool resolved;    /* data.data.status */
+        int64_t start_ms; /* startTime / startsAt */
+        int64_t end_ms;   /* endTime / endsAt when resolved */
+        uint64_t count;   /* events merged into the alert; 0 = omit */
         const char *owner;
         const char *handler;
         const char *operator_name;

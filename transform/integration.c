@@ -9,7 +9,8 @@
 #include "integration_int.h"
 #include "mem.h"
 
-/* Built-in integration texts, generated from the YAML files in integrations/. */
+/* Built-in integration texts, generated from the YAML files in integrations/.
+ */
 struct ab_builtin_file {
         const char *name;
         const char *text;
@@ -110,14 +111,21 @@ void ab_integration_destroy(struct ab_integration *integ)
 static const char *type_name(const json_t *v)
 {
         switch (json_typeof(v)) {
-        case JSON_OBJECT: return "a mapping";
-        case JSON_ARRAY: return "a list";
-        case JSON_STRING: return "a string";
-        case JSON_INTEGER: return "an integer";
-        case JSON_REAL: return "a number";
+        case JSON_OBJECT:
+                return "a mapping";
+        case JSON_ARRAY:
+                return "a list";
+        case JSON_STRING:
+                return "a string";
+        case JSON_INTEGER:
+                return "an integer";
+        case JSON_REAL:
+                return "a number";
         case JSON_TRUE:
-        case JSON_FALSE: return "a boolean";
-        default: return "null";
+        case JSON_FALSE:
+                return "a boolean";
+        default:
+                return "null";
         }
 }
 
@@ -140,9 +148,14 @@ static char *scalar_text(const json_t *v, size_t *len)
                 snprintf(tmp, sizeof(tmp), "%.17g", json_real_value(v));
                 s = tmp;
                 break;
-        case JSON_TRUE: s = "true"; break;
-        case JSON_FALSE: s = "false"; break;
-        default: return NULL;
+        case JSON_TRUE:
+                s = "true";
+                break;
+        case JSON_FALSE:
+                s = "false";
+                break;
+        default:
+                return NULL;
         }
         *len = strlen(s);
         return ab_strndup(s, *len);
@@ -171,9 +184,9 @@ static ab_err_t check_keys(const json_t *obj, const char *path,
                         char list[256] = "";
                         for (const char *const *a = allowed; *a; a++) {
                                 if (a != allowed)
-                                        strncat(list, ", ", sizeof(list) -
-                                                                strlen(list) -
-                                                                1);
+                                        strncat(list, ", ",
+                                                sizeof(list) - strlen(list) -
+                                                    1);
                                 strncat(list, *a,
                                         sizeof(list) - strlen(list) - 1);
                         }
@@ -206,7 +219,8 @@ static ab_err_t compile_selref(struct compiler *cc, const json_t *v,
         out->relative = false;
         out->skip     = 0;
         if (cc->batch_root) {
-                size_t skip = ab_selector_batch_prefix(out->sel, cc->batch_root);
+                size_t skip =
+                    ab_selector_batch_prefix(out->sel, cc->batch_root);
                 if (skip) {
                         out->relative = true;
                         out->skip     = skip;
@@ -215,7 +229,8 @@ static ab_err_t compile_selref(struct compiler *cc, const json_t *v,
         return AB_OK;
 }
 
-/* ---------------------------------------------------------------- conditions */
+/* ---------------------------------------------------------------- conditions
+ */
 
 static ab_err_t compile_cond(struct compiler *cc, const json_t *v,
                              const char *path, struct ab_cond *c);
@@ -235,8 +250,7 @@ static ab_err_t compile_cond_list(struct compiler *cc, const json_t *arr,
         for (size_t i = 0; i < json_array_size(arr); i++) {
                 ab_conf_path_index(sub, sizeof(sub), path, i);
                 c->nkids++;
-                rc = compile_cond(cc, json_array_get(arr, i), sub,
-                                  &c->kids[i]);
+                rc = compile_cond(cc, json_array_get(arr, i), sub, &c->kids[i]);
                 if (rc)
                         return rc;
         }
@@ -262,10 +276,9 @@ static ab_err_t compile_cond(struct compiler *cc, const json_t *v,
         static const char *const keys[] = {"field", "equals", "not_equals",
                                            "in",    "exists", "regex",
                                            "all",   "any",    NULL};
-        static const char *const ops[]  = {"equals", "not_equals", "in",
-                                           "exists", "regex",      "all",
-                                           "any"};
-        const char *op_key              = NULL;
+        static const char *const ops[]  = {
+             "equals", "not_equals", "in", "exists", "regex", "all", "any"};
+        const char *op_key = NULL;
         const json_t *arg, *field;
         char sub[PATH_MAX_LEN];
         ab_err_t rc;
@@ -416,16 +429,14 @@ static ab_err_t compile_map(struct compiler *cc, const json_t *v,
                         if (!is_scalar(val))
                                 return ab_error_set(
                                     cc->err, AB_ERR_CONFIG, epath,
-                                    "must be a string, not %s",
-                                    type_name(val));
+                                    "must be a string, not %s", type_name(val));
                         e->from_len = strlen(key);
                         e->from     = ab_strndup(key, e->from_len);
                         e->to       = scalar_text(val, &e->to_len);
                         if (!e->from || !e->to)
                                 return AB_ERR_NOMEM;
                         m->nmap++;
-                        if (is_severity &&
-                            !is_severity_level(e->to, e->to_len))
+                        if (is_severity && !is_severity_level(e->to, e->to_len))
                                 return ab_error_set(
                                     cc->err, AB_ERR_CONFIG, epath,
                                     "severity must map to P1, P2, P3 or P4, "
@@ -482,7 +493,7 @@ static ab_err_t compile_branches(struct compiler *cc, const json_t *arr,
         if (!m->branches)
                 return AB_ERR_NOMEM;
         for (size_t i = 0; i < n; i++) {
-                const json_t *b  = json_array_get(arr, i);
+                const json_t *b      = json_array_get(arr, i);
                 struct ab_branch *br = &m->branches[i];
                 const json_t *when;
                 json_t *rest;
@@ -530,12 +541,12 @@ static ab_err_t compile_method(struct compiler *cc, const json_t *v,
                                const char *path, int is_severity,
                                struct ab_method *m)
 {
-        static const char *const keys[] = {"direct", "series",  "delimiter",
-                                           "condition", "value", "map",
-                                           "default", NULL};
+        static const char *const keys[]  = {"direct",    "series", "delimiter",
+                                            "condition", "value",  "map",
+                                            "default",   NULL};
         static const char *const kinds[] = {"direct", "series", "condition",
                                             "value"};
-        const char *kind = NULL;
+        const char *kind                 = NULL;
         char sub[PATH_MAX_LEN];
         const json_t *arg;
         ab_err_t rc;
@@ -603,7 +614,8 @@ static ab_err_t compile_method(struct compiler *cc, const json_t *v,
                                     "must be a non-empty string of special "
                                     "characters (no letters or digits)");
                 }
-                m->delimiter = ab_strdup(delim ? json_string_value(delim) : "_");
+                m->delimiter =
+                    ab_strdup(delim ? json_string_value(delim) : "_");
                 if (!m->delimiter)
                         return AB_ERR_NOMEM;
                 m->delimiter_len = strlen(m->delimiter);
@@ -713,8 +725,8 @@ static ab_err_t compile_dedup(struct compiler *cc, const json_t *v,
                 return ab_error_set(cc->err, AB_ERR_CONFIG, "dedup.fields",
                                     "must be a list of alert field or label "
                                     "names");
-        integ->dedup = ab_calloc(json_array_size(fields) + 1,
-                                 sizeof(*integ->dedup));
+        integ->dedup =
+            ab_calloc(json_array_size(fields) + 1, sizeof(*integ->dedup));
         if (!integ->dedup)
                 return AB_ERR_NOMEM;
         for (size_t i = 0; i < json_array_size(fields); i++) {
@@ -780,9 +792,9 @@ static ab_err_t compile_root(const json_t *root, struct ab_integration *integ,
                              struct ab_error *err)
 {
         static const char *const keys[] = {
-            "name",   "description", "auto_clear", "batch",     "recovery",
-            "fields", "labels",      "annotations", "dedup",    "lifecycle",
-            NULL};
+            "name",     "description", "auto_clear", "batch",
+            "recovery", "fields",      "labels",     "annotations",
+            "dedup",    "lifecycle",   NULL};
         struct compiler cc = {NULL, err};
         const json_t *v;
         ab_err_t rc;
@@ -828,7 +840,7 @@ static ab_err_t compile_root(const json_t *root, struct ab_integration *integ,
         v = json_object_get(root, "batch");
         if (v && !json_is_null(v)) {
                 static const char *const bkeys[] = {"root", NULL};
-                struct ab_sel_ref ref = {0};
+                struct ab_sel_ref ref            = {0};
                 if (!json_is_object(v))
                         return ab_error_set(err, AB_ERR_CONFIG, "batch",
                                             "must be a mapping such as "
@@ -861,8 +873,8 @@ static ab_err_t compile_root(const json_t *root, struct ab_integration *integ,
                         return rc;
                 when = json_object_get(v, "when");
                 if (!when)
-                        return ab_error_set(err, AB_ERR_CONFIG,
-                                            "recovery.when", "is required");
+                        return ab_error_set(err, AB_ERR_CONFIG, "recovery.when",
+                                            "is required");
                 integ->recovery = ab_calloc(1, sizeof(*integ->recovery));
                 if (!integ->recovery)
                         return AB_ERR_NOMEM;
@@ -961,8 +973,7 @@ const char *const *ab_integration_builtin_names(void)
 }
 
 ab_err_t ab_integration_load(const char *name_or_path,
-                             struct ab_integration **out,
-                             struct ab_error *err)
+                             struct ab_integration **out, struct ab_error *err)
 {
         json_t *root = NULL;
         ab_err_t rc;
@@ -991,8 +1002,8 @@ ab_err_t ab_integration_load(const char *name_or_path,
                                             ".yaml, .yml or .json)",
                                             name_or_path, list);
                 }
-                root = ab_conf_load_string(text, strlen(text), name_or_path,
-                                           err);
+                root =
+                    ab_conf_load_string(text, strlen(text), name_or_path, err);
         }
         if (!root)
                 return err && err->code ? err->code : AB_ERR_CONFIG;
@@ -1013,8 +1024,8 @@ int64_t ab_integration_auto_clear_ms(const struct ab_integration *integ)
         return integ->auto_clear_ms;
 }
 
-const char *const *ab_integration_dedup_fields(
-    const struct ab_integration *integ, size_t *n)
+const char *const *
+ab_integration_dedup_fields(const struct ab_integration *integ, size_t *n)
 {
         *n = integ->ndedup;
         return (const char *const *)integ->dedup;

@@ -1,4 +1,5 @@
-/* integration.h - a compiled per-source integration config (mappings, batch, recovery, dedup). */
+/* integration.h - a compiled per-source integration config (mappings, batch,
+ * recovery, dedup). */
 #ifndef AB_INTEGRATION_H
 #define AB_INTEGRATION_H
 
@@ -21,8 +22,7 @@ struct ab_integration;
  *          (AB_ERR_IO) or the unknown name (AB_ERR_NOT_FOUND).
  */
 ab_err_t ab_integration_load(const char *name_or_path,
-                             struct ab_integration **out,
-                             struct ab_error *err);
+                             struct ab_integration **out, struct ab_error *err);
 
 /** Compile a config tree (borrowed). \p origin names it in errors. */
 ab_err_t ab_integration_compile(const json_t *root, const char *origin,
@@ -44,8 +44,8 @@ int64_t ab_integration_auto_clear_ms(const struct ab_integration *integ);
  * (any label name is accepted when a "*" labels entry copies an object).
  * \p *n is 0 when the integration has no dedup fields.
  */
-const char *const *ab_integration_dedup_fields(
-    const struct ab_integration *integ, size_t *n);
+const char *const *
+ab_integration_dedup_fields(const struct ab_integration *integ, size_t *n);
 
 /** The config tree the integration was compiled from (borrowed), so other
  *  modules can read their own sections (e.g. `lifecycle:`). */

@@ -1,4 +1,5 @@
-/* integration_int.h - the compiled integration, shared by the compiler and the engine only. */
+/* integration_int.h - the compiled integration, shared by the compiler and the
+ * engine only. */
 #ifndef AB_INTEGRATION_INT_H
 #define AB_INTEGRATION_INT_H
 
@@ -30,7 +31,7 @@ enum ab_cond_op {
 struct ab_cond {
         enum ab_cond_op op;
         struct ab_sel_ref field;
-        char **values;        /* EQUALS/NOT_EQUALS: 1, IN: n */
+        char **values; /* EQUALS/NOT_EQUALS: 1, IN: n */
         size_t *value_lens;
         size_t nvalues;
         bool exists;
@@ -70,9 +71,9 @@ struct ab_method {
         size_t value_len;
         struct ab_map_entry *map;
         size_t nmap;
-        char *map_default;      /* NULL: none */
+        char *map_default; /* NULL: none */
         size_t map_default_len;
-        char *path;             /* config key path, for messages */
+        char *path; /* config key path, for messages */
 };
 
 struct ab_branch {

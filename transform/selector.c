@@ -100,8 +100,8 @@ ab_err_t ab_selector_compile(const char *text, struct ab_selector **out,
 {
         struct ab_selector *sel = NULL;
         size_t len              = strlen(text);
-        size_t pos              = 1, klen = 0;
-        ab_err_t rc             = AB_OK;
+        size_t pos = 1, klen = 0;
+        ab_err_t rc = AB_OK;
 
         *out = NULL;
         if (text[0] != '$')
@@ -155,7 +155,8 @@ ab_err_t ab_selector_compile(const char *text, struct ab_selector **out,
                         } else if (text[pos] >= '0' && text[pos] <= '9') {
                                 uint64_t v = 0;
                                 while (text[pos] >= '0' && text[pos] <= '9') {
-                                        v = v * 10 + (uint64_t)(text[pos] - '0');
+                                        v = v * 10 +
+                                            (uint64_t)(text[pos] - '0');
                                         if (v > UINT32_MAX - 1) {
                                                 rc = ab_error_set_at(
                                                     err, AB_ERR_CONFIG, pos,
@@ -258,7 +259,7 @@ static ab_err_t eval_from(const struct ab_selector *sel, size_t s,
 {
         /* Walk single-path steps iteratively; recurse only on [*]. */
         for (; s < sel->nsteps; s++) {
-                const struct step *st = &sel->steps[s];
+                const struct step *st  = &sel->steps[s];
                 enum ab_json_type type = ab_json_type_of(doc, t);
 
                 if (st->kind == STEP_KEY) {

@@ -1,4 +1,5 @@
-/* selector.h - compiled JSONPath selectors ($, .key, ['key'], [N], [*]) over a token tape. */
+/* selector.h - compiled JSONPath selectors ($, .key, ['key'], [N], [*]) over a
+ * token tape. */
 #ifndef AB_SELECTOR_H
 #define AB_SELECTOR_H
 

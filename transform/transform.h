@@ -1,4 +1,5 @@
-/* transform.h - the mapping engine: one raw payload in, normalized alerts out. */
+/* transform.h - the mapping engine: one raw payload in, normalized alerts out.
+ */
 #ifndef AB_TRANSFORM_H
 #define AB_TRANSFORM_H
 
@@ -18,7 +19,7 @@ struct ab_transform;
 enum ab_content {
         AB_CONTENT_AUTO = 0, /* JSON if the first non-blank byte is { or [ */
         AB_CONTENT_JSON,
-        AB_CONTENT_FORM,     /* application/x-www-form-urlencoded */
+        AB_CONTENT_FORM, /* application/x-www-form-urlencoded */
 };
 
 /** @returns a new engine, or NULL when out of memory. */

@@ -279,9 +279,13 @@ mhd_log(void *cls, const char *fmt, va_list ap)
         while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
                 msg[--n] = '\0';
         AB_WARN("http", msg, "lib=%s", "libmicrohttpd");
-        if (atomic_load(&http->starting))
-                snprintf(http->start_error, sizeof(http->start_error), "%s",
-                         msg);
+        if (atomic_load(&http->starting)) {
+                size_t m = n < sizeof(http->start_error) - 1
+                               ? n
+                               : sizeof(http->start_error) - 1;
+                memcpy(http->start_error, msg, m);
+                http->start_error[m] = '\0';
+        }
 }
 
 ab_err_t ab_http_start(const struct ab_http_options *opt, struct ab_http **out,

@@ -792,9 +792,8 @@ static ab_err_t compile_root(const json_t *root, struct ab_integration *integ,
                              struct ab_error *err)
 {
         static const char *const keys[] = {
-            "name",     "description", "auto_clear", "batch",
-            "recovery", "fields",      "labels",     "annotations",
-            "dedup",    "lifecycle",   NULL};
+            "name",   "description", "auto_clear",  "batch", "recovery",
+            "fields", "labels",      "annotations", "dedup", NULL};
         struct compiler cc = {NULL, err};
         const json_t *v;
         ab_err_t rc;
@@ -902,10 +901,6 @@ static ab_err_t compile_root(const json_t *root, struct ab_integration *integ,
                              &integ->nannotations);
         if (rc)
                 return rc;
-        v = json_object_get(root, "lifecycle");
-        if (v && !json_is_object(v))
-                return ab_error_set(err, AB_ERR_CONFIG, "lifecycle",
-                                    "must be a mapping");
         return compile_dedup(&cc, json_object_get(root, "dedup"), integ);
 }
 

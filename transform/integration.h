@@ -47,8 +47,7 @@ int64_t ab_integration_auto_clear_ms(const struct ab_integration *integ);
 const char *const *
 ab_integration_dedup_fields(const struct ab_integration *integ, size_t *n);
 
-/** The config tree the integration was compiled from (borrowed), so other
- *  modules can read their own sections (e.g. `lifecycle:`). */
+/** The config tree the integration was compiled from (borrowed). */
 const json_t *ab_integration_config(const struct ab_integration *integ);
 
 /** NULL-terminated list of built-in integration names. */

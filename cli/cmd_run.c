@@ -54,6 +54,7 @@ int ab_cmd_run(int argc, char **argv)
         const char *path = NULL;
         struct ab_error err;
         char line[1024];
+        char quoted[1100]; /* line quoted; must not alias line */
         int c, status = AB_EXIT_USAGE;
 
         optind = 1;
@@ -79,7 +80,7 @@ int ab_cmd_run(int argc, char **argv)
         if (ab_pipeline_new(cfg, &pl, &err)) {
                 AB_ERROR("cli", "cannot start the pipeline", "error=%s",
                          ab_log_quote(ab_error_format(&err, line, sizeof(line)),
-                                      line, sizeof(line)));
+                                      quoted, sizeof(quoted)));
                 status = err.code == AB_ERR_CONFIG ? AB_EXIT_USAGE
                                                    : AB_EXIT_REJECTED;
                 goto out;
@@ -89,7 +90,7 @@ int ab_cmd_run(int argc, char **argv)
                          "resumes from the committed offsets",
                          "error=%s",
                          ab_log_quote(ab_error_format(&err, line, sizeof(line)),
-                                      line, sizeof(line)));
+                                      quoted, sizeof(quoted)));
                 status = AB_EXIT_REJECTED;
                 goto out;
         }

@@ -1,0 +1,84 @@
+/* ndjson.h - the replay output format: one JSON line per output, written
+ * by replays and read back as golden files. */
+#ifndef AB_REPLAY_NDJSON_H
+#define AB_REPLAY_NDJSON_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "diff.h"
+#include "err.h"
+#include "json.h"
+
+/*
+ * Every output of every input record is one line, in replay order:
+ *
+ *   {"partition":0,"offset":17,"ts":1714564800000,"index":0,
+ *    "key":"<fingerprint>","event":{...the CloudEvent...}}
+ *   {"partition":0,"offset":18,"ts":1714564801000,"index":0,
+ *    "error":{"code":"decode","message":"...","integration":"generic"}}
+ *
+ * partition/offset name the input record, ts is its order timestamp
+ * (replay.h) and index the output's place among the record's outputs.
+ * `event` is the CloudEvent exactly as the pipeline writes it; `error`
+ * a record the pipeline would dead-letter: `code` (core/err.h), the
+ * message, and optionally `path`, `byte` and the `integration` that
+ * rejected it. (ts, partition, offset, index) increases from line to
+ * line, which is what lets a golden file be compared while streaming.
+ */
+
+/** Append the body of a rejection (the `error` object) to \p out. */
+ab_err_t ab_replay_rejection_write(struct ab_buf *out, const struct ab_error *e,
+                                   const char *integration);
+
+/** Append the line for \p it of the record at \p pos, with its newline. */
+ab_err_t ab_replay_line_write(struct ab_buf *out,
+                              const struct ab_replay_pos *pos,
+                              const struct ab_replay_item *it);
+
+/**
+ * Parse one line (without its newline) with the reused tape \p doc.
+ * \p it borrows from \p line: body is the source text of `event` or
+ * `error`, type the event type or error code (-1 when unknown).
+ * @returns AB_OK, or AB_ERR_DECODE with \p err saying what is wrong.
+ */
+ab_err_t ab_replay_line_parse(struct ab_json_doc *doc, const char *line,
+                              size_t len, struct ab_replay_pos *pos,
+                              struct ab_replay_item *it, struct ab_error *err);
+
+/*
+ * A golden file read record by record: the lines of one input record
+ * form a group. Memory holds one group and one line of lookahead.
+ */
+struct ab_replay_golden;
+
+/**
+ * Open the file at \p path. @returns AB_OK, or AB_ERR_CONFIG when it
+ * cannot be opened.
+ */
+ab_err_t ab_replay_golden_open(const char *path, struct ab_replay_golden **out,
+                               struct ab_error *err);
+
+/** NULL-safe. */
+void ab_replay_golden_destroy(struct ab_replay_golden *g);
+
+/**
+ * The position of the next group, in \p *pos, or NULL at the end of the
+ * file (borrowed until the next call).
+ * @returns AB_OK; AB_ERR_CONFIG for a line that does not parse or breaks
+ *          the order ("FILE:LINE: ..."); AB_ERR_IO; AB_ERR_NOMEM.
+ */
+ab_err_t ab_replay_golden_peek(struct ab_replay_golden *g,
+                               const struct ab_replay_pos **pos,
+                               struct ab_error *err);
+
+/**
+ * Take the next group: its lines' items in \p *items (borrowed until the
+ * next call) and their position in \p *pos. At the end, \p *n is 0.
+ * Errors as for ab_replay_golden_peek().
+ */
+ab_err_t ab_replay_golden_take(struct ab_replay_golden *g,
+                               const struct ab_replay_item **items, size_t *n,
+                               struct ab_replay_pos *pos, struct ab_error *err);
+
+#endif

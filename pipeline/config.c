@@ -356,8 +356,11 @@ static const struct ab_conftab_prop root_props[] = {
      .def    = "64MiB",
      .min    = 65536,
      .max    = 4LL << 30,
-     .desc   = "The same limit counted in bytes of produced records (events "
-               "and dead letters)."},
+     .desc   = "Bytes of produced records (events and dead letters) waiting "
+               "for acknowledgement: the producer's queue bound "
+               "(queue.buffering.max.kbytes; a value in "
+               "kafka.producer_properties wins). When it is full the "
+               "pipeline waits for deliveries before it produces more."},
     {.key          = "inputs",
      .type         = AB_CONFTAB_OBJECTS,
      .offset       = CFG(inputs),

@@ -1,4 +1,5 @@
-/* pipeline.c - the run loop: consumer -> processor -> producer, with at-least-once offsets. */
+/* pipeline.c - the run loop: consumer -> processor -> producer, with
+ * at-least-once offsets. */
 #include "pipeline.h"
 
 #include <stdio.h>
@@ -34,7 +35,9 @@
  * A failed delivery (only possible when the idempotent producer gives up:
  * a fatal error or a purge at shutdown) keeps its reference, so the offset
  * never moves past that record; the loop then stops with an error and a
- * restart consumes the record again.
+ * restart consumes the record again. The same holds for an output that
+ * could not even be queued, and for a record whose processing failed: the
+ * loop keeps their references instead of dropping them.
  *
  * When more than kafka.max_pending_records records are unfinished (the
  * brokers are slow or away), the consumer is paused and resumed below half
@@ -59,10 +62,11 @@ struct ab_pipeline {
         struct ab_offsets_entry *entry;
         /* State. */
         struct ab_pipeline_stats stats;
-        struct ab_error fatal;   /* first fatal error, code AB_OK if none */
+        struct ab_error fatal; /* first fatal error, code AB_OK if none */
         int64_t next_expire_ms;
         int64_t next_lag_ms;
         int shut;
+        volatile sig_atomic_t *stop; /* set by ab_pipeline_run() */
         int ready; /* read by the HTTP thread: atomic access only */
 };
 
@@ -79,7 +83,8 @@ static int64_t monotonic_ms(void)
         return monotonic_ns() / 1000000;
 }
 
-/* ---------------------------------------------------------------- deliveries */
+/* ---------------------------------------------------------------- deliveries
+ */
 
 /* The opaque of every output: the record's tracker entry (NULL for events
  * produced by wall-clock expiry, which belong to no record) and what kind
@@ -89,15 +94,16 @@ static int64_t monotonic_ms(void)
 static void on_delivery(void *arg, void *opaque, ab_err_t status,
                         const struct ab_error *err)
 {
-        struct ab_pipeline *pl         = arg;
-        uintptr_t bits                 = (uintptr_t)opaque;
+        struct ab_pipeline *pl = arg;
+        uintptr_t bits         = (uintptr_t)opaque;
         struct ab_offsets_entry *entry =
             (struct ab_offsets_entry *)(bits & ~OPAQUE_DLQ);
         char line[600];
 
         if (status != AB_OK) {
                 ab_metrics_inc(pl->pm.delivery_errors);
-                AB_ERROR("pipeline", "delivery failed; stopping so that the "
+                AB_ERROR("pipeline",
+                         "delivery failed; stopping so that the "
                          "record is consumed again after a restart",
                          "error=%s",
                          ab_log_quote(err ? err->text : ab_err_desc(status),
@@ -116,10 +122,12 @@ static void on_delivery(void *arg, void *opaque, ab_err_t status,
                 ab_offsets_release(entry);
 }
 
-/* Send, waiting out a full queue while serving delivery reports. */
+/* Send, waiting out a full queue while serving delivery reports. A stop
+ * request ends the wait with AB_ERR_RETRY: the record stays incomplete and
+ * is consumed again after a restart. */
 static ab_err_t send_output(struct ab_pipeline *pl, const char *topic,
-                     struct ab_str key, struct ab_str value, void *opaque,
-                     struct ab_error *err)
+                            struct ab_str key, struct ab_str value,
+                            void *opaque, struct ab_error *err)
 {
         for (;;) {
                 ab_err_t rc = ab_producer_send(pl->producer, topic, key, value,
@@ -129,6 +137,10 @@ static ab_err_t send_output(struct ab_pipeline *pl, const char *topic,
                 ab_producer_poll(pl->producer, 100);
                 if (ab_producer_fatal(pl->producer, err))
                         return AB_ERR_KAFKA;
+                if (pl->stop && *pl->stop)
+                        return ab_error_set(err, AB_ERR_RETRY, NULL,
+                                            "stopping while the producer "
+                                            "queue is full");
         }
 }
 
@@ -172,10 +184,9 @@ static ab_err_t send_dead_letter(struct ab_pipeline *pl,
                 ab_offsets_hold(pl->entry);
         ab_error_clear(&err);
         rc = send_output(pl, o->topic, o->key, o->value,
-                  (void *)((uintptr_t)pl->entry | OPAQUE_DLQ), &err);
+                         (void *)((uintptr_t)pl->entry | OPAQUE_DLQ), &err);
         if (rc) {
-                if (pl->entry)
-                        ab_offsets_release(pl->entry);
+                /* The hold stays: the record must not complete. */
                 ab_error_set(&pl->fatal, rc, NULL,
                              "cannot write to the dead-letter topic %s: %s",
                              o->topic, err.text);
@@ -203,10 +214,10 @@ static ab_err_t on_output(void *arg, const struct ab_output *o)
         rc = send_output(pl, o->topic, o->key, value, pl->entry, &err);
         if (rc == AB_OK)
                 return AB_OK;
-        if (pl->entry)
-                ab_offsets_release(pl->entry);
         if (rc == AB_ERR_TOO_LARGE && pl->rec) {
-                /* The event can never be written: keep the input instead. */
+                /* The event can never be written: keep the input instead.
+                 * The dead letter takes its own hold before the event's
+                 * is dropped, so the record cannot complete in between. */
                 struct ab_output dl;
                 memset(&dl, 0, sizeof(dl));
                 dl.kind  = AB_OUTPUT_DEAD_LETTER;
@@ -214,24 +225,35 @@ static ab_err_t on_output(void *arg, const struct ab_output *o)
                 dl.key   = ab_record_key(pl->rec);
                 dl.value = ab_record_value(pl->rec);
                 dl.error = &err;
-                return send_dead_letter(pl, &dl);
+                rc       = send_dead_letter(pl, &dl);
+                if (rc == AB_OK && pl->entry)
+                        ab_offsets_release(pl->entry);
+                return rc;
         }
-        ab_error_set(&pl->fatal, rc, NULL, "cannot produce to %s: %s",
-                     o->topic, err.text);
+        /* The hold stays: the record must not complete. */
+        if (rc != AB_ERR_RETRY)
+                ab_error_set(&pl->fatal, rc, NULL, "cannot produce to %s: %s",
+                             o->topic, err.text);
         return rc;
 }
 
 /* ---------------------------------------------------------------- setup */
 
-/* Flatten key/value lists into the NULL-terminated pairs the clients take. */
-static const char **pairs(const struct ab_pipeline_kv *a, size_t na,
+/* Flatten key/value lists into the NULL-terminated pairs the clients take,
+ * after \p first (a name and a value, or NULLs), so the user's win. */
+static const char **pairs(const char *first_key, const char *first_value,
+                          const struct ab_pipeline_kv *a, size_t na,
                           const struct ab_pipeline_kv *b, size_t nb)
 {
-        const char **v = ab_calloc(2 * (na + nb) + 1, sizeof(*v));
+        const char **v = ab_calloc(2 * (na + nb) + 3, sizeof(*v));
         size_t o       = 0;
 
         if (!v)
                 return NULL;
+        if (first_key) {
+                v[o++] = first_key;
+                v[o++] = first_value;
+        }
         for (size_t i = 0; i < na; i++) {
                 v[o++] = a[i].key;
                 v[o++] = a[i].value;
@@ -252,9 +274,11 @@ static void on_revoke(void *arg)
          * committed with the revocation instead of being replayed. */
         ab_error_clear(&err);
         if (pl->producer &&
-            ab_producer_flush(pl->producer, (int)pl->cfg->kafka.flush_timeout_ms,
+            ab_producer_flush(pl->producer,
+                              (int)pl->cfg->kafka.flush_timeout_ms,
                               &err) != AB_OK)
-                AB_WARN("pipeline", "records still in flight at revocation "
+                AB_WARN("pipeline",
+                        "records still in flight at revocation "
                         "will be consumed again by the next owner",
                         "inflight=%zu", ab_producer_inflight(pl->producer));
 }
@@ -302,6 +326,7 @@ ab_err_t ab_pipeline_new(const struct ab_pipeline_config *cfg,
         struct ab_consumer_conf cc;
         struct ab_producer_conf pc;
         const char **cprops = NULL, **pprops = NULL;
+        char queue_kb[24];
         struct ab_pipeline *pl;
         ab_err_t rc = AB_ERR_NOMEM;
 
@@ -319,14 +344,17 @@ ab_err_t ab_pipeline_new(const struct ab_pipeline_config *cfg,
         pl->ce      = ab_ce_kafka_new();
         /* The tracker's window is a hard cap per partition; pausing at
          * max_pending_records keeps us well below it. */
-        pl->offsets = ab_offsets_new((uint32_t)cfg->kafka.max_pending_records *
-                                     4);
-        cprops = pairs(cfg->kafka.properties, cfg->kafka.nproperties,
-                       cfg->kafka.consumer_properties,
+        pl->offsets =
+            ab_offsets_new((uint32_t)cfg->kafka.max_pending_records * 4);
+        snprintf(queue_kb, sizeof(queue_kb), "%lld",
+                 (long long)(cfg->kafka.max_pending_bytes / 1024));
+        cprops = pairs(NULL, NULL, cfg->kafka.properties,
+                       cfg->kafka.nproperties, cfg->kafka.consumer_properties,
                        cfg->kafka.nconsumer_properties);
-        pprops = pairs(cfg->kafka.properties, cfg->kafka.nproperties,
-                       cfg->kafka.producer_properties,
-                       cfg->kafka.nproducer_properties);
+        pprops =
+            pairs("queue.buffering.max.kbytes", queue_kb, cfg->kafka.properties,
+                  cfg->kafka.nproperties, cfg->kafka.producer_properties,
+                  cfg->kafka.nproducer_properties);
         if (!pl->metrics || !pl->headers || !pl->ce || !pl->offsets ||
             !cprops || !pprops)
                 goto fail;
@@ -367,14 +395,15 @@ ab_err_t ab_pipeline_new(const struct ab_pipeline_config *cfg,
                 ho.ready            = ready_probe;
                 ho.ready_opaque     = pl;
                 ho.stall_timeout_ms = cfg->http.stall_timeout_ms;
-                rc = ab_http_start(&ho, &pl->http, err);
+                rc                  = ab_http_start(&ho, &pl->http, err);
                 if (rc)
                         goto fail;
         }
         pl->next_expire_ms = monotonic_ms() + cfg->lifecycle.expire_interval_ms;
         ab_free(cprops);
         ab_free(pprops);
-        AB_INFO("pipeline", "started", "brokers=%s group=%s inputs=%zu "
+        AB_INFO("pipeline", "started",
+                "brokers=%s group=%s inputs=%zu "
                 "binding=%s",
                 cfg->kafka.brokers, cfg->kafka.group, cfg->ninputs,
                 ab_ce_mode_name(pl->mode));
@@ -410,8 +439,10 @@ static ab_err_t backpressure(struct ab_pipeline *pl, struct ab_error *err)
 
         if (!ab_consumer_paused(pl->consumer) && pending >= high) {
                 rc = ab_consumer_pause(pl->consumer, err);
-                AB_INFO("pipeline", "paused consumption: too many records in "
-                        "flight", "pending=%zu", pending);
+                AB_INFO("pipeline",
+                        "paused consumption: too many records in "
+                        "flight",
+                        "pending=%zu", pending);
         } else if (ab_consumer_paused(pl->consumer) && pending <= high / 2) {
                 rc = ab_consumer_resume(pl->consumer, err);
                 AB_INFO("pipeline", "resumed consumption", "pending=%zu",
@@ -428,9 +459,8 @@ static ab_err_t track(struct ab_pipeline *pl, const struct ab_record *rec,
 {
         for (;;) {
                 ab_err_t rc = ab_offsets_register(
-                    pl->offsets, ab_record_topic(rec),
-                    ab_record_partition(rec), ab_record_offset(rec),
-                    &pl->entry, err);
+                    pl->offsets, ab_record_topic(rec), ab_record_partition(rec),
+                    ab_record_offset(rec), &pl->entry, err);
                 if (rc != AB_ERR_RETRY)
                         return rc;
                 ab_producer_poll(pl->producer, 100);
@@ -453,13 +483,16 @@ static ab_err_t handle_record(struct ab_pipeline *pl, struct ab_record *rec,
                 return rc;
         pl->rec = rec;
         fill_input(&in, rec, pl->cfg->integration_header);
-        rc = ab_processor_handle(pl->proc, &in, on_output, pl);
+        rc      = ab_processor_handle(pl->proc, &in, on_output, pl);
         pl->rec = NULL;
-        ab_offsets_release(pl->entry); /* the loop's own reference */
+        /* The loop's own reference: dropped only when every output was
+         * handed over, so a failed record never completes. */
+        if (rc == AB_OK)
+                ab_offsets_release(pl->entry);
         pl->entry = NULL;
         ab_metrics_observe(pl->pm.record_latency,
                            (double)(monotonic_ns() - t0) / 1e9);
-        if (rc && pl->fatal.code == AB_OK)
+        if (rc && rc != AB_ERR_RETRY && pl->fatal.code == AB_OK)
                 ab_error_set(&pl->fatal, rc, NULL, "processing failed: %s",
                              ab_err_desc(rc));
         return rc;
@@ -501,10 +534,17 @@ ab_err_t ab_pipeline_step(struct ab_pipeline *pl, int timeout_ms,
                         *err = pl->fatal;
                 return pl->fatal.code != AB_OK ? pl->fatal.code : AB_ERR_KAFKA;
         }
-        ab_producer_poll(pl->producer, 0);
         rc = backpressure(pl, err);
         if (rc)
                 return rc;
+        if (ab_consumer_paused(pl->consumer)) {
+                /* Nothing to consume: wait for the deliveries that will
+                 * let us resume, and only serve the consumer's events. */
+                ab_producer_poll(pl->producer, timeout_ms);
+                timeout_ms = 0;
+        } else {
+                ab_producer_poll(pl->producer, 0);
+        }
         rc = ab_consumer_poll(pl->consumer, timeout_ms, &rec, err);
         if (rc)
                 return rc;
@@ -514,14 +554,15 @@ ab_err_t ab_pipeline_step(struct ab_pipeline *pl, int timeout_ms,
                 rc = handle_record(pl, rec, err);
                 ab_record_destroy(rec);
                 if (rc) {
-                        if (err)
+                        if (err && rc != AB_ERR_RETRY)
                                 *err = pl->fatal;
                         return rc;
                 }
         }
         now = monotonic_ms();
         if (now >= pl->next_expire_ms && caught_up(pl)) {
-                pl->next_expire_ms = now + pl->cfg->lifecycle.expire_interval_ms;
+                pl->next_expire_ms =
+                    now + pl->cfg->lifecycle.expire_interval_ms;
                 rc = ab_processor_expire(pl->proc, ab_time_now_ms(), on_output,
                                          pl);
                 if (rc) {
@@ -549,11 +590,21 @@ ab_err_t ab_pipeline_run(struct ab_pipeline *pl, volatile sig_atomic_t *stop,
 {
         ab_err_t rc = AB_OK, rc2;
 
+        pl->stop = stop;
         while (!*stop) {
                 rc = ab_pipeline_step(pl, (int)pl->cfg->kafka.poll_timeout_ms,
                                       err);
                 if (rc)
                         break;
+        }
+        if (rc == AB_ERR_RETRY && *stop) {
+                /* Stopped while waiting for a full producer queue: that
+                 * record is incomplete and will be consumed again. */
+                AB_WARN("pipeline",
+                        "stopping with the producer queue full; "
+                        "the current record will be consumed again",
+                        NULL);
+                rc = AB_OK;
         }
         if (!rc)
                 AB_INFO("pipeline", "stopping: draining in-flight records",
@@ -570,11 +621,11 @@ ab_err_t ab_pipeline_shutdown(struct ab_pipeline *pl, struct ab_error *err)
                 return AB_OK;
         pl->shut = 1;
         if (pl->producer) {
-                rc = ab_producer_flush(pl->producer,
-                                       (int)pl->cfg->kafka.flush_timeout_ms,
-                                       err);
+                rc = ab_producer_flush(
+                    pl->producer, (int)pl->cfg->kafka.flush_timeout_ms, err);
                 if (rc)
-                        AB_WARN("pipeline", "records still in flight at "
+                        AB_WARN("pipeline",
+                                "records still in flight at "
                                 "shutdown will be consumed again",
                                 "inflight=%zu",
                                 ab_producer_inflight(pl->producer));
@@ -584,7 +635,8 @@ ab_err_t ab_pipeline_shutdown(struct ab_pipeline *pl, struct ab_error *err)
                 if (!rc)
                         rc = rc2;
         }
-        AB_INFO("pipeline", "stopped", "records=%llu events=%llu "
+        AB_INFO("pipeline", "stopped",
+                "records=%llu events=%llu "
                 "dead_letters=%llu",
                 (unsigned long long)pl->stats.records,
                 (unsigned long long)pl->stats.events,

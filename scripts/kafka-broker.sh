@@ -91,9 +91,16 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))
 EOF
 }
 
-# A KRaft cluster id: 16 random bytes, base64url without padding.
+# A KRaft cluster id: 16 random bytes, base64url without padding. One that
+# starts with '-' would be read as an option by StorageTool: draw again.
 cluster_id() {
-        python3 -c 'import base64, uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))'
+        python3 -c '
+import base64, uuid
+while True:
+    cid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    if not cid.startswith("-"):
+        print(cid)
+        break'
 }
 
 write_config() {

@@ -1,0 +1,40 @@
+# The real `alertbridge run` against a real Kafka broker (label
+# integration): test_pipeline.py drives the binary with Debian's
+# python3-confluent-kafka and checks what lands on the topics. One ctest
+# entry per test class, so each area passes or fails (and is timed) on its
+# own. The broker comes from AB_KAFKA_BROKERS (and AB_KAFKA_DIR for the
+# restart test): `eval "$(scripts/kafka-broker.sh start)"` before
+# `ctest -L integration`. Without it these tests fail; they never skip.
+
+# Debian's python3 (it has confluent_kafka and jsonschema), even when
+# another python3 comes first in PATH.
+find_program(AB_PYTHON3 NAMES python3 HINTS /usr/bin)
+if(NOT AB_PYTHON3)
+  set(AB_PYTHON3 python3)
+endif()
+
+set(AB_PIPELINE_IT_WORKDIR ${CMAKE_CURRENT_BINARY_DIR}/integration/pipeline)
+
+# ctest name -> test class in test_pipeline.py
+set(AB_PIPELINE_IT_CASES
+  pipeline_mapped_events:MappedEvents
+  pipeline_policy_routing:PolicyRouting
+  pipeline_bindings:Bindings
+  pipeline_dead_letters:DeadLetters
+  pipeline_integration_header:IntegrationHeader
+  pipeline_broker_restart:BrokerRestart
+  pipeline_graceful_shutdown:GracefulShutdown
+  pipeline_rebalance:Rebalance
+  pipeline_observability:Observability
+  pipeline_backpressure:Backpressure)
+
+foreach(case ${AB_PIPELINE_IT_CASES})
+  string(REPLACE ":" ";" parts ${case})
+  list(GET parts 0 name)
+  list(GET parts 1 class)
+  ab_integration_test(${name}
+    COMMAND ${AB_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/test_pipeline.py
+      --alertbridge $<TARGET_FILE:alertbridge>
+      --workdir ${AB_PIPELINE_IT_WORKDIR}
+      ${class})
+endforeach()

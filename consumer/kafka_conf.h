@@ -1,4 +1,4 @@
-/* kafka_conf.h - librdkafka setup shared by the consumer and producer. */
+/* kafka_conf.h - librdkafka setup shared by every Kafka client of the project. */
 #ifndef AB_KAFKA_CONF_H
 #define AB_KAFKA_CONF_H
 
@@ -7,7 +7,8 @@
 #include "err.h"
 
 /*
- * Internal to the Kafka edges (consumer/ and producer/): builds a
+ * For the Kafka edges (consumer/, producer/) and the other clients that
+ * talk to librdkafka directly (replay/'s group-less reader): builds a
  * librdkafka configuration from our defaults and the user's properties,
  * and routes librdkafka's own log lines into core/log.h.
  */

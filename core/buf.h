@@ -38,7 +38,8 @@ static inline ab_err_t ab_buf_append(struct ab_buf *b, const void *p,
                                      size_t n)
 {
         if (b->len + n < b->cap && (!b->limit || b->len + n <= b->limit)) {
-                memcpy(b->data + b->len, p, n);
+                if (n) /* p may be NULL for an empty append */
+                        memcpy(b->data + b->len, p, n);
                 b->len += n;
                 b->data[b->len] = '\0';
                 return AB_OK;

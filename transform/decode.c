@@ -39,6 +39,13 @@ static ab_err_t pct_decode(const char *src, size_t n, size_t base,
                         c = (char)(hi * 16 + lo);
                         i += 2;
                 }
+                /* JSON text (and our alert strings) cannot carry NUL. */
+                if (c == '\0')
+                        return ab_error_set_at(err, AB_ERR_DECODE,
+                                               base +
+                                                   (src[i] == '\0' ? i : i - 2),
+                                               "NUL byte in form-encoded "
+                                               "payload");
                 scratch->data[scratch->len++] = c;
         }
         scratch->data[scratch->len] = '\0';

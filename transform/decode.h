@@ -20,8 +20,8 @@
 
 /**
  * Decode \p len bytes of \p src into JSON text appended to \p out.
- * @returns AB_OK, or AB_ERR_DECODE with the byte offset of a bad %-escape
- *          or a pair without '='.
+ * @returns AB_OK, or AB_ERR_DECODE with the byte offset of a bad %-escape,
+ *          a NUL byte (raw or %00) or a pair without '='.
  */
 ab_err_t ab_decode_form(const char *src, size_t len, struct ab_buf *out,
                         struct ab_buf *scratch, struct ab_error *err);

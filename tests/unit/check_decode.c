@@ -50,10 +50,12 @@ START_TEST(real_capture)
                 ck_assert_str_eq(
                     json_string_value(json_object_get(d, "apiStageName")),
                     "RELEASE");
-                ck_assert_str_eq(json_string_value(json_object_get(d, "region")),
-                                 "cn-shenzhen");
-                ck_assert_str_eq(json_string_value(json_object_get(d, "userId")),
-                                 "1273560756088235");
+                ck_assert_str_eq(
+                    json_string_value(json_object_get(d, "region")),
+                    "cn-shenzhen");
+                ck_assert_str_eq(
+                    json_string_value(json_object_get(d, "userId")),
+                    "1273560756088235");
         }
         ck_assert_str_eq(json_string_value(json_object_get(j, "timestamp")),
                          "1685646149981");
@@ -94,6 +96,16 @@ START_TEST(errors_name_offsets)
         ck_assert_int_eq(ab_decode_form("a=%4", 4, &out, &scratch, &err),
                          AB_ERR_DECODE);
         ck_assert_uint_eq(err.offset, 2);
+        /* NUL cannot be carried into JSON, raw or escaped */
+        ab_buf_reset(&out);
+        ck_assert_int_eq(
+            ab_decode_form("a=1&b=x%00y", 11, &out, &scratch, &err),
+            AB_ERR_DECODE);
+        ck_assert_uint_eq(err.offset, 7);
+        ab_buf_reset(&out);
+        ck_assert_int_eq(ab_decode_form("a=x\0y", 5, &out, &scratch, &err),
+                         AB_ERR_DECODE);
+        ck_assert_uint_eq(err.offset, 3);
         ab_buf_fini(&out);
         ab_buf_fini(&scratch);
 }
@@ -120,8 +132,8 @@ END_TEST
 
 int main(void)
 {
-        Suite *s   = suite_create("decode");
-        TCase *tc  = tcase_create("form");
+        Suite *s  = suite_create("decode");
+        TCase *tc = tcase_create("form");
         SRunner *sr;
         int failed;
 

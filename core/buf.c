@@ -4,6 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "mem.h"
 
 void ab_buf_init(struct ab_buf *b, size_t limit)
@@ -175,15 +179,46 @@ static size_t write_escape(char *o, unsigned char c)
         }
 }
 
+/* The number of plain bytes (json_class 0) at s, up to n, looked at 16 at a
+ * time; the caller examines the byte that stopped the scan. */
+static inline size_t plain_prefix(const unsigned char *s, size_t n)
+{
+        size_t i = 0;
+#if defined(__SSE2__)
+        const __m128i quote  = _mm_set1_epi8('"');
+        const __m128i bslash = _mm_set1_epi8('\\');
+        const __m128i space  = _mm_set1_epi8(0x20);
+
+        while (n - i >= 16) {
+                __m128i v =
+                    _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+                /* Signed compare: bytes >= 0x80 are negative, so < 0x20. */
+                __m128i m =
+                    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
+                                              _mm_cmpeq_epi8(v, bslash)),
+                                 _mm_cmplt_epi8(v, space));
+                unsigned mask = (unsigned)_mm_movemask_epi8(m);
+
+                if (mask)
+                        return i + (size_t)__builtin_ctz(mask);
+                i += 16;
+        }
+#endif
+        while (i < n && json_class[s[i]] == 0)
+                i++;
+        return i;
+}
+
 /*
  * One reservation for the worst case (every byte escaped as \u00XX, or an
  * invalid byte replaced by the 3-byte U+FFFD), then a single pass that
- * copies runs of plain bytes and writes escapes in place.
+ * copies runs of plain bytes (found 16 bytes at a time) and writes escapes
+ * in place.
  */
 ab_err_t ab_buf_append_json_str(struct ab_buf *b, const char *s, size_t n)
 {
         const unsigned char *u = (const unsigned char *)s;
-        size_t i = 0, run = 0;
+        size_t i               = 0, run;
         char *o;
         ab_err_t err;
 
@@ -193,19 +228,18 @@ ab_err_t ab_buf_append_json_str(struct ab_buf *b, const char *s, size_t n)
         o    = b->data + b->len;
         *o++ = '"';
         while (i < n) {
-                unsigned char cls = json_class[u[i]];
+                unsigned char cls;
                 size_t seq;
 
-                if (cls == 0) {
-                        i++;
-                        run++;
-                        continue;
-                }
+                run = plain_prefix(u + i, n - i);
                 if (run) {
-                        memcpy(o, s + i - run, run);
+                        memcpy(o, s + i, run);
                         o += run;
-                        run = 0;
+                        i += run;
+                        if (i == n)
+                                break;
                 }
+                cls = json_class[u[i]];
                 if (cls == 1) {
                         o += write_escape(o, u[i]);
                         i++;
@@ -221,10 +255,6 @@ ab_err_t ab_buf_append_json_str(struct ab_buf *b, const char *s, size_t n)
                         o += 3;
                         i++;
                 }
-        }
-        if (run) {
-                memcpy(o, s + n - run, run);
-                o += run;
         }
         *o++            = '"';
         b->len          = (size_t)(o - b->data);

@@ -650,7 +650,8 @@ uint32_t ab_json_get(const struct ab_json_doc *doc, uint32_t obj,
                 if (kt->len == keylen) {
                         text = kt->decoded ? doc->strs.data + kt->start
                                            : doc->src + kt->start;
-                        if (keylen == 0 || !memcmp(text, key, keylen))
+                        if (keylen == 0 ||
+                            (text[0] == key[0] && !memcmp(text, key, keylen)))
                                 found = k + 1;
                 }
                 k = toks[k + 1].next;

@@ -27,16 +27,23 @@
  *
  * Auto-clear and eviction need "the alert that has been quiet longest".
  * Alerts are grouped into classes by their integration's auto_clear period.
- * Each class keeps its alerts in a doubly linked list ordered by last_ms,
- * the latest firing event time, ties in the order they were touched. Inside
+ * Within a class, alerts are ordered by last_ms, the latest firing event
+ * time, ties in the order they were touched (`touch`, a counter). Inside
  * one class the deadline last_ms + auto_clear follows the same order, so
- * the head of each class is the next alert of that class to expire, and
- * expiry only looks at the class heads; the longest-quiet alert overall is
- * the head with the smallest last_ms. A firing event moves its alert to
- * the tail of its class: with event times in order that is an O(1) relink;
- * an event older than others walks back over the alerts that are newer.
- * There are as many classes as distinct auto_clear values (a handful), so
- * each event costs O(classes) on top of that.
+ * the first alert of each class is the next of that class to expire, and
+ * expiry only looks at those; the longest-quiet alert overall is the first
+ * with the smallest last_ms. A class holds its alerts in two places:
+ *   - the run: a doubly linked list in that order. A firing event whose
+ *     time is not older than the run's tail appends its alert there, O(1):
+ *     the whole story when event times arrive in order;
+ *   - the heap: a binary min-heap in the same order for the alerts whose
+ *     event came out of order (older than the tail), O(log n). Records
+ *     consumed from several partitions interleave, so each one's times
+ *     jump back and forth; walking a sorted list back to the right place
+ *     would cost O(n) per event there.
+ * The first alert of a class is the smaller of the run's head and the
+ * heap's top. There are as many classes as distinct auto_clear values (a
+ * handful), so each event costs O(classes) on top of that.
  *
  * Closed alerts leave the store, but the last LC_CLOSED_RING closes are
  * remembered (id, fingerprint, time, reason) so an action on a recently
@@ -67,7 +74,7 @@ enum lc_why {
 struct lc_class;
 
 struct lc_alert {
-        struct lc_alert *prev; /* quiet list of `cls`, ordered by last_ms */
+        struct lc_alert *prev; /* the run of `cls`, when hpos == LC_IN_RUN */
         struct lc_alert *next;
         struct lc_class *cls;
         const struct ab_integration *integ; /* borrowed, outlives alert */
@@ -79,16 +86,22 @@ struct lc_alert {
         uint64_t count; /* firing events, the opening one included */
         uint32_t blob_len;
         uint32_t blob_cap;
-        uint32_t seq; /* sequence number of the next event */
+        uint32_t seq;   /* sequence number of the next event */
+        uint32_t hpos;  /* index in cls->heap, or LC_IN_RUN */
+        uint64_t touch; /* when it took its place: orders equal last_ms */
         unsigned char fp[LC_KEY_LEN];
         unsigned char id[LC_KEY_LEN];
 };
 
+#define LC_IN_RUN UINT32_MAX
+
 /* Alerts sharing one auto_clear period; 0 never expires. */
 struct lc_class {
         int64_t auto_clear_ms;
-        struct lc_alert *head; /* quietest */
+        struct lc_alert *head; /* the run, quietest first */
         struct lc_alert *tail;
+        struct lc_alert **heap; /* owned: min-heap of the other alerts */
+        size_t nheap, capheap;
 };
 
 /* Open addressing, linear probing; slots point at records, keyed by the
@@ -118,6 +131,7 @@ struct lc_state {
         size_t closed_next; /* ring slot written next */
         size_t open;
         uint64_t open_seq; /* alerts opened so far: feeds alert ids */
+        uint64_t touch;    /* placements so far: feeds lc_alert.touch */
 };
 
 struct ab_lifecycle {
@@ -160,21 +174,50 @@ static int64_t add_sat(int64_t a, int64_t b)
 
 /* ---- hashing ----------------------------------------------------------- */
 
+/*
+ * The hash input is a stream of many small pieces (length prefixes, tags,
+ * short label strings). They are gathered in `pend` and handed to OpenSSL
+ * in large updates, because each EVP_DigestUpdate() call costs far more
+ * than hashing a few bytes. The digest depends only on the byte stream, so
+ * the buffering never changes a fingerprint or an id.
+ */
+#define LC_HASH_PEND 512
+
 struct lc_hash {
         EVP_MD_CTX *ctx;
         int bad;
+        size_t npend;
+        unsigned char pend[LC_HASH_PEND];
 };
 
 static void h_begin(struct lc_hash *h, EVP_MD_CTX *ctx, const EVP_MD *md)
 {
-        h->ctx = ctx;
-        h->bad = EVP_DigestInit_ex(ctx, md, NULL) != 1;
+        h->ctx   = ctx;
+        h->npend = 0;
+        h->bad   = EVP_DigestInit_ex(ctx, md, NULL) != 1;
+}
+
+static void h_flush(struct lc_hash *h)
+{
+        if (!h->bad && h->npend &&
+            EVP_DigestUpdate(h->ctx, h->pend, h->npend) != 1)
+                h->bad = 1;
+        h->npend = 0;
 }
 
 static void h_bytes(struct lc_hash *h, const void *p, size_t n)
 {
-        if (!h->bad && n && EVP_DigestUpdate(h->ctx, p, n) != 1)
-                h->bad = 1;
+        if (n > LC_HASH_PEND - h->npend) {
+                h_flush(h);
+                if (n >= LC_HASH_PEND) {
+                        if (!h->bad && EVP_DigestUpdate(h->ctx, p, n) != 1)
+                                h->bad = 1;
+                        return;
+                }
+        }
+        if (n)
+                memcpy(h->pend + h->npend, p, n);
+        h->npend += n;
 }
 
 static void h_u32(struct lc_hash *h, uint32_t v)
@@ -220,6 +263,7 @@ static ab_err_t h_end(struct lc_hash *h, unsigned char out[LC_KEY_LEN])
         unsigned char d[EVP_MAX_MD_SIZE];
         unsigned int n = 0;
 
+        h_flush(h);
         if (h->bad || EVP_DigestFinal_ex(h->ctx, d, &n) != 1 || n < LC_KEY_LEN)
                 return AB_ERR_INTERNAL;
         memcpy(out, d, LC_KEY_LEN);
@@ -450,12 +494,123 @@ static void table_fini(struct lc_table *t)
         t->n    = 0;
 }
 
-/* ---- classes and quiet lists ------------------------------------------- */
+/* ---- classes: the run and the heap --------------------------------------- */
 
-static void list_unlink(struct lc_alert *al)
+/* The order of a class: last_ms, then touch. */
+static int quieter(const struct lc_alert *a, const struct lc_alert *b)
+{
+        return a->last_ms < b->last_ms ||
+               (a->last_ms == b->last_ms && a->touch < b->touch);
+}
+
+static void heap_set(struct lc_class *c, size_t i, struct lc_alert *al)
+{
+        c->heap[i] = al;
+        al->hpos   = (uint32_t)i;
+}
+
+static void heap_up(struct lc_class *c, size_t i)
+{
+        struct lc_alert *al = c->heap[i];
+
+        while (i > 0 && quieter(al, c->heap[(i - 1) / 2])) {
+                heap_set(c, i, c->heap[(i - 1) / 2]);
+                i = (i - 1) / 2;
+        }
+        heap_set(c, i, al);
+}
+
+static void heap_down(struct lc_class *c, size_t i)
+{
+        struct lc_alert *al = c->heap[i];
+
+        for (;;) {
+                size_t k = 2 * i + 1;
+
+                if (k >= c->nheap)
+                        break;
+                if (k + 1 < c->nheap && quieter(c->heap[k + 1], c->heap[k]))
+                        k++;
+                if (!quieter(c->heap[k], al))
+                        break;
+                heap_set(c, i, c->heap[k]);
+                i = k;
+        }
+        heap_set(c, i, al);
+}
+
+/* @returns 0, or -1 when the heap cannot grow. */
+static int heap_push(struct lc_class *c, struct lc_alert *al)
+{
+        if (c->nheap == c->capheap) {
+                size_t cap          = c->capheap ? c->capheap * 2 : 64;
+                struct lc_alert **h = ab_realloc(c->heap, cap * sizeof(*h));
+
+                if (!h || cap > UINT32_MAX - 1) {
+                        if (h)
+                                c->heap = h;
+                        return -1;
+                }
+                c->heap    = h;
+                c->capheap = cap;
+        }
+        c->heap[c->nheap] = al;
+        heap_up(c, c->nheap++);
+        return 0;
+}
+
+static void heap_remove(struct lc_class *c, size_t i)
+{
+        struct lc_alert *last = c->heap[--c->nheap];
+
+        c->heap[i]->hpos = LC_IN_RUN;
+        if (i == c->nheap)
+                return;
+        heap_set(c, i, last);
+        heap_down(c, i);
+        heap_up(c, last->hpos);
+}
+
+/* Insert into the run after the last alert not after it in the order
+ * (\p al has the newest touch): O(1) when it belongs at the tail. */
+static void run_insert(struct lc_class *c, struct lc_alert *al)
+{
+        struct lc_alert *p = c->tail;
+
+        while (p && p->last_ms > al->last_ms)
+                p = p->prev;
+        al->hpos = LC_IN_RUN;
+        al->prev = p;
+        al->next = p ? p->next : c->head;
+        if (al->next)
+                al->next->prev = al;
+        else
+                c->tail = al;
+        if (p)
+                p->next = al;
+        else
+                c->head = al;
+}
+
+/* Give \p al (last_ms set) its place in class \p c as the newest touch.
+ * When the heap cannot grow, the run takes it anyway, only slower. */
+static void class_place(struct lc_state *st, struct lc_class *c,
+                        struct lc_alert *al)
+{
+        al->cls   = c;
+        al->touch = st->touch++;
+        if (!c->tail || al->last_ms >= c->tail->last_ms || heap_push(c, al))
+                run_insert(c, al);
+}
+
+static void class_unplace(struct lc_alert *al)
 {
         struct lc_class *c = al->cls;
 
+        if (al->hpos != LC_IN_RUN) {
+                heap_remove(c, al->hpos);
+                return;
+        }
         if (al->prev)
                 al->prev->next = al->next;
         else
@@ -467,24 +622,50 @@ static void list_unlink(struct lc_alert *al)
         al->prev = al->next = NULL;
 }
 
-/* Insert after the last alert with last_ms <= al->last_ms. */
-static void list_insert(struct lc_class *c, struct lc_alert *al)
+/* The quietest alert of \p c, or NULL. */
+static struct lc_alert *class_first(const struct lc_class *c)
 {
-        struct lc_alert *p = c->tail;
+        struct lc_alert *top = c->nheap ? c->heap[0] : NULL;
 
-        while (p && p->last_ms > al->last_ms)
-                p = p->prev;
-        al->cls  = c;
-        al->prev = p;
-        al->next = p ? p->next : c->head;
-        if (al->next)
-                al->next->prev = al;
-        else
-                c->tail = al;
-        if (p)
-                p->next = al;
-        else
-                c->head = al;
+        if (!c->head || (top && quieter(top, c->head)))
+                return top;
+        return c->head;
+}
+
+static int cmp_quiet(const void *a, const void *b)
+{
+        const struct lc_alert *x = *(const struct lc_alert *const *)a;
+        const struct lc_alert *y = *(const struct lc_alert *const *)b;
+
+        return quieter(x, y) ? -1 : quieter(y, x) ? 1 : 0;
+}
+
+/* Every alert of \p c, quietest first, in a new array (free with ab_free)
+ * of \p *n; *out is NULL when the class is empty. */
+static ab_err_t class_sorted(const struct lc_class *c, struct lc_alert ***out,
+                             size_t *n)
+{
+        const struct lc_alert *al;
+        struct lc_alert **v;
+        size_t k = 0;
+
+        *out = NULL;
+        *n   = c->nheap;
+        for (al = c->head; al; al = al->next)
+                (*n)++;
+        if (!*n)
+                return AB_OK;
+        v = ab_malloc(*n * sizeof(*v));
+        if (!v)
+                return AB_ERR_NOMEM;
+        for (al = c->head; al; al = al->next)
+                v[k++] = (struct lc_alert *)al;
+        if (c->nheap) {
+                memcpy(v + k, c->heap, c->nheap * sizeof(*v));
+                qsort(v, *n, sizeof(*v), cmp_quiet);
+        }
+        *out = v;
+        return AB_OK;
 }
 
 static struct lc_class *class_get(struct lc_state *st, int64_t auto_clear_ms)
@@ -886,7 +1067,8 @@ static void state_fini(struct lc_state *st)
         size_t i;
 
         for (i = 0; i < st->ncls; i++) {
-                struct lc_alert *al = st->cls[i]->head;
+                struct lc_class *c  = st->cls[i];
+                struct lc_alert *al = c->head;
 
                 while (al) {
                         struct lc_alert *next = al->next;
@@ -894,7 +1076,10 @@ static void state_fini(struct lc_state *st)
                         alert_free(al);
                         al = next;
                 }
-                ab_free(st->cls[i]);
+                for (size_t k = 0; k < c->nheap; k++)
+                        alert_free(c->heap[k]);
+                ab_free(c->heap);
+                ab_free(c);
         }
         ab_free(st->cls);
         ab_free(st->closed);
@@ -952,6 +1137,19 @@ void ab_lifecycle_get_stats(const struct ab_lifecycle *lc,
                 memset(out, 0, sizeof(*out));
 }
 
+/* Add what alert \p al holds to \p out. */
+static void mem_alert(struct ab_lifecycle *lc, const struct lc_alert *al,
+                      struct ab_lifecycle_mem *out)
+{
+        size_t text = blob_text(lc, al);
+
+        out->overhead += sizeof(*al) + LC_ALLOC_OVERHEAD + al->blob_cap - text +
+                         LC_ALLOC_OVERHEAD;
+        out->strings += text;
+        if (al->handler)
+                out->strings += strlen(al->handler) + 1 + LC_ALLOC_OVERHEAD;
+}
+
 void ab_lifecycle_get_mem(const struct ab_lifecycle *lc,
                           struct ab_lifecycle_mem *out)
 {
@@ -973,19 +1171,16 @@ void ab_lifecycle_get_mem(const struct ab_lifecycle *lc,
         if (lc->st.closed)
                 out->shared += LC_CLOSED_RING * sizeof(struct lc_closed);
         for (i = 0; i < lc->st.ncls; i++) {
+                const struct lc_class *c = lc->st.cls[i];
                 const struct lc_alert *al;
 
-                for (al = lc->st.cls[i]->head; al; al = al->next) {
-                        size_t text = blob_text(mut, al);
-
-                        out->overhead += sizeof(*al) + LC_ALLOC_OVERHEAD +
-                                         al->blob_cap - text +
-                                         LC_ALLOC_OVERHEAD;
-                        out->strings += text;
-                        if (al->handler)
-                                out->strings +=
-                                    strlen(al->handler) + 1 + LC_ALLOC_OVERHEAD;
-                }
+                if (c->heap)
+                        out->overhead +=
+                            c->capheap * sizeof(*c->heap) + LC_ALLOC_OVERHEAD;
+                for (al = c->head; al; al = al->next)
+                        mem_alert(mut, al, out);
+                for (size_t k = 0; k < c->nheap; k++)
+                        mem_alert(mut, c->heap[k], out);
         }
 }
 
@@ -1063,7 +1258,7 @@ static const struct lc_closed *closed_find(const struct lc_state *st,
 
 static void alert_drop(struct lc_state *st, struct lc_alert *al)
 {
-        list_unlink(al);
+        class_unplace(al);
         table_remove(&st->by_fp, al);
         table_remove(&st->by_id, al);
         st->open--;
@@ -1155,13 +1350,14 @@ static struct lc_alert *next_due(const struct lc_state *st, int64_t now_ms,
 
         for (i = 0; i < st->ncls; i++) {
                 const struct lc_class *c = st->cls[i];
+                struct lc_alert *first   = class_first(c);
                 int64_t d;
 
-                if (!c->auto_clear_ms || !c->head)
+                if (!c->auto_clear_ms || !first)
                         continue;
-                d = add_sat(c->head->last_ms, c->auto_clear_ms);
+                d = add_sat(first->last_ms, c->auto_clear_ms);
                 if (d <= now_ms && (!best || d < *deadline)) {
-                        best      = c->head;
+                        best      = first;
                         *deadline = d;
                 }
         }
@@ -1208,7 +1404,7 @@ static ab_err_t evict_one(struct ab_lifecycle *lc, int64_t time_ms,
         size_t i;
 
         for (i = 0; i < lc->st.ncls; i++) {
-                struct lc_alert *h = lc->st.cls[i]->head;
+                struct lc_alert *h = class_first(lc->st.cls[i]);
 
                 if (h && (!best || h->last_ms < best->last_ms))
                         best = h;
@@ -1264,7 +1460,7 @@ static ab_err_t alert_open(struct ab_lifecycle *lc,
         }
         table_insert(&st->by_fp, al);
         table_insert(&st->by_id, al);
-        list_insert(cls, al);
+        class_place(st, cls, al);
         st->open++;
         st->open_seq++;
         lc->stats.opened++;
@@ -1301,13 +1497,11 @@ static ab_err_t alert_merge(struct ab_lifecycle *lc, struct lc_alert *al,
                 return ab_error_set(err, rc, NULL,
                                     "storing the merged alert failed: %s",
                                     ab_err_desc(rc));
-        if (t > al->last_ms || al->next) {
-                struct lc_class *c = al->cls;
-
-                list_unlink(al);
-                al->last_ms = t;
-                list_insert(c, al);
-        }
+        /* The newest touch goes last among equal times: re-placing the
+         * last alert of its class leaves the order as it was. */
+        class_unplace(al);
+        al->last_ms = t;
+        class_place(&lc->st, al->cls, al);
         return AB_OK;
 }
 
@@ -1675,9 +1869,12 @@ ab_err_t ab_lifecycle_snapshot(const struct ab_lifecycle *lc,
         /* The alerts go to `body` first: the name table precedes them. */
         rc = snap_u64(&body, st->open);
         for (i = 0; !rc && i < st->ncls; i++) {
-                const struct lc_alert *al;
+                struct lc_alert **sorted;
+                size_t nsorted;
 
-                for (al = st->cls[i]->head; !rc && al; al = al->next) {
+                rc = class_sorted(st->cls[i], &sorted, &nsorted);
+                for (size_t k = 0; !rc && k < nsorted; k++) {
+                        const struct lc_alert *al = sorted[k];
                         uint32_t hl =
                             al->handler ? (uint32_t)strlen(al->handler) + 1 : 0;
 
@@ -1713,6 +1910,7 @@ ab_err_t ab_lifecycle_snapshot(const struct ab_lifecycle *lc,
                                 rc = ab_buf_append(&body, al->blob,
                                                    al->blob_len);
                 }
+                ab_free(sorted);
         }
         if (!rc)
                 rc = ab_buf_append(out, LC_SNAP_MAGIC, 4);
@@ -1835,7 +2033,7 @@ static ab_err_t restore_alert(struct ab_lifecycle *lc, struct lc_state *st,
                 goto out;
         table_insert(&st->by_fp, al);
         table_insert(&st->by_id, al);
-        list_insert(cls, al);
+        class_place(st, cls, al);
         st->open++;
         al = NULL;
         rc = AB_OK;

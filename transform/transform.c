@@ -556,8 +556,13 @@ static ab_err_t kv_push(struct ab_transform *tf, struct val k, struct val v,
 static int kv_less(const struct ab_transform *tf, const struct build_kv *a,
                    const struct build_kv *b)
 {
-        int c = ab_str_cmp(val_str(tf, a->key), val_str(tf, b->key));
+        struct ab_str ka = val_str(tf, a->key), kb = val_str(tf, b->key);
+        int c;
 
+        /* Most keys differ in their first byte: skip the memcmp() call. */
+        if (ka.len && kb.len && ka.ptr[0] != kb.ptr[0])
+                return (unsigned char)ka.ptr[0] < (unsigned char)kb.ptr[0];
+        c = ab_str_cmp(ka, kb);
         if (c)
                 return c < 0;
         if (a->prio != b->prio)

@@ -90,7 +90,7 @@ START_TEST(test_example_config)
         ck_assert_uint_eq(cfg->kafka.nproperties, 0);
         ck_assert_int_eq(cfg->kafka.poll_timeout_ms, 100);
         ck_assert_int_eq(cfg->kafka.flush_timeout_ms, 30000);
-        ck_assert_int_eq(cfg->kafka.max_pending_records, 10000);
+        ck_assert_int_eq(cfg->kafka.max_pending_records, 100000);
         ck_assert_int_eq(cfg->kafka.max_pending_bytes, 64 << 20);
 
         ck_assert_uint_eq(cfg->ninputs, 2);
@@ -161,7 +161,7 @@ START_TEST(test_defaults)
                           0);
         ck_assert_int_eq(cfg->kafka.poll_timeout_ms, 100);
         ck_assert_int_eq(cfg->kafka.flush_timeout_ms, 30000);
-        ck_assert_int_eq(cfg->kafka.max_pending_records, 10000);
+        ck_assert_int_eq(cfg->kafka.max_pending_records, 100000);
         ck_assert_int_eq(cfg->kafka.max_pending_bytes, 64LL << 20);
         ck_assert_str_eq(cfg->integration_header, "alertbridge-integration");
         ck_assert_int_eq(cfg->output.binding, AB_PIPELINE_BINDING_STRUCTURED);

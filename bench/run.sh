@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# run.sh - build the benchmarks with optimization and run them (issue 6).
+#
+# Usage: bench/run.sh [--quick | --smoke] [--only NAME]... [--build-dir DIR]
+#                     [--no-build] [--out FILE]
+#
+#   (default)  the full run behind docs/performance.md: transform (every
+#              workload and mode, 5 x 1 s each), lifecycle (1M open alerts,
+#              3 rounds), callgrind instruction counts, and end to end (1M
+#              records, 3 rounds of pass-through, alertbridge, and
+#              alertbridge with kafka.max_pending_records raised); about 15
+#              minutes on 2 cores
+#   --quick    the same programs with shorter runs (about 3 minutes)
+#   --smoke    `ctest -L bench`: seconds-long runs that check the harness
+#              still works; no timing is asserted
+#   --only     transform, lifecycle, e2e or callgrind (repeatable)
+#
+# The build is Release (-O3, plus -g for profiles) in its own tree,
+# default <repo>/build-bench-release (AB_BENCH_BUILD). The end-to-end
+# part needs Kafka: with AB_KAFKA_BROKERS set it uses that broker, else it
+# starts scripts/kafka-broker.sh in <build>/kafka-broker and stops it at
+# the end. Results are printed and written to <build>/bench-results.md.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${AB_BENCH_BUILD:-$repo/build-bench-release}
+mode=full
+only=()
+do_build=1
+out=
+
+while (($#)); do
+        case $1 in
+        --quick) mode=quick ;;
+        --smoke) mode=smoke ;;
+        --only)
+                only+=("${2:?--only needs a name}")
+                shift
+                ;;
+        --build-dir)
+                build=${2:?--build-dir needs a directory}
+                shift
+                ;;
+        --no-build) do_build=0 ;;
+        --out)
+                out=${2:?--out needs a file}
+                shift
+                ;;
+        -h | --help)
+                sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+                exit 0
+                ;;
+        *)
+                echo "run.sh: unknown argument $1 (see --help)" >&2
+                exit 2
+                ;;
+        esac
+        shift
+done
+out=${out:-$build/bench-results.md}
+
+wanted() {
+        local o
+        ((${#only[@]})) || return 0
+        for o in "${only[@]}"; do [[ $o == "$1" ]] && return 0; done
+        return 1
+}
+
+if ((do_build)); then
+        cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release \
+                "-DCMAKE_C_FLAGS_RELEASE=-O3 -DNDEBUG -g" -DAB_BUILD_TESTS=ON \
+                >"$build.configure.log" 2>&1 ||
+                {
+                        cat "$build.configure.log" >&2
+                        exit 1
+                }
+        cmake --build "$build" -j2 --target bench_corpus bench_transform \
+                bench_lifecycle bench_passthrough bench_e2e alertbridge \
+                >/dev/null
+fi
+bin=$build/bench
+
+# Kafka for the end-to-end part: the caller's broker, or our own.
+broker=$repo/scripts/kafka-broker.sh
+need_kafka() {
+        [[ -n ${AB_KAFKA_BROKERS:-} ]] && return 0
+        export AB_KAFKA_DIR=$build/kafka-broker
+        if ! "$broker" status >/dev/null 2>&1; then
+                "$broker" start >/dev/null
+                trap '"$broker" stop' EXIT
+        fi
+        eval "$("$broker" env)"
+}
+
+if [[ $mode == smoke ]]; then
+        need_kafka
+        (cd "$build" && ctest -L bench --output-on-failure)
+        exit
+fi
+
+if [[ $mode == quick ]]; then
+        t_args=(--seconds 0.3 --repeat 3)
+        l_args=(--repeat 1)
+        e_args=(--records 200000 --repeat 1)
+else
+        t_args=(--seconds 1 --repeat 5)
+        l_args=(--repeat 3)
+        e_args=(--records 1000000 --repeat 3)
+fi
+
+# Instructions per payload of one workload and mode: the difference of
+# two callgrind runs (2000 and 12000 payloads) cancels start-up, corpus
+# generation and warm-up. valgrind hides the CPU's SHA extensions, so
+# OpenSSL's SHA-256 runs its portable code here and counts more
+# instructions than it executes natively.
+callgrind_per_payload() {
+        local workload=$1 mode=$2 n1=2000 n2=12000 i1 i2
+        collected() {
+                valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+                        "$bin/bench_transform" --only "$workload" \
+                        --mode "$mode" --repeat 1 --iterations "$1" \
+                        2>&1 >/dev/null |
+                        sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+        }
+        i1=$(collected $n1)
+        i2=$(collected $n2)
+        echo "| $workload | $mode | $(((i2 - i1) / (n2 - n1))) |"
+}
+
+{
+        echo "# alertbridge benchmark results ($mode)"
+        echo
+        echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+        echo "- commit: $(git -C "$repo" rev-parse HEAD 2>/dev/null || echo unknown)" \
+                "($(git -C "$repo" status --porcelain 2>/dev/null | wc -l) paths with uncommitted changes)"
+        echo "- machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores," \
+                "$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -sr)," \
+                "load average $(cut -d' ' -f1-3 /proc/loadavg)"
+        echo "- compiler: $(${CC:-cc} --version | head -n1); build: Release (-O3 -g) in $build"
+        echo
+        if wanted transform; then
+                echo "## Transform (bench_transform ${t_args[*]})"
+                echo
+                "$bin/bench_transform" "${t_args[@]}"
+                echo
+        fi
+        if wanted lifecycle; then
+                echo "## Lifecycle (bench_lifecycle ${l_args[*]})"
+                echo
+                "$bin/bench_lifecycle" "${l_args[@]}"
+                echo
+        fi
+        if wanted callgrind && [[ $mode == full ]]; then
+                echo "## Instructions per payload (callgrind)"
+                echo
+                if command -v valgrind >/dev/null; then
+                        echo "| workload | mode | instructions/payload |"
+                        echo "|---|---|---|"
+                        callgrind_per_payload reference transform
+                        callgrind_per_payload reference stateless
+                        callgrind_per_payload "reference open/close" processor
+                        callgrind_per_payload reference processor
+                        callgrind_per_payload mixed transform
+                        callgrind_per_payload mixed processor
+                else
+                        echo "valgrind is not installed: skipped."
+                fi
+                echo
+        fi
+        if wanted e2e; then
+                need_kafka
+                echo "## End to end (bench_e2e ${e_args[*]})"
+                echo
+                "$bin/bench_e2e" "${e_args[@]}" \
+                        --alertbridge "$build/cli/alertbridge" \
+                        --passthrough "$bin/bench_passthrough" \
+                        --work "$build/bench-e2e"
+                echo
+        fi
+} | tee "$out"
+echo "results: $out" >&2

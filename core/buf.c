@@ -136,6 +136,7 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
 }
 
 /* 1: the byte needs an escape; 2: it starts a multi-byte sequence. */
+/* clang-format off */
 static const unsigned char json_class[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x00 */
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x10 */
@@ -154,6 +155,7 @@ static const unsigned char json_class[256] = {
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
 };
+/* clang-format on */
 
 /* Write the escape of control or quoting byte c at o; returns its length. */
 static size_t write_escape(char *o, unsigned char c)
@@ -162,13 +164,27 @@ static size_t write_escape(char *o, unsigned char c)
 
         o[0] = '\\';
         switch (c) {
-        case '"': o[1] = '"'; return 2;
-        case '\\': o[1] = '\\'; return 2;
-        case '\n': o[1] = 'n'; return 2;
-        case '\r': o[1] = 'r'; return 2;
-        case '\t': o[1] = 't'; return 2;
-        case '\b': o[1] = 'b'; return 2;
-        case '\f': o[1] = 'f'; return 2;
+        case '"':
+                o[1] = '"';
+                return 2;
+        case '\\':
+                o[1] = '\\';
+                return 2;
+        case '\n':
+                o[1] = 'n';
+                return 2;
+        case '\r':
+                o[1] = 'r';
+                return 2;
+        case '\t':
+                o[1] = 't';
+                return 2;
+        case '\b':
+                o[1] = 'b';
+                return 2;
+        case '\f':
+                o[1] = 'f';
+                return 2;
         default:
                 o[1] = 'u';
                 o[2] = '0';

@@ -1,11 +1,37 @@
-/* lifecycle_int.h - helpers shared by the lifecycle module's files (not a
- * public interface). */
+/* lifecycle_int.h - declarations shared by the lifecycle module's files
+ * (not a public interface). */
 #ifndef AB_LIFECYCLE_INT_H
 #define AB_LIFECYCLE_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
 
 #include "alert.h"
+#include "json.h"
+#include "lifecycle.h"
+#include "store.h"
+
+struct ab_lifecycle {
+        struct ab_lifecycle_config conf;
+        struct ab_lifecycle_stats stats;
+        struct lc_state st;
+        EVP_MD *md;                  /* owned SHA-256 */
+        EVP_MD_CTX *md_ctx;          /* owned, reused for every hash */
+        struct ab_json_doc doc;      /* action records */
+        struct ab_buf operator_name; /* action strings, NUL-terminated */
+        struct ab_buf text;
+        struct ab_kv *kv; /* owned scratch for alert views */
+        size_t kv_cap;
+        struct ab_alert view; /* a stored alert, ab_lc_view_build() */
+};
+
+struct lc_emit {
+        ab_lifecycle_emit_cb fn;
+        void *opaque;
+};
 
 /**
  * The smallest of \p names (bytewise) that sorts after \p prev (NULL: the
@@ -21,5 +47,33 @@ const char *ab_lifecycle_dedup_next(const char *const *names, size_t n,
  */
 struct ab_str ab_lifecycle_dedup_value(const struct ab_alert *a,
                                        const char *name);
+
+/* The state machine (lifecycle.c), for actions.c. */
+
+/** The stored alert as a firing or resolved ab_alert in lc->view (valid
+ * until the next call). */
+ab_err_t ab_lc_view_build(struct ab_lifecycle *lc, const struct lc_alert *al,
+                          bool resolved, int64_t end_ms);
+
+/** Fill \p ev for event number \p seq of type \p type of \p al. */
+ab_err_t ab_lc_event_init(struct ab_lifecycle *lc, struct ab_event *ev,
+                          const struct lc_alert *al, enum ab_event_type type,
+                          int64_t time_ms, uint32_t seq);
+
+/**
+ * Close \p al at \p time_ms and forget it. \p incoming is the recovery
+ * alert that closes it (NULL: the event shows the stored alert). The
+ * state changes even when the emit callback fails; its error is returned.
+ */
+ab_err_t ab_lc_alert_close(struct ab_lifecycle *lc, struct lc_alert *al,
+                           enum lc_why why, int64_t time_ms,
+                           const struct ab_alert *incoming,
+                           const char *operator_name, const char *solution,
+                           const struct lc_emit *em);
+
+/** Auto-clear every alert whose deadline is <= now_ms, in deadline
+ * order. */
+ab_err_t ab_lc_expire_until(struct ab_lifecycle *lc, int64_t now_ms,
+                            const struct lc_emit *em);
 
 #endif

@@ -1,0 +1,228 @@
+/* actions.c - operator actions (claim, comment, close): parsing the action
+ * record, finding its alert and emitting the event. */
+#include <string.h>
+
+#include "json.h"
+#include "lifecycle_int.h"
+#include "mem.h"
+#include "timefmt.h"
+
+static const char *const why_names[] = {
+    "", "recovered", "auto-cleared", "closed by an action", "evicted",
+};
+
+static int unhex(int c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+static int parse_key(struct ab_str s, unsigned char out[LC_KEY_LEN])
+{
+        size_t i;
+
+        if (s.len != AB_EVENT_ID_LEN)
+                return -1;
+        for (i = 0; i < LC_KEY_LEN; i++) {
+                int hi = unhex((unsigned char)s.ptr[2 * i]);
+                int lo = unhex((unsigned char)s.ptr[2 * i + 1]);
+
+                if (hi < 0 || lo < 0)
+                        return -1;
+                out[i] = (unsigned char)(hi << 4 | lo);
+        }
+        return 0;
+}
+
+/* Member \p key of the action object: AB_OK with *out set or AB_STR_NULL
+ * when absent; AB_ERR_ACTION_INVALID when present but not a string. */
+static ab_err_t action_str(const struct ab_json_doc *doc, const char *key,
+                           struct ab_str *out, struct ab_error *err)
+{
+        uint32_t i = ab_json_get(doc, 0, key, strlen(key));
+
+        *out = AB_STR_NULL;
+        if (i == AB_JSON_NONE || ab_json_type_of(doc, i) == AB_JSON_NULL)
+                return AB_OK;
+        if (ab_json_type_of(doc, i) != AB_JSON_STRING)
+                return ab_error_set(err, AB_ERR_ACTION_INVALID, key,
+                                    "must be a string");
+        *out = ab_json_text(doc, i);
+        return AB_OK;
+}
+
+static ab_err_t reject_missing(struct ab_lifecycle *lc, const struct ab_str *id,
+                               const unsigned char key[LC_KEY_LEN], bool by_fp,
+                               struct ab_error *err)
+{
+        const struct lc_closed *c = ab_lc_closed_find(&lc->st, key, by_fp);
+        const char *what          = by_fp ? "fingerprint" : "alert_id";
+        char when[AB_TIME_RFC3339_LEN];
+
+        if (!c)
+                return ab_error_set(err, AB_ERR_ACTION_UNKNOWN, what,
+                                    "no open alert has %s %.*s", what,
+                                    (int)id->len, id->ptr);
+        ab_time_format(c->end_ms, when);
+        return ab_error_set(err, AB_ERR_ACTION_CLOSED, what,
+                            "the alert with %s %.*s was closed at %s (%s)",
+                            what, (int)id->len, id->ptr, when,
+                            why_names[c->why]);
+}
+
+static ab_err_t action_apply(struct ab_lifecycle *lc, int64_t t,
+                             const struct lc_emit *em, struct ab_error *err)
+{
+        const struct ab_json_doc *doc = &lc->doc;
+        struct ab_str action, sid, sfp, integ, op, comment, solution;
+        unsigned char id[LC_KEY_LEN], fp[LC_KEY_LEN];
+        enum ab_event_type type;
+        struct lc_alert *al;
+        struct ab_event ev;
+        ab_err_t rc;
+
+        if (ab_json_type_of(doc, 0) != AB_JSON_OBJECT)
+                return ab_error_set(err, AB_ERR_ACTION_INVALID, NULL,
+                                    "an action record must be a JSON object");
+        if ((rc = action_str(doc, "action", &action, err)) ||
+            (rc = action_str(doc, "alert_id", &sid, err)) ||
+            (rc = action_str(doc, "fingerprint", &sfp, err)) ||
+            (rc = action_str(doc, "integration", &integ, err)) ||
+            (rc = action_str(doc, "operator", &op, err)) ||
+            (rc = action_str(doc, "comment", &comment, err)) ||
+            (rc = action_str(doc, "solution", &solution, err)))
+                return rc;
+        if (!action.ptr)
+                return ab_error_set(err, AB_ERR_ACTION_INVALID, "action",
+                                    "is required (claim, comment or close)");
+        if (ab_str_eq_c(action, "claim"))
+                type = AB_EVENT_CLAIM;
+        else if (ab_str_eq_c(action, "comment"))
+                type = AB_EVENT_COMMENT;
+        else if (ab_str_eq_c(action, "close"))
+                type = AB_EVENT_CLOSE;
+        else
+                return ab_error_set(err, AB_ERR_ACTION_INVALID, "action",
+                                    "must be claim, comment or close, not "
+                                    "\"%.*s\"",
+                                    (int)(action.len > 64 ? 64 : action.len),
+                                    action.ptr);
+        if (!sid.ptr && !sfp.ptr)
+                return ab_error_set(err, AB_ERR_ACTION_INVALID, NULL,
+                                    "an action needs alert_id or fingerprint");
+        if (sid.ptr && parse_key(sid, id))
+                return ab_error_set(err, AB_ERR_ACTION_INVALID, "alert_id",
+                                    "must be %d hexadecimal characters",
+                                    AB_EVENT_ID_LEN);
+        if (sfp.ptr && parse_key(sfp, fp))
+                return ab_error_set(err, AB_ERR_ACTION_INVALID, "fingerprint",
+                                    "must be %d hexadecimal characters",
+                                    AB_EVENT_ID_LEN);
+        if (!op.ptr || !op.len)
+                return ab_error_set(err, AB_ERR_ACTION_INVALID, "operator",
+                                    "is required");
+        if (type == AB_EVENT_COMMENT && (!comment.ptr || !comment.len))
+                return ab_error_set(err, AB_ERR_ACTION_INVALID, "comment",
+                                    "is required for a comment");
+        ab_buf_reset(&lc->operator_name);
+        ab_buf_reset(&lc->text);
+        if (ab_buf_append(&lc->operator_name, op.ptr, op.len))
+                return ab_error_set(err, AB_ERR_NOMEM, NULL, "out of memory");
+        if (type == AB_EVENT_COMMENT)
+                rc = ab_buf_append(&lc->text, comment.ptr, comment.len);
+        else if (type == AB_EVENT_CLOSE && solution.ptr && solution.len)
+                rc = ab_buf_append(&lc->text, solution.ptr, solution.len);
+        else if (type == AB_EVENT_CLOSE)
+                rc = ab_buf_appendf(&lc->text, "closed by %s",
+                                    lc->operator_name.data);
+        if (rc)
+                return ab_error_set(err, rc, NULL, "out of memory");
+
+        rc = ab_lc_expire_until(lc, t, em);
+        if (rc)
+                return ab_error_set(err, rc, NULL,
+                                    "emitting an auto-clear close failed");
+        al = sid.ptr ? ab_lc_table_find(&lc->st.by_id, id)
+                     : ab_lc_table_find(&lc->st.by_fp, fp);
+        if (!al)
+                return sid.ptr ? reject_missing(lc, &sid, id, false, err)
+                               : reject_missing(lc, &sfp, fp, true, err);
+        if (sid.ptr && sfp.ptr && memcmp(al->fp, fp, LC_KEY_LEN))
+                return ab_error_set(err, AB_ERR_ACTION_UNKNOWN, "fingerprint",
+                                    "alert %.*s has another fingerprint",
+                                    (int)sid.len, sid.ptr);
+        if (integ.ptr && !ab_str_eq_c(integ, ab_lc_integ_name(al->integ)))
+                return ab_error_set(err, AB_ERR_ACTION_UNKNOWN, "integration",
+                                    "the alert belongs to integration %s, "
+                                    "not %.*s",
+                                    ab_lc_integ_name(al->integ),
+                                    (int)(integ.len > 64 ? 64 : integ.len),
+                                    integ.ptr);
+
+        if (type == AB_EVENT_CLOSE) {
+                rc = ab_lc_alert_close(lc, al, LC_WHY_ACTION, t, NULL,
+                                       lc->operator_name.data, lc->text.data,
+                                       em);
+                goto out;
+        }
+        if (type == AB_EVENT_CLAIM) {
+                char *h = ab_strdup(lc->operator_name.data);
+
+                if (!h)
+                        return ab_error_set(err, AB_ERR_NOMEM, NULL,
+                                            "out of memory");
+                ab_free(al->handler);
+                al->handler = h;
+        }
+        rc = ab_lc_event_init(lc, &ev, al, type, t, al->seq++);
+        if (!rc)
+                rc = ab_lc_view_build(lc, al, false, 0);
+        if (rc)
+                goto out;
+        ev.alert         = &lc->view;
+        ev.operator_name = lc->operator_name.data;
+        ev.handler       = al->handler ? al->handler : ev.operator_name;
+        if (type == AB_EVENT_COMMENT)
+                ev.comment = lc->text.data;
+        rc = em->fn(em->opaque, &ev);
+out:
+        if (rc)
+                return ab_error_set(err, rc, NULL, "emitting the %s failed",
+                                    ab_lc_type_name(type));
+        return AB_OK;
+}
+
+ab_err_t ab_lifecycle_action(struct ab_lifecycle *lc, const char *json,
+                             size_t len, int64_t event_ms,
+                             ab_lifecycle_emit_cb emit, void *opaque,
+                             struct ab_error *err)
+{
+        struct lc_emit em = {emit, opaque};
+        struct ab_error perr;
+        ab_err_t rc;
+
+        if (!lc || !json || !emit)
+                return ab_error_set(err, AB_ERR_INTERNAL, NULL,
+                                    "lifecycle: missing argument");
+        ab_error_clear(&perr);
+        if (ab_json_parse(&lc->doc, json, len, &perr)) {
+                lc->stats.actions_rejected++;
+                if (perr.has_offset)
+                        return ab_error_set_at(
+                            err, AB_ERR_ACTION_INVALID, perr.offset,
+                            "an action record must be JSON: %s", perr.text);
+                return ab_error_set(err, AB_ERR_ACTION_INVALID, NULL,
+                                    "an action record must be JSON: %s",
+                                    perr.text);
+        }
+        rc = action_apply(lc, event_ms, &em, err);
+        if (rc == AB_ERR_ACTION_INVALID || rc == AB_ERR_ACTION_UNKNOWN ||
+            rc == AB_ERR_ACTION_CLOSED)
+                lc->stats.actions_rejected++;
+        return rc;
+}

@@ -1,0 +1,345 @@
+/* blob.c - the compact encoding that stores an open alert's latest firing
+ * content, and the bounds-checked reader that decodes it. */
+#include "blob.h"
+
+#include <string.h>
+
+#include "lifecycle_int.h"
+#include "mem.h"
+
+/*
+ * Layout (integers little-endian, lengths and counts as LEB128 varints):
+ *   u8 flags (1 has_starts, 2 has_ends, 4 message_truncated), u8 severity,
+ *   [i64 starts_ms], [i64 ends_ms], varint index,
+ *   varint nlabels, nlabels x (str key, str value), same for annotations,
+ *   varint field mask (bit f = field f present), then per present field a
+ *   varint ref: 0 = a str follows, k > 0 = same text as label (LABEL
+ *   fields) or annotation (ANNOTATION fields) number k - 1.
+ * str = varint length + bytes.
+ */
+
+#define LC_FLAG_STARTS    1u
+#define LC_FLAG_ENDS      2u
+#define LC_FLAG_TRUNCATED 4u
+
+static size_t varint_len(uint64_t v)
+{
+        size_t n = 1;
+
+        while (v >= 0x80) {
+                v >>= 7;
+                n++;
+        }
+        return n;
+}
+
+static unsigned char *put_varint(unsigned char *p, uint64_t v)
+{
+        while (v >= 0x80) {
+                *p++ = (unsigned char)(v | 0x80);
+                v >>= 7;
+        }
+        *p++ = (unsigned char)v;
+        return p;
+}
+
+static unsigned char *put_u64(unsigned char *p, uint64_t v)
+{
+        int i;
+
+        for (i = 0; i < 8; i++)
+                *p++ = (unsigned char)(v >> (8 * i));
+        return p;
+}
+
+static unsigned char *put_str(unsigned char *p, struct ab_str s)
+{
+        p = put_varint(p, s.len);
+        if (s.len)
+                memcpy(p, s.ptr, s.len);
+        return p + s.len;
+}
+
+static size_t str_size(struct ab_str s)
+{
+        return varint_len(s.len) + s.len;
+}
+
+/* Index of the entry with key \p name in sorted \p kv whose value equals
+ * \p val, or -1 (then the field is stored on its own). */
+static long kv_ref(const struct ab_kv *kv, size_t n, const char *name,
+                   struct ab_str val)
+{
+        struct ab_str key = ab_str_c(name);
+        size_t lo = 0, hi = n;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c      = ab_str_cmp(kv[mid].key, key);
+
+                if (!c)
+                        return ab_str_eq(kv[mid].val, val) ? (long)mid : -1;
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return -1;
+}
+
+static long field_ref(const struct ab_alert *a, int f)
+{
+        enum ab_alert_field id  = (enum ab_alert_field)f;
+        enum ab_field_kind kind = ab_alert_field_kind(id);
+
+        if (kind == AB_FIELD_KIND_LABEL)
+                return kv_ref(a->labels, a->nlabels, ab_alert_field_name(id),
+                              a->field[f]);
+        if (kind == AB_FIELD_KIND_ANNOTATION)
+                return kv_ref(a->annotations, a->nannotations,
+                              ab_alert_field_name(id), a->field[f]);
+        return -1;
+}
+
+/* Store \p a into al's blob, reusing its allocation when it fits. */
+ab_err_t ab_lc_blob_encode(struct lc_alert *al, const struct ab_alert *a)
+{
+        long ref[AB_FIELD__COUNT];
+        unsigned flags = 0;
+        uint64_t mask  = 0;
+        size_t need    = 2, i;
+        unsigned char *p;
+
+        if (a->has_starts) {
+                flags |= LC_FLAG_STARTS;
+                need += 8;
+        }
+        if (a->has_ends) {
+                flags |= LC_FLAG_ENDS;
+                need += 8;
+        }
+        if (a->message_truncated)
+                flags |= LC_FLAG_TRUNCATED;
+        need += varint_len(a->index) + varint_len(a->nlabels) +
+                varint_len(a->nannotations);
+        for (i = 0; i < a->nlabels; i++)
+                need += str_size(a->labels[i].key) + str_size(a->labels[i].val);
+        for (i = 0; i < a->nannotations; i++)
+                need += str_size(a->annotations[i].key) +
+                        str_size(a->annotations[i].val);
+        for (i = 0; i < AB_FIELD__COUNT; i++) {
+                if (!a->field[i].ptr)
+                        continue;
+                mask |= 1u << i;
+                ref[i] = field_ref(a, (int)i);
+                need += varint_len((uint64_t)(ref[i] + 1));
+                if (ref[i] < 0)
+                        need += str_size(a->field[i]);
+        }
+        need += varint_len(mask);
+        if (need > UINT32_MAX)
+                return AB_ERR_TOO_LARGE;
+        if (need > al->blob_cap || need * 2 < al->blob_cap) {
+                p = ab_realloc(al->blob, need);
+                if (!p)
+                        return AB_ERR_NOMEM;
+                al->blob     = p;
+                al->blob_cap = (uint32_t)need;
+        }
+        p    = al->blob;
+        *p++ = (unsigned char)flags;
+        *p++ = (unsigned char)(a->severity < 0     ? 0
+                               : a->severity > 255 ? 255
+                                                   : a->severity);
+        if (a->has_starts)
+                p = put_u64(p, (uint64_t)a->starts_ms);
+        if (a->has_ends)
+                p = put_u64(p, (uint64_t)a->ends_ms);
+        p = put_varint(p, a->index);
+        p = put_varint(p, a->nlabels);
+        for (i = 0; i < a->nlabels; i++) {
+                p = put_str(p, a->labels[i].key);
+                p = put_str(p, a->labels[i].val);
+        }
+        p = put_varint(p, a->nannotations);
+        for (i = 0; i < a->nannotations; i++) {
+                p = put_str(p, a->annotations[i].key);
+                p = put_str(p, a->annotations[i].val);
+        }
+        p = put_varint(p, mask);
+        for (i = 0; i < AB_FIELD__COUNT; i++) {
+                if (!a->field[i].ptr)
+                        continue;
+                p = put_varint(p, (uint64_t)(ref[i] + 1));
+                if (ref[i] < 0)
+                        p = put_str(p, a->field[i]);
+        }
+        al->blob_len = (uint32_t)(p - al->blob);
+        return AB_OK;
+}
+
+const unsigned char *ab_lc_rd_bytes(struct lc_rd *r, size_t n)
+{
+        const unsigned char *p = r->p;
+
+        if (r->bad || (size_t)(r->end - r->p) < n) {
+                r->bad = 1;
+                return NULL;
+        }
+        r->p += n;
+        return p;
+}
+
+uint64_t ab_lc_rd_uint(struct lc_rd *r, size_t n)
+{
+        const unsigned char *p = ab_lc_rd_bytes(r, n);
+        uint64_t v             = 0;
+        size_t i;
+
+        for (i = 0; p && i < n; i++)
+                v |= (uint64_t)p[i] << (8 * i);
+        return v;
+}
+
+static uint64_t rd_varint(struct lc_rd *r)
+{
+        uint64_t v = 0;
+        unsigned shift;
+
+        for (shift = 0; shift < 64; shift += 7) {
+                const unsigned char *p = ab_lc_rd_bytes(r, 1);
+
+                if (!p)
+                        return 0;
+                v |= (uint64_t)(*p & 0x7f) << shift;
+                if (!(*p & 0x80))
+                        return v;
+        }
+        r->bad = 1;
+        return 0;
+}
+
+static struct ab_str rd_str(struct lc_rd *r)
+{
+        uint64_t n             = rd_varint(r);
+        const unsigned char *p = ab_lc_rd_bytes(r, (size_t)n);
+
+        if (!p)
+                return ab_str_make("", 0);
+        return ab_str_make((const char *)p, (size_t)n);
+}
+
+static ab_err_t kv_reserve(struct ab_lifecycle *lc, size_t n)
+{
+        struct ab_kv *kv;
+
+        if (n <= lc->kv_cap)
+                return AB_OK;
+        kv = ab_realloc(lc->kv, n * sizeof(*kv));
+        if (!kv)
+                return AB_ERR_NOMEM;
+        lc->kv     = kv;
+        lc->kv_cap = n;
+        return AB_OK;
+}
+
+/* Decode a blob into \p v (strings borrowed from the blob, label arrays
+ * from lc->kv). @returns AB_ERR_STATE if the blob is malformed. */
+ab_err_t ab_lc_blob_decode(struct ab_lifecycle *lc, const unsigned char *b,
+                           size_t len, struct ab_alert *v)
+{
+        struct lc_rd r = {b, b + len, 0};
+        uint64_t nl, na, mask, idx;
+        unsigned flags;
+        size_t i;
+        ab_err_t rc;
+
+        memset(v, 0, sizeof(*v));
+        flags       = (unsigned)ab_lc_rd_uint(&r, 1);
+        v->severity = (int)ab_lc_rd_uint(&r, 1);
+        if (flags & ~(LC_FLAG_STARTS | LC_FLAG_ENDS | LC_FLAG_TRUNCATED))
+                return AB_ERR_STATE;
+        v->has_starts        = flags & LC_FLAG_STARTS;
+        v->has_ends          = flags & LC_FLAG_ENDS;
+        v->message_truncated = flags & LC_FLAG_TRUNCATED;
+        if (v->has_starts)
+                v->starts_ms = (int64_t)ab_lc_rd_uint(&r, 8);
+        if (v->has_ends)
+                v->ends_ms = (int64_t)ab_lc_rd_uint(&r, 8);
+        idx = rd_varint(&r);
+        nl  = rd_varint(&r);
+        /* Every entry takes at least two bytes: reject absurd counts
+         * before allocating for them. */
+        if (r.bad || idx > UINT32_MAX || nl > (size_t)(r.end - r.p) / 2)
+                return AB_ERR_STATE;
+        v->index = (uint32_t)idx;
+        rc       = kv_reserve(lc, (size_t)nl);
+        if (rc)
+                return rc;
+        for (i = 0; i < nl; i++) {
+                lc->kv[i].key = rd_str(&r);
+                lc->kv[i].val = rd_str(&r);
+        }
+        na = rd_varint(&r);
+        if (r.bad || na > (size_t)(r.end - r.p) / 2)
+                return AB_ERR_STATE;
+        rc = kv_reserve(lc, (size_t)(nl + na));
+        if (rc)
+                return rc;
+        for (i = 0; i < na; i++) {
+                lc->kv[nl + i].key = rd_str(&r);
+                lc->kv[nl + i].val = rd_str(&r);
+        }
+        v->labels       = lc->kv;
+        v->nlabels      = (size_t)nl;
+        v->annotations  = lc->kv + nl;
+        v->nannotations = (size_t)na;
+        mask            = rd_varint(&r);
+        if (mask >> AB_FIELD__COUNT)
+                return AB_ERR_STATE;
+        for (i = 0; i < AB_FIELD__COUNT; i++) {
+                enum ab_field_kind kind =
+                    ab_alert_field_kind((enum ab_alert_field)i);
+                uint64_t ref;
+
+                if (!(mask & (1u << i)))
+                        continue;
+                ref = rd_varint(&r);
+                if (!ref)
+                        v->field[i] = rd_str(&r);
+                else if (kind == AB_FIELD_KIND_LABEL && ref <= nl)
+                        v->field[i] = v->labels[ref - 1].val;
+                else if (kind == AB_FIELD_KIND_ANNOTATION && ref <= na)
+                        v->field[i] = v->annotations[ref - 1].val;
+                else
+                        return AB_ERR_STATE;
+        }
+        if (r.bad || r.p != r.end)
+                return AB_ERR_STATE;
+        return AB_OK;
+}
+
+/* Bytes the strings of a valid blob take as stored: their text and length
+ * prefixes (the prefix plays the part of a C string's terminator). */
+static size_t stored_str(struct ab_str s)
+{
+        return s.len + varint_len(s.len);
+}
+
+size_t ab_lc_blob_text(struct ab_lifecycle *lc, const struct lc_alert *al)
+{
+        struct ab_alert v;
+        size_t n = 0, i;
+
+        if (ab_lc_blob_decode(lc, al->blob, al->blob_len, &v))
+                return 0;
+        for (i = 0; i < v.nlabels; i++)
+                n += stored_str(v.labels[i].key) + stored_str(v.labels[i].val);
+        for (i = 0; i < v.nannotations; i++)
+                n += stored_str(v.annotations[i].key) +
+                     stored_str(v.annotations[i].val);
+        for (i = 0; i < AB_FIELD__COUNT; i++)
+                if (v.field[i].ptr && field_ref(&v, (int)i) < 0)
+                        n += stored_str(v.field[i]);
+        return n;
+}

@@ -1,0 +1,36 @@
+/* blob.h - the stored copy of an open alert's latest firing content
+ * (internal to the lifecycle module). */
+#ifndef AB_LC_BLOB_H
+#define AB_LC_BLOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* A bounds-checked reader; `bad` sticks after the first overrun. */
+struct lc_rd {
+        const unsigned char *p;
+        const unsigned char *end;
+        int bad;
+};
+
+/** The next \p n bytes of \p r, or NULL (and r->bad set) past its end. */
+const unsigned char *ab_lc_rd_bytes(struct lc_rd *r, size_t n);
+
+/** The next \p n bytes of \p r as a little-endian integer (0 past its
+ * end). */
+uint64_t ab_lc_rd_uint(struct lc_rd *r, size_t n);
+
+/** Store \p a into al's blob, reusing its allocation when it fits. */
+ab_err_t ab_lc_blob_encode(struct lc_alert *al, const struct ab_alert *a);
+
+/** Decode a blob into \p v (strings borrowed from the blob, label arrays
+ * from lc->kv). @returns AB_ERR_STATE if the blob is malformed. */
+ab_err_t ab_lc_blob_decode(struct ab_lifecycle *lc, const unsigned char *b,
+                           size_t len, struct ab_alert *v);
+
+/** Bytes the strings of al's blob take as stored (0 if it is malformed). */
+size_t ab_lc_blob_text(struct ab_lifecycle *lc, const struct lc_alert *al);
+
+#endif

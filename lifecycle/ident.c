@@ -1,0 +1,254 @@
+/* ident.c - the hashes that identify alerts and events: fingerprints,
+ * alert ids and event ids. */
+#include "ident.h"
+
+#include <string.h>
+
+#include "lifecycle_int.h"
+
+/*
+ * HOW IT WORKS
+ *
+ * Ids are hashes of what identifies them (docs/lifecycle.md), so the same
+ * input gives the same ids on every machine and run; the one counter they
+ * use, open_seq, is part of the snapshot.
+ */
+
+/* Stable names hashed into event ids (never change them). */
+static const char *const type_names[AB_EVENT__COUNT] = {
+    "create",
+    "claim",
+    "comment",
+    "close",
+};
+
+/*
+ * The hash input is a stream of many small pieces (length prefixes, tags,
+ * short label strings). They are gathered in `pend` and handed to OpenSSL
+ * in large updates, because each EVP_DigestUpdate() call costs far more
+ * than hashing a few bytes. The digest depends only on the byte stream, so
+ * the buffering never changes a fingerprint or an id.
+ */
+#define LC_HASH_PEND 512
+
+struct lc_hash {
+        EVP_MD_CTX *ctx;
+        int bad;
+        size_t npend;
+        unsigned char pend[LC_HASH_PEND];
+};
+
+static void h_begin(struct lc_hash *h, EVP_MD_CTX *ctx, const EVP_MD *md)
+{
+        h->ctx   = ctx;
+        h->npend = 0;
+        h->bad   = EVP_DigestInit_ex(ctx, md, NULL) != 1;
+}
+
+static void h_flush(struct lc_hash *h)
+{
+        if (!h->bad && h->npend &&
+            EVP_DigestUpdate(h->ctx, h->pend, h->npend) != 1)
+                h->bad = 1;
+        h->npend = 0;
+}
+
+static void h_bytes(struct lc_hash *h, const void *p, size_t n)
+{
+        if (n > LC_HASH_PEND - h->npend) {
+                h_flush(h);
+                if (n >= LC_HASH_PEND) {
+                        if (!h->bad && EVP_DigestUpdate(h->ctx, p, n) != 1)
+                                h->bad = 1;
+                        return;
+                }
+        }
+        if (n)
+                memcpy(h->pend + h->npend, p, n);
+        h->npend += n;
+}
+
+static void h_u32(struct lc_hash *h, uint32_t v)
+{
+        unsigned char b[4] = {(unsigned char)(v >> 24),
+                              (unsigned char)(v >> 16), (unsigned char)(v >> 8),
+                              (unsigned char)v};
+
+        h_bytes(h, b, sizeof(b));
+}
+
+static void h_u64(struct lc_hash *h, uint64_t v)
+{
+        h_u32(h, (uint32_t)(v >> 32));
+        h_u32(h, (uint32_t)v);
+}
+
+/* A string: its length as 4 bytes big-endian, then its bytes. Every alert
+ * string comes from a payload the JSON reader caps below 4 GiB. */
+static void h_str(struct lc_hash *h, const char *p, size_t n)
+{
+        h_u32(h, (uint32_t)n);
+        h_bytes(h, p, n);
+}
+
+static void h_cstr(struct lc_hash *h, const char *s)
+{
+        h_str(h, s, strlen(s));
+}
+
+/* A value that may be absent: 0x00, or 0x01 and the string. */
+static void h_opt(struct lc_hash *h, struct ab_str v)
+{
+        unsigned char tag = v.ptr ? 1 : 0;
+
+        h_bytes(h, &tag, 1);
+        if (v.ptr)
+                h_str(h, v.ptr, v.len);
+}
+
+static ab_err_t h_end(struct lc_hash *h, unsigned char out[LC_KEY_LEN])
+{
+        unsigned char d[EVP_MAX_MD_SIZE];
+        unsigned int n = 0;
+
+        h_flush(h);
+        if (h->bad || EVP_DigestFinal_ex(h->ctx, d, &n) != 1 || n < LC_KEY_LEN)
+                return AB_ERR_INTERNAL;
+        memcpy(out, d, LC_KEY_LEN);
+        return AB_OK;
+}
+
+const char *ab_lc_integ_name(const struct ab_integration *integ)
+{
+        const char *n = ab_integration_name(integ);
+
+        return n ? n : "";
+}
+
+struct ab_str ab_lifecycle_dedup_value(const struct ab_alert *a,
+                                       const char *name)
+{
+        struct ab_str v = ab_alert_label(a, ab_str_c(name));
+        int f;
+
+        if (v.ptr)
+                return v;
+        f = ab_alert_field_lookup(name, strlen(name));
+        if (f >= 0)
+                return a->field[f];
+        return AB_STR_NULL;
+}
+
+/* dedup.fields lists a handful of names: selecting the next larger one
+ * each time is cheaper than sorting a copy. */
+const char *ab_lifecycle_dedup_next(const char *const *names, size_t n,
+                                    const char *prev)
+{
+        const char *next = NULL;
+        size_t i;
+
+        for (i = 0; i < n; i++)
+                if ((!prev || strcmp(names[i], prev) > 0) &&
+                    (!next || strcmp(names[i], next) < 0))
+                        next = names[i];
+        return next;
+}
+
+ab_err_t ab_lc_fp_digest(EVP_MD_CTX *ctx, const EVP_MD *md,
+                         const struct ab_integration *integ,
+                         const struct ab_alert *a,
+                         unsigned char out[LC_KEY_LEN])
+{
+        const char *const *names;
+        const char *name;
+        struct lc_hash h;
+        uint32_t used = 0;
+        size_t n, i;
+
+        names = ab_integration_dedup_fields(integ, &n);
+        h_begin(&h, ctx, md);
+        h_cstr(&h, "alertbridge-fingerprint-v1");
+        h_cstr(&h, ab_lc_integ_name(integ));
+        if (!n || !names) {
+                h_cstr(&h, "labels");
+                h_u32(&h, (uint32_t)a->nlabels);
+                for (i = 0; i < a->nlabels; i++) {
+                        h_str(&h, a->labels[i].key.ptr, a->labels[i].key.len);
+                        h_opt(&h, a->labels[i].val);
+                }
+                return h_end(&h, out);
+        }
+        for (name = ab_lifecycle_dedup_next(names, n, NULL); name;
+             name = ab_lifecycle_dedup_next(names, n, name))
+                used++;
+        h_cstr(&h, "fields");
+        h_u32(&h, used);
+        for (name = ab_lifecycle_dedup_next(names, n, NULL); name;
+             name = ab_lifecycle_dedup_next(names, n, name)) {
+                h_cstr(&h, name);
+                h_opt(&h, ab_lifecycle_dedup_value(a, name));
+        }
+        return h_end(&h, out);
+}
+
+void ab_lifecycle_fingerprint(const struct ab_integration *integ,
+                              const struct ab_alert *a, char *out)
+{
+        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        unsigned char d[LC_KEY_LEN];
+
+        out[0] = '\0';
+        if (ctx && !ab_lc_fp_digest(ctx, EVP_sha256(), integ, a, d))
+                ab_hex(d, LC_KEY_LEN, out);
+        EVP_MD_CTX_free(ctx);
+}
+
+ab_err_t ab_lc_alert_id(struct ab_lifecycle *lc,
+                        const struct ab_integration *integ,
+                        const unsigned char fp[LC_KEY_LEN], int64_t open_ms,
+                        uint64_t seq, unsigned char out[LC_KEY_LEN])
+{
+        struct lc_hash h;
+
+        h_begin(&h, lc->md_ctx, lc->md);
+        h_cstr(&h, "alertbridge-alert-v1");
+        h_cstr(&h, ab_lc_integ_name(integ));
+        h_bytes(&h, fp, LC_KEY_LEN);
+        h_u64(&h, (uint64_t)open_ms);
+        h_u64(&h, seq);
+        return h_end(&h, out);
+}
+
+ab_err_t ab_lc_event_id(struct ab_lifecycle *lc,
+                        const unsigned char id[LC_KEY_LEN],
+                        enum ab_event_type type, uint32_t seq, char *out)
+{
+        unsigned char d[LC_KEY_LEN];
+        struct lc_hash h;
+        ab_err_t rc;
+
+        h_begin(&h, lc->md_ctx, lc->md);
+        h_cstr(&h, "alertbridge-event-v1");
+        h_bytes(&h, id, LC_KEY_LEN);
+        h_cstr(&h, type_names[type]);
+        h_u32(&h, seq);
+        rc = h_end(&h, d);
+        if (!rc)
+                ab_hex(d, LC_KEY_LEN, out);
+        return rc;
+}
+
+const char *ab_lc_type_name(enum ab_event_type type)
+{
+        return type_names[type];
+}
+
+ab_err_t ab_lc_checksum(struct ab_lifecycle *lc, const void *data, size_t len,
+                        unsigned char out[LC_KEY_LEN])
+{
+        struct lc_hash h;
+
+        h_begin(&h, lc->md_ctx, lc->md);
+        h_bytes(&h, data, len);
+        return h_end(&h, out);
+}

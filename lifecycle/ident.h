@@ -1,0 +1,43 @@
+/* ident.h - fingerprints, alert ids and event ids: the hashes that
+ * identify alerts (internal to the lifecycle module). */
+#ifndef AB_LC_IDENT_H
+#define AB_LC_IDENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "lifecycle.h"
+
+#define LC_KEY_LEN (AB_EVENT_ID_LEN / 2) /* binary id/fingerprint */
+
+/** The name of \p integ, "" when it has none. */
+const char *ab_lc_integ_name(const struct ab_integration *integ);
+
+/** The stable name of \p type that event ids hash (never changes). */
+const char *ab_lc_type_name(enum ab_event_type type);
+
+/** The binary fingerprint of \p a under \p integ, hashed with \p ctx. */
+ab_err_t ab_lc_fp_digest(EVP_MD_CTX *ctx, const EVP_MD *md,
+                         const struct ab_integration *integ,
+                         const struct ab_alert *a,
+                         unsigned char out[LC_KEY_LEN]);
+
+/** The binary id of the alert with fingerprint \p fp opened at \p open_ms
+ * as alert number \p seq. */
+ab_err_t ab_lc_alert_id(struct ab_lifecycle *lc,
+                        const struct ab_integration *integ,
+                        const unsigned char fp[LC_KEY_LEN], int64_t open_ms,
+                        uint64_t seq, unsigned char out[LC_KEY_LEN]);
+
+/** The hex id of event number \p seq of type \p type of alert \p id. */
+ab_err_t ab_lc_event_id(struct ab_lifecycle *lc,
+                        const unsigned char id[LC_KEY_LEN],
+                        enum ab_event_type type, uint32_t seq, char *out);
+
+/** The first LC_KEY_LEN bytes of SHA-256 over \p data (snapshot check). */
+ab_err_t ab_lc_checksum(struct ab_lifecycle *lc, const void *data, size_t len,
+                        unsigned char out[LC_KEY_LEN]);
+
+#endif

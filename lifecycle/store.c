@@ -1,0 +1,504 @@
+/* store.c - the open alerts: two hash tables, the auto_clear classes that
+ * keep them in expiry and eviction order, and the ring of recent closes. */
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+
+/*
+ * HOW IT WORKS
+ *
+ * Every open alert is one `struct lc_alert` record plus one allocation, the
+ * "blob", holding the latest firing alert's content (labels, annotations
+ * and alert fields, length-prefixed, see blob.c). Two open-addressing
+ * hash tables with linear probing point at the records, one keyed by
+ * fingerprint and one by alert id. Both keys are SHA-256 prefixes, so their
+ * first 8 bytes serve as the hash. Removal shifts the rest of the probe
+ * cluster back instead of leaving tombstones, so lookups stay short however
+ * many alerts come and go.
+ *
+ * Auto-clear and eviction need "the alert that has been quiet longest".
+ * Alerts are grouped into classes by their integration's auto_clear period.
+ * Within a class, alerts are ordered by last_ms, the latest firing event
+ * time, ties in the order they were touched (`touch`, a counter). Inside
+ * one class the deadline last_ms + auto_clear follows the same order, so
+ * the first alert of each class is the next of that class to expire, and
+ * expiry only looks at those; the longest-quiet alert overall is the first
+ * with the smallest last_ms. A class holds its alerts in two places:
+ *   - the run: a doubly linked list in that order. A firing event whose
+ *     time is not older than the run's tail appends its alert there, O(1):
+ *     the whole story when event times arrive in order;
+ *   - the heap: a binary min-heap in the same order for the alerts whose
+ *     event came out of order (older than the tail), O(log n). Records
+ *     consumed from several partitions interleave, so each one's times
+ *     jump back and forth; walking a sorted list back to the right place
+ *     would cost O(n) per event there.
+ * The first alert of a class is the smaller of the run's head and the
+ * heap's top. There are as many classes as distinct auto_clear values (a
+ * handful), so each event costs O(classes) on top of that.
+ *
+ * Closed alerts leave the store, but the last LC_CLOSED_RING closes are
+ * remembered (id, fingerprint, time, reason) so an action on a recently
+ * closed alert is told so instead of "unknown".
+ */
+
+static int64_t add_sat(int64_t a, int64_t b)
+{
+        if (b > 0 && a > INT64_MAX - b)
+                return INT64_MAX;
+        return a + b;
+}
+
+/* ---- hash tables ------------------------------------------------------- */
+
+static const unsigned char *tkey(const struct lc_table *t,
+                                 const struct lc_alert *al)
+{
+        return (const unsigned char *)al + t->key_off;
+}
+
+static size_t thash(const unsigned char *key)
+{
+        uint64_t h;
+
+        memcpy(&h, key, sizeof(h));
+        return (size_t)h;
+}
+
+struct lc_alert *ab_lc_table_find(const struct lc_table *t,
+                                  const unsigned char *key)
+{
+        size_t mask, i;
+
+        if (!t->cap)
+                return NULL;
+        mask = t->cap - 1;
+        for (i = thash(key) & mask; t->slot[i]; i = (i + 1) & mask)
+                if (!memcmp(tkey(t, t->slot[i]), key, LC_KEY_LEN))
+                        return t->slot[i];
+        return NULL;
+}
+
+static void table_place(struct lc_table *t, struct lc_alert *al)
+{
+        size_t mask = t->cap - 1;
+        size_t i    = thash(tkey(t, al)) & mask;
+
+        while (t->slot[i])
+                i = (i + 1) & mask;
+        t->slot[i] = al;
+}
+
+/* Make room for \p n entries at a load factor of at most 3/4. */
+static ab_err_t table_reserve(struct lc_table *t, size_t n)
+{
+        struct lc_alert **old = t->slot;
+        size_t oldcap         = t->cap;
+        size_t cap            = t->cap ? t->cap : 16;
+        size_t i;
+
+        while (n > cap / 4 * 3)
+                cap *= 2;
+        if (cap == t->cap)
+                return AB_OK;
+        t->slot = ab_calloc(cap, sizeof(*t->slot));
+        if (!t->slot) {
+                t->slot = old;
+                return AB_ERR_NOMEM;
+        }
+        t->cap = cap;
+        for (i = 0; i < oldcap; i++)
+                if (old[i])
+                        table_place(t, old[i]);
+        ab_free(old);
+        return AB_OK;
+}
+
+/* The caller reserved room. */
+static void table_insert(struct lc_table *t, struct lc_alert *al)
+{
+        table_place(t, al);
+        t->n++;
+}
+
+static void table_remove(struct lc_table *t, const struct lc_alert *al)
+{
+        size_t mask = t->cap - 1;
+        size_t i    = thash(tkey(t, al)) & mask;
+        size_t j;
+
+        while (t->slot[i] != al)
+                i = (i + 1) & mask;
+        t->slot[i] = NULL;
+        /* Shift back every later entry of the cluster whose probe path
+         * crosses the hole, i.e. whose home is not in (i, j]. */
+        for (j = (i + 1) & mask; t->slot[j]; j = (j + 1) & mask) {
+                size_t h = thash(tkey(t, t->slot[j])) & mask;
+                int stay = i < j ? (h > i && h <= j) : (h > i || h <= j);
+
+                if (stay)
+                        continue;
+                t->slot[i] = t->slot[j];
+                t->slot[j] = NULL;
+                i          = j;
+        }
+        t->n--;
+}
+
+static void table_fini(struct lc_table *t)
+{
+        ab_free(t->slot);
+        t->slot = NULL;
+        t->cap  = 0;
+        t->n    = 0;
+}
+
+/* ---- classes: the run and the heap --------------------------------------- */
+
+/* The order of a class: last_ms, then touch. */
+static int quieter(const struct lc_alert *a, const struct lc_alert *b)
+{
+        return a->last_ms < b->last_ms ||
+               (a->last_ms == b->last_ms && a->touch < b->touch);
+}
+
+static void heap_set(struct lc_class *c, size_t i, struct lc_alert *al)
+{
+        c->heap[i] = al;
+        al->hpos   = (uint32_t)i;
+}
+
+static void heap_up(struct lc_class *c, size_t i)
+{
+        struct lc_alert *al = c->heap[i];
+
+        while (i > 0 && quieter(al, c->heap[(i - 1) / 2])) {
+                heap_set(c, i, c->heap[(i - 1) / 2]);
+                i = (i - 1) / 2;
+        }
+        heap_set(c, i, al);
+}
+
+static void heap_down(struct lc_class *c, size_t i)
+{
+        struct lc_alert *al = c->heap[i];
+
+        for (;;) {
+                size_t k = 2 * i + 1;
+
+                if (k >= c->nheap)
+                        break;
+                if (k + 1 < c->nheap && quieter(c->heap[k + 1], c->heap[k]))
+                        k++;
+                if (!quieter(c->heap[k], al))
+                        break;
+                heap_set(c, i, c->heap[k]);
+                i = k;
+        }
+        heap_set(c, i, al);
+}
+
+/* @returns 0, or -1 when the heap cannot grow. */
+static int heap_push(struct lc_class *c, struct lc_alert *al)
+{
+        if (c->nheap == c->capheap) {
+                size_t cap          = c->capheap ? c->capheap * 2 : 64;
+                struct lc_alert **h = ab_realloc(c->heap, cap * sizeof(*h));
+
+                if (!h || cap > UINT32_MAX - 1) {
+                        if (h)
+                                c->heap = h;
+                        return -1;
+                }
+                c->heap    = h;
+                c->capheap = cap;
+        }
+        c->heap[c->nheap] = al;
+        heap_up(c, c->nheap++);
+        return 0;
+}
+
+static void heap_remove(struct lc_class *c, size_t i)
+{
+        struct lc_alert *last = c->heap[--c->nheap];
+
+        c->heap[i]->hpos = LC_IN_RUN;
+        if (i == c->nheap)
+                return;
+        heap_set(c, i, last);
+        heap_down(c, i);
+        heap_up(c, last->hpos);
+}
+
+/* Insert into the run after the last alert not after it in the order
+ * (\p al has the newest touch): O(1) when it belongs at the tail. */
+static void run_insert(struct lc_class *c, struct lc_alert *al)
+{
+        struct lc_alert *p = c->tail;
+
+        while (p && p->last_ms > al->last_ms)
+                p = p->prev;
+        al->hpos = LC_IN_RUN;
+        al->prev = p;
+        al->next = p ? p->next : c->head;
+        if (al->next)
+                al->next->prev = al;
+        else
+                c->tail = al;
+        if (p)
+                p->next = al;
+        else
+                c->head = al;
+}
+
+/* Give \p al (last_ms set) its place in class \p c as the newest touch.
+ * When the heap cannot grow, the run takes it anyway, only slower. */
+void ab_lc_class_place(struct lc_state *st, struct lc_class *c,
+                       struct lc_alert *al)
+{
+        al->cls   = c;
+        al->touch = st->touch++;
+        if (!c->tail || al->last_ms >= c->tail->last_ms || heap_push(c, al))
+                run_insert(c, al);
+}
+
+void ab_lc_class_unplace(struct lc_alert *al)
+{
+        struct lc_class *c = al->cls;
+
+        if (al->hpos != LC_IN_RUN) {
+                heap_remove(c, al->hpos);
+                return;
+        }
+        if (al->prev)
+                al->prev->next = al->next;
+        else
+                c->head = al->next;
+        if (al->next)
+                al->next->prev = al->prev;
+        else
+                c->tail = al->prev;
+        al->prev = al->next = NULL;
+}
+
+/* The quietest alert of \p c, or NULL. */
+static struct lc_alert *class_first(const struct lc_class *c)
+{
+        struct lc_alert *top = c->nheap ? c->heap[0] : NULL;
+
+        if (!c->head || (top && quieter(top, c->head)))
+                return top;
+        return c->head;
+}
+
+static int cmp_quiet(const void *a, const void *b)
+{
+        const struct lc_alert *x = *(const struct lc_alert *const *)a;
+        const struct lc_alert *y = *(const struct lc_alert *const *)b;
+
+        return quieter(x, y) ? -1 : quieter(y, x) ? 1 : 0;
+}
+
+/* Every alert of \p c, quietest first, in a new array (free with ab_free)
+ * of \p *n; *out is NULL when the class is empty. */
+ab_err_t ab_lc_class_sorted(const struct lc_class *c, struct lc_alert ***out,
+                            size_t *n)
+{
+        const struct lc_alert *al;
+        struct lc_alert **v;
+        size_t k = 0;
+
+        *out = NULL;
+        *n   = c->nheap;
+        for (al = c->head; al; al = al->next)
+                (*n)++;
+        if (!*n)
+                return AB_OK;
+        v = ab_malloc(*n * sizeof(*v));
+        if (!v)
+                return AB_ERR_NOMEM;
+        for (al = c->head; al; al = al->next)
+                v[k++] = (struct lc_alert *)al;
+        if (c->nheap) {
+                memcpy(v + k, c->heap, c->nheap * sizeof(*v));
+                qsort(v, *n, sizeof(*v), cmp_quiet);
+        }
+        *out = v;
+        return AB_OK;
+}
+
+static struct lc_class *class_get(struct lc_state *st, int64_t auto_clear_ms)
+{
+        struct lc_class **grown, *c;
+        size_t i;
+
+        if (auto_clear_ms < 0)
+                auto_clear_ms = 0;
+        for (i = 0; i < st->ncls; i++) {
+                if (st->cls[i]->auto_clear_ms == auto_clear_ms)
+                        return st->cls[i];
+                if (st->cls[i]->auto_clear_ms > auto_clear_ms)
+                        break;
+        }
+        c     = ab_calloc(1, sizeof(*c));
+        grown = ab_realloc(st->cls, (st->ncls + 1) * sizeof(*st->cls));
+        if (!c || !grown) {
+                ab_free(c);
+                if (grown)
+                        st->cls = grown;
+                return NULL;
+        }
+        st->cls = grown;
+        memmove(&st->cls[i + 1], &st->cls[i],
+                (st->ncls - i) * sizeof(*st->cls));
+        c->auto_clear_ms = auto_clear_ms;
+        st->cls[i]       = c;
+        st->ncls++;
+        return c;
+}
+
+void ab_lc_state_init(struct lc_state *st)
+{
+        memset(st, 0, sizeof(*st));
+        st->by_fp.key_off = offsetof(struct lc_alert, fp);
+        st->by_id.key_off = offsetof(struct lc_alert, id);
+}
+
+void ab_lc_alert_free(struct lc_alert *al)
+{
+        if (!al)
+                return;
+        ab_free(al->blob);
+        ab_free(al->handler);
+        ab_free(al);
+}
+
+void ab_lc_state_fini(struct lc_state *st)
+{
+        size_t i;
+
+        for (i = 0; i < st->ncls; i++) {
+                struct lc_class *c  = st->cls[i];
+                struct lc_alert *al = c->head;
+
+                while (al) {
+                        struct lc_alert *next = al->next;
+
+                        ab_lc_alert_free(al);
+                        al = next;
+                }
+                for (size_t k = 0; k < c->nheap; k++)
+                        ab_lc_alert_free(c->heap[k]);
+                ab_free(c->heap);
+                ab_free(c);
+        }
+        ab_free(st->cls);
+        ab_free(st->closed);
+        table_fini(&st->by_fp);
+        table_fini(&st->by_id);
+        ab_lc_state_init(st);
+}
+
+ab_err_t ab_lc_store_add(struct lc_state *st, struct lc_alert *al)
+{
+        struct lc_class *cls;
+
+        cls = class_get(st, ab_integration_auto_clear_ms(al->integ));
+        if (!cls || table_reserve(&st->by_fp, st->open + 1) ||
+            table_reserve(&st->by_id, st->open + 1))
+                return AB_ERR_NOMEM;
+        table_insert(&st->by_fp, al);
+        table_insert(&st->by_id, al);
+        ab_lc_class_place(st, cls, al);
+        st->open++;
+        return AB_OK;
+}
+
+void ab_lc_store_drop(struct lc_state *st, struct lc_alert *al)
+{
+        ab_lc_class_unplace(al);
+        table_remove(&st->by_fp, al);
+        table_remove(&st->by_id, al);
+        st->open--;
+        ab_lc_alert_free(al);
+}
+/* The next alert whose auto-clear deadline is <= now_ms; ties go to the
+ * class with the shorter period, then list order. */
+struct lc_alert *ab_lc_store_next_due(const struct lc_state *st, int64_t now_ms,
+                                      int64_t *deadline)
+{
+        struct lc_alert *best = NULL;
+        size_t i;
+
+        for (i = 0; i < st->ncls; i++) {
+                const struct lc_class *c = st->cls[i];
+                struct lc_alert *first   = class_first(c);
+                int64_t d;
+
+                if (!c->auto_clear_ms || !first)
+                        continue;
+                d = add_sat(first->last_ms, c->auto_clear_ms);
+                if (d <= now_ms && (!best || d < *deadline)) {
+                        best      = first;
+                        *deadline = d;
+                }
+        }
+        return best;
+}
+
+/* Ties go to the class with the shorter auto_clear, then list order. */
+struct lc_alert *ab_lc_store_quietest(const struct lc_state *st)
+{
+        struct lc_alert *best = NULL;
+        size_t i;
+
+        for (i = 0; i < st->ncls; i++) {
+                struct lc_alert *h = class_first(st->cls[i]);
+
+                if (h && (!best || h->last_ms < best->last_ms))
+                        best = h;
+        }
+        return best;
+}
+
+/* ---- closed ring ------------------------------------------------------- */
+
+void ab_lc_closed_remember(struct lc_state *st, const struct lc_alert *al,
+                           int64_t end_ms, enum lc_why why)
+{
+        struct lc_closed *c;
+
+        if (!st->closed) {
+                st->closed = ab_calloc(LC_CLOSED_RING, sizeof(*st->closed));
+                if (!st->closed)
+                        return; /* only costs a less precise rejection */
+        }
+        c = &st->closed[st->closed_next];
+        memcpy(c->id, al->id, LC_KEY_LEN);
+        memcpy(c->fp, al->fp, LC_KEY_LEN);
+        c->end_ms       = end_ms;
+        c->why          = (uint8_t)why;
+        st->closed_next = (st->closed_next + 1) % LC_CLOSED_RING;
+        if (st->nclosed < LC_CLOSED_RING)
+                st->nclosed++;
+}
+
+/* The most recent remembered close of \p key (an id, or a fingerprint when
+ * \p by_fp), or NULL. */
+const struct lc_closed *ab_lc_closed_find(const struct lc_state *st,
+                                          const unsigned char *key, bool by_fp)
+{
+        size_t i;
+
+        for (i = 0; i < st->nclosed; i++) {
+                size_t at =
+                    (st->closed_next + LC_CLOSED_RING - 1 - i) % LC_CLOSED_RING;
+                const struct lc_closed *c = &st->closed[at];
+
+                if (!memcmp(by_fp ? c->fp : c->id, key, LC_KEY_LEN))
+                        return c;
+        }
+        return NULL;
+}

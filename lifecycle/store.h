@@ -1,0 +1,137 @@
+/* store.h - the open alerts: records, their lookup tables by fingerprint
+ * and by id, the auto_clear classes that order them, and the ring of
+ * recent closes (internal to the lifecycle module). */
+#ifndef AB_LC_STORE_H
+#define AB_LC_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ident.h"
+
+#define LC_CLOSED_RING 1024
+
+enum lc_why {
+        LC_WHY_RECOVERED = 1,
+        LC_WHY_AUTO,
+        LC_WHY_ACTION,
+        LC_WHY_EVICTED,
+        LC_WHY__MAX = LC_WHY_EVICTED,
+};
+
+struct lc_class;
+
+struct lc_alert {
+        struct lc_alert *prev; /* the run of `cls`, when hpos == LC_IN_RUN */
+        struct lc_alert *next;
+        struct lc_class *cls;
+        const struct ab_integration *integ; /* borrowed, outlives alert */
+        unsigned char *blob;                /* owned: the latest firing alert */
+        char *handler;                      /* owned: who claimed it, or NULL */
+        int64_t start_ms;                   /* startTime */
+        int64_t first_ms;                   /* earliest firing event time */
+        int64_t last_ms;                    /* latest firing event time */
+        uint64_t count; /* firing events, the opening one included */
+        uint32_t blob_len;
+        uint32_t blob_cap;
+        uint32_t seq;   /* sequence number of the next event */
+        uint32_t hpos;  /* index in cls->heap, or LC_IN_RUN */
+        uint64_t touch; /* when it took its place: orders equal last_ms */
+        unsigned char fp[LC_KEY_LEN];
+        unsigned char id[LC_KEY_LEN];
+};
+
+#define LC_IN_RUN UINT32_MAX
+
+/* Alerts sharing one auto_clear period; 0 never expires. */
+struct lc_class {
+        int64_t auto_clear_ms;
+        struct lc_alert *head; /* the run, quietest first */
+        struct lc_alert *tail;
+        struct lc_alert **heap; /* owned: min-heap of the other alerts */
+        size_t nheap, capheap;
+};
+
+/* Open addressing, linear probing; slots point at records, keyed by the
+ * LC_KEY_LEN bytes at `key_off` inside the record. */
+struct lc_table {
+        struct lc_alert **slot; /* owned; cap entries, NULL = free */
+        size_t cap;             /* 0 or a power of two */
+        size_t n;
+        size_t key_off;
+};
+
+struct lc_closed {
+        unsigned char id[LC_KEY_LEN];
+        unsigned char fp[LC_KEY_LEN];
+        int64_t end_ms;
+        uint8_t why; /* enum lc_why */
+};
+
+/* Everything a snapshot holds; restore builds a new one and swaps it in. */
+struct lc_state {
+        struct lc_table by_fp;
+        struct lc_table by_id;
+        struct lc_class **cls; /* owned, sorted by auto_clear_ms */
+        size_t ncls;
+        struct lc_closed *closed; /* owned ring of LC_CLOSED_RING, or NULL */
+        size_t nclosed;
+        size_t closed_next; /* ring slot written next */
+        size_t open;
+        uint64_t open_seq; /* alerts opened so far: feeds alert ids */
+        uint64_t touch;    /* placements so far: feeds lc_alert.touch */
+};
+
+/** An empty store. */
+void ab_lc_state_init(struct lc_state *st);
+
+/** Free every alert and table of \p st and leave it empty. */
+void ab_lc_state_fini(struct lc_state *st);
+
+/** Free a record not (or no longer) in a store; NULL-safe. */
+void ab_lc_alert_free(struct lc_alert *al);
+
+/** The alert with key \p key (LC_KEY_LEN bytes) in \p t, or NULL. */
+struct lc_alert *ab_lc_table_find(const struct lc_table *t,
+                                  const unsigned char *key);
+
+/**
+ * Add \p al (integ, fp, id and last_ms set) to \p st: both tables and the
+ * class of its integration's auto_clear, as the newest touch; counts it
+ * open. @returns AB_ERR_NOMEM, leaving \p al the caller's.
+ */
+ab_err_t ab_lc_store_add(struct lc_state *st, struct lc_alert *al);
+
+/** Take \p al out of \p st and free it. */
+void ab_lc_store_drop(struct lc_state *st, struct lc_alert *al);
+
+/** Give \p al (last_ms set) its place in class \p c as the newest touch. */
+void ab_lc_class_place(struct lc_state *st, struct lc_class *c,
+                       struct lc_alert *al);
+
+/** Take \p al out of its class (to place it again). */
+void ab_lc_class_unplace(struct lc_alert *al);
+
+/** Every alert of \p c, quietest first, in a new array (free with ab_free)
+ * of \p *n; *out is NULL when the class is empty. */
+ab_err_t ab_lc_class_sorted(const struct lc_class *c, struct lc_alert ***out,
+                            size_t *n);
+
+/** The next alert whose auto-clear deadline (stored in \p *deadline) is
+ * <= now_ms, or NULL. */
+struct lc_alert *ab_lc_store_next_due(const struct lc_state *st, int64_t now_ms,
+                                      int64_t *deadline);
+
+/** The longest-quiet alert, the one eviction closes, or NULL. */
+struct lc_alert *ab_lc_store_quietest(const struct lc_state *st);
+
+/** Remember that \p al closed at \p end_ms for reason \p why. */
+void ab_lc_closed_remember(struct lc_state *st, const struct lc_alert *al,
+                           int64_t end_ms, enum lc_why why);
+
+/** The most recent remembered close of \p key (an id, or a fingerprint
+ * when \p by_fp), or NULL. */
+const struct lc_closed *ab_lc_closed_find(const struct lc_state *st,
+                                          const unsigned char *key, bool by_fp);
+
+#endif

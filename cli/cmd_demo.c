@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "config.h"
 #include "consumer.h"
+#include "event.h"
 #include "log.h"
 #include "mem.h"
 #include "pipeline.h"
@@ -152,15 +153,13 @@ struct readback {
 
 static void note_event(struct readback *rb, const char *json, size_t len)
 {
-        static const char *const types[] = {"create", "claim", "comment",
-                                            "close"};
         const char *net = "\"integration\":\"network-monitor\"";
         const char *id;
 
-        for (size_t i = 0; i < 4; i++) {
+        for (int i = 0; i < AB_EVENT__COUNT; i++) {
                 char needle[64];
-                snprintf(needle, sizeof(needle),
-                         "\"type\":\"aliyun:arms:alarm:%s\"", types[i]);
+                snprintf(needle, sizeof(needle), "\"type\":\"%s\"",
+                         ab_event_type_name((enum ab_event_type)i));
                 if (memmem(json, len, needle, strlen(needle)))
                         rb->events[i]++;
         }

@@ -881,3 +881,24 @@ int ab_conf_parse_size(const char *s, long long *bytes)
         }
         return -1;
 }
+
+const char *ab_conf_type_name(const json_t *v)
+{
+        switch (json_typeof(v)) {
+        case JSON_OBJECT:
+                return "a mapping";
+        case JSON_ARRAY:
+                return "a list";
+        case JSON_STRING:
+                return "a string";
+        case JSON_INTEGER:
+                return "an integer";
+        case JSON_REAL:
+                return "a number";
+        case JSON_TRUE:
+        case JSON_FALSE:
+                return "a boolean";
+        default:
+                return "null";
+        }
+}

@@ -32,6 +32,10 @@ json_t *ab_conf_load_file(const char *path, struct ab_error *err);
 json_t *ab_conf_load_string(const char *text, size_t len, const char *origin,
                             struct ab_error *err);
 
+/** How a config value's type reads in messages: "a mapping", "a list",
+ *  "a string", "an integer", "a number", "a boolean" or "null". */
+const char *ab_conf_type_name(const json_t *v);
+
 /**
  * Replace every `${NAME}` in \p s by the environment variable NAME.
  * `${NAME:-default}` uses "default" when NAME is unset or empty; `$${`

@@ -193,7 +193,7 @@ static ab_err_t action_apply(struct ab_lifecycle *lc, int64_t t,
 out:
         if (rc)
                 return ab_error_set(err, rc, NULL, "emitting the %s failed",
-                                    ab_lc_type_name(type));
+                                    ab_event_type_short(type));
         return AB_OK;
 }
 

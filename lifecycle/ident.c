@@ -14,14 +14,6 @@
  * use, open_seq, is part of the snapshot.
  */
 
-/* Stable names hashed into event ids (never change them). */
-static const char *const type_names[AB_EVENT__COUNT] = {
-    "create",
-    "claim",
-    "comment",
-    "close",
-};
-
 /*
  * The hash input is a stream of many small pieces (length prefixes, tags,
  * short label strings). They are gathered in `pend` and handed to OpenSSL
@@ -230,17 +222,12 @@ ab_err_t ab_lc_event_id(struct ab_lifecycle *lc,
         h_begin(&h, lc->md_ctx, lc->md);
         h_cstr(&h, "alertbridge-event-v1");
         h_bytes(&h, id, LC_KEY_LEN);
-        h_cstr(&h, type_names[type]);
+        h_cstr(&h, ab_event_type_short(type));
         h_u32(&h, seq);
         rc = h_end(&h, d);
         if (!rc)
                 ab_hex(d, LC_KEY_LEN, out);
         return rc;
-}
-
-const char *ab_lc_type_name(enum ab_event_type type)
-{
-        return type_names[type];
 }
 
 ab_err_t ab_lc_checksum(struct ab_lifecycle *lc, const void *data, size_t len,

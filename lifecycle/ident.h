@@ -15,9 +15,6 @@
 /** The name of \p integ, "" when it has none. */
 const char *ab_lc_integ_name(const struct ab_integration *integ);
 
-/** The stable name of \p type that event ids hash (never changes). */
-const char *ab_lc_type_name(enum ab_event_type type);
-
 /** The binary fingerprint of \p a under \p integ, hashed with \p ctx. */
 ab_err_t ab_lc_fp_digest(EVP_MD_CTX *ctx, const EVP_MD *md,
                          const struct ab_integration *integ,

@@ -92,32 +92,11 @@ void ab_conftab_free(const struct ab_conftab *t, void *obj)
                 free_prop(&t->props[i], obj);
 }
 
-static const char *json_type_name(const json_t *v)
-{
-        switch (json_typeof(v)) {
-        case JSON_OBJECT:
-                return "a mapping";
-        case JSON_ARRAY:
-                return "a list";
-        case JSON_STRING:
-                return "a string";
-        case JSON_INTEGER:
-                return "an integer";
-        case JSON_REAL:
-                return "a number";
-        case JSON_TRUE:
-        case JSON_FALSE:
-                return "a boolean";
-        default:
-                return "null";
-        }
-}
-
 static ab_err_t wrong_type(const json_t *v, const char *want, const char *path,
                            struct ab_error *err)
 {
         return ab_error_set(err, AB_ERR_CONFIG, path, "must be %s, not %s",
-                            want, json_type_name(v));
+                            want, ab_conf_type_name(v));
 }
 
 /* A string value with ${ENV} expanded, length-checked. New string. */

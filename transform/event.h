@@ -20,7 +20,8 @@ enum ab_event_type {
 
 /** "aliyun:arms:alarm:create" etc. */
 const char *ab_event_type_name(enum ab_event_type t);
-/** "create", "claim", "comment", "close". */
+/** "create", "claim", "comment", "close". Hashed into lifecycle event ids:
+ *  never change them. */
 const char *ab_event_type_short(enum ab_event_type t);
 
 #define AB_EVENT_ID_LEN 32 /* hex characters */

@@ -108,27 +108,6 @@ void ab_integration_destroy(struct ab_integration *integ)
 
 /* ---------------------------------------------------------------- helpers */
 
-static const char *type_name(const json_t *v)
-{
-        switch (json_typeof(v)) {
-        case JSON_OBJECT:
-                return "a mapping";
-        case JSON_ARRAY:
-                return "a list";
-        case JSON_STRING:
-                return "a string";
-        case JSON_INTEGER:
-                return "an integer";
-        case JSON_REAL:
-                return "a number";
-        case JSON_TRUE:
-        case JSON_FALSE:
-                return "a boolean";
-        default:
-                return "null";
-        }
-}
-
 /* Render a scalar config value as text (numbers and booleans as written). */
 static char *scalar_text(const json_t *v, size_t *len)
 {
@@ -210,7 +189,7 @@ static ab_err_t compile_selref(struct compiler *cc, const json_t *v,
                 return ab_error_set(cc->err, AB_ERR_CONFIG, path,
                                     "must be a selector string such as "
                                     "'$.key', not %s",
-                                    type_name(v));
+                                    ab_conf_type_name(v));
         ab_error_clear(&sub);
         rc = ab_selector_compile(json_string_value(v), &out->sel, &sub);
         if (rc)
@@ -288,7 +267,7 @@ static ab_err_t compile_cond(struct compiler *cc, const json_t *v,
                 return ab_error_set(cc->err, AB_ERR_CONFIG, path,
                                     "a condition must be a mapping such as "
                                     "{field: $.x, equals: y}, not %s",
-                                    type_name(v));
+                                    ab_conf_type_name(v));
         rc = check_keys(v, path, keys, cc->err);
         if (rc)
                 return rc;
@@ -427,9 +406,10 @@ static ab_err_t compile_map(struct compiler *cc, const json_t *v,
 
                         ab_conf_path_key(epath, sizeof(epath), sub, key);
                         if (!is_scalar(val))
-                                return ab_error_set(
-                                    cc->err, AB_ERR_CONFIG, epath,
-                                    "must be a string, not %s", type_name(val));
+                                return ab_error_set(cc->err, AB_ERR_CONFIG,
+                                                    epath,
+                                                    "must be a string, not %s",
+                                                    ab_conf_type_name(val));
                         e->from_len = strlen(key);
                         e->from     = ab_strndup(key, e->from_len);
                         e->to       = scalar_text(val, &e->to_len);
@@ -451,7 +431,7 @@ static ab_err_t compile_map(struct compiler *cc, const json_t *v,
                 if (!is_scalar(def))
                         return ab_error_set(cc->err, AB_ERR_CONFIG, sub,
                                             "must be a string, not %s",
-                                            type_name(def));
+                                            ab_conf_type_name(def));
                 m->map_default = scalar_text(def, &m->map_default_len);
                 if (!m->map_default)
                         return AB_ERR_NOMEM;
@@ -504,7 +484,7 @@ static ab_err_t compile_branches(struct compiler *cc, const json_t *arr,
                         return ab_error_set(cc->err, AB_ERR_CONFIG, sub,
                                             "a branch must be a mapping, not "
                                             "%s",
-                                            type_name(b));
+                                            ab_conf_type_name(b));
                 when = json_object_get(b, "when");
                 if (when) {
                         ab_conf_path_key(wpath, sizeof(wpath), sub, "when");
@@ -564,7 +544,7 @@ static ab_err_t compile_method(struct compiler *cc, const json_t *v,
                 return ab_error_set(cc->err, AB_ERR_CONFIG, path,
                                     "must be a mapping with one of direct, "
                                     "series, condition or value, not %s",
-                                    type_name(v));
+                                    ab_conf_type_name(v));
         rc = check_keys(v, path, keys, cc->err);
         if (rc)
                 return rc;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "benchutil.h"
 #include "mem.h"
 #include "timefmt.h"
 
@@ -474,4 +475,26 @@ const char *ab_bench_reference_payload(bool resolved)
                 memcpy(out, b.data, b.len + 1);
         ab_buf_fini(&b);
         return out;
+}
+
+int ab_bench_corpus_option(struct ab_bench_corpus_conf *conf, int opt,
+                           const char *arg)
+{
+        uint64_t u;
+
+        switch (opt) {
+        case 'k':
+                if (ab_bench_parse_u64(arg, &u) || !u || u > UINT32_MAX)
+                        return -1;
+                conf->keys = (uint32_t)u;
+                return 0;
+        case 'R':
+                return ab_bench_parse_double(arg, &conf->recovery_share);
+        case 'M':
+                return ab_bench_parse_double(arg, &conf->malformed_share);
+        case 's':
+                return ab_bench_parse_u64(arg, &conf->seed);
+        default:
+                return -1;
+        }
 }

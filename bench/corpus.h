@@ -79,6 +79,14 @@ ab_err_t ab_bench_corpus_generate(const struct ab_bench_corpus_conf *conf,
 /** NULL-safe. */
 void ab_bench_corpus_fini(struct ab_bench_corpus *c);
 
+/**
+ * Apply one of the corpus options every benchmark program takes:
+ * 'k' --keys, 'R' --recovery-share, 'M' --malformed-share, 's' --seed.
+ * @returns 0, or non-zero when \p arg is not a valid value.
+ */
+int ab_bench_corpus_option(struct ab_bench_corpus_conf *conf, int opt,
+                           const char *arg);
+
 /** The bytes of record \p i. */
 static inline const char *ab_bench_record_data(const struct ab_bench_corpus *c,
                                                size_t i)

@@ -68,20 +68,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
                         o->conf.count = (size_t)u;
                         break;
                 case 'k':
-                        bad = ab_bench_parse_u64(optarg, &u) || !u ||
-                              u > UINT32_MAX;
-                        o->conf.keys = (uint32_t)u;
-                        break;
                 case 'R':
-                        bad = ab_bench_parse_double(optarg,
-                                                    &o->conf.recovery_share);
-                        break;
                 case 'M':
-                        bad = ab_bench_parse_double(optarg,
-                                                    &o->conf.malformed_share);
-                        break;
                 case 's':
-                        bad = ab_bench_parse_u64(optarg, &o->conf.seed);
+                        bad = ab_bench_corpus_option(&o->conf, c, optarg);
                         break;
                 case 'K':
                         k   = ab_bench_kind_lookup(optarg);

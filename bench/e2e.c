@@ -801,20 +801,10 @@ static int parse_args(int argc, char **argv, struct opts *o, uint64_t *records)
                               !o->repeat || o->repeat > MAX_REPEAT;
                         break;
                 case 'k':
-                        bad = ab_bench_parse_u64(optarg, &u) || !u ||
-                              u > UINT32_MAX;
-                        o->corpus.keys = (uint32_t)u;
-                        break;
                 case 'R':
-                        bad = ab_bench_parse_double(optarg,
-                                                    &o->corpus.recovery_share);
-                        break;
                 case 'M':
-                        bad = ab_bench_parse_double(optarg,
-                                                    &o->corpus.malformed_share);
-                        break;
                 case 's':
-                        bad = ab_bench_parse_u64(optarg, &o->corpus.seed);
+                        bad = ab_bench_corpus_option(&o->corpus, c, optarg);
                         break;
                 case 'w':
                         o->work = optarg;

@@ -412,7 +412,6 @@ static int parse_args(int argc, char **argv, struct opts *o)
             {"source", required_argument, NULL, 'd'},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0}};
-        uint64_t u;
         int c;
 
         memset(o, 0, sizeof(*o));
@@ -445,20 +444,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
                         bad = ab_bench_parse_u64(optarg, &o->records);
                         break;
                 case 'k':
-                        bad = ab_bench_parse_u64(optarg, &u) || !u ||
-                              u > UINT32_MAX;
-                        o->corpus.keys = (uint32_t)u;
-                        break;
                 case 'R':
-                        bad = ab_bench_parse_double(optarg,
-                                                    &o->corpus.recovery_share);
-                        break;
                 case 'M':
-                        bad = ab_bench_parse_double(optarg,
-                                                    &o->corpus.malformed_share);
-                        break;
                 case 's':
-                        bad = ab_bench_parse_u64(optarg, &o->corpus.seed);
+                        bad = ab_bench_corpus_option(&o->corpus, c, optarg);
                         break;
                 case 'o':
                         o->only = optarg;

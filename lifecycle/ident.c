@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lifecycle_int.h"
+#include "mem.h"
 
 /*
  * HOW IT WORKS
@@ -181,6 +182,43 @@ ab_err_t ab_lc_fp_digest(EVP_MD_CTX *ctx, const EVP_MD *md,
                 h_opt(&h, ab_lifecycle_dedup_value(a, name));
         }
         return h_end(&h, out);
+}
+
+struct ab_lifecycle_hasher {
+        EVP_MD *md;
+        EVP_MD_CTX *ctx;
+};
+
+struct ab_lifecycle_hasher *ab_lifecycle_hasher_new(void)
+{
+        struct ab_lifecycle_hasher *h = ab_calloc(1, sizeof(*h));
+
+        if (!h)
+                return NULL;
+        h->md  = EVP_MD_fetch(NULL, "SHA256", NULL);
+        h->ctx = EVP_MD_CTX_new();
+        if (!h->md || !h->ctx) {
+                ab_lifecycle_hasher_destroy(h);
+                return NULL;
+        }
+        return h;
+}
+
+void ab_lifecycle_hasher_destroy(struct ab_lifecycle_hasher *h)
+{
+        if (!h)
+                return;
+        EVP_MD_CTX_free(h->ctx);
+        EVP_MD_free(h->md);
+        ab_free(h);
+}
+
+ab_err_t ab_lifecycle_hasher_digest(struct ab_lifecycle_hasher *h,
+                                    const struct ab_integration *integ,
+                                    const struct ab_alert *a,
+                                    unsigned char out[AB_LIFECYCLE_FP_LEN])
+{
+        return ab_lc_fp_digest(h->ctx, h->md, integ, a, out);
 }
 
 void ab_lifecycle_fingerprint(const struct ab_integration *integ,

@@ -10,7 +10,7 @@
 
 #include "lifecycle.h"
 
-#define LC_KEY_LEN (AB_EVENT_ID_LEN / 2) /* binary id/fingerprint */
+#define LC_KEY_LEN AB_LIFECYCLE_FP_LEN /* binary id/fingerprint */
 
 /** The name of \p integ, "" when it has none. */
 const char *ab_lc_integ_name(const struct ab_integration *integ);

@@ -385,22 +385,39 @@ ab_err_t ab_lifecycle_process(struct ab_lifecycle *lc,
                               ab_lifecycle_emit_cb emit, void *opaque,
                               struct ab_error *err)
 {
-        struct lc_emit em = {emit, opaque};
         unsigned char fp[LC_KEY_LEN];
-        struct lc_alert *al;
         ab_err_t rc;
 
         if (!lc || !integ || !a || !emit)
+                return ab_error_set(err, AB_ERR_INTERNAL, NULL,
+                                    "lifecycle: missing argument");
+        rc = ab_lc_fp_digest(lc->md_ctx, lc->md, integ, a, fp);
+        if (rc)
+                return ab_error_set(err, rc, NULL,
+                                    "computing the fingerprint failed");
+        return ab_lifecycle_process_digest(lc, integ, a, fp, event_ms, emit,
+                                           opaque, err);
+}
+
+ab_err_t ab_lifecycle_process_digest(struct ab_lifecycle *lc,
+                                     const struct ab_integration *integ,
+                                     const struct ab_alert *a,
+                                     const unsigned char fp[LC_KEY_LEN],
+                                     int64_t event_ms,
+                                     ab_lifecycle_emit_cb emit, void *opaque,
+                                     struct ab_error *err)
+{
+        struct lc_emit em = {emit, opaque};
+        struct lc_alert *al;
+        ab_err_t rc;
+
+        if (!lc || !integ || !a || !fp || !emit)
                 return ab_error_set(err, AB_ERR_INTERNAL, NULL,
                                     "lifecycle: missing argument");
         rc = ab_lc_expire_until(lc, event_ms, &em);
         if (rc)
                 return ab_error_set(err, rc, NULL,
                                     "emitting an auto-clear close failed");
-        rc = ab_lc_fp_digest(lc->md_ctx, lc->md, integ, a, fp);
-        if (rc)
-                return ab_error_set(err, rc, NULL,
-                                    "computing the fingerprint failed");
         al = ab_lc_table_find(&lc->st.by_fp, fp);
         if (a->status == AB_ALERT_FIRING) {
                 if (al)

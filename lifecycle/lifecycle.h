@@ -62,6 +62,28 @@ struct ab_lifecycle *ab_lifecycle_new(const struct ab_lifecycle_config *conf);
 /** NULL-safe. */
 void ab_lifecycle_destroy(struct ab_lifecycle *lc);
 
+/* Length of a binary fingerprint (its hex form is AB_EVENT_ID_LEN). */
+#define AB_LIFECYCLE_FP_LEN (AB_EVENT_ID_LEN / 2)
+
+/*
+ * A hasher computes binary fingerprints away from the store, so that the
+ * threads that run the mapping engine can hash ahead of the thread that
+ * owns the store (pipeline/transform_pool.h). One hasher per thread.
+ */
+struct ab_lifecycle_hasher;
+
+/** @returns a hasher, or NULL if OpenSSL could not allocate one. */
+struct ab_lifecycle_hasher *ab_lifecycle_hasher_new(void);
+/** NULL-safe. */
+void ab_lifecycle_hasher_destroy(struct ab_lifecycle_hasher *h);
+
+/** The binary fingerprint of \p a under \p integ, as
+ * ab_lifecycle_process() computes it. */
+ab_err_t ab_lifecycle_hasher_digest(struct ab_lifecycle_hasher *h,
+                                    const struct ab_integration *integ,
+                                    const struct ab_alert *a,
+                                    unsigned char out[AB_LIFECYCLE_FP_LEN]);
+
 /**
  * Compute the fingerprint of \p a under \p integ (documented in
  * docs/lifecycle.md) into \p out (AB_EVENT_ID_LEN + 1 bytes); \p out is
@@ -81,6 +103,16 @@ ab_err_t ab_lifecycle_process(struct ab_lifecycle *lc,
                               const struct ab_alert *a, int64_t event_ms,
                               ab_lifecycle_emit_cb emit, void *opaque,
                               struct ab_error *err);
+
+/**
+ * ab_lifecycle_process() with the fingerprint \p fp already computed by
+ * ab_lifecycle_hasher_digest() for the same \p integ and \p a.
+ */
+ab_err_t ab_lifecycle_process_digest(
+    struct ab_lifecycle *lc, const struct ab_integration *integ,
+    const struct ab_alert *a, const unsigned char fp[AB_LIFECYCLE_FP_LEN],
+    int64_t event_ms, ab_lifecycle_emit_cb emit, void *opaque,
+    struct ab_error *err);
 
 /**
  * Apply one action record (JSON: {"action": "claim"|"comment"|"close",

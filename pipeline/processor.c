@@ -17,10 +17,34 @@ struct binding {
         struct ab_integration *integ;
 };
 
+/* What ab_processor_bind() decided for a record. */
+enum job_kind {
+        JOB_REJECT,    /* a dead letter for `err` (no value, no integration) */
+        JOB_ACTION,    /* an operator action */
+        JOB_TRANSFORM, /* alerts to map with `integ` */
+        JOB_NOMEM,     /* binding ran out of memory */
+};
+
+struct ab_processor_job {
+        enum job_kind kind;
+        const struct ab_integration *integ;
+        struct ab_error err; /* JOB_REJECT, or why mapping failed */
+        ab_err_t rc;         /* mapping: AB_OK, AB_ERR_NOMEM or a rejection */
+        struct ab_transform *tf;
+        struct ab_lifecycle_hasher *hasher;
+        const struct ab_alert *alerts; /* borrowed from tf */
+        size_t nalerts;
+        /* fp[i] is alert i's fingerprint if fp_ok, else the lifecycle
+         * computes it (and reports why it cannot). */
+        unsigned char (*fp)[AB_LIFECYCLE_FP_LEN];
+        size_t capfp;
+        bool fp_ok;
+};
+
 struct ab_processor {
         const struct ab_pipeline_config *cfg;
         const struct ab_pipeline_metrics *pm;
-        struct ab_transform *tf;
+        struct ab_processor_job *job; /* for ab_processor_handle() */
         struct ab_lifecycle *lc;
         struct binding *bindings;
         size_t nbindings;
@@ -69,12 +93,12 @@ ab_err_t ab_processor_new(const struct ab_pipeline_config *cfg,
         ab_buf_init(&p->out, 0);
         lconf.max_open              = (size_t)cfg->lifecycle.max_open_alerts;
         lconf.close_orphan_recovery = cfg->lifecycle.close_orphan_recovery;
-        p->tf                       = ab_transform_new();
+        p->job                      = ab_processor_job_new();
         p->lc                       = ab_lifecycle_new(&lconf);
         for (size_t i = 0; i < cfg->ninputs; i++)
                 ntopics += cfg->inputs[i].ntopics;
         p->bindings = ab_calloc(ntopics ? ntopics : 1, sizeof(*p->bindings));
-        if (!p->tf || !p->lc || !p->bindings)
+        if (!p->job || !p->lc || !p->bindings)
                 goto fail;
         for (size_t i = 0; i < cfg->ninputs; i++) {
                 const struct ab_pipeline_input *in = &cfg->inputs[i];
@@ -107,7 +131,7 @@ void ab_processor_destroy(struct ab_processor *p)
 {
         if (!p)
                 return;
-        ab_transform_destroy(p->tf);
+        ab_processor_job_destroy(p->job);
         ab_lifecycle_destroy(p->lc);
         for (size_t i = 0; i < p->ninteg; i++)
                 ab_integration_destroy(p->integs[i]);
@@ -250,28 +274,114 @@ static int is_actions_topic(const struct ab_processor *p, const char *topic)
         return p->cfg->actions_topic && !strcmp(p->cfg->actions_topic, topic);
 }
 
-ab_err_t ab_processor_handle(struct ab_processor *p, const struct ab_input *in,
-                             ab_output_fn fn, void *arg)
-{
-        const struct ab_integration *integ = NULL;
-        const struct ab_alert *alerts;
-        size_t nalerts;
-        struct ab_error err;
-        int64_t t = in->timestamp_ms >= 0 ? in->timestamp_ms : ab_time_now_ms();
-        ab_err_t rc;
+/* ---------------------------------------------------------------- jobs */
 
+struct ab_processor_job *ab_processor_job_new(void)
+{
+        struct ab_processor_job *j = ab_calloc(1, sizeof(*j));
+
+        if (!j)
+                return NULL;
+        j->tf     = ab_transform_new();
+        j->hasher = ab_lifecycle_hasher_new();
+        if (!j->tf || !j->hasher) {
+                ab_processor_job_destroy(j);
+                return NULL;
+        }
+        return j;
+}
+
+void ab_processor_job_destroy(struct ab_processor_job *j)
+{
+        if (!j)
+                return;
+        ab_transform_destroy(j->tf);
+        ab_lifecycle_hasher_destroy(j->hasher);
+        ab_free(j->fp);
+        ab_free(j);
+}
+
+void ab_processor_bind(struct ab_processor *p, struct ab_processor_job *j,
+                       const struct ab_input *in)
+{
         if (p->pm)
                 ab_metrics_inc(p->pm->records_in);
+        j->integ   = NULL;
+        j->alerts  = NULL;
+        j->nalerts = 0;
+        j->rc      = AB_OK;
+        j->fp_ok   = false;
+        ab_error_clear(&j->err);
+        if (!in->value.ptr) {
+                ab_error_set(&j->err, AB_ERR_DECODE, NULL,
+                             "the record has no value");
+                j->kind = JOB_REJECT;
+                return;
+        }
+        if (is_actions_topic(p, in->topic)) {
+                j->kind = JOB_ACTION;
+                return;
+        }
+        j->integ = resolve(p, in, &j->err);
+        if (j->integ)
+                j->kind = JOB_TRANSFORM;
+        else
+                j->kind = j->err.code == AB_ERR_NOMEM ? JOB_NOMEM : JOB_REJECT;
+}
+
+/* Room for \p n fingerprints; only grows, so a warm job never allocates. */
+static bool fp_reserve(struct ab_processor_job *j, size_t n)
+{
+        unsigned char(*v)[AB_LIFECYCLE_FP_LEN];
+        size_t cap;
+
+        if (n <= j->capfp)
+                return true;
+        cap = j->capfp ? j->capfp : 4;
+        while (cap < n)
+                cap *= 2;
+        v = ab_realloc(j->fp, cap * sizeof(*v));
+        if (!v)
+                return false;
+        j->fp    = v;
+        j->capfp = cap;
+        return true;
+}
+
+void ab_processor_prepare(struct ab_processor_job *j, const struct ab_input *in)
+{
+        if (j->kind != JOB_TRANSFORM)
+                return;
+        j->rc =
+            ab_transform_run(j->tf, j->integ, in->value.ptr, in->value.len,
+                             AB_CONTENT_AUTO, &j->alerts, &j->nalerts, &j->err);
+        if (j->rc || !fp_reserve(j, j->nalerts))
+                return;
+        for (size_t i = 0; i < j->nalerts; i++)
+                if (ab_lifecycle_hasher_digest(j->hasher, j->integ,
+                                               &j->alerts[i], j->fp[i]))
+                        return;
+        j->fp_ok = true;
+}
+
+ab_err_t ab_processor_finish(struct ab_processor *p, struct ab_processor_job *j,
+                             const struct ab_input *in, ab_output_fn fn,
+                             void *arg)
+{
+        struct ab_error err;
+        int64_t t = in->timestamp_ms >= 0 ? in->timestamp_ms : ab_time_now_ms();
+        ab_err_t rc = AB_OK;
+
         p->fn               = fn;
         p->arg              = arg;
         p->integration_name = NULL;
         ab_error_clear(&err);
-        if (!in->value.ptr) {
-                ab_error_set(&err, AB_ERR_DECODE, NULL,
-                             "the record has no value");
-                return dead_letter(p, in, &err, NULL, fn, arg);
-        }
-        if (is_actions_topic(p, in->topic)) {
+        switch (j->kind) {
+        case JOB_NOMEM:
+                return AB_ERR_NOMEM;
+        case JOB_REJECT:
+                return dead_letter(p, in, &j->err, NULL, fn, arg);
+        case JOB_ACTION:
                 rc = ab_lifecycle_action(p->lc, in->value.ptr, in->value.len, t,
                                          emit, p, &err);
                 if (rc == AB_ERR_NOMEM)
@@ -280,28 +390,36 @@ ab_err_t ab_processor_handle(struct ab_processor *p, const struct ab_input *in,
                 if (rc && err.code == AB_OK)
                         return rc; /* the output callback failed */
                 return rc ? dead_letter(p, in, &err, NULL, fn, arg) : AB_OK;
+        case JOB_TRANSFORM:
+                break;
         }
-        integ = resolve(p, in, &err);
-        if (!integ)
-                return err.code == AB_ERR_NOMEM
-                           ? AB_ERR_NOMEM
-                           : dead_letter(p, in, &err, NULL, fn, arg);
-        p->integration_name = ab_integration_name(integ);
-        rc = ab_transform_run(p->tf, integ, in->value.ptr, in->value.len,
-                              AB_CONTENT_AUTO, &alerts, &nalerts, &err);
-        if (rc == AB_ERR_NOMEM)
-                return rc;
-        if (rc)
-                return dead_letter(p, in, &err, p->integration_name, fn, arg);
-        for (size_t i = 0; i < nalerts; i++) {
+        p->integration_name = ab_integration_name(j->integ);
+        if (j->rc == AB_ERR_NOMEM)
+                return j->rc;
+        if (j->rc)
+                return dead_letter(p, in, &j->err, p->integration_name, fn,
+                                   arg);
+        for (size_t i = 0; i < j->nalerts; i++) {
                 ab_error_clear(&err);
-                rc = ab_lifecycle_process(p->lc, integ, &alerts[i], t, emit, p,
-                                          &err);
+                rc = j->fp_ok
+                         ? ab_lifecycle_process_digest(p->lc, j->integ,
+                                                       &j->alerts[i], j->fp[i],
+                                                       t, emit, p, &err)
+                         : ab_lifecycle_process(p->lc, j->integ, &j->alerts[i],
+                                                t, emit, p, &err);
                 if (rc)
                         break;
         }
         update_gauges(p);
         return rc;
+}
+
+ab_err_t ab_processor_handle(struct ab_processor *p, const struct ab_input *in,
+                             ab_output_fn fn, void *arg)
+{
+        ab_processor_bind(p, p->job, in);
+        ab_processor_prepare(p->job, in);
+        return ab_processor_finish(p, p->job, in, fn, arg);
 }
 
 ab_err_t ab_processor_expire(struct ab_processor *p, int64_t now_ms,

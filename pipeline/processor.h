@@ -84,6 +84,44 @@ void ab_processor_destroy(struct ab_processor *p);
 ab_err_t ab_processor_handle(struct ab_processor *p, const struct ab_input *in,
                              ab_output_fn fn, void *arg);
 
+/*
+ * The same work in three parts, for callers that map records on other
+ * threads (pipeline/transform_pool.h):
+ *   ab_processor_bind()     on the processor's thread, in input order:
+ *                           chooses the record's integration;
+ *   ab_processor_prepare()  on any thread: decodes, maps and fingerprints
+ *                           the record, touching only the job and the
+ *                           (read-only) integration;
+ *   ab_processor_finish()   on the processor's thread, in input order:
+ *                           lifecycle, policies, outputs.
+ * ab_processor_handle() is the three in a row. A job holds the mapping
+ * engine's buffers and is reused from record to record; the input must
+ * stay valid from bind to finish.
+ */
+struct ab_processor_job;
+
+/** @returns a job, or NULL when out of memory. */
+struct ab_processor_job *ab_processor_job_new(void);
+/** NULL-safe. */
+void ab_processor_job_destroy(struct ab_processor_job *j);
+
+/** Start \p j for \p in. */
+void ab_processor_bind(struct ab_processor *p, struct ab_processor_job *j,
+                       const struct ab_input *in);
+
+/** Decode, map and fingerprint \p in as bound into \p j. Thread-safe for
+ * distinct jobs. */
+void ab_processor_prepare(struct ab_processor_job *j,
+                          const struct ab_input *in);
+
+/**
+ * Apply the prepared \p j: like ab_processor_handle(), every output goes
+ * through \p fn, in order.
+ */
+ab_err_t ab_processor_finish(struct ab_processor *p, struct ab_processor_job *j,
+                             const struct ab_input *in, ab_output_fn fn,
+                             void *arg);
+
 /**
  * Close alerts whose auto-clear deadline passed by wall clock \p now_ms
  * (a quiet partition still closes its alerts).

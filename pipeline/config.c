@@ -444,6 +444,20 @@ static const struct ab_conftab_prop root_props[] = {
      .max    = 3600000,
      .desc   = "`/healthz` fails once the pipeline loop has made no progress "
                "for this long. 0: never."},
+    {.key    = "transform.threads",
+     .type   = AB_CONFTAB_INT,
+     .offset = CFG(transform.threads),
+     .def    = "0",
+     .min    = 0,
+     .max    = 64,
+     .desc   = "Threads that decode, map and fingerprint records ahead of "
+               "the consumer thread, which keeps the lifecycle and the "
+               "outputs, so records still change alerts in input order. 0: "
+               "all work on the consumer thread, the least CPU per record. "
+               "Raise it (1 or 2) when the consumer thread is the "
+               "bottleneck and the machine has cores to spare; on 2 vCPUs "
+               "shared with a broker it did not help "
+               "(docs/performance.md)."},
     {.key    = "lifecycle.max_open_alerts",
      .type   = AB_CONFTAB_INT,
      .offset = CFG(lifecycle.max_open_alerts),

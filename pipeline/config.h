@@ -87,6 +87,9 @@ struct ab_pipeline_config {
                 int64_t stall_timeout_ms;
         } http;
         struct {
+                int64_t threads; /* 0: map on the consumer thread */
+        } transform;
+        struct {
                 int64_t max_open_alerts; /* 0: unlimited */
                 bool close_orphan_recovery;
                 int64_t expire_interval_ms;

@@ -18,6 +18,7 @@
 #include "producer.h"
 #include "record.h"
 #include "timefmt.h"
+#include "transform_pool.h"
 
 /*
  * HOW IT WORKS (offsets and backpressure)
@@ -39,6 +40,13 @@
  * could not even be queued, and for a record whose processing failed: the
  * loop keeps their references instead of dropping them.
  *
+ * Records are mapped ahead on the transform threads (transform_pool.h)
+ * and finished here in the order they were consumed: a burst of polled
+ * records is registered, bound and submitted, then every record whose
+ * mapping is done is run through the lifecycle and its outputs produced.
+ * Whatever must see every earlier record applied first (a rebalance,
+ * wall-clock expiry, shutdown) drains the pool before it acts.
+ *
  * When more than kafka.max_pending_records records are unfinished (the
  * brokers are slow or away), the consumer is paused and resumed below half
  * that, so memory stays bounded instead of growing with the backlog. A
@@ -54,6 +62,8 @@ struct ab_pipeline {
         struct ab_consumer *consumer;
         struct ab_producer *producer;
         struct ab_processor *proc;
+        struct ab_transform_pool *pool;
+        int burst; /* records taken per step at most */
         struct ab_ce_kafka *ce;
         struct ab_headers *headers;
         enum ab_ce_mode mode;
@@ -90,6 +100,15 @@ static int64_t monotonic_ms(void)
  * produced by wall-clock expiry, which belong to no record) and what kind
  * of output it was, packed in the low bit. */
 #define OPAQUE_DLQ ((uintptr_t)1)
+
+/* Records taken per step and slots of the pool's ring (each keeps its
+ * mapping buffers warm). Transform threads need a deep ring to work
+ * ahead; without them a short one keeps those buffers in cache (7 % less
+ * CPU per record than 256 slots, docs/performance.md). */
+#define AB_PIPELINE_BURST_THREADED 64
+#define AB_PIPELINE_SLOTS_THREADED 256
+#define AB_PIPELINE_BURST_INLINE   16
+#define AB_PIPELINE_SLOTS_INLINE   16
 
 static void on_delivery(void *arg, void *opaque, ab_err_t status,
                         const struct ab_error *err)
@@ -265,13 +284,18 @@ static const char **pairs(const char *first_key, const char *first_value,
         return v;
 }
 
+static ab_err_t drain(struct ab_pipeline *pl);
+
 static void on_revoke(void *arg)
 {
         struct ab_pipeline *pl = arg;
         struct ab_error err;
 
-        /* Let in-flight outputs complete so their records' offsets are
-         * committed with the revocation instead of being replayed. */
+        /* Finish the records already consumed and let their outputs
+         * complete, so their offsets are committed with the revocation
+         * instead of being replayed by the next owner. */
+        if (pl->fatal.code == AB_OK)
+                drain(pl);
         ab_error_clear(&err);
         if (pl->producer &&
             ab_producer_flush(pl->producer,
@@ -364,6 +388,15 @@ ab_err_t ab_pipeline_new(const struct ab_pipeline_config *cfg,
         rc = ab_processor_new(cfg, &pl->pm, &pl->proc, err);
         if (rc)
                 goto fail;
+        pl->burst = cfg->transform.threads ? AB_PIPELINE_BURST_THREADED
+                                           : AB_PIPELINE_BURST_INLINE;
+        rc        = ab_transform_pool_new((unsigned)cfg->transform.threads,
+                                   cfg->transform.threads
+                                              ? AB_PIPELINE_SLOTS_THREADED
+                                              : AB_PIPELINE_SLOTS_INLINE,
+                                          &pl->pool, err);
+        if (rc)
+                goto fail;
 
         memset(&pc, 0, sizeof(pc));
         pc.brokers     = cfg->kafka.brokers;
@@ -404,9 +437,9 @@ ab_err_t ab_pipeline_new(const struct ab_pipeline_config *cfg,
         ab_free(pprops);
         AB_INFO("pipeline", "started",
                 "brokers=%s group=%s inputs=%zu "
-                "binding=%s",
+                "binding=%s transform_threads=%lld",
                 cfg->kafka.brokers, cfg->kafka.group, cfg->ninputs,
-                ab_ce_mode_name(pl->mode));
+                ab_ce_mode_name(pl->mode), (long long)cfg->transform.threads);
         *out = pl;
         return AB_OK;
 fail:
@@ -453,15 +486,81 @@ static ab_err_t backpressure(struct ab_pipeline *pl, struct ab_error *err)
         return rc;
 }
 
-/* Register a record, waiting while its partition's window is full. */
+/* Finish the oldest pool slot: lifecycle and outputs, then the loop's
+ * own reference (dropped only when every output was handed over, so a
+ * failed record never completes). */
+static ab_err_t finish_slot(struct ab_pipeline *pl,
+                            struct ab_transform_pool_slot *s, int64_t now_ns)
+{
+        ab_err_t rc;
+
+        pl->rec   = s->record;
+        pl->entry = s->entry;
+        rc = ab_processor_finish(pl->proc, s->job, &s->in, on_output, pl);
+        if (rc == AB_OK)
+                ab_offsets_release(pl->entry);
+        ab_metrics_observe(pl->pm.record_latency,
+                           (double)(now_ns - s->stamp_ns) / 1e9);
+        ab_record_destroy(s->record);
+        pl->rec   = NULL;
+        pl->entry = NULL;
+        ab_transform_pool_pop(pl->pool);
+        if (rc && rc != AB_ERR_RETRY && pl->fatal.code == AB_OK)
+                ab_error_set(&pl->fatal, rc, NULL, "processing failed: %s",
+                             ab_err_desc(rc));
+        return rc;
+}
+
+/* Finish records in order while they are mapped, waiting up to \p wait_ms
+ * for the oldest (-1: until every pending record is finished). */
+static ab_err_t finish_ready(struct ab_pipeline *pl, int wait_ms)
+{
+        struct ab_transform_pool_slot *s;
+        int64_t now_ns = monotonic_ns();
+        ab_err_t rc;
+
+        ab_transform_pool_kick(pl->pool);
+        while ((s = ab_transform_pool_oldest(pl->pool, wait_ms))) {
+                rc = finish_slot(pl, s, now_ns);
+                if (rc)
+                        return rc;
+                if (wait_ms > 0)
+                        wait_ms = 0;
+        }
+        return AB_OK;
+}
+
+static ab_err_t drain(struct ab_pipeline *pl)
+{
+        return finish_ready(pl, -1);
+}
+
+/* Drop the records still in the pool without finishing them: they keep
+ * their references, so their offsets are never committed and a restart
+ * consumes them again. */
+static void discard(struct ab_pipeline *pl)
+{
+        struct ab_transform_pool_slot *s;
+
+        while ((s = ab_transform_pool_oldest(pl->pool, -1))) {
+                ab_record_destroy(s->record);
+                ab_transform_pool_pop(pl->pool);
+        }
+}
+
+/* Register a record, waiting while its partition's window is full: the
+ * records ahead of it complete by being finished and delivered. */
 static ab_err_t track(struct ab_pipeline *pl, const struct ab_record *rec,
-                      struct ab_error *err)
+                      struct ab_offsets_entry **entry, struct ab_error *err)
 {
         for (;;) {
                 ab_err_t rc = ab_offsets_register(
                     pl->offsets, ab_record_topic(rec), ab_record_partition(rec),
-                    ab_record_offset(rec), &pl->entry, err);
+                    ab_record_offset(rec), entry, err);
                 if (rc != AB_ERR_RETRY)
+                        return rc;
+                rc = finish_ready(pl, 0);
+                if (rc)
                         return rc;
                 ab_producer_poll(pl->producer, 100);
                 if (ab_producer_fatal(pl->producer, err) ||
@@ -470,32 +569,51 @@ static ab_err_t track(struct ab_pipeline *pl, const struct ab_record *rec,
         }
 }
 
-static ab_err_t handle_record(struct ab_pipeline *pl, struct ab_record *rec,
+/*
+ * Take up to pl->burst records into the pool. Only the first poll
+ * waits (up to \p timeout_ms), and only when no record is pending: mapped
+ * records must not wait for new ones.
+ */
+static ab_err_t consume_burst(struct ab_pipeline *pl, int timeout_ms,
                               struct ab_error *err)
 {
-        struct ab_input in;
-        int64_t t0 = monotonic_ns();
+        int64_t now_ns = monotonic_ns();
+        struct ab_transform_pool_slot *s;
+        struct ab_record *rec;
+        struct ab_offsets_entry *entry;
         ab_err_t rc;
+        int wait;
 
-        pl->stats.records++;
-        rc = track(pl, rec, err);
-        if (rc)
-                return rc;
-        pl->rec = rec;
-        fill_input(&in, rec, pl->cfg->integration_header);
-        rc      = ab_processor_handle(pl->proc, &in, on_output, pl);
-        pl->rec = NULL;
-        /* The loop's own reference: dropped only when every output was
-         * handed over, so a failed record never completes. */
-        if (rc == AB_OK)
-                ab_offsets_release(pl->entry);
-        pl->entry = NULL;
-        ab_metrics_observe(pl->pm.record_latency,
-                           (double)(monotonic_ns() - t0) / 1e9);
-        if (rc && rc != AB_ERR_RETRY && pl->fatal.code == AB_OK)
-                ab_error_set(&pl->fatal, rc, NULL, "processing failed: %s",
-                             ab_err_desc(rc));
-        return rc;
+        for (int n = 0; n < pl->burst; n++) {
+                s = ab_transform_pool_reserve(pl->pool);
+                if (!s)
+                        break;
+                wait = n == 0 && !ab_transform_pool_pending(pl->pool)
+                           ? timeout_ms
+                           : 0;
+                rec  = NULL;
+                rc   = ab_consumer_poll(pl->consumer, wait, &rec, err);
+                if (rc)
+                        return rc;
+                if (!rec)
+                        break;
+                pl->stats.records++;
+                rc = track(pl, rec, &entry, err);
+                if (rc) {
+                        ab_record_destroy(rec);
+                        return rc;
+                }
+                /* Finishing while track() waited may have used the slot. */
+                s = ab_transform_pool_reserve(pl->pool);
+                fill_input(&s->in, rec, pl->cfg->integration_header);
+                s->record   = rec;
+                s->entry    = entry;
+                s->stamp_ns = now_ns;
+                ab_processor_bind(pl->proc, s->job, &s->in);
+                ab_transform_pool_submit(pl->pool);
+        }
+        ab_transform_pool_kick(pl->pool);
+        return AB_OK;
 }
 
 static void note_lag(void *arg, const char *topic, int32_t partition,
@@ -525,7 +643,7 @@ static int caught_up(struct ab_pipeline *pl)
 ab_err_t ab_pipeline_step(struct ab_pipeline *pl, int timeout_ms,
                           struct ab_error *err)
 {
-        struct ab_record *rec = NULL;
+        uint64_t before;
         int64_t now;
         ab_err_t rc;
 
@@ -545,26 +663,32 @@ ab_err_t ab_pipeline_step(struct ab_pipeline *pl, int timeout_ms,
         } else {
                 ab_producer_poll(pl->producer, 0);
         }
-        rc = ab_consumer_poll(pl->consumer, timeout_ms, &rec, err);
+        before = pl->stats.records;
+        rc     = consume_burst(pl, timeout_ms, err);
         if (rc)
                 return rc;
         if (pl->http)
                 ab_http_heartbeat(pl->http);
-        if (rec) {
-                rc = handle_record(pl, rec, err);
-                ab_record_destroy(rec);
-                if (rc) {
-                        if (err && rc != AB_ERR_RETRY)
-                                *err = pl->fatal;
-                        return rc;
-                }
+        /* Nothing new: wait for the oldest pending record instead of
+         * polling in a busy loop. A full pool waits for it too. */
+        rc = finish_ready(pl, pl->stats.records == before ||
+                                      ab_transform_pool_full(pl->pool)
+                                  ? timeout_ms
+                                  : 0);
+        if (rc) {
+                if (err && rc != AB_ERR_RETRY)
+                        *err = pl->fatal;
+                return rc;
         }
         now = monotonic_ms();
         if (now >= pl->next_expire_ms && caught_up(pl)) {
                 pl->next_expire_ms =
                     now + pl->cfg->lifecycle.expire_interval_ms;
-                rc = ab_processor_expire(pl->proc, ab_time_now_ms(), on_output,
-                                         pl);
+                /* Every consumed record is applied before the clock. */
+                rc = drain(pl);
+                if (!rc)
+                        rc = ab_processor_expire(pl->proc, ab_time_now_ms(),
+                                                 on_output, pl);
                 if (rc) {
                         if (err)
                                 *err = pl->fatal;
@@ -620,6 +744,16 @@ ab_err_t ab_pipeline_shutdown(struct ab_pipeline *pl, struct ab_error *err)
         if (pl->shut)
                 return AB_OK;
         pl->shut = 1;
+        /* Records already consumed are finished unless the pipeline
+         * failed; a stop request while the producer queue is full leaves
+         * the rest unfinished, to be consumed again after a restart. */
+        if (pl->pool && pl->fatal.code == AB_OK && drain(pl) == AB_ERR_RETRY)
+                AB_WARN("pipeline",
+                        "stopping with the producer queue full; records "
+                        "not yet written will be consumed again",
+                        "pending=%zu", ab_transform_pool_pending(pl->pool));
+        if (pl->pool)
+                discard(pl);
         if (pl->producer) {
                 rc = ab_producer_flush(
                     pl->producer, (int)pl->cfg->kafka.flush_timeout_ms, err);
@@ -664,6 +798,7 @@ void ab_pipeline_destroy(struct ab_pipeline *pl)
                 return;
         ab_pipeline_shutdown(pl, NULL);
         ab_http_stop(pl->http);
+        ab_transform_pool_destroy(pl->pool);
         ab_consumer_destroy(pl->consumer);
         /* Destroying the producer resolves every remaining opaque. */
         ab_producer_destroy(pl->producer);

@@ -11,9 +11,11 @@
 
 /*
  * One pipeline is one consumer group member, one idempotent producer and
- * one processor (transform + lifecycle), driven from one thread; the
- * metrics and health endpoints run in the HTTP server's own thread.
- * Scale out by running more processes in the same group.
+ * one processor (transform + lifecycle), driven from one thread; records
+ * are mapped ahead on `transform.threads` threads and applied in order on
+ * the driving thread. The metrics and health endpoints run in the HTTP
+ * server's own thread. Scale out by running more processes in the same
+ * group.
  */
 struct ab_pipeline;
 
@@ -36,8 +38,10 @@ ab_err_t ab_pipeline_new(const struct ab_pipeline_config *cfg,
                          struct ab_pipeline **out, struct ab_error *err);
 
 /**
- * One iteration: serve deliveries, take at most one record (waiting up to
- * \p timeout_ms), process it, expire alerts when due, apply backpressure.
+ * One iteration: serve deliveries, take a burst of records (waiting up to
+ * \p timeout_ms when none is pending), finish every record mapped so far
+ * in input order (waiting up to \p timeout_ms for the oldest when nothing
+ * new came), expire alerts when due, apply backpressure.
  * @returns AB_OK, or a fatal error (the producer lost its guarantees, a
  *          delivery failed, the consumer failed): stop, and let a restart
  *          resume from the committed offsets.

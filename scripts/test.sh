@@ -6,7 +6,8 @@
 #      integration tests, then the benchmark smoke runs;
 #   4. build again with AddressSanitizer + UndefinedBehaviorSanitizer and
 #      run unit and integration tests once more;
-#   5. build the libFuzzer targets with clang and give each a short run.
+#   5. build the threaded code with ThreadSanitizer and run its suite;
+#   6. build the libFuzzer targets with clang and give each a short run.
 #
 # Usage: scripts/test.sh
 # Environment: AB_TEST_BUILD (default build/test), AB_KAFKA_DIR, AB_JOBS.
@@ -62,6 +63,16 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 step "unit and integration tests under ASan + UBSan"
 ctest --test-dir "$root/asan" -L 'unit|integration' --output-on-failure
+
+step "ThreadSanitizer build of the transform pool"
+cmake -S "$repo" -B "$root/tsan" -DAB_WERROR=ON -DCMAKE_BUILD_TYPE=Debug \
+        -DAB_TSAN=ON >/dev/null
+cmake --build "$root/tsan" -j"$jobs" --target check_transform_pool
+
+step "transform pool under ThreadSanitizer"
+TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1} \
+        ctest --test-dir "$root/tsan" -R '^check_transform_pool$' \
+        --output-on-failure
 
 step "fuzz smoke runs (clang, libFuzzer)"
 CC=clang configure "$root/fuzz" -DCMAKE_BUILD_TYPE=Debug -DAB_FUZZ=ON

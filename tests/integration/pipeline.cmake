@@ -25,6 +25,7 @@ set(AB_PIPELINE_IT_CASES
   pipeline_broker_restart:BrokerRestart
   pipeline_graceful_shutdown:GracefulShutdown
   pipeline_rebalance:Rebalance
+  pipeline_transform_threads:TransformThreads
   pipeline_observability:Observability
   pipeline_backpressure:Backpressure)
 

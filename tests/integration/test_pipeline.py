@@ -1008,6 +1008,68 @@ class GracefulShutdown(PipelineTest):
         self.assertEqual(committed, ends)
 
 
+class TransformThreads(PipelineTest):
+    """transform.threads maps records on worker threads; the lifecycle
+    still sees them in input order, so the events are exactly those of a
+    pipeline without workers, ids included (ids count opened alerts, so
+    any reordering would change them)."""
+
+    def produce_stream(self, inp):
+        """Opens, merges, recoveries and malformed records over 30 generic
+        alerts and the two demo Alertmanager pushes, on one partition
+        (the record header names the integration), then an end marker."""
+        def send(integration, value):
+            self.producer.produce(inp, value=value, headers=[
+                ("alertbridge-integration", integration.encode())])
+        for i in range(900):
+            name = "t%02d" % (i * 7 % 30)
+            status = "resolved" if i % 9 == 4 else "firing"
+            value = generic_alert(name, source=name, status=status,
+                                  message="push %d of %s" % (i, name))
+            if i % 50 == 17:
+                value = value[:len(value) // 2]  # cut short: a dead letter
+            send("generic", value)
+            if i % 3 == 0:
+                send("alertmanager",
+                     demo_payload("alertmanager.%d.json" % (1 + i // 3 % 2)))
+        send("generic", generic_alert("end-marker"))
+        self.assertEqual(self.producer.flush(WAIT), 0, "produce timed out")
+
+    def run_with(self, threads, inp):
+        """Run alertbridge with `threads` until the end marker came out;
+        returns (events, dead letters) read, sorted."""
+        tag = "threads%d" % threads
+        out, dlq = self.create_topics(tag + "-out", tag + "-dlq")
+        ab = self.alertbridge(self.config(
+            [{"topics": [inp]}], out, dlq, kafka={"group": self.group(tag)},
+            transform={"threads": threads}), name=tag).start()
+        events, dead = TopicReader(self, out), TopicReader(self, dlq)
+
+        def ended():
+            events.pump()
+            return any(b'"end-marker"' in m.value() for m in events.messages)
+        self.wait_for(ended, "%s: the end marker" % tag)
+        self.stop_ok(ab)
+        self.assertIn("transform_threads=%d" % threads, ab.log())
+        events.pump(1.0)
+        dead.pump(1.0)
+        return (sorted(m.value() for m in events.messages),
+                sorted(m.value() for m in dead.messages))
+
+    def test_workers_give_the_events_of_the_consumer_thread(self):
+        inp, = self.create_topics("in")
+        self.produce_stream(inp)
+        plain = self.run_with(0, inp)
+        threaded = self.run_with(2, inp)
+        self.assertEqual(len(plain[1]), 18)
+        types = [json.loads(v)["type"] for v in plain[0]]
+        self.assertGreater(types.count("aliyun:arms:alarm:create"), 60)
+        self.assertGreater(types.count("aliyun:arms:alarm:close"), 60)
+        self.assertEqual(len(threaded[0]), len(plain[0]))
+        self.assertTrue(threaded == plain,
+                        "the events differ with transform threads")
+
+
 class Rebalance(PipelineTest):
     """Members joining and leaving: revoked partitions are committed after
     their in-flight outputs, so the next owner neither skips nor repeats."""

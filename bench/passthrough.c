@@ -12,12 +12,13 @@
  * the input topics is produced unchanged (key, value, headers) to one
  * output topic. The clients are configured like alertbridge's own
  * (consumer/consumer.c, producer/producer.c): a consumer group reading
- * from the earliest offset with auto commit, an idempotent producer with
- * acks=all, and the value copied into the producer's queue. What is left
+ * from the earliest offset with auto commit and a 256 MiB prefetch queue,
+ * an idempotent producer with acks=all, and the value copied into the
+ * producer's queue. What is left
  * out is everything alertbridge adds: the transform, the lifecycle,
  * serializing events, and per-record offset tracking (here librdkafka
  * stores each offset as it hands the record out). One thread, one record
- * per poll, the same loop shape as ab_pipeline_step().
+ * per poll.
  */
 
 static volatile sig_atomic_t stop_flag;
@@ -99,6 +100,7 @@ static rd_kafka_t *make_consumer(const char *brokers, const char *group,
             set(conf, "auto.offset.reset", "earliest") ||
             set(conf, "enable.auto.commit", "true") ||
             set(conf, "enable.partition.eof", "false") ||
+            set(conf, "queued.max.messages.kbytes", "262144") ||
             set(conf, "log.connection.close", "false")) {
                 rd_kafka_conf_destroy(conf);
                 return NULL;

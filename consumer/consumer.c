@@ -251,6 +251,12 @@ ab_err_t ab_consumer_new(const struct ab_consumer_conf *conf,
                 "auto.offset.reset",        "earliest",
                 "enable.partition.eof",     "false",
                 "log.connection.close",     "false",
+                /* librdkafka 2.0 stops fetching a partition whose prefetch
+                 * queue is full and looks again only about a second later,
+                 * so a queue that holds less than a second of processing
+                 * leaves the pipeline idle for the rest of that second
+                 * (docs/performance.md). 256 MiB instead of 64. */
+                "queued.max.messages.kbytes", "262144",
                 NULL,
         };
         /* clang-format on */

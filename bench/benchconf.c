@@ -29,9 +29,6 @@ ab_err_t ab_bench_config_yaml(const struct ab_bench_conf *c, struct ab_buf *out)
                             "  brokers: \"%s\"\n"
                             "  group: \"%s\"\n",
                             c->brokers, c->group);
-        if (!rc && c->max_pending)
-                rc = ab_buf_appendf(out, "  max_pending_records: %ld\n",
-                                    c->max_pending);
         if (!rc)
                 rc = ab_buf_append_str(out, "inputs:\n");
         for (size_t i = 0;
@@ -70,6 +67,9 @@ ab_err_t ab_bench_config_yaml(const struct ab_bench_conf *c, struct ab_buf *out)
                     "  expire_interval: 1h\n"
                     "log_level: info\n",
                     c->events_topic, c->dlq_topic);
+        if (!rc && c->transform_threads >= 0)
+                rc = ab_buf_appendf(out, "transform:\n  threads: %d\n",
+                                    c->transform_threads);
         return rc;
 }
 

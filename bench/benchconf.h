@@ -26,7 +26,7 @@ struct ab_bench_conf {
         const char *events_topic;
         const char *dlq_topic;
         const char *source_dir; /* the source tree */
-        long max_pending;       /* kafka.max_pending_records; 0: default */
+        int transform_threads;  /* transform.threads; -1: the default */
 };
 
 /** Append the YAML text to \p out. */

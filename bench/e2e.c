@@ -40,7 +40,7 @@
  *    reads all records from the start, the first one rotating by round:
  *    `bench_passthrough` (raw -> one output topic, N records), `alertbridge
  *    run` (raw -> events + dead letters, E + D records), and `alertbridge
- *    run` with kafka.max_pending_records raised (--max-pending). The
+ *    run` with transform.threads 1 (mapping on a thread of its own). The
  *    harness polls the output high watermarks every 20 ms until all
  *    expected records are there, reads the subject's CPU times and peak
  *    resident set (VmHWM) from /proc, and stops it with SIGTERM.
@@ -61,17 +61,17 @@ static const char *const raw_integrations[NRAW] = {
 
 enum subject {
         SUBJ_PASSTHROUGH = 0,
-        SUBJ_ALERTBRIDGE,       /* the default configuration */
-        SUBJ_ALERTBRIDGE_TUNED, /* kafka.max_pending_records raised */
+        SUBJ_ALERTBRIDGE,        /* the default configuration */
+        SUBJ_ALERTBRIDGE_THREAD, /* transform.threads: 1 */
         SUBJ__COUNT
 };
 
 static const char *const subject_names[SUBJ__COUNT] = {
-    "pass-through", "alertbridge", "alertbridge, max_pending_records raised"};
+    "pass-through", "alertbridge", "alertbridge, transform.threads 1"};
 
 /* Names of its consumer group and topics. */
 static const char *const subject_tags[SUBJ__COUNT] = {
-    "passthrough", "alertbridge", "alertbridge-tuned"};
+    "passthrough", "alertbridge", "alertbridge-thread"};
 
 struct opts {
         uint64_t repeat;
@@ -81,9 +81,9 @@ struct opts {
         const char *alertbridge;
         const char *passthrough;
         const char *source_dir;
-        long max_pending; /* kafka.max_pending_records; 0: default */
         int keep;
         int smoke;
+        int threads; /* transform.threads of "alertbridge"; -1: default */
 };
 
 struct run {
@@ -376,12 +376,12 @@ static void subject_name(const struct run *r, uint64_t round, int subject,
 
 static int write_config(const struct run *r, const char *path,
                         const char *group, const char *events, const char *dlq,
-                        long max_pending)
+                        int transform_threads)
 {
         char prefix[160];
-        struct ab_bench_conf bc = {r->brokers, group, prefix,
-                                   events,     dlq,   r->o->source_dir,
-                                   max_pending};
+        struct ab_bench_conf bc = {r->brokers,       group, prefix,
+                                   events,           dlq,   r->o->source_dir,
+                                   transform_threads};
         struct ab_buf yaml;
         FILE *f;
         int rc = -1;
@@ -680,11 +680,11 @@ static int run_round(struct run *r, uint64_t round,
         if (create_topics(r, (const char(*)[160])topics, nt, 1) ||
             write_config(r, cfg[SUBJ_ALERTBRIDGE], name[SUBJ_ALERTBRIDGE],
                          outs[SUBJ_ALERTBRIDGE][0], outs[SUBJ_ALERTBRIDGE][1],
-                         0) ||
-            write_config(r, cfg[SUBJ_ALERTBRIDGE_TUNED],
-                         name[SUBJ_ALERTBRIDGE_TUNED],
-                         outs[SUBJ_ALERTBRIDGE_TUNED][0],
-                         outs[SUBJ_ALERTBRIDGE_TUNED][1], r->o->max_pending))
+                         r->o->threads) ||
+            write_config(r, cfg[SUBJ_ALERTBRIDGE_THREAD],
+                         name[SUBJ_ALERTBRIDGE_THREAD],
+                         outs[SUBJ_ALERTBRIDGE_THREAD][0],
+                         outs[SUBJ_ALERTBRIDGE_THREAD][1], 1))
                 return -1;
         argv[SUBJ_PASSTHROUGH][n++] = (char *)r->o->passthrough;
         argv[SUBJ_PASSTHROUGH][n++] = "--brokers";
@@ -739,7 +739,8 @@ static void usage(FILE *f)
                 "[--recovery-share F]\n"
                 "       [--malformed-share F] [--seed S] [--work DIR] "
                 "[--timeout S]\n"
-                "       [--source DIR] [--keep-topics] [--max-pending N]\n\n"
+                "       [--source DIR] [--keep-topics] "
+                "[--transform-threads N]\n\n"
                 "Needs AB_KAFKA_BROKERS (scripts/kafka-broker.sh start; eval "
                 "\"$(scripts/kafka-broker.sh env)\").\n"
                 "Loads the mixed corpus, then per round runs the "
@@ -763,10 +764,9 @@ static int parse_args(int argc, char **argv, struct opts *o, uint64_t *records)
             {"timeout", required_argument, NULL, 't'},
             {"source", required_argument, NULL, 'd'},
             {"keep-topics", no_argument, NULL, 'K'},
-            {"max-pending", required_argument, NULL, 'P'},
+            {"transform-threads", required_argument, NULL, 'T'},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0}};
-        uint64_t u;
         int c;
 
         memset(o, 0, sizeof(*o));
@@ -778,7 +778,7 @@ static int parse_args(int argc, char **argv, struct opts *o, uint64_t *records)
         o->corpus.recovery_share  = 0.1;
         o->corpus.malformed_share = 0.01;
         o->work                   = "bench-e2e";
-        o->max_pending            = 100000;
+        o->threads                = -1;
         o->source_dir             = AB_SOURCE_DIR;
         while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
                 int bad = 0;
@@ -818,11 +818,13 @@ static int parse_args(int argc, char **argv, struct opts *o, uint64_t *records)
                 case 'K':
                         o->keep = 1;
                         break;
-                case 'P':
-                        bad = ab_bench_parse_u64(optarg, &u) || !u ||
-                              u > 10000000;
-                        o->max_pending = (long)u;
+                case 'T': {
+                        uint64_t u;
+
+                        bad        = ab_bench_parse_u64(optarg, &u) || u > 64;
+                        o->threads = (int)u;
                         break;
+                }
                 case 'h':
                         usage(stdout);
                         exit(0);
@@ -895,7 +897,7 @@ int main(int argc, char **argv)
         snprintf(events, sizeof(events), "%s.predict.events", r.id);
         snprintf(dlq, sizeof(dlq), "%s.predict.dlq", r.id);
         snprintf(cfg0, sizeof(cfg0), "%s/alertbridge.predict.yaml", o.work);
-        if (write_config(&r, cfg0, group, events, dlq, 0) || predict(&r, cfg0))
+        if (write_config(&r, cfg0, group, events, dlq, -1) || predict(&r, cfg0))
                 goto out;
         printf("expected from alertbridge: %llu events, %llu dead letters\n\n",
                (unsigned long long)r.expect_events,
@@ -920,10 +922,6 @@ int main(int argc, char **argv)
                 printf("| %s | %.0f | %.2f |\n", subject_names[s],
                        ab_bench_median(rps[s], o.repeat),
                        ab_bench_median(ratio[s], o.repeat));
-        printf("\nmax_pending_records raised: %ld (alertbridge's default "
-               "is 10000; librdkafka's producer queue holds up to 100000 "
-               "messages)\n",
-               o.max_pending);
         rc = 0;
 out:
         if (rc)

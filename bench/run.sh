@@ -8,7 +8,7 @@
 #              workload and mode, 5 x 1 s each), lifecycle (1M open alerts,
 #              3 rounds), callgrind instruction counts, and end to end (1M
 #              records, 3 rounds of pass-through, alertbridge, and
-#              alertbridge with kafka.max_pending_records raised); about 15
+#              alertbridge with transform.threads 1); about 15
 #              minutes on 2 cores
 #   --quick    the same programs with shorter runs (about 3 minutes)
 #   --smoke    `ctest -L bench`: seconds-long runs that check the harness

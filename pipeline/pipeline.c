@@ -103,8 +103,8 @@ static int64_t monotonic_ms(void)
 
 /* Records taken per step and slots of the pool's ring (each keeps its
  * mapping buffers warm). Transform threads need a deep ring to work
- * ahead; without them a short one keeps those buffers in cache (7 % less
- * CPU per record than 256 slots, docs/performance.md). */
+ * ahead; without them a short one keeps those buffers in cache (256
+ * slots cost 15-20 % more CPU on this thread, docs/performance.md). */
 #define AB_PIPELINE_BURST_THREADED 64
 #define AB_PIPELINE_SLOTS_THREADED 256
 #define AB_PIPELINE_BURST_INLINE   16

@@ -17,6 +17,10 @@ struct binding {
         struct ab_integration *integ;
 };
 
+/* Mapping-buffer bytes a job keeps between records; typical alert
+ * payloads need a few KiB. */
+#define AB_PROCESSOR_JOB_KEEP (256 * 1024)
+
 /* What ab_processor_bind() decided for a record. */
 enum job_kind {
         JOB_REJECT,    /* a dead letter for `err` (no value, no integration) */
@@ -364,9 +368,8 @@ void ab_processor_prepare(struct ab_processor_job *j, const struct ab_input *in)
         j->fp_ok = true;
 }
 
-ab_err_t ab_processor_finish(struct ab_processor *p, struct ab_processor_job *j,
-                             const struct ab_input *in, ab_output_fn fn,
-                             void *arg)
+static ab_err_t finish(struct ab_processor *p, struct ab_processor_job *j,
+                       const struct ab_input *in, ab_output_fn fn, void *arg)
 {
         struct ab_error err;
         int64_t t = in->timestamp_ms >= 0 ? in->timestamp_ms : ab_time_now_ms();
@@ -411,6 +414,18 @@ ab_err_t ab_processor_finish(struct ab_processor *p, struct ab_processor_job *j,
                         break;
         }
         update_gauges(p);
+        return rc;
+}
+
+ab_err_t ab_processor_finish(struct ab_processor *p, struct ab_processor_job *j,
+                             const struct ab_input *in, ab_output_fn fn,
+                             void *arg)
+{
+        ab_err_t rc = finish(p, j, in, fn, arg);
+
+        /* The job's alerts are spent: let one huge payload's buffers go
+         * (a pool has hundreds of jobs, each would keep its largest). */
+        ab_transform_trim(j->tf, AB_PROCESSOR_JOB_KEEP);
         return rc;
 }
 

@@ -1,4 +1,5 @@
-/* transform.c - the mapping engine: decodes a payload and runs an integration over it. */
+/* transform.c - the mapping engine: decodes a payload and runs an integration
+ * over it. */
 #include "transform.h"
 
 #include <stdio.h>
@@ -72,11 +73,11 @@ struct kv_vec {
 
 struct ab_transform {
         struct ab_json_doc doc;
-        struct ab_buf form;     /* form payload rewritten as JSON */
-        struct ab_buf scratch;  /* percent-decoding, regex subjects */
-        struct ab_buf arena;    /* text built during the run */
-        struct ab_matches m;    /* selector matches, reused per call */
-        struct ab_matches m2;   /* nested evaluation (conditions) */
+        struct ab_buf form;    /* form payload rewritten as JSON */
+        struct ab_buf scratch; /* percent-decoding, regex subjects */
+        struct ab_buf arena;   /* text built during the run */
+        struct ab_matches m;   /* selector matches, reused per call */
+        struct ab_matches m2;  /* nested evaluation (conditions) */
         struct kv_vec kvs;
         struct build_alert *build;
         size_t nbuild, capbuild;
@@ -88,25 +89,21 @@ struct ab_transform {
 
 static const char *const level_text[] = {"", "P1", "P2", "P3", "P4"};
 
-struct ab_transform *ab_transform_new(void)
+/* Every member of an engine is a reusable buffer: these set them up empty
+ * and free them. */
+static void buffers_init(struct ab_transform *tf)
 {
-        struct ab_transform *tf = ab_calloc(1, sizeof(*tf));
-
-        if (!tf)
-                return NULL;
+        memset(tf, 0, sizeof(*tf));
         ab_json_doc_init(&tf->doc);
         ab_buf_init(&tf->form, 0);
         ab_buf_init(&tf->scratch, 0);
         ab_buf_init(&tf->arena, UINT32_MAX - 1);
         ab_matches_init(&tf->m);
         ab_matches_init(&tf->m2);
-        return tf;
 }
 
-void ab_transform_destroy(struct ab_transform *tf)
+static void buffers_fini(struct ab_transform *tf)
 {
-        if (!tf)
-                return;
         ab_json_doc_fini(&tf->doc);
         ab_buf_fini(&tf->form);
         ab_buf_fini(&tf->scratch);
@@ -117,7 +114,41 @@ void ab_transform_destroy(struct ab_transform *tf)
         ab_free(tf->build);
         ab_free(tf->alerts);
         ab_free(tf->out_kvs);
+}
+
+struct ab_transform *ab_transform_new(void)
+{
+        struct ab_transform *tf = ab_malloc(sizeof(*tf));
+
+        if (!tf)
+                return NULL;
+        buffers_init(tf);
+        return tf;
+}
+
+void ab_transform_destroy(struct ab_transform *tf)
+{
+        if (!tf)
+                return;
+        buffers_fini(tf);
         ab_free(tf);
+}
+
+size_t ab_transform_trim(struct ab_transform *tf, size_t keep)
+{
+        size_t held = tf->doc.cap * sizeof(*tf->doc.toks) + tf->doc.strs.cap +
+                      tf->form.cap + tf->scratch.cap + tf->arena.cap +
+                      (tf->m.cap + tf->m2.cap) * sizeof(*tf->m.idx) +
+                      tf->kvs.cap * sizeof(*tf->kvs.v) +
+                      tf->capbuild * sizeof(*tf->build) +
+                      tf->capalerts * sizeof(*tf->alerts) +
+                      tf->capout * sizeof(*tf->out_kvs);
+
+        if (held > keep) {
+                buffers_fini(tf);
+                buffers_init(tf);
+        }
+        return held;
 }
 
 /* ---------------------------------------------------------------- values */
@@ -131,9 +162,12 @@ static struct val val_ptr(const char *p, size_t n)
 static struct ab_str val_str(const struct ab_transform *tf, struct val v)
 {
         switch (v.where) {
-        case VAL_PTR: return ab_str_make(v.ptr, v.len);
-        case VAL_ARENA: return ab_str_make(tf->arena.data + v.off, v.len);
-        default: return AB_STR_NULL;
+        case VAL_PTR:
+                return ab_str_make(v.ptr, v.len);
+        case VAL_ARENA:
+                return ab_str_make(tf->arena.data + v.off, v.len);
+        default:
+                return AB_STR_NULL;
         }
 }
 
@@ -181,9 +215,8 @@ static ab_err_t eval_ref(struct ab_transform *tf, const struct ab_sel_ref *r,
 }
 
 /* Every match of r, joined by ','. */
-static ab_err_t extract_ref(struct ab_transform *tf,
-                            const struct ab_sel_ref *r, uint32_t elem,
-                            struct val *out)
+static ab_err_t extract_ref(struct ab_transform *tf, const struct ab_sel_ref *r,
+                            uint32_t elem, struct val *out)
 {
         uint32_t start;
         ab_err_t rc;
@@ -216,7 +249,8 @@ static ab_err_t extract_ref(struct ab_transform *tf,
         return AB_OK;
 }
 
-/* ---------------------------------------------------------------- conditions */
+/* ---------------------------------------------------------------- conditions
+ */
 
 static int value_in(struct ab_str s, const struct ab_cond *c)
 {
@@ -351,8 +385,8 @@ static ab_err_t run_method(struct ab_transform *tf, const struct ab_method *m,
                         if (part.where == VAL_ARENA) {
                                 size_t plen = part.len;
                                 if (parts) {
-                                        rc = ab_buf_reserve(
-                                            &tf->arena, m->delimiter_len);
+                                        rc = ab_buf_reserve(&tf->arena,
+                                                            m->delimiter_len);
                                         if (rc)
                                                 break;
                                         memmove(tf->arena.data + before +
@@ -427,8 +461,8 @@ static size_t utf8_count(const char *s, size_t n)
  * mark, at a character boundary. */
 static ab_err_t truncate_message(struct ab_transform *tf, struct val *v)
 {
-        const size_t keep = AB_ALERT_MESSAGE_MAX_CHARS -
-                            (sizeof(AB_ALERT_TRUNCATION_MARK) - 1);
+        const size_t keep =
+            AB_ALERT_MESSAGE_MAX_CHARS - (sizeof(AB_ALERT_TRUNCATION_MARK) - 1);
         struct ab_str s;
         size_t chars = 0, cut = 0;
         uint32_t start;
@@ -446,8 +480,7 @@ static ab_err_t truncate_message(struct ab_transform *tf, struct val *v)
         start = arena_begin(tf);
         /* s may point into the arena: reserve first so it cannot move
          * between taking the pointer and copying. */
-        rc = ab_buf_reserve(&tf->arena,
-                            cut + sizeof(AB_ALERT_TRUNCATION_MARK));
+        rc = ab_buf_reserve(&tf->arena, cut + sizeof(AB_ALERT_TRUNCATION_MARK));
         if (rc)
                 return rc;
         s  = val_str(tf, *v);
@@ -507,9 +540,9 @@ static ab_err_t severity_of(struct ab_transform *tf,
                                     m->path);
         if (s.len == 2 && (s.ptr[0] == 'P' || s.ptr[0] == 'p') &&
             s.ptr[1] >= '1' && s.ptr[1] <= '4') {
-                ba->severity                  = s.ptr[1] - '0';
-                ba->field[AB_FIELD_SEVERITY] = val_ptr(
-                    level_text[ba->severity], 2);
+                ba->severity = s.ptr[1] - '0';
+                ba->field[AB_FIELD_SEVERITY] =
+                    val_ptr(level_text[ba->severity], 2);
                 return AB_OK;
         }
         if (m->nmap) {
@@ -537,7 +570,7 @@ static ab_err_t kv_push(struct ab_transform *tf, struct val k, struct val v,
         struct build_kv *e;
 
         if (kv->n == kv->cap) {
-                size_t cap = kv->cap ? kv->cap * 2 : 64;
+                size_t cap         = kv->cap ? kv->cap * 2 : 64;
                 struct build_kv *p = ab_realloc(kv->v, cap * sizeof(*p));
                 if (!p)
                         return AB_ERR_NOMEM;
@@ -592,8 +625,7 @@ static void sift_down(const struct ab_transform *tf, struct build_kv *v,
 
 /* Sort without allocating: insertion sort for the usual handful of labels,
  * heapsort when a payload brings many. */
-static void kv_sort(const struct ab_transform *tf, struct build_kv *v,
-                    size_t n)
+static void kv_sort(const struct ab_transform *tf, struct build_kv *v, size_t n)
 {
         if (n <= 24) {
                 for (size_t i = 1; i < n; i++) {
@@ -626,16 +658,16 @@ static size_t kv_finish_slice(struct ab_transform *tf, size_t off, size_t n)
 
         kv_sort(tf, v, n);
         for (size_t i = 0; i < n; i++) {
-                if (w && ab_str_eq(val_str(tf, v[w - 1].key),
-                                   val_str(tf, v[i].key)))
+                if (w &&
+                    ab_str_eq(val_str(tf, v[w - 1].key), val_str(tf, v[i].key)))
                         continue;
                 v[w++] = v[i];
         }
         return w;
 }
 
-static ab_err_t copy_object(struct ab_transform *tf,
-                            const struct ab_entry *e, uint32_t elem)
+static ab_err_t copy_object(struct ab_transform *tf, const struct ab_entry *e,
+                            uint32_t elem)
 {
         const struct ab_sel_ref *r = &e->method.direct;
         ab_err_t rc;
@@ -646,14 +678,14 @@ static ab_err_t copy_object(struct ab_transform *tf,
         /* Walk tf->m by index: token_val() below never evaluates selectors,
          * so the match list stays intact. */
         for (size_t i = 0; i < tf->m.n; i++) {
-                uint32_t obj = tf->m.idx[i];
+                uint32_t obj                  = tf->m.idx[i];
                 const struct ab_json_tok *tok = ab_json_at(&tf->doc, obj);
-                uint32_t k = obj + 1;
+                uint32_t k                    = obj + 1;
 
                 if (tok->type != AB_JSON_OBJECT)
                         continue;
                 for (uint32_t j = 0; j < tok->size; j++) {
-                        uint32_t v = k + 1;
+                        uint32_t v       = k + 1;
                         struct ab_str ks = ab_json_text(&tf->doc, k);
                         struct val vv;
 
@@ -663,8 +695,9 @@ static ab_err_t copy_object(struct ab_transform *tf,
                                 /* An empty value is an unset label, as for
                                  * mapped fields and in Alertmanager. */
                                 if (!rc && vv.len > 0)
-                                        rc = kv_push(tf, val_ptr(ks.ptr, ks.len),
-                                                     vv, PRIO_COPY);
+                                        rc =
+                                            kv_push(tf, val_ptr(ks.ptr, ks.len),
+                                                    vv, PRIO_COPY);
                                 if (rc)
                                         return rc;
                         }
@@ -690,8 +723,8 @@ static ab_err_t add_entries(struct ab_transform *tf,
                 } else {
                         rc = run_method(tf, &e->method, elem, &v, &mapped);
                         if (!rc && v.where != VAL_NONE && v.len > 0)
-                                rc = kv_push(tf, val_ptr(e->key, e->key_len),
-                                             v, PRIO_ENTRY);
+                                rc = kv_push(tf, val_ptr(e->key, e->key_len), v,
+                                             PRIO_ENTRY);
                 }
                 if (rc)
                         return rc;
@@ -724,9 +757,8 @@ static ab_err_t add_field_kvs(struct ab_transform *tf,
 static ab_err_t build_push(struct ab_transform *tf, struct build_alert **out)
 {
         if (tf->nbuild == tf->capbuild) {
-                size_t cap = tf->capbuild ? tf->capbuild * 2 : 8;
-                struct build_alert *p =
-                    ab_realloc(tf->build, cap * sizeof(*p));
+                size_t cap            = tf->capbuild ? tf->capbuild * 2 : 8;
+                struct build_alert *p = ab_realloc(tf->build, cap * sizeof(*p));
                 if (!p)
                         return AB_ERR_NOMEM;
                 tf->build    = p;
@@ -836,7 +868,8 @@ static ab_err_t finish(struct ab_transform *tf)
                 tf->capalerts = tf->nbuild;
         }
         if (tf->kvs.n > tf->capout) {
-                struct ab_kv *p = ab_realloc(tf->out_kvs, tf->kvs.n * sizeof(*p));
+                struct ab_kv *p =
+                    ab_realloc(tf->out_kvs, tf->kvs.n * sizeof(*p));
                 if (!p)
                         return AB_ERR_NOMEM;
                 tf->out_kvs = p;
@@ -871,10 +904,14 @@ static ab_err_t finish(struct ab_transform *tf)
 static const char *type_word(enum ab_json_type t)
 {
         switch (t) {
-        case AB_JSON_OBJECT: return "an object";
-        case AB_JSON_STRING: return "a string";
-        case AB_JSON_NUMBER: return "a number";
-        default: return "a literal";
+        case AB_JSON_OBJECT:
+                return "an object";
+        case AB_JSON_STRING:
+                return "a string";
+        case AB_JSON_NUMBER:
+                return "a number";
+        default:
+                return "a literal";
         }
 }
 
@@ -902,8 +939,8 @@ ab_err_t ab_transform_run(struct ab_transform *tf,
         size_t srclen   = len;
         ab_err_t rc;
 
-        *alerts  = NULL;
-        *nalerts = 0;
+        *alerts    = NULL;
+        *nalerts   = 0;
         tf->nbuild = 0;
         tf->kvs.n  = 0;
         ab_buf_reset(&tf->arena);
@@ -924,14 +961,15 @@ ab_err_t ab_transform_run(struct ab_transform *tf,
                 uint32_t t, index = 0;
 
                 tf->m.n = 0;
-                rc = ab_selector_eval(integ->batch_root, 0, &tf->doc, 0, &tf->m);
+                rc =
+                    ab_selector_eval(integ->batch_root, 0, &tf->doc, 0, &tf->m);
                 if (rc)
                         return rc;
                 if (tf->m.n == 0)
-                        return ab_error_set(err, AB_ERR_BATCH_ROOT,
-                                            "batch.root",
-                                            "batch root %s matched nothing",
-                                            ab_selector_text(integ->batch_root));
+                        return ab_error_set(
+                            err, AB_ERR_BATCH_ROOT, "batch.root",
+                            "batch root %s matched nothing",
+                            ab_selector_text(integ->batch_root));
                 t = tf->m.idx[0];
                 if (ab_json_type_of(&tf->doc, t) != AB_JSON_ARRAY)
                         return ab_error_set(
@@ -941,7 +979,7 @@ ab_err_t ab_transform_run(struct ab_transform *tf,
                             type_word(ab_json_type_of(&tf->doc, t)));
                 arr = ab_json_at(&tf->doc, t);
                 for (uint32_t c = t + 1; index < arr->size;
-                     c = ab_json_at(&tf->doc, c)->next, index++) {
+                     c          = ab_json_at(&tf->doc, c)->next, index++) {
                         if (ab_json_type_of(&tf->doc, c) == AB_JSON_NULL)
                                 continue;
                         rc = map_element(tf, integ, c, index, err);
@@ -951,10 +989,10 @@ ab_err_t ab_transform_run(struct ab_transform *tf,
                         }
                 }
                 if (tf->nbuild == 0)
-                        return ab_error_set(err, AB_ERR_BATCH_ROOT,
-                                            "batch.root",
-                                            "batch root %s is an empty array",
-                                            ab_selector_text(integ->batch_root));
+                        return ab_error_set(
+                            err, AB_ERR_BATCH_ROOT, "batch.root",
+                            "batch root %s is an empty array",
+                            ab_selector_text(integ->batch_root));
         } else {
                 rc = map_element(tf, integ, 0, 0, err);
                 if (rc)

@@ -28,6 +28,14 @@ struct ab_transform *ab_transform_new(void);
 void ab_transform_destroy(struct ab_transform *tf);
 
 /**
+ * Free the engine's buffers if together they hold more than \p keep
+ * bytes (one unusually large payload grew them), so a long-lived engine
+ * does not keep its largest payload's memory forever. The alerts of the
+ * last run become invalid. @returns the bytes the buffers held before.
+ */
+size_t ab_transform_trim(struct ab_transform *tf, size_t keep);
+
+/**
  * Decode \p len bytes of \p payload and map them with \p integ.
  *
  * A payload becomes one alert, or one per element of `batch.root`. It is

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "conf.h"
 #include "mem.h"
 #include "transform.h"
@@ -174,7 +175,7 @@ START_TEST(without_batch_index_and_wildcard)
                         "  severity: {value: p3}\n"
                         "  source: {direct: \"$.metadata[*].ip\"}\n"
                         "  service: {direct: \"$.metadata[1].service\"}\n");
-        a = run(integ, seed_payload, &n);
+        a     = run(integ, seed_payload, &n);
         ck_assert_uint_eq(n, 1);
         ck_assert_str_eq(field(a, AB_FIELD_SOURCE),
                          "141.219.XX.XX,172.1.XX.XX");
@@ -218,23 +219,18 @@ START_TEST(conditions)
                 const char *payload;
                 const char *sev;
         } cases[] = {
-            {"{\"s\":\"a\",\"t\":4}", "P1"},
-            {"{\"s\":\"a\",\"t\":3}", "P4"},
-            {"{\"s\":\"a\"}", "P1"},
-            {"{\"r\":\"disk-12\"}", "P2"},
-            {"{\"r\":\"disk-1x\"}", "P4"},
-            {"{\"q\":0}", "P2"},
-            {"{\"q\":null}", "P4"},
-            {"{\"n\":5}", "P3"},
+            {"{\"s\":\"a\",\"t\":4}", "P1"}, {"{\"s\":\"a\",\"t\":3}", "P4"},
+            {"{\"s\":\"a\"}", "P1"},         {"{\"r\":\"disk-12\"}", "P2"},
+            {"{\"r\":\"disk-1x\"}", "P4"},   {"{\"q\":0}", "P2"},
+            {"{\"q\":null}", "P4"},          {"{\"n\":5}", "P3"},
             {"{\"n\":\"5\"}", "P3"},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
                 size_t n;
                 const struct ab_alert *a = run(integ, cases[i].payload, &n);
-                ck_assert_msg(!strcmp(field(a, AB_FIELD_SEVERITY),
-                                      cases[i].sev),
-                              "%s: %s", cases[i].payload,
-                              field(a, AB_FIELD_SEVERITY));
+                ck_assert_msg(
+                    !strcmp(field(a, AB_FIELD_SEVERITY), cases[i].sev),
+                    "%s: %s", cases[i].payload, field(a, AB_FIELD_SEVERITY));
         }
         ab_integration_destroy(integ);
 }
@@ -248,7 +244,8 @@ START_TEST(map_default_and_case)
             "default: P4}\n"
             "  class: {direct: $.c, map: {h: host}}\n");
         size_t n;
-        const struct ab_alert *a = run(integ, "{\"s\":\"CRITICAL\",\"c\":\"h\"}", &n);
+        const struct ab_alert *a =
+            run(integ, "{\"s\":\"CRITICAL\",\"c\":\"h\"}", &n);
 
         ck_assert_str_eq(field(a, AB_FIELD_SEVERITY), "P1");
         ck_assert_str_eq(field(a, AB_FIELD_CLASS), "host");
@@ -266,14 +263,16 @@ START_TEST(rejections_are_specific)
         struct ab_integration *integ = compile(seed_config);
         struct ab_error err;
 
-        ck_assert_int_eq(reject(integ, "{\"trigger-severity\":\"MAX\","
-                                       "\"metadata\":[{}]}",
+        ck_assert_int_eq(reject(integ,
+                                "{\"trigger-severity\":\"MAX\","
+                                "\"metadata\":[{}]}",
                                 &err),
                          AB_ERR_NO_ALERTNAME);
         ck_assert_ptr_nonnull(strstr(err.text, "labels.alertname is required"));
-        ck_assert_int_eq(reject(integ, "{\"trigger-type\":\"n\","
-                                       "\"trigger-severity\":\"HUGE\","
-                                       "\"metadata\":[{}]}",
+        ck_assert_int_eq(reject(integ,
+                                "{\"trigger-type\":\"n\","
+                                "\"trigger-severity\":\"HUGE\","
+                                "\"metadata\":[{}]}",
                                 &err),
                          AB_ERR_SEVERITY_UNMAPPED);
         ck_assert_ptr_nonnull(strstr(err.text, "'HUGE'"));
@@ -289,10 +288,11 @@ START_TEST(rejections_are_specific)
         ck_assert_ptr_nonnull(strstr(err.text, "not an array"));
         ck_assert_int_eq(reject(integ, "{\"metadata\":[]}", &err),
                          AB_ERR_BATCH_ROOT);
-        ck_assert_int_eq(reject(integ, "{\"trigger-type\":\"n\","
-                                       "\"trigger-severity\":\"MID\","
-                                       "\"trigger-time\":\"yesterday\","
-                                       "\"metadata\":[{},{}]}",
+        ck_assert_int_eq(reject(integ,
+                                "{\"trigger-type\":\"n\","
+                                "\"trigger-severity\":\"MID\","
+                                "\"trigger-time\":\"yesterday\","
+                                "\"metadata\":[{},{}]}",
                                 &err),
                          AB_ERR_BAD_TIME);
         ck_assert_str_eq(err.path, "fields.startat");
@@ -314,16 +314,16 @@ START_TEST(recovery_and_times)
             "labels: {'*': {direct: \"$.alerts[*].labels\"}}\n"
             "annotations: {'*': {direct: \"$.alerts[*].annotations\"}}\n");
         size_t n;
-        const struct ab_alert *a = run(
-            integ,
-            "{\"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":"
-            "\"Up\",\"severity\":\"critical\",\"job\":\"node\"},"
-            "\"annotations\":{\"summary\":\"down\",\"n\":3},\"startsAt\":"
-            "\"2019-09-27T16:27:56.612666101Z\",\"endsAt\":"
-            "\"0001-01-01T00:00:00Z\"},{\"status\":\"resolved\",\"labels\":"
-            "{\"alertname\":\"Up\"},\"startsAt\":\"1629702922\",\"endsAt\":"
-            "\"20190409T121826.922+0800\"}]}",
-            &n);
+        const struct ab_alert *a =
+            run(integ,
+                "{\"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":"
+                "\"Up\",\"severity\":\"critical\",\"job\":\"node\"},"
+                "\"annotations\":{\"summary\":\"down\",\"n\":3},\"startsAt\":"
+                "\"2019-09-27T16:27:56.612666101Z\",\"endsAt\":"
+                "\"0001-01-01T00:00:00Z\"},{\"status\":\"resolved\",\"labels\":"
+                "{\"alertname\":\"Up\"},\"startsAt\":\"1629702922\",\"endsAt\":"
+                "\"20190409T121826.922+0800\"}]}",
+                &n);
 
         ck_assert_uint_eq(n, 2);
         ck_assert_int_eq(a[0].status, AB_ALERT_FIRING);
@@ -347,7 +347,7 @@ START_TEST(message_truncated_at_utf8_boundary)
             compile("name: t\nfields:\n  alertname: {value: x}\n"
                     "  severity: {value: P1}\n  message: $.m\n");
         size_t len = 16000 * 3, n, chars = 0;
-        char *p    = malloc(len + 16);
+        char *p = malloc(len + 16);
         const struct ab_alert *a;
         struct ab_str m;
 
@@ -363,10 +363,10 @@ START_TEST(message_truncated_at_utf8_boundary)
                         chars++;
         ck_assert_uint_eq(chars, AB_ALERT_MESSAGE_MAX_CHARS);
         ck_assert(m.len > 14);
-        ck_assert_int_eq(memcmp(m.ptr + m.len - strlen(AB_ALERT_TRUNCATION_MARK),
-                                AB_ALERT_TRUNCATION_MARK,
-                                strlen(AB_ALERT_TRUNCATION_MARK)),
-                         0);
+        ck_assert_int_eq(
+            memcmp(m.ptr + m.len - strlen(AB_ALERT_TRUNCATION_MARK),
+                   AB_ALERT_TRUNCATION_MARK, strlen(AB_ALERT_TRUNCATION_MARK)),
+            0);
         free(p);
         ab_integration_destroy(integ);
 }
@@ -380,8 +380,9 @@ START_TEST(form_payload)
             "P2, INFO: P4}}\n  source: $.dimensions.instanceId\n");
         size_t n;
         const struct ab_alert *a =
-            run(integ, "alertName=cpu+high&triggerLevel=WARN&dimensions=%7B"
-                       "userId%3D1%2C+instanceId%3Di-9%7D",
+            run(integ,
+                "alertName=cpu+high&triggerLevel=WARN&dimensions=%7B"
+                "userId%3D1%2C+instanceId%3Di-9%7D",
                 &n);
 
         ck_assert_str_eq(field(a, AB_FIELD_ALERTNAME), "cpu high");
@@ -407,6 +408,58 @@ START_TEST(no_allocation_after_warm_up)
 }
 END_TEST
 
+/* A payload that grew the buffers past the limit lets them go; a normal
+ * one keeps them (no allocation on the next run); results are the same
+ * either way. */
+START_TEST(trim_releases_only_grown_buffers)
+{
+        struct ab_integration *integ = compile(seed_config);
+        struct ab_buf big;
+        size_t n, held;
+        uint64_t before;
+        const struct ab_alert *a;
+
+        run(integ, seed_payload, &n);
+        held = ab_transform_trim(tf, 256 * 1024);
+        ck_assert_uint_gt(held, 0);
+        ck_assert_uint_le(held, 256 * 1024);
+        before = ab_mem_allocations();
+        run(integ, seed_payload, &n);
+        ck_assert_uint_eq(ab_mem_allocations() - before, 0);
+
+        /* seed_payload with 3,000 more metadata elements. */
+        ab_buf_init(&big, 0);
+        ck_assert_int_eq(
+            ab_buf_append(&big, seed_payload,
+                          strstr(seed_payload, "\"metadata\"") - seed_payload),
+            AB_OK);
+        ck_assert_int_eq(ab_buf_append_str(&big, "\"metadata\": ["), AB_OK);
+        for (int i = 0; i < 3000; i++)
+                ck_assert_int_eq(ab_buf_appendf(&big,
+                                                "{\"agent\": \"HOST\", \"ip\": "
+                                                "\"10.0.%d.%d\", \"service\": "
+                                                "\"svc-%d\"},",
+                                                i / 250, i % 250, i),
+                                 AB_OK);
+        ck_assert_int_eq(
+            ab_buf_append_str(&big, strstr(seed_payload, "\"metadata\"") +
+                                        strlen("\"metadata\": [")),
+            AB_OK);
+        run(integ, big.data, &n);
+        ck_assert_uint_eq(n, 3002);
+        held = ab_transform_trim(tf, 256 * 1024);
+        ck_assert_uint_gt(held, 256 * 1024);
+        ck_assert_uint_eq(ab_transform_trim(tf, 256 * 1024), 0);
+
+        a = run(integ, seed_payload, &n);
+        ck_assert_uint_eq(n, 2);
+        ck_assert_str_eq(field(&a[0], AB_FIELD_ALERTNAME),
+                         "network_package errors > 5%");
+        ab_buf_fini(&big);
+        ab_integration_destroy(integ);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s  = suite_create("transform");
@@ -425,6 +478,7 @@ int main(void)
         tcase_add_test(tc, message_truncated_at_utf8_boundary);
         tcase_add_test(tc, form_payload);
         tcase_add_test(tc, no_allocation_after_warm_up);
+        tcase_add_test(tc, trim_releases_only_grown_buffers);
         suite_add_tcase(s, tc);
         sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

@@ -7,9 +7,9 @@
 #   (default)  the full run behind docs/performance.md: transform (every
 #              workload and mode, 5 x 1 s each), lifecycle (1M open alerts,
 #              3 rounds), callgrind instruction counts, and end to end (1M
-#              records, 3 rounds of pass-through, alertbridge, and
-#              alertbridge with transform.threads 1); about 15
-#              minutes on 2 cores
+#              records, a warm-up round and 3 measured rounds of
+#              pass-through, alertbridge, and alertbridge with
+#              transform.threads 1); about 20 minutes on 2 cores
 #   --quick    the same programs with shorter runs (about 3 minutes)
 #   --smoke    `ctest -L bench`: seconds-long runs that check the harness
 #              still works; no timing is asserted

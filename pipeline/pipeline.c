@@ -351,6 +351,7 @@ ab_err_t ab_pipeline_new(const struct ab_pipeline_config *cfg,
         struct ab_producer_conf pc;
         const char **cprops = NULL, **pprops = NULL;
         char queue_kb[24];
+        bool threaded;
         struct ab_pipeline *pl;
         ab_err_t rc = AB_ERR_NOMEM;
 
@@ -388,13 +389,13 @@ ab_err_t ab_pipeline_new(const struct ab_pipeline_config *cfg,
         rc = ab_processor_new(cfg, &pl->pm, &pl->proc, err);
         if (rc)
                 goto fail;
-        pl->burst = cfg->transform.threads ? AB_PIPELINE_BURST_THREADED
-                                           : AB_PIPELINE_BURST_INLINE;
-        rc        = ab_transform_pool_new((unsigned)cfg->transform.threads,
-                                   cfg->transform.threads
-                                              ? AB_PIPELINE_SLOTS_THREADED
-                                              : AB_PIPELINE_SLOTS_INLINE,
-                                          &pl->pool, err);
+        threaded = cfg->transform.threads > 0;
+        pl->burst =
+            threaded ? AB_PIPELINE_BURST_THREADED : AB_PIPELINE_BURST_INLINE;
+        rc = ab_transform_pool_new((unsigned)cfg->transform.threads,
+                                   threaded ? AB_PIPELINE_SLOTS_THREADED
+                                            : AB_PIPELINE_SLOTS_INLINE,
+                                   &pl->pool, err);
         if (rc)
                 goto fail;
 
@@ -584,10 +585,8 @@ static ab_err_t consume_burst(struct ab_pipeline *pl, int timeout_ms,
         ab_err_t rc;
         int wait;
 
-        for (int n = 0; n < pl->burst; n++) {
-                s = ab_transform_pool_reserve(pl->pool);
-                if (!s)
-                        break;
+        for (int n = 0; n < pl->burst && !ab_transform_pool_full(pl->pool);
+             n++) {
                 wait = n == 0 && !ab_transform_pool_pending(pl->pool)
                            ? timeout_ms
                            : 0;
@@ -603,7 +602,6 @@ static ab_err_t consume_burst(struct ab_pipeline *pl, int timeout_ms,
                         ab_record_destroy(rec);
                         return rc;
                 }
-                /* Finishing while track() waited may have used the slot. */
                 s = ab_transform_pool_reserve(pl->pool);
                 fill_input(&s->in, rec, pl->cfg->integration_header);
                 s->record   = rec;

@@ -49,9 +49,8 @@ struct slot {
 struct ab_transform_pool {
         struct slot *slots;
         size_t mask;
-        size_t head;  /* owner */
-        size_t tail;  /* owner: the next slot to submit */
-        int reserved; /* owner: slot `tail` was reserved */
+        size_t head; /* owner */
+        size_t tail; /* owner: the next slot to submit */
         /* Guarded by mu. */
         pthread_mutex_t mu;
         pthread_cond_t work_cv; /* workers wait for slots */
@@ -172,23 +171,15 @@ void ab_transform_pool_destroy(struct ab_transform_pool *tp)
 struct ab_transform_pool_slot *
 ab_transform_pool_reserve(struct ab_transform_pool *tp)
 {
-        struct slot *s;
-
         if (ab_transform_pool_full(tp))
                 return NULL;
-        s = &tp->slots[tp->tail & tp->mask];
-        if (!tp->reserved) {
-                tp->reserved = 1;
-                __atomic_store_n(&s->done, 0, __ATOMIC_RELAXED);
-        }
-        return &s->pub;
+        return &tp->slots[tp->tail & tp->mask].pub;
 }
 
 void ab_transform_pool_submit(struct ab_transform_pool *tp)
 {
         struct slot *s = &tp->slots[tp->tail & tp->mask];
 
-        tp->reserved = 0;
         tp->tail++;
         if (!tp->nthreads) {
                 prepare(s);
@@ -267,8 +258,12 @@ ab_transform_pool_oldest(struct ab_transform_pool *tp, int wait_ms)
 
 void ab_transform_pool_pop(struct ab_transform_pool *tp)
 {
-        if (tp->head != tp->tail)
-                tp->head++;
+        if (tp->head == tp->tail)
+                return;
+        /* No worker touches a popped slot: it is free for the owner. */
+        __atomic_store_n(&tp->slots[tp->head & tp->mask].done, 0,
+                         __ATOMIC_RELAXED);
+        tp->head++;
 }
 
 size_t ab_transform_pool_pending(const struct ab_transform_pool *tp)

@@ -49,8 +49,8 @@ ab_err_t ab_transform_pool_new(unsigned threads, size_t slots,
  * (the pool does not know what the owner's pointers are). NULL-safe. */
 void ab_transform_pool_destroy(struct ab_transform_pool *tp);
 
-/** The next free slot, or NULL when all are in use. Reserving twice
- * without submitting returns the same slot. */
+/** The next free slot, or NULL when all are in use. Until it is
+ * submitted, reserving again returns the same slot. */
 struct ab_transform_pool_slot *
 ab_transform_pool_reserve(struct ab_transform_pool *tp);
 

@@ -477,6 +477,15 @@ const char *ab_bench_reference_payload(bool resolved)
         return out;
 }
 
+void ab_bench_corpus_defaults(struct ab_bench_corpus_conf *conf)
+{
+        memset(conf, 0, sizeof(*conf));
+        conf->seed            = 1;
+        conf->keys            = 1000;
+        conf->recovery_share  = 0.1;
+        conf->malformed_share = 0.01;
+}
+
 int ab_bench_corpus_option(struct ab_bench_corpus_conf *conf, int opt,
                            const char *arg)
 {

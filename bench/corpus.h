@@ -79,6 +79,10 @@ ab_err_t ab_bench_corpus_generate(const struct ab_bench_corpus_conf *conf,
 /** NULL-safe. */
 void ab_bench_corpus_fini(struct ab_bench_corpus *c);
 
+/** The defaults every benchmark program starts from: seed 1, 1000 keys
+ * per shape, 10 % recoveries, 1 % malformed, every shape; count 0. */
+void ab_bench_corpus_defaults(struct ab_bench_corpus_conf *conf);
+
 /**
  * Apply one of the corpus options every benchmark program takes:
  * 'k' --keys, 'R' --recovery-share, 'M' --malformed-share, 's' --seed.

@@ -50,12 +50,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
         int c, k;
 
         memset(o, 0, sizeof(*o));
-        o->conf.seed            = 1;
-        o->conf.count           = 10000;
-        o->conf.keys            = 1000;
-        o->conf.recovery_share  = 0.1;
-        o->conf.malformed_share = 0.01;
-        o->source_dir           = AB_SOURCE_DIR;
+        ab_bench_corpus_defaults(&o->conf);
+        o->conf.count = 10000;
+        o->source_dir = AB_SOURCE_DIR;
         while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
                 int bad = 0;
 

@@ -849,17 +849,14 @@ static int parse_args(int argc, char **argv, struct opts *o, uint64_t *records)
         int c;
 
         memset(o, 0, sizeof(*o));
-        *records                  = 200000;
-        o->repeat                 = 3;
-        o->timeout_s              = 600;
-        o->corpus.seed            = 1;
-        o->corpus.keys            = 1000;
-        o->corpus.recovery_share  = 0.1;
-        o->corpus.malformed_share = 0.01;
-        o->work                   = "bench-e2e";
-        o->threads                = -1;
-        o->warmup                 = 1;
-        o->source_dir             = AB_SOURCE_DIR;
+        ab_bench_corpus_defaults(&o->corpus);
+        *records      = 200000;
+        o->repeat     = 3;
+        o->timeout_s  = 600;
+        o->work       = "bench-e2e";
+        o->threads    = -1;
+        o->warmup     = 1;
+        o->source_dir = AB_SOURCE_DIR;
         while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
                 int bad = 0;
 

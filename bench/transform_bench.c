@@ -415,15 +415,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
         int c;
 
         memset(o, 0, sizeof(*o));
-        o->seconds                = 1.0;
-        o->repeat                 = 5;
-        o->records                = 10000;
-        o->corpus.seed            = 1;
-        o->corpus.keys            = 1000;
-        o->corpus.recovery_share  = 0.1;
-        o->corpus.malformed_share = 0.01;
-        o->modes                  = (1u << MODE__COUNT) - 1;
-        o->source_dir             = AB_SOURCE_DIR;
+        ab_bench_corpus_defaults(&o->corpus);
+        o->seconds    = 1.0;
+        o->repeat     = 5;
+        o->records    = 10000;
+        o->modes      = (1u << MODE__COUNT) - 1;
+        o->source_dir = AB_SOURCE_DIR;
         while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
                 int bad = 0;
 

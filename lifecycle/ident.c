@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "lifecycle_int.h"
 #include "mem.h"
 
@@ -147,10 +149,11 @@ const char *ab_lifecycle_dedup_next(const char *const *names, size_t n,
         return next;
 }
 
-ab_err_t ab_lc_fp_digest(EVP_MD_CTX *ctx, const EVP_MD *md,
-                         const struct ab_integration *integ,
-                         const struct ab_alert *a,
-                         unsigned char out[LC_KEY_LEN])
+/* The binary fingerprint of \p a under \p integ, hashed with \p ctx. */
+static ab_err_t fp_digest(EVP_MD_CTX *ctx, const EVP_MD *md,
+                          const struct ab_integration *integ,
+                          const struct ab_alert *a,
+                          unsigned char out[LC_KEY_LEN])
 {
         const char *const *names;
         const char *name;
@@ -218,7 +221,7 @@ ab_err_t ab_lifecycle_hasher_digest(struct ab_lifecycle_hasher *h,
                                     const struct ab_alert *a,
                                     unsigned char out[AB_LIFECYCLE_FP_LEN])
 {
-        return ab_lc_fp_digest(h->ctx, h->md, integ, a, out);
+        return fp_digest(h->ctx, h->md, integ, a, out);
 }
 
 void ab_lifecycle_fingerprint(const struct ab_integration *integ,
@@ -228,7 +231,7 @@ void ab_lifecycle_fingerprint(const struct ab_integration *integ,
         unsigned char d[LC_KEY_LEN];
 
         out[0] = '\0';
-        if (ctx && !ab_lc_fp_digest(ctx, EVP_sha256(), integ, a, d))
+        if (ctx && !fp_digest(ctx, EVP_sha256(), integ, a, d))
                 ab_hex(d, LC_KEY_LEN, out);
         EVP_MD_CTX_free(ctx);
 }
@@ -240,7 +243,7 @@ ab_err_t ab_lc_alert_id(struct ab_lifecycle *lc,
 {
         struct lc_hash h;
 
-        h_begin(&h, lc->md_ctx, lc->md);
+        h_begin(&h, lc->hasher->ctx, lc->hasher->md);
         h_cstr(&h, "alertbridge-alert-v1");
         h_cstr(&h, ab_lc_integ_name(integ));
         h_bytes(&h, fp, LC_KEY_LEN);
@@ -257,7 +260,7 @@ ab_err_t ab_lc_event_id(struct ab_lifecycle *lc,
         struct lc_hash h;
         ab_err_t rc;
 
-        h_begin(&h, lc->md_ctx, lc->md);
+        h_begin(&h, lc->hasher->ctx, lc->hasher->md);
         h_cstr(&h, "alertbridge-event-v1");
         h_bytes(&h, id, LC_KEY_LEN);
         h_cstr(&h, ab_event_type_short(type));
@@ -273,7 +276,7 @@ ab_err_t ab_lc_checksum(struct ab_lifecycle *lc, const void *data, size_t len,
 {
         struct lc_hash h;
 
-        h_begin(&h, lc->md_ctx, lc->md);
+        h_begin(&h, lc->hasher->ctx, lc->hasher->md);
         h_bytes(&h, data, len);
         return h_end(&h, out);
 }

@@ -6,20 +6,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <openssl/evp.h>
-
 #include "lifecycle.h"
 
 #define LC_KEY_LEN AB_LIFECYCLE_FP_LEN /* binary id/fingerprint */
 
 /** The name of \p integ, "" when it has none. */
 const char *ab_lc_integ_name(const struct ab_integration *integ);
-
-/** The binary fingerprint of \p a under \p integ, hashed with \p ctx. */
-ab_err_t ab_lc_fp_digest(EVP_MD_CTX *ctx, const EVP_MD *md,
-                         const struct ab_integration *integ,
-                         const struct ab_alert *a,
-                         unsigned char out[LC_KEY_LEN]);
 
 /** The binary id of the alert with fingerprint \p fp opened at \p open_ms
  * as alert number \p seq. */

@@ -31,9 +31,8 @@ struct ab_lifecycle *ab_lifecycle_new(const struct ab_lifecycle_config *conf)
         ab_json_doc_init(&lc->doc);
         ab_buf_init(&lc->operator_name, 0);
         ab_buf_init(&lc->text, 0);
-        lc->md     = EVP_MD_fetch(NULL, "SHA256", NULL);
-        lc->md_ctx = EVP_MD_CTX_new();
-        if (!lc->md || !lc->md_ctx) {
+        lc->hasher = ab_lifecycle_hasher_new();
+        if (!lc->hasher) {
                 ab_lifecycle_destroy(lc);
                 return NULL;
         }
@@ -45,8 +44,7 @@ void ab_lifecycle_destroy(struct ab_lifecycle *lc)
         if (!lc)
                 return;
         ab_lc_state_fini(&lc->st);
-        EVP_MD_CTX_free(lc->md_ctx);
-        EVP_MD_free(lc->md);
+        ab_lifecycle_hasher_destroy(lc->hasher);
         ab_json_doc_fini(&lc->doc);
         ab_buf_fini(&lc->operator_name);
         ab_buf_fini(&lc->text);
@@ -391,7 +389,7 @@ ab_err_t ab_lifecycle_process(struct ab_lifecycle *lc,
         if (!lc || !integ || !a || !emit)
                 return ab_error_set(err, AB_ERR_INTERNAL, NULL,
                                     "lifecycle: missing argument");
-        rc = ab_lc_fp_digest(lc->md_ctx, lc->md, integ, a, fp);
+        rc = ab_lifecycle_hasher_digest(lc->hasher, integ, a, fp);
         if (rc)
                 return ab_error_set(err, rc, NULL,
                                     "computing the fingerprint failed");

@@ -7,8 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <openssl/evp.h>
-
 #include "alert.h"
 #include "json.h"
 #include "lifecycle.h"
@@ -18,10 +16,9 @@ struct ab_lifecycle {
         struct ab_lifecycle_config conf;
         struct ab_lifecycle_stats stats;
         struct lc_state st;
-        EVP_MD *md;                  /* owned SHA-256 */
-        EVP_MD_CTX *md_ctx;          /* owned, reused for every hash */
-        struct ab_json_doc doc;      /* action records */
-        struct ab_buf operator_name; /* action strings, NUL-terminated */
+        struct ab_lifecycle_hasher *hasher; /* owned, for every hash */
+        struct ab_json_doc doc;             /* action records */
+        struct ab_buf operator_name;        /* action strings, NUL-terminated */
         struct ab_buf text;
         struct ab_kv *kv; /* owned scratch for alert views */
         size_t kv_cap;

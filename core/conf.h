@@ -7,6 +7,13 @@
 
 #include "err.h"
 
+/* The helpers every config reader uses on the values it finds, each in a
+ * header of its own: environment references, key paths for messages,
+ * durations and sizes. */
+#include "conf_env.h"
+#include "conf_path.h"
+#include "conf_units.h"
+
 /*
  * YAML and JSON describe the same tree: a file is read as YAML (JSON is a
  * subset of YAML 1.2 for our purposes) and converted to jansson values.
@@ -35,39 +42,5 @@ json_t *ab_conf_load_string(const char *text, size_t len, const char *origin,
 /** How a config value's type reads in messages: "a mapping", "a list",
  *  "a string", "an integer", "a number", "a boolean" or "null". */
 const char *ab_conf_type_name(const json_t *v);
-
-/**
- * Replace every `${NAME}` in \p s by the environment variable NAME.
- * `${NAME:-default}` uses "default" when NAME is unset or empty; `$${`
- * stands for a literal `${`. A set but empty NAME expands to "".
- * @returns a new string (ab_free), or NULL with \p err naming the unset
- *          variable (AB_ERR_CONFIG) or AB_ERR_NOMEM.
- */
-char *ab_conf_expand_env(const char *s, const char *path, struct ab_error *err);
-
-/**
- * Append a key path component: "fields" + "severity" -> "fields.severity",
- * "metadata" + index 2 -> "metadata[2]". Writes into \p out (NUL-terminated,
- * truncated if needed). Used to name offending keys in errors.
- */
-void ab_conf_path_key(char *out, size_t outsize, const char *parent,
-                      const char *key);
-void ab_conf_path_index(char *out, size_t outsize, const char *parent,
-                        size_t index);
-
-/**
- * Parse a duration such as "30m", "1h30m", "45s", "500ms", "2d" or a bare
- * number of seconds. Units: ms, s, m, h, d; each number may have a
- * fraction ("1.5h"), truncated to whole milliseconds. No sign, no spaces.
- * @returns 0 with \p ms set, or -1.
- */
-int ab_conf_parse_duration(const char *s, long long *ms);
-
-/**
- * Parse a size such as "64KB", "1MiB", "512" (bytes). Units are binary and
- * case-insensitive: K/KB/KiB = 1024, M/MB/MiB = 1024^2, G/GB/GiB = 1024^3,
- * B or none = 1; a fraction is allowed ("1.5MB"). @returns 0 or -1.
- */
-int ab_conf_parse_size(const char *s, long long *bytes);
 
 #endif

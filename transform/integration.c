@@ -1,11 +1,11 @@
 /* integration.c - compiles an integration config tree into mapping programs. */
 #include "integration.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "conf.h"
+#include "integration_compile_int.h"
 #include "integration_int.h"
 #include "mem.h"
 
@@ -16,14 +16,6 @@ struct ab_builtin_file {
         const char *text;
 };
 extern const struct ab_builtin_file ab_builtin_files[];
-
-/* Compilation context: the batch root decides which selectors are relative. */
-struct compiler {
-        const struct ab_selector *batch_root;
-        struct ab_error *err;
-};
-
-#define PATH_MAX_LEN 160
 
 /* ---------------------------------------------------------------- destroy */
 
@@ -109,7 +101,7 @@ void ab_integration_destroy(struct ab_integration *integ)
 /* ---------------------------------------------------------------- helpers */
 
 /* Render a scalar config value as text (numbers and booleans as written). */
-static char *scalar_text(const json_t *v, size_t *len)
+char *ab_integ_scalar_text(const json_t *v, size_t *len)
 {
         char tmp[64];
         const char *s;
@@ -140,14 +132,14 @@ static char *scalar_text(const json_t *v, size_t *len)
         return ab_strndup(s, *len);
 }
 
-static int is_scalar(const json_t *v)
+int ab_integ_is_scalar(const json_t *v)
 {
         return json_is_string(v) || json_is_number(v) || json_is_boolean(v);
 }
 
 /* Reject keys of \p obj that are not in the NULL-terminated \p allowed. */
-static ab_err_t check_keys(const json_t *obj, const char *path,
-                           const char *const *allowed, struct ab_error *err)
+ab_err_t ab_integ_check_keys(const json_t *obj, const char *path,
+                             const char *const *allowed, struct ab_error *err)
 {
         const char *key;
         json_t *v;
@@ -179,8 +171,8 @@ static ab_err_t check_keys(const json_t *obj, const char *path,
         return AB_OK;
 }
 
-static ab_err_t compile_selref(struct compiler *cc, const json_t *v,
-                               const char *path, struct ab_sel_ref *out)
+ab_err_t ab_integ_compile_selref(struct compiler *cc, const json_t *v,
+                                 const char *path, struct ab_sel_ref *out)
 {
         struct ab_error sub;
         ab_err_t rc;
@@ -207,423 +199,6 @@ static ab_err_t compile_selref(struct compiler *cc, const json_t *v,
         }
         return AB_OK;
 }
-
-/* ---------------------------------------------------------------- conditions
- */
-
-static ab_err_t compile_cond(struct compiler *cc, const json_t *v,
-                             const char *path, struct ab_cond *c);
-
-static ab_err_t compile_cond_list(struct compiler *cc, const json_t *arr,
-                                  const char *path, struct ab_cond *c)
-{
-        char sub[PATH_MAX_LEN];
-        ab_err_t rc;
-
-        if (!json_is_array(arr) || json_array_size(arr) == 0)
-                return ab_error_set(cc->err, AB_ERR_CONFIG, path,
-                                    "must be a non-empty list of conditions");
-        c->kids = ab_calloc(json_array_size(arr), sizeof(*c->kids));
-        if (!c->kids)
-                return AB_ERR_NOMEM;
-        for (size_t i = 0; i < json_array_size(arr); i++) {
-                ab_conf_path_index(sub, sizeof(sub), path, i);
-                c->nkids++;
-                rc = compile_cond(cc, json_array_get(arr, i), sub, &c->kids[i]);
-                if (rc)
-                        return rc;
-        }
-        return AB_OK;
-}
-
-static ab_err_t add_value(struct ab_cond *c, const json_t *v)
-{
-        size_t len;
-        char *s = scalar_text(v, &len);
-
-        if (!s)
-                return AB_ERR_NOMEM;
-        c->values[c->nvalues]     = s;
-        c->value_lens[c->nvalues] = len;
-        c->nvalues++;
-        return AB_OK;
-}
-
-static ab_err_t compile_cond(struct compiler *cc, const json_t *v,
-                             const char *path, struct ab_cond *c)
-{
-        static const char *const keys[] = {"field", "equals", "not_equals",
-                                           "in",    "exists", "regex",
-                                           "all",   "any",    NULL};
-        static const char *const ops[]  = {
-             "equals", "not_equals", "in", "exists", "regex", "all", "any"};
-        const char *op_key = NULL;
-        const json_t *arg, *field;
-        char sub[PATH_MAX_LEN];
-        ab_err_t rc;
-        int nops = 0;
-
-        if (!json_is_object(v))
-                return ab_error_set(cc->err, AB_ERR_CONFIG, path,
-                                    "a condition must be a mapping such as "
-                                    "{field: $.x, equals: y}, not %s",
-                                    ab_conf_type_name(v));
-        rc = check_keys(v, path, keys, cc->err);
-        if (rc)
-                return rc;
-        for (size_t i = 0; i < sizeof(ops) / sizeof(*ops); i++) {
-                if (json_object_get(v, ops[i])) {
-                        op_key = ops[i];
-                        c->op  = (enum ab_cond_op)i;
-                        nops++;
-                }
-        }
-        if (nops != 1)
-                return ab_error_set(cc->err, AB_ERR_CONFIG, path,
-                                    "a condition needs exactly one of equals, "
-                                    "not_equals, in, exists, regex, all, any");
-        arg = json_object_get(v, op_key);
-        ab_conf_path_key(sub, sizeof(sub), path, op_key);
-        field = json_object_get(v, "field");
-        if (c->op == AB_COND_ALL || c->op == AB_COND_ANY) {
-                if (field)
-                        return ab_error_set(cc->err, AB_ERR_CONFIG, path,
-                                            "'field' does not go with '%s'",
-                                            op_key);
-                return compile_cond_list(cc, arg, sub, c);
-        }
-        if (!field) {
-                char fpath[PATH_MAX_LEN];
-                ab_conf_path_key(fpath, sizeof(fpath), path, "field");
-                return ab_error_set(cc->err, AB_ERR_CONFIG, fpath,
-                                    "is required for '%s'", op_key);
-        }
-        {
-                char fpath[PATH_MAX_LEN];
-                ab_conf_path_key(fpath, sizeof(fpath), path, "field");
-                rc = compile_selref(cc, field, fpath, &c->field);
-                if (rc)
-                        return rc;
-        }
-        switch (c->op) {
-        case AB_COND_EQUALS:
-        case AB_COND_NOT_EQUALS:
-        case AB_COND_IN: {
-                size_t n = c->op == AB_COND_IN ? json_array_size(arg) : 1;
-                if (c->op == AB_COND_IN ? (!json_is_array(arg) || n == 0)
-                                        : !is_scalar(arg))
-                        return ab_error_set(
-                            cc->err, AB_ERR_CONFIG, sub,
-                            c->op == AB_COND_IN
-                                ? "must be a non-empty list of values"
-                                : "must be a string, number or boolean");
-                c->values     = ab_calloc(n, sizeof(*c->values));
-                c->value_lens = ab_calloc(n, sizeof(*c->value_lens));
-                if (!c->values || !c->value_lens)
-                        return AB_ERR_NOMEM;
-                for (size_t i = 0; i < n; i++) {
-                        const json_t *item =
-                            c->op == AB_COND_IN ? json_array_get(arg, i) : arg;
-                        if (!is_scalar(item)) {
-                                char ipath[PATH_MAX_LEN];
-                                ab_conf_path_index(ipath, sizeof(ipath), sub,
-                                                   i);
-                                return ab_error_set(
-                                    cc->err, AB_ERR_CONFIG, ipath,
-                                    "must be a string, number or boolean");
-                        }
-                        rc = add_value(c, item);
-                        if (rc)
-                                return rc;
-                }
-                break;
-        }
-        case AB_COND_EXISTS:
-                if (!json_is_boolean(arg))
-                        return ab_error_set(cc->err, AB_ERR_CONFIG, sub,
-                                            "must be true or false");
-                c->exists = json_is_true(arg);
-                break;
-        case AB_COND_REGEX: {
-                int rerr;
-                if (!json_is_string(arg))
-                        return ab_error_set(cc->err, AB_ERR_CONFIG, sub,
-                                            "must be a regular expression "
-                                            "string");
-                rerr = regcomp(&c->regex, json_string_value(arg),
-                               REG_EXTENDED | REG_NOSUB);
-                if (rerr) {
-                        char msg[128];
-                        regerror(rerr, &c->regex, msg, sizeof(msg));
-                        return ab_error_set(cc->err, AB_ERR_CONFIG, sub,
-                                            "invalid regular expression: %s",
-                                            msg);
-                }
-                c->has_regex = true;
-                break;
-        }
-        default:
-                break;
-        }
-        return AB_OK;
-}
-
-/* ---------------------------------------------------------------- methods */
-
-static int is_severity_level(const char *s, size_t len)
-{
-        return len == 2 && (s[0] == 'P' || s[0] == 'p') && s[1] >= '1' &&
-               s[1] <= '4';
-}
-
-static ab_err_t compile_method(struct compiler *cc, const json_t *v,
-                               const char *path, int is_severity,
-                               struct ab_method *m);
-
-static ab_err_t compile_map(struct compiler *cc, const json_t *v,
-                            const char *path, int is_severity,
-                            struct ab_method *m)
-{
-        const json_t *map = json_object_get(v, "map");
-        const json_t *def = json_object_get(v, "default");
-        char sub[PATH_MAX_LEN];
-        const char *key;
-        json_t *val;
-
-        if (map) {
-                ab_conf_path_key(sub, sizeof(sub), path, "map");
-                if (!json_is_object(map) || json_object_size(map) == 0)
-                        return ab_error_set(cc->err, AB_ERR_CONFIG, sub,
-                                            "must be a non-empty mapping of "
-                                            "source value to target value");
-                m->map = ab_calloc(json_object_size(map), sizeof(*m->map));
-                if (!m->map)
-                        return AB_ERR_NOMEM;
-                json_object_foreach((json_t *)map, key, val)
-                {
-                        struct ab_map_entry *e = &m->map[m->nmap];
-                        char epath[PATH_MAX_LEN];
-
-                        ab_conf_path_key(epath, sizeof(epath), sub, key);
-                        if (!is_scalar(val))
-                                return ab_error_set(cc->err, AB_ERR_CONFIG,
-                                                    epath,
-                                                    "must be a string, not %s",
-                                                    ab_conf_type_name(val));
-                        e->from_len = strlen(key);
-                        e->from     = ab_strndup(key, e->from_len);
-                        e->to       = scalar_text(val, &e->to_len);
-                        if (!e->from || !e->to)
-                                return AB_ERR_NOMEM;
-                        m->nmap++;
-                        if (is_severity && !is_severity_level(e->to, e->to_len))
-                                return ab_error_set(
-                                    cc->err, AB_ERR_CONFIG, epath,
-                                    "severity must map to P1, P2, P3 or P4, "
-                                    "not '%s'",
-                                    e->to);
-                        if (is_severity)
-                                e->to[0] = 'P';
-                }
-        }
-        if (def) {
-                ab_conf_path_key(sub, sizeof(sub), path, "default");
-                if (!is_scalar(def))
-                        return ab_error_set(cc->err, AB_ERR_CONFIG, sub,
-                                            "must be a string, not %s",
-                                            ab_conf_type_name(def));
-                m->map_default = scalar_text(def, &m->map_default_len);
-                if (!m->map_default)
-                        return AB_ERR_NOMEM;
-                if (is_severity &&
-                    !is_severity_level(m->map_default, m->map_default_len))
-                        return ab_error_set(cc->err, AB_ERR_CONFIG, sub,
-                                            "severity default must be P1, P2, "
-                                            "P3 or P4, not '%s'",
-                                            m->map_default);
-                if (is_severity)
-                        m->map_default[0] = 'P';
-        }
-        return AB_OK;
-}
-
-static int delimiter_ok(const char *s)
-{
-        if (!*s)
-                return 0;
-        for (; *s; s++)
-                if (isalnum((unsigned char)*s) || (unsigned char)*s >= 0x80)
-                        return 0;
-        return 1;
-}
-
-static ab_err_t compile_branches(struct compiler *cc, const json_t *arr,
-                                 const char *path, int is_severity,
-                                 struct ab_method *m)
-{
-        char sub[PATH_MAX_LEN], wpath[PATH_MAX_LEN];
-        ab_err_t rc;
-        size_t n = json_array_size(arr);
-
-        if (!json_is_array(arr) || n == 0)
-                return ab_error_set(cc->err, AB_ERR_CONFIG, path,
-                                    "must be a non-empty list of {when: ..., "
-                                    "direct: ...} branches");
-        m->branches = ab_calloc(n, sizeof(*m->branches));
-        if (!m->branches)
-                return AB_ERR_NOMEM;
-        for (size_t i = 0; i < n; i++) {
-                const json_t *b      = json_array_get(arr, i);
-                struct ab_branch *br = &m->branches[i];
-                const json_t *when;
-                json_t *rest;
-
-                m->nbranches++;
-                ab_conf_path_index(sub, sizeof(sub), path, i);
-                if (!json_is_object(b))
-                        return ab_error_set(cc->err, AB_ERR_CONFIG, sub,
-                                            "a branch must be a mapping, not "
-                                            "%s",
-                                            ab_conf_type_name(b));
-                when = json_object_get(b, "when");
-                if (when) {
-                        ab_conf_path_key(wpath, sizeof(wpath), sub, "when");
-                        br->when = ab_calloc(1, sizeof(*br->when));
-                        if (!br->when)
-                                return AB_ERR_NOMEM;
-                        if (json_is_array(when)) {
-                                br->when->op = AB_COND_ALL;
-                                rc = compile_cond_list(cc, when, wpath,
-                                                       br->when);
-                        } else {
-                                rc = compile_cond(cc, when, wpath, br->when);
-                        }
-                        if (rc)
-                                return rc;
-                } else if (i + 1 != n) {
-                        return ab_error_set(cc->err, AB_ERR_CONFIG, sub,
-                                            "only the last branch may omit "
-                                            "'when'");
-                }
-                rest = json_deep_copy(b);
-                if (!rest)
-                        return AB_ERR_NOMEM;
-                json_object_del(rest, "when");
-                rc = compile_method(cc, rest, sub, is_severity, &br->method);
-                json_decref(rest);
-                if (rc)
-                        return rc;
-        }
-        return AB_OK;
-}
-
-static ab_err_t compile_method(struct compiler *cc, const json_t *v,
-                               const char *path, int is_severity,
-                               struct ab_method *m)
-{
-        static const char *const keys[]  = {"direct",    "series", "delimiter",
-                                            "condition", "value",  "map",
-                                            "default",   NULL};
-        static const char *const kinds[] = {"direct", "series", "condition",
-                                            "value"};
-        const char *kind                 = NULL;
-        char sub[PATH_MAX_LEN];
-        const json_t *arg;
-        ab_err_t rc;
-        int nkinds = 0;
-
-        m->path = ab_strdup(path);
-        if (!m->path)
-                return AB_ERR_NOMEM;
-        if (json_is_string(v)) {
-                /* Shorthand: `message: $.text` means {direct: $.text}. */
-                m->kind = AB_METHOD_DIRECT;
-                return compile_selref(cc, v, path, &m->direct);
-        }
-        if (!json_is_object(v))
-                return ab_error_set(cc->err, AB_ERR_CONFIG, path,
-                                    "must be a mapping with one of direct, "
-                                    "series, condition or value, not %s",
-                                    ab_conf_type_name(v));
-        rc = check_keys(v, path, keys, cc->err);
-        if (rc)
-                return rc;
-        for (size_t i = 0; i < 4; i++)
-                if (json_object_get(v, kinds[i])) {
-                        kind = kinds[i];
-                        nkinds++;
-                }
-        if (nkinds != 1)
-                return ab_error_set(cc->err, AB_ERR_CONFIG, path,
-                                    "needs exactly one of direct, series, "
-                                    "condition or value");
-        arg = json_object_get(v, kind);
-        ab_conf_path_key(sub, sizeof(sub), path, kind);
-        if (!strcmp(kind, "direct")) {
-                m->kind = AB_METHOD_DIRECT;
-                rc      = compile_selref(cc, arg, sub, &m->direct);
-        } else if (!strcmp(kind, "series")) {
-                const json_t *delim = json_object_get(v, "delimiter");
-                size_t n            = json_array_size(arg);
-
-                m->kind = AB_METHOD_SERIES;
-                if (!json_is_array(arg) || n == 0)
-                        return ab_error_set(cc->err, AB_ERR_CONFIG, sub,
-                                            "must be a non-empty list of "
-                                            "selectors");
-                m->series = ab_calloc(n, sizeof(*m->series));
-                if (!m->series)
-                        return AB_ERR_NOMEM;
-                for (size_t i = 0; i < n; i++) {
-                        char ipath[PATH_MAX_LEN];
-                        ab_conf_path_index(ipath, sizeof(ipath), sub, i);
-                        m->nseries++;
-                        rc = compile_selref(cc, json_array_get(arg, i), ipath,
-                                            &m->series[i]);
-                        if (rc)
-                                return rc;
-                }
-                if (delim) {
-                        char dpath[PATH_MAX_LEN];
-                        ab_conf_path_key(dpath, sizeof(dpath), path,
-                                         "delimiter");
-                        if (!json_is_string(delim) ||
-                            !delimiter_ok(json_string_value(delim)))
-                                return ab_error_set(
-                                    cc->err, AB_ERR_CONFIG, dpath,
-                                    "must be a non-empty string of special "
-                                    "characters (no letters or digits)");
-                }
-                m->delimiter =
-                    ab_strdup(delim ? json_string_value(delim) : "_");
-                if (!m->delimiter)
-                        return AB_ERR_NOMEM;
-                m->delimiter_len = strlen(m->delimiter);
-        } else if (!strcmp(kind, "condition")) {
-                m->kind = AB_METHOD_CONDITION;
-                rc      = compile_branches(cc, arg, sub, is_severity, m);
-        } else {
-                m->kind = AB_METHOD_VALUE;
-                if (!is_scalar(arg))
-                        return ab_error_set(cc->err, AB_ERR_CONFIG, sub,
-                                            "must be a string, number or "
-                                            "boolean");
-                m->value = scalar_text(arg, &m->value_len);
-                if (!m->value)
-                        return AB_ERR_NOMEM;
-        }
-        if (rc)
-                return rc;
-        if (json_object_get(v, "delimiter") && m->kind != AB_METHOD_SERIES) {
-                char dpath[PATH_MAX_LEN];
-                ab_conf_path_key(dpath, sizeof(dpath), path, "delimiter");
-                return ab_error_set(cc->err, AB_ERR_CONFIG, dpath,
-                                    "only applies to 'series'");
-        }
-        return compile_map(cc, v, path, is_severity, m);
-}
-
-/* ---------------------------------------------------------------- sections */
 
 static ab_err_t compile_entries(struct compiler *cc, const json_t *obj,
                                 const char *path, struct ab_entry **out,
@@ -656,7 +231,7 @@ static ab_err_t compile_entries(struct compiler *cc, const json_t *obj,
                 e->wildcard = !strcmp(key, "*");
                 if (!e->key)
                         return AB_ERR_NOMEM;
-                rc = compile_method(cc, v, sub, 0, &e->method);
+                rc = ab_integ_compile_method(cc, v, sub, 0, &e->method);
                 if (rc)
                         return rc;
                 if (e->wildcard && e->method.kind != AB_METHOD_DIRECT)
@@ -695,7 +270,7 @@ static ab_err_t compile_dedup(struct compiler *cc, const json_t *v,
                 return ab_error_set(cc->err, AB_ERR_CONFIG, "dedup",
                                     "must be a mapping such as {fields: "
                                     "[source, check]}");
-        rc = check_keys(v, "dedup", keys, cc->err);
+        rc = ab_integ_check_keys(v, "dedup", keys, cc->err);
         if (rc)
                 return rc;
         fields = json_object_get(v, "fields");
@@ -754,8 +329,8 @@ static ab_err_t compile_fields(struct compiler *cc, const json_t *v,
                             "source, class, service, startat, endat, "
                             "generatorUrl; put other names under labels: or "
                             "annotations:)");
-                rc = compile_method(cc, m, sub, f == AB_FIELD_SEVERITY,
-                                    &integ->fields[f]);
+                rc = ab_integ_compile_method(cc, m, sub, f == AB_FIELD_SEVERITY,
+                                             &integ->fields[f]);
                 if (rc)
                         return rc;
         }
@@ -781,7 +356,7 @@ static ab_err_t compile_root(const json_t *root, struct ab_integration *integ,
         if (!json_is_object(root))
                 return ab_error_set(err, AB_ERR_CONFIG, NULL,
                                     "an integration must be a mapping");
-        rc = check_keys(root, NULL, keys, err);
+        rc = ab_integ_check_keys(root, NULL, keys, err);
         if (rc)
                 return rc;
         v = json_object_get(root, "name");
@@ -824,11 +399,11 @@ static ab_err_t compile_root(const json_t *root, struct ab_integration *integ,
                         return ab_error_set(err, AB_ERR_CONFIG, "batch",
                                             "must be a mapping such as "
                                             "{root: $.alerts}");
-                rc = check_keys(v, "batch", bkeys, err);
+                rc = ab_integ_check_keys(v, "batch", bkeys, err);
                 if (rc)
                         return rc;
-                rc = compile_selref(&cc, json_object_get(v, "root"),
-                                    "batch.root", &ref);
+                rc = ab_integ_compile_selref(&cc, json_object_get(v, "root"),
+                                             "batch.root", &ref);
                 if (rc)
                         return rc;
                 integ->batch_root = ref.sel;
@@ -847,7 +422,7 @@ static ab_err_t compile_root(const json_t *root, struct ab_integration *integ,
                         return ab_error_set(err, AB_ERR_CONFIG, "recovery",
                                             "must be a mapping such as "
                                             "{when: [...]}");
-                rc = check_keys(v, "recovery", rkeys, err);
+                rc = ab_integ_check_keys(v, "recovery", rkeys, err);
                 if (rc)
                         return rc;
                 when = json_object_get(v, "when");
@@ -859,11 +434,11 @@ static ab_err_t compile_root(const json_t *root, struct ab_integration *integ,
                         return AB_ERR_NOMEM;
                 if (json_is_array(when)) {
                         integ->recovery->op = AB_COND_ALL;
-                        rc = compile_cond_list(&cc, when, "recovery.when",
-                                               integ->recovery);
+                        rc                  = ab_integ_compile_cond_list(
+                                             &cc, when, "recovery.when", integ->recovery);
                 } else {
-                        rc = compile_cond(&cc, when, "recovery.when",
-                                          integ->recovery);
+                        rc = ab_integ_compile_cond(&cc, when, "recovery.when",
+                                                   integ->recovery);
                 }
                 if (rc)
                         return rc;

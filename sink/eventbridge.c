@@ -8,78 +8,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "eventbridge_int.h"
 #include "json.h"
 #include "log.h"
 #include "mem.h"
 
-#define COMP             "eventbridge"
-#define REDACTED         "[redacted]"
-#define MAX_RESPONSE     (1024 * 1024)
-#define DEFAULT_INFLIGHT 4
-
-/* One submitted event; owned by the client from submit to its outcome. */
-struct eb_event {
-        struct eb_event *prev, *next; /* pending list, submission order */
-        uint64_t keyhash;
-        uint64_t idhash;
-        int has_key;
-        int in_flight;
-        unsigned attempts;
-        int64_t ready_at_ms; /* monotonic; backoff end */
-        char *json;
-        size_t len;
-        size_t counted;
-        void *cookie;
-        char id[AB_BATCH_ID_MAX + 1];
-};
-
-/* One request slot: a reusable easy handle and its buffers. */
-struct eb_req {
-        CURL *easy;
-        struct curl_slist *hdrs;
-        struct ab_batch batch;
-        struct ab_buf resp;
-        struct eb_event **ev; /* limits.max_events entries */
-        size_t nev;
-        int busy;
-        int64_t start_ms;
-        char errbuf[CURL_ERROR_SIZE];
-};
+#define MAX_RESPONSE (1024 * 1024)
 
 /* What a finished request means for its events. */
 enum verdict { V_RETRY, V_REJECT };
-
-struct ab_eb_client {
-        char *url;
-        char *region_id;
-        char *access_key_id;
-        char *secret;
-        char *token;
-        char *user_agent;
-        char *ca_file;
-        char **perm_codes;
-        struct ab_eb_config cfg; /* strings point to the copies above */
-        CURLM *multi;
-        struct eb_req *reqs;
-        unsigned nreqs;
-        struct eb_event *head, *tail;
-        size_t npending;
-        size_t ninflight_events;
-        /* the "seen" set of one scan: open addressing, generation stamps */
-        uint64_t *seen_key;
-        uint32_t *seen_gen;
-        size_t seen_cap;
-        uint32_t gen;
-        int64_t paused_until_ms;
-        unsigned consecutive_failures;
-        uint64_t rng;
-        ab_eb_done_fn done;
-        void *opaque;
-        struct ab_json_doc doc;
-        struct ab_buf scratch;
-        struct ab_buf text;
-        struct ab_eb_stats stats;
-};
 
 /* ---- small helpers ---- */
 
@@ -103,147 +40,7 @@ static uint64_t fnv1a(const void *p, size_t n, uint64_t seed)
         return h;
 }
 
-static uint64_t next_random(struct ab_eb_client *c)
-{
-        c->rng ^= c->rng << 13;
-        c->rng ^= c->rng >> 7;
-        c->rng ^= c->rng << 17;
-        return c->rng;
-}
-
-/* Backoff for attempt n (1-based): random in [d/2, d]. */
-static int64_t backoff_ms(struct ab_eb_client *c, unsigned n)
-{
-        int64_t d = c->cfg.backoff_initial_ms;
-
-        while (n > 1 && d < c->cfg.backoff_max_ms) {
-                d *= 2;
-                n--;
-        }
-        if (d > c->cfg.backoff_max_ms)
-                d = c->cfg.backoff_max_ms;
-        return d / 2 + (int64_t)(next_random(c) % (uint64_t)(d / 2 + 1));
-}
-
-static void copy_str(char *dst, size_t size, const char *src, size_t len)
-{
-        if (len >= size)
-                len = size - 1;
-        memcpy(dst, src, len);
-        dst[len] = '\0';
-}
-
-static void scrub_one(char *s, size_t size, const char *secret)
-{
-        size_t slen = strlen(secret);
-        size_t rlen = sizeof(REDACTED) - 1;
-        char *p;
-
-        if (!slen)
-                return;
-        while ((p = strstr(s, secret))) {
-                size_t pos  = (size_t)(p - s);
-                size_t tail = strlen(p + slen);
-
-                if (pos + rlen >= size) {
-                        *p = '\0';
-                        return;
-                }
-                if (pos + rlen + tail >= size)
-                        tail = size - 1 - pos - rlen;
-                memmove(p + rlen, p + slen, tail);
-                memcpy(p, REDACTED, rlen);
-                p[rlen + tail] = '\0';
-                s              = p + rlen;
-                size -= pos + rlen;
-        }
-}
-
-void ab_eb_scrub(const struct ab_eb_client *c, char *s, size_t size)
-{
-        if (!size)
-                return;
-        if (c->secret)
-                scrub_one(s, size, c->secret);
-        if (c->token)
-                scrub_one(s, size, c->token);
-}
-
-/* Copy \p len bytes into \p out (size bytes) with secrets scrubbed before
- * truncation, so a cut can never leave part of a secret behind. */
-static void scrubbed_copy(struct ab_eb_client *c, char *out, size_t size,
-                          const char *src, size_t len)
-{
-        ab_buf_reset(&c->text);
-        if (ab_buf_append(&c->text, src, len) ||
-            ab_buf_reserve(&c->text, len + 16)) {
-                copy_str(out, size, "(out of memory)", 15);
-                return;
-        }
-        for (size_t i = 0; i < c->text.len; i++)
-                if (!c->text.data[i])
-                        c->text.data[i] = ' ';
-        ab_eb_scrub(c, c->text.data, c->text.cap);
-        copy_str(out, size, c->text.data, strlen(c->text.data));
-}
-
-static void count_failure(struct ab_eb_client *c, const char *code)
-{
-        struct ab_eb_stats *st = &c->stats;
-        unsigned i;
-
-        for (i = 0; i < st->nfailures; i++)
-                if (!strcmp(st->failures[i].code, code))
-                        break;
-        if (i == st->nfailures) {
-                if (i == AB_EB_MAX_CODES) {
-                        i = AB_EB_MAX_CODES - 1;
-                        snprintf(st->failures[i].code,
-                                 sizeof(st->failures[i].code), "other");
-                } else {
-                        snprintf(st->failures[i].code,
-                                 sizeof(st->failures[i].code), "%s", code);
-                        st->nfailures++;
-                }
-        }
-        st->failures[i].count++;
-}
-
-/* Keep a code printable and short: [A-Za-z0-9_.:-], else '_'. */
-static void sanitize_code(char *code)
-{
-        for (char *p = code; *p; p++) {
-                unsigned char ch = (unsigned char)*p;
-                int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                         (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' ||
-                         ch == ':' || ch == '-';
-                if (!ok)
-                        *p = '_';
-        }
-}
-
-/* ---- the pending list and the per-scan "seen" set ---- */
-
-static void unlink_event(struct ab_eb_client *c, struct eb_event *e)
-{
-        if (e->prev)
-                e->prev->next = e->next;
-        else
-                c->head = e->next;
-        if (e->next)
-                e->next->prev = e->prev;
-        else
-                c->tail = e->prev;
-        c->npending--;
-}
-
-static void free_event(struct eb_event *e)
-{
-        if (e) {
-                ab_free(e->json);
-                ab_free(e);
-        }
-}
+/* ---- the per-scan "seen" set ---- */
 
 static ab_err_t seen_reserve(struct ab_eb_client *c, size_t n)
 {
@@ -295,70 +92,6 @@ static void new_scan(struct ab_eb_client *c)
         }
 }
 
-/* ---- outcomes ---- */
-
-static void finish_event(struct ab_eb_client *c, struct eb_event *e,
-                         struct ab_eb_result *r)
-{
-        r->event     = e->json;
-        r->event_len = e->len;
-        unlink_event(c, e);
-        if (r->outcome == AB_EB_DELIVERED)
-                c->stats.events_published++;
-        else if (r->outcome == AB_EB_REJECTED)
-                c->stats.events_rejected++;
-        c->done(c->opaque, e->cookie, e->id, r);
-        free_event(e);
-}
-
-static void deliver(struct ab_eb_client *c, struct eb_event *e, int status)
-{
-        struct ab_eb_result r = {.outcome     = AB_EB_DELIVERED,
-                                 .http_status = status,
-                                 .attempts    = e->attempts};
-
-        snprintf(r.code, sizeof(r.code), "ok");
-        finish_event(c, e, &r);
-}
-
-static void reject(struct ab_eb_client *c, struct eb_event *e, int status,
-                   const char *code, const char *message)
-{
-        struct ab_eb_result r = {.outcome     = AB_EB_REJECTED,
-                                 .http_status = status,
-                                 .attempts    = e->attempts};
-
-        snprintf(r.code, sizeof(r.code), "%s", code);
-        snprintf(r.message, sizeof(r.message), "%s", message);
-        finish_event(c, e, &r);
-}
-
-/* Send \p e again at \p ready_at (monotonic ms), or give up. */
-static void retry(struct ab_eb_client *c, struct eb_event *e, int status,
-                  const char *code, const char *message, int64_t ready_at)
-{
-        char text[256];
-
-        if (c->cfg.max_attempts && e->attempts >= c->cfg.max_attempts) {
-                snprintf(text, sizeof(text),
-                         "gave up after %u attempts, last: %.60s %.150s",
-                         e->attempts, code, message);
-                reject(c, e, status, "retries_exhausted", text);
-                return;
-        }
-        e->ready_at_ms = ready_at;
-        c->stats.retries++;
-}
-
-static int is_permanent_entry_code(const struct ab_eb_client *c,
-                                   const char *code)
-{
-        for (char **p = c->perm_codes; p && *p; p++)
-                if (!strcmp(*p, code))
-                        return 1;
-        return 0;
-}
-
 /* ---- requests ---- */
 
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -383,7 +116,7 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t size,
                 return 0;
         while (size && (data[size - 1] == '\n' || data[size - 1] == '\r'))
                 size--;
-        copy_str(line, sizeof(line), data, size);
+        ab_eb_copy_str(line, sizeof(line), data, size);
         ab_eb_scrub(userp, line, sizeof(line));
         AB_DEBUG(COMP, "curl", "text=%s",
                  ab_log_quote(line, quoted, sizeof(quoted)));
@@ -525,206 +258,16 @@ static void observe(struct ab_eb_client *c, struct eb_req *r, int64_t ms)
                 c->cfg.on_request(c->opaque, (double)ms / 1000.0, r->nev);
 }
 
-/* The service's error body: {"code": ..., "message": ..., "requestId"}. */
-static void error_body(struct ab_eb_client *c, struct eb_req *r, int status,
-                       char *code, size_t codesize, char *msg, size_t msgsize)
-{
-        uint32_t v;
-
-        snprintf(code, codesize, "http_%d", status);
-        msg[0] = '\0';
-        if (ab_json_parse(&c->doc, r->resp.data ? r->resp.data : "",
-                          r->resp.len, NULL) ||
-            ab_json_type_of(&c->doc, 0) != AB_JSON_OBJECT) {
-                scrubbed_copy(c, msg, msgsize, r->resp.data ? r->resp.data : "",
-                              r->resp.len);
-                return;
-        }
-        v = ab_json_get(&c->doc, 0, "code", 4);
-        if (v == AB_JSON_NONE)
-                v = ab_json_get(&c->doc, 0, "Code", 4);
-        if (v != AB_JSON_NONE &&
-            ab_json_type_of(&c->doc, v) == AB_JSON_STRING &&
-            ab_json_text(&c->doc, v).len) {
-                struct ab_str s = ab_json_text(&c->doc, v);
-
-                scrubbed_copy(c, code, codesize, s.ptr, s.len);
-                sanitize_code(code);
-        }
-        v = ab_json_get(&c->doc, 0, "message", 7);
-        if (v == AB_JSON_NONE)
-                v = ab_json_get(&c->doc, 0, "Message", 7);
-        if (v != AB_JSON_NONE &&
-            ab_json_type_of(&c->doc, v) == AB_JSON_STRING) {
-                struct ab_str s = ab_json_text(&c->doc, v);
-
-                scrubbed_copy(c, msg, msgsize, s.ptr, s.len);
-        }
-}
-
-static int curl_is_permanent(CURLcode res)
-{
-        switch (res) {
-        case CURLE_UNSUPPORTED_PROTOCOL:
-        case CURLE_URL_MALFORMAT:
-        case CURLE_NOT_BUILT_IN:
-        case CURLE_PEER_FAILED_VERIFICATION:
-        case CURLE_SSL_CERTPROBLEM:
-        case CURLE_SSL_CACERT_BADFILE:
-        case CURLE_SSL_CIPHER:
-        case CURLE_SSL_ENGINE_NOTFOUND:
-                return 1;
-        default:
-                return 0;
-        }
-}
-
-static const char *curl_code_name(CURLcode res)
-{
-        switch (res) {
-        case CURLE_OPERATION_TIMEDOUT:
-                return "timeout";
-        case CURLE_COULDNT_CONNECT:
-                return "connect_failed";
-        case CURLE_COULDNT_RESOLVE_HOST:
-                return "resolve_failed";
-        case CURLE_GOT_NOTHING:
-                return "empty_reply";
-        case CURLE_SEND_ERROR:
-                return "send_error";
-        case CURLE_RECV_ERROR:
-                return "recv_error";
-        case CURLE_PARTIAL_FILE:
-                return "partial_response";
-        case CURLE_WRITE_ERROR:
-                return "response_too_large";
-        default:
-                return "curl_error";
-        }
-}
-
-/* Per-entry outcome of a 2xx response; @returns 0 if it was readable. */
-static int read_entries(struct ab_eb_client *c, struct eb_req *r, long status,
-                        int64_t now)
-{
-        enum { UNKNOWN, OK, FAILED };
-        unsigned char state[AB_BATCH_MAX_EVENTS * 4];
-        char codes[AB_BATCH_MAX_EVENTS * 4][64];
-        char msgs[AB_BATCH_MAX_EVENTS * 4][160];
-        int64_t failed_count = 0;
-        size_t named_failed  = 0;
-        unsigned attempts    = 1;
-        int64_t ready_at;
-        uint32_t fec, list;
-
-        if (r->nev > sizeof(state))
-                return -1;
-        if (ab_json_parse(&c->doc, r->resp.data ? r->resp.data : "",
-                          r->resp.len, NULL) ||
-            ab_json_type_of(&c->doc, 0) != AB_JSON_OBJECT)
-                return -1;
-        fec = ab_json_get(&c->doc, 0, "FailedEntryCount", 16);
-        if (fec != AB_JSON_NONE &&
-            (ab_json_type_of(&c->doc, fec) != AB_JSON_NUMBER ||
-             ab_json_int64(&c->doc, fec, &failed_count)))
-                return -1;
-        memset(state, UNKNOWN, sizeof(state));
-        list = ab_json_get(&c->doc, 0, "EntryList", 9);
-        if (list != AB_JSON_NONE &&
-            ab_json_type_of(&c->doc, list) == AB_JSON_ARRAY) {
-                uint32_t end = ab_json_at(&c->doc, list)->next;
-                size_t pos   = 0;
-
-                for (uint32_t i = list + 1; i < end;
-                     i          = ab_json_at(&c->doc, i)->next, pos++) {
-                        uint32_t id, ec, em;
-                        size_t j = pos;
-                        struct ab_str code;
-
-                        if (ab_json_type_of(&c->doc, i) != AB_JSON_OBJECT)
-                                continue;
-                        id = ab_json_get(&c->doc, i, "EventId", 7);
-                        ec = ab_json_get(&c->doc, i, "ErrorCode", 9);
-                        em = ab_json_get(&c->doc, i, "ErrorMessage", 12);
-                        if (id != AB_JSON_NONE &&
-                            ab_json_type_of(&c->doc, id) == AB_JSON_STRING) {
-                                struct ab_str s = ab_json_text(&c->doc, id);
-
-                                for (j = 0; j < r->nev; j++)
-                                        if (ab_str_eq_c(s, r->ev[j]->id))
-                                                break;
-                        }
-                        if (j >= r->nev || state[j] != UNKNOWN)
-                                continue;
-                        code = ec != AB_JSON_NONE &&
-                                       ab_json_type_of(&c->doc, ec) ==
-                                           AB_JSON_STRING
-                                   ? ab_json_text(&c->doc, ec)
-                                   : AB_STR_NULL;
-                        if (!code.len || ab_str_eq_c(code, "Success")) {
-                                state[j] = OK;
-                                continue;
-                        }
-                        state[j] = FAILED;
-                        named_failed++;
-                        scrubbed_copy(c, codes[j], sizeof(codes[j]), code.ptr,
-                                      code.len);
-                        sanitize_code(codes[j]);
-                        msgs[j][0] = '\0';
-                        if (em != AB_JSON_NONE &&
-                            ab_json_type_of(&c->doc, em) == AB_JSON_STRING) {
-                                struct ab_str m = ab_json_text(&c->doc, em);
-
-                                scrubbed_copy(c, msgs[j], sizeof(msgs[j]),
-                                              m.ptr, m.len);
-                        }
-                }
-        }
-        if (failed_count > 0 || named_failed)
-                AB_WARN(COMP, "partial failure",
-                        "events=%zu failed=%lld named=%zu", r->nev,
-                        (long long)failed_count, named_failed);
-        /* The failed entries of one response retry together. */
-        for (size_t j = 0; j < r->nev; j++)
-                if (r->ev[j]->attempts > attempts)
-                        attempts = r->ev[j]->attempts;
-        ready_at = now + backoff_ms(c, attempts);
-        for (size_t j = 0; j < r->nev; j++) {
-                struct eb_event *e = r->ev[j];
-
-                if (state[j] == FAILED) {
-                        count_failure(c, codes[j]);
-                        AB_WARN(COMP, "entry failed", "id=%s code=%s", e->id,
-                                codes[j]);
-                        if (is_permanent_entry_code(c, codes[j]))
-                                reject(c, e, (int)status, codes[j], msgs[j]);
-                        else
-                                retry(c, e, (int)status, codes[j], msgs[j],
-                                      ready_at);
-                } else if (state[j] == UNKNOWN && failed_count > 0 &&
-                           named_failed < (size_t)failed_count) {
-                        count_failure(c, "unconfirmed");
-                        retry(c, e, (int)status, "unconfirmed",
-                              "FailedEntryCount names more failures than "
-                              "EntryList",
-                              ready_at);
-                } else {
-                        deliver(c, e, (int)status);
-                }
-        }
-        return 0;
-}
-
 static void request_failed(struct ab_eb_client *c, struct eb_req *r,
                            enum verdict v, int status, const char *code,
                            const char *msg)
 {
         int64_t pause = 0;
 
-        count_failure(c, code);
+        ab_eb_count_failure(c, code);
         if (v == V_RETRY) {
                 c->consecutive_failures++;
-                pause              = backoff_ms(c, c->consecutive_failures);
+                pause = ab_eb_backoff_ms(c, c->consecutive_failures);
                 c->paused_until_ms = mono_ms() + pause;
                 AB_WARN(COMP, "request failed, will retry",
                         "code=%s status=%d events=%zu backoff_ms=%lld", code,
@@ -740,10 +283,10 @@ static void request_failed(struct ab_eb_client *c, struct eb_req *r,
         }
         for (size_t j = 0; j < r->nev; j++) {
                 if (v == V_RETRY)
-                        retry(c, r->ev[j], status, code, msg,
-                              c->paused_until_ms);
+                        ab_eb_retry(c, r->ev[j], status, code, msg,
+                                    c->paused_until_ms);
                 else
-                        reject(c, r->ev[j], status, code, msg);
+                        ab_eb_reject(c, r->ev[j], status, code, msg);
         }
 }
 
@@ -768,13 +311,13 @@ static void complete(struct ab_eb_client *c, struct eb_req *r, CURLcode res)
                 const char *text =
                     r->errbuf[0] ? r->errbuf : curl_easy_strerror(res);
 
-                snprintf(code, sizeof(code), "%s", curl_code_name(res));
-                scrubbed_copy(c, msg, sizeof(msg), text, strlen(text));
-                request_failed(c, r,
-                               curl_is_permanent(res) ? V_REJECT : V_RETRY,
-                               (int)status, code, msg);
+                snprintf(code, sizeof(code), "%s", ab_eb_curl_code_name(res));
+                ab_eb_scrubbed_copy(c, msg, sizeof(msg), text, strlen(text));
+                request_failed(
+                    c, r, ab_eb_curl_is_permanent(res) ? V_REJECT : V_RETRY,
+                    (int)status, code, msg);
         } else if (status >= 200 && status < 300) {
-                if (read_entries(c, r, status, now)) {
+                if (ab_eb_read_entries(c, r, status, now)) {
                         request_failed(c, r, V_RETRY, (int)status,
                                        "bad_response",
                                        "response body is not a PutEvents "
@@ -785,8 +328,8 @@ static void complete(struct ab_eb_client *c, struct eb_req *r, CURLcode res)
         } else {
                 enum verdict v;
 
-                error_body(c, r, (int)status, code, sizeof(code), msg,
-                           sizeof(msg));
+                ab_eb_error_body(c, r, (int)status, code, sizeof(code), msg,
+                                 sizeof(msg));
                 /* A reused nonce is not the request's fault: libcurl
                  * itself resends a request, headers unchanged, when a
                  * reused connection dies before any answer. The next
@@ -818,122 +361,11 @@ static void drain_done(struct ab_eb_client *c)
 
 /* ---- public interface ---- */
 
-void ab_eb_config_default(struct ab_eb_config *cfg)
-{
-        memset(cfg, 0, sizeof(*cfg));
-        ab_batch_limits_default(&cfg->limits);
-        cfg->max_in_flight      = DEFAULT_INFLIGHT;
-        cfg->connect_timeout_ms = 5000;
-        cfg->request_timeout_ms = 30000;
-        cfg->backoff_initial_ms = 200;
-        cfg->backoff_max_ms     = 30000;
-}
-
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
 static void curl_init_once(void)
 {
         curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-static char *dup_opt(const char *s, int *fail)
-{
-        char *d;
-
-        if (!s)
-                return NULL;
-        d = ab_strdup(s);
-        if (!d)
-                *fail = 1;
-        return d;
-}
-
-static int has_ctl(const char *s)
-{
-        for (; s && *s; s++)
-                if ((unsigned char)*s < 0x20 || *s == 0x7f)
-                        return 1;
-        return 0;
-}
-
-static ab_err_t copy_config(struct ab_eb_client *c,
-                            const struct ab_eb_config *cfg,
-                            struct ab_error *err)
-{
-        const struct ab_sign_creds *k = &cfg->creds;
-        const char *ep                = cfg->endpoint;
-        int fail                      = 0;
-        size_t n                      = 0;
-
-        if (!ep || !*ep)
-                return ab_error_set(err, AB_ERR_CONFIG, "endpoint",
-                                    "endpoint is required");
-        if (!k->access_key_id || !*k->access_key_id || !k->access_key_secret ||
-            !*k->access_key_secret)
-                return ab_error_set(err, AB_ERR_CONFIG, "credentials",
-                                    "access key id and secret are required");
-        if (has_ctl(k->access_key_id) || has_ctl(k->access_key_secret) ||
-            has_ctl(k->security_token) || has_ctl(cfg->region_id) ||
-            has_ctl(cfg->user_agent) || has_ctl(ep))
-                return ab_error_set(err, AB_ERR_CONFIG, "credentials",
-                                    "credentials, endpoint and region must "
-                                    "not contain control characters");
-        if (cfg->limits.max_events < 1 ||
-            cfg->limits.max_events > AB_BATCH_MAX_EVENTS * 4 ||
-            cfg->limits.max_event_bytes > cfg->limits.max_request_bytes)
-                return ab_error_set(err, AB_ERR_CONFIG, "limits",
-                                    "need 1 <= max_events <= %d and "
-                                    "max_event_bytes <= max_request_bytes",
-                                    AB_BATCH_MAX_EVENTS * 4);
-        while (ep[strlen(ep) - n - 1] == '/' && n + 1 < strlen(ep))
-                n++;
-        if (ab_buf_appendf(&c->scratch, "%s%.*s%s",
-                           strstr(ep, "://") ? "" : "https://",
-                           (int)(strlen(ep) - n), ep, AB_SIGN_PUTEVENTS_PATH))
-                return ab_error_set(err, AB_ERR_NOMEM, NULL, "out of memory");
-        c->url           = ab_buf_take(&c->scratch, NULL);
-        c->region_id     = dup_opt(cfg->region_id, &fail);
-        c->access_key_id = dup_opt(k->access_key_id, &fail);
-        c->secret        = dup_opt(k->access_key_secret, &fail);
-        c->token         = k->security_token && *k->security_token
-                               ? dup_opt(k->security_token, &fail)
-                               : NULL;
-        c->user_agent =
-            dup_opt(cfg->user_agent ? cfg->user_agent : "alertbridge", &fail);
-        c->ca_file = dup_opt(cfg->ca_file, &fail);
-        if (cfg->permanent_entry_codes) {
-                size_t m = 0;
-
-                while (cfg->permanent_entry_codes[m])
-                        m++;
-                c->perm_codes = ab_calloc(m + 1, sizeof(char *));
-                fail |= !c->perm_codes;
-                for (size_t i = 0; c->perm_codes && i < m; i++)
-                        c->perm_codes[i] =
-                            dup_opt(cfg->permanent_entry_codes[i], &fail);
-        }
-        if (fail)
-                return ab_error_set(err, AB_ERR_NOMEM, NULL, "out of memory");
-        c->cfg                         = *cfg;
-        c->cfg.endpoint                = c->url;
-        c->cfg.region_id               = c->region_id;
-        c->cfg.creds.access_key_id     = c->access_key_id;
-        c->cfg.creds.access_key_secret = c->secret;
-        c->cfg.creds.security_token    = c->token;
-        c->cfg.user_agent              = c->user_agent;
-        c->cfg.ca_file                 = c->ca_file;
-        c->cfg.permanent_entry_codes   = NULL;
-        if (!c->cfg.max_in_flight)
-                c->cfg.max_in_flight = DEFAULT_INFLIGHT;
-        if (c->cfg.connect_timeout_ms <= 0)
-                c->cfg.connect_timeout_ms = 5000;
-        if (c->cfg.request_timeout_ms <= 0)
-                c->cfg.request_timeout_ms = 30000;
-        if (c->cfg.backoff_initial_ms <= 0)
-                c->cfg.backoff_initial_ms = 200;
-        if (c->cfg.backoff_max_ms < c->cfg.backoff_initial_ms)
-                c->cfg.backoff_max_ms = c->cfg.backoff_initial_ms;
-        return AB_OK;
 }
 
 static ab_err_t init_request(struct ab_eb_client *c, struct eb_req *r)
@@ -983,7 +415,7 @@ struct ab_eb_client *ab_eb_new(const struct ab_eb_config *cfg,
         ab_json_doc_init(&c->doc);
         c->done   = done;
         c->opaque = opaque;
-        rc        = copy_config(c, cfg, err);
+        rc        = ab_eb_copy_config(c, cfg, err);
         if (rc)
                 goto out;
         if (RAND_bytes((unsigned char *)&c->rng, sizeof(c->rng)) != 1 ||
@@ -1041,7 +473,7 @@ void ab_eb_destroy(struct ab_eb_client *c)
                 curl_multi_cleanup(c->multi);
         for (e = c->head; e; e = next) {
                 next = e->next;
-                free_event(e);
+                ab_eb_free_event(e);
         }
         for (char **p = c->perm_codes; p && *p; p++)
                 ab_free(*p);
@@ -1083,7 +515,7 @@ void ab_eb_abort(struct ab_eb_client *c)
                 snprintf(r.code, sizeof(r.code), "aborted");
                 snprintf(r.message, sizeof(r.message),
                          "abandoned at shutdown before EventBridge answered");
-                finish_event(c, c->head, &r);
+                ab_eb_finish_event(c, c->head, &r);
         }
 }
 
@@ -1105,7 +537,7 @@ ab_err_t ab_eb_submit(struct ab_eb_client *c, const char *event, size_t len,
         e->len       = len;
         e->counted   = counted;
         e->cookie    = cookie;
-        copy_str(e->id, sizeof(e->id), id, strlen(id));
+        ab_eb_copy_str(e->id, sizeof(e->id), id, strlen(id));
         e->idhash  = fnv1a(e->id, strlen(e->id), 1);
         e->has_key = key != NULL;
         if (key)

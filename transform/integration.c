@@ -434,8 +434,9 @@ static ab_err_t compile_root(const json_t *root, struct ab_integration *integ,
                         return AB_ERR_NOMEM;
                 if (json_is_array(when)) {
                         integ->recovery->op = AB_COND_ALL;
-                        rc                  = ab_integ_compile_cond_list(
-                                             &cc, when, "recovery.when", integ->recovery);
+
+                        rc = ab_integ_compile_cond_list(
+                            &cc, when, "recovery.when", integ->recovery);
                 } else {
                         rc = ab_integ_compile_cond(&cc, when, "recovery.when",
                                                    integ->recovery);

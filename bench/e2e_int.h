@@ -1,0 +1,94 @@
+/* e2e_int.h - the state the end-to-end benchmark's files share: e2e.c (the
+ * rounds and main), e2e_kafka.c (topics, load, reads) and e2e_subject.c (one
+ * subject's process and its measurements). Not a public interface. */
+#ifndef AB_BENCH_E2E_INT_H
+#define AB_BENCH_E2E_INT_H
+
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "corpus.h"
+
+#define NRAW 5 /* integrations, one raw topic each */
+
+/* The integration of each raw topic, in r->raw order (e2e.c). */
+extern const char *const e2e_raw_integrations[NRAW];
+
+struct opts {
+        uint64_t repeat;
+        double timeout_s;
+        struct ab_bench_corpus_conf corpus;
+        const char *work;
+        const char *alertbridge;
+        const char *passthrough;
+        const char *source_dir;
+        int keep;
+        int smoke;
+        int threads;     /* transform.threads of "alertbridge"; -1: default */
+        uint64_t warmup; /* rounds run first and left out of the medians */
+};
+
+struct run {
+        const struct opts *o;
+        const char *brokers;
+        char id[64];
+        char raw[NRAW][160];
+        rd_kafka_t *admin; /* producer handle: loads, admin, watermarks */
+        struct ab_bench_corpus corpus;
+        size_t bytes;
+        int64_t base_ms; /* timestamp of record 0 */
+        uint64_t expect_events, expect_dead;
+        char **created; /* topics to delete at the end */
+        size_t ncreated;
+};
+
+struct outcome {
+        double rps_broker;
+        double rps_wall;
+        double seconds_broker;
+        double seconds_wall;
+        double cpu_s;    /* user + system time of the subject */
+        double main_s;   /* of its main thread, the one that processes */
+        double broker_s; /* of the local broker meanwhile, if known */
+        long rss_kb;
+        int64_t outputs;
+};
+
+/* Kafka (e2e_kafka.c). */
+
+/** A client of \p type; \p group: a consumer group without auto-commit. */
+rd_kafka_t *e2e_client(rd_kafka_type_t type, const char *brokers,
+                       const char *group);
+
+/** Create \p n single-partition topics; \p append_time: broker timestamps.
+ *  They are deleted by e2e_delete_topics(). @returns 0 or -1. */
+int e2e_create_topics(struct run *r, const char (*names)[160], size_t n,
+                      int append_time);
+void e2e_delete_topics(struct run *r);
+
+/** The high watermark of partition 0 of \p topic, or -1. */
+int64_t e2e_high_watermark(struct run *r, const char *topic);
+
+/** The append time of message \p offset of \p topic, or -1. */
+int64_t e2e_message_time(struct run *r, const char *topic, int64_t offset);
+
+/** Read every raw record once (see step 3). @returns the records, or -1. */
+long long e2e_warm_up(struct run *r);
+
+/** Produce the corpus to the raw topics (step 2). @returns 0 or -1. */
+int e2e_load(struct run *r);
+
+/* Subjects (e2e_subject.c). */
+
+/** Wait until the broker is quiet. @returns the seconds waited, or -1 when
+ *  the broker is not ours to watch. */
+int e2e_settle(void);
+
+/** Run one subject until its output topics hold \p expect records in all.
+ *  @returns 0 with \p out filled, or -1. */
+int e2e_run_subject(struct run *r, char *const argv[], const char *log,
+                    const char *const *outs, size_t nouts, int64_t expect,
+                    struct outcome *out);
+
+#endif

@@ -1,7 +1,9 @@
 # Integration tests of the Kafka edges (consumer/, producer/) against the
 # real broker of scripts/kafka-broker.sh; kcat is the client on the other
 # side. Run them all with tests/integration/run.sh.
-add_executable(check_kafka_edges integration/check_kafka_consumer.c)
+add_executable(check_kafka_edges integration/check_kafka_edges.c
+  integration/check_kafka_producer.c integration/check_kafka_consumer.c
+  integration/check_kafka_restart.c integration/kafka_edges_fixture.c)
 target_link_libraries(check_kafka_edges PRIVATE ab_producer ab_consumer
   PkgConfig::CHECK PkgConfig::JANSSON)
 target_compile_definitions(check_kafka_edges PRIVATE

@@ -200,6 +200,8 @@ ab_err_t ab_integ_compile_selref(struct compiler *cc, const json_t *v,
         return AB_OK;
 }
 
+/* ---------------------------------------------------------------- sections */
+
 static ab_err_t compile_entries(struct compiler *cc, const json_t *obj,
                                 const char *path, struct ab_entry **out,
                                 size_t *nout)

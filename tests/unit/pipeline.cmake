@@ -13,3 +13,6 @@ ab_unit_test(check_pipeline_config
 ab_unit_test(check_transform_pool
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_transform_pool.c
   LIBS ab_service)
+ab_unit_test(check_processor
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_processor.c
+  LIBS ab_service)

@@ -158,7 +158,8 @@ struct ab_lifecycle *ab_processor_lifecycle(struct ab_processor *p)
 /*
  * The integration of a record: its header wins over the topic binding.
  * A header names an integration already loaded (by its `name:`) or a
- * built-in, which is loaded once and kept.
+ * built-in, which is loaded once and kept. NULL: \p err says why, with a
+ * rejection (no such integration) or the failure that stops the record.
  */
 static const struct ab_integration *
 resolve(struct ab_processor *p, const struct ab_input *in, struct ab_error *err)
@@ -166,6 +167,7 @@ resolve(struct ab_processor *p, const struct ab_input *in, struct ab_error *err)
         if (in->integration.ptr) {
                 char name[128];
                 struct ab_integration *integ = NULL;
+                ab_err_t rc;
 
                 if (in->integration.len == 0 ||
                     in->integration.len >= sizeof(name)) {
@@ -187,8 +189,12 @@ resolve(struct ab_processor *p, const struct ab_input *in, struct ab_error *err)
                                      p->cfg->integration_header, name);
                         return NULL;
                 }
-                if (ab_integration_load(name, &integ, err) ||
-                    keep_integration(p, integ)) {
+                rc = ab_integration_load(name, &integ, err);
+                if (!rc && (rc = keep_integration(p, integ)))
+                        ab_error_set(err, rc, NULL,
+                                     "keeping the integration '%s' failed: %s",
+                                     name, ab_err_desc(rc));
+                if (rc) {
                         ab_integration_destroy(integ);
                         return NULL;
                 }

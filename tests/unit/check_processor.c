@@ -7,6 +7,8 @@
 
 #include "buf.h"
 #include "config.h"
+#include "integration.h"
+#include "mem.h"
 #include "processor.h"
 
 static const char config_text[] = "kafka: {brokers: '127.0.0.1:9'}\n"
@@ -16,6 +18,14 @@ static const char config_text[] = "kafka: {brokers: '127.0.0.1:9'}\n"
                                   "output: {topic: events}\n"
                                   "dead_letter_topic: dlq\n"
                                   "actions_topic: actions\n";
+
+/* No integration loaded up front: the first one a header names is the
+ * first the processor keeps. */
+static const char named_config_text[] = "kafka: {brokers: '127.0.0.1:9'}\n"
+                                        "inputs:\n"
+                                        "  - {topics: [named]}\n"
+                                        "output: {topic: events}\n"
+                                        "dead_letter_topic: dlq\n";
 
 #define T0 1795316400000LL
 
@@ -212,6 +222,55 @@ START_TEST(test_failed_action_emit_is_never_dead_lettered)
 }
 END_TEST
 
+/*
+ * Defect: when keeping an integration loaded on demand (named by the
+ * record's integration header) ran out of memory, the record was
+ * dead-lettered with code `ok`. Now the call fails with AB_ERR_NOMEM and
+ * the record is handled right when it comes again.
+ */
+START_TEST(test_nomem_keeping_a_loaded_integration)
+{
+        struct ab_pipeline_config *named = NULL;
+        struct ab_integration *integ     = NULL;
+        struct ab_processor *p           = NULL;
+        struct sink s                    = {0};
+        struct ab_error err;
+        struct ab_input in;
+        uint64_t before, load;
+
+        ab_error_clear(&err);
+        ck_assert_int_eq(ab_pipeline_config_load_string(
+                             named_config_text, strlen(named_config_text),
+                             "test", NULL, &named, &err),
+                         AB_OK);
+        ck_assert_int_eq(ab_processor_new(named, NULL, &p, &err), AB_OK);
+        /* The allocations of the load itself; the next one keeps it. */
+        ab_error_clear(&err);
+        before = ab_mem_allocations();
+        ck_assert_int_eq(ab_integration_load("alertmanager", &integ, &err),
+                         AB_OK);
+        load = ab_mem_allocations() - before;
+        ab_integration_destroy(integ);
+
+        input(&in, "named",
+              "{\"alerts\":[{\"status\":\"firing\",\"labels\":{"
+              "\"alertname\":\"disk\",\"severity\":\"critical\"}}]}",
+              T0);
+        in.integration = ab_str_c("alertmanager");
+        ab_mem_fail_after(load + 1);
+        ck_assert_int_eq(ab_processor_handle(p, &in, collect, &s),
+                         AB_ERR_NOMEM);
+        ck_assert(!ab_mem_fail_pending());
+        ck_assert_int_eq(s.dead_letters, 0);
+        ck_assert_int_eq(s.events, 0);
+        ck_assert_int_eq(ab_processor_handle(p, &in, collect, &s), AB_OK);
+        ck_assert_int_eq(s.dead_letters, 0);
+        ck_assert_int_eq(s.events, 1);
+        ab_processor_destroy(p);
+        ab_pipeline_config_destroy(named);
+}
+END_TEST
+
 static Suite *processor_suite(void)
 {
         Suite *s = suite_create("processor");
@@ -224,6 +283,7 @@ static Suite *processor_suite(void)
         tcase_add_test(tc, test_failed_mapping_emit_stops_the_record);
         tcase_add_test(tc, test_failed_action_emit_stops_the_record);
         tcase_add_test(tc, test_failed_action_emit_is_never_dead_lettered);
+        tcase_add_test(tc, test_nomem_keeping_a_loaded_integration);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -359,6 +359,7 @@ static char *load_key(struct loader *ld, const yaml_event_t *ev,
                       const char *path)
 {
         const struct anchor *an;
+        char *key;
 
         if (ev->type == YAML_SCALAR_EVENT) {
                 if (memchr(ev->data.scalar.value, '\0',
@@ -367,15 +368,21 @@ static char *load_key(struct loader *ld, const yaml_event_t *ev,
                                 "keys must not contain NUL");
                         return NULL;
                 }
-                return ab_strdup((const char *)ev->data.scalar.value);
+                key = ab_strdup((const char *)ev->data.scalar.value);
+        } else {
+                an = ev->type == YAML_ALIAS_EVENT
+                         ? anchor_find(ld, (const char *)ev->data.alias.anchor)
+                         : NULL;
+                if (!an || !json_is_string(an->value)) {
+                        fail_at(ld, &ev->start_mark, path,
+                                "mapping keys must be scalars");
+                        return NULL;
+                }
+                key = ab_strdup(json_string_value(an->value));
         }
-        if (ev->type == YAML_ALIAS_EVENT) {
-                an = anchor_find(ld, (const char *)ev->data.alias.anchor);
-                if (an && json_is_string(an->value))
-                        return ab_strdup(json_string_value(an->value));
-        }
-        fail_at(ld, &ev->start_mark, path, "mapping keys must be scalars");
-        return NULL;
+        if (!key)
+                ab_error_set(ld->err, AB_ERR_NOMEM, path, "out of memory");
+        return key;
 }
 
 static json_t *load_mapping(struct loader *ld, const char *path, int depth)

@@ -243,12 +243,13 @@ static json_t *load_scalar(struct loader *ld, const yaml_event_t *ev,
                 v = json_real(d);
                 break;
         case K_STR:
-                v = json_stringn(s, ev->data.scalar.length);
-                if (!v) {
+                /* Checked here, so that NULL below means out of memory. */
+                if (!ab_utf8_valid(s, ev->data.scalar.length)) {
                         fail_at(ld, &ev->start_mark, path,
                                 "string is not valid UTF-8");
                         return NULL;
                 }
+                v = json_stringn_nocheck(s, ev->data.scalar.length);
                 break;
         }
         if (!v)

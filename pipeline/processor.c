@@ -94,7 +94,7 @@ ab_err_t ab_processor_new(const struct ab_pipeline_config *cfg,
         *out = NULL;
         p    = ab_calloc(1, sizeof(*p));
         if (!p)
-                return AB_ERR_NOMEM;
+                return ab_error_set(err, rc, NULL, "out of memory");
         p->cfg = cfg;
         p->pm  = metrics;
         ab_buf_init(&p->out, 0);
@@ -105,8 +105,10 @@ ab_err_t ab_processor_new(const struct ab_pipeline_config *cfg,
         for (size_t i = 0; i < cfg->ninputs; i++)
                 ntopics += cfg->inputs[i].ntopics;
         p->bindings = ab_calloc(ntopics ? ntopics : 1, sizeof(*p->bindings));
-        if (!p->job || !p->lc || !p->bindings)
+        if (!p->job || !p->lc || !p->bindings) {
+                ab_error_set(err, rc, NULL, "out of memory");
                 goto fail;
+        }
         for (size_t i = 0; i < cfg->ninputs; i++) {
                 const struct ab_pipeline_input *in = &cfg->inputs[i];
                 struct ab_integration *integ       = NULL;
@@ -117,6 +119,7 @@ ab_err_t ab_processor_new(const struct ab_pipeline_config *cfg,
                                 goto fail;
                         rc = keep_integration(p, integ);
                         if (rc) {
+                                ab_error_set(err, rc, NULL, "out of memory");
                                 ab_integration_destroy(integ);
                                 goto fail;
                         }

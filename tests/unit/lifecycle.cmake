@@ -2,3 +2,6 @@
 ab_unit_test(check_lifecycle
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_lifecycle.c
   LIBS ab_lifecycle)
+ab_unit_test(check_lifecycle_faults
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_lifecycle_faults.c
+  LIBS ab_lifecycle)

@@ -30,6 +30,7 @@ struct test_run {
         struct ab_buf out;
         size_t index; /* current input index */
         int rejected;
+        ab_err_t failed; /* what stopped the run (not a rejection) */
 };
 
 static void test_usage(FILE *out)
@@ -79,6 +80,14 @@ static ab_err_t lifecycle_emit(void *opaque, const struct ab_event *ev)
         return rc ? rc : (ab_err_t)emit_event(opaque, ev);
 }
 
+/* Stop the run for \p rc, which is not a rejection (core/err.h classes).
+ * @returns -1. */
+static int stop(struct test_run *run, ab_err_t rc)
+{
+        run->failed = rc;
+        return -1;
+}
+
 static void report_rejection(struct test_run *run, const struct ab_error *e)
 {
         char line[1024];
@@ -108,8 +117,8 @@ static int process_payload(struct test_run *run, struct ab_transform *tf,
         ab_error_clear(&err);
         rc = ab_transform_run(tf, run->integ, p, n, AB_CONTENT_AUTO, &alerts,
                               &nalerts, &err);
-        if (rc == AB_ERR_NOMEM)
-                return -1;
+        if (rc && ab_err_class(rc) != AB_ERR_CLASS_REJECT)
+                return stop(run, rc);
         if (rc) {
                 report_rejection(run, &err);
                 return 0;
@@ -123,11 +132,13 @@ static int process_payload(struct test_run *run, struct ab_transform *tf,
                         rc = ab_lifecycle_report_input(run->report, run->integ,
                                                        a, run->index, nalerts);
                         if (rc)
-                                return -1;
+                                return stop(run, rc);
                         rc = ab_lifecycle_process(lc, run->integ, a, t,
                                                   lifecycle_emit, run, &err);
-                        if (rc == AB_ERR_NOMEM)
-                                return -1;
+                        /* The emit callback only fails for want of
+                         * memory, which is not a rejection either. */
+                        if (rc && ab_err_class(rc) != AB_ERR_CLASS_REJECT)
+                                return stop(run, rc);
                         if (rc)
                                 report_rejection(run, &err);
                 } else {
@@ -139,7 +150,7 @@ static int process_payload(struct test_run *run, struct ab_transform *tf,
                         memcpy(ev.alert_id, ev.fingerprint,
                                sizeof(ev.alert_id));
                         if (emit_event(run, &ev))
-                                return -1;
+                                return stop(run, AB_ERR_NOMEM);
                 }
         }
         return 0;
@@ -259,7 +270,8 @@ int ab_cmd_test(int argc, char **argv)
         if (!data || !tf || (opts.dedup && (!lc || !run.report)))
                 goto out;
         if (run_input(&run, tf, lc, data, len)) {
-                fprintf(stderr, "alertbridge test: out of memory\n");
+                fprintf(stderr, "alertbridge test: %s\n",
+                        ab_err_desc(run.failed));
                 goto out;
         }
         if (lc && ab_lifecycle_report_write(run.report, stdout)) {

@@ -135,6 +135,16 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
         return len;
 }
 
+int ab_utf8_valid(const char *s, size_t n)
+{
+        const unsigned char *u = (const unsigned char *)s;
+
+        for (size_t i = 0, len; i < n; i += len)
+                if (!(len = utf8_seq_len(u + i, n - i)))
+                        return 0;
+        return 1;
+}
+
 /* 1: the byte needs an escape; 2: it starts a multi-byte sequence. */
 /* clang-format off */
 static const unsigned char json_class[256] = {

@@ -127,23 +127,24 @@ static int is_float(const char *s)
 }
 
 /* strtod() in the "C" sense: JSON and YAML write '.' whatever the locale.
- * @returns 0, or -1 if s is not a finite number (or memory ran out). */
-static int parse_real(const char *s, double *out)
+ * @returns AB_OK, AB_ERR_CONFIG if s is not a finite number, or
+ *          AB_ERR_NOMEM. */
+static ab_err_t parse_real(const char *s, double *out)
 {
         const char *point = localeconv()->decimal_point;
         char *copy        = ab_strdup(s), *dot, *end;
+        ab_err_t rc       = AB_ERR_CONFIG;
         double v;
-        int rc = -1;
 
         if (!copy)
-                return -1;
+                return AB_ERR_NOMEM;
         dot = strchr(copy, '.');
         if (dot && point && point[0] && !point[1])
                 *dot = point[0];
         v = strtod(copy, &end);
         if (!*end && isfinite(v)) {
                 *out = v;
-                rc   = 0;
+                rc   = AB_OK;
         }
         ab_free(copy);
         return rc;
@@ -195,6 +196,7 @@ static json_t *load_scalar(struct loader *ld, const yaml_event_t *ev,
         const char *tag = (const char *)ev->data.scalar.tag;
         enum kind kind  = K_STR;
         json_t *v       = NULL;
+        ab_err_t rc;
         double d;
 
         if (tag) {
@@ -235,20 +237,23 @@ static json_t *load_scalar(struct loader *ld, const yaml_event_t *ev,
                 break;
         }
         case K_FLOAT:
-                if (parse_real(s, &d)) {
+                rc = parse_real(s, &d);
+                if (rc == AB_ERR_CONFIG) {
                         fail_at(ld, &ev->start_mark, path,
                                 "number %s is out of range", s);
                         return NULL;
                 }
-                v = json_real(d);
+                if (!rc)
+                        v = json_real(d);
                 break;
         case K_STR:
-                v = json_stringn(s, ev->data.scalar.length);
-                if (!v) {
+                /* Checked here, so that NULL below means out of memory. */
+                if (!ab_utf8_valid(s, ev->data.scalar.length)) {
                         fail_at(ld, &ev->start_mark, path,
                                 "string is not valid UTF-8");
                         return NULL;
                 }
+                v = json_stringn_nocheck(s, ev->data.scalar.length);
                 break;
         }
         if (!v)
@@ -359,6 +364,7 @@ static char *load_key(struct loader *ld, const yaml_event_t *ev,
                       const char *path)
 {
         const struct anchor *an;
+        char *key;
 
         if (ev->type == YAML_SCALAR_EVENT) {
                 if (memchr(ev->data.scalar.value, '\0',
@@ -367,15 +373,21 @@ static char *load_key(struct loader *ld, const yaml_event_t *ev,
                                 "keys must not contain NUL");
                         return NULL;
                 }
-                return ab_strdup((const char *)ev->data.scalar.value);
+                key = ab_strdup((const char *)ev->data.scalar.value);
+        } else {
+                an = ev->type == YAML_ALIAS_EVENT
+                         ? anchor_find(ld, (const char *)ev->data.alias.anchor)
+                         : NULL;
+                if (!an || !json_is_string(an->value)) {
+                        fail_at(ld, &ev->start_mark, path,
+                                "mapping keys must be scalars");
+                        return NULL;
+                }
+                key = ab_strdup(json_string_value(an->value));
         }
-        if (ev->type == YAML_ALIAS_EVENT) {
-                an = anchor_find(ld, (const char *)ev->data.alias.anchor);
-                if (an && json_is_string(an->value))
-                        return ab_strdup(json_string_value(an->value));
-        }
-        fail_at(ld, &ev->start_mark, path, "mapping keys must be scalars");
-        return NULL;
+        if (!key)
+                ab_error_set(ld->err, AB_ERR_NOMEM, path, "out of memory");
+        return key;
 }
 
 static json_t *load_mapping(struct loader *ld, const char *path, int depth)

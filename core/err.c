@@ -6,15 +6,21 @@
 #include <string.h>
 
 static const char *const err_codes[] = {
-#define AB__ERR_CODE(name, code, desc) code,
+#define AB__ERR_CODE(name, cls, code, desc) code,
     AB_ERR_MAP(AB__ERR_CODE)
 #undef AB__ERR_CODE
 };
 
 static const char *const err_descs[] = {
-#define AB__ERR_DESC(name, code, desc) desc,
+#define AB__ERR_DESC(name, cls, code, desc) desc,
     AB_ERR_MAP(AB__ERR_DESC)
 #undef AB__ERR_DESC
+};
+
+static const enum ab_err_class err_classes[] = {
+#define AB__ERR_CLASS(name, cls, code, desc) AB_ERR_CLASS_##cls,
+    AB_ERR_MAP(AB__ERR_CLASS)
+#undef AB__ERR_CLASS
 };
 
 const char *ab_err_code(ab_err_t err)
@@ -29,6 +35,13 @@ const char *ab_err_desc(ab_err_t err)
         if ((unsigned)err >= AB_ERR__COUNT)
                 return "unknown error";
         return err_descs[err];
+}
+
+enum ab_err_class ab_err_class(ab_err_t err)
+{
+        if ((unsigned)err >= AB_ERR__COUNT)
+                return AB_ERR_CLASS_FATAL;
+        return err_classes[err];
 }
 
 void ab_error_clear(struct ab_error *e)

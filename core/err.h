@@ -6,44 +6,48 @@
 
 /*
  * AB_ERR_MAP is the single list of every error alertbridge reports.
- * Each entry is XX(NAME, "code", "description"):
+ * Each entry is XX(NAME, CLASS, "code", "description"):
  *   - NAME becomes AB_ERR_NAME in the enum;
+ *   - CLASS is REJECT, RETRY or FATAL (NONE for OK alone): what the
+ *     error means for the record it stops (enum ab_err_class below);
  *   - "code" is the stable machine-readable code printed by the CLI and
  *     written into dead-letter headers (never rename one; only append);
  *   - "description" is the generic human text.
  * AB_OK is 0, so callers write `if (err) goto out;`.
  */
 #define AB_ERR_MAP(XX)                                                         \
-        XX(OK, "ok", "success")                                                \
-        XX(NOMEM, "nomem", "out of memory")                                    \
-        XX(IO, "io", "input/output error")                                     \
-        XX(USAGE, "usage", "invalid command line")                             \
-        XX(CONFIG, "config", "invalid configuration")                          \
-        XX(NOT_FOUND, "not_found", "not found")                                \
-        XX(DECODE, "decode", "payload could not be decoded")                   \
-        XX(TOO_LARGE, "too_large", "value exceeds its size limit")             \
-        XX(NO_ALERTNAME, "no_alertname", "labels.alertname is required")       \
-        XX(NO_SEVERITY, "no_severity", "labels.severity is required")          \
-        XX(SEVERITY_UNMAPPED, "severity_unmapped",                             \
+        XX(OK, NONE, "ok", "success")                                          \
+        XX(NOMEM, FATAL, "nomem", "out of memory")                             \
+        XX(IO, FATAL, "io", "input/output error")                              \
+        XX(USAGE, FATAL, "usage", "invalid command line")                      \
+        XX(CONFIG, FATAL, "config", "invalid configuration")                   \
+        XX(NOT_FOUND, FATAL, "not_found", "not found")                         \
+        XX(DECODE, REJECT, "decode", "payload could not be decoded")           \
+        XX(TOO_LARGE, REJECT, "too_large", "value exceeds its size limit")     \
+        XX(NO_ALERTNAME, REJECT, "no_alertname",                               \
+           "labels.alertname is required")                                     \
+        XX(NO_SEVERITY, REJECT, "no_severity", "labels.severity is required")  \
+        XX(SEVERITY_UNMAPPED, REJECT, "severity_unmapped",                     \
            "severity value is not in the mapping table")                       \
-        XX(BAD_TIME, "bad_time", "timestamp could not be parsed")              \
-        XX(BATCH_ROOT, "batch_root", "batch root is missing or not an array")  \
-        XX(NO_INTEGRATION, "no_integration",                                   \
+        XX(BAD_TIME, REJECT, "bad_time", "timestamp could not be parsed")      \
+        XX(BATCH_ROOT, REJECT, "batch_root",                                   \
+           "batch root is missing or not an array")                            \
+        XX(NO_INTEGRATION, REJECT, "no_integration",                           \
            "no integration is bound to this record")                           \
-        XX(ACTION_INVALID, "action_invalid", "invalid action record")          \
-        XX(ACTION_UNKNOWN, "action_unknown_alert",                             \
+        XX(ACTION_INVALID, REJECT, "action_invalid", "invalid action record")  \
+        XX(ACTION_UNKNOWN, REJECT, "action_unknown_alert",                     \
            "action addresses an unknown alert")                                \
-        XX(ACTION_CLOSED, "action_closed_alert",                               \
+        XX(ACTION_CLOSED, REJECT, "action_closed_alert",                       \
            "action addresses a closed alert")                                  \
-        XX(STATE, "state", "invalid state snapshot")                           \
-        XX(KAFKA, "kafka", "kafka error")                                      \
-        XX(HTTP, "http", "http error")                                         \
-        XX(RETRY, "retry", "temporary failure, retry later")                   \
-        XX(PERMANENT, "permanent", "permanent failure")                        \
-        XX(INTERNAL, "internal", "internal error")
+        XX(STATE, FATAL, "state", "invalid state snapshot")                    \
+        XX(KAFKA, RETRY, "kafka", "kafka error")                               \
+        XX(HTTP, RETRY, "http", "http error")                                  \
+        XX(RETRY, RETRY, "retry", "temporary failure, retry later")            \
+        XX(PERMANENT, REJECT, "permanent", "permanent failure")                \
+        XX(INTERNAL, FATAL, "internal", "internal error")
 
 typedef enum ab_err {
-#define AB__ERR_ENUM(name, code, desc) AB_ERR_##name,
+#define AB__ERR_ENUM(name, cls, code, desc) AB_ERR_##name,
         AB_ERR_MAP(AB__ERR_ENUM)
 #undef AB__ERR_ENUM
             AB_ERR__COUNT
@@ -51,11 +55,34 @@ typedef enum ab_err {
 
 #define AB_OK AB_ERR_OK
 
+/*
+ * What an error means for the record (or the run) it stops:
+ *   REJECT  the data is bad and will stay bad: the record becomes a dead
+ *           letter (or, in `alertbridge test`, a reported rejection) and
+ *           the run goes on;
+ *   RETRY   a temporary failure outside the data (Kafka delivery, HTTP
+ *           5xx, a full queue): the record is not completed, so it is
+ *           tried again, in place or after a restart from the last commit;
+ *   FATAL   the process cannot go on (out of memory, a bad configuration
+ *           or snapshot, an internal error): it stops without completing
+ *           the record.
+ * The rule each driver applies is written in pipeline/processor.h.
+ */
+enum ab_err_class {
+        AB_ERR_CLASS_NONE = 0,
+        AB_ERR_CLASS_REJECT,
+        AB_ERR_CLASS_RETRY,
+        AB_ERR_CLASS_FATAL,
+};
+
 /** @returns the stable code of \p err ("no_alertname"); never NULL. */
 const char *ab_err_code(ab_err_t err);
 
 /** @returns the generic description of \p err; never NULL. */
 const char *ab_err_desc(ab_err_t err);
+
+/** @returns the class of \p err; FATAL for a value outside the list. */
+enum ab_err_class ab_err_class(ab_err_t err);
 
 /**
  * Caller-owned error detail, filled by functions that take a

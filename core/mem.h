@@ -1,7 +1,9 @@
-/* mem.h - allocation wrappers with a process-wide counter for tests. */
+/* mem.h - allocation wrappers with a process-wide counter and a fault hook
+ * for tests. */
 #ifndef AB_MEM_H
 #define AB_MEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,5 +22,20 @@ void ab_free(void *ptr);
 
 /** @returns how many allocations (malloc, calloc, realloc) were made. */
 uint64_t ab_mem_allocations(void);
+
+/*
+ * Test-only fault hook, as jansson's and curl's test suites have: the
+ * \p n-th allocation from now (1: the next one) returns NULL, once; the
+ * hook then disarms itself. 0 disarms it. A failed allocation still
+ * counts in ab_mem_allocations(). Meant for single-threaded tests: with
+ * other threads allocating, which call fails is not determined.
+ *
+ * The fault loops in tests/unit/check_*_faults.c run a scenario with
+ * n = 1, 2, ... until a run no longer reaches the fault.
+ */
+void ab_mem_fail_after(uint64_t n);
+
+/** @returns true while an armed fault has not been reached. */
+bool ab_mem_fail_pending(void);
 
 #endif

@@ -210,7 +210,10 @@ ab_err_t ab_lifecycle_action(struct ab_lifecycle *lc, const char *json,
                 return ab_error_set(err, AB_ERR_INTERNAL, NULL,
                                     "lifecycle: missing argument");
         ab_error_clear(&perr);
-        if (ab_json_parse(&lc->doc, json, len, &perr)) {
+        rc = ab_json_parse(&lc->doc, json, len, &perr);
+        if (rc == AB_ERR_NOMEM)
+                return ab_error_set(err, rc, NULL, "out of memory");
+        if (rc) {
                 lc->stats.actions_rejected++;
                 if (perr.has_offset)
                         return ab_error_set_at(

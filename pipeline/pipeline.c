@@ -40,6 +40,15 @@
  * could not even be queued, and for a record whose processing failed: the
  * loop keeps their references instead of dropping them.
  *
+ * Errors follow the classes of core/err.h and the processor's rule
+ * (processor.h): bad data arrives here as a dead letter, never as an
+ * error, and any error the processor returns leaves its record
+ * incomplete. AB_ERR_RETRY (a stop request while the producer queue is
+ * full) ends the run cleanly, the record to be consumed again after a
+ * restart; any other error, a RETRY-class one the producer could not get
+ * past (AB_ERR_KAFKA) or a FATAL one, becomes the pipeline's fatal error
+ * and stops it without committing past the record.
+ *
  * Records are mapped ahead on the transform threads (transform_pool.h)
  * and finished here in the order they were consumed: a burst of polled
  * records is registered, bound and submitted, then every record whose

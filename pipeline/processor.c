@@ -26,14 +26,16 @@ enum job_kind {
         JOB_REJECT,    /* a dead letter for `err` (no value, no integration) */
         JOB_ACTION,    /* an operator action */
         JOB_TRANSFORM, /* alerts to map with `integ` */
-        JOB_NOMEM,     /* binding ran out of memory */
+        JOB_FAIL,      /* binding failed for a reason other than the
+                          data (`err` says why): the record stops */
 };
 
 struct ab_processor_job {
         enum job_kind kind;
         const struct ab_integration *integ;
-        struct ab_error err; /* JOB_REJECT, or why mapping failed */
-        ab_err_t rc;         /* mapping: AB_OK, AB_ERR_NOMEM or a rejection */
+        struct ab_error err; /* JOB_REJECT or JOB_FAIL, or why mapping
+                                failed */
+        ab_err_t rc;         /* mapping: AB_OK or why it failed */
         struct ab_transform *tf;
         struct ab_lifecycle_hasher *hasher;
         const struct ab_alert *alerts; /* borrowed from tf */
@@ -61,6 +63,7 @@ struct ab_processor {
         ab_output_fn fn;
         void *arg;
         const char *integration_name;
+        ab_err_t emit_rc; /* the first failed emit of the call */
 };
 
 static ab_err_t keep_integration(struct ab_processor *p,
@@ -91,7 +94,7 @@ ab_err_t ab_processor_new(const struct ab_pipeline_config *cfg,
         *out = NULL;
         p    = ab_calloc(1, sizeof(*p));
         if (!p)
-                return AB_ERR_NOMEM;
+                return ab_error_set(err, rc, NULL, "out of memory");
         p->cfg = cfg;
         p->pm  = metrics;
         ab_buf_init(&p->out, 0);
@@ -102,8 +105,10 @@ ab_err_t ab_processor_new(const struct ab_pipeline_config *cfg,
         for (size_t i = 0; i < cfg->ninputs; i++)
                 ntopics += cfg->inputs[i].ntopics;
         p->bindings = ab_calloc(ntopics ? ntopics : 1, sizeof(*p->bindings));
-        if (!p->job || !p->lc || !p->bindings)
+        if (!p->job || !p->lc || !p->bindings) {
+                ab_error_set(err, rc, NULL, "out of memory");
                 goto fail;
+        }
         for (size_t i = 0; i < cfg->ninputs; i++) {
                 const struct ab_pipeline_input *in = &cfg->inputs[i];
                 struct ab_integration *integ       = NULL;
@@ -114,6 +119,7 @@ ab_err_t ab_processor_new(const struct ab_pipeline_config *cfg,
                                 goto fail;
                         rc = keep_integration(p, integ);
                         if (rc) {
+                                ab_error_set(err, rc, NULL, "out of memory");
                                 ab_integration_destroy(integ);
                                 goto fail;
                         }
@@ -155,7 +161,8 @@ struct ab_lifecycle *ab_processor_lifecycle(struct ab_processor *p)
 /*
  * The integration of a record: its header wins over the topic binding.
  * A header names an integration already loaded (by its `name:`) or a
- * built-in, which is loaded once and kept.
+ * built-in, which is loaded once and kept. NULL: \p err says why, with a
+ * rejection (no such integration) or the failure that stops the record.
  */
 static const struct ab_integration *
 resolve(struct ab_processor *p, const struct ab_input *in, struct ab_error *err)
@@ -163,6 +170,7 @@ resolve(struct ab_processor *p, const struct ab_input *in, struct ab_error *err)
         if (in->integration.ptr) {
                 char name[128];
                 struct ab_integration *integ = NULL;
+                ab_err_t rc;
 
                 if (in->integration.len == 0 ||
                     in->integration.len >= sizeof(name)) {
@@ -184,8 +192,12 @@ resolve(struct ab_processor *p, const struct ab_input *in, struct ab_error *err)
                                      p->cfg->integration_header, name);
                         return NULL;
                 }
-                if (ab_integration_load(name, &integ, err) ||
-                    keep_integration(p, integ)) {
+                rc = ab_integration_load(name, &integ, err);
+                if (!rc && (rc = keep_integration(p, integ)))
+                        ab_error_set(err, rc, NULL,
+                                     "keeping the integration '%s' failed: %s",
+                                     name, ab_err_desc(rc));
+                if (rc) {
                         ab_integration_destroy(integ);
                         return NULL;
                 }
@@ -246,17 +258,22 @@ static ab_err_t emit(void *opaque, const struct ab_event *ev)
         }
         ab_buf_reset(&p->out);
         rc = ab_event_write(&p->out, &e);
-        if (rc)
-                return rc;
-        memset(&o, 0, sizeof(o));
-        o.kind  = AB_OUTPUT_EVENT;
-        o.topic = ab_pipeline_policy_topic(p->cfg, pol);
-        o.key   = ab_str_c(e.fingerprint);
-        o.value = ab_str_make(p->out.data, p->out.len);
-        o.event = &e;
-        if (p->pm)
-                ab_metrics_inc(p->pm->events_out[e.type]);
-        return p->fn(p->arg, &o);
+        if (!rc) {
+                memset(&o, 0, sizeof(o));
+                o.kind  = AB_OUTPUT_EVENT;
+                o.topic = ab_pipeline_policy_topic(p->cfg, pol);
+                o.key   = ab_str_c(e.fingerprint);
+                o.value = ab_str_make(p->out.data, p->out.len);
+                o.event = &e;
+                if (p->pm)
+                        ab_metrics_inc(p->pm->events_out[e.type]);
+                rc = p->fn(p->arg, &o);
+        }
+        /* The lifecycle reports this error as its own: remember that it
+         * was the output's, which is never dead-lettered. */
+        if (rc && !p->emit_rc)
+                p->emit_rc = rc;
+        return rc;
 }
 
 static void update_gauges(struct ab_processor *p)
@@ -329,8 +346,10 @@ void ab_processor_bind(struct ab_processor *p, struct ab_processor_job *j,
         j->integ = resolve(p, in, &j->err);
         if (j->integ)
                 j->kind = JOB_TRANSFORM;
+        else if (ab_err_class(j->err.code) == AB_ERR_CLASS_REJECT)
+                j->kind = JOB_REJECT;
         else
-                j->kind = j->err.code == AB_ERR_NOMEM ? JOB_NOMEM : JOB_REJECT;
+                j->kind = JOB_FAIL;
 }
 
 /* Room for \p n fingerprints; only grows, so a warm job never allocates. */
@@ -368,6 +387,23 @@ void ab_processor_prepare(struct ab_processor_job *j, const struct ab_input *in)
         j->fp_ok = true;
 }
 
+/*
+ * Apply the error rule (processor.h) to \p rc, the result of mapping, an
+ * action or the lifecycle, with \p e its detail: a rejection becomes the
+ * record's dead letter, unless it is the output's own failure; anything
+ * else is returned and stops the record.
+ */
+static ab_err_t settle(struct ab_processor *p, const struct ab_input *in,
+                       ab_err_t rc, struct ab_error *e, const char *integration,
+                       ab_output_fn fn, void *arg)
+{
+        if (!rc || p->emit_rc || ab_err_class(rc) != AB_ERR_CLASS_REJECT)
+                return rc;
+        if (e->code != rc)
+                ab_error_set(e, rc, NULL, "%s", ab_err_desc(rc));
+        return dead_letter(p, in, e, integration, fn, arg);
+}
+
 static ab_err_t finish(struct ab_processor *p, struct ab_processor_job *j,
                        const struct ab_input *in, ab_output_fn fn, void *arg)
 {
@@ -378,30 +414,25 @@ static ab_err_t finish(struct ab_processor *p, struct ab_processor_job *j,
         p->fn               = fn;
         p->arg              = arg;
         p->integration_name = NULL;
+        p->emit_rc          = AB_OK;
         ab_error_clear(&err);
         switch (j->kind) {
-        case JOB_NOMEM:
-                return AB_ERR_NOMEM;
+        case JOB_FAIL:
+                return j->err.code;
         case JOB_REJECT:
                 return dead_letter(p, in, &j->err, NULL, fn, arg);
         case JOB_ACTION:
                 rc = ab_lifecycle_action(p->lc, in->value.ptr, in->value.len, t,
                                          emit, p, &err);
-                if (rc == AB_ERR_NOMEM)
-                        return rc;
                 update_gauges(p);
-                if (rc && err.code == AB_OK)
-                        return rc; /* the output callback failed */
-                return rc ? dead_letter(p, in, &err, NULL, fn, arg) : AB_OK;
+                return settle(p, in, rc, &err, NULL, fn, arg);
         case JOB_TRANSFORM:
                 break;
         }
         p->integration_name = ab_integration_name(j->integ);
-        if (j->rc == AB_ERR_NOMEM)
-                return j->rc;
         if (j->rc)
-                return dead_letter(p, in, &j->err, p->integration_name, fn,
-                                   arg);
+                return settle(p, in, j->rc, &j->err, p->integration_name, fn,
+                              arg);
         for (size_t i = 0; i < j->nalerts; i++) {
                 ab_error_clear(&err);
                 rc = j->fp_ok
@@ -414,7 +445,7 @@ static ab_err_t finish(struct ab_processor *p, struct ab_processor_job *j,
                         break;
         }
         update_gauges(p);
-        return rc;
+        return settle(p, in, rc, &err, p->integration_name, fn, arg);
 }
 
 ab_err_t ab_processor_finish(struct ab_processor *p, struct ab_processor_job *j,
@@ -445,6 +476,7 @@ ab_err_t ab_processor_expire(struct ab_processor *p, int64_t now_ms,
         p->fn               = fn;
         p->arg              = arg;
         p->integration_name = NULL;
+        p->emit_rc          = AB_OK;
         rc                  = ab_lifecycle_expire(p->lc, now_ms, emit, p);
         update_gauges(p);
         return rc;

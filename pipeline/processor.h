@@ -22,6 +22,27 @@
  * their own sinks, so the Kafka edges can change without touching it.
  *
  * Not thread-safe: one processor per thread of work.
+ *
+ * THE ERROR RULE (the classes are in core/err.h):
+ *   - A REJECT from binding (no integration), mapping (a bad payload) or
+ *     the lifecycle (an action on an unknown or closed alert, an invalid
+ *     action) makes the record a dead letter: the call returns what
+ *     handing the dead letter over returned, AB_OK when it went through.
+ *     A record some of whose alerts were applied before one was rejected
+ *     keeps their events and is dead-lettered as a whole.
+ *   - Anything else stops the record and is returned: a RETRY or FATAL
+ *     error (out of memory, an internal error, a built-in integration
+ *     that cannot be loaded), and any error the output callback returned,
+ *     whatever its class, for an event of a mapped alert, of an operator
+ *     action (claim, comment, close) or of an auto-clear. The processor
+ *     never dead-letters its own failed output: the record is not lost.
+ * A caller that gets an error must not complete (commit) the record: it
+ * is handled again, in place or after a restart from the last commit
+ * (the live pipeline stops without committing, replay stops, `test`
+ * exits). The lifecycle state the record changed before the failure is
+ * not rolled back: handled again by the same processor, a claim or
+ * comment emits its event again under a new id, and a close whose event
+ * failed is not repeated (the alert is closed already).
  */
 struct ab_processor;
 
@@ -61,7 +82,8 @@ struct ab_output {
         const char *integration;      /* dead letters only; may be NULL */
 };
 
-/* Handles one output; an error other than AB_OK stops the record. */
+/* Handles one output; an error other than AB_OK stops the record and is
+ * returned by the processor call, whatever its class (see the rule). */
 typedef ab_err_t (*ab_output_fn)(void *arg, const struct ab_output *out);
 
 /**
@@ -78,8 +100,11 @@ void ab_processor_destroy(struct ab_processor *p);
 
 /**
  * Process one record: every output goes through \p fn, in order.
- * Bad data never fails the call: it becomes a dead-letter output.
- * @returns AB_OK, AB_ERR_NOMEM, or the first error \p fn returned.
+ * Bad data (a REJECT) never fails the call: it becomes a dead-letter
+ * output.
+ * @returns AB_OK; the first error \p fn returned; or a RETRY or FATAL
+ *          error (AB_ERR_NOMEM, AB_ERR_INTERNAL, ...) that stopped the
+ *          record. On error the caller must not complete the record.
  */
 ab_err_t ab_processor_handle(struct ab_processor *p, const struct ab_input *in,
                              ab_output_fn fn, void *arg);

@@ -472,7 +472,7 @@ ab_err_t ab_integration_compile(const json_t *root, const char *origin,
         *out  = NULL;
         integ = ab_calloc(1, sizeof(*integ));
         if (!integ)
-                return AB_ERR_NOMEM;
+                return ab_error_set(err, AB_ERR_NOMEM, NULL, "out of memory");
         rc = compile_root(root, integ, err);
         if (rc) {
                 if (err && err->code == AB_OK)
@@ -485,7 +485,7 @@ ab_err_t ab_integration_compile(const json_t *root, const char *origin,
         integ->config = json_deep_copy(root);
         if (!integ->config) {
                 ab_integration_destroy(integ);
-                return AB_ERR_NOMEM;
+                return ab_error_set(err, AB_ERR_NOMEM, NULL, "out of memory");
         }
         *out = integ;
         return AB_OK;

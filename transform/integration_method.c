@@ -47,9 +47,9 @@ static ab_err_t compile_map(struct compiler *cc, const json_t *v,
                         e->from_len = strlen(key);
                         e->from     = ab_strndup(key, e->from_len);
                         e->to       = ab_integ_scalar_text(val, &e->to_len);
+                        m->nmap++; /* freed with the method, even half made */
                         if (!e->from || !e->to)
                                 return AB_ERR_NOMEM;
-                        m->nmap++;
                         if (is_severity && !is_severity_level(e->to, e->to_len))
                                 return ab_error_set(
                                     cc->err, AB_ERR_CONFIG, epath,

@@ -10,3 +10,6 @@ ab_unit_test(check_lifecycle
           ${CMAKE_CURRENT_LIST_DIR}/check_lifecycle_output.c
           ${CMAKE_CURRENT_LIST_DIR}/lifecycle_fixture.c
   LIBS ab_lifecycle)
+ab_unit_test(check_lifecycle_faults
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_lifecycle_faults.c
+  LIBS ab_lifecycle)

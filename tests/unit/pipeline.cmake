@@ -13,3 +13,12 @@ ab_unit_test(check_pipeline_config
 ab_unit_test(check_transform_pool
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_transform_pool.c
   LIBS ab_service)
+ab_unit_test(check_processor
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_processor.c
+  LIBS ab_service)
+ab_unit_test(check_processor_faults
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_processor_faults.c
+  LIBS ab_service)
+ab_unit_test(check_config_faults
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_config_faults.c
+  LIBS ab_pipeline)

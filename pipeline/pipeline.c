@@ -12,7 +12,7 @@
 #include "http.h"
 #include "log.h"
 #include "mem.h"
-#include "metrics.h"
+#include "pipeline_metrics.h"
 #include "offsets.h"
 #include "processor.h"
 #include "producer.h"

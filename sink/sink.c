@@ -32,54 +32,34 @@ static const char *const on_permanent_names[] = {"stop", "dlq", NULL};
 static const char *const log_level_names[] = {"error", "warn", "info", "debug",
                                               NULL};
 static const char *const severity_names[]  = {"P1", "P2", "P3", "P4", NULL};
+static const char *const kafka_defaults[] = {"group", "alertbridge-sink", NULL};
 
 #define CFG(f) offsetof(struct ab_sink_config, f)
 
 static const struct ab_conftab_prop props[] = {
-    {.key    = "kafka.brokers",
-     .type   = AB_CONFTAB_STRING,
-     .offset = CFG(kafka.brokers),
-     .min    = 1,
-     .flags  = AB_CONFTAB_REQUIRED,
-     .desc   = "Bootstrap brokers (`host:port`, comma-separated)."},
-    {.key    = "kafka.group",
-     .type   = AB_CONFTAB_STRING,
-     .offset = CFG(kafka.group),
-     .def    = "alertbridge-sink",
-     .min    = 1,
-     .desc   = "The sink's own consumer group: never the pipeline's, so "
-               "EventBridge trouble does not stall normalization."},
+    {.key      = "kafka",
+     .type     = AB_CONFTAB_TABLE,
+     .offset   = CFG(kafka),
+     .sub      = &ab_kafka_conftab,
+     .defaults = kafka_defaults},
     {.key          = "kafka.topics",
      .type         = AB_CONFTAB_LIST,
-     .offset       = CFG(kafka.topics),
-     .count_offset = CFG(kafka.ntopics),
+     .offset       = CFG(input.topics),
+     .count_offset = CFG(input.ntopics),
      .min          = 1,
      .flags        = AB_CONFTAB_REQUIRED,
      .desc         = "Output topics of the pipeline to publish (exact names, "
                      "or a regex starting with `^`)."},
-    {.key          = "kafka.properties",
-     .type         = AB_CONFTAB_MAP,
-     .offset       = CFG(kafka.properties),
-     .count_offset = CFG(kafka.nproperties),
-     .desc         = "librdkafka properties for the consumer and the "
-                     "dead-letter producer (SASL, SSL, ...); secrets as "
-                     "`${ENV_VAR}`."},
-    {.key          = "kafka.producer_properties",
-     .type         = AB_CONFTAB_MAP,
-     .offset       = CFG(kafka.producer_properties),
-     .count_offset = CFG(kafka.nproducer_properties),
-     .desc         = "librdkafka properties for the dead-letter producer "
-                     "only, applied after `kafka.properties`."},
     {.key    = "kafka.poll_timeout",
      .type   = AB_CONFTAB_DURATION,
-     .offset = CFG(kafka.poll_timeout_ms),
+     .offset = CFG(input.poll_timeout_ms),
      .def    = "100ms",
      .min    = 1,
      .max    = 10000,
      .desc   = "Longest wait for a record while nothing is in flight."},
     {.key    = "kafka.offset_window",
      .type   = AB_CONFTAB_INT,
-     .offset = CFG(kafka.offset_window),
+     .offset = CFG(input.offset_window),
      .def    = "65536",
      .min    = 1,
      .max    = 1 << 24,
@@ -962,24 +942,6 @@ static ab_err_t load_credentials(struct sink *s, struct ab_error *err)
         return rc;
 }
 
-/* NULL-terminated name, value pairs of \p a then \p b; ab_free() it. */
-static const char **kv_pairs(const struct ab_pipeline_kv *a, size_t na,
-                             const struct ab_pipeline_kv *b, size_t nb)
-{
-        const char **p = ab_calloc(2 * (na + nb) + 1, sizeof(*p));
-        size_t n       = 0;
-
-        for (size_t i = 0; p && i < na; i++) {
-                p[n++] = a[i].key;
-                p[n++] = a[i].value;
-        }
-        for (size_t i = 0; p && i < nb; i++) {
-                p[n++] = b[i].key;
-                p[n++] = b[i].value;
-        }
-        return p;
-}
-
 static ab_err_t start(struct sink *s, struct ab_error *err)
 {
         const struct ab_sink_config *c = s->cfg;
@@ -994,11 +956,11 @@ static ab_err_t start(struct sink *s, struct ab_error *err)
                 return rc;
         s->registry = ab_metrics_new();
         s->headers  = ab_headers_new();
-        s->offsets  = ab_offsets_new((uint32_t)c->kafka.offset_window);
-        cprops = kv_pairs(c->kafka.properties, c->kafka.nproperties, NULL, 0);
-        pprops = kv_pairs(c->kafka.properties, c->kafka.nproperties,
-                          c->kafka.producer_properties,
-                          c->kafka.nproducer_properties);
+        s->offsets  = ab_offsets_new((uint32_t)c->input.offset_window);
+        cprops = ab_kafka_client_props(&c->kafka, AB_KAFKA_CONSUMER, NULL, NULL,
+                                       NULL);
+        pprops = ab_kafka_client_props(&c->kafka, AB_KAFKA_PRODUCER, NULL, NULL,
+                                       NULL);
         codes  = ab_calloc(c->eventbridge.npermanent_entry_codes + 1,
                            sizeof(*codes));
         if (!s->registry || !s->headers || !s->offsets || !cprops || !pprops ||
@@ -1054,8 +1016,8 @@ static ab_err_t start(struct sink *s, struct ab_error *err)
         rc            = ab_consumer_new(&cc, &s->consumer, err);
         if (!rc)
                 rc = ab_consumer_subscribe(s->consumer,
-                                           (const char *const *)c->kafka.topics,
-                                           c->kafka.ntopics, err);
+                                           (const char *const *)c->input.topics,
+                                           c->input.ntopics, err);
         if (!rc && c->http_listen) {
                 struct ab_http_options ho = {.listen           = c->http_listen,
                                              .metrics          = s->registry,
@@ -1090,7 +1052,7 @@ static void step(struct sink *s, bool consuming)
                  pending < (size_t)s->cfg->max_pending / 2 + 1)
                 ab_consumer_resume(s->consumer, NULL);
         rc = ab_consumer_poll(s->consumer,
-                              pending ? 0 : (int)s->cfg->kafka.poll_timeout_ms,
+                              pending ? 0 : (int)s->cfg->input.poll_timeout_ms,
                               &rec, &err);
         if (rc) {
                 set_fatal(s, rc, "consumer failed", err.text);

@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "conftab.h"
 #include "err.h"
+#include "kafka_config.h"
 
 /*
  * HOW IT WORKS
@@ -53,18 +54,14 @@ struct ab_sink_filters {
 /* Loaded from sink.yaml by one descriptor table (sink.c); read-only after. */
 struct ab_sink_config {
         char *path;
+        struct ab_kafka_config kafka; /* the shared kafka block */
         struct {
-                char *brokers;
-                char *group;
+                /* kafka.topics, kafka.poll_timeout, kafka.offset_window */
                 char **topics;
                 size_t ntopics;
-                struct ab_pipeline_kv *properties;
-                size_t nproperties;
-                struct ab_pipeline_kv *producer_properties;
-                size_t nproducer_properties;
                 int64_t poll_timeout_ms;
                 int64_t offset_window;
-        } kafka;
+        } input;
         char *dead_letter_topic;
         struct {
                 char *endpoint;

@@ -19,7 +19,7 @@ START_TEST(test_load_full)
         ck_assert_int_eq(ab_sink_config_load(FIX "sink.yaml", &cfg, &err),
                          AB_OK);
         ck_assert_str_eq(cfg.kafka.group, "alertbridge-sink");
-        ck_assert_uint_eq(cfg.kafka.ntopics, 2);
+        ck_assert_uint_eq(cfg.input.ntopics, 2);
         ck_assert_str_eq(cfg.eventbridge.bus, "alerts-bus");
         ck_assert_int_eq(cfg.eventbridge.max_in_flight, 8);
         ck_assert_int_eq(cfg.eventbridge.request_timeout_ms, 10000);

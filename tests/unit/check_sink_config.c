@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cli.h"
 #include "log.h"
 #include "sink.h"
 
@@ -56,7 +57,7 @@ static int check_config(const char *file)
 {
         char *argv[] = {"sink", "--config", (char *)file, "--check", NULL};
 
-        return ab_sink_main(4, argv);
+        return ab_cmd_sink(4, argv);
 }
 
 START_TEST(test_credentials_from_env_and_file)

@@ -192,16 +192,8 @@ static ab_err_t check_range(const struct ab_conftab_prop *p, long long v,
 
         if (v >= p->min && (!p->max || v <= p->max))
                 return AB_OK;
-        if (p->type == AB_CONFTAB_DURATION) {
-                ab_conftab_format_duration(lo, sizeof(lo), p->min);
-                ab_conftab_format_duration(hi, sizeof(hi), p->max);
-        } else if (p->type == AB_CONFTAB_SIZE) {
-                ab_conftab_format_size(lo, sizeof(lo), p->min);
-                ab_conftab_format_size(hi, sizeof(hi), p->max);
-        } else {
-                snprintf(lo, sizeof(lo), "%lld", p->min);
-                snprintf(hi, sizeof(hi), "%lld", p->max);
-        }
+        ab_conftab_format_bound(p, p->min, lo, sizeof(lo));
+        ab_conftab_format_bound(p, p->max, hi, sizeof(hi));
         if (!p->max)
                 return ab_error_set(err, AB_ERR_CONFIG, path,
                                     "must be at least %s", lo);

@@ -3,6 +3,7 @@
 #define AB_CONFTAB_INT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "conftab.h"
 
@@ -26,5 +27,9 @@ struct ab_conftab_flat {
  *          a key longer than AB_CONFTAB_KEY_SIZE - 1.
  */
 bool ab_conftab_flatten(const struct ab_conftab *t, struct ab_conftab_flat *f);
+
+/** A bound (min or max) of \p p as written in a file: "30s", "64KiB", "5". */
+void ab_conftab_format_bound(const struct ab_conftab_prop *p, long long v,
+                             char *out, size_t size);
 
 #endif

@@ -84,6 +84,17 @@ static ab_err_t append_cell(struct ab_buf *out, const char *s)
         return rc;
 }
 
+void ab_conftab_format_bound(const struct ab_conftab_prop *p, long long v,
+                             char *out, size_t size)
+{
+        if (p->type == AB_CONFTAB_DURATION)
+                ab_conftab_format_duration(out, size, v);
+        else if (p->type == AB_CONFTAB_SIZE)
+                ab_conftab_format_size(out, size, v);
+        else
+                snprintf(out, size, "%lld", v);
+}
+
 static void describe_values(const struct ab_conftab_prop *p, char *out,
                             size_t size)
 {
@@ -101,16 +112,8 @@ static void describe_values(const struct ab_conftab_prop *p, char *out,
         case AB_CONFTAB_INT:
         case AB_CONFTAB_DURATION:
         case AB_CONFTAB_SIZE:
-                if (p->type == AB_CONFTAB_DURATION) {
-                        ab_conftab_format_duration(lo, sizeof(lo), p->min);
-                        ab_conftab_format_duration(hi, sizeof(hi), p->max);
-                } else if (p->type == AB_CONFTAB_SIZE) {
-                        ab_conftab_format_size(lo, sizeof(lo), p->min);
-                        ab_conftab_format_size(hi, sizeof(hi), p->max);
-                } else {
-                        snprintf(lo, sizeof(lo), "%lld", p->min);
-                        snprintf(hi, sizeof(hi), "%lld", p->max);
-                }
+                ab_conftab_format_bound(p, p->min, lo, sizeof(lo));
+                ab_conftab_format_bound(p, p->max, hi, sizeof(hi));
                 if (p->max)
                         snprintf(out, size, "%s to %s", lo, hi);
                 else

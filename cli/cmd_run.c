@@ -2,44 +2,21 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "cli.h"
 #include "config.h"
 #include "log.h"
 #include "pipeline.h"
 
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-        (void)sig;
-        stop_flag = 1;
-}
-
 static void run_usage(FILE *out)
 {
-        fprintf(out,
-                "usage: alertbridge run --config FILE\n\n"
-                "Consumes raw alert topics in a consumer group, writes "
-                "CloudEvents to the output\n"
-                "topics and undecodable records to the dead-letter topic. "
-                "SIGTERM or SIGINT\n"
-                "drains in-flight records, commits and exits 0. See "
-                "docs/CONFIGURATION.md.\n");
-}
-
-void ab_cli_install_stop_handlers(volatile sig_atomic_t **flag)
-{
-        struct sigaction sa;
-
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = on_signal;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGTERM, &sa, NULL);
-        sigaction(SIGINT, &sa, NULL);
-        signal(SIGPIPE, SIG_IGN);
-        *flag = &stop_flag;
+        fprintf(out, "usage: alertbridge run --config FILE\n\n"
+                     "Consumes raw alert topics in a consumer group, writes "
+                     "CloudEvents to the output\n"
+                     "topics and undecodable records to the dead-letter topic. "
+                     "SIGTERM or SIGINT\n"
+                     "drains in-flight records, commits and exits 0. See "
+                     "docs/CONFIGURATION.md.\n");
 }
 
 int ab_cmd_run(int argc, char **argv)
@@ -60,9 +37,15 @@ int ab_cmd_run(int argc, char **argv)
         optind = 1;
         while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
                 switch (c) {
-                case 'c': path = optarg; break;
-                case 'h': run_usage(stdout); return AB_EXIT_OK;
-                default: run_usage(stderr); return AB_EXIT_USAGE;
+                case 'c':
+                        path = optarg;
+                        break;
+                case 'h':
+                        run_usage(stdout);
+                        return AB_EXIT_OK;
+                default:
+                        run_usage(stderr);
+                        return AB_EXIT_USAGE;
                 }
         }
         if (!path || optind != argc) {
@@ -86,7 +69,8 @@ int ab_cmd_run(int argc, char **argv)
                 goto out;
         }
         if (ab_pipeline_run(pl, stop, &err)) {
-                AB_ERROR("cli", "the pipeline stopped on an error; restart "
+                AB_ERROR("cli",
+                         "the pipeline stopped on an error; restart "
                          "resumes from the committed offsets",
                          "error=%s",
                          ab_log_quote(ab_error_format(&err, line, sizeof(line)),

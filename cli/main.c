@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "sink.h"
 
 struct command {
         const char *name;
@@ -21,7 +20,7 @@ static const struct command commands[] = {
      "print the pipeline configuration reference (Markdown)"},
     {"demo", ab_cmd_demo,
      "run the whole pipeline on an in-process MOCK Kafka cluster"},
-    {"sink", ab_sink_main,
+    {"sink", ab_cmd_sink,
      "publish CloudEvents from Kafka to Alibaba Cloud EventBridge"},
     {"replay", ab_cmd_replay,
      "replay a range of an alert topic to test a mapping change"},

@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <jansson.h>
-#include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +16,8 @@
  * The configuration is the descriptor tables below (root_table, and the
  * tables of an input and of a policy), loaded by conftab.c; the checks
  * here add what a type cannot say (topic names, integrations, listen
- * addresses, librdkafka properties), and check_cross() the rules that
- * span keys.
+ * addresses), and check_cross() the rules that span keys. The `kafka`
+ * block is the shared one of kafka/kafka_config.h.
  */
 
 struct load {
@@ -160,57 +159,13 @@ static ab_err_t check_listen(const void *ctx, const struct ab_conftab_prop *p,
         return rc;
 }
 
-/*
- * Keys alertbridge sets itself: the dedicated keys, and the offset store,
- * which must stay manual for at-least-once delivery.
- */
-static const char *const owned_kafka_keys[][2] = {
-    {"bootstrap.servers", "set kafka.brokers instead"},
-    {"metadata.broker.list", "set kafka.brokers instead"},
-    {"group.id", "set kafka.group instead"},
-    {"enable.auto.offset.store",
-     "alertbridge stores offsets itself, after delivery"},
-};
-
-/* Each property is tried on a scratch librdkafka configuration. */
-static ab_err_t check_kafka_props(const void *ctx,
-                                  const struct ab_conftab_prop *p, void *obj,
-                                  const char *path, struct ab_error *err)
-{
-        const struct ab_pipeline_kv *kv =
-            *(struct ab_pipeline_kv **)((char *)obj + p->offset);
-        size_t n              = *(size_t *)((char *)obj + p->count_offset);
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        char sub[AB_CONFTAB_PATH_SIZE];
-        char errstr[256];
-        ab_err_t rc = AB_OK;
-
-        if (!conf)
-                return ab_error_set(err, AB_ERR_NOMEM, path, "out of memory");
-        for (size_t i = 0; i < n && !rc; i++) {
-                ab_conf_path_key(sub, sizeof(sub), path, kv[i].key);
-                for (size_t k = 0; k < NELEM(owned_kafka_keys); k++) {
-                        if (!strcmp(kv[i].key, owned_kafka_keys[k][0]))
-                                rc = ab_error_set(err, AB_ERR_CONFIG, sub,
-                                                  "not allowed here: %s",
-                                                  owned_kafka_keys[k][1]);
-                }
-                if (!rc &&
-                    rd_kafka_conf_set(conf, kv[i].key, kv[i].value, errstr,
-                                      sizeof(errstr)) != RD_KAFKA_CONF_OK)
-                        rc =
-                            ab_error_set(err, AB_ERR_CONFIG, sub, "%s", errstr);
-        }
-        rd_kafka_conf_destroy(conf);
-        return rc;
-}
-
 /* ---- the tables ---- */
 
 static const char *const binding_names[]   = {"structured", "binary", NULL};
 static const char *const log_level_names[] = {"error", "warn", "info", "debug",
                                               NULL};
 static const char *const severity_names[]  = {"P1", "P2", "P3", "P4", NULL};
+static const char *const kafka_defaults[]  = {"group", "alertbridge", NULL};
 
 #define IN(f)  offsetof(struct ab_pipeline_input, f)
 #define POL(f) offsetof(struct ab_pipeline_policy, f)
@@ -285,48 +240,14 @@ static const struct ab_conftab policy_table = {
     policy_props, NELEM(policy_props), sizeof(struct ab_pipeline_policy)};
 
 static const struct ab_conftab_prop root_props[] = {
-    {.key    = "kafka.brokers",
-     .type   = AB_CONFTAB_STRING,
-     .offset = CFG(kafka.brokers),
-     .min    = 1,
-     .flags  = AB_CONFTAB_REQUIRED,
-     .desc   = "Bootstrap brokers: a comma-separated list of `host:port` "
-               "(librdkafka `bootstrap.servers`)."},
-    {.key    = "kafka.group",
-     .type   = AB_CONFTAB_STRING,
-     .offset = CFG(kafka.group),
-     .def    = "alertbridge",
-     .min    = 1,
-     .desc   = "Consumer group (`group.id`). Instances of one deployment "
-               "share it and split the input partitions."},
-    {.key          = "kafka.properties",
-     .type         = AB_CONFTAB_MAP,
-     .offset       = CFG(kafka.properties),
-     .count_offset = CFG(kafka.nproperties),
-     .check        = check_kafka_props,
-     .desc         = "Any librdkafka property (SASL, SSL, timeouts, ...) for "
-                     "both the consumer and the producer; values are "
-                     "checked by librdkafka at load. Keep secrets out of "
-                     "the file with `${ENV_VAR}`. `bootstrap.servers`, "
-                     "`group.id` and `enable.auto.offset.store` are set by "
-                     "alertbridge and rejected here."},
-    {.key          = "kafka.consumer_properties",
-     .type         = AB_CONFTAB_MAP,
-     .offset       = CFG(kafka.consumer_properties),
-     .count_offset = CFG(kafka.nconsumer_properties),
-     .check        = check_kafka_props,
-     .desc         = "librdkafka properties for the consumer only, applied "
-                     "after `kafka.properties`."},
-    {.key          = "kafka.producer_properties",
-     .type         = AB_CONFTAB_MAP,
-     .offset       = CFG(kafka.producer_properties),
-     .count_offset = CFG(kafka.nproducer_properties),
-     .check        = check_kafka_props,
-     .desc         = "librdkafka properties for the producer only, applied "
-                     "after `kafka.properties`."},
+    {.key      = "kafka",
+     .type     = AB_CONFTAB_TABLE,
+     .offset   = CFG(kafka),
+     .sub      = &ab_kafka_conftab,
+     .defaults = kafka_defaults},
     {.key    = "kafka.poll_timeout",
      .type   = AB_CONFTAB_DURATION,
-     .offset = CFG(kafka.poll_timeout_ms),
+     .offset = CFG(loop.poll_timeout_ms),
      .def    = "100ms",
      .min    = 1,
      .max    = 10000,
@@ -334,7 +255,7 @@ static const struct ab_conftab_prop root_props[] = {
                "sees a shutdown request, delivery reports and timers."},
     {.key    = "kafka.flush_timeout",
      .type   = AB_CONFTAB_DURATION,
-     .offset = CFG(kafka.flush_timeout_ms),
+     .offset = CFG(loop.flush_timeout_ms),
      .def    = "30s",
      .min    = 0,
      .max    = 3600000,
@@ -343,7 +264,7 @@ static const struct ab_conftab_prop root_props[] = {
                "read again after a restart."},
     {.key    = "kafka.max_pending_records",
      .type   = AB_CONFTAB_INT,
-     .offset = CFG(kafka.max_pending_records),
+     .offset = CFG(loop.max_pending_records),
      .def    = "100000",
      .min    = 1,
      .max    = 10000000,
@@ -352,7 +273,7 @@ static const struct ab_conftab_prop root_props[] = {
                "(backpressure instead of memory growth)."},
     {.key    = "kafka.max_pending_bytes",
      .type   = AB_CONFTAB_SIZE,
-     .offset = CFG(kafka.max_pending_bytes),
+     .offset = CFG(loop.max_pending_bytes),
      .def    = "64MiB",
      .min    = 65536,
      .max    = 4LL << 30,

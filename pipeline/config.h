@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "conftab.h"
 #include "err.h"
+#include "kafka_config.h"
 #include "log.h"
 
 /*
@@ -56,20 +57,14 @@ enum ab_pipeline_binding {
 
 struct ab_pipeline_config {
         char *path; /* the file it was loaded from, or the origin name */
+        struct ab_kafka_config kafka; /* the shared kafka block */
         struct {
-                char *brokers;
-                char *group;
-                struct ab_pipeline_kv *properties; /* both clients */
-                size_t nproperties;
-                struct ab_pipeline_kv *consumer_properties;
-                size_t nconsumer_properties;
-                struct ab_pipeline_kv *producer_properties;
-                size_t nproducer_properties;
+                /* kafka.poll_timeout, kafka.flush_timeout, ... */
                 int64_t poll_timeout_ms;
                 int64_t flush_timeout_ms;
                 int64_t max_pending_records; /* backpressure: pause above */
                 int64_t max_pending_bytes;
-        } kafka;
+        } loop;
         struct ab_pipeline_input *inputs;
         size_t ninputs;
         char *integration_header; /* record header naming the integration */

@@ -10,10 +10,11 @@
 #include "consumer.h"
 #include "headers.h"
 #include "http.h"
+#include "kafka_config.h"
 #include "log.h"
 #include "mem.h"
-#include "metrics.h"
 #include "offsets.h"
+#include "pipeline_metrics.h"
 #include "processor.h"
 #include "producer.h"
 #include "record.h"
@@ -267,32 +268,6 @@ static ab_err_t on_output(void *arg, const struct ab_output *o)
 
 /* ---------------------------------------------------------------- setup */
 
-/* Flatten key/value lists into the NULL-terminated pairs the clients take,
- * after \p first (a name and a value, or NULLs), so the user's win. */
-static const char **pairs(const char *first_key, const char *first_value,
-                          const struct ab_pipeline_kv *a, size_t na,
-                          const struct ab_pipeline_kv *b, size_t nb)
-{
-        const char **v = ab_calloc(2 * (na + nb) + 3, sizeof(*v));
-        size_t o       = 0;
-
-        if (!v)
-                return NULL;
-        if (first_key) {
-                v[o++] = first_key;
-                v[o++] = first_value;
-        }
-        for (size_t i = 0; i < na; i++) {
-                v[o++] = a[i].key;
-                v[o++] = a[i].value;
-        }
-        for (size_t i = 0; i < nb; i++) {
-                v[o++] = b[i].key;
-                v[o++] = b[i].value;
-        }
-        return v;
-}
-
 static ab_err_t drain(struct ab_pipeline *pl);
 
 static void on_revoke(void *arg)
@@ -307,8 +282,7 @@ static void on_revoke(void *arg)
                 drain(pl);
         ab_error_clear(&err);
         if (pl->producer &&
-            ab_producer_flush(pl->producer,
-                              (int)pl->cfg->kafka.flush_timeout_ms,
+            ab_producer_flush(pl->producer, (int)pl->cfg->loop.flush_timeout_ms,
                               &err) != AB_OK)
                 AB_WARN("pipeline",
                         "records still in flight at revocation "
@@ -360,6 +334,8 @@ ab_err_t ab_pipeline_new(const struct ab_pipeline_config *cfg,
         struct ab_producer_conf pc;
         const char **cprops = NULL, **pprops = NULL;
         char queue_kb[24];
+        const char *const queue[] = {"queue.buffering.max.kbytes", queue_kb,
+                                     NULL};
         bool threaded;
         struct ab_pipeline *pl;
         ab_err_t rc = AB_ERR_NOMEM;
@@ -379,16 +355,13 @@ ab_err_t ab_pipeline_new(const struct ab_pipeline_config *cfg,
         /* The tracker's window is a hard cap per partition; pausing at
          * max_pending_records keeps us well below it. */
         pl->offsets =
-            ab_offsets_new((uint32_t)cfg->kafka.max_pending_records * 4);
+            ab_offsets_new((uint32_t)cfg->loop.max_pending_records * 4);
         snprintf(queue_kb, sizeof(queue_kb), "%lld",
-                 (long long)(cfg->kafka.max_pending_bytes / 1024));
-        cprops = pairs(NULL, NULL, cfg->kafka.properties,
-                       cfg->kafka.nproperties, cfg->kafka.consumer_properties,
-                       cfg->kafka.nconsumer_properties);
-        pprops =
-            pairs("queue.buffering.max.kbytes", queue_kb, cfg->kafka.properties,
-                  cfg->kafka.nproperties, cfg->kafka.producer_properties,
-                  cfg->kafka.nproducer_properties);
+                 (long long)(cfg->loop.max_pending_bytes / 1024));
+        cprops = ab_kafka_client_props(&cfg->kafka, AB_KAFKA_CONSUMER, NULL,
+                                       NULL, NULL);
+        pprops = ab_kafka_client_props(&cfg->kafka, AB_KAFKA_PRODUCER, queue,
+                                       NULL, NULL);
         if (!pl->metrics || !pl->headers || !pl->ce || !pl->offsets ||
             !cprops || !pprops)
                 goto fail;
@@ -477,7 +450,7 @@ static void fill_input(struct ab_input *in, const struct ab_record *rec,
 static ab_err_t backpressure(struct ab_pipeline *pl, struct ab_error *err)
 {
         size_t pending = ab_offsets_pending(pl->offsets);
-        size_t high    = (size_t)pl->cfg->kafka.max_pending_records;
+        size_t high    = (size_t)pl->cfg->loop.max_pending_records;
         ab_err_t rc    = AB_OK;
 
         if (!ab_consumer_paused(pl->consumer) && pending >= high) {
@@ -723,7 +696,7 @@ ab_err_t ab_pipeline_run(struct ab_pipeline *pl, volatile sig_atomic_t *stop,
 
         pl->stop = stop;
         while (!*stop) {
-                rc = ab_pipeline_step(pl, (int)pl->cfg->kafka.poll_timeout_ms,
+                rc = ab_pipeline_step(pl, (int)pl->cfg->loop.poll_timeout_ms,
                                       err);
                 if (rc)
                         break;
@@ -763,7 +736,7 @@ ab_err_t ab_pipeline_shutdown(struct ab_pipeline *pl, struct ab_error *err)
                 discard(pl);
         if (pl->producer) {
                 rc = ab_producer_flush(
-                    pl->producer, (int)pl->cfg->kafka.flush_timeout_ms, err);
+                    pl->producer, (int)pl->cfg->loop.flush_timeout_ms, err);
                 if (rc)
                         AB_WARN("pipeline",
                                 "records still in flight at "

@@ -10,7 +10,7 @@
 #include "err.h"
 #include "event.h"
 #include "lifecycle.h"
-#include "metrics.h"
+#include "pipeline_metrics.h"
 #include "str.h"
 
 /*

@@ -12,6 +12,7 @@
 #include "event.h"
 #include "headers.h"
 #include "integration.h"
+#include "kafka_config.h"
 #include "lifecycle.h"
 #include "mem.h"
 #include "ndjson.h"
@@ -655,33 +656,6 @@ bool ab_replay_differs(const struct ab_replay *r)
 
 /* ---------------------------------------------------------------- setup */
 
-/* NULL-terminated name/value pairs: \p a, then \p b, then \p extra,
- * leaving out \p skip. (ab_free the array; strings are borrowed.) */
-static const char **pairs(const struct ab_pipeline_kv *a, size_t na,
-                          const struct ab_pipeline_kv *b, size_t nb,
-                          const char *const *extra, const char *skip)
-{
-        size_t nextra = 0, o = 0;
-        const char **v;
-
-        while (extra && extra[2 * nextra])
-                nextra++;
-        v = ab_calloc(2 * (na + nb + nextra) + 1, sizeof(*v));
-        if (!v)
-                return NULL;
-        for (size_t i = 0; i < na + nb; i++) {
-                const struct ab_pipeline_kv *kv = i < na ? &a[i] : &b[i - na];
-
-                if (skip && !strcmp(kv->key, skip))
-                        continue;
-                v[o++] = kv->key;
-                v[o++] = kv->value;
-        }
-        for (size_t i = 0; i < 2 * nextra; i++)
-                v[o++] = extra[i];
-        return v;
-}
-
 static ab_err_t check_opts(const struct ab_replay_opts *o, struct ab_error *err)
 {
         if (!o->topic || !o->topic[0])
@@ -727,10 +701,8 @@ static ab_err_t open_source(struct ab_replay *r, struct ab_error *err)
 
         /* The pipeline's auto commit belongs to its group: a replay never
          * commits, so that property is left out. */
-        props =
-            pairs(b->kafka.properties, b->kafka.nproperties,
-                  b->kafka.consumer_properties, b->kafka.nconsumer_properties,
-                  r->opts.properties, "enable.auto.commit");
+        props = ab_kafka_client_props(&b->kafka, AB_KAFKA_CONSUMER, NULL,
+                                      r->opts.properties, "enable.auto.commit");
         if (!props)
                 return AB_ERR_NOMEM;
         memset(&sc, 0, sizeof(sc));
@@ -754,9 +726,8 @@ static ab_err_t open_producer(struct ab_replay *r, struct ab_error *err)
         const char **props;
         ab_err_t rc;
 
-        props = pairs(b->kafka.properties, b->kafka.nproperties,
-                      b->kafka.producer_properties,
-                      b->kafka.nproducer_properties, r->opts.properties, NULL);
+        props = ab_kafka_client_props(&b->kafka, AB_KAFKA_PRODUCER, NULL,
+                                      r->opts.properties, NULL);
 
         r->ce      = ab_ce_kafka_new();
         r->headers = ab_headers_new();

@@ -1,15 +1,14 @@
 /* sink.c - the sink service: consume, publish to EventBridge, commit. */
 #include "sink.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "batch.h"
-#include "conf.h"
 #include "consumer.h"
+#include "credentials.h"
 #include "eventbridge.h"
 #include "headers.h"
 #include "http.h"
@@ -22,426 +21,6 @@
 #define COMP         "sink"
 #define NELEM(a)     (sizeof(a) / sizeof(*(a)))
 #define MAX_CE_ATTRS 48
-#define EXIT_OK      0
-#define EXIT_FAILED  1
-#define EXIT_USAGE   2
-
-/* ---- configuration ---- */
-
-static const char *const on_permanent_names[] = {"stop", "dlq", NULL};
-static const char *const log_level_names[] = {"error", "warn", "info", "debug",
-                                              NULL};
-static const char *const severity_names[]  = {"P1", "P2", "P3", "P4", NULL};
-
-#define CFG(f) offsetof(struct ab_sink_config, f)
-
-static const struct ab_conftab_prop props[] = {
-    {.key    = "kafka.brokers",
-     .type   = AB_CONFTAB_STRING,
-     .offset = CFG(kafka.brokers),
-     .min    = 1,
-     .flags  = AB_CONFTAB_REQUIRED,
-     .desc   = "Bootstrap brokers (`host:port`, comma-separated)."},
-    {.key    = "kafka.group",
-     .type   = AB_CONFTAB_STRING,
-     .offset = CFG(kafka.group),
-     .def    = "alertbridge-sink",
-     .min    = 1,
-     .desc   = "The sink's own consumer group: never the pipeline's, so "
-               "EventBridge trouble does not stall normalization."},
-    {.key          = "kafka.topics",
-     .type         = AB_CONFTAB_LIST,
-     .offset       = CFG(kafka.topics),
-     .count_offset = CFG(kafka.ntopics),
-     .min          = 1,
-     .flags        = AB_CONFTAB_REQUIRED,
-     .desc         = "Output topics of the pipeline to publish (exact names, "
-                     "or a regex starting with `^`)."},
-    {.key          = "kafka.properties",
-     .type         = AB_CONFTAB_MAP,
-     .offset       = CFG(kafka.properties),
-     .count_offset = CFG(kafka.nproperties),
-     .desc         = "librdkafka properties for the consumer and the "
-                     "dead-letter producer (SASL, SSL, ...); secrets as "
-                     "`${ENV_VAR}`."},
-    {.key          = "kafka.producer_properties",
-     .type         = AB_CONFTAB_MAP,
-     .offset       = CFG(kafka.producer_properties),
-     .count_offset = CFG(kafka.nproducer_properties),
-     .desc         = "librdkafka properties for the dead-letter producer "
-                     "only, applied after `kafka.properties`."},
-    {.key    = "kafka.poll_timeout",
-     .type   = AB_CONFTAB_DURATION,
-     .offset = CFG(kafka.poll_timeout_ms),
-     .def    = "100ms",
-     .min    = 1,
-     .max    = 10000,
-     .desc   = "Longest wait for a record while nothing is in flight."},
-    {.key    = "kafka.offset_window",
-     .type   = AB_CONFTAB_INT,
-     .offset = CFG(kafka.offset_window),
-     .def    = "65536",
-     .min    = 1,
-     .max    = 1 << 24,
-     .desc   = "Unfinished records one partition may hold before "
-               "consumption pauses."},
-    {.key    = "dead_letter_topic",
-     .type   = AB_CONFTAB_STRING,
-     .offset = CFG(dead_letter_topic),
-     .min    = 1,
-     .flags  = AB_CONFTAB_REQUIRED,
-     .desc   = "The sink's dead-letter topic: events EventBridge can never "
-               "take (invalid, over the size limits) and, with "
-               "`on_permanent: dlq`, permanently rejected ones, with "
-               "`alertbridge.error.*` and `alertbridge.source.*` headers."},
-    {.key    = "eventbridge.endpoint",
-     .type   = AB_CONFTAB_STRING,
-     .offset = CFG(eventbridge.endpoint),
-     .min    = 1,
-     .flags  = AB_CONFTAB_REQUIRED,
-     .desc   = "`https://<account>.eventbridge.<region>.aliyuncs.com`, or "
-               "the VPC form `http://<account>.eventbridge.<region>-vpc."
-               "aliyuncs.com`; a bare host means https."},
-    {.key    = "eventbridge.region",
-     .type   = AB_CONFTAB_STRING,
-     .offset = CFG(eventbridge.region),
-     .min    = 1,
-     .desc   = "Region id, sent as `x-eventbridge-regionId` like the SDK "
-               "does when one is configured."},
-    {.key    = "eventbridge.bus",
-     .type   = AB_CONFTAB_STRING,
-     .offset = CFG(eventbridge.bus),
-     .min    = 1,
-     .flags  = AB_CONFTAB_REQUIRED,
-     .desc   = "Event bus name, set as each event's `aliyuneventbusname`."},
-    {.key    = "eventbridge.source",
-     .type   = AB_CONFTAB_STRING,
-     .offset = CFG(eventbridge.source),
-     .min    = 1,
-     .max    = 128,
-     .desc   = "Event source name: replaces each event's `source`. Unset: "
-               "events keep the pipeline's `output.source`."},
-    {.key    = "eventbridge.access_key_id_env",
-     .type   = AB_CONFTAB_STRING,
-     .offset = CFG(eventbridge.access_key_id_env),
-     .def    = "ALIBABA_CLOUD_ACCESS_KEY_ID",
-     .min    = 1,
-     .desc   = "Environment variable holding the AccessKey ID."},
-    {.key    = "eventbridge.access_key_secret_env",
-     .type   = AB_CONFTAB_STRING,
-     .offset = CFG(eventbridge.access_key_secret_env),
-     .def    = "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-     .min    = 1,
-     .desc   = "Environment variable holding the AccessKey secret."},
-    {.key    = "eventbridge.security_token_env",
-     .type   = AB_CONFTAB_STRING,
-     .offset = CFG(eventbridge.security_token_env),
-     .def    = "ALIBABA_CLOUD_SECURITY_TOKEN",
-     .min    = 1,
-     .desc   = "Environment variable holding an optional STS token."},
-    {.key    = "eventbridge.credentials_file",
-     .type   = AB_CONFTAB_STRING,
-     .offset = CFG(eventbridge.credentials_file),
-     .min    = 1,
-     .desc   = "YAML or JSON file with `access_key_id`, `access_key_secret` "
-               "and optionally `security_token`; when set it is used "
-               "instead of the environment."},
-    {.key    = "eventbridge.ca_file",
-     .type   = AB_CONFTAB_STRING,
-     .offset = CFG(eventbridge.ca_file),
-     .min    = 1,
-     .desc   = "CA bundle for https. Unset: the system store."},
-    {.key    = "eventbridge.max_in_flight",
-     .type   = AB_CONFTAB_INT,
-     .offset = CFG(eventbridge.max_in_flight),
-     .def    = "4",
-     .min    = 1,
-     .max    = 64,
-     .desc   = "PutEvents requests in flight at once (kept-alive "
-               "connections)."},
-    {.key    = "eventbridge.connect_timeout",
-     .type   = AB_CONFTAB_DURATION,
-     .offset = CFG(eventbridge.connect_timeout_ms),
-     .def    = "5s",
-     .min    = 1,
-     .desc   = "Connection timeout; a timeout is retried."},
-    {.key    = "eventbridge.request_timeout",
-     .type   = AB_CONFTAB_DURATION,
-     .offset = CFG(eventbridge.request_timeout_ms),
-     .def    = "30s",
-     .min    = 1,
-     .desc   = "Whole-request timeout; a timeout is retried."},
-    {.key    = "eventbridge.retry.initial_backoff",
-     .type   = AB_CONFTAB_DURATION,
-     .offset = CFG(eventbridge.backoff_initial_ms),
-     .def    = "200ms",
-     .min    = 1,
-     .desc   = "First retry delay; doubles per attempt, with jitter."},
-    {.key    = "eventbridge.retry.max_backoff",
-     .type   = AB_CONFTAB_DURATION,
-     .offset = CFG(eventbridge.backoff_max_ms),
-     .def    = "30s",
-     .min    = 1,
-     .desc   = "Longest retry delay."},
-    {.key    = "eventbridge.retry.max_attempts",
-     .type   = AB_CONFTAB_INT,
-     .offset = CFG(eventbridge.max_attempts),
-     .def    = "0",
-     .min    = 0,
-     .desc   = "Attempts per event before it counts as permanently failed "
-               "(`retries_exhausted`). 0: retry forever; Kafka holds the "
-               "backlog."},
-    {.key          = "eventbridge.permanent_entry_codes",
-     .type         = AB_CONFTAB_LIST,
-     .offset       = CFG(eventbridge.permanent_entry_codes),
-     .count_offset = CFG(eventbridge.npermanent_entry_codes),
-     .desc         = "Per-entry `ErrorCode`s of a partial failure that are "
-                     "permanent; other failed entries are retried."},
-    {.key    = "eventbridge.limits.max_events",
-     .type   = AB_CONFTAB_INT,
-     .offset = CFG(eventbridge.max_events),
-     .def    = "16",
-     .min    = 1,
-     .max    = 64,
-     .desc   = "Events per PutEvents request."},
-    {.key    = "eventbridge.limits.max_request_bytes",
-     .type   = AB_CONFTAB_SIZE,
-     .offset = CFG(eventbridge.max_request_bytes),
-     .def    = "256KiB",
-     .min    = 1024,
-     .desc   = "Bytes per request (body, and the events' counted sizes)."},
-    {.key    = "eventbridge.limits.max_event_bytes",
-     .type   = AB_CONFTAB_SIZE,
-     .offset = CFG(eventbridge.max_event_bytes),
-     .def    = "64KiB",
-     .min    = 256,
-     .desc   = "Counted size of one event (docs/sink.md); larger events "
-               "are dead-lettered."},
-    {.key    = "on_permanent",
-     .type   = AB_CONFTAB_ENUM,
-     .offset = CFG(on_permanent),
-     .def    = "stop",
-     .names  = on_permanent_names,
-     .desc   = "A permanent failure (4xx other than 408/429, a permanent "
-               "entry code, retries exhausted): `stop` logs it and exits 1 "
-               "without committing past the event; `dlq` dead-letters the "
-               "event and goes on."},
-    {.key          = "filters.types",
-     .type         = AB_CONFTAB_LIST,
-     .offset       = CFG(filters.types),
-     .count_offset = CFG(filters.ntypes),
-     .desc         = "Publish only these event types (`create` or "
-                     "`aliyun:arms:alarm:create`). Empty: all."},
-    {.key    = "filters.severities",
-     .type   = AB_CONFTAB_LIST,
-     .offset = CFG(filters.severity_mask),
-     .names  = severity_names,
-     .desc   = "Publish only these levels (`data.data.level`). Empty: all."},
-    {.key          = "filters.policies",
-     .type         = AB_CONFTAB_LIST,
-     .offset       = CFG(filters.policies),
-     .count_offset = CFG(filters.npolicies),
-     .desc         = "Publish only events of these notification policies "
-                     "(`data.data.dispatchRuleName`). Empty: all."},
-    {.key          = "filters.integrations",
-     .type         = AB_CONFTAB_LIST,
-     .offset       = CFG(filters.integrations),
-     .count_offset = CFG(filters.nintegrations),
-     .desc         = "Publish only events of these integrations (the "
-                     "`integration` extension). Empty: all."},
-    {.key    = "max_pending",
-     .type   = AB_CONFTAB_INT,
-     .offset = CFG(max_pending),
-     .def    = "10000",
-     .min    = 1,
-     .desc   = "Events handed to EventBridge but not accepted yet; at this "
-               "many, consumption pauses."},
-    {.key    = "shutdown_timeout",
-     .type   = AB_CONFTAB_DURATION,
-     .offset = CFG(shutdown_timeout_ms),
-     .def    = "30s",
-     .min    = 0,
-     .desc   = "On SIGTERM, how long to wait for in-flight events before "
-               "committing what was accepted and exiting."},
-    {.key    = "http.listen",
-     .type   = AB_CONFTAB_STRING,
-     .offset = CFG(http_listen),
-     .min    = 1,
-     .desc   = "Address of /metrics, /healthz and /readyz, e.g. "
-               "`127.0.0.1:9465`. Unset: no HTTP server."},
-    {.key    = "log_level",
-     .type   = AB_CONFTAB_ENUM,
-     .offset = CFG(log_level),
-     .def    = "info",
-     .names  = log_level_names,
-     .desc   = "Log threshold."},
-};
-
-static const struct ab_conftab table = {props, NELEM(props),
-                                        sizeof(struct ab_sink_config)};
-
-/* Resolve a relative \p *file against the directory of \p config. */
-static ab_err_t relative_to(const char *config, char **file,
-                            struct ab_error *err)
-{
-        const char *slash = strrchr(config, '/');
-        struct ab_buf b;
-
-        if (!*file || (*file)[0] == '/' || !slash)
-                return AB_OK;
-        ab_buf_init(&b, 0);
-        if (ab_buf_appendf(&b, "%.*s/%s", (int)(slash - config), config,
-                           *file)) {
-                ab_buf_fini(&b);
-                return ab_error_set(err, AB_ERR_NOMEM, NULL, "out of memory");
-        }
-        ab_free(*file);
-        *file = ab_buf_take(&b, NULL);
-        return AB_OK;
-}
-
-ab_err_t ab_sink_config_load(const char *path, struct ab_sink_config *cfg,
-                             struct ab_error *err)
-{
-        json_t *root;
-        ab_err_t rc;
-
-        memset(cfg, 0, sizeof(*cfg));
-        cfg->path = ab_strdup(path);
-        if (!cfg->path)
-                return ab_error_set(err, AB_ERR_NOMEM, NULL, "out of memory");
-        root = ab_conf_load_file(path, err);
-        if (!root)
-                return err->code ? err->code : AB_ERR_CONFIG;
-        rc = ab_conftab_load(&table, root, cfg, NULL, NULL, err);
-        json_decref(root);
-        if (!rc)
-                rc = relative_to(path, &cfg->eventbridge.credentials_file, err);
-        if (!rc)
-                rc = relative_to(path, &cfg->eventbridge.ca_file, err);
-        if (!rc && cfg->eventbridge.max_event_bytes >
-                       cfg->eventbridge.max_request_bytes)
-                rc = ab_error_set(err, AB_ERR_CONFIG,
-                                  "eventbridge.limits.max_event_bytes",
-                                  "must not exceed max_request_bytes");
-        return rc;
-}
-
-void ab_sink_config_free(struct ab_sink_config *cfg)
-{
-        if (!cfg)
-                return;
-        ab_conftab_free(&table, cfg);
-        ab_free(cfg->path);
-        cfg->path = NULL;
-}
-
-ab_err_t ab_sink_config_reference(struct ab_buf *out)
-{
-        return ab_conftab_reference(&table, out);
-}
-
-/* ---- filters ---- */
-
-static bool in_list(char **list, size_t n, struct ab_str s)
-{
-        for (size_t i = 0; i < n; i++)
-                if (ab_str_eq_c(s, list[i]))
-                        return true;
-        return false;
-}
-
-static bool type_matches(const struct ab_sink_filters *f, struct ab_str t)
-{
-        struct ab_str short_name = t;
-
-        for (size_t i = t.len; i > 0; i--) {
-                if (t.ptr[i - 1] == ':') {
-                        short_name = ab_str_make(t.ptr + i, t.len - i);
-                        break;
-                }
-        }
-        return in_list(f->types, f->ntypes, t) ||
-               in_list(f->types, f->ntypes, short_name);
-}
-
-static struct ab_str string_at(const struct ab_json_doc *doc, uint32_t obj,
-                               const char *key)
-{
-        uint32_t v = obj == AB_JSON_NONE
-                         ? AB_JSON_NONE
-                         : ab_json_get(doc, obj, key, strlen(key));
-
-        if (v == AB_JSON_NONE || ab_json_type_of(doc, v) != AB_JSON_STRING)
-                return AB_STR_NULL;
-        return ab_json_text(doc, v);
-}
-
-static uint32_t object_at(const struct ab_json_doc *doc, uint32_t obj,
-                          const char *key)
-{
-        uint32_t v = obj == AB_JSON_NONE
-                         ? AB_JSON_NONE
-                         : ab_json_get(doc, obj, key, strlen(key));
-
-        if (v == AB_JSON_NONE || ab_json_type_of(doc, v) != AB_JSON_OBJECT)
-                return AB_JSON_NONE;
-        return v;
-}
-
-bool ab_sink_filter_match(const struct ab_sink_filters *f, const char *event,
-                          size_t len, const char *type, size_t type_len,
-                          const char *integration, size_t integration_len,
-                          const char *data, size_t data_len)
-{
-        struct ab_json_doc doc;
-        struct ab_str t, integ, level = AB_STR_NULL, policy = AB_STR_NULL;
-        uint32_t inner = AB_JSON_NONE;
-        bool ok        = true;
-
-        if (!f->ntypes && !f->severity_mask && !f->npolicies &&
-            !f->nintegrations)
-                return true;
-        ab_json_doc_init(&doc);
-        if (event) {
-                if (ab_json_parse(&doc, event, len, NULL)) {
-                        ok = false;
-                        goto out;
-                }
-                t      = string_at(&doc, 0, "type");
-                integ  = string_at(&doc, 0, "integration");
-                inner  = object_at(&doc, object_at(&doc, 0, "data"), "data");
-                level  = string_at(&doc, inner, "level");
-                policy = string_at(&doc, inner, "dispatchRuleName");
-        } else {
-                t = ab_str_make(type, type ? type_len : 0);
-                integ =
-                    ab_str_make(integration, integration ? integration_len : 0);
-                if (data && !ab_json_parse(&doc, data, data_len, NULL)) {
-                        inner  = object_at(&doc, 0, "data");
-                        level  = string_at(&doc, inner, "level");
-                        policy = string_at(&doc, inner, "dispatchRuleName");
-                }
-        }
-        if (f->ntypes && (!t.ptr || !type_matches(f, t)))
-                ok = false;
-        if (ok && f->nintegrations &&
-            (!integ.ptr || !in_list(f->integrations, f->nintegrations, integ)))
-                ok = false;
-        if (ok && f->npolicies &&
-            (!policy.ptr || !in_list(f->policies, f->npolicies, policy)))
-                ok = false;
-        if (ok && f->severity_mask) {
-                ok = level.len == 2 && level.ptr[0] == 'P' &&
-                     level.ptr[1] >= '1' && level.ptr[1] <= '4' &&
-                     (f->severity_mask & (1u << (level.ptr[1] - '1')));
-        }
-out:
-        ab_json_doc_fini(&doc);
-        return ok;
-}
-
-/* ---- the service ---- */
 
 /* One event handed to EventBridge; owns copies of what a dead-letter copy
  * needs after the record is gone. */
@@ -469,8 +48,9 @@ struct sink_metrics {
         struct ab_metrics_family *failures;
 };
 
-struct sink {
+struct ab_sink {
         const struct ab_sink_config *cfg;
+        volatile sig_atomic_t *stop; /* NULL until ab_sink_run() */
         struct ab_consumer *consumer;
         struct ab_producer *producer;
         struct ab_offsets *offsets;
@@ -485,21 +65,11 @@ struct sink {
         struct ab_headers *headers;
         struct ab_record *stash; /* consumed, not registered yet */
         struct ab_error fatal;   /* code AB_OK while none */
-        char secret[512];
-        char key_id[256];
-        char token[4096];
+        struct ab_sink_credentials creds;
 };
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-        (void)sig;
-        stop_requested = 1;
-}
-
 /* Record the first error that ends the run; the loop then drains. */
-static void set_fatal(struct sink *s, ab_err_t code, const char *what,
+static void set_fatal(struct ab_sink *s, ab_err_t code, const char *what,
                       const char *detail)
 {
         if (s->fatal.code)
@@ -509,7 +79,7 @@ static void set_fatal(struct sink *s, ab_err_t code, const char *what,
 
 /* Produce a dead-letter copy; its report releases \p entry. Waits (serving
  * reports) while the producer's queue is full. */
-static void dead_letter(struct sink *s, struct ab_offsets_entry *entry,
+static void dead_letter(struct ab_sink *s, struct ab_offsets_entry *entry,
                         struct ab_str key, struct ab_str value,
                         const struct ab_record *rec,
                         const struct ab_dlq_info *info)
@@ -531,7 +101,7 @@ static void dead_letter(struct sink *s, struct ab_offsets_entry *entry,
         while (!rc) {
                 rc = ab_producer_send(s->producer, s->cfg->dead_letter_topic,
                                       key, value, s->headers, entry, &err);
-                if (rc != AB_ERR_RETRY || stop_requested)
+                if (rc != AB_ERR_RETRY || (s->stop && *s->stop))
                         break;
                 ab_producer_poll(s->producer, 100);
         }
@@ -546,7 +116,7 @@ static void dead_letter(struct sink *s, struct ab_offsets_entry *entry,
 static void on_dlq_delivery(void *arg, void *opaque, ab_err_t status,
                             const struct ab_error *err)
 {
-        struct sink *s = arg;
+        struct ab_sink *s = arg;
 
         if (status) {
                 char quoted[600];
@@ -565,7 +135,7 @@ static void on_dlq_delivery(void *arg, void *opaque, ab_err_t status,
 static void on_event_done(void *opaque, void *cookie, const char *id,
                           const struct ab_eb_result *r)
 {
-        struct sink *s        = opaque;
+        struct ab_sink *s     = opaque;
         struct sink_ticket *t = cookie;
         char quoted[300];
 
@@ -609,7 +179,7 @@ out:
 
 static void on_request_done(void *opaque, double seconds, size_t events)
 {
-        struct sink *s = opaque;
+        struct ab_sink *s = opaque;
 
         ab_metrics_observe(s->m.latency, seconds);
         ab_metrics_observe(s->m.batch_size, (double)events);
@@ -651,7 +221,7 @@ static bool is_structured(const struct ab_record *rec)
 }
 
 /* Encode \p rec into s->event, or say why it cannot be an event. */
-static ab_err_t encode(struct sink *s, const struct ab_record *rec,
+static ab_err_t encode(struct ab_sink *s, const struct ab_record *rec,
                        struct ab_batch_event_info *info, bool *pass,
                        struct ab_error *err)
 {
@@ -710,7 +280,7 @@ static ab_err_t encode(struct sink *s, const struct ab_record *rec,
 }
 
 /* Turn one registered record into its outcome. Consumes our reference. */
-static void process(struct sink *s, const struct ab_record *rec,
+static void process(struct ab_sink *s, const struct ab_record *rec,
                     struct ab_offsets_entry *entry)
 {
         struct ab_batch_event_info info;
@@ -766,7 +336,7 @@ static void process(struct sink *s, const struct ab_record *rec,
 
 /* Register and process the stashed record. @returns false if the tracker
  * is full (the record stays stashed). */
-static bool take_stash(struct sink *s)
+static bool take_stash(struct ab_sink *s)
 {
         struct ab_offsets_entry *entry;
         struct ab_error err;
@@ -789,8 +359,8 @@ static bool take_stash(struct sink *s)
 
 static void on_revoke(void *arg)
 {
-        struct sink *s  = arg;
-        time_t deadline = time(NULL) + 5;
+        struct ab_sink *s = arg;
+        time_t deadline   = time(NULL) + 5;
 
         /* Give events in flight a moment to be accepted so their offsets
          * are committed with the revocation; the rest is redelivered to
@@ -800,7 +370,7 @@ static void on_revoke(void *arg)
         ab_producer_flush(s->producer, 2000, NULL);
 }
 
-static void sync_metrics(struct sink *s)
+static void sync_metrics(struct ab_sink *s)
 {
         struct ab_eb_stats st;
 
@@ -827,7 +397,7 @@ static void sync_metrics(struct sink *s)
         s->prev = st;
 }
 
-static ab_err_t register_metrics(struct sink *s, struct ab_error *err)
+static ab_err_t register_metrics(struct ab_sink *s, struct ab_error *err)
 {
         static const double latency[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                          0.5,   1,    2.5,   5,    10,  30};
@@ -892,95 +462,7 @@ static ab_err_t register_metrics(struct sink *s, struct ab_error *err)
         return rc;
 }
 
-/* Copy a credential into \p out; never echoes the value. */
-static ab_err_t take_secret(char *out, size_t size, const char *v,
-                            const char *what, bool required,
-                            struct ab_error *err)
-{
-        if (!v || !*v) {
-                out[0] = '\0';
-                return required ? ab_error_set(err, AB_ERR_CONFIG, what,
-                                               "is not set")
-                                : AB_OK;
-        }
-        if (strlen(v) >= size)
-                return ab_error_set(err, AB_ERR_CONFIG, what, "is too long");
-        memcpy(out, v, strlen(v) + 1);
-        return AB_OK;
-}
-
-static ab_err_t load_credentials(struct sink *s, struct ab_error *err)
-{
-        const struct ab_sink_config *c = s->cfg;
-        char path[AB_CONFTAB_PATH_SIZE];
-        json_t *root;
-        ab_err_t rc;
-
-        if (!c->eventbridge.credentials_file) {
-                snprintf(path, sizeof(path), "$%s",
-                         c->eventbridge.access_key_id_env);
-                rc = take_secret(s->key_id, sizeof(s->key_id),
-                                 getenv(c->eventbridge.access_key_id_env), path,
-                                 true, err);
-                snprintf(path, sizeof(path), "$%s",
-                         c->eventbridge.access_key_secret_env);
-                if (!rc)
-                        rc = take_secret(
-                            s->secret, sizeof(s->secret),
-                            getenv(c->eventbridge.access_key_secret_env), path,
-                            true, err);
-                snprintf(path, sizeof(path), "$%s",
-                         c->eventbridge.security_token_env);
-                if (!rc)
-                        rc = take_secret(
-                            s->token, sizeof(s->token),
-                            getenv(c->eventbridge.security_token_env), path,
-                            false, err);
-                return rc;
-        }
-        root = ab_conf_load_file(c->eventbridge.credentials_file, err);
-        if (!root)
-                return ab_error_set(err, AB_ERR_CONFIG,
-                                    "eventbridge.credentials_file",
-                                    "cannot read the credentials file");
-        rc = take_secret(
-            s->key_id, sizeof(s->key_id),
-            json_string_value(json_object_get(root, "access_key_id")),
-            "credentials_file.access_key_id", true, err);
-        if (!rc)
-                rc = take_secret(s->secret, sizeof(s->secret),
-                                 json_string_value(json_object_get(
-                                     root, "access_key_secret")),
-                                 "credentials_file.access_key_secret", true,
-                                 err);
-        if (!rc)
-                rc = take_secret(
-                    s->token, sizeof(s->token),
-                    json_string_value(json_object_get(root, "security_token")),
-                    "credentials_file.security_token", false, err);
-        json_decref(root);
-        return rc;
-}
-
-/* NULL-terminated name, value pairs of \p a then \p b; ab_free() it. */
-static const char **kv_pairs(const struct ab_pipeline_kv *a, size_t na,
-                             const struct ab_pipeline_kv *b, size_t nb)
-{
-        const char **p = ab_calloc(2 * (na + nb) + 1, sizeof(*p));
-        size_t n       = 0;
-
-        for (size_t i = 0; p && i < na; i++) {
-                p[n++] = a[i].key;
-                p[n++] = a[i].value;
-        }
-        for (size_t i = 0; p && i < nb; i++) {
-                p[n++] = b[i].key;
-                p[n++] = b[i].value;
-        }
-        return p;
-}
-
-static ab_err_t start(struct sink *s, struct ab_error *err)
+static ab_err_t start(struct ab_sink *s, struct ab_error *err)
 {
         const struct ab_sink_config *c = s->cfg;
         const char **cprops = NULL, **pprops = NULL, **codes = NULL;
@@ -989,16 +471,16 @@ static ab_err_t start(struct sink *s, struct ab_error *err)
         struct ab_eb_config ec;
         ab_err_t rc;
 
-        rc = load_credentials(s, err);
+        rc = ab_sink_credentials_load(c, &s->creds, err);
         if (rc)
                 return rc;
         s->registry = ab_metrics_new();
         s->headers  = ab_headers_new();
-        s->offsets  = ab_offsets_new((uint32_t)c->kafka.offset_window);
-        cprops = kv_pairs(c->kafka.properties, c->kafka.nproperties, NULL, 0);
-        pprops = kv_pairs(c->kafka.properties, c->kafka.nproperties,
-                          c->kafka.producer_properties,
-                          c->kafka.nproducer_properties);
+        s->offsets  = ab_offsets_new((uint32_t)c->input.offset_window);
+        cprops = ab_kafka_client_props(&c->kafka, AB_KAFKA_CONSUMER, NULL, NULL,
+                                       NULL);
+        pprops = ab_kafka_client_props(&c->kafka, AB_KAFKA_PRODUCER, NULL, NULL,
+                                       NULL);
         codes  = ab_calloc(c->eventbridge.npermanent_entry_codes + 1,
                            sizeof(*codes));
         if (!s->registry || !s->headers || !s->offsets || !cprops || !pprops ||
@@ -1014,9 +496,9 @@ static ab_err_t start(struct sink *s, struct ab_error *err)
         ab_eb_config_default(&ec);
         ec.endpoint                 = c->eventbridge.endpoint;
         ec.region_id                = c->eventbridge.region;
-        ec.creds.access_key_id      = s->key_id;
-        ec.creds.access_key_secret  = s->secret;
-        ec.creds.security_token     = s->token[0] ? s->token : NULL;
+        ec.creds.access_key_id      = s->creds.key_id;
+        ec.creds.access_key_secret  = s->creds.secret;
+        ec.creds.security_token     = s->creds.token[0] ? s->creds.token : NULL;
         ec.user_agent               = "alertbridge-sink";
         ec.ca_file                  = c->eventbridge.ca_file;
         ec.limits.max_events        = (size_t)c->eventbridge.max_events;
@@ -1054,8 +536,8 @@ static ab_err_t start(struct sink *s, struct ab_error *err)
         rc            = ab_consumer_new(&cc, &s->consumer, err);
         if (!rc)
                 rc = ab_consumer_subscribe(s->consumer,
-                                           (const char *const *)c->kafka.topics,
-                                           c->kafka.ntopics, err);
+                                           (const char *const *)c->input.topics,
+                                           c->input.ntopics, err);
         if (!rc && c->http_listen) {
                 struct ab_http_options ho = {.listen           = c->http_listen,
                                              .metrics          = s->registry,
@@ -1074,7 +556,7 @@ out:
 
 /* One turn of the loop: consume at most one record, drive HTTP and the
  * dead-letter producer, apply backpressure. */
-static void step(struct sink *s, bool consuming)
+static void step(struct ab_sink *s, bool consuming)
 {
         struct ab_record *rec = NULL;
         struct ab_error err;
@@ -1090,7 +572,7 @@ static void step(struct sink *s, bool consuming)
                  pending < (size_t)s->cfg->max_pending / 2 + 1)
                 ab_consumer_resume(s->consumer, NULL);
         rc = ab_consumer_poll(s->consumer,
-                              pending ? 0 : (int)s->cfg->kafka.poll_timeout_ms,
+                              pending ? 0 : (int)s->cfg->input.poll_timeout_ms,
                               &rec, &err);
         if (rc) {
                 set_fatal(s, rc, "consumer failed", err.text);
@@ -1107,7 +589,8 @@ static void step(struct sink *s, bool consuming)
                 ab_http_heartbeat(s->http);
 }
 
-static void teardown(struct sink *s)
+/* Stop and free what start() made; safe on a partly started sink. */
+static void teardown(struct ab_sink *s)
 {
         ab_http_stop(s->http);
         if (s->eb)
@@ -1121,133 +604,94 @@ static void teardown(struct sink *s)
         ab_metrics_destroy(s->registry);
         ab_json_doc_fini(&s->doc);
         ab_buf_fini(&s->event);
-        memset(s->secret, 0, sizeof(s->secret));
-        memset(s->token, 0, sizeof(s->token));
+        ab_sink_credentials_wipe(&s->creds);
 }
 
-static int run(const struct ab_sink_config *cfg, bool check_only)
+ab_err_t ab_sink_check(const struct ab_sink_config *cfg, struct ab_error *err)
 {
-        struct sink s = {.cfg = cfg};
-        struct ab_error err;
-        struct timespec t0, now;
-        char quoted[600];
-        int status = EXIT_OK;
+        struct ab_sink_credentials creds;
+        ab_err_t rc = ab_sink_credentials_load(cfg, &creds, err);
+
+        ab_sink_credentials_wipe(&creds);
+        return rc;
+}
+
+ab_err_t ab_sink_new(const struct ab_sink_config *cfg, struct ab_sink **out,
+                     struct ab_error *err)
+{
+        struct ab_sink *s;
         ab_err_t rc;
 
-        ab_json_doc_init(&s.doc);
-        ab_buf_init(&s.event, 0);
-        ab_error_clear(&s.fatal);
-        ab_error_clear(&err);
-        if (check_only) {
-                rc = load_credentials(&s, &err);
-                if (!rc)
-                        AB_INFO(COMP, "configuration ok", "config=%s",
-                                cfg->path);
-        } else {
-                rc = start(&s, &err);
+        *out = NULL;
+        s    = ab_calloc(1, sizeof(*s));
+        if (!s)
+                return ab_error_set(err, AB_ERR_NOMEM, NULL, "out of memory");
+        s->cfg = cfg;
+        ab_json_doc_init(&s->doc);
+        ab_buf_init(&s->event, 0);
+        ab_error_clear(&s->fatal);
+        rc = start(s, err);
+        if (rc) {
+                ab_sink_destroy(s);
+                return rc;
         }
-        if (rc || check_only) {
-                if (rc)
-                        AB_ERROR(
-                            COMP, "cannot start", "err=%s path=%s text=%s",
-                            ab_err_code(rc), err.path,
-                            ab_log_quote(err.text, quoted, sizeof(quoted)));
-                teardown(&s);
-                return rc ? EXIT_USAGE : EXIT_OK;
-        }
+        *out = s;
+        return AB_OK;
+}
+
+ab_err_t ab_sink_run(struct ab_sink *s, volatile sig_atomic_t *stop,
+                     struct ab_error *err)
+{
+        const struct ab_sink_config *cfg = s->cfg;
+        struct ab_error cerr;
+        struct timespec t0, now;
+        char quoted[600];
+        ab_err_t rc;
+
+        s->stop = stop;
         AB_INFO(COMP, "started", "group=%s bus=%s endpoint=%s",
                 cfg->kafka.group, cfg->eventbridge.bus,
                 cfg->eventbridge.endpoint);
-        while (!stop_requested && !s.fatal.code)
-                step(&s, true);
+        while (!*stop && !s->fatal.code)
+                step(s, true);
         /* Drain: stop consuming, let in-flight events finish, commit. */
         clock_gettime(CLOCK_MONOTONIC, &t0);
         do {
                 clock_gettime(CLOCK_MONOTONIC, &now);
-                if (!ab_eb_pending(s.eb) && !ab_producer_inflight(s.producer))
+                if (!ab_eb_pending(s->eb) && !ab_producer_inflight(s->producer))
                         break;
-                step(&s, false);
+                step(s, false);
         } while ((now.tv_sec - t0.tv_sec) * 1000 +
                      (now.tv_nsec - t0.tv_nsec) / 1000000 <
                  cfg->shutdown_timeout_ms);
-        if (ab_eb_pending(s.eb))
+        if (ab_eb_pending(s->eb))
                 AB_WARN(COMP, "shutdown with events in flight",
                         "pending=%zu (their records are not committed and "
                         "will be consumed again)",
-                        ab_eb_pending(s.eb));
-        ab_producer_flush(s.producer, 5000, NULL);
-        rc = ab_consumer_close(s.consumer, &err);
+                        ab_eb_pending(s->eb));
+        ab_producer_flush(s->producer, 5000, NULL);
+        ab_error_clear(&cerr);
+        rc = ab_consumer_close(s->consumer, &cerr);
         if (rc)
                 AB_ERROR(COMP, "final commit failed", "text=%s",
-                         ab_log_quote(err.text, quoted, sizeof(quoted)));
-        if (s.fatal.code) {
+                         ab_log_quote(cerr.text, quoted, sizeof(quoted)));
+        if (s->fatal.code) {
                 AB_ERROR(COMP, "stopped", "err=%s text=%s",
-                         ab_err_code(s.fatal.code),
-                         ab_log_quote(s.fatal.text, quoted, sizeof(quoted)));
-                status = EXIT_FAILED;
-        } else {
-                AB_INFO(COMP, "stopped", "published=%llu",
-                        (unsigned long long)s.prev.events_published);
+                         ab_err_code(s->fatal.code),
+                         ab_log_quote(s->fatal.text, quoted, sizeof(quoted)));
+                if (err)
+                        *err = s->fatal;
+                return s->fatal.code;
         }
-        teardown(&s);
-        return status;
+        AB_INFO(COMP, "stopped", "published=%llu",
+                (unsigned long long)s->prev.events_published);
+        return AB_OK;
 }
 
-int ab_sink_main(int argc, char **argv)
+void ab_sink_destroy(struct ab_sink *s)
 {
-        struct ab_sink_config cfg;
-        struct ab_error err;
-        struct sigaction sa;
-        const char *path = NULL;
-        bool check       = false;
-        char quoted[600];
-        int status;
-
-        for (int i = 1; i < argc; i++) {
-                if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-                        fputs("usage: alertbridge sink --config FILE "
-                              "[--check]\n\n"
-                              "Publishes CloudEvents from Kafka to an "
-                              "EventBridge event bus (PutEvents),\n"
-                              "committing offsets only after EventBridge "
-                              "accepted every event up to them.\n"
-                              "--check validates the config and exits. See "
-                              "docs/sink.md.\n",
-                              stdout);
-                        return 0;
-                }
-                if (!strcmp(argv[i], "--config") && i + 1 < argc)
-                        path = argv[++i];
-                else if (!strcmp(argv[i], "--check"))
-                        check = true;
-                else
-                        path = NULL, i = argc;
-        }
-        if (!path) {
-                AB_ERROR(COMP,
-                         "usage: alertbridge sink --config FILE [--check]",
-                         NULL);
-                return EXIT_USAGE;
-        }
-        ab_error_clear(&err);
-        if (ab_sink_config_load(path, &cfg, &err)) {
-                AB_ERROR(COMP, "invalid configuration",
-                         "config=%s path=%s "
-                         "text=%s",
-                         path, err.path,
-                         ab_log_quote(err.text, quoted, sizeof(quoted)));
-                ab_sink_config_free(&cfg);
-                return EXIT_USAGE;
-        }
-        ab_log_threshold = (enum ab_log_level)cfg.log_level;
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = on_signal;
-        sigaction(SIGTERM, &sa, NULL);
-        sigaction(SIGINT, &sa, NULL);
-        sa.sa_handler = SIG_IGN;
-        sigaction(SIGPIPE, &sa, NULL);
-        stop_requested = 0;
-        status         = run(&cfg, check);
-        ab_sink_config_free(&cfg);
-        return status;
+        if (!s)
+                return;
+        teardown(s);
+        ab_free(s);
 }

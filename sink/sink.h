@@ -2,13 +2,10 @@
 #ifndef AB_SINK_H
 #define AB_SINK_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
+#include <signal.h>
 
-#include "buf.h"
-#include "conftab.h"
 #include "err.h"
+#include "sink_config.h"
 
 /*
  * HOW IT WORKS
@@ -33,100 +30,37 @@
  * backlog during an EventBridge outage.
  */
 
-enum ab_sink_on_permanent {
-        AB_SINK_STOP = 0, /* log the error, stop consuming, exit 1 */
-        AB_SINK_DLQ,      /* dead-letter the event and go on */
-};
-
-/* Filters; an empty list or mask means "any". */
-struct ab_sink_filters {
-        char **types; /* full ("aliyun:arms:alarm:create") or short
-                         ("create") event types */
-        size_t ntypes;
-        unsigned severity_mask; /* bit n-1: level Pn */
-        char **policies;        /* data.data.dispatchRuleName */
-        size_t npolicies;
-        char **integrations; /* the `integration` extension */
-        size_t nintegrations;
-};
-
-/* Loaded from sink.yaml by one descriptor table (sink.c); read-only after. */
-struct ab_sink_config {
-        char *path;
-        struct {
-                char *brokers;
-                char *group;
-                char **topics;
-                size_t ntopics;
-                struct ab_pipeline_kv *properties;
-                size_t nproperties;
-                struct ab_pipeline_kv *producer_properties;
-                size_t nproducer_properties;
-                int64_t poll_timeout_ms;
-                int64_t offset_window;
-        } kafka;
-        char *dead_letter_topic;
-        struct {
-                char *endpoint;
-                char *region;
-                char *bus;
-                char *source;
-                char *access_key_id_env;
-                char *access_key_secret_env;
-                char *security_token_env;
-                char *credentials_file;
-                char *ca_file;
-                int64_t max_in_flight;
-                int64_t connect_timeout_ms;
-                int64_t request_timeout_ms;
-                int64_t backoff_initial_ms;
-                int64_t backoff_max_ms;
-                int64_t max_attempts;
-                char **permanent_entry_codes;
-                size_t npermanent_entry_codes;
-                int64_t max_events;
-                int64_t max_request_bytes;
-                int64_t max_event_bytes;
-        } eventbridge;
-        int on_permanent; /* enum ab_sink_on_permanent */
-        struct ab_sink_filters filters;
-        int64_t max_pending;
-        int64_t shutdown_timeout_ms;
-        char *http_listen;
-        int log_level; /* enum ab_log_level */
-};
+struct ab_sink;
 
 /**
- * Load and check \p path. @returns AB_OK with \p cfg filled (free with
- * ab_sink_config_free() in every case), or AB_ERR_CONFIG / AB_ERR_IO /
- * AB_ERR_NOMEM with the key path in \p err.
+ * What `alertbridge sink --check` checks beyond the file: that the
+ * credentials \p cfg names can be read (never echoing them).
+ * @returns AB_OK, or AB_ERR_CONFIG naming the missing one in \p err.
  */
-ab_err_t ab_sink_config_load(const char *path, struct ab_sink_config *cfg,
-                             struct ab_error *err);
-
-/** Free what the loader stored. NULL-safe. */
-void ab_sink_config_free(struct ab_sink_config *cfg);
-
-/** Append the configuration reference (one Markdown table row per key). */
-ab_err_t ab_sink_config_reference(struct ab_buf *out);
+ab_err_t ab_sink_check(const struct ab_sink_config *cfg, struct ab_error *err);
 
 /**
- * Decide whether an event passes \p f. \p event is the structured JSON
- * (binary: NULL, with \p type and \p integration from the ce_ headers and
- * \p data the record value). @returns true when it passes.
+ * Read the credentials, connect the consumer, the dead-letter producer and
+ * the PutEvents client, subscribe, and start the HTTP server when
+ * configured. \p cfg must outlive the sink.
+ * @returns AB_OK with \p *out set (ab_sink_destroy() it), or an error
+ *          with \p *out NULL.
  */
-bool ab_sink_filter_match(const struct ab_sink_filters *f, const char *event,
-                          size_t len, const char *type, size_t type_len,
-                          const char *integration, size_t integration_len,
-                          const char *data, size_t data_len);
+ab_err_t ab_sink_new(const struct ab_sink_config *cfg, struct ab_sink **out,
+                     struct ab_error *err);
 
 /**
- * `alertbridge sink --config FILE [--check]`: run until SIGTERM or SIGINT
- * (drain, commit, exit 0), or until a permanent failure with
- * on_permanent: stop (exit 1). --check only loads the configuration and
- * the credentials. argv[0] is the subcommand name. Bad usage or
- * configuration exits 2.
+ * Run until \p *stop becomes nonzero (a signal handler sets it), then
+ * drain: stop consuming, let the events in flight finish within
+ * shutdown_timeout, commit. A permanent failure with on_permanent: stop
+ * (or a failure of Kafka) ends the run the same way.
+ * @returns AB_OK after a requested stop, or the error that ended the run
+ *          (logged, and in \p err).
  */
-int ab_sink_main(int argc, char **argv);
+ab_err_t ab_sink_run(struct ab_sink *s, volatile sig_atomic_t *stop,
+                     struct ab_error *err);
+
+/** Stop everything and free the sink, wiping the credentials. NULL-safe. */
+void ab_sink_destroy(struct ab_sink *s);
 
 #endif

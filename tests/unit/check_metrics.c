@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "metrics.h"
+#include "pipeline_metrics.h"
 
 static struct ab_metrics *reg;
 static struct ab_buf out;

@@ -88,10 +88,10 @@ START_TEST(test_example_config)
         ck_assert_str_eq(cfg->kafka.brokers, "127.0.0.1:9092");
         ck_assert_str_eq(cfg->kafka.group, "alertbridge");
         ck_assert_uint_eq(cfg->kafka.nproperties, 0);
-        ck_assert_int_eq(cfg->kafka.poll_timeout_ms, 100);
-        ck_assert_int_eq(cfg->kafka.flush_timeout_ms, 30000);
-        ck_assert_int_eq(cfg->kafka.max_pending_records, 100000);
-        ck_assert_int_eq(cfg->kafka.max_pending_bytes, 64 << 20);
+        ck_assert_int_eq(cfg->loop.poll_timeout_ms, 100);
+        ck_assert_int_eq(cfg->loop.flush_timeout_ms, 30000);
+        ck_assert_int_eq(cfg->loop.max_pending_records, 100000);
+        ck_assert_int_eq(cfg->loop.max_pending_bytes, 64 << 20);
 
         ck_assert_uint_eq(cfg->ninputs, 2);
         ck_assert_uint_eq(cfg->inputs[0].ntopics, 1);
@@ -159,10 +159,10 @@ START_TEST(test_defaults)
                               cfg->kafka.nconsumer_properties +
                               cfg->kafka.nproducer_properties,
                           0);
-        ck_assert_int_eq(cfg->kafka.poll_timeout_ms, 100);
-        ck_assert_int_eq(cfg->kafka.flush_timeout_ms, 30000);
-        ck_assert_int_eq(cfg->kafka.max_pending_records, 100000);
-        ck_assert_int_eq(cfg->kafka.max_pending_bytes, 64LL << 20);
+        ck_assert_int_eq(cfg->loop.poll_timeout_ms, 100);
+        ck_assert_int_eq(cfg->loop.flush_timeout_ms, 30000);
+        ck_assert_int_eq(cfg->loop.max_pending_records, 100000);
+        ck_assert_int_eq(cfg->loop.max_pending_bytes, 64LL << 20);
         ck_assert_str_eq(cfg->integration_header, "alertbridge-integration");
         ck_assert_int_eq(cfg->output.binding, AB_PIPELINE_BINDING_STRUCTURED);
         ck_assert_str_eq(cfg->output.source, "alertbridge");
@@ -205,10 +205,10 @@ START_TEST(test_every_value_kind)
         ck_assert_str_eq(cfg->kafka.properties[2].value, "x");
         ck_assert_str_eq(cfg->kafka.consumer_properties[0].value, "6000");
         ck_assert_str_eq(cfg->kafka.producer_properties[0].value, "5");
-        ck_assert_int_eq(cfg->kafka.poll_timeout_ms, 250);
-        ck_assert_int_eq(cfg->kafka.flush_timeout_ms, 2000);
-        ck_assert_int_eq(cfg->kafka.max_pending_records, 1);
-        ck_assert_int_eq(cfg->kafka.max_pending_bytes, 1048576);
+        ck_assert_int_eq(cfg->loop.poll_timeout_ms, 250);
+        ck_assert_int_eq(cfg->loop.flush_timeout_ms, 2000);
+        ck_assert_int_eq(cfg->loop.max_pending_records, 1);
+        ck_assert_int_eq(cfg->loop.max_pending_bytes, 1048576);
         ck_assert_int_eq(cfg->output.binding, AB_PIPELINE_BINDING_BINARY);
         ck_assert_str_eq(cfg->output.source, "src");
         ck_assert_ptr_null(cfg->http.listen); /* "" switches it off */

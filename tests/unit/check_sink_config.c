@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cli.h"
 #include "log.h"
 #include "sink.h"
 
@@ -19,7 +20,7 @@ START_TEST(test_load_full)
         ck_assert_int_eq(ab_sink_config_load(FIX "sink.yaml", &cfg, &err),
                          AB_OK);
         ck_assert_str_eq(cfg.kafka.group, "alertbridge-sink");
-        ck_assert_uint_eq(cfg.kafka.ntopics, 2);
+        ck_assert_uint_eq(cfg.input.ntopics, 2);
         ck_assert_str_eq(cfg.eventbridge.bus, "alerts-bus");
         ck_assert_int_eq(cfg.eventbridge.max_in_flight, 8);
         ck_assert_int_eq(cfg.eventbridge.request_timeout_ms, 10000);
@@ -56,7 +57,7 @@ static int check_config(const char *file)
 {
         char *argv[] = {"sink", "--config", (char *)file, "--check", NULL};
 
-        return ab_sink_main(4, argv);
+        return ab_cmd_sink(4, argv);
 }
 
 START_TEST(test_credentials_from_env_and_file)

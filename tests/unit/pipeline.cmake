@@ -1,24 +1,21 @@
-# Pipeline module suites: metrics registry, observability HTTP server,
-# pipeline configuration (and the generated docs/CONFIGURATION.md), the
+# Pipeline module suites: the metrics registry and the pipeline's metric
+# set, the pipeline configuration (and the generated docs/CONFIGURATION.md), the
 # transform pool and the processor split it drives.
 ab_unit_test(check_metrics
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_metrics.c
   LIBS ab_pipeline)
-ab_unit_test(check_http
-  SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_http.c
-  LIBS ab_pipeline PkgConfig::CURL)
 ab_unit_test(check_pipeline_config
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_pipeline_config.c
   LIBS ab_pipeline)
 ab_unit_test(check_transform_pool
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_transform_pool.c
-  LIBS ab_service)
+  LIBS ab_pipeline)
 ab_unit_test(check_processor
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_processor.c
-  LIBS ab_service)
+  LIBS ab_pipeline)
 ab_unit_test(check_processor_faults
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_processor_faults.c
-  LIBS ab_service)
+  LIBS ab_pipeline)
 ab_unit_test(check_config_faults
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_config_faults.c
   LIBS ab_pipeline)

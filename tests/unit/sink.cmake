@@ -5,7 +5,14 @@ find_package(Python3 REQUIRED COMPONENTS Interpreter)
 
 ab_unit_test(check_sink_sign SOURCES unit/check_sink_sign.c LIBS ab_sink)
 ab_unit_test(check_sink_batch SOURCES unit/check_sink_batch.c LIBS ab_sink)
-ab_unit_test(check_sink_config SOURCES unit/check_sink_config.c LIBS ab_sink)
+# Also runs `alertbridge sink --check` through its command line.
+ab_unit_test(check_sink_config
+  SOURCES unit/check_sink_config.c ${CMAKE_SOURCE_DIR}/cli/cmd_sink.c
+          ${CMAKE_SOURCE_DIR}/cli/signals.c
+  LIBS ab_sink)
+target_include_directories(check_sink_config PRIVATE ${CMAKE_SOURCE_DIR}/cli)
+target_compile_definitions(check_sink_config PRIVATE
+  AB_VERSION="${PROJECT_VERSION}")
 ab_unit_test(check_sink_eventbridge
   SOURCES unit/check_sink_eventbridge.c support/fake_eb.c
   LIBS ab_sink)

@@ -1,4 +1,5 @@
-/* kafka_conf.h - librdkafka setup shared by every Kafka client of the project. */
+/* kafka_conf.h - librdkafka setup shared by every Kafka client of the project.
+ */
 #ifndef AB_KAFKA_CONF_H
 #define AB_KAFKA_CONF_H
 

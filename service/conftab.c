@@ -1,5 +1,6 @@
 /* conftab.c - config descriptor tables: load, check, free, document. */
 #include "conftab.h"
+#include "conftab_int.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,11 +23,65 @@
  * were not seen are reported. A list of objects loads each element with
  * its own table. Every store first frees what the field held, so a value
  * replacing a default leaks nothing, and a half-loaded object is freed by
- * the same walk as a complete one.
+ * the same walk as a complete one. Every walk runs on the table flattened
+ * (ab_conftab_flatten()), so included tables need no case of their own.
  */
 
-#define MAX_PROPS 64 /* per table */
-#define NELEM(a)  (sizeof(a) / sizeof((a)[0]))
+/* ---- flattening included tables ---- */
+
+/* The default of \p p, or the one \p inc gives it. */
+static const char *included_default(const struct ab_conftab_prop *inc,
+                                    const struct ab_conftab_prop *p)
+{
+        for (const char *const *d = inc ? inc->defaults : NULL; d && d[0];
+             d += 2)
+                if (!strcmp(d[0], p->key))
+                        return d[1];
+        return p->def;
+}
+
+static bool flatten_into(struct ab_conftab_flat *f, const struct ab_conftab *t,
+                         const struct ab_conftab_prop *inc, size_t base,
+                         const char *prefix)
+{
+        for (size_t i = 0; i < t->nprops; i++) {
+                const struct ab_conftab_prop *p = &t->props[i];
+                char *key                       = f->keys[f->t.nprops];
+                struct ab_conftab_prop *q;
+                char inner[AB_CONFTAB_KEY_SIZE];
+                int n;
+
+                if (p->type == AB_CONFTAB_TABLE) {
+                        n = snprintf(inner, sizeof(inner), "%s%s%s", prefix,
+                                     prefix[0] ? "." : "", p->key);
+                        if (n < 0 || (size_t)n >= sizeof(inner) ||
+                            !flatten_into(f, p->sub, p, base + p->offset,
+                                          inner))
+                                return false;
+                        continue;
+                }
+                if (f->t.nprops == AB_CONFTAB_MAX_PROPS)
+                        return false;
+                n = snprintf(key, AB_CONFTAB_KEY_SIZE, "%s%s%s", prefix,
+                             prefix[0] ? "." : "", p->key);
+                if (n < 0 || n >= AB_CONFTAB_KEY_SIZE)
+                        return false;
+                q      = &f->props[f->t.nprops++];
+                *q     = *p;
+                q->key = key;
+                q->def = included_default(inc, p);
+                q->offset += base;
+                if (q->count_offset)
+                        q->count_offset += base;
+        }
+        return true;
+}
+
+bool ab_conftab_flatten(const struct ab_conftab *t, struct ab_conftab_flat *f)
+{
+        f->t = (struct ab_conftab){f->props, 0, t->size};
+        return flatten_into(f, t, NULL, 0, "");
+}
 
 /* ---- storing values ---- */
 
@@ -88,8 +143,13 @@ static void free_prop(const struct ab_conftab_prop *p, void *obj)
 
 void ab_conftab_free(const struct ab_conftab *t, void *obj)
 {
-        for (size_t i = 0; i < t->nprops; i++)
-                free_prop(&t->props[i], obj);
+        struct ab_conftab_flat f;
+
+        /* A table that does not flatten never loaded anything. */
+        if (!ab_conftab_flatten(t, &f))
+                return;
+        for (size_t i = 0; i < f.t.nprops; i++)
+                free_prop(&f.props[i], obj);
 }
 
 static ab_err_t wrong_type(const json_t *v, const char *want, const char *path,
@@ -132,16 +192,8 @@ static ab_err_t check_range(const struct ab_conftab_prop *p, long long v,
 
         if (v >= p->min && (!p->max || v <= p->max))
                 return AB_OK;
-        if (p->type == AB_CONFTAB_DURATION) {
-                ab_conftab_format_duration(lo, sizeof(lo), p->min);
-                ab_conftab_format_duration(hi, sizeof(hi), p->max);
-        } else if (p->type == AB_CONFTAB_SIZE) {
-                ab_conftab_format_size(lo, sizeof(lo), p->min);
-                ab_conftab_format_size(hi, sizeof(hi), p->max);
-        } else {
-                snprintf(lo, sizeof(lo), "%lld", p->min);
-                snprintf(hi, sizeof(hi), "%lld", p->max);
-        }
+        ab_conftab_format_bound(p, p->min, lo, sizeof(lo));
+        ab_conftab_format_bound(p, p->max, hi, sizeof(hi));
         if (!p->max)
                 return ab_error_set(err, AB_ERR_CONFIG, path,
                                     "must be at least %s", lo);
@@ -587,16 +639,18 @@ static void prop_path(char *out, size_t size, const char *parent,
         }
 }
 
-ab_err_t ab_conftab_load(const struct ab_conftab *t, const json_t *v, void *obj,
-                         const char *path, const void *ctx,
+ab_err_t ab_conftab_load(const struct ab_conftab *table, const json_t *v,
+                         void *obj, const char *path, const void *ctx,
                          struct ab_error *err)
 {
-        bool seen[MAX_PROPS] = {false};
-        struct walk w        = {ctx, t, obj, seen};
+        bool seen[AB_CONFTAB_MAX_PROPS] = {false};
+        struct ab_conftab_flat f;
+        const struct ab_conftab *t = &f.t;
+        struct walk w              = {ctx, t, obj, seen};
         char sub[AB_CONFTAB_PATH_SIZE];
         ab_err_t rc;
 
-        if (t->nprops > MAX_PROPS)
+        if (!ab_conftab_flatten(table, &f))
                 return ab_error_set(err, AB_ERR_INTERNAL, path,
                                     "descriptor table too large");
         if (!json_is_object(v))
@@ -619,182 +673,4 @@ ab_err_t ab_conftab_load(const struct ab_conftab *t, const json_t *v, void *obj,
                 return ab_error_set(err, AB_ERR_CONFIG, sub, "is required");
         }
         return AB_OK;
-}
-
-/* ---- the reference ---- */
-
-/* The largest unit that divides \p ms exactly. */
-void ab_conftab_format_duration(char *out, size_t size, long long ms)
-{
-        static const struct {
-                long long ms;
-                const char *unit;
-        } units[] = {
-            {86400000, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"}};
-
-        if (ms == 0) {
-                snprintf(out, size, "0");
-                return;
-        }
-        for (size_t i = 0; i < NELEM(units); i++) {
-                if (ms % units[i].ms == 0) {
-                        snprintf(out, size, "%lld%s", ms / units[i].ms,
-                                 units[i].unit);
-                        return;
-                }
-        }
-        snprintf(out, size, "%lldms", ms);
-}
-
-void ab_conftab_format_size(char *out, size_t size, long long bytes)
-{
-        static const struct {
-                long long mult;
-                const char *unit;
-        } units[] = {
-            {1LL << 30, "GiB"}, {1LL << 20, "MiB"}, {1LL << 10, "KiB"}};
-
-        for (size_t i = 0; i < NELEM(units); i++) {
-                if (bytes && bytes % units[i].mult == 0) {
-                        snprintf(out, size, "%lld%s", bytes / units[i].mult,
-                                 units[i].unit);
-                        return;
-                }
-        }
-        snprintf(out, size, "%lld", bytes);
-}
-
-static const char *type_label(const struct ab_conftab_prop *p)
-{
-        switch (p->type) {
-        case AB_CONFTAB_STRING:
-                return "string";
-        case AB_CONFTAB_INT:
-                return "int";
-        case AB_CONFTAB_BOOL:
-                return "bool";
-        case AB_CONFTAB_DURATION:
-                return "duration";
-        case AB_CONFTAB_SIZE:
-                return "size";
-        case AB_CONFTAB_ENUM:
-                return "enum";
-        case AB_CONFTAB_LIST:
-                return "list";
-        case AB_CONFTAB_MAP:
-                return "map";
-        default:
-                return "list of objects";
-        }
-}
-
-/* A table cell: '|' is escaped so it cannot end the cell. */
-static ab_err_t append_cell(struct ab_buf *out, const char *s)
-{
-        ab_err_t rc = ab_buf_append_str(out, " ");
-
-        for (; *s && !rc; s++)
-                rc = *s == '|' ? ab_buf_append_str(out, "\\|")
-                               : ab_buf_append_char(out, *s);
-        if (!rc)
-                rc = ab_buf_append_str(out, " |");
-        return rc;
-}
-
-static void describe_values(const struct ab_conftab_prop *p, char *out,
-                            size_t size)
-{
-        char lo[32], hi[32];
-        size_t n = 0;
-
-        out[0] = '\0';
-        if (p->names) {
-                for (size_t i = 0; p->names[i] && n < size; i++)
-                        n += (size_t)snprintf(out + n, size - n, "%s`%s`",
-                                              i ? ", " : "", p->names[i]);
-                return;
-        }
-        switch (p->type) {
-        case AB_CONFTAB_INT:
-        case AB_CONFTAB_DURATION:
-        case AB_CONFTAB_SIZE:
-                if (p->type == AB_CONFTAB_DURATION) {
-                        ab_conftab_format_duration(lo, sizeof(lo), p->min);
-                        ab_conftab_format_duration(hi, sizeof(hi), p->max);
-                } else if (p->type == AB_CONFTAB_SIZE) {
-                        ab_conftab_format_size(lo, sizeof(lo), p->min);
-                        ab_conftab_format_size(hi, sizeof(hi), p->max);
-                } else {
-                        snprintf(lo, sizeof(lo), "%lld", p->min);
-                        snprintf(hi, sizeof(hi), "%lld", p->max);
-                }
-                if (p->max)
-                        snprintf(out, size, "%s to %s", lo, hi);
-                else
-                        snprintf(out, size, "at least %s", lo);
-                break;
-        case AB_CONFTAB_STRING:
-                if (p->min > 0)
-                        snprintf(out, size, "non-empty");
-                break;
-        case AB_CONFTAB_LIST:
-        case AB_CONFTAB_OBJECTS:
-                if (p->min > 0)
-                        snprintf(out, size, "at least %lld", p->min);
-                break;
-        default:
-                break;
-        }
-}
-
-static ab_err_t reference_rows(struct ab_buf *out, const struct ab_conftab *t,
-                               const char *prefix)
-{
-        ab_err_t rc = AB_OK;
-
-        for (size_t i = 0; i < t->nprops && !rc; i++) {
-                const struct ab_conftab_prop *p = &t->props[i];
-                char key[128], def[64], values[128];
-
-                snprintf(key, sizeof(key), "`%s%s`", prefix, p->key);
-                if (p->flags & AB_CONFTAB_REQUIRED)
-                        snprintf(def, sizeof(def), "required");
-                else if (p->def && !p->def[0])
-                        snprintf(def, sizeof(def), "`\"\"`");
-                else if (p->def)
-                        snprintf(def, sizeof(def), "`%s`", p->def);
-                else if (p->type == AB_CONFTAB_MAP)
-                        snprintf(def, sizeof(def), "`{}`");
-                else if (p->type == AB_CONFTAB_LIST ||
-                         p->type == AB_CONFTAB_OBJECTS)
-                        snprintf(def, sizeof(def), "`[]`");
-                else
-                        snprintf(def, sizeof(def), "unset");
-                describe_values(p, values, sizeof(values));
-                rc = ab_buf_append_str(out, "|");
-                if (!rc)
-                        rc = append_cell(out, key);
-                if (!rc)
-                        rc = append_cell(out, type_label(p));
-                if (!rc)
-                        rc = append_cell(out, def);
-                if (!rc)
-                        rc = append_cell(out, values);
-                if (!rc)
-                        rc = append_cell(out, p->desc);
-                if (!rc)
-                        rc = ab_buf_append_str(out, "\n");
-                if (!rc && p->type == AB_CONFTAB_OBJECTS) {
-                        char sub[128];
-
-                        snprintf(sub, sizeof(sub), "%s%s[].", prefix, p->key);
-                        rc = reference_rows(out, p->sub, sub);
-                }
-        }
-        return rc;
-}
-
-ab_err_t ab_conftab_reference(const struct ab_conftab *t, struct ab_buf *out)
-{
-        return reference_rows(out, t, "");
 }

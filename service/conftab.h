@@ -15,7 +15,11 @@
  * value lands (offsetof) and how it is documented. Sections ("kafka",
  * "when") are not declared: a key of the file that is a strict prefix of
  * some property's path is a section and must hold a mapping. A list of
- * objects points to the table of its elements.
+ * objects points to the table of its elements, and a TABLE entry includes
+ * another table (one written once and shared, like the `kafka` block) as if
+ * its properties were listed in place: keys prefixed with the entry's key
+ * and a dot, fields relative to the entry's offset, defaults overridable
+ * per include.
  *
  * The same table gives the defaults, the validation (unknown keys, types,
  * ranges, required keys; every error names the exact key path), the
@@ -33,6 +37,10 @@
  *   MAP       struct ab_pipeline_kv * and a size_t count; values may be
  *             written as strings, integers or booleans and are kept as text
  *   OBJECTS   an array of `sub->size`-byte elements and a size_t count
+ *   TABLE     the struct `sub` describes (not a key of its own: `key` is
+ *             the prefix of the included keys); `defaults` are NULL-
+ *             terminated key, default pairs replacing the included
+ *             properties' `def`
  */
 
 /* One entry of a MAP property. */
@@ -51,6 +59,7 @@ enum ab_conftab_type {
         AB_CONFTAB_LIST,
         AB_CONFTAB_MAP,
         AB_CONFTAB_OBJECTS,
+        AB_CONFTAB_TABLE,
 };
 
 /* The key must be present (a null value counts as absent). */
@@ -74,6 +83,7 @@ typedef ab_err_t (*ab_conftab_check_fn)(const void *ctx,
  * the length of a STRING, and the number of entries of a LIST or OBJECTS.
  * `max` 0 means no upper bound. `def` is the default as written in a file
  * ("30s", "true", "100"); NULL means none (the field stays zero/NULL).
+ * `count_offset` 0 means none: a count is never a struct's first field.
  */
 struct ab_conftab_prop {
         const char *key;
@@ -84,7 +94,8 @@ struct ab_conftab_prop {
         long long min, max;
         unsigned flags;
         const char *const *names;     /* NULL-terminated: ENUM, LIST of names */
-        const struct ab_conftab *sub; /* OBJECTS */
+        const struct ab_conftab *sub; /* OBJECTS, TABLE */
+        const char *const *defaults;  /* TABLE */
         ab_conftab_check_fn check;
         const char *desc;
 };

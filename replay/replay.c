@@ -19,7 +19,6 @@
 #include "producer.h"
 #include "report.h"
 #include "source.h"
-#include "transform.h"
 
 #define REJ_KEEP   5       /* first offsets kept per rejection code */
 #define SLOW_KEEP  5       /* slowest records kept */
@@ -107,9 +106,8 @@ struct ab_replay {
         /* Comparison. */
         struct ab_replay_golden *golden;
         struct ab_replay_diff *diff;
-        /* Dedup report: a second mapping pass over each record. */
+        /* Dedup report: follows the alerts the new side maps. */
         struct ab_lifecycle_report *report;
-        struct ab_transform *tf;
         struct fpset fps;
         bool inputs_are_offsets; /* one partition: report inputs by offset */
         /* The record being replayed. */
@@ -143,6 +141,7 @@ static int64_t mono_ms(void)
 
 static ab_err_t side_init(struct side *s, const struct ab_pipeline_config *base,
                           const char *topic, const char *integration,
+                          const struct ab_processor_opts *opts,
                           const char *flag, struct ab_error *err)
 {
         ab_err_t rc;
@@ -160,7 +159,7 @@ static ab_err_t side_init(struct side *s, const struct ab_pipeline_config *base,
         s->cfg.actions_topic = NULL;
         rc                   = ab_integration_load(integration, &s->integ, err);
         if (!rc)
-                rc = ab_processor_new(&s->cfg, NULL, &s->proc, err);
+                rc = ab_processor_new_opts(&s->cfg, NULL, opts, &s->proc, err);
         if (rc && rc != AB_ERR_NOMEM)
                 ab_error_prefix(err, flag);
         return rc;
@@ -279,34 +278,20 @@ static bool fpset_has(const struct fpset *s, const char *fp)
 }
 
 /*
- * The processor maps and merges inside one call and reports only the
- * events, not which records merged into which alert. The dedup report
- * needs the alerts, so the record is mapped a second time here with the
- * same integration: the same alerts and fingerprints as the processor's.
- * It costs one more mapping per record; dedup_groups 0 skips it.
+ * The new side's alert observer (pipeline/processor.h): the dedup report
+ * follows the first dedup_groups fingerprints from the processor's own
+ * mapping of each record.
  */
-static ab_err_t analyse(struct ab_replay *r, const struct ab_replay_record *rec)
+static ab_err_t on_alert(void *arg, const struct ab_mapped_alert *m)
 {
-        const struct ab_integration *integ = r->sides[0].integ;
-        const struct ab_alert *alerts;
-        char fp[AB_EVENT_ID_LEN + 1];
-        size_t n, input;
-        ab_err_t rc;
+        struct ab_replay *r = arg;
+        size_t input;
 
-        if (!rec->value.ptr)
+        if (!fpset_follow(&r->fps, m->fingerprint))
                 return AB_OK;
-        rc = ab_transform_run(r->tf, integ, rec->value.ptr, rec->value.len,
-                              AB_CONTENT_AUTO, &alerts, &n, NULL);
-        if (rc)
-                return rc == AB_ERR_NOMEM ? rc : AB_OK; /* a rejection */
-        input = r->inputs_are_offsets ? (size_t)rec->offset : r->records;
-        for (size_t i = 0; !rc && i < n; i++) {
-                ab_lifecycle_fingerprint(integ, &alerts[i], fp);
-                if (fp[0] && fpset_follow(&r->fps, fp))
-                        rc = ab_lifecycle_report_input(r->report, integ,
-                                                       &alerts[i], input, n);
-        }
-        return rc;
+        input = r->inputs_are_offsets ? (size_t)m->input->offset : r->records;
+        return ab_lifecycle_report_input(r->report, m->integration, m->alert,
+                                         m->fingerprint, input, m->nalerts);
 }
 
 /* ---------------------------------------------------------------- outputs */
@@ -538,11 +523,8 @@ static ab_err_t replay_record(struct ab_replay *r,
         r->pos.offset    = rec->offset;
         side_reset(&r->sides[0]);
         side_reset(&r->sides[1]);
-        if (r->report)
-                rc = analyse(r, rec);
         t0 = mono_ns();
-        if (!rc)
-                rc = ab_processor_handle(r->sides[0].proc, &in, on_new, r);
+        rc = ab_processor_handle(r->sides[0].proc, &in, on_new, r);
         note_time(r, mono_ns() - t0);
         if (!rc && r->compare)
                 rc = ab_processor_handle(r->sides[1].proc, &in, on_old, r);
@@ -781,12 +763,14 @@ static ab_err_t open_producer(struct ab_replay *r, struct ab_error *err)
 ab_err_t ab_replay_new(const struct ab_replay_opts *opts,
                        struct ab_replay **out, struct ab_error *err)
 {
+        struct ab_processor_opts popts;
         struct ab_replay *r;
         size_t nparts;
         ab_err_t rc;
 
         *out = NULL;
-        rc   = check_opts(opts, err);
+        memset(&popts, 0, sizeof(popts));
+        rc = check_opts(opts, err);
         if (rc)
                 return rc;
         r = ab_calloc(1, sizeof(*r));
@@ -805,11 +789,13 @@ ab_err_t ab_replay_new(const struct ab_replay_opts *opts,
                 goto fail;
         if (!r->opts.brokers)
                 r->opts.brokers = r->base->kafka.brokers;
+        popts.on_alert     = opts->dedup_groups ? on_alert : NULL;
+        popts.on_alert_arg = r;
         rc = side_init(&r->sides[0], r->base, opts->topic, opts->integration,
-                       "--integration", err);
+                       &popts, "--integration", err);
         if (!rc && r->compare)
                 rc = side_init(&r->sides[1], r->base, opts->topic,
-                               opts->compare, "--compare", err);
+                               opts->compare, NULL, "--compare", err);
         if (rc)
                 goto fail;
         if (opts->expect_path) {
@@ -823,9 +809,7 @@ ab_err_t ab_replay_new(const struct ab_replay_opts *opts,
                 goto fail;
         if (opts->dedup_groups) {
                 r->report = ab_lifecycle_report_new();
-                r->tf     = ab_transform_new();
-                if (!r->report || !r->tf ||
-                    fpset_init(&r->fps, opts->dedup_groups))
+                if (!r->report || fpset_init(&r->fps, opts->dedup_groups))
                         goto fail;
         }
         rc = open_source(r, err);
@@ -860,7 +844,6 @@ void ab_replay_destroy(struct ab_replay *r)
         ab_replay_golden_destroy(r->golden);
         ab_replay_diff_destroy(r->diff);
         ab_lifecycle_report_destroy(r->report);
-        ab_transform_destroy(r->tf);
         ab_free(r->fps.slot);
         ab_pipeline_config_destroy(r->base);
         ab_buf_fini(&r->out);

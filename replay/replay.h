@@ -57,11 +57,9 @@ struct ab_replay_opts {
         FILE *events;             /* NDJSON lines, or NULL */
         const char *output_topic; /* produce the events here, or NULL */
         const char *expect_path;  /* --expect golden file, or NULL */
-        size_t dedup_groups;      /* fingerprints in the dedup report; 0: none
-                                     (and no second mapping pass, see
-                                     replay.c) */
-        size_t max_examples;      /* examples per kind of difference */
-        int timeout_ms;           /* Kafka lookups and the final flush */
+        size_t dedup_groups; /* fingerprints in the dedup report; 0: none */
+        size_t max_examples; /* examples per kind of difference */
+        int timeout_ms;      /* Kafka lookups and the final flush */
         volatile sig_atomic_t *stop;    /* set: stop early; may be NULL */
         ab_replay_progress_fn progress; /* may be NULL */
         void *progress_arg;

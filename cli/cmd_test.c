@@ -30,7 +30,6 @@ static const char test_config[] = "{\"kafka\":{\"brokers\":\"test\"},"
                                   "\"inputs\":[{\"topics\":[\"test\"]}],"
                                   "\"output\":{\"topic\":\"test.events\"},"
                                   "\"dead_letter_topic\":\"test.rejected\","
-                                  "\"http\":{\"listen\":\"\"},"
                                   "\"lifecycle\":{\"max_open_alerts\":0}}";
 
 struct test_run {

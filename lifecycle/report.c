@@ -98,6 +98,17 @@ static ab_err_t slots_grow(struct ab_lifecycle_report *r)
         return AB_OK;
 }
 
+size_t ab_lifecycle_report_groups(const struct ab_lifecycle_report *r)
+{
+        return r->n;
+}
+
+bool ab_lifecycle_report_has(const struct ab_lifecycle_report *r,
+                             const char *fp)
+{
+        return r->scap && r->slot[slot_of(r, fp)];
+}
+
 /* The group of \p fp, created when new; NULL when out of memory. */
 static struct rp_group *group_get(struct ab_lifecycle_report *r, const char *fp)
 {

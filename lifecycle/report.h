@@ -3,6 +3,7 @@
 #ifndef AB_LIFECYCLE_REPORT_H
 #define AB_LIFECYCLE_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -44,6 +45,13 @@ ab_err_t ab_lifecycle_report_input(struct ab_lifecycle_report *r,
                                    const struct ab_integration *integ,
                                    const struct ab_alert *a, const char *fp,
                                    size_t input, size_t nalerts);
+
+/** Groups so far: one per distinct fingerprint. */
+size_t ab_lifecycle_report_groups(const struct ab_lifecycle_report *r);
+
+/** Has \p r a group for fingerprint \p fp? */
+bool ab_lifecycle_report_has(const struct ab_lifecycle_report *r,
+                             const char *fp);
 
 /** Record one event emitted by the lifecycle (borrowed, not kept). */
 ab_err_t ab_lifecycle_report_event(struct ab_lifecycle_report *r,

@@ -248,18 +248,19 @@ int ab_cmd_test(int argc, char **argv)
                 popts.on_alert     = on_alert;
                 popts.on_alert_arg = &run;
                 run.report         = ab_lifecycle_report_new();
-                if (!run.report)
-                        goto nomem;
+                if (!run.report) {
+                        fprintf(stderr, "alertbridge test: out of memory\n");
+                        goto out;
+                }
         }
         ab_error_clear(&err);
         rc = load_config(&opts, &cfg, &err);
         if (!rc)
                 rc = ab_processor_new_opts(cfg, NULL, &popts, &run.proc, &err);
-        if (rc == AB_ERR_NOMEM && err.code == AB_OK)
-                goto nomem;
         if (rc) {
                 fprintf(stderr, "alertbridge test: %s\n",
-                        ab_error_format(&err, line, sizeof(line)));
+                        err.code ? ab_error_format(&err, line, sizeof(line))
+                                 : ab_err_desc(rc));
                 goto out;
         }
         data = ab_cli_read_all(opts.input, &len);
@@ -275,9 +276,6 @@ int ab_cmd_test(int argc, char **argv)
                 goto out;
         }
         status = run.rejected ? AB_EXIT_REJECTED : AB_EXIT_OK;
-        goto out;
-nomem:
-        fprintf(stderr, "alertbridge test: out of memory\n");
 out:
         fflush(stdout);
         ab_lifecycle_report_destroy(run.report);

@@ -71,7 +71,8 @@ typedef ab_err_t (*ab_output_fn)(void *arg, const struct ab_output *out);
  * alert (alert->index is its element in the record), its fingerprint and
  * its event time. Reports that follow alerts (the dedup report of
  * `alertbridge test --dedup` and replay) read them here instead of mapping
- * the record a second time.
+ * the record a second time. It is called on the processor's thread, from
+ * ab_processor_finish() (or _handle()), in input order.
  */
 struct ab_mapped_alert {
         const struct ab_input *input;

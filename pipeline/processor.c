@@ -303,6 +303,81 @@ static int is_actions_topic(const struct ab_processor *p, const char *topic)
         return p->cfg->actions_topic && !strcmp(p->cfg->actions_topic, topic);
 }
 
+/* The event time of alert \p a of a record read at \p t (opts.clock). */
+static int64_t alert_time(const struct ab_processor *p,
+                          const struct ab_input *in, const struct ab_alert *a,
+                          int64_t t)
+{
+        if (p->opts.clock != AB_PROCESSOR_CLOCK_ALERT_START)
+                return t;
+        return a->has_starts ? a->starts_ms : in->timestamp_ms;
+}
+
+/* The hex fingerprint of the job's alert \p i into \p out
+ * (AB_EVENT_ID_LEN + 1 bytes). */
+static ab_err_t alert_fingerprint(const struct ab_processor_job *j, size_t i,
+                                  char *out)
+{
+        if (j->fp_ok)
+                ab_hex(j->fp[i], AB_LIFECYCLE_FP_LEN, out);
+        else
+                ab_lifecycle_fingerprint(j->integ, &j->alerts[i], out);
+        return out[0] ? AB_OK : AB_ERR_NOMEM;
+}
+
+/* Hand the job's alert \p i, applied at \p at, to the observer. */
+static ab_err_t observe(const struct ab_processor *p,
+                        const struct ab_processor_job *j,
+                        const struct ab_input *in, size_t i, int64_t at)
+{
+        char fp[AB_EVENT_ID_LEN + 1];
+        struct ab_mapped_alert m;
+        ab_err_t rc;
+
+        if (!p->opts.on_alert)
+                return AB_OK;
+        rc = alert_fingerprint(j, i, fp);
+        if (rc)
+                return rc;
+        m.input       = in;
+        m.integration = j->integ;
+        m.alert       = &j->alerts[i];
+        m.fingerprint = fp;
+        m.nalerts     = j->nalerts;
+        m.time_ms     = at;
+        return p->opts.on_alert(p->opts.on_alert_arg, &m);
+}
+
+/*
+ * Stateless mode: each alert of the job becomes one event of its own
+ * (ab_event_from_alert()), keyed and identified by its fingerprint, and
+ * goes out through the same policies and serializer as the lifecycle's.
+ */
+static ab_err_t emit_stateless(struct ab_processor *p,
+                               const struct ab_processor_job *j,
+                               const struct ab_input *in, int64_t t)
+{
+        struct ab_event ev;
+        ab_err_t rc = AB_OK;
+
+        for (size_t i = 0; !rc && i < j->nalerts; i++) {
+                const struct ab_alert *a = &j->alerts[i];
+                int64_t at               = alert_time(p, in, a, t);
+
+                rc = observe(p, j, in, i, at);
+                if (rc)
+                        break;
+                ab_event_from_alert(&ev, a, ab_integration_name(j->integ),
+                                    in->value.ptr, in->value.len, at);
+                rc = alert_fingerprint(j, i, ev.fingerprint);
+                if (rc)
+                        break;
+                memcpy(ev.alert_id, ev.fingerprint, sizeof(ev.alert_id));
+                rc = emit(p, &ev);
+        }
+        return rc;
+}
+
 /* ---------------------------------------------------------------- jobs */
 
 struct ab_processor_job *ab_processor_job_new(void)
@@ -391,81 +466,6 @@ void ab_processor_prepare(struct ab_processor_job *j, const struct ab_input *in)
                                                &j->alerts[i], j->fp[i]))
                         return;
         j->fp_ok = true;
-}
-
-/* The event time of alert \p a of a record read at \p t (opts.clock). */
-static int64_t alert_time(const struct ab_processor *p,
-                          const struct ab_input *in, const struct ab_alert *a,
-                          int64_t t)
-{
-        if (p->opts.clock != AB_PROCESSOR_CLOCK_ALERT_START)
-                return t;
-        return a->has_starts ? a->starts_ms : in->timestamp_ms;
-}
-
-/* The hex fingerprint of the job's alert \p i into \p out
- * (AB_EVENT_ID_LEN + 1 bytes). */
-static ab_err_t alert_fingerprint(const struct ab_processor_job *j, size_t i,
-                                  char *out)
-{
-        if (j->fp_ok)
-                ab_hex(j->fp[i], AB_LIFECYCLE_FP_LEN, out);
-        else
-                ab_lifecycle_fingerprint(j->integ, &j->alerts[i], out);
-        return out[0] ? AB_OK : AB_ERR_NOMEM;
-}
-
-/* Hand the job's alert \p i, applied at \p at, to the observer. */
-static ab_err_t observe(const struct ab_processor *p,
-                        const struct ab_processor_job *j,
-                        const struct ab_input *in, size_t i, int64_t at)
-{
-        char fp[AB_EVENT_ID_LEN + 1];
-        struct ab_mapped_alert m;
-        ab_err_t rc;
-
-        if (!p->opts.on_alert)
-                return AB_OK;
-        rc = alert_fingerprint(j, i, fp);
-        if (rc)
-                return rc;
-        m.input       = in;
-        m.integration = j->integ;
-        m.alert       = &j->alerts[i];
-        m.fingerprint = fp;
-        m.nalerts     = j->nalerts;
-        m.time_ms     = at;
-        return p->opts.on_alert(p->opts.on_alert_arg, &m);
-}
-
-/*
- * Stateless mode: each alert of the job becomes one event of its own
- * (ab_event_from_alert()), keyed and identified by its fingerprint, and
- * goes out through the same policies and serializer as the lifecycle's.
- */
-static ab_err_t emit_stateless(struct ab_processor *p,
-                               const struct ab_processor_job *j,
-                               const struct ab_input *in, int64_t t)
-{
-        struct ab_event ev;
-        ab_err_t rc = AB_OK;
-
-        for (size_t i = 0; !rc && i < j->nalerts; i++) {
-                const struct ab_alert *a = &j->alerts[i];
-                int64_t at               = alert_time(p, in, a, t);
-
-                rc = observe(p, j, in, i, at);
-                if (rc)
-                        break;
-                ab_event_from_alert(&ev, a, ab_integration_name(j->integ),
-                                    in->value.ptr, in->value.len, at);
-                rc = alert_fingerprint(j, i, ev.fingerprint);
-                if (rc)
-                        break;
-                memcpy(ev.alert_id, ev.fingerprint, sizeof(ev.alert_id));
-                rc = emit(p, &ev);
-        }
-        return rc;
 }
 
 static ab_err_t finish(struct ab_processor *p, struct ab_processor_job *j,

@@ -11,6 +11,7 @@
 #include "diff.h"
 #include "event.h"
 #include "headers.h"
+#include "integration.h"
 #include "lifecycle.h"
 #include "mem.h"
 #include "ndjson.h"

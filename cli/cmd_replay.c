@@ -351,18 +351,20 @@ static int same_file(const char *output, const char *expect)
 /* Summary on stderr, JSON summary file, comparison report on stdout. */
 static int report(struct replay_cli *c, const struct ab_replay *r, bool diff)
 {
+        struct ab_replay_summary s;
         struct ab_buf b;
         int rc = 0;
 
+        ab_replay_summarize(r, &s);
         ab_buf_init(&b, 0);
-        if (!c->quiet && ab_replay_summary_text(r, &b) == AB_OK)
+        if (!c->quiet && ab_replay_summary_text(&s, &b) == AB_OK)
                 fwrite(b.data, 1, b.len, stderr);
         ab_buf_reset(&b);
         if (c->summary_json &&
-            (ab_replay_summary_json(r, &b) || write_file(c->summary_json, &b)))
+            (ab_replay_summary_json(&s, &b) || write_file(c->summary_json, &b)))
                 rc = -1;
         ab_buf_reset(&b);
-        if (diff && ab_replay_diff_text(r, &b) == AB_OK && b.len &&
+        if (diff && ab_replay_summary_diff(&s, &b) == AB_OK && b.len &&
             fwrite(b.data, 1, b.len, stdout) != b.len)
                 rc = -1;
         if (fflush(stdout))

@@ -1,19 +1,16 @@
-/* cmd_test.c - `alertbridge test`: map sample payloads and print CloudEvents.
- */
+/* cmd_test.c - `alertbridge test`: map sample payloads through the processor
+ * and print CloudEvents. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "buf.h"
 #include "cli.h"
-#include "event.h"
-#include "integration.h"
+#include "config.h"
 #include "json.h"
-#include "lifecycle.h"
-#include "report.h"
 #include "mem.h"
+#include "processor.h"
+#include "report.h"
 #include "timefmt.h"
-#include "transform.h"
 
 struct test_opts {
         const char *integration;
@@ -23,14 +20,24 @@ struct test_opts {
         const char *source;
 };
 
+/*
+ * The processor's configuration: every default of pipeline/config.c (so
+ * `test` applies what `run` would), no lifecycle limit. Its names are
+ * placeholders: nothing is read from or written to Kafka. load_config()
+ * binds the integration under test and --source.
+ */
+static const char test_config[] = "{\"kafka\":{\"brokers\":\"test\"},"
+                                  "\"inputs\":[{\"topics\":[\"test\"]}],"
+                                  "\"output\":{\"topic\":\"test.events\"},"
+                                  "\"dead_letter_topic\":\"test.rejected\","
+                                  "\"lifecycle\":{\"max_open_alerts\":0}}";
+
 struct test_run {
         const struct test_opts *opts;
-        const struct ab_integration *integ;
+        struct ab_processor *proc;
         struct ab_lifecycle_report *report; /* --dedup only */
-        struct ab_buf out;
-        size_t index; /* current input index */
+        size_t index;                       /* current input index */
         int rejected;
-        ab_err_t failed; /* what stopped the run (not a rejection) */
 };
 
 static void test_usage(FILE *out)
@@ -58,117 +65,99 @@ static void test_usage(FILE *out)
                 "config error.\n");
 }
 
-static int emit_event(void *opaque, const struct ab_event *ev)
+/* The processor's configuration for \p o (ab_pipeline_config_destroy() it):
+ * test_config with the integration under test bound to its input and
+ * --source as the CloudEvents source, both taken as given. */
+static ab_err_t load_config(const struct test_opts *o,
+                            struct ab_pipeline_config **out,
+                            struct ab_error *err)
 {
-        struct test_run *run = opaque;
-        struct ab_event copy = *ev;
+        struct ab_pipeline_config *cfg;
+        char *integration, *source;
+        ab_err_t rc;
 
-        copy.source = run->opts->source;
-        ab_buf_reset(&run->out);
-        if (ab_event_write(&run->out, &copy) ||
-            ab_buf_append_char(&run->out, '\n'))
+        rc =
+            ab_pipeline_config_load_string(test_config, sizeof(test_config) - 1,
+                                           "test defaults", NULL, &cfg, err);
+        if (rc)
+                return rc;
+        integration = ab_strdup(o->integration);
+        source      = ab_strdup(o->source);
+        if (!integration || !source) {
+                ab_free(integration);
+                ab_free(source);
+                ab_pipeline_config_destroy(cfg);
                 return AB_ERR_NOMEM;
-        fwrite(run->out.data, 1, run->out.len, stdout);
+        }
+        /* Both are owned by the config from here on. */
+        ab_free(cfg->inputs[0].integration);
+        cfg->inputs[0].integration = integration;
+        ab_free(cfg->output.source);
+        cfg->output.source = source;
+        *out               = cfg;
         return AB_OK;
 }
 
-static ab_err_t lifecycle_emit(void *opaque, const struct ab_event *ev)
+/* The dedup report follows every alert the processor maps. */
+static ab_err_t on_alert(void *arg, const struct ab_mapped_alert *m)
 {
-        struct test_run *run = opaque;
-        ab_err_t rc          = ab_lifecycle_report_event(run->report, ev);
+        struct test_run *run = arg;
 
-        return rc ? rc : (ab_err_t)emit_event(opaque, ev);
+        return ab_lifecycle_report_input(run->report, m->integration, m->alert,
+                                         m->fingerprint, run->index,
+                                         m->nalerts);
 }
 
-/* Stop the run for \p rc, which is not a rejection (core/err.h classes).
- * @returns -1. */
-static int stop(struct test_run *run, ab_err_t rc)
+/* Events to stdout, one per line; rejections to stderr. */
+static ab_err_t on_output(void *arg, const struct ab_output *o)
 {
-        run->failed = rc;
-        return -1;
-}
-
-static void report_rejection(struct test_run *run, const struct ab_error *e)
-{
+        struct test_run *run = arg;
         char line[1024];
+        ab_err_t rc;
 
-        (void)ab_error_format(e, line, sizeof(line));
-        fprintf(stderr, "%zu %s\n", run->index, line);
-        run->rejected = 1;
+        if (o->kind == AB_OUTPUT_DEAD_LETTER) {
+                (void)ab_error_format(o->error, line, sizeof(line));
+                fprintf(stderr, "%zu %s\n", run->index, line);
+                run->rejected = 1;
+                return AB_OK;
+        }
+        rc = run->report ? ab_lifecycle_report_event(run->report, o->event)
+                         : AB_OK;
+        if (!rc) {
+                fwrite(o->value.ptr, 1, o->value.len, stdout);
+                fputc('\n', stdout);
+        }
+        return rc;
 }
 
 /* Event time: the mapped start time when present, else the input order
- * counted in milliseconds from --now, so output is reproducible. */
-static int64_t event_time(const struct test_run *run, const struct ab_alert *a)
+ * counted in milliseconds from --now (AB_PROCESSOR_CLOCK_ALERT_START), so
+ * output is reproducible. */
+static ab_err_t process_payload(struct test_run *run, const char *p, size_t n)
 {
-        if (a->has_starts)
-                return a->starts_ms;
-        return run->opts->now_ms + (int64_t)run->index;
-}
+        struct ab_input in;
 
-static int process_payload(struct test_run *run, struct ab_transform *tf,
-                           struct ab_lifecycle *lc, const char *p, size_t n)
-{
-        const struct ab_alert *alerts;
-        size_t nalerts;
-        struct ab_error err;
-        ab_err_t rc;
-
-        ab_error_clear(&err);
-        rc = ab_transform_run(tf, run->integ, p, n, AB_CONTENT_AUTO, &alerts,
-                              &nalerts, &err);
-        if (rc && ab_err_class(rc) != AB_ERR_CLASS_REJECT)
-                return stop(run, rc);
-        if (rc) {
-                report_rejection(run, &err);
-                return 0;
-        }
-        for (size_t i = 0; i < nalerts; i++) {
-                const struct ab_alert *a = &alerts[i];
-                int64_t t                = event_time(run, a);
-
-                if (lc) {
-                        ab_error_clear(&err);
-                        rc = ab_lifecycle_report_input(run->report, run->integ,
-                                                       a, run->index, nalerts);
-                        if (rc)
-                                return stop(run, rc);
-                        rc = ab_lifecycle_process(lc, run->integ, a, t,
-                                                  lifecycle_emit, run, &err);
-                        /* The emit callback only fails for want of
-                         * memory, which is not a rejection either. */
-                        if (rc && ab_err_class(rc) != AB_ERR_CLASS_REJECT)
-                                return stop(run, rc);
-                        if (rc)
-                                report_rejection(run, &err);
-                } else {
-                        struct ab_event ev;
-
-                        ab_event_from_alert(
-                            &ev, a, ab_integration_name(run->integ), p, n, t);
-                        ab_lifecycle_fingerprint(run->integ, a, ev.fingerprint);
-                        memcpy(ev.alert_id, ev.fingerprint,
-                               sizeof(ev.alert_id));
-                        if (emit_event(run, &ev))
-                                return stop(run, AB_ERR_NOMEM);
-                }
-        }
-        return 0;
+        memset(&in, 0, sizeof(in));
+        in.topic        = "test";
+        in.offset       = (int64_t)run->index;
+        in.timestamp_ms = run->opts->now_ms + (int64_t)run->index;
+        in.value        = ab_str_make(p, n);
+        return ab_processor_handle(run->proc, &in, on_output, run);
 }
 
 /* One JSON document (possibly pretty-printed) is one payload; anything
  * else is read as one payload per non-blank line. */
-static int run_input(struct test_run *run, struct ab_transform *tf,
-                     struct ab_lifecycle *lc, const char *data, size_t len)
+static ab_err_t run_input(struct test_run *run, const char *data, size_t len)
 {
         struct ab_json_doc doc;
+        ab_err_t rc;
         int whole;
 
         ab_json_doc_init(&doc);
         whole = ab_json_parse(&doc, data, len, NULL) == AB_OK;
         ab_json_doc_fini(&doc);
         if (whole)
-                return process_payload(run, tf, lc, data, len);
+                return process_payload(run, data, len);
         for (size_t pos = 0; pos < len;) {
                 const char *line = data + pos;
                 const char *nl   = memchr(line, '\n', len - pos);
@@ -181,11 +170,12 @@ static int run_input(struct test_run *run, struct ab_transform *tf,
                         t--;
                 if (t == 0)
                         continue;
-                if (process_payload(run, tf, lc, line, t))
-                        return -1;
+                rc = process_payload(run, line, t);
+                if (rc)
+                        return rc;
                 run->index++;
         }
-        return 0;
+        return AB_OK;
 }
 
 static int parse_now(const char *s, int64_t *ms)
@@ -203,15 +193,16 @@ int ab_cmd_test(int argc, char **argv)
             {"source", required_argument, NULL, 's'},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0}};
-        struct test_opts opts = {NULL, "-", 0, 0, "alertbridge"};
+        struct test_opts opts          = {NULL, "-", 0, 0, "alertbridge"};
+        struct ab_processor_opts popts = {
+            AB_PROCESSOR_STATELESS, AB_PROCESSOR_CLOCK_ALERT_START, NULL, NULL};
+        struct ab_pipeline_config *cfg = NULL;
         struct test_run run;
-        struct ab_integration *integ = NULL;
-        struct ab_transform *tf      = NULL;
-        struct ab_lifecycle *lc      = NULL;
         struct ab_error err;
         char *data = NULL, line[1024];
         size_t len = 0;
         int c, status = AB_EXIT_USAGE;
+        ab_err_t rc;
 
         opts.now_ms = ab_time_now_ms();
         optind      = 1;
@@ -250,31 +241,37 @@ int ab_cmd_test(int argc, char **argv)
                 test_usage(stderr);
                 return AB_EXIT_USAGE;
         }
-        ab_error_clear(&err);
-        if (ab_integration_load(opts.integration, &integ, &err)) {
-                fprintf(stderr, "alertbridge test: %s\n",
-                        ab_error_format(&err, line, sizeof(line)));
-                return AB_EXIT_USAGE;
-        }
         memset(&run, 0, sizeof(run));
-        run.opts  = &opts;
-        run.integ = integ;
-        ab_buf_init(&run.out, 0);
-        data = ab_cli_read_all(opts.input, &len);
-        tf   = ab_transform_new();
+        run.opts = &opts;
         if (opts.dedup) {
-                struct ab_lifecycle_config lconf = {0, false};
-                lc                               = ab_lifecycle_new(&lconf);
-                run.report                       = ab_lifecycle_report_new();
+                popts.mode         = AB_PROCESSOR_LIFECYCLE;
+                popts.on_alert     = on_alert;
+                popts.on_alert_arg = &run;
+                run.report         = ab_lifecycle_report_new();
+                if (!run.report) {
+                        fprintf(stderr, "alertbridge test: out of memory\n");
+                        goto out;
+                }
         }
-        if (!data || !tf || (opts.dedup && (!lc || !run.report)))
-                goto out;
-        if (run_input(&run, tf, lc, data, len)) {
+        ab_error_clear(&err);
+        rc = load_config(&opts, &cfg, &err);
+        if (!rc)
+                rc = ab_processor_new_opts(cfg, NULL, &popts, &run.proc, &err);
+        if (rc) {
                 fprintf(stderr, "alertbridge test: %s\n",
-                        ab_err_desc(run.failed));
+                        err.code ? ab_error_format(&err, line, sizeof(line))
+                                 : ab_err_desc(rc));
                 goto out;
         }
-        if (lc && ab_lifecycle_report_write(run.report, stdout)) {
+        data = ab_cli_read_all(opts.input, &len);
+        if (!data)
+                goto out;
+        rc = run_input(&run, data, len);
+        if (rc) {
+                fprintf(stderr, "alertbridge test: %s\n", ab_err_desc(rc));
+                goto out;
+        }
+        if (run.report && ab_lifecycle_report_write(run.report, stdout)) {
                 fprintf(stderr, "alertbridge test: cannot write the report\n");
                 goto out;
         }
@@ -282,10 +279,8 @@ int ab_cmd_test(int argc, char **argv)
 out:
         fflush(stdout);
         ab_lifecycle_report_destroy(run.report);
-        ab_lifecycle_destroy(lc);
-        ab_transform_destroy(tf);
-        ab_integration_destroy(integ);
-        ab_buf_fini(&run.out);
+        ab_processor_destroy(run.proc);
+        ab_pipeline_config_destroy(cfg);
         ab_free(data);
         return status;
 }

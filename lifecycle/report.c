@@ -98,6 +98,17 @@ static ab_err_t slots_grow(struct ab_lifecycle_report *r)
         return AB_OK;
 }
 
+size_t ab_lifecycle_report_groups(const struct ab_lifecycle_report *r)
+{
+        return r->n;
+}
+
+bool ab_lifecycle_report_has(const struct ab_lifecycle_report *r,
+                             const char *fp)
+{
+        return r->scap && r->slot[slot_of(r, fp)];
+}
+
 /* The group of \p fp, created when new; NULL when out of memory. */
 static struct rp_group *group_get(struct ab_lifecycle_report *r, const char *fp)
 {
@@ -185,15 +196,11 @@ static char *key_summary(const struct ab_integration *integ,
 
 ab_err_t ab_lifecycle_report_input(struct ab_lifecycle_report *r,
                                    const struct ab_integration *integ,
-                                   const struct ab_alert *a, size_t input,
-                                   size_t nalerts)
+                                   const struct ab_alert *a, const char *fp,
+                                   size_t input, size_t nalerts)
 {
-        char fp[AB_EVENT_ID_LEN + 1];
         struct rp_group *g;
 
-        ab_lifecycle_fingerprint(integ, a, fp);
-        if (!fp[0])
-                return AB_ERR_NOMEM;
         g = group_get(r, fp);
         if (!g)
                 return AB_ERR_NOMEM;

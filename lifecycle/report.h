@@ -3,6 +3,7 @@
 #ifndef AB_LIFECYCLE_REPORT_H
 #define AB_LIFECYCLE_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -20,8 +21,10 @@
  * event types are listed, the rest only counted.
  *
  * Usage: for every alert of input record i, call ab_lifecycle_report_input()
- * and then ab_lifecycle_process(); from the emit callback call
- * ab_lifecycle_report_event() with each event (actions and expiry too).
+ * and then ab_lifecycle_process() (the processor's alert observer,
+ * pipeline/processor.h, is called at that point); from the emit callback
+ * call ab_lifecycle_report_event() with each event (actions and expiry
+ * too).
  * Finally ab_lifecycle_report_render() or ab_lifecycle_report_write().
  */
 struct ab_lifecycle_report;
@@ -35,12 +38,20 @@ void ab_lifecycle_report_destroy(struct ab_lifecycle_report *r);
 
 /**
  * Record that alert \p a, element a->index of input record \p input (which
- * mapped to \p nalerts alerts), has its fingerprint under \p integ.
+ * mapped to \p nalerts alerts), has the fingerprint \p fp under \p integ
+ * (hex, as ab_lifecycle_fingerprint() computes it).
  */
 ab_err_t ab_lifecycle_report_input(struct ab_lifecycle_report *r,
                                    const struct ab_integration *integ,
-                                   const struct ab_alert *a, size_t input,
-                                   size_t nalerts);
+                                   const struct ab_alert *a, const char *fp,
+                                   size_t input, size_t nalerts);
+
+/** Groups so far: one per distinct fingerprint. */
+size_t ab_lifecycle_report_groups(const struct ab_lifecycle_report *r);
+
+/** Has \p r a group for fingerprint \p fp? */
+bool ab_lifecycle_report_has(const struct ab_lifecycle_report *r,
+                             const char *fp);
 
 /** Record one event emitted by the lifecycle (borrowed, not kept). */
 ab_err_t ab_lifecycle_report_event(struct ab_lifecycle_report *r,

@@ -50,6 +50,7 @@ struct ab_processor_job {
 struct ab_processor {
         const struct ab_pipeline_config *cfg;
         const struct ab_pipeline_metrics *pm;
+        struct ab_processor_opts opts;
         struct ab_processor_job *job; /* for ab_processor_handle() */
         struct ab_lifecycle *lc;
         struct binding *bindings;
@@ -86,26 +87,50 @@ ab_err_t ab_processor_new(const struct ab_pipeline_config *cfg,
                           const struct ab_pipeline_metrics *metrics,
                           struct ab_processor **out, struct ab_error *err)
 {
+        return ab_processor_new_opts(cfg, metrics, NULL, out, err);
+}
+
+/* The lifecycle store of a new processor; NULL when stateless. */
+static struct ab_lifecycle *new_lifecycle(const struct ab_processor *p)
+{
         struct ab_lifecycle_config lconf;
+
+        if (p->opts.mode == AB_PROCESSOR_STATELESS)
+                return NULL;
+        lconf.max_open              = (size_t)p->cfg->lifecycle.max_open_alerts;
+        lconf.close_orphan_recovery = p->cfg->lifecycle.close_orphan_recovery;
+        return ab_lifecycle_new(&lconf);
+}
+
+ab_err_t ab_processor_new_opts(const struct ab_pipeline_config *cfg,
+                               const struct ab_pipeline_metrics *metrics,
+                               const struct ab_processor_opts *opts,
+                               struct ab_processor **out, struct ab_error *err)
+{
         struct ab_processor *p;
         size_t ntopics = 0;
         ab_err_t rc    = AB_ERR_NOMEM;
 
         *out = NULL;
-        p    = ab_calloc(1, sizeof(*p));
+        if (opts && opts->mode == AB_PROCESSOR_STATELESS && cfg->actions_topic)
+                return ab_error_set(err, AB_ERR_CONFIG, "actions_topic",
+                                    "a stateless processor applies no "
+                                    "actions");
+        p = ab_calloc(1, sizeof(*p));
         if (!p)
                 return ab_error_set(err, rc, NULL, "out of memory");
         p->cfg = cfg;
         p->pm  = metrics;
+        if (opts)
+                p->opts = *opts;
         ab_buf_init(&p->out, 0);
-        lconf.max_open              = (size_t)cfg->lifecycle.max_open_alerts;
-        lconf.close_orphan_recovery = cfg->lifecycle.close_orphan_recovery;
-        p->job                      = ab_processor_job_new();
-        p->lc                       = ab_lifecycle_new(&lconf);
+        p->job = ab_processor_job_new();
+        p->lc  = new_lifecycle(p);
         for (size_t i = 0; i < cfg->ninputs; i++)
                 ntopics += cfg->inputs[i].ntopics;
         p->bindings = ab_calloc(ntopics ? ntopics : 1, sizeof(*p->bindings));
-        if (!p->job || !p->lc || !p->bindings) {
+        if (!p->job || !p->bindings ||
+            (!p->lc && p->opts.mode == AB_PROCESSOR_LIFECYCLE)) {
                 ab_error_set(err, rc, NULL, "out of memory");
                 goto fail;
         }
@@ -280,7 +305,7 @@ static void update_gauges(struct ab_processor *p)
 {
         struct ab_lifecycle_stats st;
 
-        if (!p->pm)
+        if (!p->pm || !p->lc)
                 return;
         ab_lifecycle_get_stats(p->lc, &st);
         ab_metrics_add(p->pm->merged_duplicates, st.merged - p->last.merged);
@@ -293,6 +318,81 @@ static void update_gauges(struct ab_processor *p)
 static int is_actions_topic(const struct ab_processor *p, const char *topic)
 {
         return p->cfg->actions_topic && !strcmp(p->cfg->actions_topic, topic);
+}
+
+/* The event time of alert \p a of a record read at \p t (opts.clock). */
+static int64_t alert_time(const struct ab_processor *p,
+                          const struct ab_input *in, const struct ab_alert *a,
+                          int64_t t)
+{
+        if (p->opts.clock != AB_PROCESSOR_CLOCK_ALERT_START)
+                return t;
+        return a->has_starts ? a->starts_ms : in->timestamp_ms;
+}
+
+/* The hex fingerprint of the job's alert \p i into \p out
+ * (AB_EVENT_ID_LEN + 1 bytes). */
+static ab_err_t alert_fingerprint(const struct ab_processor_job *j, size_t i,
+                                  char *out)
+{
+        if (j->fp_ok)
+                ab_hex(j->fp[i], AB_LIFECYCLE_FP_LEN, out);
+        else
+                ab_lifecycle_fingerprint(j->integ, &j->alerts[i], out);
+        return out[0] ? AB_OK : AB_ERR_NOMEM;
+}
+
+/* Hand the job's alert \p i, applied at \p at, to the observer. */
+static ab_err_t observe(const struct ab_processor *p,
+                        const struct ab_processor_job *j,
+                        const struct ab_input *in, size_t i, int64_t at)
+{
+        char fp[AB_EVENT_ID_LEN + 1];
+        struct ab_mapped_alert m;
+        ab_err_t rc;
+
+        if (!p->opts.on_alert)
+                return AB_OK;
+        rc = alert_fingerprint(j, i, fp);
+        if (rc)
+                return rc;
+        m.input       = in;
+        m.integration = j->integ;
+        m.alert       = &j->alerts[i];
+        m.fingerprint = fp;
+        m.nalerts     = j->nalerts;
+        m.time_ms     = at;
+        return p->opts.on_alert(p->opts.on_alert_arg, &m);
+}
+
+/*
+ * Stateless mode: each alert of the job becomes one event of its own
+ * (ab_event_from_alert()), keyed and identified by its fingerprint, and
+ * goes out through the same policies and serializer as the lifecycle's.
+ */
+static ab_err_t emit_stateless(struct ab_processor *p,
+                               const struct ab_processor_job *j,
+                               const struct ab_input *in, int64_t t)
+{
+        struct ab_event ev;
+        ab_err_t rc = AB_OK;
+
+        for (size_t i = 0; !rc && i < j->nalerts; i++) {
+                const struct ab_alert *a = &j->alerts[i];
+                int64_t at               = alert_time(p, in, a, t);
+
+                rc = observe(p, j, in, i, at);
+                if (rc)
+                        break;
+                ab_event_from_alert(&ev, a, ab_integration_name(j->integ),
+                                    in->value.ptr, in->value.len, at);
+                rc = alert_fingerprint(j, i, ev.fingerprint);
+                if (rc)
+                        break;
+                memcpy(ev.alert_id, ev.fingerprint, sizeof(ev.alert_id));
+                rc = emit(p, &ev);
+        }
+        return rc;
 }
 
 /* ---------------------------------------------------------------- jobs */
@@ -433,14 +533,21 @@ static ab_err_t finish(struct ab_processor *p, struct ab_processor_job *j,
         if (j->rc)
                 return settle(p, in, j->rc, &j->err, p->integration_name, fn,
                               arg);
+        if (!p->lc)
+                return emit_stateless(p, j, in, t);
         for (size_t i = 0; i < j->nalerts; i++) {
+                int64_t at = alert_time(p, in, &j->alerts[i], t);
+
                 ab_error_clear(&err);
+                rc = observe(p, j, in, i, at);
+                if (rc)
+                        break;
                 rc = j->fp_ok
                          ? ab_lifecycle_process_digest(p->lc, j->integ,
                                                        &j->alerts[i], j->fp[i],
-                                                       t, emit, p, &err)
+                                                       at, emit, p, &err)
                          : ab_lifecycle_process(p->lc, j->integ, &j->alerts[i],
-                                                t, emit, p, &err);
+                                                at, emit, p, &err);
                 if (rc)
                         break;
         }
@@ -473,6 +580,8 @@ ab_err_t ab_processor_expire(struct ab_processor *p, int64_t now_ms,
 {
         ab_err_t rc;
 
+        if (!p->lc)
+                return AB_OK;
         p->fn               = fn;
         p->arg              = arg;
         p->integration_name = NULL;

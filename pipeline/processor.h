@@ -17,9 +17,10 @@
  * The processor is the pipeline without Kafka: it binds records to
  * integrations, runs the mapping engine and the lifecycle, applies the
  * notification policies and serializes events, and decides what goes to
- * the dead-letter topic. The live pipeline, `alertbridge demo` and replay
- * drive it with records from their own sources and hand its outputs to
- * their own sinks, so the Kafka edges can change without touching it.
+ * the dead-letter topic. It is the only code that turns a record into
+ * events: the live pipeline, `alertbridge demo`, replay and `alertbridge
+ * test` drive it with records from their own sources and hand its outputs
+ * to their own sinks, so the Kafka edges can change without touching it.
  *
  * Not thread-safe: one processor per thread of work.
  *
@@ -86,14 +87,76 @@ struct ab_output {
  * returned by the processor call, whatever its class (see the rule). */
 typedef ab_err_t (*ab_output_fn)(void *arg, const struct ab_output *out);
 
+/*
+ * One alert the processor mapped, borrowed for the duration of the
+ * callback: the record it came from, the integration that mapped it, the
+ * alert (alert->index is its element in the record), its fingerprint and
+ * its event time. Reports that follow alerts (the dedup report of
+ * `alertbridge test --dedup` and replay) read them here instead of mapping
+ * the record a second time. It is called on the processor's thread, from
+ * ab_processor_finish() (or _handle()), in input order.
+ */
+struct ab_mapped_alert {
+        const struct ab_input *input;
+        const struct ab_integration *integration;
+        const struct ab_alert *alert;
+        const char *fingerprint; /* hex, AB_EVENT_ID_LEN characters */
+        size_t nalerts;          /* alerts the record mapped to */
+        int64_t time_ms;         /* the event time the alert is applied at */
+};
+
+/* Observes one mapped alert; an error other than AB_OK stops the record. */
+typedef ab_err_t (*ab_mapped_alert_fn)(void *arg,
+                                       const struct ab_mapped_alert *m);
+
+enum ab_processor_mode {
+        /* Alerts go through the lifecycle: dedup, recovery, auto-clear,
+         * actions (the live pipeline, demo, replay, `test --dedup`). */
+        AB_PROCESSOR_LIFECYCLE = 0,
+        /* No lifecycle: every mapped alert becomes one event on its own
+         * (CREATE when firing, CLOSE when resolved) whose alert id is its
+         * fingerprint (`alertbridge test`). No actions topic. */
+        AB_PROCESSOR_STATELESS,
+};
+
+enum ab_processor_clock {
+        /* Every alert at the record's timestamp (wall clock when -1). */
+        AB_PROCESSOR_CLOCK_RECORD = 0,
+        /* An alert at its mapped start time when it has one, else at the
+         * record's timestamp_ms taken as given, whatever its value: the
+         * caller's clock, for reproducible output (`alertbridge test`). */
+        AB_PROCESSOR_CLOCK_ALERT_START,
+};
+
+/* How a processor runs; all zero: the live pipeline's defaults. */
+struct ab_processor_opts {
+        enum ab_processor_mode mode;
+        enum ab_processor_clock clock;
+        ab_mapped_alert_fn on_alert; /* called for each mapped alert before
+                                        it is applied; may be NULL */
+        void *on_alert_arg;
+};
+
 /**
  * Build a processor for \p cfg (borrowed; must outlive it): loads every
- * input's integration. \p metrics may be NULL.
+ * input's integration. \p metrics may be NULL. Same as
+ * ab_processor_new_opts() with default options.
  * @returns AB_OK with \p *out set, or the integration's load error.
  */
 ab_err_t ab_processor_new(const struct ab_pipeline_config *cfg,
                           const struct ab_pipeline_metrics *metrics,
                           struct ab_processor **out, struct ab_error *err);
+
+/**
+ * ab_processor_new() with \p opts (copied; NULL: the defaults).
+ * @returns AB_OK with \p *out set, AB_ERR_CONFIG for a stateless
+ *          processor whose \p cfg has an actions topic, or the
+ *          integration's load error.
+ */
+ab_err_t ab_processor_new_opts(const struct ab_pipeline_config *cfg,
+                               const struct ab_pipeline_metrics *metrics,
+                               const struct ab_processor_opts *opts,
+                               struct ab_processor **out, struct ab_error *err);
 
 /** NULL-safe. */
 void ab_processor_destroy(struct ab_processor *p);
@@ -154,7 +217,8 @@ ab_err_t ab_processor_finish(struct ab_processor *p, struct ab_processor_job *j,
 ab_err_t ab_processor_expire(struct ab_processor *p, int64_t now_ms,
                              ab_output_fn fn, void *arg);
 
-/** The lifecycle store (for snapshots, stats and tests). */
+/** The lifecycle store (for snapshots, stats and tests); NULL for a
+ * stateless processor. */
 struct ab_lifecycle *ab_processor_lifecycle(struct ab_processor *p);
 
 #endif

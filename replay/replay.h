@@ -13,6 +13,7 @@
 #include "err.h"
 #include "progress.h"
 #include "range.h"
+#include "summary.h"
 
 /*
  * `alertbridge replay` (docs/replay.md). A replay reads the offset range
@@ -57,11 +58,9 @@ struct ab_replay_opts {
         FILE *events;             /* NDJSON lines, or NULL */
         const char *output_topic; /* produce the events here, or NULL */
         const char *expect_path;  /* --expect golden file, or NULL */
-        size_t dedup_groups;      /* fingerprints in the dedup report; 0: none
-                                     (and no second mapping pass, see
-                                     replay.c) */
-        size_t max_examples;      /* examples per kind of difference */
-        int timeout_ms;           /* Kafka lookups and the final flush */
+        size_t dedup_groups; /* fingerprints in the dedup report; 0: none */
+        size_t max_examples; /* examples per kind of difference */
+        int timeout_ms;      /* Kafka lookups and the final flush */
         volatile sig_atomic_t *stop;    /* set: stop early; may be NULL */
         ab_replay_progress_fn progress; /* may be NULL */
         void *progress_arg;
@@ -91,14 +90,13 @@ ab_err_t ab_replay_run(struct ab_replay *r, struct ab_error *err);
 /** true after --expect or --compare found a difference. */
 bool ab_replay_differs(const struct ab_replay *r);
 
-/** Append the human-readable summary (and the dedup report). */
-ab_err_t ab_replay_summary_text(const struct ab_replay *r, struct ab_buf *out);
-
-/** Append the summary as one JSON object (docs/replay.md). */
-ab_err_t ab_replay_summary_json(const struct ab_replay *r, struct ab_buf *out);
-
-/** Append the comparison report; nothing without --expect / --compare. */
-ab_err_t ab_replay_diff_text(const struct ab_replay *r, struct ab_buf *out);
+/**
+ * Build the summary of what was replayed so far into \p out, to render
+ * with summary.h (text, JSON, the comparison report). It borrows from
+ * \p r: render it before \p r runs again or is destroyed.
+ */
+void ab_replay_summarize(const struct ab_replay *r,
+                         struct ab_replay_summary *out);
 
 /** NULL-safe. */
 void ab_replay_destroy(struct ab_replay *r);

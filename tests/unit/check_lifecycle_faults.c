@@ -43,8 +43,7 @@ struct fixture {
         struct ab_integration *integ;
         struct ab_transform *tf[NALERTS];
         const struct ab_alert *alert[NALERTS];
-        char fp1[AB_EVENT_ID_LEN + 1]; /* the fingerprint of h1 */
-        char fp3[AB_EVENT_ID_LEN + 1]; /* the fingerprint of h3 */
+        char fp[NALERTS][AB_EVENT_ID_LEN + 1]; /* alert[i]'s fingerprint */
 };
 
 /* Per run: the report the events go to, and whether one failed. */
@@ -113,9 +112,9 @@ static void scenario(void *arg, uint64_t n, struct ab_fault_run *fr)
         for (size_t i = 0; i < NALERTS; i++) {
                 int64_t t = T0 + (int64_t)i * 1000;
 
-                AB_FAULT_STEP(*fr,
-                              ab_lifecycle_report_input(r.report, fx->integ,
-                                                        fx->alert[i], i, 1));
+                AB_FAULT_STEP(*fr, ab_lifecycle_report_input(
+                                       r.report, fx->integ, fx->alert[i],
+                                       fx->fp[i], i, 1));
                 AB_FAULT_STEP(*fr,
                               ab_lifecycle_process(lc, fx->integ, fx->alert[i],
                                                    t, on_event, &r, &err));
@@ -123,17 +122,17 @@ static void scenario(void *arg, uint64_t n, struct ab_fault_run *fr)
         snprintf(json, sizeof(json),
                  "{\"action\":\"claim\",\"operator\":\"alice\","
                  "\"fingerprint\":\"%s\"}",
-                 fx->fp1);
+                 fx->fp[0]);
         AB_FAULT_STEP(*fr, action(lc, json, T0 + 10000, &r));
         snprintf(json, sizeof(json),
                  "{\"action\":\"comment\",\"operator\":\"bob\","
                  "\"comment\":\"on it\",\"fingerprint\":\"%s\"}",
-                 fx->fp1);
+                 fx->fp[0]);
         AB_FAULT_STEP(*fr, action(lc, json, T0 + 11000, &r));
         snprintf(json, sizeof(json),
                  "{\"action\":\"close\",\"operator\":\"bob\","
                  "\"fingerprint\":\"%s\"}",
-                 fx->fp3);
+                 fx->fp[3]);
         AB_FAULT_STEP(*fr, action(lc, json, T0 + 12000, &r));
         AB_FAULT_STEP(*fr, action(lc, "{\"action\":", T0 + 13000, &r));
         AB_FAULT_STEP(*fr, rc = ab_lifecycle_snapshot(lc, &snap));
@@ -191,8 +190,8 @@ START_TEST(test_lifecycle_with_every_allocation_failing)
                     AB_OK);
                 ck_assert_uint_eq(nalerts, 1);
         }
-        ab_lifecycle_fingerprint(fx.integ, fx.alert[0], fx.fp1);
-        ab_lifecycle_fingerprint(fx.integ, fx.alert[3], fx.fp3);
+        for (size_t i = 0; i < NALERTS; i++)
+                ab_lifecycle_fingerprint(fx.integ, fx.alert[i], fx.fp[i]);
         ck_assert_uint_gt(ab_fault_loop(scenario, &fx), 50);
         for (size_t i = 0; i < NALERTS; i++)
                 ab_transform_destroy(fx.tf[i]);

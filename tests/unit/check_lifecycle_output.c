@@ -36,8 +36,10 @@ START_TEST(test_report)
         t[2].a.index = 1;
         in[3]        = in[0];
         for (i = 0; i < 4; i++) {
-                ck_assert_int_eq(ab_lifecycle_report_input(
-                                     c.report, integ, in[i], input[i], nal[i]),
+                ab_lifecycle_fingerprint(integ, in[i], fp);
+                ck_assert_int_eq(ab_lifecycle_report_input(c.report, integ,
+                                                           in[i], fp, input[i],
+                                                           nal[i]),
                                  AB_OK);
                 ck_assert_int_eq(ab_lifecycle_process(lc, integ, in[i],
                                                       T0 + (int64_t)i, collect,

@@ -1,5 +1,6 @@
-/* check_transform_pool.c - unit tests for pipeline/transform_pool.c and the
- * processor's bind/prepare/finish split it drives. */
+/* check_transform_pool.c - unit tests for pipeline/transform_pool.c, the
+ * processor's bind/prepare/finish split it drives, and the processor's
+ * options (alert observer, stateless mode, event clock). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +8,11 @@
 
 #include "buf.h"
 #include "config.h"
+#include "event.h"
+#include "integration.h"
+#include "lifecycle.h"
 #include "processor.h"
+#include "transform.h"
 #include "transform_pool.h"
 
 /*
@@ -299,11 +304,219 @@ START_TEST(test_bind_rejects)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- modes */
+
+/* Two alerts: a firing one with a start time, a resolved one without. */
+static const char two_alerts[] =
+    "{\"version\":\"4\",\"status\":\"firing\",\"receiver\":\"r\","
+    "\"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":\"A\","
+    "\"instance\":\"h1\",\"severity\":\"critical\"},"
+    "\"startsAt\":\"2026-11-22T05:00:00Z\"},"
+    "{\"status\":\"resolved\",\"labels\":{\"alertname\":\"B\","
+    "\"instance\":\"h2\",\"severity\":\"warning\"}}]}";
+
+#define OBS_MAX 8
+
+/* What the alert observer saw. */
+struct observed {
+        size_t n;
+        char fp[OBS_MAX][AB_EVENT_ID_LEN + 1];
+        size_t index[OBS_MAX];
+        size_t nalerts[OBS_MAX];
+        int64_t time_ms[OBS_MAX];
+        ab_err_t fail; /* returned from the next call */
+};
+
+static ab_err_t observe(void *arg, const struct ab_mapped_alert *m)
+{
+        struct observed *o = arg;
+        char fp[AB_EVENT_ID_LEN + 1];
+
+        ck_assert_uint_lt(o->n, OBS_MAX);
+        ck_assert_str_eq(ab_integration_name(m->integration), "alertmanager");
+        ab_lifecycle_fingerprint(m->integration, m->alert, fp);
+        ck_assert_str_eq(m->fingerprint, fp);
+        memcpy(o->fp[o->n], fp, sizeof(fp));
+        o->index[o->n]   = m->alert->index;
+        o->nalerts[o->n] = m->nalerts;
+        o->time_ms[o->n] = m->time_ms;
+        o->n++;
+        return o->fail;
+}
+
+static struct ab_processor *make(enum ab_processor_mode mode,
+                                 enum ab_processor_clock clock,
+                                 struct observed *obs)
+{
+        struct ab_processor_opts opts = {mode, clock, observe, obs};
+        struct ab_processor *p        = NULL;
+        struct ab_error err;
+
+        ab_error_clear(&err);
+        ck_assert_int_eq(ab_processor_new_opts(cfg, NULL, &opts, &p, &err),
+                         AB_OK);
+        return p;
+}
+
+static void input_of(struct ab_input *in, const char *value, int64_t ts)
+{
+        memset(in, 0, sizeof(*in));
+        in->topic        = "am";
+        in->timestamp_ms = ts;
+        in->value        = ab_str_c(value);
+}
+
+/* The observer sees every mapped alert, with its fingerprint, before the
+ * lifecycle applies it; nothing for a dead letter; its error stops the
+ * record. */
+START_TEST(test_observer)
+{
+        struct observed obs;
+        struct ab_processor *p;
+        struct ab_input in;
+        struct ab_buf out;
+        char want[64];
+
+        memset(&obs, 0, sizeof(obs));
+        ab_buf_init(&out, 0);
+        p = make(AB_PROCESSOR_LIFECYCLE, AB_PROCESSOR_CLOCK_RECORD, &obs);
+        input_of(&in, two_alerts, 1795316400000LL);
+        ck_assert_int_eq(ab_processor_handle(p, &in, collect, &out), AB_OK);
+        ck_assert_uint_eq(obs.n, 2);
+        for (size_t i = 0; i < 2; i++) {
+                ck_assert_uint_eq(obs.index[i], i);
+                ck_assert_uint_eq(obs.nalerts[i], 2);
+                ck_assert_int_eq(obs.time_ms[i], 1795316400000LL);
+        }
+        /* The firing alert opened: its event is keyed by that fingerprint. */
+        snprintf(want, sizeof(want), "0 events %s ", obs.fp[0]);
+        ck_assert_ptr_eq(strstr(out.data, want), out.data);
+
+        in.value.len /= 2;
+        ck_assert_int_eq(ab_processor_handle(p, &in, collect, &out), AB_OK);
+        ck_assert_uint_eq(obs.n, 2);
+        ck_assert_ptr_nonnull(strstr(out.data, "\n1 dlq "));
+
+        ab_buf_reset(&out);
+        obs.fail     = AB_ERR_INTERNAL;
+        in.value.len = strlen(two_alerts);
+        ck_assert_int_eq(ab_processor_handle(p, &in, collect, &out),
+                         AB_ERR_INTERNAL);
+        ck_assert_uint_eq(obs.n, 3);
+        ck_assert_uint_eq(out.len, 0);
+        ab_processor_destroy(p);
+        ab_buf_fini(&out);
+}
+END_TEST
+
+/* The event `alertbridge test` printed for alert \p a before the processor
+ * had a stateless mode: ab_event_from_alert() with the fingerprint as the
+ * alert id, and the configured source. */
+static void stateless_event(const struct ab_alert *a, const struct ab_str v,
+                            int64_t at, struct ab_buf *out)
+{
+        struct ab_integration *integ = NULL;
+        struct ab_event ev;
+
+        ck_assert_int_eq(ab_integration_load("alertmanager", &integ, NULL),
+                         AB_OK);
+        ab_event_from_alert(&ev, a, "alertmanager", v.ptr, v.len, at);
+        ab_lifecycle_fingerprint(integ, a, ev.fingerprint);
+        memcpy(ev.alert_id, ev.fingerprint, sizeof(ev.alert_id));
+        ev.source = cfg->output.source;
+        ck_assert_int_eq(ab_buf_appendf(out, "0 events %s ", ev.fingerprint),
+                         AB_OK);
+        ck_assert_int_eq(ab_event_write(out, &ev), AB_OK);
+        ck_assert_int_eq(ab_buf_append_char(out, '\n'), AB_OK);
+        ab_integration_destroy(integ);
+}
+
+/* Stateless: one event per alert, every time (no dedup), at the alert's
+ * start or else the record's timestamp as given (even negative), byte for
+ * byte the event `alertbridge test` prints. */
+START_TEST(test_stateless)
+{
+        struct ab_integration *integ = NULL;
+        struct ab_transform *tf      = ab_transform_new();
+        const struct ab_alert *alerts;
+        struct observed obs;
+        struct ab_processor *p;
+        struct ab_input in;
+        struct ab_buf got, want;
+        size_t n;
+
+        memset(&obs, 0, sizeof(obs));
+        ab_buf_init(&got, 0);
+        ab_buf_init(&want, 0);
+        p = make(AB_PROCESSOR_STATELESS, AB_PROCESSOR_CLOCK_ALERT_START, &obs);
+        ck_assert_ptr_null(ab_processor_lifecycle(p));
+        input_of(&in, two_alerts, -5);
+        for (int round = 0; round < 2; round++)
+                ck_assert_int_eq(ab_processor_handle(p, &in, collect, &got),
+                                 AB_OK);
+        ck_assert_int_eq(ab_processor_expire(p, INT64_MAX, collect, &got),
+                         AB_OK);
+        ck_assert_uint_eq(obs.n, 4);
+        ck_assert_int_eq(obs.time_ms[0], 1795323600000LL);
+        ck_assert_int_eq(obs.time_ms[1], -5);
+
+        ck_assert_ptr_nonnull(tf);
+        ck_assert_int_eq(ab_integration_load("alertmanager", &integ, NULL),
+                         AB_OK);
+        ck_assert_int_eq(ab_transform_run(tf, integ, in.value.ptr, in.value.len,
+                                          AB_CONTENT_AUTO, &alerts, &n, NULL),
+                         AB_OK);
+        ck_assert_uint_eq(n, 2);
+        for (int round = 0; round < 2; round++)
+                for (size_t i = 0; i < n; i++)
+                        stateless_event(&alerts[i], in.value, obs.time_ms[i],
+                                        &want);
+        ck_assert_ptr_nonnull(strstr(want.data, "alarm:create"));
+        ck_assert_ptr_nonnull(strstr(want.data, "alarm:close"));
+        ck_assert_msg(!strcmp(got.data, want.data),
+                      "stateless events differ:\n%.600s\n%.600s", got.data,
+                      want.data);
+        ab_transform_destroy(tf);
+        ab_integration_destroy(integ);
+        ab_processor_destroy(p);
+        ab_buf_fini(&got);
+        ab_buf_fini(&want);
+}
+END_TEST
+
+/* A stateless processor has no lifecycle to apply actions to. */
+START_TEST(test_stateless_no_actions)
+{
+        static const char text[]        = "kafka: {brokers: '127.0.0.1:9'}\n"
+                                          "inputs: [{topics: [am], integration: "
+                                          "alertmanager}]\n"
+                                          "output: {topic: events}\n"
+                                          "dead_letter_topic: dlq\n"
+                                          "actions_topic: actions\n";
+        struct ab_processor_opts opts   = {AB_PROCESSOR_STATELESS,
+                                           AB_PROCESSOR_CLOCK_RECORD, NULL, NULL};
+        struct ab_pipeline_config *acfg = NULL;
+        struct ab_processor *p          = NULL;
+        struct ab_error err;
+
+        ab_error_clear(&err);
+        ck_assert_int_eq(ab_pipeline_config_load_string(
+                             text, strlen(text), "test", NULL, &acfg, &err),
+                         AB_OK);
+        ck_assert_int_eq(ab_processor_new_opts(acfg, NULL, &opts, &p, &err),
+                         AB_ERR_CONFIG);
+        ck_assert_ptr_null(p);
+        ck_assert_str_eq(err.path, "actions_topic");
+        ab_pipeline_config_destroy(acfg);
+}
+END_TEST
+
 static Suite *suite(void)
 {
         Suite *s   = suite_create("transform_pool");
         TCase *tc  = tcase_create("order");
         TCase *api = tcase_create("api");
+        TCase *opt = tcase_create("options");
 
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_set_timeout(tc, 120);
@@ -313,8 +526,13 @@ static Suite *suite(void)
         tcase_add_checked_fixture(api, setup, teardown);
         tcase_add_test(api, test_empty_and_full);
         tcase_add_test(api, test_bind_rejects);
+        tcase_add_checked_fixture(opt, setup, teardown);
+        tcase_add_test(opt, test_observer);
+        tcase_add_test(opt, test_stateless);
+        tcase_add_test(opt, test_stateless_no_actions);
         suite_add_tcase(s, tc);
         suite_add_tcase(s, api);
+        suite_add_tcase(s, opt);
         return s;
 }
 

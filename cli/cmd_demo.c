@@ -19,6 +19,7 @@
 #include "pipeline.h"
 #include "producer.h"
 #include "record.h"
+#include "timefmt.h"
 
 /*
  * HOW IT WORKS
@@ -47,13 +48,6 @@ static const char *demo_file(const char *name)
         return NULL;
 }
 
-static int64_t now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---------------------------------------------------------------- producing */
 
@@ -116,7 +110,7 @@ static int produce_samples(struct ab_producer *prod, struct delivery *d,
 static int run_until_processed(struct ab_pipeline *pl, uint64_t records,
                                volatile sig_atomic_t *stop)
 {
-        int64_t deadline = now_ms() + DEMO_GROUP_TIMEOUT_MS;
+        int64_t deadline = ab_time_mono_ms() + DEMO_GROUP_TIMEOUT_MS;
         struct ab_pipeline_stats st;
         struct ab_error err;
 
@@ -130,7 +124,7 @@ static int run_until_processed(struct ab_pipeline *pl, uint64_t records,
                 ab_pipeline_get_stats(pl, &st);
                 if (st.records >= records && st.pending == 0)
                         return 0;
-                if (*stop || now_ms() > deadline) {
+                if (*stop || ab_time_mono_ms() > deadline) {
                         fprintf(stderr,
                                 "demo: gave up after %d s with %llu of %llu "
                                 "records processed\n",
@@ -215,7 +209,7 @@ static int read_outputs(const char *brokers, const char *group, size_t expect,
         struct ab_consumer_conf cc;
         struct ab_consumer *c = NULL;
         struct ab_error err;
-        int64_t deadline = now_ms() + DEMO_GROUP_TIMEOUT_MS, quiet_since = 0;
+        int64_t deadline = ab_time_mono_ms() + DEMO_GROUP_TIMEOUT_MS, quiet_since = 0;
         size_t got = 0;
         int rc     = -1;
 
@@ -228,7 +222,7 @@ static int read_outputs(const char *brokers, const char *group, size_t expect,
                 fprintf(stderr, "demo: cannot read back: %s\n", err.text);
                 goto out;
         }
-        while (now_ms() < deadline) {
+        while (ab_time_mono_ms() < deadline) {
                 struct ab_record *rec = NULL;
                 if (ab_consumer_poll(c, 200, &rec, &err)) {
                         fprintf(stderr, "demo: read back failed: %s\n",
@@ -239,10 +233,10 @@ static int read_outputs(const char *brokers, const char *group, size_t expect,
                         print_record(rb, rec, quiet);
                         ab_record_destroy(rec);
                         got++;
-                        quiet_since = now_ms();
+                        quiet_since = ab_time_mono_ms();
                         continue;
                 }
-                if (got >= expect && now_ms() - quiet_since > 1000) {
+                if (got >= expect && ab_time_mono_ms() - quiet_since > 1000) {
                         rc = 0;
                         break;
                 }

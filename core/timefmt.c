@@ -1,4 +1,5 @@
-/* timefmt.c - parses alert timestamps and formats RFC 3339 UTC. */
+/* timefmt.c - parses alert timestamps, formats RFC 3339 UTC, and reads the
+ * wall and monotonic clocks. */
 #include "timefmt.h"
 
 #include <time.h>
@@ -264,4 +265,17 @@ int64_t ab_time_now_ms(void)
 
         clock_gettime(CLOCK_REALTIME, &ts);
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t ab_time_mono_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t ab_time_mono_ms(void)
+{
+        return ab_time_mono_ns() / 1000000;
 }

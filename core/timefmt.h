@@ -1,4 +1,5 @@
-/* timefmt.h - parses alert timestamps and formats RFC 3339 UTC. */
+/* timefmt.h - parses alert timestamps, formats RFC 3339 UTC, and reads the
+ * wall and monotonic clocks. */
 #ifndef AB_TIMEFMT_H
 #define AB_TIMEFMT_H
 
@@ -37,5 +38,13 @@ size_t ab_time_format(int64_t ms, char *out);
 
 /** Current wall-clock time in milliseconds. */
 int64_t ab_time_now_ms(void);
+
+/**
+ * The monotonic clock (CLOCK_MONOTONIC) in nanoseconds and milliseconds:
+ * for timeouts, intervals and durations, which must not jump when the
+ * wall clock is set. Its zero is arbitrary.
+ */
+int64_t ab_time_mono_ns(void);
+int64_t ab_time_mono_ms(void);
 
 #endif

@@ -90,18 +90,7 @@ struct ab_pipeline {
         int ready; /* read by the HTTP thread: atomic access only */
 };
 
-static int64_t monotonic_ns(void)
-{
-        struct timespec ts;
 
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int64_t monotonic_ms(void)
-{
-        return monotonic_ns() / 1000000;
-}
 
 /* ---------------------------------------------------------------- deliveries
  */
@@ -415,7 +404,7 @@ ab_err_t ab_pipeline_new(const struct ab_pipeline_config *cfg,
                 if (rc)
                         goto fail;
         }
-        pl->next_expire_ms = monotonic_ms() + cfg->lifecycle.expire_interval_ms;
+        pl->next_expire_ms = ab_time_mono_ms() + cfg->lifecycle.expire_interval_ms;
         ab_free(cprops);
         ab_free(pprops);
         AB_INFO("pipeline", "started",
@@ -499,7 +488,7 @@ static ab_err_t finish_slot(struct ab_pipeline *pl,
 static ab_err_t finish_ready(struct ab_pipeline *pl, int wait_ms)
 {
         struct ab_transform_pool_slot *s;
-        int64_t now_ns = monotonic_ns();
+        int64_t now_ns = ab_time_mono_ns();
         ab_err_t rc;
 
         ab_transform_pool_kick(pl->pool);
@@ -560,7 +549,7 @@ static ab_err_t track(struct ab_pipeline *pl, const struct ab_record *rec,
 static ab_err_t consume_burst(struct ab_pipeline *pl, int timeout_ms,
                               struct ab_error *err)
 {
-        int64_t now_ns = monotonic_ns();
+        int64_t now_ns = ab_time_mono_ns();
         struct ab_transform_pool_slot *s;
         struct ab_record *rec;
         struct ab_offsets_entry *entry;
@@ -660,7 +649,7 @@ ab_err_t ab_pipeline_step(struct ab_pipeline *pl, int timeout_ms,
                         *err = pl->fatal;
                 return rc;
         }
-        now = monotonic_ms();
+        now = ab_time_mono_ms();
         if (now >= pl->next_expire_ms && caught_up(pl)) {
                 pl->next_expire_ms =
                     now + pl->cfg->lifecycle.expire_interval_ms;

@@ -22,6 +22,7 @@
 #include "side.h"
 #include "source.h"
 #include "summary.h"
+#include "timefmt.h"
 
 #define TICK_EVERY 256     /* records between clock reads for progress */
 #define OUT_FLUSH  65536   /* NDJSON bytes buffered before a write */
@@ -73,18 +74,7 @@ struct ab_replay {
         struct ab_error fatal; /* why an output callback stopped */
 };
 
-static int64_t mono_ns(void)
-{
-        struct timespec ts;
 
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int64_t mono_ms(void)
-{
-        return mono_ns() / 1000000;
-}
 
 /* ---------------------------------------------------------------- dedup */
 
@@ -304,9 +294,9 @@ static ab_err_t replay_record(struct ab_replay *r,
         r->pos.offset    = rec->offset;
         ab_replay_side_reset(&r->sides[0]);
         ab_replay_side_reset(&r->sides[1]);
-        t0 = mono_ns();
+        t0 = ab_time_mono_ns();
         rc = ab_processor_handle(r->sides[0].proc, &in, on_new, r);
-        ab_replay_stats_time(&r->stats, &r->pos, mono_ns() - t0);
+        ab_replay_stats_time(&r->stats, &r->pos, ab_time_mono_ns() - t0);
         if (!rc && r->compare)
                 rc = ab_processor_handle(r->sides[1].proc, &in, on_old, r);
         if (!rc && r->compare)
@@ -337,7 +327,7 @@ static void progress(struct ab_replay *r, bool final)
 
         if (!r->opts.progress)
                 return;
-        now = mono_ms();
+        now = ab_time_mono_ms();
         if (!final && now < r->next_progress_ms)
                 return;
         r->next_progress_ms = now + r->opts.progress_interval_ms;
@@ -388,8 +378,8 @@ ab_err_t ab_replay_run(struct ab_replay *r, struct ab_error *err)
         bool done   = false;
         ab_err_t rc = AB_OK;
 
-        r->started_ns       = mono_ns();
-        r->next_progress_ms = mono_ms() + r->opts.progress_interval_ms;
+        r->started_ns       = ab_time_mono_ns();
+        r->next_progress_ms = ab_time_mono_ms() + r->opts.progress_interval_ms;
         while (!rc && !done) {
                 if (r->opts.stop && *r->opts.stop) {
                         rc = ab_error_set(err, AB_ERR_RETRY, NULL,
@@ -407,7 +397,7 @@ ab_err_t ab_replay_run(struct ab_replay *r, struct ab_error *err)
         if (!rc)
                 rc = finish(r, err);
         r->complete   = rc == AB_OK;
-        r->elapsed_ns = mono_ns() - r->started_ns;
+        r->elapsed_ns = ab_time_mono_ns() - r->started_ns;
         progress(r, true);
         return rc;
 }

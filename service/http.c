@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "log.h"
 #include "mem.h"
+#include "timefmt.h"
 
 /* Bounded so a slow or hostile scraper cannot pile up threads or sockets. */
 #define HTTP_CONNECTION_LIMIT   32
@@ -35,13 +36,6 @@ struct ab_http {
         char start_error[256];        /* written only while starting */
 };
 
-static int64_t monotonic_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- listen address ---- */
 
@@ -211,7 +205,7 @@ static enum MHD_Result serve_healthz(struct ab_http *http,
 
         if (http->stall_timeout_ms <= 0 || last == 0)
                 return send_static(conn, MHD_HTTP_OK, "ok\n");
-        idle = monotonic_ms() - last;
+        idle = ab_time_mono_ms() - last;
         if (idle <= http->stall_timeout_ms)
                 return send_static(conn, MHD_HTTP_OK, "ok\n");
         snprintf(body, sizeof(body), "stalled: no progress for %lld ms\n",
@@ -370,7 +364,7 @@ void ab_http_set_ready(struct ab_http *http, bool ready)
 
 void ab_http_heartbeat(struct ab_http *http)
 {
-        int64_t now = monotonic_ms();
+        int64_t now = ab_time_mono_ms();
 
         atomic_store(&http->heartbeat_ms, now > 0 ? now : 1);
 }

@@ -12,6 +12,7 @@
 #include "json.h"
 #include "log.h"
 #include "mem.h"
+#include "timefmt.h"
 
 #define MAX_RESPONSE (1024 * 1024)
 
@@ -20,13 +21,6 @@ enum verdict { V_RETRY, V_REJECT };
 
 /* ---- small helpers ---- */
 
-static int64_t mono_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint64_t fnv1a(const void *p, size_t n, uint64_t seed)
 {
@@ -185,7 +179,7 @@ static ab_err_t start_request(struct ab_eb_client *c, struct eb_req *r)
         if (mc != CURLM_OK)
                 return AB_ERR_HTTP;
         r->busy     = 1;
-        r->start_ms = mono_ms();
+        r->start_ms = ab_time_mono_ms();
         for (size_t i = 0; i < r->nev; i++) {
                 r->ev[i]->in_flight = 1;
                 r->ev[i]->attempts++;
@@ -223,7 +217,7 @@ static void fill_one(struct ab_eb_client *c, struct eb_req *r, int64_t now)
 
 static void fill_requests(struct ab_eb_client *c)
 {
-        int64_t now = mono_ms();
+        int64_t now = ab_time_mono_ms();
 
         if (now < c->paused_until_ms)
                 return;
@@ -268,7 +262,7 @@ static void request_failed(struct ab_eb_client *c, struct eb_req *r,
         if (v == V_RETRY) {
                 c->consecutive_failures++;
                 pause = ab_eb_backoff_ms(c, c->consecutive_failures);
-                c->paused_until_ms = mono_ms() + pause;
+                c->paused_until_ms = ab_time_mono_ms() + pause;
                 AB_WARN(COMP, "request failed, will retry",
                         "code=%s status=%d events=%zu backoff_ms=%lld", code,
                         status, r->nev, (long long)pause);
@@ -293,7 +287,7 @@ static void request_failed(struct ab_eb_client *c, struct eb_req *r,
 static void complete(struct ab_eb_client *c, struct eb_req *r, CURLcode res)
 {
         long status = 0;
-        int64_t now = mono_ms();
+        int64_t now = ab_time_mono_ms();
         char code[64];
         char msg[256];
 
@@ -420,7 +414,7 @@ struct ab_eb_client *ab_eb_new(const struct ab_eb_config *cfg,
                 goto out;
         if (RAND_bytes((unsigned char *)&c->rng, sizeof(c->rng)) != 1 ||
             !c->rng)
-                c->rng = (uint64_t)mono_ms() | 1;
+                c->rng = (uint64_t)ab_time_mono_ms() | 1;
         c->multi = curl_multi_init();
         c->nreqs = c->cfg.max_in_flight;
         c->reqs  = ab_calloc(c->nreqs, sizeof(*c->reqs));
@@ -564,7 +558,7 @@ ab_err_t ab_eb_poll(struct ab_eb_client *c, int timeout_ms)
         fill_requests(c);
         /* Wake up when the earliest backoff ends; events that are ready
          * but blocked wait for a request to finish, which curl reports. */
-        now = mono_ms();
+        now = ab_time_mono_ms();
         for (struct eb_event *e = c->head; e; e = e->next) {
                 int64_t t = e->ready_at_ms > c->paused_until_ms
                                 ? e->ready_at_ms

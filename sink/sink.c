@@ -17,6 +17,7 @@
 #include "mem.h"
 #include "metrics.h"
 #include "producer.h"
+#include "timefmt.h"
 
 #define COMP         "sink"
 #define NELEM(a)     (sizeof(a) / sizeof(*(a)))
@@ -644,7 +645,7 @@ ab_err_t ab_sink_run(struct ab_sink *s, volatile sig_atomic_t *stop,
 {
         const struct ab_sink_config *cfg = s->cfg;
         struct ab_error cerr;
-        struct timespec t0, now;
+        int64_t t0;
         char quoted[600];
         ab_err_t rc;
 
@@ -655,15 +656,12 @@ ab_err_t ab_sink_run(struct ab_sink *s, volatile sig_atomic_t *stop,
         while (!*stop && !s->fatal.code)
                 step(s, true);
         /* Drain: stop consuming, let in-flight events finish, commit. */
-        clock_gettime(CLOCK_MONOTONIC, &t0);
+        t0 = ab_time_mono_ms();
         do {
-                clock_gettime(CLOCK_MONOTONIC, &now);
                 if (!ab_eb_pending(s->eb) && !ab_producer_inflight(s->producer))
                         break;
                 step(s, false);
-        } while ((now.tv_sec - t0.tv_sec) * 1000 +
-                     (now.tv_nsec - t0.tv_nsec) / 1000000 <
-                 cfg->shutdown_timeout_ms);
+        } while (ab_time_mono_ms() - t0 < cfg->shutdown_timeout_ms);
         if (ab_eb_pending(s->eb))
                 AB_WARN(COMP, "shutdown with events in flight",
                         "pending=%zu (their records are not committed and "

@@ -13,15 +13,13 @@
 #include <librdkafka/rdkafka.h>
 
 #include "kafka_edges_fixture.h"
+#include "timefmt.h"
 
 const char *brokers;
 
 double now_s(void)
 {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+        return (double)ab_time_mono_ns() / 1e9;
 }
 
 void unique_name(char *out, size_t size, const char *what)

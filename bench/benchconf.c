@@ -1,10 +1,10 @@
 /* benchconf.c - the pipeline configuration the transform and end-to-end
  * benchmarks share. */
-#include "benchconf.h"
+#include "bench/benchconf.h"
 
 #include <string.h>
 
-#include "alert.h"
+#include "transform/alert.h"
 
 /* The integrations of the corpus shapes, each once. */
 static const char *const integrations[] = {

@@ -5,11 +5,11 @@
 
 #include <stdio.h>
 
-#include "buf.h"
-#include "corpus.h"
-#include "err.h"
-#include "integration.h"
-#include "transform.h"
+#include "bench/corpus.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "transform/integration.h"
+#include "transform/transform.h"
 
 /*
  * One input per integration, on topic <prefix><integration name> (the

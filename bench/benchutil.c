@@ -1,6 +1,6 @@
 /* benchutil.c - clocks, memory figures and medians shared by the benchmark
  * programs. */
-#include "benchutil.h"
+#include "bench/benchutil.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,13 +1,13 @@
 /* corpus.c - deterministic benchmark payloads for every built-in integration
  * and the seed-001 shape. */
-#include "corpus.h"
+#include "bench/corpus.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "benchutil.h"
-#include "mem.h"
-#include "timefmt.h"
+#include "bench/benchutil.h"
+#include "core/mem.h"
+#include "core/timefmt.h"
 
 /*
  * HOW IT WORKS

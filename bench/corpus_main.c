@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "benchconf.h"
-#include "benchutil.h"
-#include "corpus.h"
-#include "transform.h"
+#include "bench/benchconf.h"
+#include "bench/benchutil.h"
+#include "bench/corpus.h"
+#include "transform/transform.h"
 
 static void usage(FILE *f)
 {

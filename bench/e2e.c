@@ -9,13 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "benchconf.h"
-#include "benchutil.h"
-#include "corpus.h"
-#include "e2e_int.h"
-#include "mem.h"
-#include "processor.h"
-#include "timefmt.h"
+#include "bench/benchconf.h"
+#include "bench/benchutil.h"
+#include "bench/corpus.h"
+#include "bench/e2e_int.h"
+#include "core/mem.h"
+#include "core/timefmt.h"
+#include "pipeline/processor.h"
 
 /*
  * HOW IT WORKS

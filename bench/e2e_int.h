@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "corpus.h"
+#include "bench/corpus.h"
 
 #define NRAW 5 /* integrations, one raw topic each */
 

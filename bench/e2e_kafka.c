@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "benchutil.h"
-#include "e2e_int.h"
-#include "mem.h"
+#include "bench/benchutil.h"
+#include "bench/e2e_int.h"
+#include "core/mem.h"
 
 static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value)
 {

@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "benchutil.h"
-#include "e2e_int.h"
+#include "bench/benchutil.h"
+#include "bench/e2e_int.h"
 
 #define POLL_MS 20
 

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "benchutil.h"
-#include "integration.h"
-#include "lifecycle.h"
-#include "mem.h"
+#include "bench/benchutil.h"
+#include "core/mem.h"
+#include "lifecycle/lifecycle.h"
+#include "transform/integration.h"
 
 /*
  * HOW IT WORKS

@@ -5,13 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "benchconf.h"
-#include "benchutil.h"
-#include "corpus.h"
-#include "event.h"
-#include "mem.h"
-#include "processor.h"
-#include "transform.h"
+#include "bench/benchconf.h"
+#include "bench/benchutil.h"
+#include "bench/corpus.h"
+#include "core/mem.h"
+#include "pipeline/processor.h"
+#include "transform/event.h"
+#include "transform/transform.h"
 
 /*
  * HOW IT WORKS

@@ -3,11 +3,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "buf.h"
-#include "cli.h"
-#include "conf.h"
-#include "config.h"
-#include "integration.h"
+#include "cli/cli.h"
+#include "core/buf.h"
+#include "core/conf.h"
+#include "pipeline/config.h"
+#include "transform/integration.h"
 
 static void check_usage(FILE *out)
 {

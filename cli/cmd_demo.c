@@ -10,16 +10,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "config.h"
-#include "consumer.h"
-#include "event.h"
-#include "log.h"
-#include "mem.h"
-#include "pipeline.h"
-#include "producer.h"
-#include "record.h"
-#include "timefmt.h"
+#include "cli/cli.h"
+#include "consumer/consumer.h"
+#include "consumer/record.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/timefmt.h"
+#include "pipeline/config.h"
+#include "pipeline/pipeline.h"
+#include "producer/producer.h"
+#include "transform/event.h"
 
 /*
  * HOW IT WORKS
@@ -47,7 +47,6 @@ static const char *demo_file(const char *name)
                         return f->text;
         return NULL;
 }
-
 
 /* ---------------------------------------------------------------- producing */
 
@@ -209,9 +208,10 @@ static int read_outputs(const char *brokers, const char *group, size_t expect,
         struct ab_consumer_conf cc;
         struct ab_consumer *c = NULL;
         struct ab_error err;
-        int64_t deadline = ab_time_mono_ms() + DEMO_GROUP_TIMEOUT_MS, quiet_since = 0;
-        size_t got = 0;
-        int rc     = -1;
+        int64_t deadline    = ab_time_mono_ms() + DEMO_GROUP_TIMEOUT_MS,
+                quiet_since = 0;
+        size_t got          = 0;
+        int rc              = -1;
 
         memset(&cc, 0, sizeof(cc));
         cc.brokers = brokers;

@@ -9,11 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "cli.h"
-#include "log.h"
-#include "mem.h"
-#include "replay.h"
+#include "cli/cli.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "replay/replay.h"
 
 /* The replay could not complete: Kafka, I/O, or interrupted. */
 #define EXIT_INCOMPLETE 3

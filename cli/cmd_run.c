@@ -3,10 +3,10 @@
 #include <signal.h>
 #include <stdio.h>
 
-#include "cli.h"
-#include "config.h"
-#include "log.h"
-#include "pipeline.h"
+#include "cli/cli.h"
+#include "core/log.h"
+#include "pipeline/config.h"
+#include "pipeline/pipeline.h"
 
 static void run_usage(FILE *out)
 {

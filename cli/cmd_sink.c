@@ -3,9 +3,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "cli.h"
-#include "log.h"
-#include "sink.h"
+#include "cli/cli.h"
+#include "core/log.h"
+#include "sink/sink.h"
 
 #define COMP "sink"
 

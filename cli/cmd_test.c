@@ -4,13 +4,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "config.h"
-#include "json.h"
-#include "mem.h"
-#include "processor.h"
-#include "report.h"
-#include "timefmt.h"
+#include "cli/cli.h"
+#include "core/json.h"
+#include "core/mem.h"
+#include "core/timefmt.h"
+#include "lifecycle/report.h"
+#include "pipeline/config.h"
+#include "pipeline/processor.h"
 
 struct test_opts {
         const char *integration;

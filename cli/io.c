@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "buf.h"
-#include "cli.h"
+#include "cli/cli.h"
+#include "core/buf.h"
 
 char *ab_cli_read_all(const char *path, size_t *len)
 {

@@ -2,7 +2,7 @@
 #include <signal.h>
 #include <string.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 static volatile sig_atomic_t stop_flag;
 

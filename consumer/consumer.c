@@ -1,14 +1,14 @@
 /* consumer.c - consumer group member over librdkafka's balanced consumer. */
-#include "consumer.h"
+#include "consumer/consumer.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include <librdkafka/rdkafka.h>
 
-#include "kafka_conf.h"
-#include "log.h"
-#include "mem.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "kafka/kafka_conf.h"
 
 struct ab_consumer {
         rd_kafka_t *rk;

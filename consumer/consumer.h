@@ -6,9 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
-#include "offsets.h"
-#include "record.h"
+#include "consumer/offsets.h"
+#include "consumer/record.h"
+#include "core/err.h"
 
 /*
  * A member of a consumer group (librdkafka's balanced consumer). Offsets

@@ -1,11 +1,11 @@
 /* offsets.c - per-partition rings of in-flight records, committable prefix. */
-#include "offsets.h"
+#include "consumer/offsets.h"
 
 #include <stdbool.h>
 #include <string.h>
 
-#include "log.h"
-#include "mem.h"
+#include "core/log.h"
+#include "core/mem.h"
 
 /*
  * HOW IT WORKS

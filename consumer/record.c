@@ -1,5 +1,5 @@
 /* record.c - accessors over a consumed librdkafka message. */
-#include "record.h"
+#include "consumer/record.h"
 
 #include <librdkafka/rdkafka.h>
 

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "str.h"
+#include "core/str.h"
 
 /*
  * A record handed out by ab_consumer_poll(). It is owned by the caller

@@ -1,5 +1,5 @@
 /* buf.c - a growable byte buffer that keeps its capacity across resets. */
-#include "buf.h"
+#include "core/buf.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -8,7 +8,7 @@
 #include <emmintrin.h>
 #endif
 
-#include "mem.h"
+#include "core/mem.h"
 
 void ab_buf_init(struct ab_buf *b, size_t limit)
 {

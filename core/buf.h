@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "err.h"
+#include "core/err.h"
 
 /*
  * Storage is owned by the buffer. `data` is always NUL-terminated after a
@@ -34,8 +34,7 @@ ab_err_t ab_buf_reserve(struct ab_buf *b, size_t extra);
 ab_err_t ab_buf_append_slow(struct ab_buf *b, const void *p, size_t n);
 
 /* Appends are on every hot path: the common case (room left) is inline. */
-static inline ab_err_t ab_buf_append(struct ab_buf *b, const void *p,
-                                     size_t n)
+static inline ab_err_t ab_buf_append(struct ab_buf *b, const void *p, size_t n)
 {
         if (b->len + n < b->cap && (!b->limit || b->len + n <= b->limit)) {
                 if (n) /* p may be NULL for an empty append */

@@ -1,5 +1,5 @@
 /* conf.c - reads YAML or JSON configuration files into one jansson tree. */
-#include "conf.h"
+#include "core/conf.h"
 
 #include <errno.h>
 #include <locale.h>
@@ -9,9 +9,9 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "buf.h"
-#include "conf_path.h"
-#include "mem.h"
+#include "core/buf.h"
+#include "core/conf_path.h"
+#include "core/mem.h"
 
 /* Deeper nesting than this is an error (the loader recurses). */
 #define CONF_MAX_DEPTH 256

@@ -5,14 +5,14 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "err.h"
+#include "core/err.h"
 
 /* The helpers every config reader uses on the values it finds, each in a
  * header of its own: environment references, key paths for messages,
  * durations and sizes. */
-#include "conf_env.h"
-#include "conf_path.h"
-#include "conf_units.h"
+#include "core/conf_env.h"
+#include "core/conf_path.h"
+#include "core/conf_units.h"
 
 /*
  * YAML and JSON describe the same tree: a file is read as YAML (JSON is a

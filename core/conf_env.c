@@ -1,10 +1,10 @@
 /* conf_env.c - expands ${NAME} environment references in config strings. */
-#include "conf_env.h"
+#include "core/conf_env.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "core/buf.h"
 
 static int is_name_start(char c)
 {

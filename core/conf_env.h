@@ -2,7 +2,7 @@
 #ifndef AB_CONF_ENV_H
 #define AB_CONF_ENV_H
 
-#include "err.h"
+#include "core/err.h"
 
 /**
  * Replace every `${NAME}` in \p s by the environment variable NAME.

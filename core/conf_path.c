@@ -1,6 +1,6 @@
 /* conf_path.c - names a config key by its path ("fields.severity",
  * "metadata[2]") in error messages. */
-#include "conf_path.h"
+#include "core/conf_path.h"
 
 #include <stdio.h>
 #include <string.h>

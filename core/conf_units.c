@@ -1,6 +1,6 @@
 /* conf_units.c - parses durations ("1h30m") and sizes ("64KB") in config
  * values. */
-#include "conf_units.h"
+#include "core/conf_units.h"
 
 #include <limits.h>
 #include <string.h>

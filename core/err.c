@@ -1,5 +1,5 @@
 /* err.c - names, descriptions and the caller-owned error detail. */
-#include "err.h"
+#include "core/err.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* json.c - the hot-path JSON reader: a single-pass validating tape parser. */
-#include "json.h"
+#include "core/json.h"
 
 #include <locale.h>
 #include <math.h>
@@ -10,7 +10,7 @@
 #include <emmintrin.h>
 #endif
 
-#include "mem.h"
+#include "core/mem.h"
 
 /*
  * HOW IT WORKS

@@ -1,13 +1,14 @@
-/* json.h - the hot-path JSON reader: validates a payload into a reused token tape. */
+/* json.h - the hot-path JSON reader: validates a payload into a reused token
+ * tape. */
 #ifndef AB_JSON_H
 #define AB_JSON_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "err.h"
-#include "str.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/str.h"
 
 /*
  * HOW IT WORKS
@@ -48,12 +49,12 @@ enum ab_json_type {
 };
 
 struct ab_json_tok {
-        uint32_t start; /* value: byte offset in the source; decoded strings:
-                           offset in the document's string buffer */
-        uint32_t len;   /* byte length (strings: without quotes, decoded) */
-        uint32_t next;  /* index of the token after this subtree */
-        uint32_t size;  /* arrays: elements; objects: members */
-        uint8_t type;   /* enum ab_json_type */
+        uint32_t start;  /* value: byte offset in the source; decoded strings:
+                            offset in the document's string buffer */
+        uint32_t len;    /* byte length (strings: without quotes, decoded) */
+        uint32_t next;   /* index of the token after this subtree */
+        uint32_t size;   /* arrays: elements; objects: members */
+        uint8_t type;    /* enum ab_json_type */
         uint8_t decoded; /* strings: text lives in the string buffer */
         uint32_t src_start; /* byte offset of the value's first byte in the
                                source (the quote for strings) */
@@ -85,8 +86,8 @@ void ab_json_doc_fini(struct ab_json_doc *doc);
 ab_err_t ab_json_parse(struct ab_json_doc *doc, const char *src, size_t len,
                        struct ab_error *err);
 
-static inline const struct ab_json_tok *ab_json_at(const struct ab_json_doc *doc,
-                                                   uint32_t i)
+static inline const struct ab_json_tok *
+ab_json_at(const struct ab_json_doc *doc, uint32_t i)
 {
         return &doc->toks[i];
 }

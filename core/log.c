@@ -1,5 +1,5 @@
 /* log.c - logfmt lines on stderr, one write(2) per line. */
-#include "log.h"
+#include "core/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* mem.c - allocation wrappers with a process-wide counter and a fault hook. */
-#include "mem.h"
+#include "core/mem.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* timefmt.c - parses alert timestamps, formats RFC 3339 UTC, and reads the
  * wall and monotonic clocks. */
-#include "timefmt.h"
+#include "core/timefmt.h"
 
 #include <time.h>
 

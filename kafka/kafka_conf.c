@@ -1,9 +1,9 @@
 /* kafka_conf.c - librdkafka defaults, user properties and log routing. */
-#include "kafka_conf.h"
+#include "kafka/kafka_conf.h"
 
 #include <string.h>
 
-#include "log.h"
+#include "core/log.h"
 
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac,
                    const char *buf)

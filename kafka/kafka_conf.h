@@ -5,7 +5,7 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "err.h"
+#include "core/err.h"
 
 /*
  * For the Kafka edges (consumer/, producer/) and the other clients that

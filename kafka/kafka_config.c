@@ -1,12 +1,12 @@
 /* kafka_config.c - the shared `kafka` descriptor sub-table and its checks. */
-#include "kafka_config.h"
+#include "kafka/kafka_config.h"
 
 #include <librdkafka/rdkafka.h>
 #include <stdbool.h>
 #include <string.h>
 
-#include "conf.h"
-#include "mem.h"
+#include "core/conf.h"
+#include "core/mem.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 

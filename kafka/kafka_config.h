@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "conftab.h"
+#include "service/conftab.h"
 
 /*
  * `alertbridge run`, `alertbridge sink` and `alertbridge replay` (through

@@ -2,10 +2,10 @@
  * record, finding its alert and emitting the event. */
 #include <string.h>
 
-#include "json.h"
-#include "lifecycle_int.h"
-#include "mem.h"
-#include "timefmt.h"
+#include "core/json.h"
+#include "core/mem.h"
+#include "core/timefmt.h"
+#include "lifecycle/lifecycle_int.h"
 
 static const char *const why_names[] = {
     "", "recovered", "auto-cleared", "closed by an action", "evicted",

@@ -1,11 +1,11 @@
 /* blob.c - the compact encoding that stores an open alert's latest firing
  * content, and the bounds-checked reader that decodes it. */
-#include "blob.h"
+#include "lifecycle/blob.h"
 
 #include <string.h>
 
-#include "lifecycle_int.h"
-#include "mem.h"
+#include "core/mem.h"
+#include "lifecycle/lifecycle_int.h"
 
 /*
  * Layout (integers little-endian, lengths and counts as LEB128 varints):

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store.h"
+#include "lifecycle/store.h"
 
 /* A bounds-checked reader; `bad` sticks after the first overrun. */
 struct lc_rd {

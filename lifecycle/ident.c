@@ -1,13 +1,13 @@
 /* ident.c - the hashes that identify alerts and events: fingerprints,
  * alert ids and event ids. */
-#include "ident.h"
+#include "lifecycle/ident.h"
 
 #include <string.h>
 
 #include <openssl/evp.h>
 
-#include "lifecycle_int.h"
-#include "mem.h"
+#include "core/mem.h"
+#include "lifecycle/lifecycle_int.h"
 
 /*
  * HOW IT WORKS

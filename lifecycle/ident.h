@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lifecycle.h"
+#include "lifecycle/lifecycle.h"
 
 #define LC_KEY_LEN AB_LIFECYCLE_FP_LEN /* binary id/fingerprint */
 

@@ -1,13 +1,13 @@
 /* lifecycle.c - the alert state machine: open, merge, close, auto-clear,
  * eviction and the events each emits. */
-#include "lifecycle.h"
+#include "lifecycle/lifecycle.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "blob.h"
-#include "lifecycle_int.h"
-#include "mem.h"
+#include "core/mem.h"
+#include "lifecycle/blob.h"
+#include "lifecycle/lifecycle_int.h"
 
 /*
  * The other files of the module: ident.c (fingerprints and ids), store.c

@@ -7,11 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "alert.h"
-#include "buf.h"
-#include "err.h"
-#include "event.h"
-#include "integration.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "transform/alert.h"
+#include "transform/event.h"
+#include "transform/integration.h"
 
 /*
  * One lifecycle store owns the open alerts of one scope (a process, or

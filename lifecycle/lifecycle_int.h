@@ -7,10 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "alert.h"
-#include "json.h"
-#include "lifecycle.h"
-#include "store.h"
+#include "core/json.h"
+#include "lifecycle/lifecycle.h"
+#include "lifecycle/store.h"
+#include "transform/alert.h"
 
 struct ab_lifecycle {
         struct ab_lifecycle_config conf;

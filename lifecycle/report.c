@@ -1,14 +1,14 @@
 /* report.c - the deduplication report: groups inputs and events by fingerprint
  * and renders them as text. */
-#include "report.h"
+#include "lifecycle/report.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "lifecycle.h"
-#include "lifecycle_int.h"
-#include "mem.h"
+#include "core/mem.h"
+#include "lifecycle/lifecycle.h"
+#include "lifecycle/lifecycle_int.h"
 
 #define RP_KEY_MAX 240 /* bytes of a group's key summary */
 

@@ -2,10 +2,10 @@
  * and restoring it. */
 #include <string.h>
 
-#include "blob.h"
-#include "lifecycle_int.h"
-#include "log.h"
-#include "mem.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "lifecycle/blob.h"
+#include "lifecycle/lifecycle_int.h"
 
 #define LC_SNAP_MAGIC     "ABLC"
 #define LC_SNAP_VERSION   1u

@@ -1,11 +1,11 @@
 /* store.c - the open alerts: two hash tables, the auto_clear classes that
  * keep them in expiry and eviction order, and the ring of recent closes. */
-#include "store.h"
+#include "lifecycle/store.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "mem.h"
+#include "core/mem.h"
 
 /*
  * HOW IT WORKS

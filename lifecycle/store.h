@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ident.h"
+#include "lifecycle/ident.h"
 
 #define LC_CLOSED_RING 1024
 

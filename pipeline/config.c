@@ -1,16 +1,16 @@
 /* config.c - the pipeline configuration, driven by one descriptor table. */
-#include "config.h"
+#include "pipeline/config.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
-#include "conftab.h"
-#include "http.h"
-#include "integration.h"
-#include "mem.h"
+#include "core/conf.h"
+#include "core/mem.h"
+#include "service/conftab.h"
+#include "service/http.h"
+#include "transform/integration.h"
 
 /*
  * The configuration is the descriptor tables below (root_table, and the

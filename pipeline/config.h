@@ -6,12 +6,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "alert.h"
-#include "buf.h"
-#include "conftab.h"
-#include "err.h"
-#include "kafka_config.h"
-#include "log.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "kafka/kafka_config.h"
+#include "service/conftab.h"
+#include "transform/alert.h"
 
 /*
  * One descriptor table in config.c (see conftab.h) defines every key: its type,

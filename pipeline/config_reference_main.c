@@ -1,9 +1,9 @@
 /* config_reference_main.c - writes docs/CONFIGURATION.md. */
 #include <stdio.h>
 
-#include "buf.h"
-#include "config.h"
-#include "log.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "pipeline/config.h"
 
 int main(int argc, char **argv)
 {

@@ -1,25 +1,25 @@
 /* pipeline.c - the run loop: consumer -> processor -> producer, with
  * at-least-once offsets. */
-#include "pipeline.h"
+#include "pipeline/pipeline.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "cloudevents_kafka.h"
-#include "consumer.h"
-#include "headers.h"
-#include "http.h"
-#include "kafka_config.h"
-#include "log.h"
-#include "mem.h"
-#include "offsets.h"
-#include "pipeline_metrics.h"
-#include "processor.h"
-#include "producer.h"
-#include "record.h"
-#include "timefmt.h"
-#include "transform_pool.h"
+#include "consumer/consumer.h"
+#include "consumer/offsets.h"
+#include "consumer/record.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/timefmt.h"
+#include "kafka/kafka_config.h"
+#include "pipeline/pipeline_metrics.h"
+#include "pipeline/processor.h"
+#include "pipeline/transform_pool.h"
+#include "producer/cloudevents_kafka.h"
+#include "producer/headers.h"
+#include "producer/producer.h"
+#include "service/http.h"
 
 /*
  * HOW IT WORKS (offsets and backpressure)
@@ -89,8 +89,6 @@ struct ab_pipeline {
         volatile sig_atomic_t *stop; /* set by ab_pipeline_run() */
         int ready; /* read by the HTTP thread: atomic access only */
 };
-
-
 
 /* ---------------------------------------------------------------- deliveries
  */
@@ -404,7 +402,8 @@ ab_err_t ab_pipeline_new(const struct ab_pipeline_config *cfg,
                 if (rc)
                         goto fail;
         }
-        pl->next_expire_ms = ab_time_mono_ms() + cfg->lifecycle.expire_interval_ms;
+        pl->next_expire_ms =
+            ab_time_mono_ms() + cfg->lifecycle.expire_interval_ms;
         ab_free(cprops);
         ab_free(pprops);
         AB_INFO("pipeline", "started",

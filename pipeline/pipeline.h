@@ -6,8 +6,8 @@
 #include <signal.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "err.h"
+#include "core/err.h"
+#include "pipeline/config.h"
 
 /*
  * One pipeline is one consumer group member, one idempotent producer and

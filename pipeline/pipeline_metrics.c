@@ -1,5 +1,5 @@
 /* pipeline_metrics.c - the pipeline's metric set, registered from one table. */
-#include "pipeline_metrics.h"
+#include "pipeline/pipeline_metrics.h"
 
 #include <stddef.h>
 #include <string.h>

@@ -2,9 +2,9 @@
 #ifndef AB_PIPELINE_METRICS_H
 #define AB_PIPELINE_METRICS_H
 
-#include "err.h"
-#include "event.h"
-#include "metrics.h"
+#include "core/err.h"
+#include "service/metrics.h"
+#include "transform/event.h"
 
 /*
  * Every metric the pipeline exports, registered from one table in

@@ -1,15 +1,15 @@
 /* processor.c - binds records to integrations and turns them into events or
  * dead letters. */
-#include "processor.h"
+#include "pipeline/processor.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "buf.h"
-#include "integration.h"
-#include "mem.h"
-#include "timefmt.h"
-#include "transform.h"
+#include "core/buf.h"
+#include "core/mem.h"
+#include "core/timefmt.h"
+#include "transform/integration.h"
+#include "transform/transform.h"
 
 /* A topic bound to an integration (NULL: records must name theirs). */
 struct binding {

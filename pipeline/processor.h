@@ -6,12 +6,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
-#include "err.h"
-#include "event.h"
-#include "lifecycle.h"
-#include "pipeline_metrics.h"
-#include "str.h"
+#include "core/err.h"
+#include "core/str.h"
+#include "lifecycle/lifecycle.h"
+#include "pipeline/config.h"
+#include "pipeline/pipeline_metrics.h"
+#include "transform/event.h"
 
 /*
  * The processor is the pipeline without Kafka: it binds records to

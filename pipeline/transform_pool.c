@@ -1,13 +1,13 @@
 /* transform_pool.c - worker threads that decode, map and fingerprint input
  * records ahead of the thread that applies them in order. */
-#include "transform_pool.h"
+#include "pipeline/transform_pool.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
 #include <time.h>
 
-#include "mem.h"
+#include "core/mem.h"
 
 /*
  * HOW IT WORKS

@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
-#include "processor.h"
+#include "core/err.h"
+#include "pipeline/processor.h"
 
 /*
  * The pool is a ring of slots owned by one thread, the owner (the

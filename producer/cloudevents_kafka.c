@@ -1,14 +1,14 @@
 /* cloudevents_kafka.c - JSON CloudEvents to Kafka headers and values. */
-#include "cloudevents_kafka.h"
+#include "producer/cloudevents_kafka.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
-#include "buf.h"
-#include "json.h"
-#include "mem.h"
+#include "core/buf.h"
+#include "core/json.h"
+#include "core/mem.h"
 
 /* Attribute names SHOULD NOT exceed 20 characters; longer ones are kept up
  * to this many bytes and rejected beyond. */

@@ -4,9 +4,9 @@
 
 #include <stddef.h>
 
-#include "err.h"
-#include "headers.h"
-#include "str.h"
+#include "core/err.h"
+#include "core/str.h"
+#include "producer/headers.h"
 
 /*
  * Turns one CloudEvent in the JSON event format (what the transform

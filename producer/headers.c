@@ -1,13 +1,13 @@
 /* headers.c - header lists stored in one reused buffer. */
-#include "headers.h"
+#include "producer/headers.h"
 
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "buf.h"
-#include "mem.h"
+#include "core/buf.h"
+#include "core/mem.h"
 
 /* Names (NUL-terminated) and values live back to back in `bytes`; items
  * hold offsets, so the buffer may move as it grows. */

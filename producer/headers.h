@@ -5,8 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
-#include "str.h"
+#include "core/err.h"
+#include "core/str.h"
 
 /*
  * Owned by the caller and reused across records: build it, hand it to

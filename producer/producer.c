@@ -1,14 +1,14 @@
 /* producer.c - idempotent librdkafka producer with delivery reports. */
-#include "producer.h"
+#include "producer/producer.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include <librdkafka/rdkafka.h>
 
-#include "kafka_conf.h"
-#include "log.h"
-#include "mem.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "kafka/kafka_conf.h"
 
 struct ab_producer {
         rd_kafka_t *rk;

@@ -5,9 +5,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "err.h"
-#include "headers.h"
-#include "str.h"
+#include "core/err.h"
+#include "core/str.h"
+#include "producer/headers.h"
 
 /*
  * Idempotent (enable.idempotence=true, acks=all): librdkafka retries until

@@ -1,15 +1,15 @@
 /* diff.c - pairs the outputs of one record, compares them field by field,
  * counts the changes and renders a bounded number of examples. */
-#include "diff.h"
+#include "replay/diff.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "event.h"
-#include "json.h"
-#include "mem.h"
-#include "timefmt.h"
+#include "core/json.h"
+#include "core/mem.h"
+#include "core/timefmt.h"
+#include "transform/event.h"
 
 #define DIFF_MAX_PATHS  64 /* distinct changed paths counted by name */
 #define DIFF_MAX_FIELDS 8  /* field lines shown per changed example */
@@ -333,7 +333,8 @@ static uint32_t dig(const struct ab_json_doc *doc, const char *const *keys)
 
         for (; *keys && i != AB_JSON_NONE; keys++)
                 i = (*keys)[0] == '#'
-                        ? ab_json_index(doc, i, (uint32_t)atoi(*keys + 1))
+                        ? ab_json_index(doc, i,
+                                        (uint32_t)strtoul(*keys + 1, NULL, 10))
                         : ab_json_get(doc, i, *keys, strlen(*keys));
         return i;
 }

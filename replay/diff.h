@@ -7,9 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "err.h"
-#include "str.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/str.h"
 
 /*
  * `--expect` compares a replay with a golden file and `--compare` one

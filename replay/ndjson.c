@@ -1,14 +1,14 @@
 /* ndjson.c - writes and parses replay output lines, and reads golden files
  * one record group at a time. */
-#include "ndjson.h"
+#include "replay/ndjson.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "event.h"
-#include "mem.h"
+#include "core/mem.h"
+#include "transform/event.h"
 
 #define READ_CHUNK 65536
 

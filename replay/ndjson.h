@@ -5,10 +5,10 @@
 
 #include <stddef.h>
 
-#include "buf.h"
-#include "diff.h"
-#include "err.h"
-#include "json.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "replay/diff.h"
 
 /*
  * Every output of every input record is one line, in replay order:

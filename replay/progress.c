@@ -1,5 +1,5 @@
 /* progress.c - formats the replay's progress as a bar or a plain line. */
-#include "progress.h"
+#include "replay/progress.h"
 
 #include <stdio.h>
 

@@ -1,10 +1,10 @@
 /* range.c - parses replay bounds and resolves them to offset ranges. */
-#include "range.h"
+#include "replay/range.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "timefmt.h"
+#include "core/timefmt.h"
 
 /* The last epoch ms core/timefmt.h formats: 9999-12-31T23:59:59.999Z. */
 #define MAX_EPOCH_MS 253402300799999LL

@@ -1,28 +1,28 @@
 /* replay.c - drives a replay: records from the source through one or two
  * processors, to the NDJSON stream, the output topic, the summary and the
  * comparison. */
-#include "replay.h"
+#include "replay/replay.h"
 
 #include <string.h>
 #include <time.h>
 
-#include "cloudevents_kafka.h"
-#include "config.h"
-#include "diff.h"
-#include "event.h"
-#include "headers.h"
-#include "integration.h"
-#include "kafka_config.h"
-#include "lifecycle.h"
-#include "mem.h"
-#include "ndjson.h"
-#include "processor.h"
-#include "producer.h"
-#include "report.h"
-#include "side.h"
-#include "source.h"
-#include "summary.h"
-#include "timefmt.h"
+#include "core/mem.h"
+#include "core/timefmt.h"
+#include "kafka/kafka_config.h"
+#include "lifecycle/lifecycle.h"
+#include "lifecycle/report.h"
+#include "pipeline/config.h"
+#include "pipeline/processor.h"
+#include "producer/cloudevents_kafka.h"
+#include "producer/headers.h"
+#include "producer/producer.h"
+#include "replay/diff.h"
+#include "replay/ndjson.h"
+#include "replay/side.h"
+#include "replay/source.h"
+#include "replay/summary.h"
+#include "transform/event.h"
+#include "transform/integration.h"
 
 #define TICK_EVERY 256     /* records between clock reads for progress */
 #define OUT_FLUSH  65536   /* NDJSON bytes buffered before a write */
@@ -73,8 +73,6 @@ struct ab_replay {
         bool complete;
         struct ab_error fatal; /* why an output callback stopped */
 };
-
-
 
 /* ---------------------------------------------------------------- dedup */
 

@@ -9,11 +9,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "buf.h"
-#include "err.h"
-#include "progress.h"
-#include "range.h"
-#include "summary.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "replay/progress.h"
+#include "replay/range.h"
+#include "replay/summary.h"
 
 /*
  * `alertbridge replay` (docs/replay.md). A replay reads the offset range

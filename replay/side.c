@@ -1,8 +1,8 @@
 /* side.c - one integration being replayed: its processor and the outputs of
  * the current record kept for the comparison. */
-#include "side.h"
+#include "replay/side.h"
 
-#include "mem.h"
+#include "core/mem.h"
 
 ab_err_t ab_replay_side_init(struct ab_replay_side *s,
                              const struct ab_pipeline_config *base,

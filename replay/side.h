@@ -6,13 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "config.h"
-#include "diff.h"
-#include "err.h"
-#include "integration.h"
-#include "processor.h"
-#include "summary.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "pipeline/config.h"
+#include "pipeline/processor.h"
+#include "replay/diff.h"
+#include "replay/summary.h"
+#include "transform/integration.h"
 
 /*
  * A replay has one side for the integration under test and, with

@@ -1,6 +1,6 @@
 /* source.c - the replay's Kafka input: librdkafka's simple consumer over
  * explicit offset ranges, merged across partitions by order timestamp. */
-#include "source.h"
+#include "replay/source.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,9 +8,9 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "kafka_conf.h"
-#include "log.h"
-#include "mem.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "kafka/kafka_conf.h"
 
 #define BATCH       64  /* records taken from librdkafka at once */
 #define WAIT_MS     100 /* longest blocking wait, to notice `stop` */

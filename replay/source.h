@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
-#include "range.h"
-#include "str.h"
+#include "core/err.h"
+#include "core/str.h"
+#include "replay/range.h"
 
 /*
  * The live pipeline is a consumer group member (consumer/); a replay must

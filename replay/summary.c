@@ -1,6 +1,6 @@
 /* summary.c - gathers a replay's statistics and renders its summary as text
  * and as JSON. */
-#include "summary.h"
+#include "replay/summary.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -7,13 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "diff.h"
-#include "err.h"
-#include "event.h"
-#include "lifecycle.h"
-#include "report.h"
-#include "source.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "lifecycle/lifecycle.h"
+#include "lifecycle/report.h"
+#include "replay/diff.h"
+#include "replay/source.h"
+#include "transform/event.h"
 
 /*
  * A replay (replay.h) counts as it goes into the structs below, then

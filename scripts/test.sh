@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test.sh - the whole test suite, as CI runs it on a fresh machine:
 #   1. install what is missing (Debian packages, the EventBridge SDK venv);
+#      check formatting and banned functions (scripts/lint.sh);
 #   2. build with -Werror and run the unit tests (no Kafka needed);
 #   3. start a real Apache Kafka broker on loopback and run the
 #      integration tests, then the benchmark smoke runs;
@@ -37,6 +38,9 @@ configure() { # dir, extra cmake args...
         cmake -S "$repo" -B "$dir" -DAB_WERROR=ON "$@" >/dev/null
         cmake --build "$dir" -j"$jobs"
 }
+
+step "formatting and banned functions"
+"$repo/scripts/lint.sh"
 
 step "build with -Werror"
 configure "$root/gcc" -DCMAKE_BUILD_TYPE=RelWithDebInfo

@@ -1,6 +1,6 @@
 /* conftab.c - config descriptor tables: load, check, free, document. */
-#include "conftab.h"
-#include "conftab_int.h"
+#include "service/conftab.h"
+#include "service/conftab_int.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
-#include "mem.h"
+#include "core/conf.h"
+#include "core/mem.h"
 
 /*
  * HOW IT WORKS

@@ -5,8 +5,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "buf.h"
-#include "err.h"
+#include "core/buf.h"
+#include "core/err.h"
 
 /*
  * A table describes one C struct as configuration: each property names a

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "conftab.h"
+#include "service/conftab.h"
 
 #define AB_CONFTAB_MAX_PROPS 64  /* per table, included tables counted */
 #define AB_CONFTAB_KEY_SIZE  128 /* longest dotted key, with its NUL */

@@ -1,8 +1,8 @@
 /* conftab_ref.c - config descriptor tables as reference documentation. */
 #include <stdio.h>
 
-#include "conftab.h"
-#include "conftab_int.h"
+#include "service/conftab.h"
+#include "service/conftab_int.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 

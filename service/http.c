@@ -1,5 +1,5 @@
 /* http.c - the observability HTTP server on libmicrohttpd. */
-#include "http.h"
+#include "service/http.h"
 
 #include <microhttpd.h>
 #include <netdb.h>
@@ -11,10 +11,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "buf.h"
-#include "log.h"
-#include "mem.h"
-#include "timefmt.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/timefmt.h"
 
 /* Bounded so a slow or hostile scraper cannot pile up threads or sockets. */
 #define HTTP_CONNECTION_LIMIT   32
@@ -35,7 +35,6 @@ struct ab_http {
         atomic_bool starting;         /* capture MHD's messages */
         char start_error[256];        /* written only while starting */
 };
-
 
 /* ---- listen address ---- */
 

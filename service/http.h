@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "err.h"
-#include "metrics.h"
+#include "core/err.h"
+#include "service/metrics.h"
 
 /*
  * A libmicrohttpd daemon with its own thread. Routes (GET or HEAD only;

@@ -1,5 +1,5 @@
 /* metrics.c - a Prometheus metrics registry. */
-#include "metrics.h"
+#include "service/metrics.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mem.h"
+#include "core/mem.h"
 
 /*
  * A series is one allocation: its label values and, for a histogram, one

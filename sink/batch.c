@@ -1,5 +1,5 @@
 /* batch.c - encodes CloudEvents for PutEvents and packs them into bodies. */
-#include "batch.h"
+#include "sink/batch.h"
 
 #include <openssl/evp.h>
 #include <string.h>

@@ -4,9 +4,9 @@
 
 #include <stddef.h>
 
-#include "buf.h"
-#include "err.h"
-#include "json.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/json.h"
 
 /*
  * A PutEvents body is a JSON array of CloudEvents in the JSON format

@@ -1,5 +1,5 @@
 /* credentials.c - the sink's AccessKey, from the environment or a file. */
-#include "credentials.h"
+#include "sink/credentials.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
-#include "conftab.h"
+#include "core/conf.h"
+#include "service/conftab.h"
 
 /* Copy a credential into \p out; never echoes the value. */
 static ab_err_t take_secret(char *out, size_t size, const char *v,

@@ -2,8 +2,8 @@
 #ifndef AB_SINK_CREDENTIALS_H
 #define AB_SINK_CREDENTIALS_H
 
-#include "err.h"
-#include "sink_config.h"
+#include "core/err.h"
+#include "sink/sink_config.h"
 
 /*
  * The secrets live only here, in fixed buffers the owner wipes when done:

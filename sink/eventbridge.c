@@ -1,5 +1,5 @@
 /* eventbridge.c - PutEvents over a curl multi handle: retries, order. */
-#include "eventbridge.h"
+#include "sink/eventbridge.h"
 
 #include <curl/curl.h>
 #include <openssl/rand.h>
@@ -8,11 +8,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "eventbridge_int.h"
-#include "json.h"
-#include "log.h"
-#include "mem.h"
-#include "timefmt.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/timefmt.h"
+#include "sink/eventbridge_int.h"
 
 #define MAX_RESPONSE (1024 * 1024)
 
@@ -20,7 +20,6 @@
 enum verdict { V_RETRY, V_REJECT };
 
 /* ---- small helpers ---- */
-
 
 static uint64_t fnv1a(const void *p, size_t n, uint64_t seed)
 {

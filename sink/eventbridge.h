@@ -5,9 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "batch.h"
-#include "err.h"
-#include "sign.h"
+#include "core/err.h"
+#include "sink/batch.h"
+#include "sink/sign.h"
 
 /*
  * HOW IT WORKS

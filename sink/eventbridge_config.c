@@ -2,8 +2,8 @@
  * checks, and the client's own copy of every string. */
 #include <string.h>
 
-#include "eventbridge_int.h"
-#include "mem.h"
+#include "core/mem.h"
+#include "sink/eventbridge_int.h"
 
 #define DEFAULT_INFLIGHT 4
 

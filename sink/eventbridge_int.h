@@ -9,10 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "batch.h"
-#include "buf.h"
-#include "eventbridge.h"
-#include "json.h"
+#include "core/buf.h"
+#include "core/json.h"
+#include "sink/batch.h"
+#include "sink/eventbridge.h"
 
 /* The log component of every file of the client. */
 #define COMP "eventbridge"

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "eventbridge_int.h"
-#include "mem.h"
+#include "core/mem.h"
+#include "sink/eventbridge_int.h"
 
 static uint64_t next_random(struct ab_eb_client *c)
 {

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "eventbridge_int.h"
-#include "log.h"
+#include "core/log.h"
+#include "sink/eventbridge_int.h"
 
 static int is_permanent_entry_code(const struct ab_eb_client *c,
                                    const char *code)

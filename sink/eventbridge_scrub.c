@@ -2,7 +2,7 @@
  * every text the PutEvents client logs or reports. */
 #include <string.h>
 
-#include "eventbridge_int.h"
+#include "sink/eventbridge_int.h"
 
 #define REDACTED "[redacted]"
 

@@ -1,10 +1,10 @@
 /* filter.c - the sink's filters on event type, level, policy, integration. */
-#include "filter.h"
+#include "sink/filter.h"
 
 #include <string.h>
 
-#include "json.h"
-#include "str.h"
+#include "core/json.h"
+#include "core/str.h"
 
 static bool in_list(char **list, size_t n, struct ab_str s)
 {

@@ -1,5 +1,5 @@
 /* sign.c - the SDK's PutEvents signature: HMAC-SHA1 over x-acs headers. */
-#include "sign.h"
+#include "sink/sign.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "mem.h"
+#include "core/mem.h"
 
 static int lower(int c)
 {

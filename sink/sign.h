@@ -4,8 +4,8 @@
 
 #include <stddef.h>
 
-#include "buf.h"
-#include "err.h"
+#include "core/buf.h"
+#include "core/err.h"
 
 /*
  * The signature (docs/sink.md, formats.md 1.3), as the SDK's util code

@@ -1,23 +1,23 @@
 /* sink.c - the sink service: consume, publish to EventBridge, commit. */
-#include "sink.h"
+#include "sink/sink.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "batch.h"
-#include "consumer.h"
-#include "credentials.h"
-#include "eventbridge.h"
-#include "headers.h"
-#include "http.h"
-#include "json.h"
-#include "log.h"
-#include "mem.h"
-#include "metrics.h"
-#include "producer.h"
-#include "timefmt.h"
+#include "consumer/consumer.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/timefmt.h"
+#include "producer/headers.h"
+#include "producer/producer.h"
+#include "service/http.h"
+#include "service/metrics.h"
+#include "sink/batch.h"
+#include "sink/credentials.h"
+#include "sink/eventbridge.h"
 
 #define COMP         "sink"
 #define NELEM(a)     (sizeof(a) / sizeof(*(a)))

@@ -4,8 +4,8 @@
 
 #include <signal.h>
 
-#include "err.h"
-#include "sink_config.h"
+#include "core/err.h"
+#include "sink/sink_config.h"
 
 /*
  * HOW IT WORKS

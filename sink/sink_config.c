@@ -1,11 +1,11 @@
 /* sink_config.c - the sink's configuration, driven by one descriptor table. */
-#include "sink_config.h"
+#include "sink/sink_config.h"
 
 #include <string.h>
 
-#include "conf.h"
-#include "conftab.h"
-#include "mem.h"
+#include "core/conf.h"
+#include "core/mem.h"
+#include "service/conftab.h"
 
 #define NELEM(a) (sizeof(a) / sizeof(*(a)))
 

@@ -4,10 +4,10 @@
 
 #include <stdint.h>
 
-#include "buf.h"
-#include "err.h"
-#include "filter.h"
-#include "kafka_config.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "kafka/kafka_config.h"
+#include "sink/filter.h"
 
 enum ab_sink_on_permanent {
         AB_SINK_STOP = 0, /* log the error, stop consuming, exit 1 */

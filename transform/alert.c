@@ -1,5 +1,5 @@
 /* alert.c - alert field names and label lookup. */
-#include "alert.h"
+#include "transform/alert.h"
 
 #include <string.h>
 

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "str.h"
+#include "core/str.h"
 
 /* The ARMS alert fields (seed 001, "Map source fields to ARMS alert fields").
  */

@@ -1,5 +1,5 @@
 /* decode.c - form-encoded payloads to JSON text, without a DOM. */
-#include "decode.h"
+#include "transform/decode.h"
 
 #include <string.h>
 

@@ -5,8 +5,8 @@
 
 #include <stddef.h>
 
-#include "buf.h"
-#include "err.h"
+#include "core/buf.h"
+#include "core/err.h"
 
 /*
  * application/x-www-form-urlencoded (CloudMonitor threshold callbacks):

@@ -1,11 +1,11 @@
 /* event.c - writes alert lifecycle events as ARMS-shaped CloudEvents 1.0. */
-#include "event.h"
+#include "transform/event.h"
 
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <string.h>
 
-#include "timefmt.h"
+#include "core/timefmt.h"
 
 /* CloudEvents `source` when the caller sets none (the pipeline's default). */
 #define EVENT_SOURCE_DEFAULT "alertbridge"

@@ -6,9 +6,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "alert.h"
-#include "buf.h"
-#include "err.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "transform/alert.h"
 
 enum ab_event_type {
         AB_EVENT_CREATE = 0,

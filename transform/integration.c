@@ -1,13 +1,13 @@
 /* integration.c - compiles an integration config tree into mapping programs. */
-#include "integration.h"
+#include "transform/integration.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "conf.h"
-#include "integration_compile_int.h"
-#include "integration_int.h"
-#include "mem.h"
+#include "core/conf.h"
+#include "core/mem.h"
+#include "transform/integration_compile_int.h"
+#include "transform/integration_int.h"
 
 /* Built-in integration texts, generated from the YAML files in integrations/.
  */
@@ -137,6 +137,21 @@ int ab_integ_is_scalar(const json_t *v)
         return json_is_string(v) || json_is_number(v) || json_is_boolean(v);
 }
 
+/* Write the NULL-terminated \p names into \p out as "a, b, c", cut to fit. */
+static void join_names(char *out, size_t size, const char *const *names)
+{
+        size_t len = 0;
+
+        out[0] = '\0';
+        for (const char *const *n = names; *n && len < size; n++) {
+                int w = snprintf(out + len, size - len, "%s%s",
+                                 n == names ? "" : ", ", *n);
+                if (w < 0)
+                        break;
+                len += (size_t)w;
+        }
+}
+
 /* Reject keys of \p obj that are not in the NULL-terminated \p allowed. */
 ab_err_t ab_integ_check_keys(const json_t *obj, const char *path,
                              const char *const *allowed, struct ab_error *err)
@@ -152,15 +167,9 @@ ab_err_t ab_integ_check_keys(const json_t *obj, const char *path,
                         if (!strcmp(key, *a))
                                 ok = 1;
                 if (!ok) {
-                        char list[256] = "";
-                        for (const char *const *a = allowed; *a; a++) {
-                                if (a != allowed)
-                                        strncat(list, ", ",
-                                                sizeof(list) - strlen(list) -
-                                                    1);
-                                strncat(list, *a,
-                                        sizeof(list) - strlen(list) - 1);
-                        }
+                        char list[256];
+
+                        join_names(list, sizeof(list), allowed);
                         ab_conf_path_key(sub, sizeof(sub), path, key);
                         return ab_error_set(err, AB_ERR_CONFIG, sub,
                                             "unknown key (expected one of: "
@@ -537,17 +546,10 @@ ab_err_t ab_integration_load(const char *name_or_path,
         } else {
                 const char *text = ab_integration_builtin_text(name_or_path);
                 if (!text) {
-                        char list[256] = "";
-                        for (const char *const *n =
-                                 ab_integration_builtin_names();
-                             *n; n++) {
-                                if (list[0])
-                                        strncat(list, ", ",
-                                                sizeof(list) - strlen(list) -
-                                                    1);
-                                strncat(list, *n,
-                                        sizeof(list) - strlen(list) - 1);
-                        }
+                        char list[256];
+
+                        join_names(list, sizeof(list),
+                                   ab_integration_builtin_names());
                         return ab_error_set(err, AB_ERR_NOT_FOUND, NULL,
                                             "no built-in integration named "
                                             "'%s' (built-ins: %s; a file path "

@@ -6,8 +6,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "err.h"
-#include "integration_int.h"
+#include "core/err.h"
+#include "transform/integration_int.h"
 
 /* Compilation context: the batch root decides which selectors are relative. */
 struct compiler {

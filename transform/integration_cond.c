@@ -3,9 +3,9 @@
 #include <regex.h>
 #include <string.h>
 
-#include "conf.h"
-#include "integration_compile_int.h"
-#include "mem.h"
+#include "core/conf.h"
+#include "core/mem.h"
+#include "transform/integration_compile_int.h"
 
 ab_err_t ab_integ_compile_cond_list(struct compiler *cc, const json_t *arr,
                                     const char *path, struct ab_cond *c)

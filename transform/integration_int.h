@@ -6,9 +6,9 @@
 #include <regex.h>
 #include <stdbool.h>
 
-#include "alert.h"
-#include "integration.h"
-#include "selector.h"
+#include "transform/alert.h"
+#include "transform/integration.h"
+#include "transform/selector.h"
 
 /* A selector plus where it starts: with `relative`, at the current batch
  * element after skipping `skip` steps; otherwise at the document root. */

@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "conf.h"
-#include "integration_compile_int.h"
-#include "mem.h"
+#include "core/conf.h"
+#include "core/mem.h"
+#include "transform/integration_compile_int.h"
 
 static int is_severity_level(const char *s, size_t len)
 {

@@ -1,9 +1,9 @@
 /* selector.c - compiles and evaluates JSONPath selectors over a token tape. */
-#include "selector.h"
+#include "transform/selector.h"
 
 #include <string.h>
 
-#include "mem.h"
+#include "core/mem.h"
 
 enum step_kind {
         STEP_KEY,

@@ -1,16 +1,16 @@
 /* transform.c - the mapping engine: decodes a payload and runs an integration
  * over it. */
-#include "transform.h"
+#include "transform/transform.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include "decode.h"
-#include "integration_int.h"
-#include "json.h"
-#include "mem.h"
-#include "timefmt.h"
+#include "core/json.h"
+#include "core/mem.h"
+#include "core/timefmt.h"
+#include "transform/decode.h"
+#include "transform/integration_int.h"
 
 /*
  * HOW IT WORKS

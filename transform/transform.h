@@ -5,9 +5,9 @@
 
 #include <stddef.h>
 
-#include "alert.h"
-#include "err.h"
-#include "integration.h"
+#include "core/err.h"
+#include "transform/alert.h"
+#include "transform/integration.h"
 
 /*
  * An engine holds the reusable per-message state (token tape, decoded

@@ -1,13 +1,14 @@
-/* fuzz_transform.c - libFuzzer target for the form decoder, selectors and the mapping engine. */
+/* fuzz_transform.c - libFuzzer target for the form decoder, selectors and the
+ * mapping engine. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "conf.h"
-#include "decode.h"
-#include "json.h"
-#include "selector.h"
-#include "transform.h"
+#include "core/conf.h"
+#include "core/json.h"
+#include "transform/decode.h"
+#include "transform/selector.h"
+#include "transform/transform.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -27,7 +28,8 @@ static const char fuzz_integration[] =
     "recovery: {when: [{field: \"$.items[*].status\", equals: resolved}]}\n"
     "fields:\n"
     "  alertname: {series: [\"$.items[*].name\", $.kind], delimiter: '_'}\n"
-    "  severity: {direct: \"$.items[*].sev\", map: {a: P1, b: P2}, default: P3}\n"
+    "  severity: {direct: \"$.items[*].sev\", map: {a: P1, b: P2}, default: "
+    "P3}\n"
     "  message: \"$.items[*].msg\"\n"
     "  startat: \"$.items[*].t\"\n"
     "  service:\n"
@@ -40,9 +42,8 @@ static const char fuzz_integration[] =
 
 static void init(void)
 {
-        json_t *root = ab_conf_load_string(fuzz_integration,
-                                           sizeof(fuzz_integration) - 1,
-                                           "fuzz", NULL);
+        json_t *root = ab_conf_load_string(
+            fuzz_integration, sizeof(fuzz_integration) - 1, "fuzz", NULL);
         if (!root || ab_integration_compile(root, NULL, &integ, NULL))
                 __builtin_trap();
         json_decref(root);
@@ -51,9 +52,9 @@ static void init(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        const char *p  = (const char *)data;
-        const char *nl = memchr(p, '\n', size);
-        size_t sel_len = nl ? (size_t)(nl - p) : size;
+        const char *p       = (const char *)data;
+        const char *nl      = memchr(p, '\n', size);
+        size_t sel_len      = nl ? (size_t)(nl - p) : size;
         const char *payload = nl ? nl + 1 : p + size;
         size_t plen         = nl ? size - sel_len - 1 : 0;
         struct ab_json_doc doc;

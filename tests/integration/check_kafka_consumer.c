@@ -8,9 +8,9 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "check_kafka_edges.h"
-#include "kafka_edges_fixture.h"
-#include "headers.h"
+#include "producer/headers.h"
+#include "tests/integration/check_kafka_edges.h"
+#include "tests/integration/kafka_edges_fixture.h"
 
 static const char *const manual_commit_props[] = {"session.timeout.ms",
                                                   "6000",

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check_kafka_edges.h"
-#include "kafka_edges_fixture.h"
+#include "tests/integration/check_kafka_edges.h"
+#include "tests/integration/kafka_edges_fixture.h"
 
 static Suite *edges_suite(void)
 {

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check_kafka_edges.h"
-#include "kafka_edges_fixture.h"
-#include "cloudevents_kafka.h"
-#include "headers.h"
+#include "producer/cloudevents_kafka.h"
+#include "producer/headers.h"
+#include "tests/integration/check_kafka_edges.h"
+#include "tests/integration/kafka_edges_fixture.h"
 
 static void wait_reports(struct ab_producer *p, struct reports *r, int n)
 {

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "check_kafka_edges.h"
-#include "kafka_edges_fixture.h"
+#include "tests/integration/check_kafka_edges.h"
+#include "tests/integration/kafka_edges_fixture.h"
 
 static void broker_script(const char *verb)
 {
@@ -32,7 +32,7 @@ static void consume_values(struct ab_consumer *c, struct ab_offsets *t,
                 ck_assert_int_eq(ab_consumer_poll(c, 200, &r, &err), AB_OK);
                 if (!r)
                         continue;
-                i = atoi(ab_record_value(r).ptr);
+                i = (int)strtol(ab_record_value(r).ptr, NULL, 10);
                 ck_assert_int_lt(i, n);
                 if (!seen[i]++)
                         distinct++;

@@ -12,8 +12,8 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "kafka_edges_fixture.h"
-#include "timefmt.h"
+#include "core/timefmt.h"
+#include "tests/integration/kafka_edges_fixture.h"
 
 const char *brokers;
 
@@ -135,13 +135,18 @@ json_t *kcat_read(const char *topic, size_t expect)
         char *out =
             run("kcat -C -b %s -t %s -o beginning -e -q -J", brokers, topic);
         json_t *all = json_array();
-        char *line, *save = NULL;
+        char *line, *nl;
 
-        for (line = strtok_r(out, "\n", &save); line;
-             line = strtok_r(NULL, "\n", &save)) {
+        for (line = out; *line; line = nl ? nl + 1 : line + strlen(line)) {
                 json_error_t jerr;
-                json_t *rec = json_loads(line, 0, &jerr);
+                json_t *rec;
 
+                nl = strchr(line, '\n');
+                if (nl)
+                        *nl = '\0';
+                if (!*line)
+                        continue;
+                rec = json_loads(line, 0, &jerr);
                 ck_assert_msg(rec != NULL, "kcat line: %s", jerr.text);
                 json_array_append_new(all, rec);
         }

@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "consumer.h"
-#include "producer.h"
+#include "consumer/consumer.h"
+#include "producer/producer.h"
 
 /*
  * Every test talks to the broker named by AB_KAFKA_BROKERS (started by

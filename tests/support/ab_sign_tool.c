@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "batch.h"
-#include "buf.h"
-#include "json.h"
-#include "sign.h"
+#include "core/buf.h"
+#include "core/json.h"
+#include "sink/batch.h"
+#include "sink/sign.h"
 
 /*
  * ab_sign_tool headers --date D --nonce N --ak ID --secret S

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "conf.h"
-#include "err.h"
+#include "core/conf.h"
+#include "core/err.h"
 
 /*
  * Test helper for the schema tests: the JSON Schemas must judge exactly

@@ -1,5 +1,5 @@
 /* fake_eb.c - runs and scripts the fake EventBridge for C tests. */
-#include "fake_eb.h"
+#include "tests/support/fake_eb.h"
 
 #include <curl/curl.h>
 #include <errno.h>

@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "err.h"
-#include "mem.h"
+#include "core/err.h"
+#include "core/mem.h"
 
 /*
  * HOW IT WORKS (as jansson's and curl's suites do it)

@@ -1,14 +1,14 @@
 /* check_conf.c - unit tests for the YAML/JSON config loader and helpers. */
 #include <check.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "mem.h"
+#include "core/conf.h"
+#include "core/mem.h"
 
 static struct ab_error err;
 
@@ -131,7 +131,7 @@ START_TEST(test_long_real)
         json_t *root;
 
         memset(text + 5, '0', 250);
-        strcpy(text + 255, "1\n");
+        memcpy(text + 255, "1\n", 3);
         root = load(text);
         ck_assert_ptr_nonnull(root);
         ck_assert_double_eq_tol(json_real_value(json_object_get(root, "v")),

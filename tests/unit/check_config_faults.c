@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
-#include "config.h"
-#include "fault.h"
-#include "integration.h"
+#include "core/conf.h"
+#include "pipeline/config.h"
+#include "tests/support/fault.h"
+#include "transform/integration.h"
 
 /*
  * jansson allocates through the project's wrappers here (main() sets its

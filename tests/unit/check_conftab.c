@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "conftab.h"
+#include "core/buf.h"
+#include "service/conftab.h"
 
 /* A shared block, included by an outer table under "peer". */
 struct block {

@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "consumer.h"
+#include "consumer/consumer.h"
 
 /* Nothing listens on 127.0.0.1:1; the consumer never gets an assignment. */
 #define NO_BROKER "127.0.0.1:1"

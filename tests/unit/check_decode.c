@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode.h"
+#include "transform/decode.h"
 
 static json_t *decode(const char *form)
 {

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
+#include "core/err.h"
 
 /*
  * Every entry of AB_ERR_MAP, pinned: its stable code (written into

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "event.h"
-#include "mem.h"
+#include "core/buf.h"
+#include "core/mem.h"
+#include "transform/event.h"
 
 /* 2021-08-23T07:15:22.000Z, the seed-001 trigger time. */
 #define T_START 1629702922000LL
@@ -400,8 +400,10 @@ static void fill_actions(struct ab_event *ev, enum ab_event_type t)
         ev->receiver      = "eventbridge";
         ev->external_url  = "https://alerts.example/#/alarm/42";
         ev->count         = 7;
-        strcpy(ev->alert_id, "0123456789abcdef0123456789abcdef");
-        strcpy(ev->fingerprint, "fedcba9876543210fedcba9876543210");
+        snprintf(ev->alert_id, sizeof(ev->alert_id), "%s",
+                 "0123456789abcdef0123456789abcdef");
+        snprintf(ev->fingerprint, sizeof(ev->fingerprint), "%s",
+                 "fedcba9876543210fedcba9876543210");
 }
 
 START_TEST(test_write_each_type)
@@ -473,7 +475,8 @@ START_TEST(test_subject)
 
         fixture_alert(&a, AB_ALERT_FIRING);
         ab_event_from_alert(&ev, &a, "we\"ird/name", "{}", 2, T_NOW);
-        strcpy(ev.fingerprint, "00112233445566778899aabbccddeeff");
+        snprintf(ev.fingerprint, sizeof(ev.fingerprint), "%s",
+                 "00112233445566778899aabbccddeeff");
         root = write_parse(&ev);
         ck_assert_str_eq(jstr(root, "subject"),
                          "we\"ird/name/00112233445566778899aabbccddeeff");

@@ -9,11 +9,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "buf.h"
-#include "event.h"
-#include "integration.h"
-#include "mem.h"
-#include "transform.h"
+#include "core/buf.h"
+#include "core/mem.h"
+#include "transform/event.h"
+#include "transform/integration.h"
+#include "transform/transform.h"
 
 /*
  * HOW IT WORKS

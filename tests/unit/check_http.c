@@ -9,8 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http.h"
-#include "metrics.h"
+#include "service/http.h"
+#include "service/metrics.h"
 
 static struct ab_metrics *reg;
 static struct ab_metric *counter;

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
-#include "mem.h"
+#include "core/json.h"
+#include "core/mem.h"
 
 #define CORPUS AB_SOURCE_DIR "/tests/fuzz/corpus/json/"
 

@@ -6,10 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "kafka_config.h"
-#include "mem.h"
-#include "sink.h"
+#include "core/mem.h"
+#include "kafka/kafka_config.h"
+#include "pipeline/config.h"
+#include "sink/sink.h"
 
 static const char pipeline_base[] =
     "inputs: [{topics: [in], integration: alertmanager}]\n"

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check_lifecycle.h"
-#include "lifecycle_fixture.h"
+#include "tests/unit/check_lifecycle.h"
+#include "tests/unit/lifecycle_fixture.h"
 
 /* ---- open, merge, close ------------------------------------------------- */
 

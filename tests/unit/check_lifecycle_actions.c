@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "check_lifecycle.h"
-#include "lifecycle_fixture.h"
+#include "tests/unit/check_lifecycle.h"
+#include "tests/unit/lifecycle_fixture.h"
 
 /* ---- actions ------------------------------------------------------------ */
 
@@ -159,7 +159,8 @@ START_TEST(test_action_rejections)
 
                 for (; *p; p++) {
                         if (p[0] == '%' && (p[1] == 's' || p[1] == 'f')) {
-                                strcpy(o, p[1] == 's' ? id : fp);
+                                memcpy(o, p[1] == 's' ? id : fp,
+                                       AB_EVENT_ID_LEN);
                                 o += AB_EVENT_ID_LEN;
                                 p++;
                         } else {

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "check_lifecycle.h"
-#include "lifecycle_fixture.h"
+#include "tests/unit/check_lifecycle.h"
+#include "tests/unit/lifecycle_fixture.h"
 
 /* ---- eviction ----------------------------------------------------------- */
 

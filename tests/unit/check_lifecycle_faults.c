@@ -6,13 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "fault.h"
-#include "integration.h"
-#include "lifecycle.h"
-#include "log.h"
-#include "report.h"
-#include "transform.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "lifecycle/lifecycle.h"
+#include "lifecycle/report.h"
+#include "tests/support/fault.h"
+#include "transform/integration.h"
+#include "transform/transform.h"
 
 /*
  * The scenario feeds a store (at most three open alerts, orphan

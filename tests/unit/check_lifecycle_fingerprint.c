@@ -4,8 +4,8 @@
 #include <check.h>
 #include <string.h>
 
-#include "check_lifecycle.h"
-#include "lifecycle_fixture.h"
+#include "tests/unit/check_lifecycle.h"
+#include "tests/unit/lifecycle_fixture.h"
 
 /* From tests/fixtures/lifecycle/fingerprint_vectors.py. */
 #define GOLDEN_FP_FIELDS "a5a52ded1e0c30cc5cdbea600de5d4c9"

@@ -3,8 +3,8 @@
 #include <check.h>
 #include <string.h>
 
-#include "check_lifecycle.h"
-#include "lifecycle_fixture.h"
+#include "tests/unit/check_lifecycle.h"
+#include "tests/unit/lifecycle_fixture.h"
 
 /* ---- auto-clear --------------------------------------------------------- */
 

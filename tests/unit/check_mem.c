@@ -3,7 +3,7 @@
 #include <check.h>
 #include <stdlib.h>
 
-#include "mem.h"
+#include "core/mem.h"
 
 START_TEST(test_fails_the_nth_allocation_once)
 {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline_metrics.h"
+#include "pipeline/pipeline_metrics.h"
 
 static struct ab_metrics *reg;
 static struct ab_buf out;

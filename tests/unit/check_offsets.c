@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mem.h"
-#include "offsets.h"
+#include "consumer/offsets.h"
+#include "core/mem.h"
 
 static struct ab_offsets_entry *reg(struct ab_offsets *t, const char *topic,
                                     int32_t partition, int64_t offset)

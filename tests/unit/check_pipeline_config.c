@@ -6,9 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "integration.h"
-#include "mem.h"
+#include "core/mem.h"
+#include "pipeline/config.h"
+#include "transform/integration.h"
 
 #define EXAMPLES AB_SOURCE_DIR "/examples/"
 

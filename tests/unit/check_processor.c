@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "config.h"
-#include "integration.h"
-#include "mem.h"
-#include "processor.h"
+#include "core/buf.h"
+#include "core/mem.h"
+#include "pipeline/config.h"
+#include "pipeline/processor.h"
+#include "transform/integration.h"
 
 static const char config_text[] = "kafka: {brokers: '127.0.0.1:9'}\n"
                                   "inputs:\n"

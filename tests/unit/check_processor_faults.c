@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "config.h"
-#include "fault.h"
-#include "processor.h"
+#include "core/buf.h"
+#include "pipeline/config.h"
+#include "pipeline/processor.h"
+#include "tests/support/fault.h"
 
 /*
  * The scenario: a monitor integration with auto-clear, at most three open

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cloudevents_kafka.h"
-#include "headers.h"
-#include "mem.h"
-#include "producer.h"
+#include "core/mem.h"
+#include "producer/cloudevents_kafka.h"
+#include "producer/headers.h"
+#include "producer/producer.h"
 
 /* Assert that the last header \p name of \p h equals \p want. */
 static void assert_header(const struct ab_headers *h, const char *name,

@@ -8,12 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "diff.h"
-#include "event.h"
-#include "mem.h"
-#include "ndjson.h"
-#include "progress.h"
-#include "range.h"
+#include "core/mem.h"
+#include "replay/diff.h"
+#include "replay/ndjson.h"
+#include "replay/progress.h"
+#include "replay/range.h"
+#include "transform/event.h"
 
 /* ---------------------------------------------------------------- bounds */
 
@@ -564,8 +564,9 @@ START_TEST(test_golden_groups)
         struct ab_error err;
         size_t n;
 
-        for (size_t i = 0; i < sizeof(lines) / sizeof(*lines); i++)
-                strcat(text, lines[i]);
+        for (size_t i = 0, len = 0; i < sizeof(lines) / sizeof(*lines); i++)
+                len += (size_t)snprintf(text + len, sizeof(text) - len, "%s",
+                                        lines[i]);
         path = temp_file(text);
         ab_error_clear(&err);
         ck_assert_int_eq(ab_replay_golden_open(path, &g, &err), AB_OK);
@@ -644,7 +645,8 @@ END_TEST
 START_TEST(test_golden_long_lines)
 {
         enum { LINES = 40, PAD = 30000 };
-        char *text = malloc((size_t)LINES * (PAD + 200));
+        size_t size = (size_t)LINES * (PAD + 200);
+        char *text  = malloc(size);
         const struct ab_replay_item *items;
         struct ab_replay_golden *g;
         struct ab_replay_pos pos;
@@ -654,14 +656,14 @@ START_TEST(test_golden_long_lines)
 
         ck_assert_ptr_nonnull(text);
         for (int i = 0; i < LINES; i++) {
-                len += (size_t)sprintf(text + len,
-                                       "{\"partition\":0,\"offset\":%d,"
-                                       "\"ts\":1,\"index\":0,\"error\":{"
-                                       "\"code\":\"decode\",\"message\":\"",
-                                       i);
+                len += (size_t)snprintf(text + len, size - len,
+                                        "{\"partition\":0,\"offset\":%d,"
+                                        "\"ts\":1,\"index\":0,\"error\":{"
+                                        "\"code\":\"decode\",\"message\":\"",
+                                        i);
                 memset(text + len, 'x', PAD);
                 len += PAD;
-                len += (size_t)sprintf(text + len, "\"}}\n");
+                len += (size_t)snprintf(text + len, size - len, "\"}}\n");
         }
         path = temp_file(text);
         free(text);

@@ -1,10 +1,11 @@
-/* check_selector.c - selector compile errors and evaluation over the token tape. */
+/* check_selector.c - selector compile errors and evaluation over the token
+ * tape. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
-#include "selector.h"
+#include "core/json.h"
+#include "transform/selector.h"
 
 static struct ab_json_doc doc;
 static struct ab_matches m;
@@ -58,8 +59,9 @@ END_TEST
 
 START_TEST(index_and_wildcard)
 {
-        const char *j = "{\"metadata\":[{\"ip\":\"1.1.1.1\"},{\"ip\":\"2.2.2.2\"},"
-                        "{\"x\":1},{\"ip\":null}]}";
+        const char *j =
+            "{\"metadata\":[{\"ip\":\"1.1.1.1\"},{\"ip\":\"2.2.2.2\"},"
+            "{\"x\":1},{\"ip\":null}]}";
         ck_assert_str_eq(eval(j, "$.metadata[0].ip"), "1.1.1.1");
         ck_assert_str_eq(eval(j, "$.metadata[1].ip"), "2.2.2.2");
         ck_assert_str_eq(eval(j, "$.metadata[7].ip"), "");
@@ -125,7 +127,8 @@ START_TEST(batch_prefix)
         ck_assert_int_eq(ab_selector_has_wildcard(b), 0);
         /* evaluate relative to element 1 */
         {
-                const char *j = "{\"metadata\":[{\"ip\":\"a\"},{\"ip\":\"b\"}]}";
+                const char *j =
+                    "{\"metadata\":[{\"ip\":\"a\"},{\"ip\":\"b\"}]}";
                 uint32_t arr, el1;
                 ck_assert_int_eq(ab_json_parse(&doc, j, strlen(j), NULL), 0);
                 arr = ab_json_get(&doc, 0, "metadata", 8);

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "batch.h"
+#include "sink/batch.h"
 
 static struct ab_batch_limits lim;
 static struct ab_json_doc doc;

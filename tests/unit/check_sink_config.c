@@ -5,10 +5,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "cli.h"
-#include "log.h"
-#include "sink.h"
+#include "cli/cli.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "sink/sink.h"
 
 #define FIX AB_FIXTURES "/sink/"
 

@@ -8,10 +8,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "batch.h"
-#include "eventbridge.h"
-#include "fake_eb.h"
-#include "log.h"
+#include "core/log.h"
+#include "sink/batch.h"
+#include "sink/eventbridge.h"
+#include "tests/support/fake_eb.h"
 
 #define MAX_EVENTS 256
 

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "sign.h"
+#include "core/buf.h"
+#include "sink/sign.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof(*(a)))
 

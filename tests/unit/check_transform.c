@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "conf.h"
-#include "mem.h"
-#include "transform.h"
+#include "core/buf.h"
+#include "core/conf.h"
+#include "core/mem.h"
+#include "transform/transform.h"
 
 static struct ab_transform *tf;
 

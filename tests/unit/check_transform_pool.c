@@ -6,14 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "config.h"
-#include "event.h"
-#include "integration.h"
-#include "lifecycle.h"
-#include "processor.h"
-#include "transform.h"
-#include "transform_pool.h"
+#include "core/buf.h"
+#include "lifecycle/lifecycle.h"
+#include "pipeline/config.h"
+#include "pipeline/processor.h"
+#include "pipeline/transform_pool.h"
+#include "transform/event.h"
+#include "transform/integration.h"
+#include "transform/transform.h"
 
 /*
  * Every test feeds the same record stream through the processor twice:

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lifecycle_fixture.h"
+#include "tests/unit/lifecycle_fixture.h"
 
 /* ---- fixtures ----------------------------------------------------------- */
 

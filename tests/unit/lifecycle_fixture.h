@@ -8,12 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "alert.h"
-#include "buf.h"
-#include "event.h"
-#include "integration.h"
-#include "lifecycle.h"
-#include "report.h"
+#include "core/buf.h"
+#include "lifecycle/lifecycle.h"
+#include "lifecycle/report.h"
+#include "transform/alert.h"
+#include "transform/event.h"
+#include "transform/integration.h"
 
 /* 2023-11-14T22:13:20.000Z: event times are offsets from here. */
 #define T0     1700000000000LL

@@ -10,7 +10,6 @@ ab_unit_test(check_sink_config
   SOURCES unit/check_sink_config.c ${CMAKE_SOURCE_DIR}/cli/cmd_sink.c
           ${CMAKE_SOURCE_DIR}/cli/signals.c
   LIBS ab_sink)
-target_include_directories(check_sink_config PRIVATE ${CMAKE_SOURCE_DIR}/cli)
 target_compile_definitions(check_sink_config PRIVATE
   AB_VERSION="${PROJECT_VERSION}")
 ab_unit_test(check_sink_eventbridge

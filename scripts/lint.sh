@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# lint.sh - static checks on every tracked C file: clang-format style and
+# the functions this project bans.
+#
+# Usage: scripts/lint.sh            check, exit 1 on any finding
+#        scripts/lint.sh --fix      reformat in place (bans still reported)
+#
+# Banned, as git's banned.h and curl's checksrc do, because each has a safer
+# form the code base already uses:
+#   strcpy strcat strncpy strncat  no bound, or a bound that drops the NUL:
+#                                  use snprintf, memcpy with a known length,
+#                                  or struct ab_buf
+#   sprintf vsprintf               no bound: snprintf, vsnprintf
+#   strtok strtok_r                modifies its input and keeps hidden state
+#   gets                           no bound at all
+#   atoi atol atoll atof           no error report: strtol and friends
+#   tmpnam tempnam mktemp          racy temporary names: mkstemp
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+fix=0
+[[ ${1:-} == --fix ]] && fix=1
+
+mapfile -t files < <(git ls-files '*.c' '*.h')
+status=0
+
+if ((fix)); then
+        clang-format -i "${files[@]}"
+elif ! report=$(clang-format --dry-run -Werror "${files[@]}" 2>&1); then
+        grep -E '^[^ ].*error:' <<<"$report" | cut -d: -f1 | sort -u |
+                sed 's/^/lint: not clang-formatted: /' >&2
+        echo "lint: run scripts/lint.sh --fix" >&2
+        status=1
+fi
+
+banned='strcpy|strcat|strncpy|strncat|sprintf|vsprintf|strtok|strtok_r|gets'
+banned+='|atoi|atol|atoll|atof|tmpnam|tempnam|mktemp'
+# A call is the name as a whole word followed by '('; comments that
+# mention a name in prose ("like strcpy") have no parenthesis after it.
+if hits=$(grep -nE "\\b($banned)[[:space:]]*\\(" "${files[@]}"); then
+        sed 's/^/lint: banned function: /' <<<"$hits" >&2
+        status=1
+fi
+
+((status == 0)) && echo "lint: ${#files[@]} C files formatted, no banned function"
+exit $status

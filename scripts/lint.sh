@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# lint.sh - static checks on every tracked C file: clang-format style and
-# the functions this project bans.
+# lint.sh - static checks on every tracked C file: clang-format style, the
+# functions this project bans, and the module layering.
 #
 # Usage: scripts/lint.sh            check, exit 1 on any finding
 #        scripts/lint.sh --fix      reformat in place (bans still reported)
@@ -43,5 +43,31 @@ if hits=$(grep -nE "\\b($banned)[[:space:]]*\\(" "${files[@]}"); then
         status=1
 fi
 
-((status == 0)) && echo "lint: ${#files[@]} C files formatted, no banned function"
+# The module graph of docs/architecture.md: a module includes headers of
+# the modules listed for it and of no other (nothing runs back up).
+declare -A below=(
+        [core]=""
+        [transform]="core"
+        [service]="core"
+        [lifecycle]="core transform"
+        [kafka]="core service"
+        [consumer]="core kafka"
+        [producer]="core kafka"
+        [pipeline]="core transform service lifecycle kafka consumer producer"
+        [sink]="core service kafka consumer producer"
+        [replay]="core transform service lifecycle kafka consumer producer pipeline"
+        [cli]="core transform service lifecycle kafka consumer producer pipeline sink replay"
+)
+for mod in "${!below[@]}"; do
+        while IFS= read -r hit; do
+                dep=${hit#*#include \"}
+                dep=${dep%%/*}
+                [[ $dep == "$mod" || " ${below[$mod]} " == *" $dep "* ]] && continue
+                echo "lint: $mod may not include $dep: $hit" >&2
+                status=1
+        done < <(git ls-files "$mod/*.c" "$mod/*.h" |
+                xargs grep -H '^#include "[a-z_]*/' || true)
+done
+
+((status == 0)) && echo "lint: ${#files[@]} C files formatted, no banned function, layers kept"
 exit $status

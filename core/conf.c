@@ -9,7 +9,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "buf.h"
+#include "file.h"
 #include "conf_path.h"
 #include "mem.h"
 
@@ -567,36 +567,14 @@ json_t *ab_conf_load_string(const char *text, size_t len, const char *origin,
 
 json_t *ab_conf_load_file(const char *path, struct ab_error *err)
 {
-        struct ab_buf text;
         json_t *root = NULL;
-        FILE *f      = fopen(path, "rb");
-        char chunk[8192];
-        size_t n;
+        char *text;
+        size_t len;
 
-        ab_buf_init(&text, 0);
-        if (!f) {
-                ab_error_set(err, AB_ERR_IO, NULL, "cannot open %s: %s", path,
-                             strerror(errno));
-                goto out;
-        }
-        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-                if (ab_buf_append(&text, chunk, n)) {
-                        ab_error_set(err, AB_ERR_NOMEM, NULL,
-                                     "out of memory reading %s", path);
-                        goto out;
-                }
-        }
-        if (ferror(f)) {
-                ab_error_set(err, AB_ERR_IO, NULL, "cannot read %s: %s", path,
-                             strerror(errno));
-                goto out;
-        }
-        root = ab_conf_load_string(text.data ? text.data : "", text.len, path,
-                                   err);
-out:
-        if (f)
-                fclose(f);
-        ab_buf_fini(&text);
+        if (ab_file_read(path, AB_FILE_CONF_MAX, &text, &len, err))
+                return NULL;
+        root = ab_conf_load_string(text, len, path, err);
+        ab_free(text);
         return root;
 }
 

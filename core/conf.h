@@ -29,9 +29,10 @@
  */
 
 /**
- * Load \p path. @returns a new reference to the root, or NULL with \p err
- * filled (AB_ERR_IO when the file cannot be read, AB_ERR_CONFIG for
- * syntax errors).
+ * Load \p path, which must be a regular file of at most AB_FILE_CONF_MAX
+ * (16 MiB). @returns a new reference to the root, or NULL with \p err
+ * filled (AB_ERR_IO when the file cannot be read or is no regular file,
+ * AB_ERR_TOO_LARGE over the limit, AB_ERR_CONFIG for syntax errors).
  */
 json_t *ab_conf_load_file(const char *path, struct ab_error *err);
 

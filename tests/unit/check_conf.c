@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf.h"
+#include "file.h"
 #include "mem.h"
 
 static struct ab_error err;
@@ -358,6 +360,44 @@ START_TEST(test_load_file)
 }
 END_TEST
 
+/* Only regular files are read: a device or a FIFO is refused at once (a
+ * FIFO used to block forever, /dev/zero to grow without bound), and a file
+ * over the limit is refused before it is read. */
+START_TEST(test_load_file_only_regular_and_bounded)
+{
+        char dir[] = "/tmp/ab_check_conf_dir_XXXXXX";
+        char fifo[64], big[64];
+        int fd;
+
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+        snprintf(big, sizeof(big), "%s/big.yaml", dir);
+        ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+        ck_assert_ptr_null(ab_conf_load_file(fifo, &err));
+        ck_assert_int_eq(err.code, AB_ERR_IO);
+        ck_assert_ptr_nonnull(strstr(err.text, fifo));
+        ck_assert_ptr_nonnull(strstr(err.text, "a FIFO"));
+        ck_assert_ptr_null(ab_conf_load_file("/dev/zero", &err));
+        ck_assert_int_eq(err.code, AB_ERR_IO);
+        ck_assert_ptr_nonnull(strstr(err.text, "/dev/zero"));
+        ck_assert_ptr_nonnull(strstr(err.text, "a character device"));
+        ck_assert_ptr_null(ab_conf_load_file(dir, &err));
+        ck_assert_int_eq(err.code, AB_ERR_IO);
+        ck_assert_ptr_nonnull(strstr(err.text, "a directory"));
+        fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(ftruncate(fd, (off_t)AB_FILE_CONF_MAX + 1), 0);
+        close(fd);
+        ck_assert_ptr_null(ab_conf_load_file(big, &err));
+        ck_assert_int_eq(err.code, AB_ERR_TOO_LARGE);
+        ck_assert_ptr_nonnull(strstr(err.text, big));
+        ck_assert_ptr_nonnull(strstr(err.text, "16 MiB"));
+        unlink(big);
+        unlink(fifo);
+        rmdir(dir);
+}
+END_TEST
+
 /* ---- environment ------------------------------------------------------- */
 
 static void expands_to(const char *in, const char *want)
@@ -558,6 +598,7 @@ static Suite *conf_suite(void)
         tcase_add_test(tc, test_empty_and_scalar_documents);
         tcase_add_test(tc, test_deep_nesting_bounded);
         tcase_add_test(tc, test_load_file);
+        tcase_add_test(tc, test_load_file_only_regular_and_bounded);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("helpers");

@@ -40,7 +40,9 @@
         XX(HTTP, "http", "http error")                                         \
         XX(RETRY, "retry", "temporary failure, retry later")                   \
         XX(PERMANENT, "permanent", "permanent failure")                        \
-        XX(INTERNAL, "internal", "internal error")
+        XX(INTERNAL, "internal", "internal error")                             \
+        XX(REGEX_LIMIT, "regex_limit",                                         \
+           "a regular expression reached its match limit")
 
 typedef enum ab_err {
 #define AB__ERR_ENUM(name, code, desc) AB_ERR_##name,

@@ -3,11 +3,11 @@
 #ifndef AB_INTEGRATION_INT_H
 #define AB_INTEGRATION_INT_H
 
-#include <regex.h>
 #include <stdbool.h>
 
 #include "alert.h"
 #include "integration.h"
+#include "cond_regex.h"
 #include "selector.h"
 
 /* A selector plus where it starts: with `relative`, at the current batch
@@ -35,9 +35,8 @@ struct ab_cond {
         size_t *value_lens;
         size_t nvalues;
         bool exists;
-        bool has_regex;
-        regex_t regex;
-        struct ab_cond *kids; /* ALL / ANY */
+        struct ab_cond_regex *regex; /* REGEX */
+        struct ab_cond *kids;        /* ALL / ANY */
         size_t nkids;
 };
 

@@ -1,4 +1,5 @@
-/* check_integration.c - the integration compiler: valid configs and errors naming the exact key. */
+/* check_integration.c - the integration compiler: valid configs and errors
+ * naming the exact key. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,17 +70,27 @@ START_TEST(errors_name_the_key)
             {BASE "  severity: {value: P1}\n  message: {series: [$.a, $.b], "
                   "delimiter: x}\n",
              "fields.message.delimiter", "special characters"},
-            {BASE "  severity: {value: P1}\n  service:\n    condition:\n"
-                  "      - when: {field: $.x, equalz: 1}\n        direct: $.y\n",
+            {BASE
+             "  severity: {value: P1}\n  service:\n    condition:\n"
+             "      - when: {field: $.x, equalz: 1}\n        direct: $.y\n",
              "fields.service.condition[0].when.equalz", "unknown key"},
             {BASE "  severity: {value: P1}\n  service:\n    condition:\n"
                   "      - direct: $.y\n      - when: {field: $.x, exists: "
                   "true}\n        direct: $.z\n",
              "fields.service.condition[0]", "only the last branch"},
-            {BASE "  severity: {value: P1}\n  service:\n    condition:\n"
-                  "      - when: {field: $.x, regex: '('}\n        direct: $.y\n",
+            {BASE
+             "  severity: {value: P1}\n  service:\n    condition:\n"
+             "      - when: {field: $.x, regex: '('}\n        direct: $.y\n",
              "fields.service.condition[0].when.regex",
              "invalid regular expression"},
+            {BASE "  severity: {value: P1}\n  service:\n    condition:\n"
+                  "      - when: {field: $.x, regex: "
+                  "'((a{1,100}){1,100}){1,100}'}\n        direct: $.y\n",
+             "fields.service.condition[0].when.regex", "too large"},
+            {BASE "  severity: {value: P1}\n  service:\n    condition:\n"
+                  "      - when: {field: $.x, regex: '((ab|cd)(ef|gh)){1,800}'}"
+                  "\n        direct: $.y\n",
+             "fields.service.condition[0].when.regex", "over the limit of"},
             {BASE "  severity: {value: P1}\nrecovery: {when: [{equals: x}]}\n",
              "recovery.when[0].field", "required"},
             {BASE "  severity: {value: P1}\nbatch: {root: \"$.a[*]\"}\n",

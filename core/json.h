@@ -1,4 +1,5 @@
-/* json.h - the hot-path JSON reader: validates a payload into a reused token tape. */
+/* json.h - the hot-path JSON reader: validates a payload into a reused token
+ * tape. */
 #ifndef AB_JSON_H
 #define AB_JSON_H
 
@@ -27,7 +28,8 @@
  * can be compared by the differential test: invalid UTF-8 and "\u0000"
  * are rejected, lone surrogates are rejected, trailing bytes other than
  * white space are rejected, nesting is limited to AB_JSON_MAX_DEPTH.
- * Duplicate keys are kept; lookups return the last one, as jansson does.
+ * Duplicate keys are kept; lookups return the last one, as jansson does;
+ * ab_json_check_unique_keys() lets a caller refuse them instead.
  * Numbers are validated but not converted (jansson rejects integers that
  * overflow 64 bits; we accept them as text). A NUL byte outside strings is
  * always an error (jansson's lexer skips one right after a number or a
@@ -48,12 +50,12 @@ enum ab_json_type {
 };
 
 struct ab_json_tok {
-        uint32_t start; /* value: byte offset in the source; decoded strings:
-                           offset in the document's string buffer */
-        uint32_t len;   /* byte length (strings: without quotes, decoded) */
-        uint32_t next;  /* index of the token after this subtree */
-        uint32_t size;  /* arrays: elements; objects: members */
-        uint8_t type;   /* enum ab_json_type */
+        uint32_t start;  /* value: byte offset in the source; decoded strings:
+                            offset in the document's string buffer */
+        uint32_t len;    /* byte length (strings: without quotes, decoded) */
+        uint32_t next;   /* index of the token after this subtree */
+        uint32_t size;   /* arrays: elements; objects: members */
+        uint8_t type;    /* enum ab_json_type */
         uint8_t decoded; /* strings: text lives in the string buffer */
         uint32_t src_start; /* byte offset of the value's first byte in the
                                source (the quote for strings) */
@@ -85,8 +87,8 @@ void ab_json_doc_fini(struct ab_json_doc *doc);
 ab_err_t ab_json_parse(struct ab_json_doc *doc, const char *src, size_t len,
                        struct ab_error *err);
 
-static inline const struct ab_json_tok *ab_json_at(const struct ab_json_doc *doc,
-                                                   uint32_t i)
+static inline const struct ab_json_tok *
+ab_json_at(const struct ab_json_doc *doc, uint32_t i)
 {
         return &doc->toks[i];
 }
@@ -109,6 +111,19 @@ struct ab_str ab_json_raw(const struct ab_json_doc *doc, uint32_t i);
  *  the last one if repeated; AB_JSON_NONE if absent or \p obj is no object. */
 uint32_t ab_json_get(const struct ab_json_doc *doc, uint32_t obj,
                      const char *key, size_t keylen);
+
+/**
+ * Check that no object in \p doc repeats a member name (compared in decoded
+ * form, so "a" and "\u0061" are the same name). O(members): small objects
+ * are compared pairwise, larger ones through a hash table kept in
+ * \p scratch (a caller's reusable buffer, or NULL for a temporary one).
+ * @returns AB_OK; AB_ERR_DECODE with \p err (may be NULL) naming the
+ *          repeated key in `path` and `text` (escaped, long keys shortened)
+ *          and the byte offset of its second occurrence; AB_ERR_NOMEM.
+ */
+ab_err_t ab_json_check_unique_keys(const struct ab_json_doc *doc,
+                                   struct ab_buf *scratch,
+                                   struct ab_error *err);
 
 /** Element \p n of array \p arr, or AB_JSON_NONE. O(n). */
 uint32_t ab_json_index(const struct ab_json_doc *doc, uint32_t arr, uint32_t n);

@@ -959,6 +959,11 @@ ab_err_t ab_transform_run(struct ab_transform *tf,
         rc = ab_json_parse(&tf->doc, src, srclen, err);
         if (rc)
                 return rc;
+        /* A repeated key would let selectors, conditions and the
+         * fingerprint see different values: such a payload is undecodable. */
+        rc = ab_json_check_unique_keys(&tf->doc, &tf->scratch, err);
+        if (rc)
+                return rc;
         if (integ->batch_root) {
                 const struct ab_json_tok *arr;
                 uint32_t t, index = 0;

@@ -299,6 +299,35 @@ START_TEST(regex_bounded)
 }
 END_TEST
 
+/* One rule for repeated keys in payloads: the payload is undecodable,
+ * whether the key repeats in JSON (at any depth) or in a form. Before,
+ * selectors took the last value while wildcards saw both. */
+START_TEST(duplicate_keys_undecodable)
+{
+        struct ab_integration *integ =
+            compile("name: t\nfields:\n  alertname: {direct: $.a}\n"
+                    "  severity: {value: P1}\nlabels: {'*': {direct: $.l}}\n");
+        struct ab_error err;
+        size_t n;
+
+        ck_assert_str_eq(
+            label(run(integ, "{\"a\":\"x\",\"l\":{\"k\":\"v\"}}", &n), "k"),
+            "v");
+        ck_assert_int_eq(reject(integ, "{\"a\":\"x\",\"a\":\"y\"}", &err),
+                         AB_ERR_DECODE);
+        ck_assert_str_eq(err.path, "a");
+        ck_assert_msg(strstr(err.text, "duplicate key \"a\""), "%s", err.text);
+        ck_assert_int_eq(reject(integ,
+                                "{\"a\":\"x\",\"l\":{\"k\":\"1\",\"k\":\"2\"}}",
+                                &err),
+                         AB_ERR_DECODE);
+        ck_assert_str_eq(err.path, "k");
+        ck_assert_int_eq(reject(integ, "a=x&b=1&a=y", &err), AB_ERR_DECODE);
+        ck_assert_str_eq(err.path, "a");
+        ab_integration_destroy(integ);
+}
+END_TEST
+
 START_TEST(map_default_and_case)
 {
         struct ab_integration *integ = compile(
@@ -536,6 +565,7 @@ int main(void)
         tcase_add_test(tc, series_skips_missing_and_absent_when_none);
         tcase_add_test(tc, conditions);
         tcase_add_test(tc, regex_bounded);
+        tcase_add_test(tc, duplicate_keys_undecodable);
         tcase_add_test(tc, map_default_and_case);
         tcase_add_test(tc, rejections_are_specific);
         tcase_add_test(tc, recovery_and_times);

@@ -188,14 +188,52 @@ static int tag_kind(const char *tag)
         return -1;
 }
 
+/* The value of scalar text \p s (\p len bytes) read as \p kind. @returns a
+ * new reference, or NULL with \p why saying what is wrong (a value out of
+ * range, text not UTF-8), or empty when memory ran out. */
+static json_t *make_scalar(enum kind kind, const char *s, size_t len, char *why,
+                           size_t whysize)
+{
+        long long n;
+        double d;
+        json_t *v;
+
+        why[0] = '\0';
+        switch (kind) {
+        case K_NULL:
+                return json_null();
+        case K_BOOL:
+                return json_boolean(s[0] == 't' || s[0] == 'T');
+        case K_INT:
+                errno = 0;
+                n     = strtoll(s, NULL, 10);
+                if (errno == ERANGE) {
+                        snprintf(why, whysize, "integer %s is out of range", s);
+                        return NULL;
+                }
+                return json_integer(n);
+        case K_FLOAT:
+                if (parse_real(s, &d)) {
+                        snprintf(why, whysize, "number %s is out of range", s);
+                        return NULL;
+                }
+                return json_real(d);
+        default:
+                v = json_stringn(s, len);
+                if (!v)
+                        snprintf(why, whysize, "string is not valid UTF-8");
+                return v;
+        }
+}
+
 static json_t *load_scalar(struct loader *ld, const yaml_event_t *ev,
                            const char *path)
 {
         const char *s   = (const char *)ev->data.scalar.value;
         const char *tag = (const char *)ev->data.scalar.tag;
         enum kind kind  = K_STR;
-        json_t *v       = NULL;
-        double d;
+        char why[160];
+        json_t *v;
 
         if (tag) {
                 int k = tag_kind(tag);
@@ -214,45 +252,24 @@ static json_t *load_scalar(struct loader *ld, const yaml_event_t *ev,
         } else if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
                 kind = resolve_plain(s);
         }
-        switch (kind) {
-        case K_NULL:
-                v = json_null();
-                break;
-        case K_BOOL:
-                v = json_boolean(s[0] == 't' || s[0] == 'T');
-                break;
-        case K_INT: {
-                long long n;
-
-                errno = 0;
-                n     = strtoll(s, NULL, 10);
-                if (errno == ERANGE) {
-                        fail_at(ld, &ev->start_mark, path,
-                                "integer %s is out of range", s);
-                        return NULL;
-                }
-                v = json_integer(n);
-                break;
-        }
-        case K_FLOAT:
-                if (parse_real(s, &d)) {
-                        fail_at(ld, &ev->start_mark, path,
-                                "number %s is out of range", s);
-                        return NULL;
-                }
-                v = json_real(d);
-                break;
-        case K_STR:
-                v = json_stringn(s, ev->data.scalar.length);
-                if (!v) {
-                        fail_at(ld, &ev->start_mark, path,
-                                "string is not valid UTF-8");
-                        return NULL;
-                }
-                break;
-        }
-        if (!v)
+        v = make_scalar(kind, s, ev->data.scalar.length, why, sizeof(why));
+        if (!v && why[0])
+                fail_at(ld, &ev->start_mark, path, "%s", why);
+        else if (!v)
                 ab_error_set(ld->err, AB_ERR_NOMEM, path, "out of memory");
+        return v;
+}
+
+json_t *ab_conf_plain_scalar(const char *s, const char *path,
+                             struct ab_error *err)
+{
+        char why[160];
+        json_t *v =
+            make_scalar(resolve_plain(s), s, strlen(s), why, sizeof(why));
+
+        if (!v)
+                ab_error_set(err, why[0] ? AB_ERR_CONFIG : AB_ERR_NOMEM, path,
+                             "%s", why[0] ? why : "out of memory");
         return v;
 }
 

@@ -40,6 +40,14 @@ json_t *ab_conf_load_file(const char *path, struct ab_error *err);
 json_t *ab_conf_load_string(const char *text, size_t len, const char *origin,
                             struct ab_error *err);
 
+/**
+ * \p s typed as YAML types a plain (unquoted) scalar, by the rules above.
+ * @returns a new reference, or NULL with \p err (AB_ERR_CONFIG naming
+ *          \p path: a number out of range, text not UTF-8).
+ */
+json_t *ab_conf_plain_scalar(const char *s, const char *path,
+                             struct ab_error *err);
+
 /** How a config value's type reads in messages: "a mapping", "a list",
  *  "a string", "an integer", "a number", "a boolean" or "null". */
 const char *ab_conf_type_name(const json_t *v);

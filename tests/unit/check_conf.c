@@ -448,6 +448,70 @@ START_TEST(test_expand_env_errors)
 }
 END_TEST
 
+/* A default may itself hold references, expanded only when used; used to
+ * come out as the literal "${AB_T_UNSET2:-x}}". */
+START_TEST(test_expand_env_nested)
+{
+        setenv("AB_T_USER", "alice", 1);
+        unsetenv("AB_T_UNSET");
+        unsetenv("AB_T_UNSET2");
+        expands_to("${AB_T_UNSET:-${AB_T_UNSET2:-x}}", "x");
+        expands_to("${AB_T_UNSET:-${AB_T_USER:-x}}", "alice");
+        expands_to("${AB_T_USER:-${AB_T_UNSET2}}", "alice");
+        expands_to("<${AB_T_UNSET:-a${AB_T_USER}b}>", "<aaliceb>");
+        expands_to("${AB_T_UNSET:-$${AB_T_USER}}", "${AB_T_USER}");
+        expands_to("${AB_T_UNSET:-${AB_T_UNSET2:-${AB_T_UNSET:-deep}}}",
+                   "deep");
+        ck_assert_ptr_null(
+            ab_conf_expand_env("${AB_T_UNSET:-${AB_T_UNSET2}}", "p", &err));
+        ck_assert_str_eq(err.text,
+                         "environment variable AB_T_UNSET2 is not set");
+        ck_assert_ptr_null(
+            ab_conf_expand_env("${AB_T_UNSET:-${AB_T_UNSET2:-x}", "p", &err));
+        ck_assert_ptr_nonnull(strstr(err.text, "unterminated"));
+        ck_assert_ptr_null(ab_conf_expand_env(
+            "${A:-${A:-${A:-${A:-${A:-${A:-${A:-${A:-${A:-x}}}}}}}}}", "p",
+            &err));
+        ck_assert_ptr_nonnull(strstr(err.text, "nested deeper than 8"));
+}
+END_TEST
+
+/* Typed values: a reference is expanded, then typed as YAML types a plain
+ * scalar; values without a reference are returned as they are. */
+START_TEST(test_expand_env_typed)
+{
+        json_t *in, *out;
+
+        setenv("AB_T_PORT", "8080", 1);
+        setenv("AB_T_YES", "true", 1);
+        in  = json_string("${AB_T_PORT}");
+        out = ab_conf_expand_env_typed(in, "p", &err);
+        ck_assert(json_is_integer(out));
+        ck_assert_int_eq(json_integer_value(out), 8080);
+        json_decref(out);
+        json_decref(in);
+        in  = json_string("${AB_T_YES}");
+        out = ab_conf_expand_env_typed(in, "p", &err);
+        ck_assert(json_is_true(out));
+        json_decref(out);
+        json_decref(in);
+        in  = json_string("${AB_T_UNSET:-1m}");
+        out = ab_conf_expand_env_typed(in, "p", &err);
+        ck_assert_str_eq(json_string_value(out), "1m");
+        json_decref(out);
+        json_decref(in);
+        in  = json_integer(5);
+        out = ab_conf_expand_env_typed(in, "p", &err);
+        ck_assert_ptr_eq(out, in);
+        json_decref(out);
+        json_decref(in);
+        in = json_string("${AB_T_UNSET}");
+        ck_assert_ptr_null(ab_conf_expand_env_typed(in, "p", &err));
+        ck_assert_int_eq(err.code, AB_ERR_CONFIG);
+        json_decref(in);
+}
+END_TEST
+
 /* ---- paths ------------------------------------------------------------- */
 
 START_TEST(test_paths)
@@ -604,6 +668,8 @@ static Suite *conf_suite(void)
         tc = tcase_create("helpers");
         tcase_add_test(tc, test_expand_env);
         tcase_add_test(tc, test_expand_env_errors);
+        tcase_add_test(tc, test_expand_env_nested);
+        tcase_add_test(tc, test_expand_env_typed);
         tcase_add_test(tc, test_paths);
         tcase_add_test(tc, test_durations);
         tcase_add_test(tc, test_sizes);

@@ -25,7 +25,7 @@ static const char *kind_name(mode_t mode)
                 return "a block device";
         if (S_ISSOCK(mode))
                 return "a socket";
-        return "not a regular file";
+        return "a special file";
 }
 
 /* The limit in messages: "16 MiB" when whole mebibytes, else bytes. */

@@ -19,6 +19,7 @@ RUN apt-get update -qq \
         libssl-dev \
         libyaml-dev \
         libmicrohttpd-dev \
+        libpcre2-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -36,6 +37,7 @@ RUN apt-get update -qq \
         libssl3 \
         libyaml-0-2 \
         libmicrohttpd12 \
+        libpcre2-8-0 \
         ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --no-create-home --shell /usr/sbin/nologin alertbridge

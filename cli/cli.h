@@ -22,9 +22,13 @@ int ab_cmd_sink(int argc, char **argv);
 /** SIGTERM and SIGINT set *flag (returned); SIGPIPE is ignored. */
 void ab_cli_install_stop_handlers(volatile sig_atomic_t **flag);
 
+/* The most `alertbridge test` reads from its input file or stdin. */
+#define AB_CLI_INPUT_MAX ((size_t)256 << 20)
+
 /**
  * Read all of \p path ("-" = stdin) into a new NUL-terminated buffer
- * (ab_free). @returns NULL with a message on stderr on failure.
+ * (ab_free). A path must name a regular file; both are read up to
+ * AB_CLI_INPUT_MAX. @returns NULL with a message on stderr on failure.
  */
 char *ab_cli_read_all(const char *path, size_t *len);
 

@@ -11,6 +11,7 @@
 
 #include "core/buf.h"
 #include "core/conf_path.h"
+#include "core/file.h"
 #include "core/mem.h"
 
 /* Deeper nesting than this is an error (the loader recurses). */
@@ -189,15 +190,53 @@ static int tag_kind(const char *tag)
         return -1;
 }
 
+/* The value of scalar text \p s (\p len bytes) read as \p kind. @returns a
+ * new reference, or NULL with \p why saying what is wrong (a value out of
+ * range, text not UTF-8), or empty when memory ran out. */
+static json_t *make_scalar(enum kind kind, const char *s, size_t len, char *why,
+                           size_t whysize)
+{
+        long long n;
+        ab_err_t rc;
+        double d;
+
+        why[0] = '\0';
+        switch (kind) {
+        case K_NULL:
+                return json_null();
+        case K_BOOL:
+                return json_boolean(s[0] == 't' || s[0] == 'T');
+        case K_INT:
+                errno = 0;
+                n     = strtoll(s, NULL, 10);
+                if (errno == ERANGE) {
+                        snprintf(why, whysize, "integer %s is out of range", s);
+                        return NULL;
+                }
+                return json_integer(n);
+        case K_FLOAT:
+                rc = parse_real(s, &d);
+                if (rc == AB_ERR_CONFIG)
+                        snprintf(why, whysize, "number %s is out of range", s);
+                return rc ? NULL : json_real(d);
+        default:
+                /* Checked here, so that NULL below means out of memory. */
+                if (!ab_utf8_valid(s, len)) {
+                        snprintf(why, whysize, "string is not valid UTF-8");
+                        return NULL;
+                }
+                return json_stringn_nocheck(s, len);
+        }
+}
+
 static json_t *load_scalar(struct loader *ld, const yaml_event_t *ev,
                            const char *path)
 {
         const char *s   = (const char *)ev->data.scalar.value;
         const char *tag = (const char *)ev->data.scalar.tag;
         enum kind kind  = K_STR;
-        json_t *v       = NULL;
-        ab_err_t rc;
-        double d;
+        char why[160];
+        json_t *v;
 
         if (tag) {
                 int k = tag_kind(tag);
@@ -216,48 +255,24 @@ static json_t *load_scalar(struct loader *ld, const yaml_event_t *ev,
         } else if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
                 kind = resolve_plain(s);
         }
-        switch (kind) {
-        case K_NULL:
-                v = json_null();
-                break;
-        case K_BOOL:
-                v = json_boolean(s[0] == 't' || s[0] == 'T');
-                break;
-        case K_INT: {
-                long long n;
-
-                errno = 0;
-                n     = strtoll(s, NULL, 10);
-                if (errno == ERANGE) {
-                        fail_at(ld, &ev->start_mark, path,
-                                "integer %s is out of range", s);
-                        return NULL;
-                }
-                v = json_integer(n);
-                break;
-        }
-        case K_FLOAT:
-                rc = parse_real(s, &d);
-                if (rc == AB_ERR_CONFIG) {
-                        fail_at(ld, &ev->start_mark, path,
-                                "number %s is out of range", s);
-                        return NULL;
-                }
-                if (!rc)
-                        v = json_real(d);
-                break;
-        case K_STR:
-                /* Checked here, so that NULL below means out of memory. */
-                if (!ab_utf8_valid(s, ev->data.scalar.length)) {
-                        fail_at(ld, &ev->start_mark, path,
-                                "string is not valid UTF-8");
-                        return NULL;
-                }
-                v = json_stringn_nocheck(s, ev->data.scalar.length);
-                break;
-        }
-        if (!v)
+        v = make_scalar(kind, s, ev->data.scalar.length, why, sizeof(why));
+        if (!v && why[0])
+                fail_at(ld, &ev->start_mark, path, "%s", why);
+        else if (!v)
                 ab_error_set(ld->err, AB_ERR_NOMEM, path, "out of memory");
+        return v;
+}
+
+json_t *ab_conf_plain_scalar(const char *s, const char *path,
+                             struct ab_error *err)
+{
+        char why[160];
+        json_t *v =
+            make_scalar(resolve_plain(s), s, strlen(s), why, sizeof(why));
+
+        if (!v)
+                ab_error_set(err, why[0] ? AB_ERR_CONFIG : AB_ERR_NOMEM, path,
+                             "%s", why[0] ? why : "out of memory");
         return v;
 }
 
@@ -579,36 +594,14 @@ json_t *ab_conf_load_string(const char *text, size_t len, const char *origin,
 
 json_t *ab_conf_load_file(const char *path, struct ab_error *err)
 {
-        struct ab_buf text;
         json_t *root = NULL;
-        FILE *f      = fopen(path, "rb");
-        char chunk[8192];
-        size_t n;
+        char *text;
+        size_t len;
 
-        ab_buf_init(&text, 0);
-        if (!f) {
-                ab_error_set(err, AB_ERR_IO, NULL, "cannot open %s: %s", path,
-                             strerror(errno));
-                goto out;
-        }
-        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-                if (ab_buf_append(&text, chunk, n)) {
-                        ab_error_set(err, AB_ERR_NOMEM, NULL,
-                                     "out of memory reading %s", path);
-                        goto out;
-                }
-        }
-        if (ferror(f)) {
-                ab_error_set(err, AB_ERR_IO, NULL, "cannot read %s: %s", path,
-                             strerror(errno));
-                goto out;
-        }
-        root = ab_conf_load_string(text.data ? text.data : "", text.len, path,
-                                   err);
-out:
-        if (f)
-                fclose(f);
-        ab_buf_fini(&text);
+        if (ab_file_read(path, AB_FILE_CONF_MAX, &text, &len, err))
+                return NULL;
+        root = ab_conf_load_string(text, len, path, err);
+        ab_free(text);
         return root;
 }
 

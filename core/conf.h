@@ -29,15 +29,24 @@
  */
 
 /**
- * Load \p path. @returns a new reference to the root, or NULL with \p err
- * filled (AB_ERR_IO when the file cannot be read, AB_ERR_CONFIG for
- * syntax errors).
+ * Load \p path, which must be a regular file of at most AB_FILE_CONF_MAX
+ * (16 MiB). @returns a new reference to the root, or NULL with \p err
+ * filled (AB_ERR_IO when the file cannot be read or is no regular file,
+ * AB_ERR_TOO_LARGE over the limit, AB_ERR_CONFIG for syntax errors).
  */
 json_t *ab_conf_load_file(const char *path, struct ab_error *err);
 
 /** Same for \p len bytes of text; \p origin names it in messages. */
 json_t *ab_conf_load_string(const char *text, size_t len, const char *origin,
                             struct ab_error *err);
+
+/**
+ * \p s typed as YAML types a plain (unquoted) scalar, by the rules above.
+ * @returns a new reference, or NULL with \p err (AB_ERR_CONFIG naming
+ *          \p path: a number out of range, text not UTF-8).
+ */
+json_t *ab_conf_plain_scalar(const char *s, const char *path,
+                             struct ab_error *err);
 
 /** How a config value's type reads in messages: "a mapping", "a list",
  *  "a string", "an integer", "a number", "a boolean" or "null". */

@@ -44,7 +44,9 @@
         XX(HTTP, RETRY, "http", "http error")                                  \
         XX(RETRY, RETRY, "retry", "temporary failure, retry later")            \
         XX(PERMANENT, REJECT, "permanent", "permanent failure")                \
-        XX(INTERNAL, FATAL, "internal", "internal error")
+        XX(INTERNAL, FATAL, "internal", "internal error")                      \
+        XX(REGEX_LIMIT, REJECT, "regex_limit",                                 \
+           "a regular expression reached its match limit")
 
 typedef enum ab_err {
 #define AB__ERR_ENUM(name, cls, code, desc) AB_ERR_##name,

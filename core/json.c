@@ -3,6 +3,7 @@
 
 #include <locale.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -657,6 +658,123 @@ uint32_t ab_json_get(const struct ab_json_doc *doc, uint32_t obj,
                 k = toks[k + 1].next;
         }
         return found;
+}
+
+/* Objects up to this many members are checked pairwise. */
+#define UNIQUE_PAIRWISE_MAX 8
+
+static int key_eq(struct ab_str a, struct ab_str b)
+{
+        return a.len == b.len && (!a.len || !memcmp(a.ptr, b.ptr, a.len));
+}
+
+/* FNV-1a: spreads keys over the slots of the hash table. */
+static uint32_t key_hash(struct ab_str k)
+{
+        uint32_t h = 2166136261u;
+
+        for (size_t i = 0; i < k.len; i++)
+                h = (h ^ (unsigned char)k.ptr[i]) * 16777619u;
+        return h;
+}
+
+/* How many bytes of a repeated key a message shows. */
+#define KEY_SHOWN 32
+
+/* Report key token \p k as repeated: printable ASCII as is, other bytes
+ * (and '"', '\\') as \xNN, at most KEY_SHOWN bytes (then "..."). */
+static ab_err_t duplicate(const struct ab_json_doc *doc, uint32_t k,
+                          struct ab_error *err)
+{
+        static const char hex[] = "0123456789abcdef";
+        struct ab_str key       = ab_json_text(doc, k);
+        char shown[KEY_SHOWN * 4 + 4];
+        size_t o = 0;
+
+        for (size_t i = 0; i < key.len && i < KEY_SHOWN; i++) {
+                unsigned char c = (unsigned char)key.ptr[i];
+                if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"') {
+                        shown[o++] = (char)c;
+                        continue;
+                }
+                shown[o++] = '\\';
+                shown[o++] = 'x';
+                shown[o++] = hex[c >> 4];
+                shown[o++] = hex[c & 15];
+        }
+        if (key.len > KEY_SHOWN) {
+                memcpy(shown + o, "...", 3);
+                o += 3;
+        }
+        shown[o] = '\0';
+        ab_error_set_at(err, AB_ERR_DECODE, doc->toks[k].src_start,
+                        "duplicate key \"%s\" in an object", shown);
+        if (err)
+                snprintf(err->path, sizeof(err->path), "%s", shown);
+        return AB_ERR_DECODE;
+}
+
+/* The members of object \p obj through a hash table of key token indexes
+ * (AB_JSON_NONE = empty slot) with linear probing. */
+static ab_err_t unique_hashed(const struct ab_json_doc *doc, uint32_t obj,
+                              struct ab_buf *scratch, struct ab_error *err)
+{
+        const struct ab_json_tok *toks = doc->toks;
+        size_t nslots                  = 16, mask;
+        uint32_t *slots, k = obj + 1;
+
+        while (nslots < (size_t)toks[obj].size * 2)
+                nslots *= 2;
+        mask = nslots - 1;
+        ab_buf_reset(scratch);
+        if (ab_buf_reserve(scratch, nslots * sizeof(*slots)))
+                return ab_error_set(err, AB_ERR_NOMEM, NULL,
+                                    "out of memory checking object keys");
+        slots = (uint32_t *)(void *)scratch->data;
+        memset(slots, 0xff, nslots * sizeof(*slots));
+        for (uint32_t m = 0; m < toks[obj].size; m++) {
+                struct ab_str key = ab_json_text(doc, k);
+                size_t s          = key_hash(key) & mask;
+
+                while (slots[s] != AB_JSON_NONE) {
+                        if (key_eq(ab_json_text(doc, slots[s]), key))
+                                return duplicate(doc, k, err);
+                        s = (s + 1) & mask;
+                }
+                slots[s] = k;
+                k        = toks[k + 1].next;
+        }
+        return AB_OK;
+}
+
+ab_err_t ab_json_check_unique_keys(const struct ab_json_doc *doc,
+                                   struct ab_buf *scratch, struct ab_error *err)
+{
+        const struct ab_json_tok *toks = doc->toks;
+        struct ab_buf own;
+        ab_err_t rc = AB_OK;
+
+        ab_buf_init(&own, 0);
+        if (!scratch)
+                scratch = &own;
+        for (uint32_t i = 0; i < doc->ntoks && !rc; i++) {
+                uint32_t a, b;
+
+                if (toks[i].type != AB_JSON_OBJECT || toks[i].size < 2)
+                        continue;
+                if (toks[i].size > UNIQUE_PAIRWISE_MAX) {
+                        rc = unique_hashed(doc, i, scratch, err);
+                        continue;
+                }
+                for (a = i + 1; a < toks[i].next && !rc; a = toks[a + 1].next)
+                        for (b = toks[a + 1].next; b < toks[i].next && !rc;
+                             b = toks[b + 1].next)
+                                if (key_eq(ab_json_text(doc, a),
+                                           ab_json_text(doc, b)))
+                                        rc = duplicate(doc, b, err);
+        }
+        ab_buf_fini(&own);
+        return rc;
 }
 
 uint32_t ab_json_index(const struct ab_json_doc *doc, uint32_t arr, uint32_t n)

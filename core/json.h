@@ -28,7 +28,8 @@
  * can be compared by the differential test: invalid UTF-8 and "\u0000"
  * are rejected, lone surrogates are rejected, trailing bytes other than
  * white space are rejected, nesting is limited to AB_JSON_MAX_DEPTH.
- * Duplicate keys are kept; lookups return the last one, as jansson does.
+ * Duplicate keys are kept; lookups return the last one, as jansson does;
+ * ab_json_check_unique_keys() lets a caller refuse them instead.
  * Numbers are validated but not converted (jansson rejects integers that
  * overflow 64 bits; we accept them as text). A NUL byte outside strings is
  * always an error (jansson's lexer skips one right after a number or a
@@ -110,6 +111,19 @@ struct ab_str ab_json_raw(const struct ab_json_doc *doc, uint32_t i);
  *  the last one if repeated; AB_JSON_NONE if absent or \p obj is no object. */
 uint32_t ab_json_get(const struct ab_json_doc *doc, uint32_t obj,
                      const char *key, size_t keylen);
+
+/**
+ * Check that no object in \p doc repeats a member name (compared in decoded
+ * form, so "a" and "\u0061" are the same name). O(members): small objects
+ * are compared pairwise, larger ones through a hash table kept in
+ * \p scratch (a caller's reusable buffer, or NULL for a temporary one).
+ * @returns AB_OK; AB_ERR_DECODE with \p err (may be NULL) naming the
+ *          repeated key in `path` and `text` (escaped, long keys shortened)
+ *          and the byte offset of its second occurrence; AB_ERR_NOMEM.
+ */
+ab_err_t ab_json_check_unique_keys(const struct ab_json_doc *doc,
+                                   struct ab_buf *scratch,
+                                   struct ab_error *err);
 
 /** Element \p n of array \p arr, or AB_JSON_NONE. O(n). */
 uint32_t ab_json_index(const struct ab_json_doc *doc, uint32_t arr, uint32_t n);

@@ -223,6 +223,14 @@ ab_err_t ab_lifecycle_action(struct ab_lifecycle *lc, const char *json,
                                     "an action record must be JSON: %s",
                                     perr.text);
         }
+        /* `{"action":"claim",...,"action":"close"}` must not close. */
+        if (ab_json_check_unique_keys(&lc->doc, NULL, &perr)) {
+                lc->stats.actions_rejected++;
+                return ab_error_set(err, AB_ERR_ACTION_INVALID, perr.path,
+                                    "an action record must not repeat a key: "
+                                    "%s",
+                                    perr.text);
+        }
         rc = action_apply(lc, event_ms, &em, err);
         if (rc == AB_ERR_ACTION_INVALID || rc == AB_ERR_ACTION_UNKNOWN ||
             rc == AB_ERR_ACTION_CLOSED)

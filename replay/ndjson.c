@@ -6,11 +6,16 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "core/file.h"
 #include "core/mem.h"
 #include "transform/event.h"
 
 #define READ_CHUNK 65536
+/* The longest line of a golden file: far above any event the pipeline
+ * writes, low enough that a file without newlines cannot exhaust memory. */
+#define MAX_LINE ((size_t)64 << 20)
 
 ab_err_t ab_replay_rejection_write(struct ab_buf *out, const struct ab_error *e,
                                    const char *integration)
@@ -205,6 +210,7 @@ ab_err_t ab_replay_golden_open(const char *path, struct ab_replay_golden **out,
                                struct ab_error *err)
 {
         struct ab_replay_golden *g;
+        int fd = -1;
 
         *out = NULL;
         g    = ab_calloc(1, sizeof(*g));
@@ -219,10 +225,16 @@ ab_err_t ab_replay_golden_open(const char *path, struct ab_replay_golden **out,
                 ab_replay_golden_destroy(g);
                 return AB_ERR_NOMEM;
         }
-        g->f = fopen(path, "rb");
-        if (!g->f) {
-                ab_error_set(err, AB_ERR_CONFIG, NULL, "cannot open %s: %s",
-                             path, strerror(errno));
+        if (ab_file_open_regular(path, &fd, err) ||
+            !(g->f = fdopen(fd, "rb"))) {
+                if (fd >= 0) {
+                        ab_error_set(err, AB_ERR_CONFIG, NULL,
+                                     "cannot open %s: %s", path,
+                                     strerror(errno));
+                        close(fd);
+                }
+                if (err)
+                        err->code = AB_ERR_CONFIG;
                 ab_replay_golden_destroy(g);
                 return AB_ERR_CONFIG;
         }
@@ -270,6 +282,11 @@ static ab_err_t read_line(struct ab_replay_golden *g, const char **line,
                         *len  = 0;
                         return AB_OK;
                 }
+                if (avail > MAX_LINE)
+                        return ab_error_set(err, AB_ERR_CONFIG, NULL,
+                                            "%s:%zu: line longer than %zu MiB",
+                                            g->path, g->lineno + 1,
+                                            MAX_LINE >> 20);
                 /* Keep the partial line, drop what was consumed. */
                 if (g->rd_pos) {
                         memmove(g->rd.data, p, avail);

@@ -53,8 +53,9 @@ ab_err_t ab_replay_line_parse(struct ab_json_doc *doc, const char *line,
 struct ab_replay_golden;
 
 /**
- * Open the file at \p path. @returns AB_OK, or AB_ERR_CONFIG when it
- * cannot be opened.
+ * Open the file at \p path, which must be a regular file (lines of at most
+ * 64 MiB). @returns AB_OK, or AB_ERR_CONFIG when it cannot be opened or
+ * is a device, FIFO or directory.
  */
 ab_err_t ab_replay_golden_open(const char *path, struct ab_replay_golden **out,
                                struct ab_error *err);

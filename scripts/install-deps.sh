@@ -22,6 +22,7 @@ packages=(
         libssl-dev
         libyaml-dev
         libmicrohttpd-dev
+        libpcre2-dev # regex conditions: PCRE2 with JIT and match limits
         # tests
         check                   # unit test framework
         kcat                    # independent Kafka client in integration tests

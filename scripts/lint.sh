@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # lint.sh - static checks on every tracked C file: clang-format style, the
-# functions this project bans, and the module layering.
+# functions this project bans, includes that name their module, and the
+# module layering.
 #
 # Usage: scripts/lint.sh            check, exit 1 on any finding
 #        scripts/lint.sh --fix      reformat in place (bans still reported)
@@ -40,6 +41,12 @@ banned+='|atoi|atol|atoll|atof|tmpnam|tempnam|mktemp'
 # mention a name in prose ("like strcpy") have no parenthesis after it.
 if hits=$(grep -nE "\\b($banned)[[:space:]]*\\(" "${files[@]}"); then
         sed 's/^/lint: banned function: /' <<<"$hits" >&2
+        status=1
+fi
+
+# Every project include names its module: "core/buf.h", never "buf.h".
+if hits=$(grep -nE '^#[[:space:]]*include[[:space:]]+"[^/"]+"' "${files[@]}"); then
+        sed 's/^/lint: include without its module: /' <<<"$hits" >&2
         status=1
 fi
 

@@ -306,7 +306,12 @@ static ab_err_t set_list(const struct ab_conftab_prop *p, const json_t *v,
 
                 ab_conf_path_index(sub, sizeof(sub), path, i);
                 if (p->names) {
-                        rc = take_name(p, item, sub, &idx, err);
+                        json_t *typed =
+                            ab_conf_expand_env_typed(item, sub, err);
+                        if (!typed)
+                                return err->code;
+                        rc = take_name(p, typed, sub, &idx, err);
+                        json_decref(typed);
                         if (!rc && (*(unsigned *)f & (1u << idx)))
                                 rc = ab_error_set(err, AB_ERR_CONFIG, sub,
                                                   "duplicate value \"%s\"",
@@ -414,13 +419,23 @@ static ab_err_t set_prop(const void *ctx, const struct ab_conftab_prop *p,
                          const json_t *v, void *obj, const char *path,
                          struct ab_error *err)
 {
-        void *f = field_at(obj, p->offset);
+        void *f       = field_at(obj, p->offset);
+        json_t *typed = NULL;
         long long q;
         int idx;
         char *s;
         ab_err_t rc;
 
         free_prop(p, obj);
+        /* Typed scalars take ${ENV} too (strings expand in take_string). */
+        if (p->type == AB_CONFTAB_INT || p->type == AB_CONFTAB_BOOL ||
+            p->type == AB_CONFTAB_DURATION || p->type == AB_CONFTAB_SIZE ||
+            p->type == AB_CONFTAB_ENUM) {
+                typed = ab_conf_expand_env_typed(v, path, err);
+                if (!typed)
+                        return err->code;
+                v = typed;
+        }
         switch (p->type) {
         case AB_CONFTAB_STRING:
                 rc = take_string(p, v, path, &s, err);
@@ -467,6 +482,7 @@ static ab_err_t set_prop(const void *ctx, const struct ab_conftab_prop *p,
                 rc = set_objects(ctx, p, v, obj, path, err);
                 break;
         }
+        json_decref(typed);
         if (!rc && p->check)
                 rc = p->check(ctx, p, obj, path, err);
         return rc;

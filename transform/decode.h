@@ -14,7 +14,8 @@
  * strings. A value that is the literal `null` is left out (it means
  * "absent" in CloudMonitor pushes). The `dimensions` value, a Java-map
  * string such as `{userId=12, instanceId=i-1}`, becomes a nested object.
- * Repeated keys keep the last value (as the JSON reader does).
+ * Repeated keys are written as they come; the mapping engine then rejects
+ * the payload as undecodable, as it does a JSON payload that repeats a key.
  * Bytes that are not UTF-8 after decoding become U+FFFD.
  */
 

@@ -35,8 +35,7 @@ static void cond_fini(struct ab_cond *c)
                 ab_free(c->values[i]);
         ab_free(c->values);
         ab_free(c->value_lens);
-        if (c->has_regex)
-                regfree(&c->regex);
+        ab_cond_regex_free(c->regex);
         for (size_t i = 0; i < c->nkids; i++)
                 cond_fini(&c->kids[i]);
         ab_free(c->kids);

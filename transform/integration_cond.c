@@ -1,6 +1,5 @@
 /* integration_cond.c - compiles an integration's conditions (`when:`,
  * `recovery.when`) into ab_cond trees. */
-#include <regex.h>
 #include <string.h>
 
 #include "core/conf.h"
@@ -138,24 +137,14 @@ ab_err_t ab_integ_compile_cond(struct compiler *cc, const json_t *v,
                                             "must be true or false");
                 c->exists = json_is_true(arg);
                 break;
-        case AB_COND_REGEX: {
-                int rerr;
+        case AB_COND_REGEX:
                 if (!json_is_string(arg))
                         return ab_error_set(cc->err, AB_ERR_CONFIG, sub,
                                             "must be a regular expression "
                                             "string");
-                rerr = regcomp(&c->regex, json_string_value(arg),
-                               REG_EXTENDED | REG_NOSUB);
-                if (rerr) {
-                        char msg[128];
-                        regerror(rerr, &c->regex, msg, sizeof(msg));
-                        return ab_error_set(cc->err, AB_ERR_CONFIG, sub,
-                                            "invalid regular expression: %s",
-                                            msg);
-                }
-                c->has_regex = true;
-                break;
-        }
+                return ab_cond_regex_compile(json_string_value(arg),
+                                             json_string_length(arg), sub,
+                                             &c->regex, cc->err);
         default:
                 break;
         }

@@ -3,10 +3,10 @@
 #ifndef AB_INTEGRATION_INT_H
 #define AB_INTEGRATION_INT_H
 
-#include <regex.h>
 #include <stdbool.h>
 
 #include "transform/alert.h"
+#include "transform/cond_regex.h"
 #include "transform/integration.h"
 #include "transform/selector.h"
 
@@ -35,9 +35,8 @@ struct ab_cond {
         size_t *value_lens;
         size_t nvalues;
         bool exists;
-        bool has_regex;
-        regex_t regex;
-        struct ab_cond *kids; /* ALL / ANY */
+        struct ab_cond_regex *regex; /* REGEX */
+        struct ab_cond *kids;        /* ALL / ANY */
         size_t nkids;
 };
 

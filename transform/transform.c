@@ -74,10 +74,12 @@ struct kv_vec {
 struct ab_transform {
         struct ab_json_doc doc;
         struct ab_buf form;    /* form payload rewritten as JSON */
-        struct ab_buf scratch; /* percent-decoding, regex subjects */
+        struct ab_buf scratch; /* percent-decoding */
         struct ab_buf arena;   /* text built during the run */
         struct ab_matches m;   /* selector matches, reused per call */
         struct ab_matches m2;  /* nested evaluation (conditions) */
+        struct ab_cond_regex_matcher *rx; /* created at the first regex */
+        struct ab_error *err; /* the running call's, for conditions */
         struct kv_vec kvs;
         struct build_alert *build;
         size_t nbuild, capbuild;
@@ -110,6 +112,7 @@ static void buffers_fini(struct ab_transform *tf)
         ab_buf_fini(&tf->arena);
         ab_matches_fini(&tf->m);
         ab_matches_fini(&tf->m2);
+        ab_cond_regex_matcher_free(tf->rx);
         ab_free(tf->kvs.v);
         ab_free(tf->build);
         ab_free(tf->alerts);
@@ -264,14 +267,13 @@ static int value_in(struct ab_str s, const struct ab_cond *c)
 static ab_err_t regex_match(struct ab_transform *tf, const struct ab_cond *c,
                             struct ab_str s, int *hit)
 {
-        ab_err_t rc;
-
-        ab_buf_reset(&tf->scratch);
-        rc = ab_buf_append(&tf->scratch, s.ptr, s.len);
-        if (rc)
-                return rc;
-        *hit = regexec(&c->regex, tf->scratch.data, 0, NULL, 0) == 0;
-        return AB_OK;
+        if (!tf->rx) {
+                tf->rx = ab_cond_regex_matcher_new();
+                if (!tf->rx)
+                        return AB_ERR_NOMEM;
+        }
+        return ab_cond_regex_match(c->regex, tf->rx, s.ptr, s.len, hit,
+                                   tf->err);
 }
 
 static ab_err_t cond_eval(struct ab_transform *tf, const struct ab_cond *c,
@@ -941,6 +943,7 @@ ab_err_t ab_transform_run(struct ab_transform *tf,
 
         *alerts    = NULL;
         *nalerts   = 0;
+        tf->err    = err;
         tf->nbuild = 0;
         tf->kvs.n  = 0;
         ab_buf_reset(&tf->arena);
@@ -954,6 +957,11 @@ ab_err_t ab_transform_run(struct ab_transform *tf,
                 srclen = tf->form.len;
         }
         rc = ab_json_parse(&tf->doc, src, srclen, err);
+        if (rc)
+                return rc;
+        /* A repeated key would let selectors, conditions and the
+         * fingerprint see different values: such a payload is undecodable. */
+        rc = ab_json_check_unique_keys(&tf->doc, &tf->scratch, err);
         if (rc)
                 return rc;
         if (integ->batch_root) {

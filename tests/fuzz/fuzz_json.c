@@ -1,4 +1,5 @@
-/* fuzz_json.c - libFuzzer target: JSON tape invariants, round trip, times. */
+/* fuzz_json.c - libFuzzer target: JSON tape invariants, round trip, times,
+ * the duplicate-key check. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Documents and buffers persist across inputs, as on the hot path. */
 static struct ab_json_doc doc, again;
-static struct ab_buf out, out2;
+static struct ab_buf out, out2, scratch;
 static int ready;
 
 #define CHECK(cond)                                                            \
@@ -36,9 +37,12 @@ static void check_time(const char *s, size_t n)
         }
 }
 
-/* Every structural invariant of the tape, token by token. */
-static void walk(const struct ab_json_doc *d, size_t srclen)
+/* Every structural invariant of the tape, token by token. @returns
+ * whether some object repeats a key (its lookup is not its own value). */
+static int walk(const struct ab_json_doc *d, size_t srclen)
 {
+        int dup = 0;
+
         for (uint32_t i = 0; i < d->ntoks; i++) {
                 const struct ab_json_tok *t = ab_json_at(d, i);
                 struct ab_str text          = ab_json_text(d, i);
@@ -67,6 +71,7 @@ static void walk(const struct ab_json_doc *d, size_t srclen)
                                 CHECK(v != AB_JSON_NONE && v > i &&
                                       v < t->next);
                                 CHECK(v >= k + 1);
+                                dup |= v != k + 1;
                                 k = ab_json_at(d, k + 1)->next;
                         }
                         CHECK(k == t->next && n == t->size);
@@ -87,6 +92,7 @@ static void walk(const struct ab_json_doc *d, size_t srclen)
                         break;
                 }
         }
+        return dup;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -99,6 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 ab_json_doc_init(&again);
                 ab_buf_init(&out, 0);
                 ab_buf_init(&out2, 0);
+                ab_buf_init(&scratch, 0);
                 ready = 1;
         }
         check_time(src, size);
@@ -108,7 +115,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 return 0;
         }
         CHECK(doc.ntoks > 0 && ab_json_at(&doc, 0)->next == doc.ntoks);
-        walk(&doc, size);
+        if (walk(&doc, size)) {
+                CHECK(ab_json_check_unique_keys(&doc, &scratch, &err) ==
+                      AB_ERR_DECODE);
+                CHECK(err.has_offset && err.offset < size);
+        } else {
+                CHECK(ab_json_check_unique_keys(&doc, &scratch, NULL) == AB_OK);
+        }
         /* Our output parses, has the same shape, and is a fixed point. */
         ab_buf_reset(&out);
         CHECK(ab_json_write(&doc, 0, &out) == AB_OK);

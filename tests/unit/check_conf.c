@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/conf.h"
+#include "core/file.h"
 #include "core/mem.h"
 
 static struct ab_error err;
@@ -358,6 +360,44 @@ START_TEST(test_load_file)
 }
 END_TEST
 
+/* Only regular files are read: a device or a FIFO is refused at once (a
+ * FIFO used to block forever, /dev/zero to grow without bound), and a file
+ * over the limit is refused before it is read. */
+START_TEST(test_load_file_only_regular_and_bounded)
+{
+        char dir[] = "/tmp/ab_check_conf_dir_XXXXXX";
+        char fifo[64], big[64];
+        int fd;
+
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+        snprintf(big, sizeof(big), "%s/big.yaml", dir);
+        ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+        ck_assert_ptr_null(ab_conf_load_file(fifo, &err));
+        ck_assert_int_eq(err.code, AB_ERR_IO);
+        ck_assert_ptr_nonnull(strstr(err.text, fifo));
+        ck_assert_ptr_nonnull(strstr(err.text, "a FIFO"));
+        ck_assert_ptr_null(ab_conf_load_file("/dev/zero", &err));
+        ck_assert_int_eq(err.code, AB_ERR_IO);
+        ck_assert_ptr_nonnull(strstr(err.text, "/dev/zero"));
+        ck_assert_ptr_nonnull(strstr(err.text, "a character device"));
+        ck_assert_ptr_null(ab_conf_load_file(dir, &err));
+        ck_assert_int_eq(err.code, AB_ERR_IO);
+        ck_assert_ptr_nonnull(strstr(err.text, "a directory"));
+        fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(ftruncate(fd, (off_t)AB_FILE_CONF_MAX + 1), 0);
+        close(fd);
+        ck_assert_ptr_null(ab_conf_load_file(big, &err));
+        ck_assert_int_eq(err.code, AB_ERR_TOO_LARGE);
+        ck_assert_ptr_nonnull(strstr(err.text, big));
+        ck_assert_ptr_nonnull(strstr(err.text, "16 MiB"));
+        unlink(big);
+        unlink(fifo);
+        rmdir(dir);
+}
+END_TEST
+
 /* ---- environment ------------------------------------------------------- */
 
 static void expands_to(const char *in, const char *want)
@@ -405,6 +445,70 @@ START_TEST(test_expand_env_errors)
         ck_assert_ptr_null(ab_conf_expand_env("${}", "p", &err));
         ck_assert_ptr_null(ab_conf_expand_env("${A B}", "p", &err));
         ck_assert_ptr_null(ab_conf_expand_env("${AB_T_UNSET2}", NULL, NULL));
+}
+END_TEST
+
+/* A default may itself hold references, expanded only when used; used to
+ * come out as the literal "${AB_T_UNSET2:-x}}". */
+START_TEST(test_expand_env_nested)
+{
+        setenv("AB_T_USER", "alice", 1);
+        unsetenv("AB_T_UNSET");
+        unsetenv("AB_T_UNSET2");
+        expands_to("${AB_T_UNSET:-${AB_T_UNSET2:-x}}", "x");
+        expands_to("${AB_T_UNSET:-${AB_T_USER:-x}}", "alice");
+        expands_to("${AB_T_USER:-${AB_T_UNSET2}}", "alice");
+        expands_to("<${AB_T_UNSET:-a${AB_T_USER}b}>", "<aaliceb>");
+        expands_to("${AB_T_UNSET:-$${AB_T_USER}}", "${AB_T_USER}");
+        expands_to("${AB_T_UNSET:-${AB_T_UNSET2:-${AB_T_UNSET:-deep}}}",
+                   "deep");
+        ck_assert_ptr_null(
+            ab_conf_expand_env("${AB_T_UNSET:-${AB_T_UNSET2}}", "p", &err));
+        ck_assert_str_eq(err.text,
+                         "environment variable AB_T_UNSET2 is not set");
+        ck_assert_ptr_null(
+            ab_conf_expand_env("${AB_T_UNSET:-${AB_T_UNSET2:-x}", "p", &err));
+        ck_assert_ptr_nonnull(strstr(err.text, "unterminated"));
+        ck_assert_ptr_null(ab_conf_expand_env(
+            "${A:-${A:-${A:-${A:-${A:-${A:-${A:-${A:-${A:-x}}}}}}}}}", "p",
+            &err));
+        ck_assert_ptr_nonnull(strstr(err.text, "nested deeper than 8"));
+}
+END_TEST
+
+/* Typed values: a reference is expanded, then typed as YAML types a plain
+ * scalar; values without a reference are returned as they are. */
+START_TEST(test_expand_env_typed)
+{
+        json_t *in, *out;
+
+        setenv("AB_T_PORT", "8080", 1);
+        setenv("AB_T_YES", "true", 1);
+        in  = json_string("${AB_T_PORT}");
+        out = ab_conf_expand_env_typed(in, "p", &err);
+        ck_assert(json_is_integer(out));
+        ck_assert_int_eq(json_integer_value(out), 8080);
+        json_decref(out);
+        json_decref(in);
+        in  = json_string("${AB_T_YES}");
+        out = ab_conf_expand_env_typed(in, "p", &err);
+        ck_assert(json_is_true(out));
+        json_decref(out);
+        json_decref(in);
+        in  = json_string("${AB_T_UNSET:-1m}");
+        out = ab_conf_expand_env_typed(in, "p", &err);
+        ck_assert_str_eq(json_string_value(out), "1m");
+        json_decref(out);
+        json_decref(in);
+        in  = json_integer(5);
+        out = ab_conf_expand_env_typed(in, "p", &err);
+        ck_assert_ptr_eq(out, in);
+        json_decref(out);
+        json_decref(in);
+        in = json_string("${AB_T_UNSET}");
+        ck_assert_ptr_null(ab_conf_expand_env_typed(in, "p", &err));
+        ck_assert_int_eq(err.code, AB_ERR_CONFIG);
+        json_decref(in);
 }
 END_TEST
 
@@ -558,11 +662,14 @@ static Suite *conf_suite(void)
         tcase_add_test(tc, test_empty_and_scalar_documents);
         tcase_add_test(tc, test_deep_nesting_bounded);
         tcase_add_test(tc, test_load_file);
+        tcase_add_test(tc, test_load_file_only_regular_and_bounded);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("helpers");
         tcase_add_test(tc, test_expand_env);
         tcase_add_test(tc, test_expand_env_errors);
+        tcase_add_test(tc, test_expand_env_nested);
+        tcase_add_test(tc, test_expand_env_typed);
         tcase_add_test(tc, test_paths);
         tcase_add_test(tc, test_durations);
         tcase_add_test(tc, test_sizes);

@@ -83,6 +83,14 @@ START_TEST(errors_name_the_key)
              "      - when: {field: $.x, regex: '('}\n        direct: $.y\n",
              "fields.service.condition[0].when.regex",
              "invalid regular expression"},
+            {BASE "  severity: {value: P1}\n  service:\n    condition:\n"
+                  "      - when: {field: $.x, regex: "
+                  "'((a{1,100}){1,100}){1,100}'}\n        direct: $.y\n",
+             "fields.service.condition[0].when.regex", "too large"},
+            {BASE "  severity: {value: P1}\n  service:\n    condition:\n"
+                  "      - when: {field: $.x, regex: '((ab|cd)(ef|gh)){1,800}'}"
+                  "\n        direct: $.y\n",
+             "fields.service.condition[0].when.regex", "over the limit of"},
             {BASE "  severity: {value: P1}\nrecovery: {when: [{equals: x}]}\n",
              "recovery.when[0].field", "required"},
             {BASE "  severity: {value: P1}\nbatch: {root: \"$.a[*]\"}\n",

@@ -378,6 +378,51 @@ START_TEST(test_depth_limit)
 }
 END_TEST
 
+/* Repeated member names are found in small and large objects, at any
+ * depth, in decoded form; distinct names pass. */
+START_TEST(test_check_unique_keys)
+{
+        struct ab_buf scratch;
+        char big[4096];
+        size_t o = 0;
+
+        ab_buf_init(&scratch, 0);
+        ck_assert_int_eq(parse("{\"a\":1,\"b\":{\"a\":2,\"b\":[{\"a\":3}]}}"),
+                         AB_OK);
+        ck_assert_int_eq(ab_json_check_unique_keys(&doc, &scratch, &err),
+                         AB_OK);
+        ck_assert_int_eq(parse("{\"a\":1,\"b\":2,\"a\":3}"), AB_OK);
+        ab_error_clear(&err);
+        ck_assert_int_eq(ab_json_check_unique_keys(&doc, &scratch, &err),
+                         AB_ERR_DECODE);
+        ck_assert_str_eq(err.path, "a");
+        ck_assert_str_eq(err.text, "duplicate key \"a\" in an object");
+        ck_assert(err.has_offset);
+        ck_assert_uint_eq(err.offset, 13);
+        ck_assert_int_eq(
+            parse("[{\"x\":{\"k\\u0001\\n\":1,\"k\\u0001\\u000a\":2}}]"),
+            AB_OK);
+        ck_assert_int_eq(ab_json_check_unique_keys(&doc, NULL, &err),
+                         AB_ERR_DECODE);
+        ck_assert_str_eq(err.path, "k\\x01\\x0a");
+        /* A large object goes through the hash table. */
+        o += (size_t)snprintf(big + o, sizeof(big) - o, "{");
+        for (int i = 0; i < 200; i++)
+                o += (size_t)snprintf(big + o, sizeof(big) - o, "\"k%d\":%d,",
+                                      i, i);
+        snprintf(big + o, sizeof(big) - o, "\"z\":0}");
+        ck_assert_int_eq(parse(big), AB_OK);
+        ck_assert_int_eq(ab_json_check_unique_keys(&doc, &scratch, &err),
+                         AB_OK);
+        snprintf(big + o, sizeof(big) - o, "\"k150\":0}");
+        ck_assert_int_eq(parse(big), AB_OK);
+        ck_assert_int_eq(ab_json_check_unique_keys(&doc, &scratch, &err),
+                         AB_ERR_DECODE);
+        ck_assert_str_eq(err.path, "k150");
+        ab_buf_fini(&scratch);
+}
+END_TEST
+
 /* ---- lookups ----------------------------------------------------------- */
 
 START_TEST(test_get_last_duplicate)
@@ -668,6 +713,7 @@ static Suite *json_suite(void)
         tc = tcase_create("lookups");
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_get_last_duplicate);
+        tcase_add_test(tc, test_check_unique_keys);
         tcase_add_test(tc, test_index);
         tcase_add_test(tc, test_int64);
         tcase_add_test(tc, test_double);

@@ -122,6 +122,10 @@ START_TEST(test_action_rejections)
              AB_ERR_ACTION_INVALID, "action", "must be a string"},
             {"{\"action\":\"claim\",\"operator\":\"x\"}", AB_ERR_ACTION_INVALID,
              "", "alert_id or fingerprint"},
+            {"{\"action\":\"claim\",\"alert_id\":\"%s\",\"operator\":\"x\","
+             "\"action\":\"close\",\"solution\":\"s\"}",
+             AB_ERR_ACTION_INVALID, "action",
+             "must not repeat a key: duplicate key \"action\""},
             {"{\"action\":\"claim\",\"alert_id\":\"xyz\",\"operator\":\"x\"}",
              AB_ERR_ACTION_INVALID, "alert_id", "32 hexadecimal"},
             {"{\"action\":\"claim\",\"alert_id\":\"%s\"}",

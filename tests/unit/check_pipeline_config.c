@@ -429,6 +429,52 @@ START_TEST(test_env_expansion)
 }
 END_TEST
 
+/* ${...} in durations, sizes, integers, booleans and enums, nested
+ * defaults included; a value of the wrong type names the key. */
+START_TEST(test_env_expansion_typed)
+{
+        setenv("AB_TEST_PENDING", "7", 1);
+        setenv("AB_TEST_BOOL", "true", 1);
+        setenv("AB_TEST_LEVEL", "debug", 1);
+        unsetenv("AB_TEST_UNSET_VARIABLE");
+        unsetenv("AB_TEST_UNSET_2");
+        load_ok(
+            with("kafka:\n"
+                 "  brokers: b:9092\n"
+                 "  group: ${AB_TEST_UNSET_VARIABLE:-${AB_TEST_UNSET_2:-g}}\n"
+                 "  poll_timeout: ${AB_TEST_UNSET_VARIABLE:-250ms}\n"
+                 "  flush_timeout: ${AB_TEST_UNSET_VARIABLE:-2}\n"
+                 "  max_pending_records: ${AB_TEST_PENDING}\n"
+                 "  max_pending_bytes: ${AB_TEST_UNSET_VARIABLE:-1MiB}\n"
+                 "output: {topic: out, binding: "
+                 "'${AB_TEST_UNSET_VARIABLE:-binary}'}\n"
+                 "lifecycle: {close_orphan_recovery: '${AB_TEST_BOOL}'}\n"
+                 "log_level: ${AB_TEST_LEVEL}\n"));
+        ck_assert_str_eq(cfg->kafka.group, "g");
+        ck_assert_int_eq(cfg->loop.poll_timeout_ms, 250);
+        ck_assert_int_eq(cfg->loop.flush_timeout_ms, 2000);
+        ck_assert_int_eq(cfg->loop.max_pending_records, 7);
+        ck_assert_int_eq(cfg->loop.max_pending_bytes, 1048576);
+        ck_assert_int_eq(cfg->output.binding, AB_PIPELINE_BINDING_BINARY);
+        ck_assert(cfg->lifecycle.close_orphan_recovery);
+        ck_assert_int_eq(cfg->log_level, AB_LOG_DEBUG);
+        ck_assert_int_eq(
+            load(with("kafka: {brokers: b:9092, "
+                      "max_pending_records: '${AB_TEST_BOOL}'}\n")),
+            AB_ERR_CONFIG);
+        ck_assert_str_eq(err.path, "kafka.max_pending_records");
+        ck_assert_msg(strstr(err.text, "must be an integer, not a boolean"),
+                      "%s", err.text);
+        ck_assert_int_eq(
+            load(with("kafka: {brokers: b:9092, "
+                      "flush_timeout: '${AB_TEST_UNSET_VARIABLE}'}\n")),
+            AB_ERR_CONFIG);
+        ck_assert_str_eq(err.path, "kafka.flush_timeout");
+        ck_assert_msg(strstr(err.text, "AB_TEST_UNSET_VARIABLE is not set"),
+                      "%s", err.text);
+}
+END_TEST
+
 START_TEST(test_relative_integration_paths)
 {
         load_ok(with("inputs:\n"
@@ -661,6 +707,7 @@ static Suite *pipeline_config_suite(void)
         tcase_add_test(tc, test_every_value_kind);
         tcase_add_test(tc, test_empty_sections_keep_defaults);
         tcase_add_test(tc, test_env_expansion);
+        tcase_add_test(tc, test_env_expansion_typed);
         tcase_add_test(tc, test_relative_integration_paths);
         tcase_add_test(tc, test_relative_paths_follow_the_file);
         tcase_add_test(tc, test_destroy_null);

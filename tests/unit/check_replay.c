@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/mem.h"
@@ -641,6 +642,31 @@ START_TEST(test_golden_errors)
 }
 END_TEST
 
+/* `--expect` reads only regular files: /dev/zero used to be read forever
+ * (one endless line) and a FIFO blocked the open. */
+START_TEST(test_golden_only_regular_files)
+{
+        char dir[]                 = "/tmp/ab_check_golden_XXXXXX";
+        struct ab_replay_golden *g = NULL;
+        struct ab_error err;
+        char fifo[64];
+
+        ck_assert_int_eq(ab_replay_golden_open("/dev/zero", &g, &err),
+                         AB_ERR_CONFIG);
+        ck_assert_ptr_null(g);
+        ck_assert_msg(strstr(err.text, "/dev/zero: it is a character device"),
+                      "%s", err.text);
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+        ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+        ck_assert_int_eq(ab_replay_golden_open(fifo, &g, &err), AB_ERR_CONFIG);
+        ck_assert_ptr_null(g);
+        ck_assert_msg(strstr(err.text, "it is a FIFO"), "%s", err.text);
+        unlink(fifo);
+        rmdir(dir);
+}
+END_TEST
+
 /* A golden file of many lines longer than one read chunk. */
 START_TEST(test_golden_long_lines)
 {
@@ -755,6 +781,7 @@ static Suite *replay_suite(void)
         tcase_add_test(t, test_golden_groups);
         tcase_add_test(t, test_golden_errors);
         tcase_add_test(t, test_golden_long_lines);
+        tcase_add_test(t, test_golden_only_regular_files);
         suite_add_tcase(s, t);
         t = tcase_create("progress");
         tcase_add_test(t, test_progress);

@@ -236,6 +236,98 @@ START_TEST(conditions)
 }
 END_TEST
 
+/* A payload of \p n bytes: {"d":"<n - 9 times 'a'><tail>"}. */
+static char *long_payload(size_t n, const char *tail)
+{
+        size_t tl = strlen(tail), fill = n - 9 - tl;
+        char *p = malloc(n + 1);
+
+        ck_assert_ptr_nonnull(p);
+        memcpy(p, "{\"d\":\"", 6);
+        memset(p + 6, 'a', fill);
+        memcpy(p + 6 + fill, tail, tl);
+        memcpy(p + 6 + fill + tl, "\"}", 3);
+        return p;
+}
+
+/* Conditions whose regex backtracks catastrophically finish in bounded
+ * time with a definite outcome: a non-match, or a regex_limit error naming
+ * the pattern's key (the record is dead-lettered), never a hang. */
+START_TEST(regex_bounded)
+{
+        struct ab_integration *nested =
+            compile("name: t\nfields:\n  alertname: {value: x}\n"
+                    "  severity:\n    condition:\n"
+                    "      - when: {field: $.d, regex: '([a-z]+)+\\.com'}\n"
+                    "        value: P1\n      - value: P4\n");
+        struct ab_integration *alt =
+            compile("name: t\nfields:\n  alertname: {value: x}\n"
+                    "  severity:\n    condition:\n"
+                    "      - when: {field: $.d, regex: '(a|aa)*c'}\n"
+                    "        value: P1\n      - value: P4\n");
+        struct ab_error err;
+        char *p;
+        size_t n;
+
+        p = long_payload(1 << 20, "!.com");
+        ck_assert_int_eq(reject(nested, p, &err), AB_ERR_REGEX_LIMIT);
+        ck_assert_str_eq(ab_err_code(err.code), "regex_limit");
+        ck_assert_str_eq(err.path, "fields.severity.condition[0].when.regex");
+        ck_assert_msg(strstr(err.text, "limit"), "%s", err.text);
+        free(p);
+        p = long_payload(60000, "");
+        ck_assert_str_eq(field(run(alt, p, &n), AB_FIELD_SEVERITY), "P4");
+        free(p);
+        p = long_payload(60000, "!c");
+        ck_assert_int_eq(reject(alt, p, &err), AB_ERR_REGEX_LIMIT);
+        free(p);
+        /* Ordinary patterns still match, on UTF-8 text too. */
+        ck_assert_str_eq(
+            field(run(nested, "{\"d\":\"see www.example.com\"}", &n),
+                  AB_FIELD_SEVERITY),
+            "P1");
+        ck_assert_str_eq(field(run(alt,
+                                   "{\"d\":\"\xc3\xa9"
+                                   "aac\"}",
+                                   &n),
+                               AB_FIELD_SEVERITY),
+                         "P1");
+        ck_assert_str_eq(
+            field(run(alt, "{\"d\":\"aab\"}", &n), AB_FIELD_SEVERITY), "P4");
+        ab_integration_destroy(nested);
+        ab_integration_destroy(alt);
+}
+END_TEST
+
+/* One rule for repeated keys in payloads: the payload is undecodable,
+ * whether the key repeats in JSON (at any depth) or in a form. Before,
+ * selectors took the last value while wildcards saw both. */
+START_TEST(duplicate_keys_undecodable)
+{
+        struct ab_integration *integ =
+            compile("name: t\nfields:\n  alertname: {direct: $.a}\n"
+                    "  severity: {value: P1}\nlabels: {'*': {direct: $.l}}\n");
+        struct ab_error err;
+        size_t n;
+
+        ck_assert_str_eq(
+            label(run(integ, "{\"a\":\"x\",\"l\":{\"k\":\"v\"}}", &n), "k"),
+            "v");
+        ck_assert_int_eq(reject(integ, "{\"a\":\"x\",\"a\":\"y\"}", &err),
+                         AB_ERR_DECODE);
+        ck_assert_str_eq(err.path, "a");
+        ck_assert_msg(strstr(err.text, "duplicate key \"a\""), "%s", err.text);
+        ck_assert_int_eq(reject(integ,
+                                "{\"a\":\"x\",\"l\":{\"k\":\"1\",\"k\":\"2\"}}",
+                                &err),
+                         AB_ERR_DECODE);
+        ck_assert_str_eq(err.path, "k");
+        ck_assert_int_eq(reject(integ, "a=x&b=1&a=y", &err), AB_ERR_DECODE);
+        ck_assert_str_eq(err.path, "a");
+        ab_integration_destroy(integ);
+}
+END_TEST
+
 START_TEST(map_default_and_case)
 {
         struct ab_integration *integ = compile(
@@ -472,6 +564,8 @@ int main(void)
         tcase_add_test(tc, without_batch_index_and_wildcard);
         tcase_add_test(tc, series_skips_missing_and_absent_when_none);
         tcase_add_test(tc, conditions);
+        tcase_add_test(tc, regex_bounded);
+        tcase_add_test(tc, duplicate_keys_undecodable);
         tcase_add_test(tc, map_default_and_case);
         tcase_add_test(tc, rejections_are_specific);
         tcase_add_test(tc, recovery_and_times);

@@ -44,7 +44,9 @@
         XX(HTTP, RETRY, "http", "http error")                                  \
         XX(RETRY, RETRY, "retry", "temporary failure, retry later")            \
         XX(PERMANENT, REJECT, "permanent", "permanent failure")                \
-        XX(INTERNAL, FATAL, "internal", "internal error")
+        XX(INTERNAL, FATAL, "internal", "internal error")                      \
+        XX(BAD_RECORD, REJECT, "bad_record",                                   \
+           "internal topic record could not be decoded")
 
 typedef enum ab_err {
 #define AB__ERR_ENUM(name, cls, code, desc) AB_ERR_##name,

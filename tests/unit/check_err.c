@@ -40,6 +40,7 @@ static const struct {
     {AB_ERR_RETRY, "retry", AB_ERR_CLASS_RETRY},
     {AB_ERR_PERMANENT, "permanent", AB_ERR_CLASS_REJECT},
     {AB_ERR_INTERNAL, "internal", AB_ERR_CLASS_FATAL},
+    {AB_ERR_BAD_RECORD, "bad_record", AB_ERR_CLASS_REJECT},
 };
 
 #define NPINNED (sizeof(pinned) / sizeof(pinned[0]))

@@ -62,7 +62,8 @@ void ab_alert_record_scratch_fini(struct ab_alert_record_scratch *s)
 /* ----------------------------------------------------------- encoding */
 
 /* A writer appends to the caller's buffer and remembers the first
- * error, so an encoder reads as a straight sequence of puts. */
+ * error, so an encoder reads as a straight sequence of puts. The record
+ * is NUL-terminated once, by put_end(). */
 struct wr {
         struct ab_buf *b;
         ab_err_t rc;
@@ -70,8 +71,16 @@ struct wr {
 
 static void put_bytes(struct wr *w, const void *p, size_t n)
 {
-        if (!w->rc)
-                w->rc = ab_buf_append(w->b, p, n);
+        struct ab_buf *b = w->b;
+
+        if (w->rc)
+                return;
+        if ((b->cap - b->len <= n || (b->limit && b->len + n > b->limit)) &&
+            (w->rc = ab_buf_reserve(b, n)))
+                return;
+        if (n)
+                memcpy(b->data + b->len, p, n);
+        b->len += n;
 }
 
 static void put_varint(struct wr *w, uint64_t v)
@@ -214,8 +223,11 @@ static void put_alert(struct wr *w, const struct ab_alert *a)
 /* Drop a half-written record and say why the encoding failed. */
 static ab_err_t put_end(struct wr *w, size_t start, struct ab_error *err)
 {
-        if (!w->rc)
+        if (!w->rc) {
+                if (w->b->data)
+                        w->b->data[w->b->len] = '\0';
                 return AB_OK;
+        }
         ab_buf_truncate(w->b, start);
         return ab_error_set(err, w->rc, NULL, "encoding an alerts record: %s",
                             ab_err_desc(w->rc));
@@ -321,6 +333,8 @@ static uint64_t rd_varint(struct rd *r, const char *what)
         uint64_t v = 0;
         unsigned shift;
 
+        if (!r->rc && r->p < r->end && *r->p < 0x80)
+                return *r->p++; /* the common case: one byte */
         for (shift = 0; shift < 64; shift += 7) {
                 const unsigned char *p = rd_bytes(r, 1, what);
 
@@ -506,7 +520,7 @@ static ab_err_t rd_alert(struct rd *r, struct ab_alert_record_scratch *s,
                 return r->rc;
         a->labels       = s->kv;
         a->nlabels      = nl;
-        a->annotations  = s->kv + nl;
+        a->annotations  = s->kv ? s->kv + nl : NULL; /* none yet: both 0 */
         a->nannotations = na;
         rd_fields(r, a);
         out->alert = a;
@@ -536,15 +550,16 @@ ab_err_t ab_alert_record_decode(const void *data, size_t len,
                                 struct ab_alert_record *out,
                                 struct ab_error *err)
 {
-        struct rd r = {data, data, (const unsigned char *)data + len, err,
-                       AB_OK};
+        struct rd r = {data, data, data, err, AB_OK};
         const unsigned char *h;
         ab_err_t rc;
 
         memset(out, 0, sizeof(*out));
-        h = rd_bytes(&r, AR_HEAD_LEN, "header");
-        if (!h)
-                return r.rc;
+        if (len < AR_HEAD_LEN) /* a null value too */
+                return ab_error_set_at(err, AB_ERR_BAD_RECORD, 0,
+                                       "alerts record: header: truncated");
+        r.end = r.base + len;
+        h     = rd_bytes(&r, AR_HEAD_LEN, "header");
         if (memcmp(h, AB_ALERT_RECORD_MAGIC, 4))
                 return ab_error_set_at(err, AB_ERR_BAD_RECORD, 0,
                                        "alerts record: no ABAR magic");
@@ -636,6 +651,9 @@ ab_alert_record_action_route(const char *json, size_t len,
         ab_err_t rc;
         int found;
 
+        if (!json) /* a null value */
+                return ab_error_set(err, AB_ERR_ACTION_INVALID, NULL,
+                                    "an action record must be a JSON object");
         ab_json_doc_init(&doc);
         rc = ab_json_parse(&doc, json, len, err);
         if (rc == AB_ERR_NOMEM)

@@ -88,6 +88,23 @@ static void golden_action(struct ab_alert_record_action *r)
         r->nheaders         = 3;
 }
 
+/* \p b = the golden record of \p kind. */
+static void encode_golden(enum ab_alert_record_kind kind, struct ab_buf *b)
+{
+        struct ab_alert_record_action act;
+        struct ab_alert_record_alert r;
+        struct ab_alert a;
+
+        ab_buf_reset(b);
+        golden_alert(&a);
+        golden_record(&r, &a);
+        golden_action(&act);
+        ck_assert_int_eq(kind == AB_ALERT_RECORD_ALERT
+                             ? ab_alert_record_encode_alert(&r, b, NULL)
+                             : ab_alert_record_encode_action(&act, b, NULL),
+                         AB_OK);
+}
+
 static void assert_str_same(struct ab_str got, struct ab_str want)
 {
         ck_assert_int_eq(got.ptr != NULL, want.ptr != NULL);
@@ -333,19 +350,12 @@ static void assert_golden(const struct ab_buf *rec, const char *path)
 
 START_TEST(test_golden_bytes)
 {
-        struct ab_alert_record_action act;
-        struct ab_alert_record_alert r;
-        struct ab_alert a;
         struct ab_buf b;
 
         ab_buf_init(&b, 0);
-        golden_alert(&a);
-        golden_record(&r, &a);
-        ck_assert_int_eq(ab_alert_record_encode_alert(&r, &b, NULL), AB_OK);
+        encode_golden(AB_ALERT_RECORD_ALERT, &b);
         assert_golden(&b, GOLDEN_ALERT);
-        ab_buf_reset(&b);
-        golden_action(&act);
-        ck_assert_int_eq(ab_alert_record_encode_action(&act, &b, NULL), AB_OK);
+        encode_golden(AB_ALERT_RECORD_ACTION, &b);
         assert_golden(&b, GOLDEN_ACTION);
         ab_buf_fini(&b);
 }
@@ -384,20 +394,13 @@ static void expect_bad(const void *data, size_t n, long at)
 
 START_TEST(test_every_truncation_fails)
 {
-        struct ab_alert_record_action act;
-        struct ab_alert_record_alert r;
-        struct ab_alert a;
         struct ab_buf b;
 
         ab_buf_init(&b, 0);
-        golden_alert(&a);
-        golden_record(&r, &a);
-        ck_assert_int_eq(ab_alert_record_encode_alert(&r, &b, NULL), AB_OK);
+        encode_golden(AB_ALERT_RECORD_ALERT, &b);
         for (size_t n = 0; n < b.len; n++)
                 expect_bad(b.data, n, -1);
-        ab_buf_reset(&b);
-        golden_action(&act);
-        ck_assert_int_eq(ab_alert_record_encode_action(&act, &b, NULL), AB_OK);
+        encode_golden(AB_ALERT_RECORD_ACTION, &b);
         for (size_t n = 0; n < b.len; n++)
                 expect_bad(b.data, n, -1);
         ab_buf_fini(&b);
@@ -407,14 +410,10 @@ END_TEST
 /* The golden alert record with byte \p at replaced by \p v. */
 static void expect_bad_patch(size_t at, unsigned char v, long want_at)
 {
-        struct ab_alert_record_alert r;
-        struct ab_alert a;
         struct ab_buf b;
 
         ab_buf_init(&b, 0);
-        golden_alert(&a);
-        golden_record(&r, &a);
-        ck_assert_int_eq(ab_alert_record_encode_alert(&r, &b, NULL), AB_OK);
+        encode_golden(AB_ALERT_RECORD_ALERT, &b);
         ck_assert_uint_lt(at, b.len);
         b.data[at] = (char)v;
         expect_bad(b.data, b.len, want_at);
@@ -428,6 +427,9 @@ static void expect_bad_patch(size_t at, unsigned char v, long want_at)
  */
 START_TEST(test_malformed_header_and_fixed_fields)
 {
+        unsigned char prefix[AB_ALERT_RECORD_ROUTE_LEN];
+        struct ab_alert_record_scratch s = {0};
+        struct ab_alert_record rec;
         static const unsigned char bad_count[] = {
             'A',  'B',  'A',  'R',  1,    2, /* ACTION */
             0,    0,    0,    0,    0,       /* topic "", partition */
@@ -439,6 +441,11 @@ START_TEST(test_malformed_header_and_fixed_fields)
             'A',  'B',  'A',  'R',  1,    1,    0x80, 0x80, 0x80,
             0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01};
 
+        /* A null record value, as Kafka hands it over. */
+        ck_assert_int_eq(ab_alert_record_decode(NULL, 0, &s, &rec, NULL),
+                         AB_ERR_BAD_RECORD);
+        ck_assert_int_eq(ab_alert_record_action_route(NULL, 0, prefix, NULL),
+                         AB_ERR_ACTION_INVALID);
         expect_bad_patch(0, 'X', 0); /* magic */
         expect_bad_patch(4, 2, 4);   /* version */
         expect_bad_patch(5, 3, 5);   /* kind */
@@ -478,15 +485,15 @@ START_TEST(test_malformed_trailing_and_refs)
         size_t len;
 
         ab_buf_init(&b, 0);
-        golden_alert(&a);
-        golden_record(&r, &a);
-        ck_assert_int_eq(ab_alert_record_encode_alert(&r, &b, NULL), AB_OK);
+        encode_golden(AB_ALERT_RECORD_ALERT, &b);
         len = b.len;
         ck_assert_int_eq(ab_buf_append_char(&b, 0), AB_OK);
         expect_bad(b.data, b.len, (long)len);
 
         /* Only alertname mapped, as a reference to label 1 of 2: the
          * record ends with mask 1, ref 1. */
+        golden_alert(&a);
+        golden_record(&r, &a);
         memset(&a, 0, sizeof(a));
         a.severity                  = 1;
         a.labels                    = golden_labels;
@@ -542,21 +549,14 @@ END_TEST
 START_TEST(test_decode_does_not_allocate)
 {
         struct ab_alert_record_scratch s = {0};
-        struct ab_alert_record_action act;
-        struct ab_alert_record_alert r;
         struct ab_alert_record rec;
         struct ab_buf alert, action;
-        struct ab_alert a;
         uint64_t before;
 
         ab_buf_init(&alert, 0);
         ab_buf_init(&action, 0);
-        golden_alert(&a);
-        golden_record(&r, &a);
-        golden_action(&act);
-        ck_assert_int_eq(ab_alert_record_encode_alert(&r, &alert, NULL), AB_OK);
-        ck_assert_int_eq(ab_alert_record_encode_action(&act, &action, NULL),
-                         AB_OK);
+        encode_golden(AB_ALERT_RECORD_ALERT, &alert);
+        encode_golden(AB_ALERT_RECORD_ACTION, &action);
         ck_assert_int_eq(
             ab_alert_record_decode(alert.data, alert.len, &s, &rec, NULL),
             AB_OK);

@@ -46,7 +46,9 @@
         XX(PERMANENT, REJECT, "permanent", "permanent failure")                \
         XX(INTERNAL, FATAL, "internal", "internal error")                      \
         XX(REGEX_LIMIT, REJECT, "regex_limit",                                 \
-           "a regular expression reached its match limit")
+           "a regular expression reached its match limit")                     \
+        XX(BAD_RECORD, REJECT, "bad_record",                                   \
+           "internal topic record could not be decoded")
 
 typedef enum ab_err {
 #define AB__ERR_ENUM(name, cls, code, desc) AB_ERR_##name,

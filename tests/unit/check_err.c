@@ -41,6 +41,7 @@ static const struct {
     {AB_ERR_PERMANENT, "permanent", AB_ERR_CLASS_REJECT},
     {AB_ERR_INTERNAL, "internal", AB_ERR_CLASS_FATAL},
     {AB_ERR_REGEX_LIMIT, "regex_limit", AB_ERR_CLASS_REJECT},
+    {AB_ERR_BAD_RECORD, "bad_record", AB_ERR_CLASS_REJECT},
 };
 
 #define NPINNED (sizeof(pinned) / sizeof(pinned[0]))

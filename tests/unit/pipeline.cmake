@@ -19,3 +19,8 @@ ab_unit_test(check_processor_faults
 ab_unit_test(check_config_faults
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_config_faults.c
   LIBS ab_pipeline)
+# The records of the internal alerts topic (golden bytes in
+# tests/fixtures/alert_record).
+ab_unit_test(check_alert_record
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_alert_record.c
+  LIBS ab_pipeline)

@@ -1,0 +1,128 @@
+/* alert_record.h - the records of the internal topic <group>.alerts: one
+ * mapped alert (ALERT) or one original action record (ACTION). */
+#ifndef AB_ALERT_RECORD_H
+#define AB_ALERT_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/str.h"
+#include "transform/alert.h"
+
+/*
+ * The map stage encodes, the lifecycle stage decodes
+ * (docs/stateful-pipeline.md, "Record formats"; the byte layout is in
+ * alert_record.c). A decoded record is a view: its strings borrow from
+ * the record bytes, its arrays and its alert from a caller-owned scratch
+ * that grows only when a record needs more than any before, so decoding
+ * does not allocate after warm-up. Anything that is not a record this
+ * version wrote is AB_ERR_BAD_RECORD (a REJECT: a dead letter) with the
+ * byte offset of the problem; decoding never reads past the record.
+ */
+
+#define AB_ALERT_RECORD_MAGIC   "ABAR"
+#define AB_ALERT_RECORD_VERSION 1
+/* A binary fingerprint (AB_LIFECYCLE_FP_LEN). */
+#define AB_ALERT_RECORD_FP_LEN 16
+/* The routing prefix of an action: the bytes an alert id shares with its
+ * fingerprint. */
+#define AB_ALERT_RECORD_ROUTE_LEN 8
+
+enum ab_alert_record_kind {
+        AB_ALERT_RECORD_ALERT  = 1,
+        AB_ALERT_RECORD_ACTION = 2,
+};
+
+/* Where a record of the map stage's input came from. */
+struct ab_alert_record_origin {
+        struct ab_str topic;
+        int32_t partition;
+        int64_t offset;
+};
+
+/* ALERT: one alert the map stage mapped and fingerprinted. */
+struct ab_alert_record_alert {
+        struct ab_str integration; /* the integration's name, not empty */
+        unsigned char fp[AB_ALERT_RECORD_FP_LEN];
+        int64_t event_ms; /* the event time the lifecycle applies it at */
+        struct ab_alert_record_origin origin;
+        const struct ab_alert *alert; /* severity 1..4 */
+};
+
+/* ACTION: the action record exactly as it arrived. Header values, the
+ * key and the value may be absent (ptr NULL), which differs from empty. */
+struct ab_alert_record_action {
+        struct ab_alert_record_origin origin;
+        int64_t timestamp_ms;
+        struct ab_str key;
+        struct ab_str value;
+        const struct ab_kv *headers; /* key = name, val = value, in order */
+        size_t nheaders;
+};
+
+/* A decoded record: `alert` is set for kind ALERT, `action` for ACTION. */
+struct ab_alert_record {
+        enum ab_alert_record_kind kind;
+        struct ab_alert_record_alert alert;
+        struct ab_alert_record_action action;
+};
+
+/* What a decoded record borrows besides its bytes: the alert and the
+ * label, annotation or header array. Zero-initialized is ready. */
+struct ab_alert_record_scratch {
+        struct ab_alert alert;
+        struct ab_kv *kv;
+        size_t kv_cap;
+};
+
+/** Free the scratch's arrays. NULL-safe; zero-initialized again. */
+void ab_alert_record_scratch_fini(struct ab_alert_record_scratch *s);
+
+/**
+ * Append the ALERT record of \p in to \p out.
+ * @returns AB_OK; AB_ERR_NOMEM or AB_ERR_TOO_LARGE (out's limit), then
+ *          \p out is unchanged; AB_ERR_INTERNAL for an alert no mapping
+ *          produces (severity outside 1..4, empty integration name).
+ */
+ab_err_t ab_alert_record_encode_alert(const struct ab_alert_record_alert *in,
+                                      struct ab_buf *out, struct ab_error *err);
+
+/** Append the ACTION record of \p in to \p out; errors as above. */
+ab_err_t ab_alert_record_encode_action(const struct ab_alert_record_action *in,
+                                       struct ab_buf *out,
+                                       struct ab_error *err);
+
+/**
+ * Decode the \p len bytes at \p data into \p out. The view borrows from
+ * \p data and \p s until either changes or \p s decodes again.
+ * @returns AB_OK, AB_ERR_BAD_RECORD with the byte offset in \p err, or
+ *          AB_ERR_NOMEM (growing the scratch).
+ */
+ab_err_t ab_alert_record_decode(const void *data, size_t len,
+                                struct ab_alert_record_scratch *s,
+                                struct ab_alert_record *out,
+                                struct ab_error *err);
+
+/**
+ * The partition of <group>.alerts that owns \p prefix (a fingerprint or
+ * a routing prefix, at least 4 bytes) among \p n > 0: its first four
+ * bytes big-endian, modulo \p n. 0 when \p n <= 0.
+ */
+int32_t ab_alert_record_route(const unsigned char *prefix, int32_t n);
+
+/**
+ * The routing prefix of the action record \p json (\p len bytes): the
+ * first AB_ALERT_RECORD_ROUTE_LEN bytes of its `alert_id` (which starts
+ * with its fingerprint's), else of its `fingerprint`.
+ * @returns AB_OK, AB_ERR_ACTION_INVALID when the record is no JSON
+ *          object, names neither or names one that is not 32 hex
+ *          characters, or AB_ERR_NOMEM.
+ */
+ab_err_t
+ab_alert_record_action_route(const char *json, size_t len,
+                             unsigned char prefix[AB_ALERT_RECORD_ROUTE_LEN],
+                             struct ab_error *err);
+
+#endif

@@ -44,7 +44,11 @@
         XX(HTTP, RETRY, "http", "http error")                                  \
         XX(RETRY, RETRY, "retry", "temporary failure, retry later")            \
         XX(PERMANENT, REJECT, "permanent", "permanent failure")                \
-        XX(INTERNAL, FATAL, "internal", "internal error")
+        XX(INTERNAL, FATAL, "internal", "internal error")                      \
+        XX(TXN_ABORT, RETRY, "txn_abort",                                      \
+           "transaction failed: abort it and rewind to the committed offsets") \
+        XX(KAFKA_FATAL, FATAL, "kafka_fatal",                                  \
+           "fatal kafka client error (e.g. producer fenced)")
 
 typedef enum ab_err {
 #define AB__ERR_ENUM(name, cls, code, desc) AB_ERR_##name,

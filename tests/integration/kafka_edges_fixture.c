@@ -197,10 +197,17 @@ static void on_delivery(void *arg, void *opaque, ab_err_t status,
 
 struct ab_producer *producer(struct reports *r, const char *const *props)
 {
-        struct ab_producer_conf conf = {.brokers     = brokers,
-                                        .properties  = props,
-                                        .on_delivery = on_delivery,
-                                        .arg         = r};
+        return txn_producer(r, props, NULL);
+}
+
+struct ab_producer *txn_producer(struct reports *r, const char *const *props,
+                                 const char *transactional_id)
+{
+        struct ab_producer_conf conf = {.brokers          = brokers,
+                                        .properties       = props,
+                                        .on_delivery      = on_delivery,
+                                        .transactional_id = transactional_id,
+                                        .arg              = r};
         struct ab_producer *p;
         struct ab_error err;
 

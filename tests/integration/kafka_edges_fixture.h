@@ -58,6 +58,10 @@ struct reports {
 
 struct ab_producer *producer(struct reports *r, const char *const *props);
 
+/* A transactional producer (\p transactional_id), not initialized yet. */
+struct ab_producer *txn_producer(struct reports *r, const char *const *props,
+                                 const char *transactional_id);
+
 extern const char *const consumer_props[];
 
 /* A consumer of \p group subscribed to \p topic. */

@@ -15,12 +15,16 @@
 #define WAIT_MS            100
 
 struct ab_restore {
-        rd_kafka_t *rk;
+        rd_kafka_t *rk;     /* reads */
+        rd_kafka_t *lister; /* read_uncommitted, for the end offset; NULL
+                             * when rk reads uncommitted itself */
         int timeout_ms;
 };
 
-ab_err_t ab_restore_new(const struct ab_restore_conf *conf,
-                        struct ab_restore **out, struct ab_error *err)
+/* One client of \p isolation ("read_committed" or "read_uncommitted"). */
+static ab_err_t client(const struct ab_restore_conf *conf,
+                       const char *isolation, rd_kafka_t **out,
+                       struct ab_error *err)
 {
         /* Never commit or store: a restore leaves no trace in a group. */
         static const char *const locked[] = {"enable.auto.commit", "false",
@@ -37,16 +41,41 @@ ab_err_t ab_restore_new(const struct ab_restore_conf *conf,
                 "enable.auto.offset.store", "false",
                 "enable.partition.eof",     "true",
                 "auto.offset.reset",        "earliest",
-                "isolation.level",          conf->read_committed
-                                                ? "read_committed"
-                                                : "read_uncommitted",
                 "log.connection.close",     "false",
                 NULL,
         };
         /* clang-format on */
-        struct ab_restore *r   = NULL;
-        rd_kafka_conf_t *kconf = NULL;
+        rd_kafka_conf_t *kconf = ab_kafka_conf_new();
         char errstr[512];
+        ab_err_t rc;
+
+        *out = NULL;
+        if (!kconf)
+                return ab_error_set(err, AB_ERR_NOMEM, NULL, "out of memory");
+        rc = ab_kafka_conf_apply(kconf, defaults, NULL, err);
+        if (!rc)
+                rc = ab_kafka_conf_apply(kconf, conf->properties, locked, err);
+        if (!rc)
+                rc =
+                    ab_kafka_conf_set(kconf, "isolation.level", isolation, err);
+        if (rc) {
+                rd_kafka_conf_destroy(kconf);
+                return rc;
+        }
+        *out = rd_kafka_new(RD_KAFKA_CONSUMER, kconf, errstr, sizeof(errstr));
+        if (!*out) {
+                rd_kafka_conf_destroy(kconf);
+                return ab_error_set(err, AB_ERR_KAFKA, NULL,
+                                    "creating the restore consumer: %s",
+                                    errstr);
+        }
+        return AB_OK;
+}
+
+ab_err_t ab_restore_new(const struct ab_restore_conf *conf,
+                        struct ab_restore **out, struct ab_error *err)
+{
+        struct ab_restore *r = NULL;
         ab_err_t rc;
 
         *out = NULL;
@@ -57,33 +86,22 @@ ab_err_t ab_restore_new(const struct ab_restore_conf *conf,
                 if (!strcmp(kv[0], "group.id"))
                         return ab_error_set(err, AB_ERR_CONFIG, "group.id",
                                             "a restore joins no group");
-        r     = ab_calloc(1, sizeof(*r));
-        kconf = ab_kafka_conf_new();
-        if (!r || !kconf) {
-                rc = ab_error_set(err, AB_ERR_NOMEM, NULL, "out of memory");
-                goto out;
-        }
+        r = ab_calloc(1, sizeof(*r));
+        if (!r)
+                return ab_error_set(err, AB_ERR_NOMEM, NULL, "out of memory");
         r->timeout_ms =
             conf->timeout_ms > 0 ? conf->timeout_ms : DEFAULT_TIMEOUT_MS;
-        rc = ab_kafka_conf_apply(kconf, defaults, NULL, err);
-        if (!rc)
-                rc = ab_kafka_conf_apply(kconf, conf->properties, locked, err);
-        if (rc)
-                goto out;
-        r->rk = rd_kafka_new(RD_KAFKA_CONSUMER, kconf, errstr, sizeof(errstr));
-        if (!r->rk) {
-                rc = ab_error_set(err, AB_ERR_KAFKA, NULL,
-                                  "creating the restore consumer: %s", errstr);
-                goto out;
+        rc = client(
+            conf, conf->read_committed ? "read_committed" : "read_uncommitted",
+            &r->rk, err);
+        if (!rc && conf->read_committed)
+                rc = client(conf, "read_uncommitted", &r->lister, err);
+        if (rc) {
+                ab_restore_destroy(r);
+                return rc;
         }
-        kconf = NULL; /* owned by r->rk now */
-        *out  = r;
-        r     = NULL;
-out:
-        if (kconf)
-                rd_kafka_conf_destroy(kconf);
-        ab_free(r);
-        return rc;
+        *out = r;
+        return AB_OK;
 }
 
 static ab_err_t kafka_error(rd_kafka_resp_err_t code, const char *what,
@@ -101,13 +119,17 @@ static ab_err_t kafka_error(rd_kafka_resp_err_t code, const char *what,
 }
 
 /*
- * HOW IT WORKS: the end offset is read first (ListOffsets; with
- * read_committed the brokers answer the last stable offset). Reading
- * starts at the beginning and stops at the first record at or past the
- * end, or after the record just before it; when the last offsets before
- * the end hold no record for us (transaction markers, aborted records),
- * the partition-EOF event, whose offset is the fetch position, says the
- * end was passed.
+ * HOW IT WORKS: the end offset is the high watermark, listed first with
+ * read_uncommitted even when reading read_committed (as Kafka Streams
+ * does: the last stable offset would stop before a transaction still
+ * open, e.g. the previous owner's, whose records and input offsets may
+ * commit after the restore; waiting for the end makes the restore wait
+ * for that transaction to end). Reading starts at the beginning and stops
+ * at the first record at or past the end, or after the record just
+ * before it; when the last offsets before the end hold no record for us
+ * (transaction markers, aborted records), the partition-EOF event, whose
+ * offset is the fetch position (with read_committed, the last stable
+ * offset), says the end was passed.
  */
 static ab_err_t read_to(struct ab_restore *r, rd_kafka_topic_t *rkt,
                         int32_t partition, int64_t end, ab_restore_fn fn,
@@ -182,8 +204,9 @@ ab_err_t ab_restore_partition(struct ab_restore *r, const char *topic,
 
         if (records)
                 *records = 0;
-        code = rd_kafka_query_watermark_offsets(r->rk, topic, partition, &low,
-                                                &high, r->timeout_ms);
+        code = rd_kafka_query_watermark_offsets(r->lister ? r->lister : r->rk,
+                                                topic, partition, &low, &high,
+                                                r->timeout_ms);
         if (code)
                 return kafka_error(code, "reading the end offset", topic,
                                    partition, err);
@@ -213,6 +236,9 @@ void ab_restore_destroy(struct ab_restore *r)
 {
         if (!r)
                 return;
-        rd_kafka_destroy(r->rk);
+        if (r->rk)
+                rd_kafka_destroy(r->rk);
+        if (r->lister)
+                rd_kafka_destroy(r->lister);
         ab_free(r);
 }

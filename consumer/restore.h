@@ -10,14 +10,15 @@
 #include "core/str.h"
 
 /*
- * An assign-only consumer: no group, nothing committed. One partition at
- * a time is read from its low watermark to its end offset, which is
- * taken when the restore starts: the high watermark, or the last stable
- * offset with read_committed (records of open or aborted transactions
- * are never handed out; the transaction markers count as read). Records
- * written after the start are not handed out. Gaps left by compaction
- * are skipped. One handle restores any number of partitions in a row.
- * Not thread-safe.
+ * An assign-only consumer (librdkafka's simple consumer: no group,
+ * nothing committed). One partition at a time is read from its low
+ * watermark to its end offset, taken when the restore starts: the high
+ * watermark. With read_committed, records of aborted transactions are
+ * never handed out, transaction markers count as read, and a transaction
+ * still open below the end (a previous owner's) holds the restore until
+ * it commits or aborts (or the timeout). Records written after the start
+ * are not handed out. Gaps left by compaction are skipped. One handle
+ * restores any number of partitions in a row. Not thread-safe.
  */
 struct ab_restore;
 

@@ -606,11 +606,13 @@ START_TEST(restore_read_committed_skips_aborted_transactions)
         static const char *const a12[]  = {"k", "a1", "k", "a2"};
         static const char *const c4[]   = {"k", "c4"};
         static const char *const a3[]   = {"k", "a3"};
+        static const char *const p1[]   = {"k", "p1"};
         char topic[128];
         struct reports rep = {0};
         struct ab_producer *p;
         struct ab_restore *committed_rs = restorer(brokers, true, 0);
         struct ab_restore *all_rs       = restorer(brokers, false, 0);
+        struct ab_restore *short_rs     = restorer(brokers, true, 2000);
         struct restored *r              = calloc(1, sizeof(*r));
         struct ab_error err;
 
@@ -648,7 +650,23 @@ START_TEST(restore_read_committed_skips_aborted_transactions)
         /* Again on the same handle: same answer, nothing left over. */
         restore(committed_rs, topic, 0, r);
         ck_assert_int_eq(r->n, 4);
+
+        /* A transaction still open below the end (a previous owner's)
+         * holds the restore: it must not end before it, or records whose
+         * input offsets commit with them would be missing. */
+        txn_ok(ab_producer_txn_begin(p, &err), &err);
+        send_all(p, topic, p1, 1);
+        memset(r, 0, sizeof(*r));
+        ck_assert_int_eq(
+            ab_restore_partition(short_rs, topic, 0, collect, r, NULL, &err),
+            AB_ERR_RETRY);
+        ck_assert_ptr_nonnull(strstr(err.text, "no progress"));
+        txn_ok(ab_producer_txn_commit(p, &err), &err);
+        restore(short_rs, topic, 0, r);
+        ck_assert_int_eq(r->n, 5);
+        ck_assert_str_eq(r->value[4], "p1");
         free(r);
+        ab_restore_destroy(short_rs);
         ab_restore_destroy(committed_rs);
         ab_restore_destroy(all_rs);
         ab_producer_destroy(p);

@@ -17,14 +17,6 @@
 
 #define TIMEOUT_MS (DEADLINE_S * 1000)
 
-static const char *const manual_props[] = {"session.timeout.ms",
-                                           "6000",
-                                           "heartbeat.interval.ms",
-                                           "500",
-                                           "enable.auto.commit",
-                                           "false",
-                                           NULL};
-
 static struct ab_kafka_admin *admin(void)
 {
         struct ab_kafka_admin *a;
@@ -286,7 +278,7 @@ START_TEST(cooperative_members_get_incremental_callbacks)
 
         /* A wants partition 0 paused before it even joins: it gets all
          * four, and the records of the three others only. */
-        join(&a, topic, topic, manual_props, true);
+        join(&a, topic, topic, manual_commit_props, true);
         ck_assert_int_eq(ab_consumer_pause_partition(a.c, topic, 0, &err),
                          AB_OK);
         end = now_s() + DEADLINE_S;
@@ -301,7 +293,7 @@ START_TEST(cooperative_members_get_incremental_callbacks)
         /* B joins: cooperative-sticky moves two partitions from A to B,
          * and A's revocation names exactly those two; A keeps the rest
          * without a revoke and re-assign. */
-        join(&b, topic, topic, manual_props, true);
+        join(&b, topic, topic, manual_commit_props, true);
         end = now_s() + DEADLINE_S;
         while ((count(b.owned, 4) < 2 || count(a.owned, 4) > 2) &&
                now_s() < end) {
@@ -345,36 +337,6 @@ START_TEST(cooperative_members_get_incremental_callbacks)
 }
 END_TEST
 
-/* The offset and metadata \p group committed for \p topic / \p partition,
- * asked by a separate client. */
-static int64_t committed_meta(const char *group, const char *topic,
-                              int32_t partition, char *meta, size_t size)
-{
-        char errstr[256];
-        rd_kafka_conf_t *conf = rd_kafka_conf_new();
-        rd_kafka_topic_partition_list_t *list;
-        rd_kafka_resp_err_t rc;
-        rd_kafka_t *rk;
-        int64_t off;
-
-        rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr,
-                          sizeof(errstr));
-        rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof(errstr));
-        rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
-        ck_assert_msg(rk != NULL, "%s", errstr);
-        list = rd_kafka_topic_partition_list_new(1);
-        rd_kafka_topic_partition_list_add(list, topic, partition);
-        rc = rd_kafka_committed(rk, list, TIMEOUT_MS);
-        ck_assert_msg(!rc, "committed: %s", rd_kafka_err2str(rc));
-        off = list->elems[0].offset;
-        snprintf(meta, size, "%.*s", (int)list->elems[0].metadata_size,
-                 list->elems[0].metadata ? (char *)list->elems[0].metadata
-                                         : "");
-        rd_kafka_topic_partition_list_destroy(list);
-        rd_kafka_destroy(rk);
-        return off;
-}
-
 START_TEST(explicit_commits_carry_metadata_and_rewind_returns_to_them)
 {
         char topic[128], meta[64];
@@ -391,7 +353,7 @@ START_TEST(explicit_commits_carry_metadata_and_rewind_returns_to_them)
                 free(run("printf 'k:0\\nk:1\\nk:2\\n' | kcat -P -b %s -t %s "
                          "-p %d -K:",
                          brokers, topic, i));
-        join(&m, topic, topic, manual_props, false);
+        join(&m, topic, topic, manual_commit_props, false);
         end = now_s() + DEADLINE_S;
         while (count(m.records, 2) < 6 && now_s() < end)
                 step(&m);
@@ -696,7 +658,7 @@ START_TEST(transactions_commit_outputs_with_offsets_and_fence_zombies)
         create_topic(out, 1);
         free(run("printf 'k:0\\nk:1\\nk:2\\n' | kcat -P -b %s -t %s -p 0 -K:",
                  brokers, in));
-        join(&m, in, in, manual_props, true);
+        join(&m, in, in, manual_commit_props, true);
         end = now_s() + DEADLINE_S;
         while (m.records[0] < 3 && now_s() < end)
                 step(&m);

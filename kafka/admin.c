@@ -122,12 +122,22 @@ static int remaining_ms(int64_t deadline_ms)
         return left > 0 ? (int)left : 0;
 }
 
-/* Check the partition count of an existing \p t. A topic another client
- * has just created may not be in the metadata yet: read it again until
- * the deadline. */
-static ab_err_t verify(struct ab_kafka_admin *a,
-                       const struct ab_kafka_topic_spec *t, int64_t deadline_ms,
-                       struct ab_error *err)
+static ab_err_t check_count(const struct ab_kafka_topic_spec *t, int count,
+                            struct ab_error *err)
+{
+        if (count != t->partitions)
+                return ab_error_set(err, AB_ERR_CONFIG, t->name,
+                                    "topic %s has %d partitions, expected %d",
+                                    t->name, count, t->partitions);
+        return AB_OK;
+}
+
+/* Check the partition count of \p t, which another client has just
+ * created: it may not be in the metadata yet, so read it again until the
+ * deadline. */
+static ab_err_t verify_created(struct ab_kafka_admin *a,
+                               const struct ab_kafka_topic_spec *t,
+                               int64_t deadline_ms, struct ab_error *err)
 {
         int count = 0;
         ab_err_t rc;
@@ -139,15 +149,7 @@ static ab_err_t verify(struct ab_kafka_admin *a,
                         break;
                 rd_kafka_poll(a->rk, RECHECK_MS);
         }
-        if (rc)
-                return rc;
-        if (count != t->partitions)
-                return ab_error_set(
-                    err, AB_ERR_CONFIG, t->name,
-                    "topic %s has %d partitions, expected %d: delete it (and "
-                    "the state it holds) or configure %d partitions",
-                    t->name, count, t->partitions, count);
-        return AB_OK;
+        return rc ? rc : check_count(t, count, err);
 }
 
 static ab_err_t new_topic(const struct ab_kafka_topic_spec *t,
@@ -249,7 +251,7 @@ static ab_err_t create_missing(struct ab_kafka_admin *a,
                     spec_named(missing, n, name);
 
                 if (code == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS && t)
-                        rc = verify(a, t, deadline_ms, err);
+                        rc = verify_created(a, t, deadline_ms, err);
                 else if (code == RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT ||
                          code == RD_KAFKA_RESP_ERR__TIMED_OUT)
                         rc = ab_error_set(err, AB_ERR_KAFKA, name,
@@ -293,7 +295,7 @@ ab_err_t ab_kafka_admin_ensure_topics(struct ab_kafka_admin *a,
                         missing[nmissing++] = &topics[i];
                         rc                  = AB_OK;
                 } else if (!rc) {
-                        rc = verify(a, &topics[i], deadline_ms, err);
+                        rc = check_count(&topics[i], count, err);
                 }
         }
         if (!rc && nmissing)

@@ -177,7 +177,8 @@ static ssize_t wish_find(const struct ab_consumer *c, const char *topic,
         return -1;
 }
 
-/* The elements of \p parts the owner wants paused (NULL: none). */
+/* The elements of \p parts the owner wants paused (\p want) or not
+ * (!\p want); NULL when there is none. */
 static rd_kafka_topic_partition_list_t *
 wished(const struct ab_consumer *c,
        const rd_kafka_topic_partition_list_t *parts, bool want)
@@ -206,7 +207,7 @@ static void notify(struct ab_consumer *c,
         /* A cooperative rebalance also assigns empty lists: no news. */
         if (!parts->cnt || (assigned ? !c->on_assigned : !c->on_revoked))
                 return;
-        arr = ab_calloc(parts->cnt ? (size_t)parts->cnt : 1, sizeof(*arr));
+        arr = ab_calloc((size_t)parts->cnt, sizeof(*arr));
         if (!arr) {
                 c->fatal = true;
                 snprintf(c->fatal_text, sizeof(c->fatal_text),

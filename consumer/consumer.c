@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -10,12 +11,25 @@
 #include "core/mem.h"
 #include "kafka/kafka_conf.h"
 
+/* A partition the owner wants paused (ab_consumer_pause_partition()). */
+struct wish {
+        char *topic; /* owned */
+        int32_t partition;
+};
+
 struct ab_consumer {
         rd_kafka_t *rk;
         struct ab_offsets *offsets; /* borrowed */
         void (*on_revoke)(void *arg);
         void (*on_stats)(void *arg, const char *json, size_t len);
+        void (*on_assigned)(void *arg,
+                            const struct ab_consumer_partition *parts,
+                            size_t n);
+        void (*on_revoked)(void *arg, const struct ab_consumer_partition *parts,
+                           size_t n, bool lost);
         void *arg;
+        struct wish *wishes; /* owned */
+        size_t nwishes, capwishes;
         bool paused;
         bool closed;
         bool fatal;
@@ -153,6 +167,64 @@ static rd_kafka_resp_err_t commit_sync(struct ab_consumer *c)
                                                   : rc;
 }
 
+static ssize_t wish_find(const struct ab_consumer *c, const char *topic,
+                         int32_t partition)
+{
+        for (size_t i = 0; i < c->nwishes; i++)
+                if (c->wishes[i].partition == partition &&
+                    !strcmp(c->wishes[i].topic, topic))
+                        return (ssize_t)i;
+        return -1;
+}
+
+/* The elements of \p parts the owner wants paused (\p want) or not
+ * (!\p want); NULL when there is none. */
+static rd_kafka_topic_partition_list_t *
+wished(const struct ab_consumer *c,
+       const rd_kafka_topic_partition_list_t *parts, bool want)
+{
+        rd_kafka_topic_partition_list_t *list = NULL;
+
+        for (int i = 0; i < parts->cnt; i++) {
+                const rd_kafka_topic_partition_t *p = &parts->elems[i];
+
+                if ((wish_find(c, p->topic, p->partition) >= 0) != want)
+                        continue;
+                if (!list)
+                        list = rd_kafka_topic_partition_list_new(parts->cnt);
+                rd_kafka_topic_partition_list_add(list, p->topic, p->partition);
+        }
+        return list;
+}
+
+/* Hand \p parts to an owner's callback as an array. */
+static void notify(struct ab_consumer *c,
+                   const rd_kafka_topic_partition_list_t *parts, bool assigned,
+                   bool lost)
+{
+        struct ab_consumer_partition *arr;
+
+        /* A cooperative rebalance also assigns empty lists: no news. */
+        if (!parts->cnt || (assigned ? !c->on_assigned : !c->on_revoked))
+                return;
+        arr = ab_calloc((size_t)parts->cnt, sizeof(*arr));
+        if (!arr) {
+                c->fatal = true;
+                snprintf(c->fatal_text, sizeof(c->fatal_text),
+                         "out of memory in a rebalance");
+                return;
+        }
+        for (int i = 0; i < parts->cnt; i++) {
+                arr[i].topic     = parts->elems[i].topic;
+                arr[i].partition = parts->elems[i].partition;
+        }
+        if (assigned)
+                c->on_assigned(c->arg, arr, (size_t)parts->cnt);
+        else
+                c->on_revoked(c->arg, arr, (size_t)parts->cnt, lost);
+        ab_free(arr);
+}
+
 static void assign(struct ab_consumer *c, rd_kafka_t *rk, bool cooperative,
                    rd_kafka_topic_partition_list_t *parts)
 {
@@ -174,11 +246,23 @@ static void assign(struct ab_consumer *c, rd_kafka_t *rk, bool cooperative,
                          rd_kafka_err2name(rc));
                 return;
         }
-        if (c->paused)
+        if (c->paused) {
                 rd_kafka_pause_partitions(rk, parts);
+        } else {
+                rd_kafka_topic_partition_list_t *w = wished(c, parts, true);
+
+                if (w) {
+                        rd_kafka_pause_partitions(rk, w);
+                        AB_INFO("consumer", "partitions kept paused",
+                                "partitions=\"%s\"",
+                                parts_text(w, text, sizeof(text)));
+                        rd_kafka_topic_partition_list_destroy(w);
+                }
+        }
         AB_INFO("consumer", "partitions assigned", "partitions=\"%s\"%s",
                 parts_text(parts, text, sizeof(text)),
                 c->paused ? " paused=true" : "");
+        notify(c, parts, true, false);
 }
 
 static void revoke(struct ab_consumer *c, rd_kafka_t *rk, bool cooperative,
@@ -190,6 +274,7 @@ static void revoke(struct ab_consumer *c, rd_kafka_t *rk, bool cooperative,
 
         if (c->on_revoke)
                 c->on_revoke(c->arg);
+        notify(c, parts, false, lost);
         c->revoke_err = RD_KAFKA_RESP_ERR_NO_ERROR;
         if (!lost) {
                 if (ab_consumer_store(c, &err))
@@ -275,11 +360,19 @@ ab_err_t ab_consumer_new(const struct ab_consumer_conf *conf,
                 rc = ab_error_set(err, AB_ERR_NOMEM, NULL, "out of memory");
                 goto out;
         }
-        c->offsets   = conf->offsets;
-        c->on_revoke = conf->on_revoke;
-        c->on_stats  = conf->on_stats;
-        c->arg       = conf->arg;
-        rc           = ab_kafka_conf_apply(kconf, defaults, NULL, err);
+        c->offsets     = conf->offsets;
+        c->on_revoke   = conf->on_revoke;
+        c->on_stats    = conf->on_stats;
+        c->on_assigned = conf->on_assigned;
+        c->on_revoked  = conf->on_revoked;
+        c->arg         = conf->arg;
+        rc             = ab_kafka_conf_apply(kconf, defaults, NULL, err);
+        if (!rc && conf->cooperative)
+                rc = ab_kafka_conf_set(kconf, "partition.assignment.strategy",
+                                       "cooperative-sticky", err);
+        if (!rc && conf->instance_id)
+                rc = ab_kafka_conf_set(kconf, "group.instance.id",
+                                       conf->instance_id, err);
         if (!rc)
                 rc = ab_kafka_conf_apply(kconf, conf->properties, locked, err);
         if (rc)
@@ -386,9 +479,17 @@ static ab_err_t set_paused(struct ab_consumer *c, bool paused,
         rd_kafka_resp_err_t rc;
 
         rc = rd_kafka_assignment(c->rk, &list);
-        if (!rc)
-                rc = paused ? rd_kafka_pause_partitions(c->rk, list)
-                            : rd_kafka_resume_partitions(c->rk, list);
+        if (!rc && paused) {
+                rc = rd_kafka_pause_partitions(c->rk, list);
+        } else if (!rc) {
+                /* Partitions the owner paused one by one stay paused. */
+                rd_kafka_topic_partition_list_t *rest = wished(c, list, false);
+
+                if (rest)
+                        rc = rd_kafka_resume_partitions(c->rk, rest);
+                if (rest)
+                        rd_kafka_topic_partition_list_destroy(rest);
+        }
         if (list)
                 rd_kafka_topic_partition_list_destroy(list);
         if (rc)
@@ -412,6 +513,186 @@ ab_err_t ab_consumer_resume(struct ab_consumer *c, struct ab_error *err)
 bool ab_consumer_paused(const struct ab_consumer *c)
 {
         return c->paused;
+}
+
+/* Pause or resume one partition in librdkafka; a partition that is not
+ * assigned is not known to it, which is fine: assign() applies the wish. */
+static ab_err_t pause_one(struct ab_consumer *c, const char *topic,
+                          int32_t partition, bool paused, struct ab_error *err)
+{
+        rd_kafka_topic_partition_list_t *list =
+            rd_kafka_topic_partition_list_new(1);
+        rd_kafka_resp_err_t rc;
+
+        if (!list)
+                return ab_error_set(err, AB_ERR_NOMEM, NULL, "out of memory");
+        rd_kafka_topic_partition_list_add(list, topic, partition);
+        rc = paused ? rd_kafka_pause_partitions(c->rk, list)
+                    : rd_kafka_resume_partitions(c->rk, list);
+        rd_kafka_topic_partition_list_destroy(list);
+        if (rc)
+                return ab_error_set(err, AB_ERR_KAFKA, topic, "%s %s[%d]: %s",
+                                    paused ? "pause" : "resume", topic,
+                                    (int)partition, rd_kafka_err2str(rc));
+        return AB_OK;
+}
+
+ab_err_t ab_consumer_pause_partition(struct ab_consumer *c, const char *topic,
+                                     int32_t partition, struct ab_error *err)
+{
+        if (wish_find(c, topic, partition) < 0) {
+                struct wish w = {ab_strdup(topic), partition};
+
+                if (c->nwishes == c->capwishes) {
+                        size_t cap = c->capwishes ? 2 * c->capwishes : 8;
+                        struct wish *grown =
+                            ab_realloc(c->wishes, cap * sizeof(*grown));
+
+                        if (!grown) {
+                                ab_free(w.topic);
+                                w.topic = NULL;
+                        } else {
+                                c->wishes    = grown;
+                                c->capwishes = cap;
+                        }
+                }
+                if (!w.topic)
+                        return ab_error_set(err, AB_ERR_NOMEM, NULL,
+                                            "out of memory");
+                c->wishes[c->nwishes++] = w;
+        }
+        return pause_one(c, topic, partition, true, err);
+}
+
+ab_err_t ab_consumer_resume_partition(struct ab_consumer *c, const char *topic,
+                                      int32_t partition, struct ab_error *err)
+{
+        ssize_t i = wish_find(c, topic, partition);
+
+        if (i >= 0) {
+                ab_free(c->wishes[i].topic);
+                c->wishes[i] = c->wishes[--c->nwishes];
+        }
+        if (c->paused)
+                return AB_OK;
+        return pause_one(c, topic, partition, false, err);
+}
+
+/* The first partition error of \p list, or \p rc. */
+static rd_kafka_resp_err_t
+first_error(const rd_kafka_topic_partition_list_t *list, rd_kafka_resp_err_t rc,
+            const rd_kafka_topic_partition_t **at)
+{
+        *at = NULL;
+        for (int i = 0; !rc && list && i < list->cnt; i++)
+                if (list->elems[i].err) {
+                        *at = &list->elems[i];
+                        return list->elems[i].err;
+                }
+        return rc;
+}
+
+ab_err_t ab_consumer_commit_offsets(struct ab_consumer *c,
+                                    const struct ab_kafka_offset *offsets,
+                                    size_t n, bool async, struct ab_error *err)
+{
+        rd_kafka_topic_partition_list_t *list = NULL;
+        const rd_kafka_topic_partition_t *at;
+        rd_kafka_resp_err_t krc;
+        ab_err_t rc;
+
+        if (!n)
+                return AB_OK;
+        rc = ab_kafka_offsets_list(offsets, n, &list, err);
+        if (rc)
+                return rc;
+        krc = first_error(list, rd_kafka_commit(c->rk, list, async), &at);
+        if (krc && at)
+                rc = ab_error_set(err, AB_ERR_KAFKA, at->topic,
+                                  "commit %s[%d] at %lld: %s", at->topic,
+                                  (int)at->partition, (long long)at->offset,
+                                  rd_kafka_err2str(krc));
+        else if (krc)
+                rc = ab_error_set(err, AB_ERR_KAFKA, NULL, "commit: %s",
+                                  rd_kafka_err2str(krc));
+        rd_kafka_topic_partition_list_destroy(list);
+        return rc;
+}
+
+ab_err_t ab_consumer_group_metadata(struct ab_consumer *c,
+                                    struct ab_kafka_group_meta **out,
+                                    struct ab_error *err)
+{
+        rd_kafka_consumer_group_metadata_t *md =
+            rd_kafka_consumer_group_metadata(c->rk);
+
+        *out = NULL;
+        if (!md)
+                return ab_error_set(err, AB_ERR_KAFKA, NULL,
+                                    "the consumer has no group metadata");
+        *out = ab_kafka_group_meta_wrap(md);
+        if (!*out)
+                return ab_error_set(err, AB_ERR_NOMEM, NULL, "out of memory");
+        return AB_OK;
+}
+
+ab_err_t ab_consumer_position(struct ab_consumer *c, const char *topic,
+                              int32_t partition, int64_t *offset,
+                              struct ab_error *err)
+{
+        rd_kafka_topic_partition_list_t *list = NULL;
+        bool found                            = false;
+
+        *offset = -1;
+        if (!rd_kafka_assignment(c->rk, &list))
+                for (int i = 0; !found && i < list->cnt; i++)
+                        found = list->elems[i].partition == partition &&
+                                !strcmp(list->elems[i].topic, topic);
+        if (list)
+                rd_kafka_topic_partition_list_destroy(list);
+        if (!found)
+                return ab_error_set(err, AB_ERR_NOT_FOUND, topic,
+                                    "%s[%d] is not assigned", topic,
+                                    (int)partition);
+        list = rd_kafka_topic_partition_list_new(1);
+        if (!list)
+                return ab_error_set(err, AB_ERR_NOMEM, NULL, "out of memory");
+        rd_kafka_topic_partition_list_add(list, topic, partition);
+        if (!rd_kafka_position(c->rk, list) && list->elems[0].offset >= 0)
+                *offset = list->elems[0].offset;
+        rd_kafka_topic_partition_list_destroy(list);
+        return AB_OK;
+}
+
+ab_err_t ab_consumer_rewind(struct ab_consumer *c, int timeout_ms,
+                            struct ab_error *err)
+{
+        rd_kafka_topic_partition_list_t *list = NULL;
+        const rd_kafka_topic_partition_t *at;
+        rd_kafka_error_t *e = NULL;
+        rd_kafka_resp_err_t krc;
+
+        krc = rd_kafka_assignment(c->rk, &list);
+        if (!krc)
+                krc = first_error(
+                    list, rd_kafka_committed(c->rk, list, timeout_ms), &at);
+        if (!krc) {
+                for (int i = 0; i < list->cnt; i++)
+                        if (list->elems[i].offset < 0)
+                                list->elems[i].offset =
+                                    RD_KAFKA_OFFSET_BEGINNING;
+                e   = rd_kafka_seek_partitions(c->rk, list, timeout_ms);
+                krc = e ? rd_kafka_error_code(e) : first_error(list, krc, &at);
+        }
+        if (e)
+                rd_kafka_error_destroy(e);
+        if (list)
+                rd_kafka_topic_partition_list_destroy(list);
+        if (krc)
+                return ab_error_set(err, AB_ERR_KAFKA, NULL,
+                                    "rewinding to the committed offsets: %s",
+                                    rd_kafka_err2str(krc));
+        return AB_OK;
 }
 
 size_t ab_consumer_assigned(struct ab_consumer *c)
@@ -481,5 +762,8 @@ void ab_consumer_destroy(struct ab_consumer *c)
         if (!c->closed)
                 ab_consumer_close(c, NULL);
         rd_kafka_destroy(c->rk);
+        for (size_t i = 0; i < c->nwishes; i++)
+                ab_free(c->wishes[i].topic);
+        ab_free(c->wishes);
         ab_free(c);
 }

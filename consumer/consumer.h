@@ -9,6 +9,7 @@
 #include "consumer/offsets.h"
 #include "consumer/record.h"
 #include "core/err.h"
+#include "kafka/kafka_offsets.h"
 
 /*
  * A member of a consumer group (librdkafka's balanced consumer). Offsets
@@ -24,6 +25,12 @@
  * lines go to core/log.h with comp=rdkafka.
  */
 struct ab_consumer;
+
+/* One partition of a topic (topic borrowed). */
+struct ab_consumer_partition {
+        const char *topic;
+        int32_t partition;
+};
 
 struct ab_consumer_conf {
         const char *brokers;   /* bootstrap.servers; required */
@@ -49,6 +56,37 @@ struct ab_consumer_conf {
         void (*on_revoke)(void *arg);
         /* A statistics JSON document (set statistics.interval.ms). */
         void (*on_stats)(void *arg, const char *json, size_t len);
+        /*
+         * Stateful owners (docs/stateful-pipeline.md). Partitions were
+         * assigned: exactly the new ones under the cooperative protocol,
+         * the whole assignment under the eager one. They are assigned
+         * already, and paused when the owner asked (see
+         * ab_consumer_pause_partition()), before the call; no record of
+         * theirs has been returned yet. \p parts is borrowed for the call.
+         */
+        void (*on_assigned)(void *arg,
+                            const struct ab_consumer_partition *parts,
+                            size_t n);
+        /*
+         * Partitions are being revoked (after on_revoke): commit what
+         * must be committed for them and drop their state. \p lost: they
+         * were taken away (session timeout, fenced), so a commit would
+         * fail: drop, do not commit. The tracker's offsets are committed
+         * and the partitions unassigned after the call.
+         */
+        void (*on_revoked)(void *arg, const struct ab_consumer_partition *parts,
+                           size_t n, bool lost);
+        /*
+         * partition.assignment.strategy=cooperative-sticky: a rebalance
+         * moves only the partitions that change owner and the others keep
+         * flowing (incremental assign and unassign). false = librdkafka's
+         * eager default (every rebalance revokes everything). All members
+         * of a group must agree.
+         */
+        bool cooperative;
+        /* group.instance.id (static membership: a restart within
+         * session.timeout.ms keeps the assignment); NULL = dynamic. */
+        const char *instance_id;
         void *arg;
 };
 
@@ -99,6 +137,61 @@ ab_err_t ab_consumer_commit(struct ab_consumer *c, struct ab_error *err);
 ab_err_t ab_consumer_pause(struct ab_consumer *c, struct ab_error *err);
 ab_err_t ab_consumer_resume(struct ab_consumer *c, struct ab_error *err);
 bool ab_consumer_paused(const struct ab_consumer *c);
+
+/**
+ * Stop delivering records of one partition until
+ * ab_consumer_resume_partition(), whether it is assigned now or later:
+ * a partition assigned while the owner wants it paused is paused before
+ * any record of it is returned (e.g. while its state is restored). The
+ * wish survives revocation. Prefetched records are dropped as for
+ * ab_consumer_pause().
+ */
+ab_err_t ab_consumer_pause_partition(struct ab_consumer *c, const char *topic,
+                                     int32_t partition, struct ab_error *err);
+
+/** Undo ab_consumer_pause_partition(); the partition stays paused while
+ *  the whole consumer is (ab_consumer_pause()). */
+ab_err_t ab_consumer_resume_partition(struct ab_consumer *c, const char *topic,
+                                      int32_t partition, struct ab_error *err);
+
+/**
+ * Commit \p n explicit offsets (with their metadata strings), beside the
+ * tracker; for owners that set enable.auto.commit=false. \p async: queue
+ * the commit and return at once (a failure is logged when the result is
+ * served by a later poll); otherwise wait for the coordinator.
+ * @returns AB_OK or AB_ERR_KAFKA naming the first partition that failed.
+ */
+ab_err_t ab_consumer_commit_offsets(struct ab_consumer *c,
+                                    const struct ab_kafka_offset *offsets,
+                                    size_t n, bool async, struct ab_error *err);
+
+/**
+ * The group metadata for a transaction's offsets
+ * (ab_producer_txn_send_offsets()), as of now: take it at each commit.
+ * @returns AB_OK with \p *out set (caller owns it:
+ *          ab_kafka_group_meta_destroy()) or AB_ERR_KAFKA / AB_ERR_NOMEM.
+ */
+ab_err_t ab_consumer_group_metadata(struct ab_consumer *c,
+                                    struct ab_kafka_group_meta **out,
+                                    struct ab_error *err);
+
+/**
+ * The position of an assigned partition: the offset of the next record
+ * poll would return (the last returned + 1), -1 when none was returned
+ * yet. @returns AB_OK, or AB_ERR_NOT_FOUND when it is not assigned.
+ */
+ab_err_t ab_consumer_position(struct ab_consumer *c, const char *topic,
+                              int32_t partition, int64_t *offset,
+                              struct ab_error *err);
+
+/**
+ * Seek every assigned partition back to its committed offset (the
+ * beginning when none is committed), e.g. after a transaction was
+ * aborted; waits up to \p timeout_ms for the coordinator.
+ * @returns AB_OK or AB_ERR_KAFKA.
+ */
+ab_err_t ab_consumer_rewind(struct ab_consumer *c, int timeout_ms,
+                            struct ab_error *err);
 
 /** @returns how many partitions are assigned to this member. */
 size_t ab_consumer_assigned(struct ab_consumer *c);

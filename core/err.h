@@ -48,7 +48,11 @@
         XX(REGEX_LIMIT, REJECT, "regex_limit",                                 \
            "a regular expression reached its match limit")                     \
         XX(BAD_RECORD, REJECT, "bad_record",                                   \
-           "internal topic record could not be decoded")
+           "internal topic record could not be decoded")                       \
+        XX(TXN_ABORT, RETRY, "txn_abort",                                      \
+           "transaction failed: abort it and rewind to the committed offsets") \
+        XX(KAFKA_FATAL, FATAL, "kafka_fatal",                                  \
+           "fatal kafka client error (e.g. producer fenced)")
 
 typedef enum ab_err {
 #define AB__ERR_ENUM(name, cls, code, desc) AB_ERR_##name,

@@ -10,8 +10,14 @@
 #include "core/mem.h"
 #include "kafka/kafka_conf.h"
 
+/* Transactional calls: how often a retriable error is retried, and the
+ * first backoff (doubled each time), spent serving events. */
+#define TXN_ATTEMPTS   4
+#define TXN_BACKOFF_MS 100
+
 struct ab_producer {
         rd_kafka_t *rk;
+        char *transactional_id; /* owned; NULL = not transactional */
         ab_producer_dr_fn on_delivery;
         void *arg;
         size_t inflight; /* accepted messages whose report is not served */
@@ -109,6 +115,22 @@ ab_err_t ab_producer_new(const struct ab_producer_conf *conf,
         p->on_delivery = conf->on_delivery;
         p->arg         = conf->arg;
         rc             = ab_kafka_conf_apply(kconf, defaults, NULL, err);
+        if (!rc && conf->transactional_id) {
+                /* clang-format off */
+                const char *txn[] = {
+                        "transactional.id",       conf->transactional_id,
+                        "transaction.timeout.ms", "10000",
+                        "message.timeout.ms",     "10000",
+                        NULL,
+                };
+                /* clang-format on */
+
+                p->transactional_id = ab_strdup(conf->transactional_id);
+                rc                  = p->transactional_id
+                                          ? ab_kafka_conf_apply(kconf, txn, NULL, err)
+                                          : ab_error_set(err, AB_ERR_NOMEM, NULL,
+                                                         "out of memory");
+        }
         if (!rc)
                 rc = ab_kafka_conf_apply(kconf, conf->properties, locked, err);
         if (rc)
@@ -128,6 +150,8 @@ ab_err_t ab_producer_new(const struct ab_producer_conf *conf,
 out:
         if (kconf)
                 rd_kafka_conf_destroy(kconf);
+        if (p)
+                ab_free(p->transactional_id);
         ab_free(p);
         return rc;
 }
@@ -209,6 +233,156 @@ bool ab_producer_fatal(struct ab_producer *p, struct ab_error *err)
         return true;
 }
 
+enum txn_op { TXN_INIT, TXN_BEGIN, TXN_SEND_OFFSETS, TXN_COMMIT, TXN_ABORT };
+
+static const char *const txn_names[] = {
+    "init_transactions", "begin_transaction", "send_offsets_to_transaction",
+    "commit_transaction", "abort_transaction"};
+
+static rd_kafka_error_t *txn_call(struct ab_producer *p, enum txn_op op,
+                                  const rd_kafka_topic_partition_list_t *list,
+                                  const struct ab_kafka_group_meta *meta)
+{
+        /* -1: librdkafka's own bound (a multiple of the transaction
+         * timeout); a shorter one risks desynchronizing its state. */
+        switch (op) {
+        case TXN_INIT:
+                return rd_kafka_init_transactions(p->rk, -1);
+        case TXN_BEGIN:
+                return rd_kafka_begin_transaction(p->rk);
+        case TXN_SEND_OFFSETS:
+                return rd_kafka_send_offsets_to_transaction(
+                    p->rk, list, ab_kafka_group_meta_rd(meta), -1);
+        case TXN_COMMIT:
+                return rd_kafka_commit_transaction(p->rk, -1);
+        case TXN_ABORT:
+                return rd_kafka_abort_transaction(p->rk, -1);
+        }
+        return NULL;
+}
+
+/* The class of a transactional error (stateful-streams reference table):
+ * fatal, abortable, or retriable left after the retries; anything else
+ * is fatal. */
+static ab_err_t txn_error(const struct ab_producer *p, enum txn_op op,
+                          const rd_kafka_error_t *e, struct ab_error *err)
+{
+        rd_kafka_resp_err_t code = rd_kafka_error_code(e);
+        const char *what         = txn_names[op];
+
+        if (code == RD_KAFKA_RESP_ERR__FENCED ||
+            code == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+            code == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH)
+                return ab_error_set(err, AB_ERR_KAFKA_FATAL, NULL,
+                                    "%s: producer fenced: another producer "
+                                    "with transactional.id %s took over: %s",
+                                    what, p->transactional_id,
+                                    rd_kafka_error_string(e));
+        if (rd_kafka_error_is_fatal(e))
+                return ab_error_set(
+                    err, AB_ERR_KAFKA_FATAL, NULL, "%s: fatal: %s (%s)", what,
+                    rd_kafka_error_string(e), rd_kafka_err2name(code));
+        if (rd_kafka_error_txn_requires_abort(e))
+                return ab_error_set(err, AB_ERR_TXN_ABORT, NULL,
+                                    "%s: the transaction must be aborted: "
+                                    "%s (%s)",
+                                    what, rd_kafka_error_string(e),
+                                    rd_kafka_err2name(code));
+        if (rd_kafka_error_is_retriable(e))
+                return ab_error_set(err, AB_ERR_KAFKA, NULL,
+                                    "%s: still failing after %d attempts: "
+                                    "%s (%s)",
+                                    what, TXN_ATTEMPTS,
+                                    rd_kafka_error_string(e),
+                                    rd_kafka_err2name(code));
+        return ab_error_set(err, AB_ERR_KAFKA_FATAL, NULL, "%s: %s (%s)", what,
+                            rd_kafka_error_string(e), rd_kafka_err2name(code));
+}
+
+/* Make one transactional call, retrying it while its error is retriable
+ * and only retriable. */
+static ab_err_t txn_run(struct ab_producer *p, enum txn_op op,
+                        const rd_kafka_topic_partition_list_t *list,
+                        const struct ab_kafka_group_meta *meta,
+                        struct ab_error *err)
+{
+        int backoff_ms = TXN_BACKOFF_MS;
+
+        if (!p->transactional_id)
+                return ab_error_set(err, AB_ERR_CONFIG, "transactional_id",
+                                    "%s: the producer is not transactional",
+                                    txn_names[op]);
+        for (int attempt = 1;; attempt++) {
+                rd_kafka_error_t *e = txn_call(p, op, list, meta);
+                ab_err_t rc;
+
+                if (!e)
+                        return AB_OK;
+                if (attempt < TXN_ATTEMPTS && rd_kafka_error_is_retriable(e) &&
+                    !rd_kafka_error_is_fatal(e) &&
+                    !rd_kafka_error_txn_requires_abort(e)) {
+                        AB_WARN("producer", "transaction call failed, retrying",
+                                "call=%s attempt=%d error=%s", txn_names[op],
+                                attempt, rd_kafka_error_name(e));
+                        rd_kafka_error_destroy(e);
+                        rd_kafka_poll(p->rk, backoff_ms);
+                        backoff_ms *= 2;
+                        continue;
+                }
+                rc = txn_error(p, op, e, err);
+                AB_WARN("producer", "transaction call failed",
+                        "call=%s error=%s class=%s", txn_names[op],
+                        rd_kafka_error_name(e), ab_err_code(rc));
+                rd_kafka_error_destroy(e);
+                return rc;
+        }
+}
+
+ab_err_t ab_producer_txn_init(struct ab_producer *p, struct ab_error *err)
+{
+        return txn_run(p, TXN_INIT, NULL, NULL, err);
+}
+
+ab_err_t ab_producer_txn_begin(struct ab_producer *p, struct ab_error *err)
+{
+        return txn_run(p, TXN_BEGIN, NULL, NULL, err);
+}
+
+ab_err_t ab_producer_txn_send_offsets(struct ab_producer *p,
+                                      const struct ab_kafka_offset *offsets,
+                                      size_t n,
+                                      const struct ab_kafka_group_meta *meta,
+                                      struct ab_error *err)
+{
+        rd_kafka_topic_partition_list_t *list = NULL;
+        ab_err_t rc;
+
+        if (!n)
+                return AB_OK;
+        rc = ab_kafka_offsets_list(offsets, n, &list, err);
+        if (!rc)
+                rc = txn_run(p, TXN_SEND_OFFSETS, list, meta, err);
+        if (list)
+                rd_kafka_topic_partition_list_destroy(list);
+        return rc;
+}
+
+ab_err_t ab_producer_txn_commit(struct ab_producer *p, struct ab_error *err)
+{
+        ab_err_t rc = txn_run(p, TXN_COMMIT, NULL, NULL, err);
+
+        rd_kafka_poll(p->rk, 0); /* the reports of the transaction */
+        return rc;
+}
+
+ab_err_t ab_producer_txn_abort(struct ab_producer *p, struct ab_error *err)
+{
+        ab_err_t rc = txn_run(p, TXN_ABORT, NULL, NULL, err);
+
+        rd_kafka_poll(p->rk, 0); /* the purged records' reports */
+        return rc;
+}
+
 void ab_producer_destroy(struct ab_producer *p)
 {
         if (!p)
@@ -221,5 +395,6 @@ void ab_producer_destroy(struct ab_producer *p)
                 rd_kafka_flush(p->rk, 5000);
         }
         rd_kafka_destroy(p->rk);
+        ab_free(p->transactional_id);
         ab_free(p);
 }

@@ -7,6 +7,7 @@
 
 #include "core/err.h"
 #include "core/str.h"
+#include "kafka/kafka_offsets.h"
 #include "producer/headers.h"
 
 /*
@@ -48,6 +49,13 @@ struct ab_producer_conf {
          */
         const char *const *properties;
         ab_producer_dr_fn on_delivery; /* required */
+        /*
+         * transactional.id: the producer is transactional (see
+         * ab_producer_txn_init()); NULL = not. Defaults then
+         * transaction.timeout.ms=10000 (Kafka Streams' value) and
+         * message.timeout.ms=10000 (it may not exceed the former).
+         */
+        const char *transactional_id;
         void *arg;
 };
 
@@ -93,6 +101,54 @@ size_t ab_producer_inflight(const struct ab_producer *p);
  *          producer refuses further sends: recreate it.
  */
 bool ab_producer_fatal(struct ab_producer *p, struct ab_error *err);
+
+/*
+ * Transactions (a producer made with a transactional_id): init once, then
+ * begin, send (ab_producer_send()), send the consumed offsets, commit;
+ * docs/stateful-pipeline.md "Commit cycle". Every call below blocks until
+ * the coordinator answers. Retriable errors (timeouts, transport) are
+ * retried in place a few times with a short backoff. The results:
+ *   AB_OK;
+ *   AB_ERR_TXN_ABORT (RETRY class): the transaction failed (e.g. a
+ *       delivery failed, the consumer's generation is stale): call
+ *       ab_producer_txn_abort(), drop what the transaction changed, rewind
+ *       the consumer to its committed offsets (ab_consumer_rewind()) and
+ *       begin again;
+ *   AB_ERR_KAFKA (RETRY class): still retriable after the retries: the
+ *       same call may be made again later (send_offsets with the same
+ *       arguments), or the transaction aborted;
+ *   AB_ERR_KAFKA_FATAL (FATAL class): the producer is unusable, e.g.
+ *       fenced by a newer producer with the same transactional.id (the
+ *       text says "fenced"): destroy it and stop.
+ */
+
+/** Register the transactional id with the coordinator, fencing older
+ *  producers with the same id and ending their open transaction. Once. */
+ab_err_t ab_producer_txn_init(struct ab_producer *p, struct ab_error *err);
+
+/** Open a transaction; sends until the commit or abort belong to it. */
+ab_err_t ab_producer_txn_begin(struct ab_producer *p, struct ab_error *err);
+
+/**
+ * Add the consumer's \p n offsets (next record to consume, per
+ * partition) to the open transaction: they are committed for the group
+ * of \p meta (ab_consumer_group_metadata()) if and only if the
+ * transaction commits.
+ */
+ab_err_t ab_producer_txn_send_offsets(struct ab_producer *p,
+                                      const struct ab_kafka_offset *offsets,
+                                      size_t n,
+                                      const struct ab_kafka_group_meta *meta,
+                                      struct ab_error *err);
+
+/** Flush, then commit the open transaction: its records become visible
+ *  to read_committed consumers, its offsets committed. Delivery reports
+ *  of its records are served first. */
+ab_err_t ab_producer_txn_commit(struct ab_producer *p, struct ab_error *err);
+
+/** Abort the open transaction: its records are purged (their reports
+ *  fail) or stay invisible to read_committed consumers. */
+ab_err_t ab_producer_txn_abort(struct ab_producer *p, struct ab_error *err);
 
 /**
  * Free the producer. Messages still queued are purged: their reports are

@@ -12,14 +12,6 @@
 #include "tests/integration/check_kafka_edges.h"
 #include "tests/integration/kafka_edges_fixture.h"
 
-static const char *const manual_commit_props[] = {"session.timeout.ms",
-                                                  "6000",
-                                                  "heartbeat.interval.ms",
-                                                  "500",
-                                                  "enable.auto.commit",
-                                                  "false",
-                                                  NULL};
-
 /* Poll until a record arrives; fail after the deadline. */
 static struct ab_record *next_record(struct ab_consumer *c)
 {

@@ -1,6 +1,7 @@
 /* check_kafka_edges.c - consumer, producer, binding on a real broker: runs
- * the "kafka_edges" suite, or with the argument "restart" the
- * "kafka_restart" suite. The test cases have a file each
+ * the "kafka_edges" suite, with the argument "restart" the "kafka_restart"
+ * suite, with "state" the "kafka_state" suite (the stateful pipeline's
+ * building blocks). The test cases have a file each
  * (check_kafka_edges.h); kafka_edges_fixture.h says what they share. */
 #include <check.h>
 #include <stdio.h>
@@ -27,9 +28,17 @@ static Suite *restart_suite(void)
         return s;
 }
 
+static Suite *state_suite(void)
+{
+        Suite *s = suite_create("kafka_state");
+
+        suite_add_tcase(s, kafka_state_tcase());
+        return s;
+}
+
 int main(int argc, char **argv)
 {
-        int restart = argc > 1 && !strcmp(argv[1], "restart");
+        const char *which = argc > 1 ? argv[1] : "";
         SRunner *sr;
         int failed;
 
@@ -40,7 +49,9 @@ int main(int argc, char **argv)
                                 "(or run tests/integration/run.sh)\n");
                 return EXIT_FAILURE;
         }
-        sr = srunner_create(restart ? restart_suite() : edges_suite());
+        sr = srunner_create(!strcmp(which, "restart") ? restart_suite()
+                            : !strcmp(which, "state") ? state_suite()
+                                                      : edges_suite());
         srunner_run_all(sr, CK_NORMAL);
         failed = srunner_ntests_failed(sr);
         srunner_free(sr);

@@ -8,5 +8,6 @@
 TCase *kafka_producer_tcase(void); /* check_kafka_producer.c */
 TCase *kafka_consumer_tcase(void); /* check_kafka_consumer.c */
 TCase *kafka_restart_tcase(void);  /* check_kafka_restart.c */
+TCase *kafka_state_tcase(void);    /* check_kafka_state.c */
 
 #endif

@@ -107,9 +107,17 @@ void create_topic(const char *topic, int partitions)
  * when none), asked from the group coordinator by a separate client. */
 int64_t committed(const char *group, const char *topic, int32_t partition)
 {
+        return committed_meta(group, topic, partition, NULL, 0);
+}
+
+/* committed(), and its metadata string into \p meta (may be NULL). */
+int64_t committed_meta(const char *group, const char *topic, int32_t partition,
+                       char *meta, size_t size)
+{
         char errstr[256];
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
         rd_kafka_topic_partition_list_t *list;
+        const rd_kafka_topic_partition_t *p;
         rd_kafka_resp_err_t rc;
         rd_kafka_t *rk;
         int64_t off;
@@ -123,7 +131,11 @@ int64_t committed(const char *group, const char *topic, int32_t partition)
         rd_kafka_topic_partition_list_add(list, topic, partition);
         rc = rd_kafka_committed(rk, list, DEADLINE_S * 1000);
         ck_assert_msg(!rc, "committed: %s", rd_kafka_err2str(rc));
-        off = list->elems[0].offset;
+        p   = &list->elems[0];
+        off = p->offset;
+        if (meta)
+                snprintf(meta, size, "%.*s", (int)p->metadata_size,
+                         p->metadata ? (const char *)p->metadata : "");
         rd_kafka_topic_partition_list_destroy(list);
         rd_kafka_destroy(rk);
         return off;
@@ -197,10 +209,17 @@ static void on_delivery(void *arg, void *opaque, ab_err_t status,
 
 struct ab_producer *producer(struct reports *r, const char *const *props)
 {
-        struct ab_producer_conf conf = {.brokers     = brokers,
-                                        .properties  = props,
-                                        .on_delivery = on_delivery,
-                                        .arg         = r};
+        return txn_producer(r, props, NULL);
+}
+
+struct ab_producer *txn_producer(struct reports *r, const char *const *props,
+                                 const char *transactional_id)
+{
+        struct ab_producer_conf conf = {.brokers          = brokers,
+                                        .properties       = props,
+                                        .on_delivery      = on_delivery,
+                                        .transactional_id = transactional_id,
+                                        .arg              = r};
         struct ab_producer *p;
         struct ab_error err;
 
@@ -208,6 +227,14 @@ struct ab_producer *producer(struct reports *r, const char *const *props)
                       err.text);
         return p;
 }
+
+const char *const manual_commit_props[] = {"session.timeout.ms",
+                                           "6000",
+                                           "heartbeat.interval.ms",
+                                           "500",
+                                           "enable.auto.commit",
+                                           "false",
+                                           NULL};
 
 const char *const consumer_props[] = {"session.timeout.ms", "6000",
                                       "heartbeat.interval.ms", "500", NULL};

@@ -40,6 +40,10 @@ void create_topic(const char *topic, int partitions);
  * when none), asked from the group coordinator by a separate client. */
 int64_t committed(const char *group, const char *topic, int32_t partition);
 
+/* committed(), and its metadata string into \p meta (may be NULL). */
+int64_t committed_meta(const char *group, const char *topic, int32_t partition,
+                       char *meta, size_t size);
+
 /* Records read back by kcat as JSON envelopes, in partition order. */
 json_t *kcat_read(const char *topic, size_t expect);
 
@@ -58,7 +62,15 @@ struct reports {
 
 struct ab_producer *producer(struct reports *r, const char *const *props);
 
+/* A transactional producer (\p transactional_id), not initialized yet. */
+struct ab_producer *txn_producer(struct reports *r, const char *const *props,
+                                 const char *transactional_id);
+
 extern const char *const consumer_props[];
+
+/* consumer_props without auto commit: whatever is committed, the test
+ * committed. */
+extern const char *const manual_commit_props[];
 
 /* A consumer of \p group subscribed to \p topic. */
 struct ab_consumer *consumer(const char *group, const char *topic,

@@ -69,7 +69,7 @@ static const struct ab_integration *resolve(void *ctx, const char *name)
 
 static struct ab_lifecycle *new_store(void)
 {
-        struct ab_lifecycle_config conf = {3, true};
+        struct ab_lifecycle_config conf = {3, true, false};
         struct ab_lifecycle *lc         = ab_lifecycle_new(&conf);
 
         ck_assert_ptr_nonnull(lc);

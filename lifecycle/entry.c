@@ -55,8 +55,7 @@ ab_err_t ab_lc_fields_put(struct ab_buf *b, const struct lc_alert *al)
             (rc = ab_lc_put_u64(b, (uint64_t)al->last_ms)) ||
             (rc = ab_lc_put_u64(b, al->count)) ||
             (rc = ab_lc_put_u32(b, al->seq)) ||
-            (rc = ab_lc_put_u64(b, al->touch)) ||
-            (rc = ab_lc_put_u32(b, hl)))
+            (rc = ab_lc_put_u64(b, al->touch)) || (rc = ab_lc_put_u32(b, hl)))
                 return rc;
         if (hl && (rc = ab_buf_append(b, al->handler, hl - 1)))
                 return rc;

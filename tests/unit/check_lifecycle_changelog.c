@@ -54,7 +54,8 @@ static void log_init(struct changelog *l)
         l->fail_at = -1;
 }
 
-static ab_err_t record(void *opaque, const unsigned char fp[AB_LIFECYCLE_FP_LEN],
+static ab_err_t record(void *opaque,
+                       const unsigned char fp[AB_LIFECYCLE_FP_LEN],
                        const void *entry, size_t len)
 {
         struct changelog *l = opaque;
@@ -81,8 +82,7 @@ static void drain(struct ab_lifecycle *lc, struct changelog *l)
 
 /* A new store (max_open \p max_open) rebuilt from every record of \p l,
  * in order. */
-static struct ab_lifecycle *rebuild(const struct changelog *l,
-                                    size_t max_open)
+static struct ab_lifecycle *rebuild(const struct changelog *l, size_t max_open)
 {
         struct ab_lifecycle *lc = lc_make(max_open, true);
         struct ab_error err;
@@ -196,9 +196,9 @@ END_TEST
 
 START_TEST(test_route)
 {
-        static const unsigned char key[AB_LIFECYCLE_FP_LEN] = {0x01, 0x02,
-                                                               0x03, 0x04};
-        struct ab_lifecycle *lc = lc_make(0, true);
+        static const unsigned char key[AB_LIFECYCLE_FP_LEN] = {0x01, 0x02, 0x03,
+                                                               0x04};
+        struct ab_lifecycle *lc                             = lc_make(0, true);
         unsigned char bin[AB_LIFECYCLE_FP_LEN];
         struct collector c;
         uint32_t n, r1, r2;
@@ -233,13 +233,13 @@ START_TEST(test_route)
         ck_assert_uint_eq(c.n, 40);
         for (i = 0; i < 40; i++)
                 for (n = 1; n <= 12; n++) {
-                        ck_assert_int_eq(ab_lifecycle_route_hex(
-                                             c.ev[i].alert_id,
-                                             AB_EVENT_ID_LEN, n, &r1),
-                                         AB_OK);
-                        ck_assert_int_eq(ab_lifecycle_route_hex(
-                                             c.ev[i].fp, AB_EVENT_ID_LEN, n,
-                                             &r2),
+                        ck_assert_int_eq(
+                            ab_lifecycle_route_hex(c.ev[i].alert_id,
+                                                   AB_EVENT_ID_LEN, n, &r1),
+                            AB_OK);
+                        ck_assert_int_eq(ab_lifecycle_route_hex(c.ev[i].fp,
+                                                                AB_EVENT_ID_LEN,
+                                                                n, &r2),
                                          AB_OK);
                         ck_assert_uint_eq(r1, r2);
                 }
@@ -549,8 +549,8 @@ END_TEST
 
 static void setup(void)
 {
-        g_net  = integ_make("net", "10m", "[\"source\", \"check\"]");
-        g_fast = integ_make("fast", "5s", "[\"source\"]");
+        g_net        = integ_make("net", "10m", "[\"source\", \"check\"]");
+        g_fast       = integ_make("fast", "5s", "[\"source\"]");
         g_fast_owned = g_fast;
 }
 

@@ -57,6 +57,14 @@ void ab_lc_changes_destroy(struct lc_changes *c)
         ab_free(c);
 }
 
+size_t ab_lc_changes_mem(const struct lc_changes *c)
+{
+        if (!c)
+                return 0;
+        return sizeof(*c) + c->cap * sizeof(*c->keys) +
+               c->nslot * sizeof(*c->slot);
+}
+
 static size_t key_hash(const unsigned char *key)
 {
         uint64_t h;

@@ -105,7 +105,8 @@ void ab_lifecycle_get_mem(const struct ab_lifecycle *lc,
                       lc->st.ncls * (sizeof(struct lc_class) +
                                      sizeof(struct lc_class *)) +
                       lc->kv_cap * sizeof(struct ab_kv) +
-                      lc->operator_name.cap + lc->text.cap;
+                      lc->operator_name.cap + lc->text.cap + lc->entry.cap +
+                      lc->name.cap + ab_lc_changes_mem(lc->chg);
         if (lc->st.closed)
                 out->shared += LC_CLOSED_RING * sizeof(struct lc_closed);
         for (i = 0; i < lc->st.ncls; i++) {

@@ -87,6 +87,9 @@ struct lc_changes *ab_lc_changes_new(void);
 /** NULL-safe. */
 void ab_lc_changes_destroy(struct lc_changes *c);
 
+/** Bytes the set holds (for ab_lifecycle_get_mem); 0 for NULL. */
+size_t ab_lc_changes_mem(const struct lc_changes *c);
+
 /** Remember that the alert with fingerprint \p fp changed (a no-op
  * without capture_changes). */
 void ab_lc_changed(struct ab_lifecycle *lc, const unsigned char *fp);

@@ -25,7 +25,7 @@ const struct ab_integration *fuzz_lc_resolve(void *ctx, const char *name)
         (void)ctx;
         if (!net) {
                 net  = make("name: net\nauto_clear: 1m\n"
-                            "fields: {alertname: $.n, severity: $.s}\n");
+                             "fields: {alertname: $.n, severity: $.s}\n");
                 fast = make("name: fast\nauto_clear: 5s\n"
                             "fields: {alertname: $.n, severity: $.s}\n");
         }

@@ -547,6 +547,33 @@ START_TEST(test_entry_tombstone_and_rejects)
 }
 END_TEST
 
+/* Version 1 snapshots (alert ids from a store-wide counter) are refused
+ * by name. */
+START_TEST(test_snapshot_version_1_refused)
+{
+        struct ab_lifecycle *a = lc_make(0, true), *b = lc_make(0, true);
+        struct ab_buf snap;
+        struct ab_error err;
+        struct collector c;
+
+        col_init(&c);
+        ab_buf_init(&snap, 0);
+        fire(a, g_net, &c, "a", "m", T0);
+        ck_assert_int_eq(ab_lifecycle_snapshot(a, &snap), AB_OK);
+        ck_assert_uint_eq((unsigned char)snap.data[4], 2);
+        snap.data[4] = 1;
+        ck_assert_int_eq(
+            ab_lifecycle_restore(b, snap.data, snap.len, resolve, NULL, &err),
+            AB_ERR_STATE);
+        ck_assert_ptr_nonnull(strstr(err.text, "version 1"));
+        ck_assert_uint_eq(ab_lifecycle_open_count(b), 0);
+        col_fini(&c);
+        ab_buf_fini(&snap);
+        ab_lifecycle_destroy(a);
+        ab_lifecycle_destroy(b);
+}
+END_TEST
+
 static void setup(void)
 {
         g_net        = integ_make("net", "10m", "[\"source\", \"check\"]");
@@ -573,5 +600,6 @@ TCase *lifecycle_changelog_tcase(void)
         tcase_add_test(tc, test_rebuild_equals_snapshot);
         tcase_add_test(tc, test_rebuild_continues_the_same);
         tcase_add_test(tc, test_entry_tombstone_and_rejects);
+        tcase_add_test(tc, test_snapshot_version_1_refused);
         return tc;
 }

@@ -1,5 +1,5 @@
-/* lifecycle_bench.c - memory per open alert at scale and events/s through open,
- * merge and close. */
+/* lifecycle_bench.c - memory per open alert at scale, events/s through open,
+ * merge and close, and entries/s rebuilding a store from its changelog. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +33,13 @@
  * accounting: records, hash slots, blob framing, 16 allocator bytes per
  * allocation, apart from label strings) and the growth of the process's
  * resident set.
+ *
+ * `--restore` instead measures what a member does when it is assigned a
+ * partition: a store with change capture opens N alerts (default 100000),
+ * its changes are drained into an in-memory changelog (one entry per
+ * alert, as compaction leaves it), and each round rebuilds a fresh store
+ * from those entries with ab_lifecycle_entry_apply(). No Kafka: this is
+ * the store's share of a restore.
  */
 
 #define MAX_REPEAT 16
@@ -49,6 +56,7 @@ struct opts {
         uint64_t alerts;
         uint64_t repeat;
         int smoke;
+        int restore;
 };
 
 /* One alert under construction; the strings point into `text`. */
@@ -180,35 +188,43 @@ static int run_phase(struct ab_lifecycle *lc, const struct ab_integration *in,
 
 static void usage(FILE *f)
 {
-        fprintf(f, "usage: bench_lifecycle [--smoke] [--alerts N] "
+        fprintf(f, "usage: bench_lifecycle [--smoke] [--restore] [--alerts N] "
                    "[--repeat R]\n\n"
                    "Memory per open alert with N open alerts (default "
                    "1000000) and alerts/s\n"
-                   "through open, merge and close. Prints Markdown; see "
-                   "docs/performance.md.\n");
+                   "through open, merge and close; with --restore, "
+                   "changelog entries/s rebuilding\n"
+                   "a store of N open alerts (default 100000). Prints "
+                   "Markdown; see\ndocs/performance.md.\n");
 }
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
         static const struct option longopts[] = {
             {"smoke", no_argument, NULL, 'S'},
+            {"restore", no_argument, NULL, 'R'},
             {"alerts", required_argument, NULL, 'n'},
             {"repeat", required_argument, NULL, 'r'},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0}};
         int c;
 
-        o->alerts = 1000000;
-        o->repeat = 3;
-        o->smoke  = 0;
+        uint64_t alerts = 0;
+
+        o->repeat  = 3;
+        o->smoke   = 0;
+        o->restore = 0;
         while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
                 switch (c) {
                 case 'S':
                         o->smoke = 1;
                         break;
+                case 'R':
+                        o->restore = 1;
+                        break;
                 case 'n':
-                        if (ab_bench_parse_u64(optarg, &o->alerts) ||
-                            !o->alerts || o->alerts > 16777215)
+                        if (ab_bench_parse_u64(optarg, &alerts) || !alerts ||
+                            alerts > 16777215)
                                 return -1;
                         break;
                 case 'r':
@@ -223,6 +239,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
                         return -1;
                 }
         }
+        o->alerts = alerts ? alerts : o->restore ? 100000 : 1000000;
         if (o->smoke) {
                 o->alerts = 20000;
                 o->repeat = 1;
@@ -239,6 +256,114 @@ static void print_mem(const char *when, const struct ab_lifecycle_mem *mem,
                mem->open, (double)mem->overhead / n, (double)mem->strings / n,
                (double)mem->shared, (double)rss_kb * 1024 / n,
                ((double)rss_kb * 1024 - (double)mem->strings) / n);
+}
+
+/* A changelog in memory: entries back to back in `data`, entry i of
+ * len[i] bytes with key fp[i]. */
+struct changelog {
+        struct ab_buf data;
+        unsigned char (*fp)[AB_LIFECYCLE_FP_LEN];
+        size_t *len;
+        size_t n, cap;
+};
+
+static ab_err_t log_change(void *opaque,
+                           const unsigned char fp[AB_LIFECYCLE_FP_LEN],
+                           const void *entry, size_t len)
+{
+        struct changelog *l = opaque;
+
+        if (l->n == l->cap)
+                return AB_ERR_INTERNAL; /* sized for one entry per alert */
+        memcpy(l->fp[l->n], fp, AB_LIFECYCLE_FP_LEN);
+        l->len[l->n++] = len;
+        return ab_buf_append(&l->data, entry, len);
+}
+
+static const struct ab_integration *g_in;
+
+static const struct ab_integration *resolve(void *ctx, const char *name)
+{
+        (void)ctx;
+        return strcmp(name, "alertmanager") ? NULL : g_in;
+}
+
+/* The --restore measurement; @returns 0 or 1. */
+static int run_restore(const struct opts *o, const struct ab_integration *in)
+{
+        struct ab_lifecycle_config conf = {0, false, true};
+        struct ab_lifecycle *lc = ab_lifecycle_new(&conf), *re = NULL;
+        double eps[MAX_REPEAT], ns[MAX_REPEAT], lo, hi;
+        struct changelog l;
+        struct phase_result pr;
+        struct ab_error err;
+        int64_t clock_ms = 1795316400000LL, wall0, cpu0, drain_ns;
+        int rc           = 1;
+
+        memset(&l, 0, sizeof(l));
+        ab_buf_init(&l.data, 0);
+        g_in  = in;
+        l.cap = o->alerts;
+        l.fp  = ab_malloc(l.cap * sizeof(*l.fp));
+        l.len = ab_malloc(l.cap * sizeof(*l.len));
+        if (!lc || !l.fp || !l.len ||
+            run_phase(lc, in, o->alerts, PH_OPEN, &clock_ms, &pr, 0))
+                goto out;
+        wall0 = ab_bench_wall_ns();
+        if (ab_lifecycle_drain_changes(lc, log_change, &l) || l.n != o->alerts)
+                goto out;
+        drain_ns = ab_bench_wall_ns() - wall0;
+        for (uint64_t round = 0; round < o->repeat; round++) {
+                size_t off = 0;
+
+                ab_lifecycle_destroy(re);
+                re = ab_lifecycle_new(NULL);
+                if (!re)
+                        goto out;
+                wall0 = ab_bench_wall_ns();
+                cpu0  = ab_bench_cpu_ns();
+                for (size_t i = 0; i < l.n; i++) {
+                        if (ab_lifecycle_entry_apply(
+                                re, l.fp[i], l.data.data + off, l.len[i],
+                                resolve, NULL, &err)) {
+                                fprintf(stderr, "bench_lifecycle: %s\n",
+                                        err.text);
+                                goto out;
+                        }
+                        off += l.len[i];
+                }
+                eps[round] =
+                    (double)l.n / ((double)(ab_bench_wall_ns() - wall0) / 1e9);
+                ns[round] = (double)(ab_bench_cpu_ns() - cpu0) / (double)l.n;
+                if (ab_lifecycle_open_count(re) != o->alerts)
+                        goto out;
+        }
+        ab_bench_range(eps, o->repeat, &lo, &hi);
+        printf("### Rebuilding a store from its changelog (median of %llu "
+               "rounds)\n\n",
+               (unsigned long long)o->repeat);
+        printf("| open alerts | changelog bytes | bytes/entry | drain "
+               "entries/s | apply entries/s (wall, median) | range | "
+               "ns/entry (CPU, median) | time to rebuild |\n"
+               "|---|---|---|---|---|---|---|---|\n");
+        printf("| %zu | %zu | %.1f | %.0f | %.0f | %.0f-%.0f | %.0f | "
+               "%.3f s |\n",
+               l.n, l.data.len, (double)l.data.len / (double)l.n,
+               (double)l.n / ((double)drain_ns / 1e9),
+               ab_bench_median(eps, o->repeat), lo, hi,
+               ab_bench_median(ns, o->repeat),
+               (double)l.n / ab_bench_median(eps, o->repeat));
+        printf("\npeak RSS: %ld KiB\n", ab_bench_peak_rss_kb());
+        rc = 0;
+out:
+        if (rc)
+                fprintf(stderr, "bench_lifecycle: restore failed\n");
+        ab_lifecycle_destroy(lc);
+        ab_lifecycle_destroy(re);
+        ab_buf_fini(&l.data);
+        ab_free(l.fp);
+        ab_free(l.len);
+        return rc;
 }
 
 int main(int argc, char **argv)
@@ -265,6 +390,11 @@ int main(int argc, char **argv)
         if (ab_integration_load("alertmanager", &in, &err)) {
                 fprintf(stderr, "bench_lifecycle: %s\n", err.text);
                 return 1;
+        }
+        if (o.restore) {
+                rc = run_restore(&o, in);
+                ab_integration_destroy(in);
+                return rc;
         }
         for (uint64_t round = 0; round < o.repeat; round++) {
                 lc = ab_lifecycle_new(&conf);

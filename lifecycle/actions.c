@@ -11,34 +11,6 @@ static const char *const why_names[] = {
     "", "recovered", "auto-cleared", "closed by an action", "evicted",
 };
 
-static int unhex(int c)
-{
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
-static int parse_key(struct ab_str s, unsigned char out[LC_KEY_LEN])
-{
-        size_t i;
-
-        if (s.len != AB_EVENT_ID_LEN)
-                return -1;
-        for (i = 0; i < LC_KEY_LEN; i++) {
-                int hi = unhex((unsigned char)s.ptr[2 * i]);
-                int lo = unhex((unsigned char)s.ptr[2 * i + 1]);
-
-                if (hi < 0 || lo < 0)
-                        return -1;
-                out[i] = (unsigned char)(hi << 4 | lo);
-        }
-        return 0;
-}
-
 /* Member \p key of the action object: AB_OK with *out set or AB_STR_NULL
  * when absent; AB_ERR_ACTION_INVALID when present but not a string. */
 static ab_err_t action_str(const struct ab_json_doc *doc, const char *key,
@@ -115,11 +87,11 @@ static ab_err_t action_apply(struct ab_lifecycle *lc, int64_t t,
         if (!sid.ptr && !sfp.ptr)
                 return ab_error_set(err, AB_ERR_ACTION_INVALID, NULL,
                                     "an action needs alert_id or fingerprint");
-        if (sid.ptr && parse_key(sid, id))
+        if (sid.ptr && ab_lifecycle_key_parse(sid.ptr, sid.len, id))
                 return ab_error_set(err, AB_ERR_ACTION_INVALID, "alert_id",
                                     "must be %d hexadecimal characters",
                                     AB_EVENT_ID_LEN);
-        if (sfp.ptr && parse_key(sfp, fp))
+        if (sfp.ptr && ab_lifecycle_key_parse(sfp.ptr, sfp.len, fp))
                 return ab_error_set(err, AB_ERR_ACTION_INVALID, "fingerprint",
                                     "must be %d hexadecimal characters",
                                     AB_EVENT_ID_LEN);
@@ -179,6 +151,7 @@ static ab_err_t action_apply(struct ab_lifecycle *lc, int64_t t,
                 ab_free(al->handler);
                 al->handler = h;
         }
+        ab_lc_changed(lc, al->fp);
         rc = ab_lc_event_init(lc, &ev, al, type, t, al->seq++);
         if (!rc)
                 rc = ab_lc_view_build(lc, al, false, 0);

@@ -290,9 +290,10 @@ ab_err_t ab_lc_blob_decode(struct ab_lifecycle *lc, const unsigned char *b,
                 lc->kv[nl + i].key = rd_str(&r);
                 lc->kv[nl + i].val = rd_str(&r);
         }
-        v->labels       = lc->kv;
-        v->nlabels      = (size_t)nl;
-        v->annotations  = lc->kv + nl;
+        v->labels  = lc->kv;
+        v->nlabels = (size_t)nl;
+        /* lc->kv stays NULL until a blob with labels or annotations. */
+        v->annotations  = lc->kv ? lc->kv + nl : NULL;
         v->nannotations = (size_t)na;
         mask            = rd_varint(&r);
         if (mask >> AB_FIELD__COUNT)

@@ -13,8 +13,10 @@
  * HOW IT WORKS
  *
  * Ids are hashes of what identifies them (docs/lifecycle.md), so the same
- * input gives the same ids on every machine and run; the one counter they
- * use, open_seq, is part of the snapshot.
+ * input gives the same ids on every machine and run, in any processing
+ * order, and after a rebuild from a snapshot or a changelog. An alert id
+ * starts with the first half of its fingerprint, so both route to the same
+ * partition (ab_lifecycle_route()).
  */
 
 /*
@@ -239,17 +241,23 @@ void ab_lifecycle_fingerprint(const struct ab_integration *integ,
 ab_err_t ab_lc_alert_id(struct ab_lifecycle *lc,
                         const struct ab_integration *integ,
                         const unsigned char fp[LC_KEY_LEN], int64_t open_ms,
-                        uint64_t seq, unsigned char out[LC_KEY_LEN])
+                        unsigned char out[LC_KEY_LEN])
 {
+        unsigned char d[LC_KEY_LEN];
         struct lc_hash h;
+        ab_err_t rc;
 
         h_begin(&h, lc->hasher->ctx, lc->hasher->md);
-        h_cstr(&h, "alertbridge-alert-v1");
+        h_cstr(&h, "alertbridge-alert-v2");
         h_cstr(&h, ab_lc_integ_name(integ));
         h_bytes(&h, fp, LC_KEY_LEN);
         h_u64(&h, (uint64_t)open_ms);
-        h_u64(&h, seq);
-        return h_end(&h, out);
+        rc = h_end(&h, d);
+        if (rc)
+                return rc;
+        memcpy(out, fp, LC_ROUTE_LEN);
+        memcpy(out + LC_ROUTE_LEN, d, LC_KEY_LEN - LC_ROUTE_LEN);
+        return AB_OK;
 }
 
 ab_err_t ab_lc_event_id(struct ab_lifecycle *lc,
@@ -279,4 +287,52 @@ ab_err_t ab_lc_checksum(struct ab_lifecycle *lc, const void *data, size_t len,
         h_begin(&h, lc->hasher->ctx, lc->hasher->md);
         h_bytes(&h, data, len);
         return h_end(&h, out);
+}
+
+uint32_t ab_lifecycle_route(const unsigned char *key, uint32_t npartitions)
+{
+        uint32_t v = (uint32_t)key[0] << 24 | (uint32_t)key[1] << 16 |
+                     (uint32_t)key[2] << 8 | (uint32_t)key[3];
+
+        return npartitions ? v % npartitions : 0;
+}
+
+static int unhex(int c)
+{
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+ab_err_t ab_lifecycle_key_parse(const char *hex, size_t len,
+                                unsigned char out[AB_LIFECYCLE_FP_LEN])
+{
+        size_t i;
+
+        if (!hex || len != AB_EVENT_ID_LEN)
+                return AB_ERR_DECODE;
+        for (i = 0; i < LC_KEY_LEN; i++) {
+                int hi = unhex((unsigned char)hex[2 * i]);
+                int lo = unhex((unsigned char)hex[2 * i + 1]);
+
+                if (hi < 0 || lo < 0)
+                        return AB_ERR_DECODE;
+                out[i] = (unsigned char)(hi << 4 | lo);
+        }
+        return AB_OK;
+}
+
+ab_err_t ab_lifecycle_route_hex(const char *hex, size_t len,
+                                uint32_t npartitions, uint32_t *out)
+{
+        unsigned char key[LC_KEY_LEN];
+        ab_err_t rc = ab_lifecycle_key_parse(hex, len, key);
+
+        if (!rc)
+                *out = ab_lifecycle_route(key, npartitions);
+        return rc;
 }

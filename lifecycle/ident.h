@@ -9,16 +9,19 @@
 #include "lifecycle/lifecycle.h"
 
 #define LC_KEY_LEN AB_LIFECYCLE_FP_LEN /* binary id/fingerprint */
+/* The fingerprint bytes an alert id starts with. */
+#define LC_ROUTE_LEN (LC_KEY_LEN / 2)
 
 /** The name of \p integ, "" when it has none. */
 const char *ab_lc_integ_name(const struct ab_integration *integ);
 
-/** The binary id of the alert with fingerprint \p fp opened at \p open_ms
- * as alert number \p seq. */
+/** The binary id of the alert with fingerprint \p fp opened at event time
+ * \p open_ms: fp's first LC_ROUTE_LEN bytes, then as many of SHA-256 over
+ * the integration, fp and open_ms (docs/lifecycle.md). */
 ab_err_t ab_lc_alert_id(struct ab_lifecycle *lc,
                         const struct ab_integration *integ,
                         const unsigned char fp[LC_KEY_LEN], int64_t open_ms,
-                        uint64_t seq, unsigned char out[LC_KEY_LEN]);
+                        unsigned char out[LC_KEY_LEN]);
 
 /** The hex id of event number \p seq of type \p type of alert \p id. */
 ab_err_t ab_lc_event_id(struct ab_lifecycle *lc,

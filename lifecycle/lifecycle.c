@@ -12,7 +12,9 @@
 /*
  * The other files of the module: ident.c (fingerprints and ids), store.c
  * (the open alerts and their order), blob.c (an alert's stored content),
- * actions.c (operator actions), snapshot.c (saving and restoring state).
+ * actions.c (operator actions), entry.c (an alert's state as bytes, and
+ * changelog entries), snapshot.c (saving and restoring state), changes.c
+ * (change capture for a changelog).
  */
 
 #define LC_SYSTEM             "alertbridge" /* operator of automatic closes */
@@ -31,8 +33,12 @@ struct ab_lifecycle *ab_lifecycle_new(const struct ab_lifecycle_config *conf)
         ab_json_doc_init(&lc->doc);
         ab_buf_init(&lc->operator_name, 0);
         ab_buf_init(&lc->text, 0);
+        ab_buf_init(&lc->entry, 0);
+        ab_buf_init(&lc->name, 0);
         lc->hasher = ab_lifecycle_hasher_new();
-        if (!lc->hasher) {
+        if (lc->conf.capture_changes)
+                lc->chg = ab_lc_changes_new();
+        if (!lc->hasher || (lc->conf.capture_changes && !lc->chg)) {
                 ab_lifecycle_destroy(lc);
                 return NULL;
         }
@@ -48,6 +54,9 @@ void ab_lifecycle_destroy(struct ab_lifecycle *lc)
         ab_json_doc_fini(&lc->doc);
         ab_buf_fini(&lc->operator_name);
         ab_buf_fini(&lc->text);
+        ab_buf_fini(&lc->entry);
+        ab_buf_fini(&lc->name);
+        ab_lc_changes_destroy(lc->chg);
         ab_free(lc->kv);
         ab_free(lc);
 }
@@ -96,7 +105,8 @@ void ab_lifecycle_get_mem(const struct ab_lifecycle *lc,
                       lc->st.ncls * (sizeof(struct lc_class) +
                                      sizeof(struct lc_class *)) +
                       lc->kv_cap * sizeof(struct ab_kv) +
-                      lc->operator_name.cap + lc->text.cap;
+                      lc->operator_name.cap + lc->text.cap + lc->entry.cap +
+                      lc->name.cap + ab_lc_changes_mem(lc->chg);
         if (lc->st.closed)
                 out->shared += LC_CLOSED_RING * sizeof(struct lc_closed);
         for (i = 0; i < lc->st.ncls; i++) {
@@ -175,6 +185,7 @@ ab_err_t ab_lc_alert_close(struct ab_lifecycle *lc, struct lc_alert *al,
         if (!rc)
                 rc = em->fn(em->opaque, &ev);
         ab_lc_closed_remember(&lc->st, al, ev.end_ms, why);
+        ab_lc_changed(lc, al->fp);
         ab_lc_store_drop(&lc->st, al);
         switch (why) {
         case LC_WHY_RECOVERED:
@@ -296,7 +307,7 @@ static ab_err_t alert_open(struct ab_lifecycle *lc,
         al->first_ms = al->last_ms = t;
         al->count                  = 1;
         memcpy(al->fp, fp, LC_KEY_LEN);
-        rc = ab_lc_alert_id(lc, integ, fp, t, st->open_seq, al->id);
+        rc = ab_lc_alert_id(lc, integ, fp, t, al->id);
         if (rc)
                 goto out;
         rc = ab_lc_blob_encode(al, a);
@@ -305,7 +316,7 @@ static ab_err_t alert_open(struct ab_lifecycle *lc,
         rc = ab_lc_store_add(st, al);
         if (rc)
                 goto out;
-        st->open_seq++;
+        ab_lc_changed(lc, fp);
         lc->stats.opened++;
         rc = ab_lc_event_init(lc, &ev, al, AB_EVENT_CREATE, t, al->seq++);
         al = NULL;
@@ -331,6 +342,7 @@ static ab_err_t alert_merge(struct ab_lifecycle *lc, struct lc_alert *al,
 
         al->count++;
         lc->stats.merged++;
+        ab_lc_changed(lc, al->fp);
         if (t < al->first_ms)
                 al->first_ms = t;
         if (t < al->last_ms)
@@ -362,12 +374,11 @@ static ab_err_t orphan_close(struct ab_lifecycle *lc,
         tmp.integ    = integ;
         tmp.start_ms = a->has_starts ? a->starts_ms : t;
         memcpy(tmp.fp, fp, LC_KEY_LEN);
-        rc = ab_lc_alert_id(lc, integ, fp, t, lc->st.open_seq, tmp.id);
+        rc = ab_lc_alert_id(lc, integ, fp, t, tmp.id);
         if (!rc)
                 rc = ab_lc_event_init(lc, &ev, &tmp, AB_EVENT_CLOSE, t, 0);
         if (rc)
                 return rc;
-        lc->st.open_seq++;
         ev.alert         = a;
         ev.resolved      = true;
         ev.end_ms        = a->has_ends ? a->ends_ms : t;

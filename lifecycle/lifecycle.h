@@ -31,7 +31,14 @@ struct ab_lifecycle_config {
         size_t max_open;            /* 0 = unlimited */
         bool close_orphan_recovery; /* emit a close for a recovery that
                                        matches no open alert */
+        bool capture_changes;       /* remember changed alerts for
+                                       ab_lifecycle_drain_changes() */
 };
+
+/* Resolves an integration name stored in a snapshot or changelog entry;
+ * NULL for "unknown" (AB_ERR_STATE). */
+typedef const struct ab_integration *(*ab_lifecycle_resolve_cb)(
+    void *ctx, const char *name);
 
 struct ab_lifecycle_stats {
         uint64_t opened;
@@ -83,6 +90,23 @@ ab_err_t ab_lifecycle_hasher_digest(struct ab_lifecycle_hasher *h,
                                     const struct ab_integration *integ,
                                     const struct ab_alert *a,
                                     unsigned char out[AB_LIFECYCLE_FP_LEN]);
+
+/**
+ * The partition of \p key (a binary fingerprint or a binary alert id,
+ * which starts with its fingerprint's first half) among \p npartitions:
+ * its first 4 bytes big-endian, modulo \p npartitions (0 when it is 0).
+ */
+uint32_t ab_lifecycle_route(const unsigned char *key, uint32_t npartitions);
+
+/** Parse a fingerprint or alert id in hex (AB_EVENT_ID_LEN characters, any
+ * case) into \p out. @returns AB_ERR_DECODE if it is malformed. */
+ab_err_t ab_lifecycle_key_parse(const char *hex, size_t len,
+                                unsigned char out[AB_LIFECYCLE_FP_LEN]);
+
+/** ab_lifecycle_route() of a fingerprint or alert id in hex into \p out.
+ * @returns AB_ERR_DECODE if it is malformed. */
+ab_err_t ab_lifecycle_route_hex(const char *hex, size_t len,
+                                uint32_t npartitions, uint32_t *out);
 
 /**
  * Compute the fingerprint of \p a under \p integ (documented in
@@ -152,10 +176,71 @@ ab_err_t ab_lifecycle_snapshot(const struct ab_lifecycle *lc,
 /**
  * Replace the state of \p lc by a snapshot. Integrations are matched by
  * name through \p resolve (may return NULL for "unknown": AB_ERR_STATE).
+ * Pending changes (ab_lifecycle_drain_changes) are forgotten.
  */
-ab_err_t ab_lifecycle_restore(
-    struct ab_lifecycle *lc, const char *data, size_t len,
-    const struct ab_integration *(*resolve)(void *ctx, const char *name),
-    void *ctx, struct ab_error *err);
+ab_err_t ab_lifecycle_restore(struct ab_lifecycle *lc, const char *data,
+                              size_t len, ab_lifecycle_resolve_cb resolve,
+                              void *ctx, struct ab_error *err);
+
+/*
+ * Change capture, for a changelog. With `capture_changes`, the store
+ * remembers the fingerprint of every alert whose persistent state changed
+ * (open, merge, claim, comment, close, auto-clear, eviction), once per
+ * fingerprint however often it changed. Draining reports each one with
+ * its state now: a changelog entry (ab_lifecycle_entry_encode) if the
+ * alert is open, NULL (a tombstone) if it is not. Costs O(changed keys)
+ * per drain and no allocation per change once the set has grown to the
+ * largest number of keys changed between two drains. Restoring a
+ * snapshot and applying entries record nothing: that state is already
+ * persisted.
+ */
+
+/** Called once per changed fingerprint with its entry (borrowed for the
+ * call; NULL and 0 for a tombstone). Must not call into the store. */
+typedef ab_err_t (*ab_lifecycle_change_cb)(
+    void *opaque, const unsigned char fp[AB_LIFECYCLE_FP_LEN],
+    const void *entry, size_t len);
+
+/**
+ * Report every change since the last drain to \p cb and forget them.
+ * Without `capture_changes` there is nothing to report.
+ * @returns AB_OK; \p cb's error, with the fingerprint it failed on and
+ *          the ones after it still pending; AB_ERR_NOMEM if a change
+ *          could not be remembered (the changelog is then incomplete: the
+ *          caller must treat the store as lost); or an encoding error.
+ */
+ab_err_t ab_lifecycle_drain_changes(struct ab_lifecycle *lc,
+                                    ab_lifecycle_change_cb cb, void *opaque);
+
+/** Number of fingerprints changed since the last drain. */
+size_t ab_lifecycle_pending_changes(const struct ab_lifecycle *lc);
+
+/**
+ * Append the state of the open alert with fingerprint \p fp to \p out as
+ * one changelog entry (docs/lifecycle.md: "ABLE", version, the fields of a
+ * snapshot alert with its integration by name, checksum).
+ * @returns AB_ERR_NOT_FOUND if no alert with \p fp is open.
+ */
+ab_err_t ab_lifecycle_entry_encode(const struct ab_lifecycle *lc,
+                                   const unsigned char fp[AB_LIFECYCLE_FP_LEN],
+                                   struct ab_buf *out);
+
+/**
+ * Apply one changelog record with key \p fp: \p value of \p len bytes is
+ * an entry (it replaces the open alert with that fingerprint, or adds
+ * it); NULL or 0 bytes is a tombstone (the alert is removed if open).
+ * Reading a changelog from its start with this rebuilds the store: later
+ * entries for a key win. Each entry costs O(1) (O(log n) if it is older
+ * than the newest of its auto_clear class). Integrations are matched by
+ * name through \p resolve. max_open is not applied. Nothing is emitted.
+ * @returns AB_ERR_STATE for a corrupt, truncated or unknown-version entry,
+ *          an unknown integration or a key that does not match; the store
+ *          is then unchanged.
+ */
+ab_err_t ab_lifecycle_entry_apply(struct ab_lifecycle *lc,
+                                  const unsigned char fp[AB_LIFECYCLE_FP_LEN],
+                                  const void *value, size_t len,
+                                  ab_lifecycle_resolve_cb resolve, void *ctx,
+                                  struct ab_error *err);
 
 #endif

@@ -12,10 +12,16 @@
 #include "lifecycle/store.h"
 #include "transform/alert.h"
 
+struct lc_changes;
+struct lc_rd;
+
 struct ab_lifecycle {
         struct ab_lifecycle_config conf;
         struct ab_lifecycle_stats stats;
         struct lc_state st;
+        struct lc_changes *chg; /* owned; NULL without capture_changes */
+        struct ab_buf entry;    /* a changelog entry being drained */
+        struct ab_buf name;     /* an integration name being resolved */
         struct ab_lifecycle_hasher *hasher; /* owned, for every hash */
         struct ab_json_doc doc;             /* action records */
         struct ab_buf operator_name;        /* action strings, NUL-terminated */
@@ -72,5 +78,46 @@ ab_err_t ab_lc_alert_close(struct ab_lifecycle *lc, struct lc_alert *al,
  * order. */
 ab_err_t ab_lc_expire_until(struct ab_lifecycle *lc, int64_t now_ms,
                             const struct lc_emit *em);
+
+/* Change capture (changes.c). */
+
+/** A new, empty set of changed fingerprints, or NULL. */
+struct lc_changes *ab_lc_changes_new(void);
+
+/** NULL-safe. */
+void ab_lc_changes_destroy(struct lc_changes *c);
+
+/** Bytes the set holds (for ab_lifecycle_get_mem); 0 for NULL. */
+size_t ab_lc_changes_mem(const struct lc_changes *c);
+
+/** Remember that the alert with fingerprint \p fp changed (a no-op
+ * without capture_changes). */
+void ab_lc_changed(struct ab_lifecycle *lc, const unsigned char *fp);
+
+/** Forget every pending change (the state was replaced). */
+void ab_lc_changes_clear(struct ab_lifecycle *lc);
+
+/* The entry codec (entry.c), shared by snapshots and changelog entries. */
+
+/** Append \p v little-endian. */
+ab_err_t ab_lc_put_u32(struct ab_buf *b, uint32_t v);
+ab_err_t ab_lc_put_u64(struct ab_buf *b, uint64_t v);
+
+/**
+ * Append the fields of \p al that a snapshot alert and a changelog entry
+ * share (everything but the integration): fp, id, times, count, seq,
+ * touch, handler, blob.
+ */
+ab_err_t ab_lc_fields_put(struct ab_buf *b, const struct lc_alert *al);
+
+/**
+ * Read the fields ab_lc_fields_put() wrote into a new record (integ
+ * unset) in \p *out. Every length is checked and the blob decoded.
+ * @returns AB_ERR_STATE with "invalid <what>: <reason>" in \p err, or
+ *          AB_ERR_NOMEM.
+ */
+ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_rd *r,
+                          const char *what, struct lc_alert **out,
+                          struct ab_error *err);
 
 #endif

@@ -8,40 +8,21 @@
 #include "lifecycle/lifecycle_int.h"
 
 #define LC_SNAP_MAGIC     "ABLC"
-#define LC_SNAP_VERSION   1u
+#define LC_SNAP_VERSION   2u
 #define LC_SNAP_CHECK_LEN 16
 
 /*
- * Format version 1, integers little-endian:
- *   "ABLC", u32 version, u64 open_seq,
+ * Format version 2, integers little-endian:
+ *   "ABLC", u32 version,
  *   u32 nintegrations, each u32 length + name,
  *   u32 nclosed, each (oldest first) id[16] fp[16] i64 end_ms u8 reason,
  *   u64 nalerts, each (class by class in auto_clear order, quietest first):
- *     u32 integration index, fp[16], id[16], i64 start_ms, i64 first_ms,
- *     i64 last_ms, u64 count, u32 seq, u32 handler length + 1 (0 = none)
- *     + handler, u32 blob length + blob (the layout in blob.c),
+ *     u32 integration index, then the alert's fields as a changelog entry
+ *     holds them (entry.c),
  *   then the first 16 bytes of SHA-256 over everything before.
+ * Version 1 (with a store-wide open counter that fed alert ids, and no
+ * touch) is refused: its alert ids do not carry their route.
  */
-
-static ab_err_t snap_u32(struct ab_buf *b, uint32_t v)
-{
-        unsigned char p[4];
-        int i;
-
-        for (i = 0; i < 4; i++)
-                p[i] = (unsigned char)(v >> (8 * i));
-        return ab_buf_append(b, p, sizeof(p));
-}
-
-static ab_err_t snap_u64(struct ab_buf *b, uint64_t v)
-{
-        unsigned char p[8];
-        int i;
-
-        for (i = 0; i < 8; i++)
-                p[i] = (unsigned char)(v >> (8 * i));
-        return ab_buf_append(b, p, sizeof(p));
-}
 
 /* Index of \p name in \p names (appending it when new). */
 static ab_err_t snap_name(const char ***names, size_t *n, const char *name,
@@ -79,7 +60,7 @@ ab_err_t ab_lifecycle_snapshot(const struct ab_lifecycle *lc,
 
         ab_buf_init(&body, 0);
         /* The alerts go to `body` first: the name table precedes them. */
-        rc = snap_u64(&body, st->open);
+        rc = ab_lc_put_u64(&body, st->open);
         for (i = 0; !rc && i < st->ncls; i++) {
                 struct lc_alert **sorted;
                 size_t nsorted;
@@ -87,8 +68,6 @@ ab_err_t ab_lifecycle_snapshot(const struct ab_lifecycle *lc,
                 rc = ab_lc_class_sorted(st->cls[i], &sorted, &nsorted);
                 for (size_t k = 0; !rc && k < nsorted; k++) {
                         const struct lc_alert *al = sorted[k];
-                        uint32_t hl =
-                            al->handler ? (uint32_t)strlen(al->handler) + 1 : 0;
 
                         if (al->integ != last) {
                                 rc   = snap_name(&names, &nnames,
@@ -97,48 +76,25 @@ ab_err_t ab_lifecycle_snapshot(const struct ab_lifecycle *lc,
                                 last = al->integ;
                         }
                         if (!rc)
-                                rc = snap_u32(&body, last_idx);
+                                rc = ab_lc_put_u32(&body, last_idx);
                         if (!rc)
-                                rc = ab_buf_append(&body, al->fp, LC_KEY_LEN);
-                        if (!rc)
-                                rc = ab_buf_append(&body, al->id, LC_KEY_LEN);
-                        if (!rc)
-                                rc = snap_u64(&body, (uint64_t)al->start_ms);
-                        if (!rc)
-                                rc = snap_u64(&body, (uint64_t)al->first_ms);
-                        if (!rc)
-                                rc = snap_u64(&body, (uint64_t)al->last_ms);
-                        if (!rc)
-                                rc = snap_u64(&body, al->count);
-                        if (!rc)
-                                rc = snap_u32(&body, al->seq);
-                        if (!rc)
-                                rc = snap_u32(&body, hl);
-                        if (!rc && hl)
-                                rc = ab_buf_append(&body, al->handler, hl - 1);
-                        if (!rc)
-                                rc = snap_u32(&body, al->blob_len);
-                        if (!rc)
-                                rc = ab_buf_append(&body, al->blob,
-                                                   al->blob_len);
+                                rc = ab_lc_fields_put(&body, al);
                 }
                 ab_free(sorted);
         }
         if (!rc)
                 rc = ab_buf_append(out, LC_SNAP_MAGIC, 4);
         if (!rc)
-                rc = snap_u32(out, LC_SNAP_VERSION);
+                rc = ab_lc_put_u32(out, LC_SNAP_VERSION);
         if (!rc)
-                rc = snap_u64(out, st->open_seq);
-        if (!rc)
-                rc = snap_u32(out, (uint32_t)nnames);
+                rc = ab_lc_put_u32(out, (uint32_t)nnames);
         for (i = 0; !rc && i < nnames; i++) {
-                rc = snap_u32(out, (uint32_t)strlen(names[i]));
+                rc = ab_lc_put_u32(out, (uint32_t)strlen(names[i]));
                 if (!rc)
                         rc = ab_buf_append_str(out, names[i]);
         }
         if (!rc)
-                rc = snap_u32(out, (uint32_t)st->nclosed);
+                rc = ab_lc_put_u32(out, (uint32_t)st->nclosed);
         for (i = 0; !rc && i < st->nclosed; i++) {
                 const struct lc_closed *c =
                     &st->closed[(st->closed_next + LC_CLOSED_RING -
@@ -149,7 +105,7 @@ ab_err_t ab_lifecycle_snapshot(const struct ab_lifecycle *lc,
                 if (!rc)
                         rc = ab_buf_append(out, c->fp, LC_KEY_LEN);
                 if (!rc)
-                        rc = snap_u64(out, (uint64_t)c->end_ms);
+                        rc = ab_lc_put_u64(out, (uint64_t)c->end_ms);
                 if (!rc)
                         rc = ab_buf_append(out, &c->why, 1);
         }
@@ -180,83 +136,35 @@ static ab_err_t restore_alert(struct ab_lifecycle *lc, struct lc_state *st,
                               size_t ninteg, struct ab_error *err)
 {
         struct lc_alert *al = NULL;
-        const unsigned char *p;
-        struct ab_alert v;
-        uint64_t idx, hl, bl;
-        ab_err_t rc = AB_ERR_NOMEM;
+        uint64_t idx;
+        ab_err_t rc;
 
         idx = ab_lc_rd_uint(r, 4);
-        al  = ab_calloc(1, sizeof(*al));
-        if (!al)
-                goto out;
-        if (idx >= ninteg) {
-                rc = bad_snapshot(err, "integration index out of range");
-                goto out;
-        }
-        al->integ = integs[idx];
-        if ((p = ab_lc_rd_bytes(r, LC_KEY_LEN)))
-                memcpy(al->fp, p, LC_KEY_LEN);
-        if ((p = ab_lc_rd_bytes(r, LC_KEY_LEN)))
-                memcpy(al->id, p, LC_KEY_LEN);
-        al->start_ms = (int64_t)ab_lc_rd_uint(r, 8);
-        al->first_ms = (int64_t)ab_lc_rd_uint(r, 8);
-        al->last_ms  = (int64_t)ab_lc_rd_uint(r, 8);
-        al->count    = ab_lc_rd_uint(r, 8);
-        al->seq      = (uint32_t)ab_lc_rd_uint(r, 4);
-        hl           = ab_lc_rd_uint(r, 4);
-        if (hl && (p = ab_lc_rd_bytes(r, (size_t)(hl - 1)))) {
-                al->handler = ab_strndup((const char *)p, (size_t)(hl - 1));
-                if (!al->handler)
-                        goto out;
-                if (strlen(al->handler) != hl - 1) {
-                        rc = bad_snapshot(err, "NUL inside a handler name");
-                        goto out;
-                }
-        }
-        bl = ab_lc_rd_uint(r, 4);
-        p  = ab_lc_rd_bytes(r, (size_t)bl);
-        if (r->bad) {
-                rc = bad_snapshot(err, "truncated alert record");
-                goto out;
-        }
-        al->blob = ab_malloc(bl ? (size_t)bl : 1);
-        if (!al->blob)
-                goto out;
-        if (bl)
-                memcpy(al->blob, p, (size_t)bl);
-        al->blob_len = al->blob_cap = (uint32_t)bl;
-        rc                          = ab_lc_blob_decode(lc, al->blob, bl, &v);
-        if (rc) {
-                if (rc == AB_ERR_STATE)
-                        rc = bad_snapshot(err, "malformed alert content");
-                goto out;
-        }
-        if (ab_lc_table_find(&st->by_fp, al->fp) ||
-            ab_lc_table_find(&st->by_id, al->id)) {
-                rc = bad_snapshot(err, "duplicate alert");
-                goto out;
-        }
-        rc = ab_lc_store_add(st, al);
+        if (!r->bad && idx >= ninteg)
+                return bad_snapshot(err, "integration index out of range");
+        rc = ab_lc_fields_get(lc, r, "snapshot", &al, err);
         if (rc)
-                goto out;
-        al = NULL;
-out:
-        ab_lc_alert_free(al);
-        if (rc == AB_ERR_NOMEM)
+                return rc;
+        al->integ = integs[idx];
+        if (ab_lc_table_find(&st->by_fp, al->fp) ||
+            ab_lc_table_find(&st->by_id, al->id))
+                rc = bad_snapshot(err, "duplicate alert");
+        else if ((rc = ab_lc_store_load(st, al)))
                 ab_error_set(err, rc, NULL, "out of memory");
+        if (rc)
+                ab_lc_alert_free(al);
         return rc;
 }
 
-ab_err_t ab_lifecycle_restore(
-    struct ab_lifecycle *lc, const char *data, size_t len,
-    const struct ab_integration *(*resolve)(void *ctx, const char *name),
-    void *ctx, struct ab_error *err)
+ab_err_t ab_lifecycle_restore(struct ab_lifecycle *lc, const char *data,
+                              size_t len, ab_lifecycle_resolve_cb resolve,
+                              void *ctx, struct ab_error *err)
 {
         const struct ab_integration **integs = NULL;
         struct lc_rd r;
         struct lc_state st;
         unsigned char check[LC_KEY_LEN];
-        uint64_t ninteg = 0, nclosed, nalerts, i;
+        uint64_t ninteg = 0, nclosed, nalerts, version, i;
         char *name      = NULL;
         ab_err_t rc;
 
@@ -270,14 +178,15 @@ ab_err_t ab_lifecycle_restore(
                 rc = bad_snapshot(err, "not a lifecycle snapshot");
                 goto out;
         }
-        r.p   = (const unsigned char *)data + 4;
-        r.end = (const unsigned char *)data + len - LC_SNAP_CHECK_LEN;
-        r.bad = 0;
-        if (ab_lc_rd_uint(&r, 4) != LC_SNAP_VERSION) {
+        r.p     = (const unsigned char *)data + 4;
+        r.end   = (const unsigned char *)data + len - LC_SNAP_CHECK_LEN;
+        r.bad   = 0;
+        version = ab_lc_rd_uint(&r, 4);
+        if (version != LC_SNAP_VERSION) {
                 rc = ab_error_set(err, AB_ERR_STATE, NULL,
-                                  "unsupported snapshot version (this build "
-                                  "reads version %u)",
-                                  LC_SNAP_VERSION);
+                                  "unsupported snapshot version %llu (this "
+                                  "build reads version %u)",
+                                  (unsigned long long)version, LC_SNAP_VERSION);
                 goto out;
         }
         rc = ab_lc_checksum(lc, data, len - LC_SNAP_CHECK_LEN, check);
@@ -287,8 +196,7 @@ ab_err_t ab_lifecycle_restore(
                 rc = bad_snapshot(err, "checksum mismatch (corrupted)");
                 goto out;
         }
-        st.open_seq = ab_lc_rd_uint(&r, 8);
-        ninteg      = ab_lc_rd_uint(&r, 4);
+        ninteg = ab_lc_rd_uint(&r, 4);
         if (r.bad || ninteg > (size_t)(r.end - r.p) / 4) {
                 rc = bad_snapshot(err, "truncated integration table");
                 goto out;
@@ -364,6 +272,7 @@ ab_err_t ab_lifecycle_restore(
         ab_lc_state_fini(&lc->st);
         lc->st = st;
         ab_lc_state_init(&st);
+        ab_lc_changes_clear(lc);
         rc = AB_OK;
         AB_INFO("lifecycle", "state restored", "open=%zu", lc->st.open);
 out:

@@ -232,13 +232,13 @@ static void heap_remove(struct lc_class *c, size_t i)
         heap_up(c, last->hpos);
 }
 
-/* Insert into the run after the last alert not after it in the order
- * (\p al has the newest touch): O(1) when it belongs at the tail. */
+/* Insert into the run after the last alert not after it in the order:
+ * O(1) when it belongs at the tail. */
 static void run_insert(struct lc_class *c, struct lc_alert *al)
 {
         struct lc_alert *p = c->tail;
 
-        while (p && p->last_ms > al->last_ms)
+        while (p && quieter(al, p))
                 p = p->prev;
         al->hpos = LC_IN_RUN;
         al->prev = p;
@@ -253,15 +253,21 @@ static void run_insert(struct lc_class *c, struct lc_alert *al)
                 c->head = al;
 }
 
-/* Give \p al (last_ms set) its place in class \p c as the newest touch.
- * When the heap cannot grow, the run takes it anyway, only slower. */
+/* Place \p al (last_ms and touch set) in class \p c. When the heap cannot
+ * grow, the run takes it anyway, only slower. */
+static void class_insert(struct lc_class *c, struct lc_alert *al)
+{
+        al->cls = c;
+        if (!c->tail || !quieter(al, c->tail) || heap_push(c, al))
+                run_insert(c, al);
+}
+
+/* Give \p al (last_ms set) its place in class \p c as the newest touch. */
 void ab_lc_class_place(struct lc_state *st, struct lc_class *c,
                        struct lc_alert *al)
 {
-        al->cls   = c;
         al->touch = st->touch++;
-        if (!c->tail || al->last_ms >= c->tail->last_ms || heap_push(c, al))
-                run_insert(c, al);
+        class_insert(c, al);
 }
 
 void ab_lc_class_unplace(struct lc_alert *al)
@@ -401,17 +407,44 @@ void ab_lc_state_fini(struct lc_state *st)
         ab_lc_state_init(st);
 }
 
-ab_err_t ab_lc_store_add(struct lc_state *st, struct lc_alert *al)
+/* Reserve room for \p al in \p st: its class, and a slot in each table.
+ * @returns its class, or NULL when out of memory. */
+static struct lc_class *store_reserve(struct lc_state *st,
+                                      const struct lc_alert *al)
 {
         struct lc_class *cls;
 
         cls = class_get(st, ab_integration_auto_clear_ms(al->integ));
         if (!cls || table_reserve(&st->by_fp, st->open + 1) ||
             table_reserve(&st->by_id, st->open + 1))
+                return NULL;
+        return cls;
+}
+
+ab_err_t ab_lc_store_add(struct lc_state *st, struct lc_alert *al)
+{
+        struct lc_class *cls = store_reserve(st, al);
+
+        if (!cls)
                 return AB_ERR_NOMEM;
         table_insert(&st->by_fp, al);
         table_insert(&st->by_id, al);
         ab_lc_class_place(st, cls, al);
+        st->open++;
+        return AB_OK;
+}
+
+ab_err_t ab_lc_store_load(struct lc_state *st, struct lc_alert *al)
+{
+        struct lc_class *cls = store_reserve(st, al);
+
+        if (!cls)
+                return AB_ERR_NOMEM;
+        table_insert(&st->by_fp, al);
+        table_insert(&st->by_id, al);
+        class_insert(cls, al);
+        if (al->touch >= st->touch)
+                st->touch = al->touch + 1;
         st->open++;
         return AB_OK;
 }

@@ -78,8 +78,7 @@ struct lc_state {
         size_t nclosed;
         size_t closed_next; /* ring slot written next */
         size_t open;
-        uint64_t open_seq; /* alerts opened so far: feeds alert ids */
-        uint64_t touch;    /* placements so far: feeds lc_alert.touch */
+        uint64_t touch; /* above every lc_alert.touch: the next one */
 };
 
 /** An empty store. */
@@ -101,6 +100,14 @@ struct lc_alert *ab_lc_table_find(const struct lc_table *t,
  * open. @returns AB_ERR_NOMEM, leaving \p al the caller's.
  */
 ab_err_t ab_lc_store_add(struct lc_state *st, struct lc_alert *al);
+
+/**
+ * ab_lc_store_add() for a record read from a snapshot or changelog entry:
+ * \p al keeps its touch, so alerts with equal last_ms keep their order.
+ * The table may briefly hold two records with the same key: the caller
+ * drops the one this replaces.
+ */
+ab_err_t ab_lc_store_load(struct lc_state *st, struct lc_alert *al);
 
 /** Take \p al out of \p st and free it. */
 void ab_lc_store_drop(struct lc_state *st, struct lc_alert *al);

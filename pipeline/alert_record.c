@@ -585,19 +585,11 @@ ab_err_t ab_alert_record_decode(const void *data, size_t len,
 
 /* ------------------------------------------------------------ routing */
 
-/* route(fp, n) of docs/stateful-pipeline.md. The lifecycle module gets
- * its own (ab_lifecycle_route); this one is to call it once it lands. */
-static uint32_t route(const unsigned char *prefix, uint32_t n)
-{
-        uint32_t v = (uint32_t)prefix[0] << 24 | (uint32_t)prefix[1] << 16 |
-                     (uint32_t)prefix[2] << 8 | (uint32_t)prefix[3];
-
-        return v % n;
-}
-
+/* route(fp, n) of docs/stateful-pipeline.md: the lifecycle's own, so a
+ * record and the store that owns its alert can never disagree. */
 int32_t ab_alert_record_route(const unsigned char *prefix, int32_t n)
 {
-        return n > 0 ? (int32_t)route(prefix, (uint32_t)n) : 0;
+        return n > 0 ? (int32_t)ab_lifecycle_route(prefix, (uint32_t)n) : 0;
 }
 
 static int unhex(int c)

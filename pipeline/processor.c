@@ -97,6 +97,7 @@ static struct ab_lifecycle *new_lifecycle(const struct ab_processor *p)
 
         if (p->opts.mode == AB_PROCESSOR_STATELESS)
                 return NULL;
+        memset(&lconf, 0, sizeof(lconf));
         lconf.max_open              = (size_t)p->cfg->lifecycle.max_open_alerts;
         lconf.close_orphan_recovery = p->cfg->lifecycle.close_orphan_recovery;
         return ab_lifecycle_new(&lconf);

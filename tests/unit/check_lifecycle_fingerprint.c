@@ -10,6 +10,9 @@
 /* From tests/fixtures/lifecycle/fingerprint_vectors.py. */
 #define GOLDEN_FP_FIELDS "a5a52ded1e0c30cc5cdbea600de5d4c9"
 #define GOLDEN_FP_LABELS "856e95a5a3fc3f002a8756424aeef486"
+/* The alert GOLDEN_FP_FIELDS opened at T0, and its create event. */
+#define GOLDEN_ALERT_ID  "a5a52ded1e0c30cc56c4470b63c9ab48"
+#define GOLDEN_CREATE_ID "b7064588576182417b18dcdac4ddbfcb"
 
 /* ---- fingerprints ------------------------------------------------------- */
 
@@ -105,11 +108,32 @@ START_TEST(test_fingerprint_golden)
 }
 END_TEST
 
+/* Ids are a compatibility promise too, pinned the same way. */
+START_TEST(test_ids_golden)
+{
+        struct ab_integration *net =
+            integ_make("net", NULL, "[\"source\", \"check\"]");
+        struct ab_lifecycle *lc = lc_make(0, false);
+        struct collector c;
+
+        col_init(&c);
+        fire(lc, net, &c, "10.0.0.1", "x", T0);
+        ck_assert_uint_eq(c.n, 1);
+        ck_assert_str_eq(c.ev[0].fp, GOLDEN_FP_FIELDS);
+        ck_assert_str_eq(c.ev[0].alert_id, GOLDEN_ALERT_ID);
+        ck_assert_str_eq(c.ev[0].id, GOLDEN_CREATE_ID);
+        col_fini(&c);
+        ab_lifecycle_destroy(lc);
+        ab_integration_destroy(net);
+}
+END_TEST
+
 TCase *lifecycle_fingerprint_tcase(void)
 {
         TCase *tc = tcase_create("fingerprint");
 
         tcase_add_test(tc, test_fingerprint_rules);
         tcase_add_test(tc, test_fingerprint_golden);
+        tcase_add_test(tc, test_ids_golden);
         return tc;
 }

@@ -1,0 +1,261 @@
+/* entry.c - one open alert's state as bytes: the codec that snapshots and
+ * changelog entries share, and the changelog entry itself. */
+#include <string.h>
+
+#include "core/mem.h"
+#include "lifecycle/blob.h"
+#include "lifecycle/lifecycle_int.h"
+
+#define LC_ENTRY_MAGIC     "ABLE"
+#define LC_ENTRY_VERSION   1u
+#define LC_ENTRY_HEAD      5 /* magic, version */
+#define LC_ENTRY_CHECK_LEN LC_KEY_LEN
+
+/*
+ * The fields of an alert, integers little-endian (ab_lc_fields_put):
+ *   fp[16], id[16], i64 start_ms, i64 first_ms, i64 last_ms, u64 count,
+ *   u32 seq, u64 touch, u32 handler length + 1 (0 = none) + handler,
+ *   u32 blob length + blob (the layout in blob.c).
+ * A changelog entry, version 1:
+ *   "ABLE", u8 version, u32 integration name length + name, the fields,
+ *   then the first 16 bytes of SHA-256 over everything before.
+ * A snapshot (snapshot.c) holds the same fields after an index into its
+ * table of integration names.
+ */
+
+ab_err_t ab_lc_put_u32(struct ab_buf *b, uint32_t v)
+{
+        unsigned char p[4];
+        int i;
+
+        for (i = 0; i < 4; i++)
+                p[i] = (unsigned char)(v >> (8 * i));
+        return ab_buf_append(b, p, sizeof(p));
+}
+
+ab_err_t ab_lc_put_u64(struct ab_buf *b, uint64_t v)
+{
+        unsigned char p[8];
+        int i;
+
+        for (i = 0; i < 8; i++)
+                p[i] = (unsigned char)(v >> (8 * i));
+        return ab_buf_append(b, p, sizeof(p));
+}
+
+ab_err_t ab_lc_fields_put(struct ab_buf *b, const struct lc_alert *al)
+{
+        uint32_t hl = al->handler ? (uint32_t)strlen(al->handler) + 1 : 0;
+        ab_err_t rc;
+
+        if ((rc = ab_buf_append(b, al->fp, LC_KEY_LEN)) ||
+            (rc = ab_buf_append(b, al->id, LC_KEY_LEN)) ||
+            (rc = ab_lc_put_u64(b, (uint64_t)al->start_ms)) ||
+            (rc = ab_lc_put_u64(b, (uint64_t)al->first_ms)) ||
+            (rc = ab_lc_put_u64(b, (uint64_t)al->last_ms)) ||
+            (rc = ab_lc_put_u64(b, al->count)) ||
+            (rc = ab_lc_put_u32(b, al->seq)) ||
+            (rc = ab_lc_put_u64(b, al->touch)) || (rc = ab_lc_put_u32(b, hl)))
+                return rc;
+        if (hl && (rc = ab_buf_append(b, al->handler, hl - 1)))
+                return rc;
+        if ((rc = ab_lc_put_u32(b, al->blob_len)))
+                return rc;
+        return ab_buf_append(b, al->blob, al->blob_len);
+}
+
+static ab_err_t bad(struct ab_error *err, const char *what, const char *why)
+{
+        return ab_error_set(err, AB_ERR_STATE, NULL, "invalid %s: %s", what,
+                            why);
+}
+
+ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_rd *r,
+                          const char *what, struct lc_alert **out,
+                          struct ab_error *err)
+{
+        struct lc_alert *al = ab_calloc(1, sizeof(*al));
+        const unsigned char *p;
+        struct ab_alert v;
+        uint64_t hl, bl;
+        ab_err_t rc = AB_ERR_NOMEM;
+
+        *out = NULL;
+        if (!al)
+                goto out;
+        if ((p = ab_lc_rd_bytes(r, LC_KEY_LEN)))
+                memcpy(al->fp, p, LC_KEY_LEN);
+        if ((p = ab_lc_rd_bytes(r, LC_KEY_LEN)))
+                memcpy(al->id, p, LC_KEY_LEN);
+        al->start_ms = (int64_t)ab_lc_rd_uint(r, 8);
+        al->first_ms = (int64_t)ab_lc_rd_uint(r, 8);
+        al->last_ms  = (int64_t)ab_lc_rd_uint(r, 8);
+        al->count    = ab_lc_rd_uint(r, 8);
+        al->seq      = (uint32_t)ab_lc_rd_uint(r, 4);
+        al->touch    = ab_lc_rd_uint(r, 8);
+        hl           = ab_lc_rd_uint(r, 4);
+        if (hl && (p = ab_lc_rd_bytes(r, (size_t)(hl - 1)))) {
+                if (memchr(p, '\0', (size_t)(hl - 1))) {
+                        rc = bad(err, what, "NUL inside a handler name");
+                        goto out;
+                }
+                al->handler = ab_strndup((const char *)p, (size_t)(hl - 1));
+                if (!al->handler)
+                        goto out;
+        }
+        bl = ab_lc_rd_uint(r, 4);
+        p  = ab_lc_rd_bytes(r, (size_t)bl);
+        if (r->bad) {
+                rc = bad(err, what, "truncated alert record");
+                goto out;
+        }
+        if (al->touch == UINT64_MAX) {
+                rc = bad(err, what, "touch counter out of range");
+                goto out;
+        }
+        al->blob = ab_malloc(bl ? (size_t)bl : 1);
+        if (!al->blob)
+                goto out;
+        if (bl)
+                memcpy(al->blob, p, (size_t)bl);
+        al->blob_len = al->blob_cap = (uint32_t)bl;
+        rc                          = ab_lc_blob_decode(lc, al->blob, bl, &v);
+        if (rc == AB_ERR_STATE)
+                rc = bad(err, what, "malformed alert content");
+        if (rc)
+                goto out;
+        *out = al;
+        al   = NULL;
+out:
+        ab_lc_alert_free(al);
+        if (rc == AB_ERR_NOMEM)
+                ab_error_set(err, rc, NULL, "out of memory");
+        return rc;
+}
+
+ab_err_t ab_lifecycle_entry_encode(const struct ab_lifecycle *lc,
+                                   const unsigned char fp[AB_LIFECYCLE_FP_LEN],
+                                   struct ab_buf *out)
+{
+        struct ab_lifecycle *mut = (struct ab_lifecycle *)lc;
+        const struct lc_alert *al;
+        const char *name;
+        unsigned char check[LC_ENTRY_CHECK_LEN];
+        unsigned char version = LC_ENTRY_VERSION;
+        size_t start          = out->len;
+        ab_err_t rc;
+
+        if (!lc || !fp)
+                return AB_ERR_INTERNAL;
+        al = ab_lc_table_find(&lc->st.by_fp, fp);
+        if (!al)
+                return AB_ERR_NOT_FOUND;
+        name = ab_lc_integ_name(al->integ);
+        if ((rc = ab_buf_append(out, LC_ENTRY_MAGIC, 4)) ||
+            (rc = ab_buf_append(out, &version, 1)) ||
+            (rc = ab_lc_put_u32(out, (uint32_t)strlen(name))) ||
+            (rc = ab_buf_append_str(out, name)) ||
+            (rc = ab_lc_fields_put(out, al)) ||
+            (rc = ab_lc_checksum(mut, out->data + start, out->len - start,
+                                 check)) ||
+            (rc = ab_buf_append(out, check, sizeof(check))))
+                ab_buf_truncate(out, start);
+        return rc;
+}
+
+/* Decode entry \p d of \p len bytes into a new record in \p *out. */
+static ab_err_t entry_read(struct ab_lifecycle *lc, const unsigned char *d,
+                           size_t len, ab_lifecycle_resolve_cb resolve,
+                           void *ctx, struct lc_alert **out,
+                           struct ab_error *err)
+{
+        static const char what[] = "changelog entry";
+        const struct ab_integration *integ;
+        unsigned char check[LC_ENTRY_CHECK_LEN];
+        const unsigned char *p;
+        struct lc_rd r;
+        uint64_t n;
+        ab_err_t rc;
+
+        *out = NULL;
+        if (len < LC_ENTRY_HEAD + LC_ENTRY_CHECK_LEN ||
+            memcmp(d, LC_ENTRY_MAGIC, 4))
+                return bad(err, what, "not a lifecycle changelog entry");
+        if (d[4] != LC_ENTRY_VERSION)
+                return ab_error_set(err, AB_ERR_STATE, NULL,
+                                    "unsupported changelog entry version %u "
+                                    "(this build reads version %u)",
+                                    d[4], LC_ENTRY_VERSION);
+        rc = ab_lc_checksum(lc, d, len - LC_ENTRY_CHECK_LEN, check);
+        if (rc)
+                return ab_error_set(err, rc, NULL, "checksum failed");
+        if (memcmp(check, d + len - LC_ENTRY_CHECK_LEN, LC_ENTRY_CHECK_LEN))
+                return bad(err, what, "checksum mismatch (corrupted)");
+        r.p   = d + LC_ENTRY_HEAD;
+        r.end = d + len - LC_ENTRY_CHECK_LEN;
+        r.bad = 0;
+        n     = ab_lc_rd_uint(&r, 4);
+        p     = ab_lc_rd_bytes(&r, (size_t)n);
+        if (!p)
+                return bad(err, what, "truncated integration name");
+        if (memchr(p, '\0', (size_t)n))
+                return bad(err, what, "NUL inside the integration name");
+        ab_buf_reset(&lc->name);
+        if (ab_buf_append(&lc->name, p, (size_t)n))
+                return ab_error_set(err, AB_ERR_NOMEM, NULL, "out of memory");
+        integ = resolve(ctx, lc->name.data ? lc->name.data : "");
+        if (!integ)
+                return ab_error_set(err, AB_ERR_STATE, lc->name.data,
+                                    "a changelog entry has an open alert of "
+                                    "integration \"%s\", which is not loaded",
+                                    lc->name.data ? lc->name.data : "");
+        rc = ab_lc_fields_get(lc, &r, what, out, err);
+        if (rc)
+                return rc;
+        (*out)->integ = integ;
+        if (r.p != r.end) {
+                ab_lc_alert_free(*out);
+                *out = NULL;
+                return bad(err, what, "trailing bytes");
+        }
+        return AB_OK;
+}
+
+ab_err_t ab_lifecycle_entry_apply(struct ab_lifecycle *lc,
+                                  const unsigned char fp[AB_LIFECYCLE_FP_LEN],
+                                  const void *value, size_t len,
+                                  ab_lifecycle_resolve_cb resolve, void *ctx,
+                                  struct ab_error *err)
+{
+        struct lc_alert *al = NULL, *old, *other;
+        ab_err_t rc;
+
+        if (!lc || !fp || (value && len && !resolve))
+                return ab_error_set(err, AB_ERR_INTERNAL, NULL,
+                                    "lifecycle: missing argument");
+        old = ab_lc_table_find(&lc->st.by_fp, fp);
+        if (!value || !len) {
+                if (old)
+                        ab_lc_store_drop(&lc->st, old);
+                return AB_OK;
+        }
+        rc = entry_read(lc, value, len, resolve, ctx, &al, err);
+        if (rc)
+                return rc;
+        other = ab_lc_table_find(&lc->st.by_id, al->id);
+        if (memcmp(al->fp, fp, LC_KEY_LEN))
+                rc = bad(err, "changelog entry",
+                         "its fingerprint differs from its key");
+        else if (other && other != old)
+                rc = bad(err, "changelog entry",
+                         "another open alert has its alert id");
+        else if ((rc = ab_lc_store_load(&lc->st, al)))
+                ab_error_set(err, rc, NULL, "out of memory");
+        if (rc) {
+                ab_lc_alert_free(al);
+                return rc;
+        }
+        if (old)
+                ab_lc_store_drop(&lc->st, old);
+        return AB_OK;
+}

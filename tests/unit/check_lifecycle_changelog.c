@@ -1,0 +1,605 @@
+/* check_lifecycle_changelog.c - lifecycle tests: ids that depend only on the
+ * input and carry their route, change capture, and rebuilding a store from
+ * its changelog entries. */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "tests/unit/check_lifecycle.h"
+#include "tests/unit/lifecycle_fixture.h"
+
+static struct ab_integration *g_net, *g_fast, *g_fast_owned;
+
+static const struct ab_integration *resolve(void *ctx, const char *name)
+{
+        (void)ctx;
+        if (!strcmp(name, "net"))
+                return g_net;
+        if (!strcmp(name, "fast"))
+                return g_fast;
+        return NULL;
+}
+
+static struct ab_lifecycle *capturing_store(size_t max_open)
+{
+        struct ab_lifecycle_config conf = {max_open, true, true};
+        struct ab_lifecycle *lc         = ab_lifecycle_new(&conf);
+
+        ck_assert_ptr_nonnull(lc);
+        return lc;
+}
+
+/* ---- a changelog in memory ---------------------------------------------- */
+
+#define LOG_MAX 2048
+
+struct rec {
+        unsigned char fp[AB_LIFECYCLE_FP_LEN];
+        size_t off, len; /* in values; len 0 = tombstone */
+};
+
+struct changelog {
+        struct rec rec[LOG_MAX];
+        size_t n;
+        struct ab_buf values;
+        int fail_at; /* the callback fails on its call number fail_at (-1) */
+        int calls;
+};
+
+static void log_init(struct changelog *l)
+{
+        memset(l, 0, sizeof(*l));
+        ab_buf_init(&l->values, 0);
+        l->fail_at = -1;
+}
+
+static ab_err_t record(void *opaque,
+                       const unsigned char fp[AB_LIFECYCLE_FP_LEN],
+                       const void *entry, size_t len)
+{
+        struct changelog *l = opaque;
+        struct rec *r;
+
+        if (l->calls++ == l->fail_at)
+                return AB_ERR_KAFKA;
+        ck_assert_uint_lt(l->n, LOG_MAX);
+        r = &l->rec[l->n++];
+        memcpy(r->fp, fp, AB_LIFECYCLE_FP_LEN);
+        r->off = l->values.len;
+        r->len = len;
+        ck_assert(!entry == !len);
+        if (len)
+                ck_assert_int_eq(ab_buf_append(&l->values, entry, len), AB_OK);
+        return AB_OK;
+}
+
+static void drain(struct ab_lifecycle *lc, struct changelog *l)
+{
+        ck_assert_int_eq(ab_lifecycle_drain_changes(lc, record, l), AB_OK);
+        ck_assert_uint_eq(ab_lifecycle_pending_changes(lc), 0);
+}
+
+/* A new store (max_open \p max_open) rebuilt from every record of \p l,
+ * in order. */
+static struct ab_lifecycle *rebuild(const struct changelog *l, size_t max_open)
+{
+        struct ab_lifecycle *lc = lc_make(max_open, true);
+        struct ab_error err;
+        size_t i;
+
+        for (i = 0; i < l->n; i++) {
+                const struct rec *r = &l->rec[i];
+
+                ab_error_clear(&err);
+                ck_assert_msg(ab_lifecycle_entry_apply(
+                                  lc, r->fp,
+                                  r->len ? l->values.data + r->off : NULL,
+                                  r->len, resolve, NULL, &err) == AB_OK,
+                              "apply record %zu: %s", i, err.text);
+        }
+        return lc;
+}
+
+/* \p a and \p b hold the same open alerts, in the same state: every key
+ * the changelog ever named encodes to the same entry, or to none. */
+static void assert_same_alerts(const struct ab_lifecycle *a,
+                               const struct ab_lifecycle *b,
+                               const struct changelog *l)
+{
+        struct ab_buf ea, eb;
+        size_t i;
+
+        ab_buf_init(&ea, 0);
+        ab_buf_init(&eb, 0);
+        ck_assert_uint_eq(ab_lifecycle_open_count(a),
+                          ab_lifecycle_open_count(b));
+        for (i = 0; i < l->n; i++) {
+                ab_err_t ra, rb;
+
+                ab_buf_reset(&ea);
+                ab_buf_reset(&eb);
+                ra = ab_lifecycle_entry_encode(a, l->rec[i].fp, &ea);
+                rb = ab_lifecycle_entry_encode(b, l->rec[i].fp, &eb);
+                ck_assert_int_eq(ra, rb);
+                ck_assert(ra == AB_OK || ra == AB_ERR_NOT_FOUND);
+                ck_assert_uint_eq(ea.len, eb.len);
+                ck_assert(!ea.len || !memcmp(ea.data, eb.data, ea.len));
+        }
+        ab_buf_fini(&ea);
+        ab_buf_fini(&eb);
+}
+
+/* ---- ids ----------------------------------------------------------------- */
+
+static const struct tev *find_event(const struct collector *c,
+                                    enum ab_event_type type, const char *fp)
+{
+        size_t i;
+
+        for (i = 0; i < c->n && i < 64; i++)
+                if (c->ev[i].type == type && !strcmp(c->ev[i].fp, fp))
+                        return &c->ev[i];
+        ck_abort_msg("no such event");
+        return NULL;
+}
+
+/* The same alert gets the same ids whatever else the store saw before. */
+START_TEST(test_ids_independent_of_order)
+{
+        struct ab_lifecycle *a = lc_make(0, true), *b = lc_make(0, true);
+        char fp[AB_EVENT_ID_LEN + 1], json[256];
+        struct collector ca, cb;
+        const struct tev *x, *y;
+        int i;
+
+        col_init(&ca);
+        col_init(&cb);
+        fire(a, g_net, &ca, "10.0.0.1", "m", T0 + 100);
+        /* b first sees other alerts open, close and reopen. */
+        for (i = 0; i < 5; i++) {
+                char src[16];
+
+                snprintf(src, sizeof(src), "10.9.0.%d", i);
+                fire(b, g_net, &cb, src, "other", T0 + i);
+                recover(b, g_net, &cb, src, T0 + 10 + i);
+                fire(b, g_fast, &cb, src, "other", T0 + 20 + i);
+        }
+        fire(b, g_net, &cb, "10.0.0.1", "m", T0 + 100);
+        fp_of(g_net, "10.0.0.1", fp);
+        snprintf(json, sizeof(json),
+                 "{\"action\":\"claim\",\"fingerprint\":\"%s\","
+                 "\"operator\":\"alice\"}",
+                 fp);
+        act_ok(a, &ca, json, T0 + 200);
+        act_ok(b, &cb, json, T0 + 200);
+        recover(a, g_net, &ca, "10.0.0.1", T0 + 300);
+        recover(b, g_net, &cb, "10.0.0.1", T0 + 300);
+
+        x = find_event(&ca, AB_EVENT_CREATE, fp);
+        y = find_event(&cb, AB_EVENT_CREATE, fp);
+        ck_assert_str_eq(x->alert_id, y->alert_id);
+        ck_assert_str_eq(x->id, y->id);
+        ck_assert_str_eq(find_event(&ca, AB_EVENT_CLAIM, fp)->id,
+                         find_event(&cb, AB_EVENT_CLAIM, fp)->id);
+        ck_assert_str_eq(find_event(&ca, AB_EVENT_CLOSE, fp)->id,
+                         find_event(&cb, AB_EVENT_CLOSE, fp)->id);
+        /* The id starts with the fingerprint's first half. */
+        ck_assert(!strncmp(x->alert_id, fp, AB_EVENT_ID_LEN / 2));
+        ck_assert_str_ne(x->alert_id, fp);
+        col_fini(&ca);
+        col_fini(&cb);
+        ab_lifecycle_destroy(a);
+        ab_lifecycle_destroy(b);
+}
+END_TEST
+
+START_TEST(test_route)
+{
+        static const unsigned char key[AB_LIFECYCLE_FP_LEN] = {0x01, 0x02, 0x03,
+                                                               0x04};
+        struct ab_lifecycle *lc                             = lc_make(0, true);
+        unsigned char bin[AB_LIFECYCLE_FP_LEN];
+        struct collector c;
+        uint32_t n, r1, r2;
+        int i;
+
+        ck_assert_uint_eq(ab_lifecycle_route(key, 1000), 0x01020304u % 1000);
+        ck_assert_uint_eq(ab_lifecycle_route(key, 0), 0);
+        ck_assert_int_eq(ab_lifecycle_route_hex("0102030400000000000000000000"
+                                                "0000",
+                                                32, 7, &r1),
+                         AB_OK);
+        ck_assert_uint_eq(r1, 0x01020304u % 7);
+        ck_assert_int_eq(ab_lifecycle_route_hex("0102", 4, 7, &r1),
+                         AB_ERR_DECODE);
+        ck_assert_int_eq(ab_lifecycle_route_hex("0102030400000000000000000000"
+                                                "000g",
+                                                32, 7, &r1),
+                         AB_ERR_DECODE);
+        ck_assert_int_eq(ab_lifecycle_key_parse("ABCDEF0000000000000000000000"
+                                                "0000",
+                                                32, bin),
+                         AB_OK);
+        ck_assert_uint_eq(bin[0], 0xab);
+
+        col_init(&c);
+        for (i = 0; i < 40; i++) {
+                char src[16];
+
+                snprintf(src, sizeof(src), "10.1.0.%d", i);
+                fire(lc, i % 2 ? g_net : g_fast, &c, src, "m", T0 + i);
+        }
+        ck_assert_uint_eq(c.n, 40);
+        for (i = 0; i < 40; i++)
+                for (n = 1; n <= 12; n++) {
+                        ck_assert_int_eq(
+                            ab_lifecycle_route_hex(c.ev[i].alert_id,
+                                                   AB_EVENT_ID_LEN, n, &r1),
+                            AB_OK);
+                        ck_assert_int_eq(ab_lifecycle_route_hex(c.ev[i].fp,
+                                                                AB_EVENT_ID_LEN,
+                                                                n, &r2),
+                                         AB_OK);
+                        ck_assert_uint_eq(r1, r2);
+                }
+        col_fini(&c);
+        ab_lifecycle_destroy(lc);
+}
+END_TEST
+
+/* ---- change capture -------------------------------------------------------
+ */
+
+START_TEST(test_capture_off_by_default)
+{
+        struct ab_lifecycle *lc = lc_make(0, true);
+        struct changelog *l     = ab_calloc(1, sizeof(*l));
+        struct collector c;
+
+        log_init(l);
+        col_init(&c);
+        fire(lc, g_net, &c, "a", "m", T0);
+        ck_assert_uint_eq(ab_lifecycle_pending_changes(lc), 0);
+        drain(lc, l);
+        ck_assert_uint_eq(l->n, 0);
+        col_fini(&c);
+        ab_buf_fini(&l->values);
+        ab_free(l);
+        ab_lifecycle_destroy(lc);
+}
+END_TEST
+
+START_TEST(test_capture_coalesces)
+{
+        struct ab_lifecycle *lc = capturing_store(0);
+        struct changelog *l     = ab_calloc(1, sizeof(*l));
+        char fa[AB_EVENT_ID_LEN + 1], fb[AB_EVENT_ID_LEN + 1], json[256];
+        unsigned char ka[AB_LIFECYCLE_FP_LEN];
+        struct collector c;
+        int i;
+
+        log_init(l);
+        col_init(&c);
+        fp_of(g_net, "a", fa);
+        fp_of(g_net, "b", fb);
+        ck_assert_int_eq(ab_lifecycle_key_parse(fa, AB_EVENT_ID_LEN, ka),
+                         AB_OK);
+        /* Open and a thousand merges: one change. */
+        for (i = 0; i < 1000; i++)
+                fire(lc, g_net, &c, "a", "m", T0 + i);
+        ck_assert_uint_eq(ab_lifecycle_pending_changes(lc), 1);
+        drain(lc, l);
+        ck_assert_uint_eq(l->n, 1);
+        ck_assert_uint_gt(l->rec[0].len, 0);
+        ck_assert(!memcmp(l->rec[0].fp, ka, sizeof(ka)));
+        drain(lc, l);
+        ck_assert_uint_eq(l->n, 1);
+
+        /* A stale recovery changes nothing; a comment does. */
+        recover(lc, g_net, &c, "a", T0);
+        ck_assert_uint_eq(ab_lifecycle_pending_changes(lc), 0);
+        snprintf(json, sizeof(json),
+                 "{\"action\":\"comment\",\"fingerprint\":\"%s\","
+                 "\"operator\":\"bob\",\"comment\":\"hi\"}",
+                 fa);
+        act_ok(lc, &c, json, T0 + 1000);
+        ck_assert_uint_eq(ab_lifecycle_pending_changes(lc), 1);
+
+        /* Closed: a tombstone. Opened, closed, opened again: an entry. */
+        recover(lc, g_net, &c, "a", T0 + 2000);
+        fire(lc, g_net, &c, "b", "m", T0 + 2001);
+        recover(lc, g_net, &c, "b", T0 + 2002);
+        fire(lc, g_net, &c, "b", "m", T0 + 2003);
+        ck_assert_uint_eq(ab_lifecycle_pending_changes(lc), 2);
+        drain(lc, l);
+        ck_assert_uint_eq(l->n, 3);
+        ck_assert_uint_eq(l->rec[1].len, 0);
+        ck_assert(!memcmp(l->rec[1].fp, ka, sizeof(ka)));
+        ck_assert_uint_gt(l->rec[2].len, 0);
+
+        /* A failing callback keeps its key and the later ones pending. */
+        for (i = 0; i < 5; i++) {
+                char src[16];
+
+                snprintf(src, sizeof(src), "x%d", i);
+                fire(lc, g_net, &c, src, "m", T0 + 3000 + i);
+        }
+        l->calls   = 0;
+        l->fail_at = 2;
+        ck_assert_int_eq(ab_lifecycle_drain_changes(lc, record, l),
+                         AB_ERR_KAFKA);
+        ck_assert_uint_eq(l->n, 5);
+        ck_assert_uint_eq(ab_lifecycle_pending_changes(lc), 3);
+        fire(lc, g_net, &c, "x4", "m", T0 + 4000); /* already pending */
+        fire(lc, g_net, &c, "x0", "m", T0 + 4000); /* drained: new */
+        ck_assert_uint_eq(ab_lifecycle_pending_changes(lc), 4);
+        l->fail_at = -1;
+        drain(lc, l);
+        ck_assert_uint_eq(l->n, 9);
+
+        col_fini(&c);
+        ab_buf_fini(&l->values);
+        ab_free(l);
+        ab_lifecycle_destroy(lc);
+}
+END_TEST
+
+/* Opens, merges (some out of order), claims and comments: no close, so
+ * the rebuilt store snapshots to the very same bytes. */
+START_TEST(test_rebuild_equals_snapshot)
+{
+        struct ab_lifecycle *a = capturing_store(0), *b;
+        struct changelog *l    = ab_calloc(1, sizeof(*l));
+        char fp[AB_EVENT_ID_LEN + 1], json[256];
+        struct ab_buf sa, sb;
+        struct collector c;
+        int i;
+
+        log_init(l);
+        col_init(&c);
+        ab_buf_init(&sa, 0);
+        ab_buf_init(&sb, 0);
+        for (i = 0; i < 300; i++) {
+                char src[16];
+
+                snprintf(src, sizeof(src), "10.2.%d.%d", i / 100, i % 37);
+                /* Times go back and forth, several alerts share one. */
+                fire(a, i % 3 ? g_net : g_fast, &c, src, i % 2 ? "x" : "y",
+                     T0 + (i % 7) * 100 + i / 50);
+                if (i % 41 == 0) {
+                        fp_of(i % 3 ? g_net : g_fast, src, fp);
+                        snprintf(json, sizeof(json),
+                                 "{\"action\":\"claim\",\"fingerprint\":"
+                                 "\"%s\",\"operator\":\"op%d\"}",
+                                 fp, i);
+                        act_ok(a, &c, json, T0 + 50);
+                }
+                if (i % 64 == 0)
+                        drain(a, l);
+        }
+        drain(a, l);
+        b = rebuild(l, 0);
+        assert_same_alerts(a, b, l);
+        ck_assert_int_eq(ab_lifecycle_snapshot(a, &sa), AB_OK);
+        ck_assert_int_eq(ab_lifecycle_snapshot(b, &sb), AB_OK);
+        ck_assert_uint_eq(sa.len, sb.len);
+        ck_assert(!memcmp(sa.data, sb.data, sa.len));
+        ck_assert_uint_eq(ab_lifecycle_pending_changes(b), 0);
+        col_fini(&c);
+        ab_buf_fini(&sa);
+        ab_buf_fini(&sb);
+        ab_buf_fini(&l->values);
+        ab_free(l);
+        ab_lifecycle_destroy(a);
+        ab_lifecycle_destroy(b);
+}
+END_TEST
+
+/* Every kind of change, drained at odd moments; then both stores see the
+ * same further input and emit the same events. */
+START_TEST(test_rebuild_continues_the_same)
+{
+        struct ab_lifecycle *a = capturing_store(12), *b;
+        struct changelog *l    = ab_calloc(1, sizeof(*l));
+        struct collector ca, cb;
+        char fp[AB_EVENT_ID_LEN + 1], json[256];
+        int i;
+
+        log_init(l);
+        col_init(&ca);
+        col_init(&cb);
+        for (i = 0; i < 10; i++) {
+                char src[16];
+
+                snprintf(src, sizeof(src), "10.0.0.%d", i);
+                fire(a, g_net, &ca, src, "first", T0 + i * 1000);
+                fire(a, g_fast, &ca, src, "fast", T0 + i * 1000 + 1);
+                if (i % 3 == 0)
+                        drain(a, l);
+        }
+        fire(a, g_net, &ca, "10.0.0.8", "late", T0 + 6500);
+        recover(a, g_net, &ca, "10.0.0.9", T0 + 9500);
+        fp_of(g_net, "10.0.0.8", fp);
+        snprintf(json, sizeof(json),
+                 "{\"action\":\"claim\",\"fingerprint\":\"%s\","
+                 "\"operator\":\"alice\"}",
+                 fp);
+        act_ok(a, &ca, json, T0 + 9600);
+        ck_assert_int_eq(ab_lifecycle_expire(a, T0 + 9700, collect, &ca),
+                         AB_OK);
+        drain(a, l);
+        ck_assert_uint_gt(stats_of(a).evicted, 0);
+        ck_assert_uint_gt(stats_of(a).closed_auto, 0);
+        b = rebuild(l, 12);
+        assert_same_alerts(a, b, l);
+
+        ab_buf_reset(&ca.log);
+        ca.n = 0;
+        act_ok(a, &ca, json, T0 + 9800);
+        act_ok(b, &cb, json, T0 + 9800);
+        for (i = 0; i < 12; i++) {
+                char src[16];
+
+                snprintf(src, sizeof(src), "10.0.0.%d", i % 11);
+                fire(a, i % 3 ? g_net : g_fast, &ca, src, "two",
+                     T0 + 10000 + i * 10);
+                fire(b, i % 3 ? g_net : g_fast, &cb, src, "two",
+                     T0 + 10000 + i * 10);
+        }
+        recover(a, g_net, &ca, "10.0.0.8", T0 + 12000);
+        recover(b, g_net, &cb, "10.0.0.8", T0 + 12000);
+        ck_assert_int_eq(ab_lifecycle_expire(a, T0 + 7200000, collect, &ca),
+                         AB_OK);
+        ck_assert_int_eq(ab_lifecycle_expire(b, T0 + 7200000, collect, &cb),
+                         AB_OK);
+        ck_assert_uint_gt(ca.log.len, 0);
+        ck_assert_str_eq(ca.log.data, cb.log.data);
+        col_fini(&ca);
+        col_fini(&cb);
+        ab_buf_fini(&l->values);
+        ab_free(l);
+        ab_lifecycle_destroy(a);
+        ab_lifecycle_destroy(b);
+}
+END_TEST
+
+START_TEST(test_entry_tombstone_and_rejects)
+{
+        struct ab_lifecycle *a = capturing_store(0), *b = lc_make(0, true);
+        unsigned char key[AB_LIFECYCLE_FP_LEN], other[AB_LIFECYCLE_FP_LEN];
+        char fp[AB_EVENT_ID_LEN + 1];
+        struct ab_buf e;
+        struct ab_error err;
+        struct collector c;
+        size_t i;
+
+        col_init(&c);
+        ab_buf_init(&e, 0);
+        fire(a, g_net, &c, "a", "m", T0);
+        fire(a, g_fast, &c, "b", "m", T0);
+        fp_of(g_net, "a", fp);
+        ck_assert_int_eq(ab_lifecycle_key_parse(fp, AB_EVENT_ID_LEN, key),
+                         AB_OK);
+        fp_of(g_net, "zz", fp);
+        ck_assert_int_eq(ab_lifecycle_key_parse(fp, AB_EVENT_ID_LEN, other),
+                         AB_OK);
+        ck_assert_int_eq(ab_lifecycle_entry_encode(a, other, &e),
+                         AB_ERR_NOT_FOUND);
+        ck_assert_int_eq(ab_lifecycle_entry_encode(a, key, &e), AB_OK);
+
+        /* A tombstone for a key that is not open is fine. */
+        ck_assert_int_eq(
+            ab_lifecycle_entry_apply(b, key, NULL, 0, resolve, NULL, &err),
+            AB_OK);
+        ck_assert_int_eq(ab_lifecycle_entry_apply(b, key, e.data, e.len,
+                                                  resolve, NULL, &err),
+                         AB_OK);
+        ck_assert_uint_eq(ab_lifecycle_open_count(b), 1);
+        /* Applying it again replaces it. */
+        ck_assert_int_eq(ab_lifecycle_entry_apply(b, key, e.data, e.len,
+                                                  resolve, NULL, &err),
+                         AB_OK);
+        ck_assert_uint_eq(ab_lifecycle_open_count(b), 1);
+
+        /* Every flipped byte and every truncation is refused. */
+        for (i = 0; i < e.len; i++) {
+                e.data[i] ^= 0x40;
+                ck_assert_int_eq(ab_lifecycle_entry_apply(b, key, e.data, e.len,
+                                                          resolve, NULL, &err),
+                                 AB_ERR_STATE);
+                e.data[i] ^= 0x40;
+        }
+        for (i = 1; i < e.len; i++)
+                ck_assert_int_eq(ab_lifecycle_entry_apply(b, key, e.data, i,
+                                                          resolve, NULL, &err),
+                                 AB_ERR_STATE);
+        e.data[4] = 9;
+        ck_assert_int_eq(ab_lifecycle_entry_apply(b, key, e.data, e.len,
+                                                  resolve, NULL, &err),
+                         AB_ERR_STATE);
+        ck_assert_ptr_nonnull(strstr(err.text, "version 9"));
+        e.data[4] = 1;
+        ck_assert_int_eq(ab_lifecycle_entry_apply(b, other, e.data, e.len,
+                                                  resolve, NULL, &err),
+                         AB_ERR_STATE);
+        ck_assert_ptr_nonnull(strstr(err.text, "key"));
+        ab_buf_reset(&e);
+        fp_of(g_fast, "b", fp);
+        ck_assert_int_eq(ab_lifecycle_key_parse(fp, AB_EVENT_ID_LEN, other),
+                         AB_OK);
+        ck_assert_int_eq(ab_lifecycle_entry_encode(a, other, &e), AB_OK);
+        g_fast = NULL; /* not loaded */
+        ck_assert_int_eq(ab_lifecycle_entry_apply(b, other, e.data, e.len,
+                                                  resolve, NULL, &err),
+                         AB_ERR_STATE);
+        ck_assert_ptr_nonnull(strstr(err.text, "\"fast\""));
+        ck_assert_uint_eq(ab_lifecycle_open_count(b), 1);
+
+        ck_assert_int_eq(
+            ab_lifecycle_entry_apply(b, key, NULL, 0, resolve, NULL, &err),
+            AB_OK);
+        ck_assert_uint_eq(ab_lifecycle_open_count(b), 0);
+        col_fini(&c);
+        ab_buf_fini(&e);
+        ab_lifecycle_destroy(a);
+        ab_lifecycle_destroy(b);
+}
+END_TEST
+
+/* Version 1 snapshots (alert ids from a store-wide counter) are refused
+ * by name. */
+START_TEST(test_snapshot_version_1_refused)
+{
+        struct ab_lifecycle *a = lc_make(0, true), *b = lc_make(0, true);
+        struct ab_buf snap;
+        struct ab_error err;
+        struct collector c;
+
+        col_init(&c);
+        ab_buf_init(&snap, 0);
+        fire(a, g_net, &c, "a", "m", T0);
+        ck_assert_int_eq(ab_lifecycle_snapshot(a, &snap), AB_OK);
+        ck_assert_uint_eq((unsigned char)snap.data[4], 2);
+        snap.data[4] = 1;
+        ck_assert_int_eq(
+            ab_lifecycle_restore(b, snap.data, snap.len, resolve, NULL, &err),
+            AB_ERR_STATE);
+        ck_assert_ptr_nonnull(strstr(err.text, "version 1"));
+        ck_assert_uint_eq(ab_lifecycle_open_count(b), 0);
+        col_fini(&c);
+        ab_buf_fini(&snap);
+        ab_lifecycle_destroy(a);
+        ab_lifecycle_destroy(b);
+}
+END_TEST
+
+static void setup(void)
+{
+        g_net        = integ_make("net", "10m", "[\"source\", \"check\"]");
+        g_fast       = integ_make("fast", "5s", "[\"source\"]");
+        g_fast_owned = g_fast;
+}
+
+static void teardown(void)
+{
+        ab_integration_destroy(g_net);
+        ab_integration_destroy(g_fast_owned);
+        g_net = g_fast = g_fast_owned = NULL;
+}
+
+TCase *lifecycle_changelog_tcase(void)
+{
+        TCase *tc = tcase_create("changelog");
+
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_test(tc, test_ids_independent_of_order);
+        tcase_add_test(tc, test_route);
+        tcase_add_test(tc, test_capture_off_by_default);
+        tcase_add_test(tc, test_capture_coalesces);
+        tcase_add_test(tc, test_rebuild_equals_snapshot);
+        tcase_add_test(tc, test_rebuild_continues_the_same);
+        tcase_add_test(tc, test_entry_tombstone_and_rejects);
+        tcase_add_test(tc, test_snapshot_version_1_refused);
+        return tc;
+}

@@ -1,5 +1,6 @@
 /* cmd_check_config.c - `alertbridge check-config` and `config-reference`:
  * validate configs, print the reference. */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,6 +20,45 @@ static void check_usage(FILE *out)
                      "and the reason and exits 2.\n");
 }
 
+static void reference_usage(FILE *out)
+{
+        fprintf(out, "usage: alertbridge config-reference\n\n"
+                     "Prints the pipeline configuration reference (every key, "
+                     "its type, default and\n"
+                     "meaning) as Markdown on stdout.\n");
+}
+
+/* Parses a command line that takes only --help and --version besides
+ * \p nargs operands. @returns -1 to go on, else the exit status. */
+static int parse_simple(int argc, char **argv, int nargs, void (*usage)(FILE *))
+{
+        static const struct option longopts[] = {
+            {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, 'V'},
+            {NULL, 0, NULL, 0}};
+        int c;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+                switch (c) {
+                case 'h':
+                        usage(stdout);
+                        return AB_EXIT_OK;
+                case 'V':
+                        printf("alertbridge %s\n", AB_VERSION);
+                        return AB_EXIT_OK;
+                default:
+                        usage(stderr);
+                        return AB_EXIT_USAGE;
+                }
+        }
+        if (argc - optind != nargs) {
+                usage(stderr);
+                return AB_EXIT_USAGE;
+        }
+        return -1;
+}
+
 int ab_cmd_check_config(int argc, char **argv)
 {
         struct ab_integration *integ = NULL;
@@ -27,15 +67,10 @@ int ab_cmd_check_config(int argc, char **argv)
         json_t *root;
         int status;
 
-        if (argc == 2 &&
-            (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-                check_usage(stdout);
-                return AB_EXIT_OK;
-        }
-        if (argc != 2) {
-                check_usage(stderr);
-                return AB_EXIT_USAGE;
-        }
+        status = parse_simple(argc, argv, 1, check_usage);
+        if (status >= 0)
+                return status;
+        argv += optind - 1;
         ab_error_clear(&err);
         root = ab_conf_load_file(argv[1], &err);
         if (!root) {
@@ -90,13 +125,11 @@ int ab_cmd_check_config(int argc, char **argv)
 int ab_cmd_config_reference(int argc, char **argv)
 {
         struct ab_buf out;
-        int status = AB_EXIT_OK;
+        int status = parse_simple(argc, argv, 0, reference_usage);
 
-        (void)argv;
-        if (argc != 1) {
-                fprintf(stderr, "usage: alertbridge config-reference\n");
-                return AB_EXIT_USAGE;
-        }
+        if (status >= 0)
+                return status;
+        status = AB_EXIT_OK;
         ab_buf_init(&out, 0);
         if (ab_pipeline_config_reference(&out) ||
             fwrite(out.data, 1, out.len, stdout) != out.len)

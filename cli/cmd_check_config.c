@@ -1,6 +1,7 @@
 /* cmd_check_config.c - `alertbridge check-config` and `config-reference`:
  * validate configs, print the reference. */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,16 +9,20 @@
 #include "core/buf.h"
 #include "core/conf.h"
 #include "pipeline/config.h"
+#include "sink/sink_config.h"
 #include "transform/integration.h"
 
 static void check_usage(FILE *out)
 {
         fprintf(out, "usage: alertbridge check-config PATH\n\n"
-                     "Validates an integration file or a pipeline config (one "
+                     "Validates an integration file, a pipeline config (one "
                      "with kafka:, inputs:\n"
-                     "or output:). Prints 'ok: ...' and exits 0, or prints the "
-                     "offending key path\n"
-                     "and the reason and exits 2.\n");
+                     "or output:) or a sink config (one with eventbridge: or "
+                     "kafka.topics). Prints\n"
+                     "'ok: ...' and exits 0, or prints the offending key path "
+                     "and the reason and\n"
+                     "exits 2. A sink's credentials are checked by "
+                     "`alertbridge sink --check`.\n");
 }
 
 static void reference_usage(FILE *out)
@@ -59,6 +64,35 @@ static int parse_simple(int argc, char **argv, int nargs, void (*usage)(FILE *))
         return -1;
 }
 
+/* A sink config names its event bus, or lists topics under kafka: (a
+ * pipeline's topics are under inputs:). */
+static bool is_sink_config(json_t *root)
+{
+        return json_object_get(root, "eventbridge") ||
+               json_object_get(json_object_get(root, "kafka"), "topics");
+}
+
+static int check_sink(const char *path)
+{
+        struct ab_sink_config cfg;
+        struct ab_error err;
+        char line[1024];
+        int status = AB_EXIT_USAGE;
+
+        ab_error_clear(&err);
+        if (ab_sink_config_load(path, &cfg, &err)) {
+                fprintf(stderr, "%s: %s\n", path,
+                        ab_error_format(&err, line, sizeof(line)));
+        } else {
+                printf("ok: sink config with %zu topics to event bus '%s' "
+                       "(credentials: see `alertbridge sink --check`)\n",
+                       cfg.input.ntopics, cfg.eventbridge.bus);
+                status = AB_EXIT_OK;
+        }
+        ab_sink_config_free(&cfg);
+        return status;
+}
+
 int ab_cmd_check_config(int argc, char **argv)
 {
         struct ab_integration *integ = NULL;
@@ -77,6 +111,10 @@ int ab_cmd_check_config(int argc, char **argv)
                 fprintf(stderr, "%s: %s\n", argv[1],
                         ab_error_format(&err, line, sizeof(line)));
                 return AB_EXIT_USAGE;
+        }
+        if (is_sink_config(root)) {
+                json_decref(root);
+                return check_sink(argv[1]);
         }
         if (json_object_get(root, "kafka") || json_object_get(root, "inputs") ||
             json_object_get(root, "output")) {

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/timefmt.h"
+#include "service/conftab.h"
 
 /*
  * Limits chosen so /healthz and /readyz keep answering while slow or hostile
@@ -136,6 +137,29 @@ ab_err_t ab_http_parse_listen(const char *listen, struct sockaddr_storage *addr,
         *len = (socklen_t)res->ai_addrlen;
         freeaddrinfo(res);
         return AB_OK;
+}
+
+/* An empty listen address switches the server off. */
+ab_err_t ab_http_check_listen(const void *ctx, const struct ab_conftab_prop *p,
+                              void *obj, const char *path, struct ab_error *err)
+{
+        char **field = (char **)((char *)obj + p->offset);
+        struct sockaddr_storage addr;
+        struct ab_error perr;
+        socklen_t len;
+        ab_err_t rc;
+
+        if (!*field)
+                return AB_OK;
+        if (!**field) {
+                ab_free(*field);
+                *field = NULL;
+                return AB_OK;
+        }
+        rc = ab_http_parse_listen(*field, &addr, &len, &perr);
+        if (rc)
+                ab_error_set(err, rc, path, "%s", perr.text);
+        return rc;
 }
 
 /* ---- responses ---- */

@@ -1,7 +1,7 @@
 #!/bin/sh
 # cli_options.sh - every subcommand takes --help and --version, short options
-# mean one thing everywhere (-c is --config), and `demo` runs when the
-# default HTTP port is taken.
+# mean one thing everywhere (-c is --config), check-config and sink --check
+# agree on sink configs, and `demo` runs when the default HTTP port is taken.
 # Usage: cli_options.sh ALERTBRIDGE
 set -u
 ab=$1
@@ -48,6 +48,22 @@ expect "replay --help names -C, --compare" 0 "-C, --compare" "" \
         "$ab" replay --help
 expect "replay --help names -c, --config" 0 "-c, --config" "" \
         "$ab" replay --help
+
+# check-config knows a sink config; sink --check validates one without
+# credentials (a warning, exit 0). A broken sink config still fails both.
+sink=$(dirname "$0")/../fixtures/sink
+expect "check-config on a sink config" 0 "ok: sink config" "" \
+        "$ab" check-config "$sink/sink.yaml"
+expect "check-config on a bad sink config" 2 "" "eventbridge.bus" \
+        "$ab" check-config "$sink/missing_bus.yaml"
+expect "sink --check without credentials" 0 "" "without credentials" \
+        env -u SINK_TEST_AK -u SINK_TEST_SECRET \
+        "$ab" sink --check -c "$sink/sink.yaml"
+expect "sink --check on a bad sink config" 2 "" "eventbridge.bus" \
+        "$ab" sink --check -c "$sink/missing_bus.yaml"
+sed 's/^http:.*/http: {listen: ""}/' "$sink/sink.yaml" >"$dir/nohttp.yaml"
+expect "sink http.listen \"\"" 0 "ok: sink config" "" \
+        "$ab" check-config "$dir/nohttp.yaml"
 
 # demo needs no fixed port: it runs while 127.0.0.1:9464 (the default HTTP
 # listen address) is held by another process.

@@ -361,6 +361,7 @@ int ab_cmd_demo(int argc, char **argv)
         static const struct option longopts[] = {
             {"quiet", no_argument, NULL, 'q'},
             {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, 'V'},
             {NULL, 0, NULL, 0}};
         struct ab_pipeline_config *cfg = NULL;
         struct ab_pipeline *pl         = NULL;
@@ -386,6 +387,9 @@ int ab_cmd_demo(int argc, char **argv)
                         break;
                 case 'h':
                         demo_usage(stdout);
+                        return AB_EXIT_OK;
+                case 'V':
+                        printf("alertbridge %s\n", AB_VERSION);
                         return AB_EXIT_OK;
                 default:
                         demo_usage(stderr);
@@ -426,8 +430,12 @@ int ab_cmd_demo(int argc, char **argv)
         }
         fprintf(stderr, "demo: produced %zu sample payloads to %s\n", nsamples,
                 brokers);
-        if (ab_pipeline_new(cfg, &pl, &err) ||
-            run_until_processed(pl, nsamples, stop))
+        if (ab_pipeline_new(cfg, &pl, &err)) {
+                fprintf(stderr, "demo: cannot start the pipeline: %s\n",
+                        ab_error_format(&err, line, sizeof(line)));
+                goto out;
+        }
+        if (run_until_processed(pl, nsamples, stop))
                 goto out;
         /* A person claims one of the new alerts and comments on it. */
         if (read_outputs(brokers, "alertbridge-demo-peek", 1, &rb, 1))

@@ -77,10 +77,10 @@ static void replay_usage(FILE *out)
             "(CloudEvents binding)\n"
             "  -e, --expect        compare with a golden NDJSON file; the "
             "diff goes to stdout\n"
-            "  -c, --compare       replay with OLD_INTEGRATION too and "
+            "  -C, --compare       replay with OLD_INTEGRATION too and "
             "report what changes\n"
             "  -s, --summary-json  write the summary as JSON to FILE\n"
-            "      --config        pipeline config for output source, "
+            "  -c, --config        pipeline config for output source, "
             "policies, binding,\n"
             "                      lifecycle and kafka properties (its "
             "inputs are ignored)\n"
@@ -190,7 +190,6 @@ static int parse_args(struct replay_cli *c, int argc, char **argv)
 {
         enum {
                 OPT_OUTPUT_TOPIC = 256,
-                OPT_CONFIG,
                 OPT_DEDUP_GROUPS,
                 OPT_MAX_DIFFS,
                 OPT_TIMEOUT,
@@ -205,21 +204,22 @@ static int parse_args(struct replay_cli *c, int argc, char **argv)
             {"output", required_argument, NULL, 'o'},
             {"output-topic", required_argument, NULL, OPT_OUTPUT_TOPIC},
             {"expect", required_argument, NULL, 'e'},
-            {"compare", required_argument, NULL, 'c'},
+            {"compare", required_argument, NULL, 'C'},
             {"summary-json", required_argument, NULL, 's'},
-            {"config", required_argument, NULL, OPT_CONFIG},
+            {"config", required_argument, NULL, 'c'},
             {"dedup-groups", required_argument, NULL, OPT_DEDUP_GROUPS},
             {"max-diffs", required_argument, NULL, OPT_MAX_DIFFS},
             {"timeout", required_argument, NULL, OPT_TIMEOUT},
             {"quiet", no_argument, NULL, 'q'},
             {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, 'V'},
             {NULL, 0, NULL, 0}};
         struct ab_replay_opts *o = &c->opts;
         long v;
         int ch;
 
         optind = 1;
-        while ((ch = getopt_long(argc, argv, "b:t:p:f:u:i:o:e:c:s:X:qh",
+        while ((ch = getopt_long(argc, argv, "b:t:p:f:u:i:o:e:C:c:s:X:qh",
                                  longopts, NULL)) != -1) {
                 switch (ch) {
                 case 'b':
@@ -254,13 +254,13 @@ static int parse_args(struct replay_cli *c, int argc, char **argv)
                 case 'e':
                         o->expect_path = optarg;
                         break;
-                case 'c':
+                case 'C':
                         o->compare = optarg;
                         break;
                 case 's':
                         c->summary_json = optarg;
                         break;
-                case OPT_CONFIG:
+                case 'c':
                         o->config_path = optarg;
                         break;
                 case 'X':
@@ -288,6 +288,9 @@ static int parse_args(struct replay_cli *c, int argc, char **argv)
                         break;
                 case 'h':
                         replay_usage(stdout);
+                        return 1;
+                case 'V':
+                        printf("alertbridge %s\n", AB_VERSION);
                         return 1;
                 default:
                         replay_usage(stderr);

@@ -24,6 +24,7 @@ int ab_cmd_run(int argc, char **argv)
         static const struct option longopts[] = {
             {"config", required_argument, NULL, 'c'},
             {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, 'V'},
             {NULL, 0, NULL, 0}};
         struct ab_pipeline_config *cfg = NULL;
         struct ab_pipeline *pl         = NULL;
@@ -42,6 +43,9 @@ int ab_cmd_run(int argc, char **argv)
                         break;
                 case 'h':
                         run_usage(stdout);
+                        return AB_EXIT_OK;
+                case 'V':
+                        printf("alertbridge %s\n", AB_VERSION);
                         return AB_EXIT_OK;
                 default:
                         run_usage(stderr);

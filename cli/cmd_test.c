@@ -192,6 +192,7 @@ int ab_cmd_test(int argc, char **argv)
             {"now", required_argument, NULL, 'n'},
             {"source", required_argument, NULL, 's'},
             {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, 'V'},
             {NULL, 0, NULL, 0}};
         struct test_opts opts          = {NULL, "-", 0, 0, "alertbridge"};
         struct ab_processor_opts popts = {
@@ -231,6 +232,9 @@ int ab_cmd_test(int argc, char **argv)
                         break;
                 case 'h':
                         test_usage(stdout);
+                        return AB_EXIT_OK;
+                case 'V':
+                        printf("alertbridge %s\n", AB_VERSION);
                         return AB_EXIT_OK;
                 default:
                         test_usage(stderr);

@@ -136,29 +136,6 @@ static ab_err_t check_integration(const void *ctx,
         return AB_ERR_CONFIG;
 }
 
-/* An empty listen address switches the server off. */
-static ab_err_t check_listen(const void *ctx, const struct ab_conftab_prop *p,
-                             void *obj, const char *path, struct ab_error *err)
-{
-        char **field = (char **)((char *)obj + p->offset);
-        struct sockaddr_storage addr;
-        struct ab_error perr;
-        socklen_t len;
-        ab_err_t rc;
-
-        if (!*field)
-                return AB_OK;
-        if (!**field) {
-                ab_free(*field);
-                *field = NULL;
-                return AB_OK;
-        }
-        rc = ab_http_parse_listen(*field, &addr, &len, &perr);
-        if (rc)
-                ab_error_set(err, rc, path, "%s", perr.text);
-        return rc;
-}
-
 /* ---- the tables ---- */
 
 static const char *const binding_names[]   = {"structured", "binary", NULL};
@@ -353,7 +330,7 @@ static const struct ab_conftab_prop root_props[] = {
      .type   = AB_CONFTAB_STRING,
      .offset = CFG(http.listen),
      .def    = "127.0.0.1:9464",
-     .check  = check_listen,
+     .check  = ab_http_check_listen,
      .desc   = "Address of the HTTP server for `/metrics`, `/healthz` and "
                "`/readyz`: `HOST:PORT`, `[IPv6]:PORT`, `:PORT` (every IPv4 "
                "interface), or an empty string for no server."},

@@ -15,10 +15,26 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/timefmt.h"
+#include "service/conftab.h"
 
-/* Bounded so a slow or hostile scraper cannot pile up threads or sockets. */
-#define HTTP_CONNECTION_LIMIT   32
-#define HTTP_CONNECTION_TIMEOUT 10 /* seconds of inactivity */
+/*
+ * Limits chosen so /healthz and /readyz keep answering while slow or hostile
+ * clients hold connections open (a probe that times out restarts the pod):
+ * - one internal polling thread on epoll (MHD_USE_AUTO): a slow client costs
+ *   a socket and a few KiB, never a thread, and cannot block the others;
+ * - a per-client (per source address) limit far above what a prober and a
+ *   scraper need, so one client cannot take every slot;
+ * - a total limit several times that, still well inside the default 1024
+ *   file descriptors left after Kafka's sockets;
+ * - a short inactivity timeout: probes and scrapes send their request at
+ *   once, so a connection silent for 3 s is dropped. (libmicrohttpd has no
+ *   whole-request deadline: a client trickling a byte per second stays until
+ *   the per-client limit stops its next connection.)
+ * The slow-client test in tests/unit/check_http.c holds these to account.
+ */
+#define HTTP_CONNECTION_LIMIT   256
+#define HTTP_PER_CLIENT_LIMIT   16
+#define HTTP_CONNECTION_TIMEOUT 3 /* seconds of inactivity */
 
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 #define TEXT_CONTENT_TYPE    "text/plain; charset=utf-8"
@@ -121,6 +137,29 @@ ab_err_t ab_http_parse_listen(const char *listen, struct sockaddr_storage *addr,
         *len = (socklen_t)res->ai_addrlen;
         freeaddrinfo(res);
         return AB_OK;
+}
+
+/* An empty listen address switches the server off. */
+ab_err_t ab_http_check_listen(const void *ctx, const struct ab_conftab_prop *p,
+                              void *obj, const char *path, struct ab_error *err)
+{
+        char **field = (char **)((char *)obj + p->offset);
+        struct sockaddr_storage addr;
+        struct ab_error perr;
+        socklen_t len;
+        ab_err_t rc;
+
+        if (!*field)
+                return AB_OK;
+        if (!**field) {
+                ab_free(*field);
+                *field = NULL;
+                return AB_OK;
+        }
+        rc = ab_http_parse_listen(*field, &addr, &len, &perr);
+        if (rc)
+                ab_error_set(err, rc, path, "%s", perr.text);
+        return rc;
 }
 
 /* ---- responses ---- */
@@ -322,7 +361,9 @@ ab_err_t ab_http_start(const struct ab_http_options *opt, struct ab_http **out,
             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, http, MHD_OPTION_SOCK_ADDR,
             (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_LIMIT,
             (unsigned)HTTP_CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
-            (unsigned)HTTP_CONNECTION_TIMEOUT, MHD_OPTION_END);
+            (unsigned)HTTP_CONNECTION_TIMEOUT,
+            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_CLIENT_LIMIT,
+            MHD_OPTION_END);
         atomic_store(&http->starting, false);
         if (!http->daemon) {
                 rc = ab_error_set(err, AB_ERR_HTTP, NULL,

@@ -39,6 +39,18 @@ struct ab_http_options {
         int64_t stall_timeout_ms; /* 0: /healthz never reports a stall */
 };
 
+struct ab_conftab_prop;
+
+/**
+ * The one rule for an `http.listen` config key (pipeline and sink), as an
+ * ab_conftab check: unset or "" means no HTTP server (the field is left
+ * NULL); anything else must parse as ab_http_parse_listen() says.
+ * @returns AB_OK, or AB_ERR_CONFIG naming \p path.
+ */
+ab_err_t ab_http_check_listen(const void *ctx, const struct ab_conftab_prop *p,
+                              void *obj, const char *path,
+                              struct ab_error *err);
+
 /**
  * Parse a listen address "HOST:PORT": HOST is an IPv4 address, an IPv6
  * address in brackets, a host name, or empty or "*" for every IPv4

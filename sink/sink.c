@@ -463,6 +463,18 @@ static ab_err_t register_metrics(struct ab_sink *s, struct ab_error *err)
         return rc;
 }
 
+/*
+ * The sink's consumer defaults (kafka.properties may override them).
+ * Offsets are stored on every poll, right after EventBridge accepts a
+ * batch; librdkafka's auto commit sends them asynchronously. Its default
+ * 5 s interval meant a kill -9 sent up to 5 s of accepted events again
+ * (82,658 over four kills in a load test); every 100 ms bounds that to the
+ * requests in flight plus 100 ms of acceptances, and costs no request when
+ * nothing advanced.
+ */
+static const char *const consumer_defaults[] = {"auto.commit.interval.ms",
+                                                "100", NULL};
+
 static ab_err_t start(struct ab_sink *s, struct ab_error *err)
 {
         const struct ab_sink_config *c = s->cfg;
@@ -478,8 +490,8 @@ static ab_err_t start(struct ab_sink *s, struct ab_error *err)
         s->registry = ab_metrics_new();
         s->headers  = ab_headers_new();
         s->offsets  = ab_offsets_new((uint32_t)c->input.offset_window);
-        cprops = ab_kafka_client_props(&c->kafka, AB_KAFKA_CONSUMER, NULL, NULL,
-                                       NULL);
+        cprops      = ab_kafka_client_props(&c->kafka, AB_KAFKA_CONSUMER,
+                                            consumer_defaults, NULL, NULL);
         pprops = ab_kafka_client_props(&c->kafka, AB_KAFKA_PRODUCER, NULL, NULL,
                                        NULL);
         codes  = ab_calloc(c->eventbridge.npermanent_entry_codes + 1,

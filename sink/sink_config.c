@@ -6,6 +6,7 @@
 #include "core/conf.h"
 #include "core/mem.h"
 #include "service/conftab.h"
+#include "service/http.h"
 
 #define NELEM(a) (sizeof(a) / sizeof(*(a)))
 
@@ -227,9 +228,10 @@ static const struct ab_conftab_prop props[] = {
     {.key    = "http.listen",
      .type   = AB_CONFTAB_STRING,
      .offset = CFG(http_listen),
-     .min    = 1,
+     .check  = ab_http_check_listen,
      .desc   = "Address of /metrics, /healthz and /readyz, e.g. "
-               "`127.0.0.1:9465`. Unset: no HTTP server."},
+               "`127.0.0.1:9465`. Unset or an empty string: no HTTP "
+               "server."},
     {.key    = "log_level",
      .type   = AB_CONFTAB_ENUM,
      .offset = CFG(log_level),

@@ -8,7 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "core/timefmt.h"
 #include "service/http.h"
 #include "service/metrics.h"
 
@@ -392,6 +396,103 @@ START_TEST(test_bad_listen_fails_start)
 }
 END_TEST
 
+/* ---- slow clients ---- */
+
+#define SLOW_CLIENTS   64
+#define SLOW_TICKS     8 /* one byte per slow client per tick */
+#define SLOW_TICK_MS   1000
+#define PROBE_BOUND_MS 1000 /* every probe answers within this */
+#define SLOW_CLIENT_IP "127.0.0.2"
+
+/* A TCP connection to the server from \p src (another loopback address, so
+ * the probes from 127.0.0.1 are a different client); -1 when refused. */
+static int slow_connect(const char *src)
+{
+        struct sockaddr_in a = {.sin_family = AF_INET};
+        int fd               = socket(AF_INET, SOCK_STREAM, 0);
+
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(inet_pton(AF_INET, src, &a.sin_addr), 1);
+        ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+        a.sin_port = htons(ab_http_port(http));
+        ck_assert_int_eq(inet_pton(AF_INET, "127.0.0.1", &a.sin_addr), 1);
+        if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+/* One GET /healthz from 127.0.0.1; the status, or 0 on a transport
+ * failure, and the time it took in \p *ms. */
+static long probe_healthz(int64_t *ms)
+{
+        CURL *c     = curl_easy_init();
+        long status = 0;
+        int64_t t0  = ab_time_mono_ms();
+        char url[128];
+
+        ck_assert_ptr_nonnull(c);
+        snprintf(url, sizeof(url), "http://127.0.0.1:%u/healthz",
+                 (unsigned)ab_http_port(http));
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 3L * PROBE_BOUND_MS);
+        if (curl_easy_perform(c) == CURLE_OK)
+                curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_cleanup(c);
+        *ms = ab_time_mono_ms() - t0;
+        return status;
+}
+
+/* HOW IT WORKS: 64 clients from 127.0.0.2 open connections and trickle a
+ * request line one byte per second each (so no idle timeout ever fires);
+ * every second a probe from 127.0.0.1 asks /healthz. Bounded: 8 ticks, then
+ * the sockets are closed. Before the limits were chosen for this (32
+ * connections, no per-client limit) the slow clients held every slot and
+ * the probes timed out. */
+START_TEST(test_healthz_answers_under_slow_clients)
+{
+        static const char line[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+        int fds[SLOW_CLIENTS];
+        int failed = 0;
+
+        start_default();
+        for (int i = 0; i < SLOW_CLIENTS; i++)
+                fds[i] = slow_connect(SLOW_CLIENT_IP);
+        for (int tick = 0; tick < SLOW_TICKS; tick++) {
+                int64_t t0 = ab_time_mono_ms();
+                int64_t ms = 0;
+                long status;
+                struct timespec nap;
+
+                for (int i = 0; i < SLOW_CLIENTS; i++)
+                        if (fds[i] >= 0)
+                                (void)send(fds[i], &line[tick], 1,
+                                           MSG_NOSIGNAL | MSG_DONTWAIT);
+                status = probe_healthz(&ms);
+                if (status != 200 || ms > PROBE_BOUND_MS) {
+                        fprintf(stderr, "probe %d: status %ld in %lld ms\n",
+                                tick, status, (long long)ms);
+                        failed++;
+                }
+                ms = SLOW_TICK_MS - (ab_time_mono_ms() - t0);
+                if (ms > 0) {
+                        nap.tv_sec  = ms / 1000;
+                        nap.tv_nsec = (ms % 1000) * 1000000L;
+                        nanosleep(&nap, NULL);
+                }
+        }
+        for (int i = 0; i < SLOW_CLIENTS; i++)
+                if (fds[i] >= 0)
+                        close(fds[i]);
+        ck_assert_msg(failed == 0,
+                      "%d of %d probes failed under %d slow "
+                      "clients",
+                      failed, SLOW_TICKS, SLOW_CLIENTS);
+}
+END_TEST
+
 static Suite *http_suite(void)
 {
         Suite *s  = suite_create("http");
@@ -415,6 +516,12 @@ static Suite *http_suite(void)
         tcase_add_test(tc, test_stop_is_null_safe_and_restartable);
         tcase_add_test(tc, test_parse_listen);
         tcase_add_test(tc, test_bad_listen_fails_start);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("slow clients");
+        tcase_set_timeout(tc, 60);
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_test(tc, test_healthz_answers_under_slow_clients);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -71,7 +71,8 @@ START_TEST(test_credentials_from_env_and_file)
         unsetenv("SINK_TEST_AK");
         setenv("SINK_TEST_SECRET", "ENV-SEKRIT", 1);
         dup2(fd, 2);
-        ck_assert_int_eq(check_config(FIX "sink.yaml"), 2);
+        /* A valid file without credentials here: ok, with a warning. */
+        ck_assert_int_eq(check_config(FIX "sink.yaml"), 0);
         setenv("SINK_TEST_AK", "id", 1);
         ck_assert_int_eq(check_config(FIX "sink.yaml"), 0);
         ck_assert_int_eq(check_config(FIX "with_file.yaml"), 0);
@@ -83,7 +84,54 @@ START_TEST(test_credentials_from_env_and_file)
         fclose(f);
         unlink(logpath);
         ck_assert_ptr_nonnull(strstr(buf, "$SINK_TEST_AK"));
+        ck_assert_ptr_nonnull(strstr(buf, "without credentials"));
         ck_assert_ptr_null(strstr(buf, "SEKRIT"));
+}
+END_TEST
+
+/* Loads sink.yaml with its http: line replaced by \p http. */
+static ab_err_t load_with_http(const char *http, struct ab_sink_config *cfg,
+                               struct ab_error *err)
+{
+        char path[] = "/tmp/ab-sink-http-XXXXXX";
+        int fd      = mkstemp(path);
+        FILE *in    = fopen(FIX "sink.yaml", "r");
+        FILE *out   = fdopen(fd, "w");
+        char line[512];
+        ab_err_t rc;
+
+        ck_assert_ptr_nonnull(in);
+        ck_assert_ptr_nonnull(out);
+        while (fgets(line, sizeof(line), in))
+                fputs(strncmp(line, "http:", 5) ? line : http, out);
+        fclose(in);
+        fclose(out);
+        rc = ab_sink_config_load(path, cfg, err);
+        unlink(path);
+        return rc;
+}
+
+/* One rule with `run`: an empty http.listen means no HTTP server. */
+START_TEST(test_http_listen_empty_means_none)
+{
+        struct ab_sink_config cfg;
+        struct ab_error err;
+
+        ab_error_clear(&err);
+        ck_assert_msg(load_with_http("http: {listen: \"\"}\n", &cfg, &err) ==
+                          AB_OK,
+                      "%s: %s", err.path, err.text);
+        ck_assert_ptr_null(cfg.http_listen);
+        ab_sink_config_free(&cfg);
+        ck_assert_int_eq(
+            load_with_http("http: {listen: \"nohost\"}\n", &cfg, &err),
+            AB_ERR_CONFIG);
+        ck_assert_str_eq(err.path, "http.listen");
+        ab_sink_config_free(&cfg);
+        ck_assert_int_eq(
+            load_with_http("http: {listen: 127.0.0.1:0}\n", &cfg, &err), AB_OK);
+        ck_assert_str_eq(cfg.http_listen, "127.0.0.1:0");
+        ab_sink_config_free(&cfg);
 }
 END_TEST
 
@@ -189,6 +237,7 @@ int main(int argc, char **argv)
         tcase_add_test(tc, test_load_full);
         tcase_add_test(tc, test_load_errors_name_the_key);
         tcase_add_test(tc, test_credentials_from_env_and_file);
+        tcase_add_test(tc, test_http_listen_empty_means_none);
         tcase_add_test(tc, test_filters_structured);
         tcase_add_test(tc, test_filters_binary);
         tcase_add_test(tc, test_docs_reference_up_to_date);

@@ -7,6 +7,7 @@
 
 #include "core/buf.h"
 #include "core/mem.h"
+#include "core/str.h"
 #include "core/timefmt.h"
 #include "transform/integration.h"
 #include "transform/transform.h"
@@ -207,15 +208,23 @@ resolve(struct ab_processor *p, const struct ab_input *in, struct ab_error *err)
                 }
                 memcpy(name, in->integration.ptr, in->integration.len);
                 name[in->integration.len] = '\0';
-                for (size_t i = 0; i < p->ninteg; i++)
+                /* A NUL would cut the name: no integration has one. */
+                if (memchr(name, '\0', in->integration.len))
+                        name[0] = '\0';
+                for (size_t i = 0; i < p->ninteg && name[0]; i++)
                         if (!strcmp(ab_integration_name(p->integs[i]), name))
                                 return p->integs[i];
-                if (!ab_integration_builtin_text(name)) {
+                if (!name[0] || !ab_integration_builtin_text(name)) {
+                        char shown[4 * sizeof(name)];
+
                         ab_error_set(err, AB_ERR_NO_INTEGRATION, NULL,
                                      "the %s header names '%s', which is "
                                      "neither a configured nor a built-in "
                                      "integration",
-                                     p->cfg->integration_header, name);
+                                     p->cfg->integration_header,
+                                     ab_str_escape(shown, sizeof(shown),
+                                                   in->integration.ptr,
+                                                   in->integration.len));
                         return NULL;
                 }
                 rc = ab_integration_load(name, &integ, err);

@@ -8,6 +8,7 @@
 
 #include "core/json.h"
 #include "core/mem.h"
+#include "core/str.h"
 #include "core/timefmt.h"
 #include "transform/decode.h"
 #include "transform/integration_int.h"
@@ -499,15 +500,17 @@ static ab_err_t parse_time(struct ab_transform *tf, const struct ab_method *m,
                            struct ab_error *err)
 {
         struct ab_str s = val_str(tf, v);
+        char shown[AB_SHOWN_SIZE];
 
         *has = false;
         if (ab_time_parse(s.ptr, s.len, ms))
-                return ab_error_set(err, AB_ERR_BAD_TIME, m->path,
-                                    "cannot parse '%.*s' as a timestamp "
-                                    "(expected epoch seconds or "
-                                    "milliseconds, RFC 3339, or "
-                                    "20190409T121826.922+0800)",
-                                    (int)(s.len > 64 ? 64 : s.len), s.ptr);
+                return ab_error_set(
+                    err, AB_ERR_BAD_TIME, m->path,
+                    "cannot parse '%s' as a timestamp "
+                    "(expected epoch seconds or "
+                    "milliseconds, RFC 3339, or "
+                    "20190409T121826.922+0800)",
+                    ab_str_escape(shown, sizeof(shown), s.ptr, s.len));
         *has = *ms != AB_TIME_GO_ZERO_MS;
         return AB_OK;
 }
@@ -534,6 +537,7 @@ static ab_err_t severity_of(struct ab_transform *tf,
 {
         const struct ab_method *m = &integ->fields[AB_FIELD_SEVERITY];
         struct ab_str s           = val_str(tf, ba->field[AB_FIELD_SEVERITY]);
+        char shown[AB_SHOWN_SIZE];
 
         if (!s.ptr || s.len == 0)
                 return ab_error_set(err, AB_ERR_NO_SEVERITY, m->path,
@@ -550,17 +554,19 @@ static ab_err_t severity_of(struct ab_transform *tf,
         if (m->nmap) {
                 char list[256];
                 list_map(m, list, sizeof(list));
-                return ab_error_set(err, AB_ERR_SEVERITY_UNMAPPED, m->path,
-                                    "severity value '%.*s' is not in the "
-                                    "mapping table of %s {%s} and there is "
-                                    "no default",
-                                    (int)(s.len > 64 ? 64 : s.len), s.ptr,
-                                    m->path, list);
+                return ab_error_set(
+                    err, AB_ERR_SEVERITY_UNMAPPED, m->path,
+                    "severity value '%s' is not in the "
+                    "mapping table of %s {%s} and there is "
+                    "no default",
+                    ab_str_escape(shown, sizeof(shown), s.ptr, s.len), m->path,
+                    list);
         }
         return ab_error_set(err, AB_ERR_SEVERITY_UNMAPPED, m->path,
-                            "severity value '%.*s' is not P1..P4 and %s has "
+                            "severity value '%s' is not P1..P4 and %s has "
                             "no map table",
-                            (int)(s.len > 64 ? 64 : s.len), s.ptr, m->path);
+                            ab_str_escape(shown, sizeof(shown), s.ptr, s.len),
+                            m->path);
 }
 
 /* ---------------------------------------------------------------- labels */

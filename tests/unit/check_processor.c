@@ -39,6 +39,7 @@ struct sink {
         char last_key[80];
         char dlq_code[40];
         char dlq_integration[40];
+        char dlq_text[480];
         char last_type[40];
 };
 
@@ -50,6 +51,8 @@ static ab_err_t collect(void *arg, const struct ab_output *o)
                 s->dead_letters++;
                 snprintf(s->dlq_code, sizeof(s->dlq_code), "%s",
                          ab_err_code(o->error->code));
+                snprintf(s->dlq_text, sizeof(s->dlq_text), "%s",
+                         o->error->text);
                 snprintf(s->dlq_integration, sizeof(s->dlq_integration), "%s",
                          o->integration ? o->integration : "");
                 return AB_OK;
@@ -145,6 +148,27 @@ START_TEST(test_binding_and_action_rejections_are_dead_letters)
         ck_assert_str_eq(s.dlq_code, "action_unknown_alert");
         ck_assert_int_eq(s.dead_letters, 2);
         ck_assert_int_eq(s.events, 0);
+        ab_processor_destroy(p);
+}
+END_TEST
+
+/* A header with a NUL or other unprintable bytes is rejected, and the
+ * message shows every byte of it, escaped (it printed 'gen' for
+ * "gen\0eric"). */
+START_TEST(test_header_name_is_escaped_not_cut)
+{
+        static const char name[] = "gen\0eric\x01'";
+        struct ab_processor *p   = new_processor();
+        struct sink s            = {0};
+        struct ab_input in;
+
+        input(&in, "named", "{\"alertname\":\"a\",\"severity\":\"P2\"}", T0);
+        in.integration = ab_str_make(name, sizeof(name) - 1);
+        ck_assert_int_eq(ab_processor_handle(p, &in, collect, &s), AB_OK);
+        ck_assert_int_eq(s.dead_letters, 1);
+        ck_assert_str_eq(s.dlq_code, "no_integration");
+        ck_assert_msg(strstr(s.dlq_text, "'gen\\x00eric\\x01\\''"), "%s",
+                      s.dlq_text);
         ab_processor_destroy(p);
 }
 END_TEST
@@ -284,6 +308,7 @@ static Suite *processor_suite(void)
         tcase_add_test(tc, test_failed_action_emit_stops_the_record);
         tcase_add_test(tc, test_failed_action_emit_is_never_dead_lettered);
         tcase_add_test(tc, test_nomem_keeping_a_loaded_integration);
+        tcase_add_test(tc, test_header_name_is_escaped_not_cut);
         suite_add_tcase(s, tc);
         return s;
 }

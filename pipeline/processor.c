@@ -377,13 +377,16 @@ static ab_err_t observe(const struct ab_processor *p,
 
 /*
  * Stateless mode: each alert of the job becomes one event of its own
- * (ab_event_from_alert()), keyed and identified by its fingerprint, and
+ * (ab_event_from_alert_base()), keyed and identified by its fingerprint, and
  * goes out through the same policies and serializer as the lifecycle's.
  */
 static ab_err_t emit_stateless(struct ab_processor *p,
                                const struct ab_processor_job *j,
                                const struct ab_input *in, int64_t t)
 {
+        const char *name = ab_integration_name(j->integ);
+        struct ab_event_idbase *base =
+            ab_event_idbase_new(name, in->value.ptr, in->value.len);
         struct ab_event ev;
         ab_err_t rc = AB_OK;
 
@@ -394,14 +397,14 @@ static ab_err_t emit_stateless(struct ab_processor *p,
                 rc = observe(p, j, in, i, at);
                 if (rc)
                         break;
-                ab_event_from_alert(&ev, a, ab_integration_name(j->integ),
-                                    in->value.ptr, in->value.len, at);
+                ab_event_from_alert_base(&ev, a, name, base, at);
                 rc = alert_fingerprint(j, i, ev.fingerprint);
                 if (rc)
                         break;
                 memcpy(ev.alert_id, ev.fingerprint, sizeof(ev.alert_id));
                 rc = emit(p, &ev);
         }
+        ab_event_idbase_destroy(base);
         return rc;
 }
 

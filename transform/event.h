@@ -75,6 +75,31 @@ void ab_event_from_alert(struct ab_event *ev, const struct ab_alert *a,
                          const char *integration_name, const char *payload,
                          size_t payload_len, int64_t now_ms);
 
+/*
+ * What the ids of one record's stateless events share (the integration
+ * name and the payload, hashed once): build one per record, then fill each
+ * alert's event with ab_event_from_alert_base(). Owned by the caller;
+ * it borrows nothing. NULL when out of memory or when OpenSSL cannot
+ * hash: the events then get no id and ab_event_write() refuses them.
+ */
+struct ab_event_idbase;
+
+struct ab_event_idbase *ab_event_idbase_new(const char *integration,
+                                            const char *payload,
+                                            size_t payload_len);
+/** NULL-safe. */
+void ab_event_idbase_destroy(struct ab_event_idbase *base);
+
+/**
+ * ab_event_from_alert() for a record whose payload is hashed in \p base
+ * (may be NULL: no id): the same event and the same id, in time
+ * independent of the payload's size.
+ */
+void ab_event_from_alert_base(struct ab_event *ev, const struct ab_alert *a,
+                              const char *integration_name,
+                              const struct ab_event_idbase *base,
+                              int64_t now_ms);
+
 /**
  * Append the structured-mode CloudEvent JSON (no trailing newline).
  */

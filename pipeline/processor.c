@@ -101,6 +101,7 @@ static struct ab_lifecycle *new_lifecycle(const struct ab_processor *p)
         memset(&lconf, 0, sizeof(lconf));
         lconf.max_open              = (size_t)p->cfg->lifecycle.max_open_alerts;
         lconf.close_orphan_recovery = p->cfg->lifecycle.close_orphan_recovery;
+        lconf.max_action_field = (size_t)p->cfg->lifecycle.max_action_field;
         return ab_lifecycle_new(&lconf);
 }
 

@@ -173,6 +173,48 @@ START_TEST(test_header_name_is_escaped_not_cut)
 }
 END_TEST
 
+/* lifecycle.max_action_field reaches the lifecycle: an operator over it
+ * is a dead letter (action_invalid) and no claim is emitted. */
+START_TEST(test_max_action_field_is_configured)
+{
+        static const char text[]         = "kafka: {brokers: '127.0.0.1:9'}\n"
+                                           "inputs:\n"
+                                           "  - {topics: [raw], integration: generic}\n"
+                                           "output: {topic: events}\n"
+                                           "dead_letter_topic: dlq\n"
+                                           "actions_topic: actions\n"
+                                           "lifecycle: {max_action_field: 64}\n";
+        struct ab_pipeline_config *small = NULL;
+        struct ab_processor *p           = NULL;
+        struct sink s                    = {0};
+        char fp[80], claim[512], op[80];
+        struct ab_error err;
+        struct ab_input in;
+
+        ab_error_clear(&err);
+        ck_assert_int_eq(ab_pipeline_config_load_string(
+                             text, strlen(text), "test", NULL, &small, &err),
+                         AB_OK);
+        ck_assert_int_eq(small->lifecycle.max_action_field, 64);
+        ck_assert_int_eq(ab_processor_new(small, NULL, &p, &err), AB_OK);
+        open_alert(p, fp, sizeof(fp));
+        memset(op, 'o', 65);
+        op[65] = '\0';
+        snprintf(claim, sizeof(claim),
+                 "{\"action\":\"claim\",\"operator\":\"%s\","
+                 "\"fingerprint\":\"%s\"}",
+                 op, fp);
+        input(&in, "actions", claim, T0 + 1);
+        ck_assert_int_eq(ab_processor_handle(p, &in, collect, &s), AB_OK);
+        ck_assert_int_eq(s.dead_letters, 1);
+        ck_assert_int_eq(s.events, 0);
+        ck_assert_str_eq(s.dlq_code, "action_invalid");
+        ck_assert_ptr_nonnull(strstr(s.dlq_text, "operator is 65 bytes"));
+        ab_processor_destroy(p);
+        ab_pipeline_config_destroy(small);
+}
+END_TEST
+
 /* A failed event emit stops the record: the error is returned, nothing is
  * dead-lettered. */
 START_TEST(test_failed_mapping_emit_stops_the_record)
@@ -309,6 +351,7 @@ static Suite *processor_suite(void)
         tcase_add_test(tc, test_failed_action_emit_is_never_dead_lettered);
         tcase_add_test(tc, test_nomem_keeping_a_loaded_integration);
         tcase_add_test(tc, test_header_name_is_escaped_not_cut);
+        tcase_add_test(tc, test_max_action_field_is_configured);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -301,7 +301,18 @@ static struct ab_str alert_name(const struct ab_alert *a)
         return ab_alert_label(a, ab_str_c("alertname"));
 }
 
-/* data.data: the Alertmanager-compatible group with exactly one alert. */
+/* externalURL or receiver: the caller's \p set, else the alert's own
+ * (mapped from the source's group), else "". */
+static void w_routing(struct writer *w, const char *set, struct ab_str own)
+{
+        if (set || !ab_str_present(own))
+                w_cstr(w, set);
+        else
+                w_str(w, own.ptr, own.len);
+}
+
+/* data.data: the Alertmanager-compatible group with exactly one alert; the
+ * alert carries `generatorURL` when the integration maps one. */
 static void w_group(struct writer *w, const struct ab_event *ev)
 {
         const struct ab_alert *a = ev->alert;
@@ -322,9 +333,9 @@ static void w_group(struct writer *w, const struct ab_event *ev)
                 w_time(w, ev->end_ms);
         }
         W_LIT(w, ",\"externalURL\":");
-        w_cstr(w, ev->external_url);
+        w_routing(w, ev->external_url, a->field[AB_FIELD_EXTERNALURL]);
         W_LIT(w, ",\"receiver\":");
-        w_cstr(w, ev->receiver);
+        w_routing(w, ev->receiver, a->field[AB_FIELD_RECEIVER]);
 
         W_LIT(w, ",\"alerts\":[{\"fingerprint\":");
         w_cstr(w, ev->fingerprint);
@@ -345,6 +356,11 @@ static void w_group(struct writer *w, const struct ab_event *ev)
         ann = w->b->len;
         w_kvs(w, a->annotations, a->nannotations);
         ann_end = w->b->len;
+        if (ab_str_present(a->field[AB_FIELD_GENERATORURL])) {
+                W_LIT(w, ",\"generatorURL\":");
+                w_str(w, a->field[AB_FIELD_GENERATORURL].ptr,
+                      a->field[AB_FIELD_GENERATORURL].len);
+        }
         W_LIT(w, "}]");
 
         /* With one alert, the common sets are its own: escaped once above,

@@ -36,8 +36,8 @@ const char *ab_event_type_short(enum ab_event_type t);
  *    data: {owner, [handler, operator, comment, solution], timestamp,
  *           data: {status, level, dispatchRuleName, startTime, [endTime],
  *                  externalURL, receiver, alerts: [{fingerprint, status,
- *                  startsAt, endsAt, labels, annotations}], commonLabels,
- *                  commonAnnotations, groupLabels}}}
+ *                  startsAt, endsAt, labels, annotations, [generatorURL]}],
+ *                  commonLabels, commonAnnotations, groupLabels}}}
  * `alertid`, `integration` and `alertcount` are CloudEvents extension
  * attributes (lower-case, at most 20 characters).
  */
@@ -60,8 +60,8 @@ struct ab_event {
         const char *comment;
         const char *solution;
         const char *dispatch_rule; /* dispatchRuleName */
-        const char *receiver;
-        const char *external_url;
+        const char *receiver;      /* NULL: the alert's receiver field */
+        const char *external_url;  /* NULL: the alert's externalURL field */
 };
 
 /**

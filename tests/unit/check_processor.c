@@ -41,6 +41,7 @@ struct sink {
         char dlq_integration[40];
         char dlq_text[480];
         char last_type[40];
+        char last_value[4096];
 };
 
 static ab_err_t collect(void *arg, const struct ab_output *o)
@@ -64,6 +65,8 @@ static ab_err_t collect(void *arg, const struct ab_output *o)
                  o->key.ptr);
         snprintf(s->last_type, sizeof(s->last_type), "%s",
                  ab_event_type_short(o->event->type));
+        snprintf(s->last_value, sizeof(s->last_value), "%.*s",
+                 (int)o->value.len, o->value.ptr);
         return AB_OK;
 }
 
@@ -215,6 +218,56 @@ START_TEST(test_max_action_field_is_configured)
 }
 END_TEST
 
+/*
+ * Defect: Alertmanager's externalURL, receiver, generatorURL and own
+ * fingerprint were dropped and its severity label replaced by the P-level.
+ * They are kept through the lifecycle: the claim of an alert (built from
+ * the stored alert, not the payload) still carries them.
+ */
+START_TEST(test_alertmanager_fields_are_kept)
+{
+        static const char payload[] =
+            "{\"receiver\":\"team-x\",\"status\":\"firing\","
+            "\"externalURL\":\"http://am.example:9093\",\"alerts\":[{"
+            "\"status\":\"firing\",\"labels\":{\"alertname\":\"Disk\","
+            "\"severity\":\"major\"},\"annotations\":{},"
+            "\"generatorURL\":\"http://prom.example/graph\","
+            "\"fingerprint\":\"0123456789abcdef\"}]}";
+        struct ab_processor *p = new_processor();
+        struct sink s          = {0};
+        char claim[256], fp[80];
+        struct ab_input in;
+
+        input(&in, "named", payload, T0);
+        in.integration = ab_str_c("alertmanager");
+        ck_assert_int_eq(ab_processor_handle(p, &in, collect, &s), AB_OK);
+        ck_assert_int_eq(s.events, 1);
+        snprintf(fp, sizeof(fp), "%s", s.last_key);
+        snprintf(claim, sizeof(claim),
+                 "{\"action\":\"claim\",\"operator\":\"alice\","
+                 "\"fingerprint\":\"%s\"}",
+                 fp);
+        input(&in, "actions", claim, T0 + 1);
+        ck_assert_int_eq(ab_processor_handle(p, &in, collect, &s), AB_OK);
+        ck_assert_int_eq(s.events, 2);
+        ck_assert_str_eq(s.last_type, "claim");
+        ck_assert_ptr_nonnull(strstr(s.last_value, "\"level\":\"P2\""));
+        ck_assert_msg(strstr(s.last_value, "\"externalURL\":"
+                                           "\"http://am.example:9093\""),
+                      "%s", s.last_value);
+        ck_assert_ptr_nonnull(strstr(s.last_value, "\"receiver\":\"team-x\""));
+        ck_assert_ptr_nonnull(strstr(s.last_value, "\"generatorURL\":"
+                                                   "\"http://prom.example/"
+                                                   "graph\""));
+        ck_assert_ptr_nonnull(strstr(s.last_value, "\"source_fingerprint\":"
+                                                   "\"0123456789abcdef\""));
+        ck_assert_ptr_nonnull(
+            strstr(s.last_value, "\"source_severity\":\"major\""));
+        ck_assert_ptr_nonnull(strstr(s.last_value, "\"severity\":\"P2\""));
+        ab_processor_destroy(p);
+}
+END_TEST
+
 /* A failed event emit stops the record: the error is returned, nothing is
  * dead-lettered. */
 START_TEST(test_failed_mapping_emit_stops_the_record)
@@ -352,6 +405,7 @@ static Suite *processor_suite(void)
         tcase_add_test(tc, test_nomem_keeping_a_loaded_integration);
         tcase_add_test(tc, test_header_name_is_escaped_not_cut);
         tcase_add_test(tc, test_max_action_field_is_configured);
+        tcase_add_test(tc, test_alertmanager_fields_are_kept);
         suite_add_tcase(s, tc);
         return s;
 }

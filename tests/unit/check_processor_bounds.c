@@ -136,6 +136,31 @@ START_TEST(test_stateless_batch_is_linear)
 }
 END_TEST
 
+/* A batch over batch.max_alerts (10,000 for alertmanager) is one dead
+ * letter, too_many_alerts, and no event: nothing of it is mapped. */
+START_TEST(test_too_many_alerts_is_a_dead_letter)
+{
+        struct ab_processor *p = new_stateless();
+        struct sink s          = {0};
+        struct ab_input in;
+        struct ab_buf b;
+
+        ab_buf_init(&b, 0);
+        batch(&b, 10001);
+        memset(&in, 0, sizeof(in));
+        in.topic        = "am";
+        in.timestamp_ms = T0;
+        in.value        = ab_str_make(b.data, b.len);
+        ck_assert_int_eq(ab_processor_handle(p, &in, collect, &s), AB_OK);
+        ck_assert_uint_eq(s.events, 0);
+        ck_assert_uint_eq(s.dead_letters, 1);
+        ck_assert_str_eq(s.dlq_code, "too_many_alerts");
+        ck_assert_msg(strstr(s.dlq_text, "10001 elements"), "%s", s.dlq_text);
+        ab_buf_fini(&b);
+        ab_processor_destroy(p);
+}
+END_TEST
+
 static Suite *bounds_suite(void)
 {
         Suite *s = suite_create("processor bounds");
@@ -145,6 +170,7 @@ static Suite *bounds_suite(void)
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_set_timeout(tc, 120);
         tcase_add_test(tc, test_stateless_batch_is_linear);
+        tcase_add_test(tc, test_too_many_alerts_is_a_dead_letter);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -429,8 +429,11 @@ int ab_cmd_replay(int argc, char **argv)
         run = ab_replay_new(&c.opts, &r, &err);
         if (run) {
                 fprintf(stderr, "alertbridge replay: %s\n",
-                        error_text(run, &err, line, sizeof(line)));
-                status = run == AB_ERR_KAFKA || run == AB_ERR_NOMEM
+                        run == AB_ERR_RETRY
+                            ? "interrupted"
+                            : error_text(run, &err, line, sizeof(line)));
+                status = run == AB_ERR_KAFKA || run == AB_ERR_NOMEM ||
+                                 run == AB_ERR_RETRY
                              ? EXIT_INCOMPLETE
                              : AB_EXIT_USAGE;
                 goto out;

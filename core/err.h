@@ -52,7 +52,9 @@
         XX(TXN_ABORT, RETRY, "txn_abort",                                      \
            "transaction failed: abort it and rewind to the committed offsets") \
         XX(KAFKA_FATAL, FATAL, "kafka_fatal",                                  \
-           "fatal kafka client error (e.g. producer fenced)")
+           "fatal kafka client error (e.g. producer fenced)")                  \
+        XX(TOO_MANY_ALERTS, REJECT, "too_many_alerts",                         \
+           "the batch has more elements than batch.max_alerts")
 
 typedef enum ab_err {
 #define AB__ERR_ENUM(name, cls, code, desc) AB_ERR_##name,

@@ -406,11 +406,20 @@ static inline const unsigned char *parse_number(struct parser *ps,
 
 static int grow(struct ab_json_doc *doc, struct parser *ps)
 {
+        size_t max = doc->max_toks ? doc->max_toks : UINT32_MAX - 1;
         size_t cap = doc->cap ? (size_t)doc->cap * 2 : 64;
         struct ab_json_tok *toks;
 
-        if (cap > UINT32_MAX - 1)
-                cap = UINT32_MAX - 1;
+        if (doc->cap >= max) {
+                ps->code = AB_ERR_TOO_LARGE;
+                ab_error_set(ps->err, AB_ERR_TOO_LARGE, NULL,
+                             "the JSON input has more than %zu values, the "
+                             "limit for one record",
+                             max);
+                return -1;
+        }
+        if (cap > max)
+                cap = max;
         toks = ab_realloc(doc->toks, cap * sizeof(*toks));
         if (!toks) {
                 ps->code = AB_ERR_NOMEM;
@@ -425,11 +434,12 @@ static int grow(struct ab_json_doc *doc, struct parser *ps)
 
 void ab_json_doc_init(struct ab_json_doc *doc)
 {
-        doc->src    = NULL;
-        doc->srclen = 0;
-        doc->toks   = NULL;
-        doc->ntoks  = 0;
-        doc->cap    = 0;
+        doc->src      = NULL;
+        doc->srclen   = 0;
+        doc->toks     = NULL;
+        doc->ntoks    = 0;
+        doc->cap      = 0;
+        doc->max_toks = 0;
         ab_buf_init(&doc->strs, 0);
 }
 

@@ -70,6 +70,8 @@ struct ab_json_doc {
         struct ab_json_tok *toks;
         uint32_t ntoks;
         uint32_t cap;
+        uint32_t max_toks; /* most values (tokens) a parse may produce, to
+                              bound the tape's memory; 0: no limit */
         struct ab_buf strs;
 };
 
@@ -79,7 +81,9 @@ void ab_json_doc_fini(struct ab_json_doc *doc);
 
 /**
  * Parse \p len bytes at \p src into \p doc (previous content is dropped).
- * Sources larger than 4 GiB - 1 are rejected with AB_ERR_TOO_LARGE.
+ * Sources larger than 4 GiB - 1, and sources of more than doc->max_toks
+ * values (members, elements and keys each count) when it is set, are
+ * rejected with AB_ERR_TOO_LARGE.
  * @returns AB_OK, or AB_ERR_DECODE with \p err (may be NULL) naming the
  *          problem and its byte offset ("unexpected character 'x'",
  *          "unterminated string", "invalid UTF-8", ...).

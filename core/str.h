@@ -52,4 +52,17 @@ static inline int ab_str_cmp(struct ab_str a, struct ab_str b)
         return a.len < b.len ? -1 : a.len > b.len ? 1 : 0;
 }
 
+/* A rendering buffer for ab_str_escape() that shows 64 plain bytes or 16
+ * escaped ones before "...": enough to recognize a value in a message. */
+#define AB_SHOWN_SIZE 68
+
+/**
+ * Render \p n bytes of \p s (untrusted: any byte, NUL included) into
+ * \p out (\p size bytes, always NUL-terminated) for a message: printable
+ * ASCII as is, a backslash or quote after a backslash, every other byte as
+ * \xNN. Nothing is dropped silently: when \p out is too small, the
+ * rendering ends with "...". @returns \p out.
+ */
+const char *ab_str_escape(char *out, size_t size, const char *s, size_t n);
+
 #endif

@@ -4,6 +4,7 @@
 
 #include "core/json.h"
 #include "core/mem.h"
+#include "core/str.h"
 #include "core/timefmt.h"
 #include "lifecycle/lifecycle_int.h"
 
@@ -25,6 +26,43 @@ static ab_err_t action_str(const struct ab_json_doc *doc, const char *key,
                 return ab_error_set(err, AB_ERR_ACTION_INVALID, key,
                                     "must be a string");
         *out = ab_json_text(doc, i);
+        return AB_OK;
+}
+
+/*
+ * An operator, comment or solution (\p key; absent is fine): at most the
+ * configured number of bytes, and no control character but newline and
+ * tab (C0, DEL and the C1 range, which UTF-8 writes as 0xC2 0x80..0x9F),
+ * since it is copied into events and, for the operator, into the alert's
+ * handler for the rest of its life.
+ */
+static ab_err_t action_text_check(const struct ab_lifecycle *lc,
+                                  const char *key, struct ab_str s,
+                                  struct ab_error *err)
+{
+        size_t max = lc->conf.max_action_field ? lc->conf.max_action_field
+                                               : AB_LIFECYCLE_MAX_ACTION_FIELD;
+        const unsigned char *u = (const unsigned char *)s.ptr;
+
+        if (!s.ptr)
+                return AB_OK;
+        if (s.len > max)
+                return ab_error_set(err, AB_ERR_ACTION_INVALID, key,
+                                    "%s is %zu bytes, more than the %zu "
+                                    "bytes lifecycle.max_action_field allows",
+                                    key, s.len, max);
+        for (size_t i = 0; i < s.len; i++) {
+                bool c1 = u[i] == 0xC2 && i + 1 < s.len && u[i + 1] >= 0x80 &&
+                          u[i + 1] <= 0x9F;
+
+                if ((u[i] < 0x20 && u[i] != '\n' && u[i] != '\t') ||
+                    u[i] == 0x7F || c1)
+                        return ab_error_set(
+                            err, AB_ERR_ACTION_INVALID, key,
+                            "%s has the control character U+%04X at byte "
+                            "%zu (only newline and tab are allowed)",
+                            key, c1 ? u[i + 1] : u[i], i);
+        }
         return AB_OK;
 }
 
@@ -53,6 +91,7 @@ static ab_err_t action_apply(struct ab_lifecycle *lc, int64_t t,
         const struct ab_json_doc *doc = &lc->doc;
         struct ab_str action, sid, sfp, integ, op, comment, solution;
         unsigned char id[LC_KEY_LEN], fp[LC_KEY_LEN];
+        char shown[AB_SHOWN_SIZE];
         enum ab_event_type type;
         struct lc_alert *al;
         struct ab_event ev;
@@ -81,9 +120,9 @@ static ab_err_t action_apply(struct ab_lifecycle *lc, int64_t t,
         else
                 return ab_error_set(err, AB_ERR_ACTION_INVALID, "action",
                                     "must be claim, comment or close, not "
-                                    "\"%.*s\"",
-                                    (int)(action.len > 64 ? 64 : action.len),
-                                    action.ptr);
+                                    "\"%s\"",
+                                    ab_str_escape(shown, sizeof(shown),
+                                                  action.ptr, action.len));
         if (!sid.ptr && !sfp.ptr)
                 return ab_error_set(err, AB_ERR_ACTION_INVALID, NULL,
                                     "an action needs alert_id or fingerprint");
@@ -101,6 +140,10 @@ static ab_err_t action_apply(struct ab_lifecycle *lc, int64_t t,
         if (type == AB_EVENT_COMMENT && (!comment.ptr || !comment.len))
                 return ab_error_set(err, AB_ERR_ACTION_INVALID, "comment",
                                     "is required for a comment");
+        if ((rc = action_text_check(lc, "operator", op, err)) ||
+            (rc = action_text_check(lc, "comment", comment, err)) ||
+            (rc = action_text_check(lc, "solution", solution, err)))
+                return rc;
         ab_buf_reset(&lc->operator_name);
         ab_buf_reset(&lc->text);
         if (ab_buf_append(&lc->operator_name, op.ptr, op.len))
@@ -129,12 +172,12 @@ static ab_err_t action_apply(struct ab_lifecycle *lc, int64_t t,
                                     "alert %.*s has another fingerprint",
                                     (int)sid.len, sid.ptr);
         if (integ.ptr && !ab_str_eq_c(integ, ab_lc_integ_name(al->integ)))
-                return ab_error_set(err, AB_ERR_ACTION_UNKNOWN, "integration",
-                                    "the alert belongs to integration %s, "
-                                    "not %.*s",
-                                    ab_lc_integ_name(al->integ),
-                                    (int)(integ.len > 64 ? 64 : integ.len),
-                                    integ.ptr);
+                return ab_error_set(
+                    err, AB_ERR_ACTION_UNKNOWN, "integration",
+                    "the alert belongs to integration %s, "
+                    "not %s",
+                    ab_lc_integ_name(al->integ),
+                    ab_str_escape(shown, sizeof(shown), integ.ptr, integ.len));
 
         if (type == AB_EVENT_CLOSE) {
                 rc = ab_lc_alert_close(lc, al, LC_WHY_ACTION, t, NULL,

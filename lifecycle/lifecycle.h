@@ -33,7 +33,13 @@ struct ab_lifecycle_config {
                                        matches no open alert */
         bool capture_changes;       /* remember changed alerts for
                                        ab_lifecycle_drain_changes() */
+        size_t max_action_field;    /* longest operator, comment or
+                                       solution of an action, in bytes;
+                                       0 = AB_LIFECYCLE_MAX_ACTION_FIELD */
 };
+
+/* The default bound on an action's operator, comment and solution. */
+#define AB_LIFECYCLE_MAX_ACTION_FIELD 4096
 
 /* Resolves an integration name stored in a snapshot or changelog entry;
  * NULL for "unknown" (AB_ERR_STATE). */

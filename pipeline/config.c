@@ -371,6 +371,16 @@ static const struct ab_conftab_prop root_props[] = {
      .def    = "false",
      .desc   = "Emit a close event for a recovery that matches no open alert "
                "(for example one that opened before a restart)."},
+    {.key    = "lifecycle.max_action_field",
+     .type   = AB_CONFTAB_SIZE,
+     .offset = CFG(lifecycle.max_action_field),
+     .def    = "4KiB",
+     .min    = 64,
+     .max    = 1LL << 20,
+     .desc   = "Longest `operator`, `comment` or `solution` an action may "
+               "carry, in bytes; a longer one, or one with a control "
+               "character other than newline and tab, is rejected "
+               "(`action_invalid`) and never reaches an event."},
     {.key    = "lifecycle.expire_interval",
      .type   = AB_CONFTAB_DURATION,
      .offset = CFG(lifecycle.expire_interval_ms),

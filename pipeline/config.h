@@ -87,6 +87,7 @@ struct ab_pipeline_config {
         struct {
                 int64_t max_open_alerts; /* 0: unlimited */
                 bool close_orphan_recovery;
+                int64_t max_action_field; /* bytes */
                 int64_t expire_interval_ms;
         } lifecycle;
         enum ab_log_level log_level;

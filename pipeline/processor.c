@@ -7,6 +7,7 @@
 
 #include "core/buf.h"
 #include "core/mem.h"
+#include "core/str.h"
 #include "core/timefmt.h"
 #include "transform/integration.h"
 #include "transform/transform.h"
@@ -100,6 +101,7 @@ static struct ab_lifecycle *new_lifecycle(const struct ab_processor *p)
         memset(&lconf, 0, sizeof(lconf));
         lconf.max_open              = (size_t)p->cfg->lifecycle.max_open_alerts;
         lconf.close_orphan_recovery = p->cfg->lifecycle.close_orphan_recovery;
+        lconf.max_action_field = (size_t)p->cfg->lifecycle.max_action_field;
         return ab_lifecycle_new(&lconf);
 }
 
@@ -207,15 +209,23 @@ resolve(struct ab_processor *p, const struct ab_input *in, struct ab_error *err)
                 }
                 memcpy(name, in->integration.ptr, in->integration.len);
                 name[in->integration.len] = '\0';
-                for (size_t i = 0; i < p->ninteg; i++)
+                /* A NUL would cut the name: no integration has one. */
+                if (memchr(name, '\0', in->integration.len))
+                        name[0] = '\0';
+                for (size_t i = 0; i < p->ninteg && name[0]; i++)
                         if (!strcmp(ab_integration_name(p->integs[i]), name))
                                 return p->integs[i];
-                if (!ab_integration_builtin_text(name)) {
+                if (!name[0] || !ab_integration_builtin_text(name)) {
+                        char shown[4 * sizeof(name)];
+
                         ab_error_set(err, AB_ERR_NO_INTEGRATION, NULL,
                                      "the %s header names '%s', which is "
                                      "neither a configured nor a built-in "
                                      "integration",
-                                     p->cfg->integration_header, name);
+                                     p->cfg->integration_header,
+                                     ab_str_escape(shown, sizeof(shown),
+                                                   in->integration.ptr,
+                                                   in->integration.len));
                         return NULL;
                 }
                 rc = ab_integration_load(name, &integ, err);
@@ -368,13 +378,16 @@ static ab_err_t observe(const struct ab_processor *p,
 
 /*
  * Stateless mode: each alert of the job becomes one event of its own
- * (ab_event_from_alert()), keyed and identified by its fingerprint, and
+ * (ab_event_from_alert_base()), keyed and identified by its fingerprint, and
  * goes out through the same policies and serializer as the lifecycle's.
  */
 static ab_err_t emit_stateless(struct ab_processor *p,
                                const struct ab_processor_job *j,
                                const struct ab_input *in, int64_t t)
 {
+        const char *name = ab_integration_name(j->integ);
+        struct ab_event_idbase *base =
+            ab_event_idbase_new(name, in->value.ptr, in->value.len);
         struct ab_event ev;
         ab_err_t rc = AB_OK;
 
@@ -385,14 +398,14 @@ static ab_err_t emit_stateless(struct ab_processor *p,
                 rc = observe(p, j, in, i, at);
                 if (rc)
                         break;
-                ab_event_from_alert(&ev, a, ab_integration_name(j->integ),
-                                    in->value.ptr, in->value.len, at);
+                ab_event_from_alert_base(&ev, a, name, base, at);
                 rc = alert_fingerprint(j, i, ev.fingerprint);
                 if (rc)
                         break;
                 memcpy(ev.alert_id, ev.fingerprint, sizeof(ev.alert_id));
                 rc = emit(p, &ev);
         }
+        ab_event_idbase_destroy(base);
         return rc;
 }
 

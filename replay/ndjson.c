@@ -183,7 +183,8 @@ struct golden_item {
 
 struct ab_replay_golden {
         FILE *f;
-        char *path;       /* owned */
+        volatile sig_atomic_t *stop; /* borrowed; may be NULL */
+        char *path;                  /* owned */
         struct ab_buf rd; /* bytes read, not consumed yet from rd_pos */
         size_t rd_pos;
         bool eof;
@@ -258,6 +259,12 @@ void ab_replay_golden_destroy(struct ab_replay_golden *g)
         ab_free(g);
 }
 
+void ab_replay_golden_set_stop(struct ab_replay_golden *g,
+                               volatile sig_atomic_t *stop)
+{
+        g->stop = stop;
+}
+
 /* The next line (without newline) in \p *line / \p *len, borrowed until
  * the next call; \p *line NULL at the end of the file. */
 static ab_err_t read_line(struct ab_replay_golden *g, const char **line,
@@ -327,6 +334,10 @@ static ab_err_t fill_next(struct ab_replay_golden *g, struct ab_error *err)
         int cmp;
 
         do {
+                /* Checked per line: a file of blank lines is read here. */
+                if (g->stop && *g->stop)
+                        return ab_error_set(err, AB_ERR_RETRY, NULL,
+                                            "interrupted");
                 rc = read_line(g, &line, &len, err);
                 if (rc || !line)
                         return rc;

@@ -3,6 +3,7 @@
 #ifndef AB_REPLAY_NDJSON_H
 #define AB_REPLAY_NDJSON_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "core/buf.h"
@@ -64,10 +65,19 @@ ab_err_t ab_replay_golden_open(const char *path, struct ab_replay_golden **out,
 void ab_replay_golden_destroy(struct ab_replay_golden *g);
 
 /**
+ * Watch \p stop (borrowed; NULL: never) while reading: once it is set,
+ * peek and take return AB_ERR_RETRY ("interrupted") instead of reading on
+ * through a large file.
+ */
+void ab_replay_golden_set_stop(struct ab_replay_golden *g,
+                               volatile sig_atomic_t *stop);
+
+/**
  * The position of the next group, in \p *pos, or NULL at the end of the
  * file (borrowed until the next call).
  * @returns AB_OK; AB_ERR_CONFIG for a line that does not parse or breaks
- *          the order ("FILE:LINE: ..."); AB_ERR_IO; AB_ERR_NOMEM.
+ *          the order ("FILE:LINE: ..."); AB_ERR_IO; AB_ERR_NOMEM;
+ *          AB_ERR_RETRY when the stop flag is set.
  */
 ab_err_t ab_replay_golden_peek(struct ab_replay_golden *g,
                                const struct ab_replay_pos **pos,

@@ -24,9 +24,10 @@
 #include "transform/event.h"
 #include "transform/integration.h"
 
-#define TICK_EVERY 256     /* records between clock reads for progress */
-#define OUT_FLUSH  65536   /* NDJSON bytes buffered before a write */
-#define MAX_GROUPS 1000000 /* largest accepted dedup_groups */
+#define TICK_EVERY     256     /* records between clock reads for progress */
+#define OUT_FLUSH      65536   /* NDJSON bytes buffered before a write */
+#define FLUSH_SLICE_MS 100     /* longest wait for deliveries at once */
+#define MAX_GROUPS     1000000 /* largest accepted dedup_groups */
 
 /*
  * Without --config, this text supplies every default of pipeline/config.c
@@ -114,6 +115,19 @@ static ab_err_t open_sides(struct ab_replay *r, struct ab_error *err)
         return rc;
 }
 
+/* Whether SIGTERM or SIGINT asked the replay to stop. Every loop that can
+ * run long (the expect file, a full producer queue, the final flush)
+ * checks it, so an interrupted replay exits promptly (status 3). */
+static bool stopped(const struct ab_replay *r)
+{
+        return r->opts.stop && *r->opts.stop;
+}
+
+static ab_err_t interrupted(struct ab_error *err)
+{
+        return ab_error_set(err, AB_ERR_RETRY, NULL, "interrupted");
+}
+
 /* ---------------------------------------------------------------- outputs */
 
 static ab_err_t flush_out(struct ab_replay *r)
@@ -155,6 +169,10 @@ static ab_err_t produce(struct ab_replay *r, const struct ab_output *o)
                                       value, r->headers, NULL, &err);
                 if (rc != AB_ERR_RETRY)
                         break;
+                if (stopped(r)) {
+                        interrupted(&err);
+                        break;
+                }
                 rc = AB_OK;
                 ab_producer_poll(r->producer, 100);
                 if (ab_producer_fatal(r->producer, &err))
@@ -246,6 +264,8 @@ static ab_err_t golden_until(struct ab_replay *r,
         ab_err_t rc;
 
         for (;;) {
+                if (stopped(r))
+                        return interrupted(err);
                 rc = ab_replay_golden_peek(r->golden, &head, err);
                 if (rc)
                         return rc;
@@ -336,6 +356,19 @@ static void progress(struct ab_replay *r, bool final)
         r->opts.progress(r->opts.progress_arg, &p);
 }
 
+/* Wait up to the timeout for the output topic's deliveries, a slice at a
+ * time to notice `stop`. @returns AB_OK when none is left in flight. */
+static ab_err_t flush_producer(struct ab_replay *r)
+{
+        int64_t deadline = ab_time_mono_ms() + r->opts.timeout_ms;
+        ab_err_t rc;
+
+        while ((rc = ab_producer_flush(r->producer, FLUSH_SLICE_MS, NULL)) &&
+               !stopped(r) && ab_time_mono_ms() < deadline)
+                ;
+        return rc;
+}
+
 static ab_err_t finish(struct ab_replay *r, struct ab_error *err)
 {
         ab_err_t rc = AB_OK;
@@ -351,7 +384,11 @@ static ab_err_t finish(struct ab_replay *r, struct ab_error *err)
                         *err = r->fatal;
         }
         if (!rc && r->producer) {
-                if (ab_producer_flush(r->producer, r->opts.timeout_ms, NULL)) {
+                bool left = flush_producer(r) != AB_OK;
+
+                if (left && stopped(r)) {
+                        rc = interrupted(err);
+                } else if (left) {
                         rc = AB_ERR_KAFKA;
                         ab_error_set(err, rc, NULL,
                                      "%zu events still in flight to %s after "
@@ -379,9 +416,8 @@ ab_err_t ab_replay_run(struct ab_replay *r, struct ab_error *err)
         r->started_ns       = ab_time_mono_ns();
         r->next_progress_ms = ab_time_mono_ms() + r->opts.progress_interval_ms;
         while (!rc && !done) {
-                if (r->opts.stop && *r->opts.stop) {
-                        rc = ab_error_set(err, AB_ERR_RETRY, NULL,
-                                          "interrupted");
+                if (stopped(r)) {
+                        rc = interrupted(err);
                         break;
                 }
                 rc = ab_replay_source_next(r->src, &rec, &done, err);
@@ -534,6 +570,7 @@ ab_err_t ab_replay_new(const struct ab_replay_opts *opts,
                 rc = ab_replay_golden_open(opts->expect_path, &r->golden, err);
                 if (rc)
                         goto fail;
+                ab_replay_golden_set_stop(r->golden, opts->stop);
         }
         rc = AB_ERR_NOMEM;
         if ((opts->expect_path || r->compare) &&

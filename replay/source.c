@@ -5,16 +5,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <librdkafka/rdkafka.h>
 
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/timefmt.h"
 #include "kafka/kafka_conf.h"
 
 #define BATCH       64  /* records taken from librdkafka at once */
 #define WAIT_MS     100 /* longest blocking wait, to notice `stop` */
 #define PREFETCH_KB "4096"
+/* Longest blocking lookup (metadata, offsets, watermarks) at once. */
+#define LOOKUP_SLICE_MS 1000
 
 /* One partition being read. */
 struct part {
@@ -133,6 +137,65 @@ static int by_partition(const void *a, const void *b)
                                                        : 0;
 }
 
+/*
+ * HOW IT WORKS (lookups that notice `stop`)
+ * librdkafka's metadata, offsets-for-times and watermark calls block for
+ * their whole timeout when the cluster does not answer. Each is tried
+ * with at most LOOKUP_SLICE_MS at a time, again while it times out or
+ * finds no broker up (pausing WAIT_MS between tries that failed at once),
+ * until it answers, the replay's timeout has passed or `stop` is set, so
+ * that SIGTERM ends a replay waiting for an unreachable cluster within
+ * about a second, while a cluster that comes back before the timeout is
+ * still used. The connections made by one try are kept for the next.
+ */
+static int64_t lookup_deadline(const struct ab_replay_source_conf *c)
+{
+        return ab_time_mono_ms() + c->timeout_ms;
+}
+
+/* The timeout of the next try; 0: stopped, or the deadline passed. */
+static int lookup_slice(const struct ab_replay_source *src, int64_t deadline)
+{
+        int64_t left = deadline - ab_time_mono_ms();
+
+        if ((src->stop && *src->stop) || left <= 0)
+                return 0;
+        return left < LOOKUP_SLICE_MS ? (int)left : LOOKUP_SLICE_MS;
+}
+
+/*
+ * After a try that started at \p tried and failed with \p code: whether to
+ * try again, with \p *slice the timeout of the next try.
+ */
+static bool lookup_again(const struct ab_replay_source *src,
+                         rd_kafka_resp_err_t code, int64_t deadline,
+                         int64_t tried, int *slice)
+{
+        int64_t spent = ab_time_mono_ms() - tried;
+
+        if (code != RD_KAFKA_RESP_ERR__TIMED_OUT &&
+            code != RD_KAFKA_RESP_ERR__TRANSPORT &&
+            code != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+                return false;
+        if (spent < WAIT_MS && lookup_slice(src, deadline)) {
+                struct timespec ts = {0, (long)(WAIT_MS - spent) * 1000000L};
+
+                nanosleep(&ts, NULL); /* a signal ends it early */
+        }
+        *slice = lookup_slice(src, deadline);
+        return *slice > 0;
+}
+
+/* Why a lookup failed: the stop flag, else librdkafka's \p code. */
+static ab_err_t lookup_error(const struct ab_replay_source *src,
+                             struct ab_error *err, const char *what,
+                             rd_kafka_resp_err_t code)
+{
+        if (src->stop && *src->stop)
+                return ab_error_set(err, AB_ERR_RETRY, NULL, "interrupted");
+        return kafka_error(err, what, code);
+}
+
 /* The topic's partitions (or the one asked for) from the metadata. */
 static ab_err_t list_partitions(struct ab_replay_source *src,
                                 const struct ab_replay_source_conf *c,
@@ -140,14 +203,20 @@ static ab_err_t list_partitions(struct ab_replay_source *src,
 {
         const struct rd_kafka_metadata *md = NULL;
         const struct rd_kafka_metadata_topic *t;
+        int64_t deadline = lookup_deadline(c);
+        int slice        = lookup_slice(src, deadline);
         rd_kafka_resp_err_t code;
         ab_err_t rc = AB_OK;
         size_t n    = 0;
+        int64_t tried;
 
-        code = rd_kafka_metadata(src->rk, 0, src->rkt, &md, c->timeout_ms);
+        do {
+                tried = ab_time_mono_ms();
+                code  = rd_kafka_metadata(src->rk, 0, src->rkt, &md, slice);
+        } while (lookup_again(src, code, deadline, tried, &slice));
         if (code)
-                return kafka_error(err, "cannot read the topic's metadata",
-                                   code);
+                return lookup_error(src, err,
+                                    "cannot read the topic's metadata", code);
         t = md->topic_cnt == 1 ? &md->topics[0] : NULL;
         if (!t || t->err || t->partition_cnt == 0) {
                 rc = kafka_error(
@@ -187,23 +256,30 @@ out:
 
 /* offsetsForTimes for every partition at \p ms into \p out (-1: none). */
 static ab_err_t offsets_for_time(struct ab_replay_source *src, int64_t ms,
-                                 int timeout_ms, int64_t *out,
+                                 int64_t deadline, int64_t *out,
                                  struct ab_error *err)
 {
+        int slice = lookup_slice(src, deadline);
         rd_kafka_topic_partition_list_t *l;
         rd_kafka_resp_err_t code;
         ab_err_t rc = AB_OK;
+        int64_t tried;
 
         l = rd_kafka_topic_partition_list_new((int)src->nparts);
         if (!l)
                 return AB_ERR_NOMEM;
         for (size_t i = 0; i < src->nparts; i++)
                 rd_kafka_topic_partition_list_add(l, src->topic,
-                                                  src->parts[i].info.partition)
-                    ->offset = ms;
-        code = rd_kafka_offsets_for_times(src->rk, l, timeout_ms);
+                                                  src->parts[i].info.partition);
+        do {
+                for (int i = 0; i < l->cnt; i++)
+                        l->elems[i].offset = ms;
+                tried = ab_time_mono_ms();
+                code  = rd_kafka_offsets_for_times(src->rk, l, slice);
+        } while (lookup_again(src, code, deadline, tried, &slice));
         if (code)
-                rc = kafka_error(err, "cannot look up offsets by time", code);
+                rc = lookup_error(src, err, "cannot look up offsets by time",
+                                  code);
         for (int i = 0; !rc && i < l->cnt; i++) {
                 if (l->elems[i].err)
                         rc = kafka_error(err, "cannot look up offsets by time",
@@ -218,31 +294,37 @@ static ab_err_t resolve_ranges(struct ab_replay_source *src,
                                const struct ab_replay_source_conf *c,
                                struct ab_error *err)
 {
-        int64_t *from_t = ab_calloc(src->nparts, sizeof(*from_t));
-        int64_t *to_t   = ab_calloc(src->nparts, sizeof(*to_t));
-        ab_err_t rc     = AB_OK;
+        int64_t *from_t  = ab_calloc(src->nparts, sizeof(*from_t));
+        int64_t *to_t    = ab_calloc(src->nparts, sizeof(*to_t));
+        int64_t deadline = lookup_deadline(c);
+        ab_err_t rc      = AB_OK;
 
         if (!from_t || !to_t) {
                 rc = AB_ERR_NOMEM;
                 goto out;
         }
         if (c->from.kind == AB_REPLAY_TIME)
-                rc = offsets_for_time(src, c->from.value, c->timeout_ms, from_t,
-                                      err);
+                rc =
+                    offsets_for_time(src, c->from.value, deadline, from_t, err);
         if (!rc && c->to.kind == AB_REPLAY_TIME)
-                rc = offsets_for_time(src, c->to.value, c->timeout_ms, to_t,
-                                      err);
+                rc = offsets_for_time(src, c->to.value, deadline, to_t, err);
         for (size_t i = 0; !rc && i < src->nparts; i++) {
                 struct ab_replay_partition *p = &src->parts[i].info;
+                int slice                     = lookup_slice(src, deadline);
                 struct ab_replay_marks m;
                 rd_kafka_resp_err_t code;
 
-                code = rd_kafka_query_watermark_offsets(src->rk, src->topic,
-                                                        p->partition, &m.low,
-                                                        &m.high, c->timeout_ms);
+                int64_t tried;
+
+                do {
+                        tried = ab_time_mono_ms();
+                        code  = rd_kafka_query_watermark_offsets(
+                             src->rk, src->topic, p->partition, &m.low, &m.high,
+                             slice);
+                } while (lookup_again(src, code, deadline, tried, &slice));
                 if (code) {
-                        rc = kafka_error(err, "cannot read the watermarks",
-                                         code);
+                        rc = lookup_error(src, err,
+                                          "cannot read the watermarks", code);
                         break;
                 }
                 m.from_time = from_t[i];

@@ -22,7 +22,9 @@
         XX(SERVICE, "service", LABEL)                                          \
         XX(STARTAT, "startat", TIME)                                           \
         XX(ENDAT, "endat", TIME)                                               \
-        XX(GENERATORURL, "generatorUrl", ANNOTATION)
+        XX(GENERATORURL, "generatorUrl", ANNOTATION)                           \
+        XX(EXTERNALURL, "externalURL", GROUP)                                  \
+        XX(RECEIVER, "receiver", GROUP)
 
 enum ab_alert_field {
 #define AB__FIELD_ENUM(id, name, kind) AB_FIELD_##id,
@@ -36,6 +38,8 @@ enum ab_field_kind {
         AB_FIELD_KIND_LABEL,
         AB_FIELD_KIND_ANNOTATION,
         AB_FIELD_KIND_TIME,
+        AB_FIELD_KIND_GROUP, /* the event's data.data (the Alertmanager
+                                group), not a label or annotation */
 };
 
 /** "alertname" for AB_FIELD_ALERTNAME. */

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "core/mem.h"
 #include "core/timefmt.h"
 
 /* CloudEvents `source` when the caller sets none (the pipeline's default). */
@@ -77,7 +78,17 @@ void ab_hex(const unsigned char *digest, size_t n, char *out)
  * context, so the function is thread-safe. If OpenSSL cannot compute the
  * digest (out of memory), the id stays empty and ab_event_write() refuses
  * the event, so an event without a proper id is never published.
+ *
+ * Every alert of one record shares the first two fields, and the payload
+ * is most of the bytes hashed: struct ab_event_idbase keeps the digest
+ * state after them, and each alert's id copies that state and adds only
+ * its index and type, so a record costs one pass over its payload
+ * whatever its number of alerts (hashing it per alert was quadratic).
  */
+struct ab_event_idbase {
+        EVP_MD_CTX *ctx; /* after field(integration) || field(payload) */
+};
+
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
 static EVP_MD *sha256_md;
 
@@ -99,30 +110,57 @@ static int digest_field(EVP_MD_CTX *ctx, const void *p, size_t n)
                (n == 0 || EVP_DigestUpdate(ctx, p, n));
 }
 
-/* Set \p id (AB_EVENT_ID_LEN + 1 bytes); empty when OpenSSL fails. */
-static void event_id(char *id, const char *integration, const char *payload,
-                     size_t payload_len, uint32_t index,
-                     enum ab_event_type type)
+struct ab_event_idbase *ab_event_idbase_new(const char *integration,
+                                            const char *payload,
+                                            size_t payload_len)
+{
+        const char *name = integration ? integration : "";
+        struct ab_event_idbase *b;
+
+        pthread_once(&sha256_once, sha256_fetch);
+        if (!sha256_md)
+                return NULL;
+        b = ab_calloc(1, sizeof(*b));
+        if (!b)
+                return NULL;
+        b->ctx = EVP_MD_CTX_new();
+        if (!b->ctx || !EVP_DigestInit_ex2(b->ctx, sha256_md, NULL) ||
+            !digest_field(b->ctx, name, strlen(name)) ||
+            !digest_field(b->ctx, payload, payload_len)) {
+                ab_event_idbase_destroy(b);
+                return NULL;
+        }
+        return b;
+}
+
+void ab_event_idbase_destroy(struct ab_event_idbase *b)
+{
+        if (!b)
+                return;
+        EVP_MD_CTX_free(b->ctx);
+        ab_free(b);
+}
+
+/* Set \p id (AB_EVENT_ID_LEN + 1 bytes); empty when \p base is NULL or
+ * OpenSSL fails. */
+static void event_id(char *id, const struct ab_event_idbase *base,
+                     uint32_t index, enum ab_event_type type)
 {
         unsigned char md[EVP_MAX_MD_SIZE];
         unsigned char idx[4] = {
             (unsigned char)(index >> 24), (unsigned char)(index >> 16),
             (unsigned char)(index >> 8), (unsigned char)index};
         const char *tshort = ab_event_type_short(type);
-        const char *name   = integration ? integration : "";
         EVP_MD_CTX *ctx    = NULL;
         unsigned int mdlen = 0;
 
         id[0] = '\0';
-        pthread_once(&sha256_once, sha256_fetch);
-        if (!sha256_md)
+        if (!base)
                 return;
         ctx = EVP_MD_CTX_new();
         if (!ctx)
                 return;
-        if (EVP_DigestInit_ex2(ctx, sha256_md, NULL) &&
-            digest_field(ctx, name, strlen(name)) &&
-            digest_field(ctx, payload, payload_len) &&
+        if (EVP_MD_CTX_copy_ex(ctx, base->ctx) &&
             digest_field(ctx, idx, sizeof(idx)) &&
             digest_field(ctx, tshort, strlen(tshort)) &&
             EVP_DigestFinal_ex(ctx, md, &mdlen) && mdlen >= AB_EVENT_ID_LEN / 2)
@@ -138,9 +176,10 @@ static void event_id(char *id, const char *integration, const char *payload,
  * stay empty for the caller to fill in; the writer prints "" or its
  * default for what stays unset.
  */
-void ab_event_from_alert(struct ab_event *ev, const struct ab_alert *a,
-                         const char *integration_name, const char *payload,
-                         size_t payload_len, int64_t now_ms)
+void ab_event_from_alert_base(struct ab_event *ev, const struct ab_alert *a,
+                              const char *integration_name,
+                              const struct ab_event_idbase *base,
+                              int64_t now_ms)
 {
         memset(ev, 0, sizeof(*ev));
         ev->resolved    = a->status == AB_ALERT_RESOLVED;
@@ -157,8 +196,18 @@ void ab_event_from_alert(struct ab_event *ev, const struct ab_alert *a,
                 if (!a->has_starts && ev->start_ms > ev->end_ms)
                         ev->start_ms = ev->end_ms;
         }
-        event_id(ev->id, integration_name, payload, payload_len, a->index,
-                 ev->type);
+        event_id(ev->id, base, a->index, ev->type);
+}
+
+void ab_event_from_alert(struct ab_event *ev, const struct ab_alert *a,
+                         const char *integration_name, const char *payload,
+                         size_t payload_len, int64_t now_ms)
+{
+        struct ab_event_idbase *base =
+            ab_event_idbase_new(integration_name, payload, payload_len);
+
+        ab_event_from_alert_base(ev, a, integration_name, base, now_ms);
+        ab_event_idbase_destroy(base);
 }
 
 /* ------------------------------------------------------------ writer */
@@ -252,7 +301,18 @@ static struct ab_str alert_name(const struct ab_alert *a)
         return ab_alert_label(a, ab_str_c("alertname"));
 }
 
-/* data.data: the Alertmanager-compatible group with exactly one alert. */
+/* externalURL or receiver: the caller's \p set, else the alert's own
+ * (mapped from the source's group), else "". */
+static void w_routing(struct writer *w, const char *set, struct ab_str own)
+{
+        if (set || !ab_str_present(own))
+                w_cstr(w, set);
+        else
+                w_str(w, own.ptr, own.len);
+}
+
+/* data.data: the Alertmanager-compatible group with exactly one alert; the
+ * alert carries `generatorURL` when the integration maps one. */
 static void w_group(struct writer *w, const struct ab_event *ev)
 {
         const struct ab_alert *a = ev->alert;
@@ -273,9 +333,9 @@ static void w_group(struct writer *w, const struct ab_event *ev)
                 w_time(w, ev->end_ms);
         }
         W_LIT(w, ",\"externalURL\":");
-        w_cstr(w, ev->external_url);
+        w_routing(w, ev->external_url, a->field[AB_FIELD_EXTERNALURL]);
         W_LIT(w, ",\"receiver\":");
-        w_cstr(w, ev->receiver);
+        w_routing(w, ev->receiver, a->field[AB_FIELD_RECEIVER]);
 
         W_LIT(w, ",\"alerts\":[{\"fingerprint\":");
         w_cstr(w, ev->fingerprint);
@@ -296,6 +356,11 @@ static void w_group(struct writer *w, const struct ab_event *ev)
         ann = w->b->len;
         w_kvs(w, a->annotations, a->nannotations);
         ann_end = w->b->len;
+        if (ab_str_present(a->field[AB_FIELD_GENERATORURL])) {
+                W_LIT(w, ",\"generatorURL\":");
+                w_str(w, a->field[AB_FIELD_GENERATORURL].ptr,
+                      a->field[AB_FIELD_GENERATORURL].len);
+        }
         W_LIT(w, "}]");
 
         /* With one alert, the common sets are its own: escaped once above,

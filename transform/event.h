@@ -36,8 +36,8 @@ const char *ab_event_type_short(enum ab_event_type t);
  *    data: {owner, [handler, operator, comment, solution], timestamp,
  *           data: {status, level, dispatchRuleName, startTime, [endTime],
  *                  externalURL, receiver, alerts: [{fingerprint, status,
- *                  startsAt, endsAt, labels, annotations}], commonLabels,
- *                  commonAnnotations, groupLabels}}}
+ *                  startsAt, endsAt, labels, annotations, [generatorURL]}],
+ *                  commonLabels, commonAnnotations, groupLabels}}}
  * `alertid`, `integration` and `alertcount` are CloudEvents extension
  * attributes (lower-case, at most 20 characters).
  */
@@ -60,8 +60,8 @@ struct ab_event {
         const char *comment;
         const char *solution;
         const char *dispatch_rule; /* dispatchRuleName */
-        const char *receiver;
-        const char *external_url;
+        const char *receiver;      /* NULL: the alert's receiver field */
+        const char *external_url;  /* NULL: the alert's externalURL field */
 };
 
 /**
@@ -74,6 +74,31 @@ struct ab_event {
 void ab_event_from_alert(struct ab_event *ev, const struct ab_alert *a,
                          const char *integration_name, const char *payload,
                          size_t payload_len, int64_t now_ms);
+
+/*
+ * What the ids of one record's stateless events share (the integration
+ * name and the payload, hashed once): build one per record, then fill each
+ * alert's event with ab_event_from_alert_base(). Owned by the caller;
+ * it borrows nothing. NULL when out of memory or when OpenSSL cannot
+ * hash: the events then get no id and ab_event_write() refuses them.
+ */
+struct ab_event_idbase;
+
+struct ab_event_idbase *ab_event_idbase_new(const char *integration,
+                                            const char *payload,
+                                            size_t payload_len);
+/** NULL-safe. */
+void ab_event_idbase_destroy(struct ab_event_idbase *base);
+
+/**
+ * ab_event_from_alert() for a record whose payload is hashed in \p base
+ * (may be NULL: no id): the same event and the same id, in time
+ * independent of the payload's size.
+ */
+void ab_event_from_alert_base(struct ab_event *ev, const struct ab_alert *a,
+                              const char *integration_name,
+                              const struct ab_event_idbase *base,
+                              int64_t now_ms);
 
 /**
  * Append the structured-mode CloudEvent JSON (no trailing newline).

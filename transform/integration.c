@@ -403,8 +403,9 @@ static ab_err_t compile_root(const json_t *root, struct ab_integration *integ,
 
         v = json_object_get(root, "batch");
         if (v && !json_is_null(v)) {
-                static const char *const bkeys[] = {"root", NULL};
+                static const char *const bkeys[] = {"root", "max_alerts", NULL};
                 struct ab_sel_ref ref            = {0};
+                const json_t *max;
                 if (!json_is_object(v))
                         return ab_error_set(err, AB_ERR_CONFIG, "batch",
                                             "must be a mapping such as "
@@ -422,6 +423,17 @@ static ab_err_t compile_root(const json_t *root, struct ab_integration *integ,
                                             "must select one array without "
                                             "[*]");
                 cc.batch_root = integ->batch_root;
+                max           = json_object_get(v, "max_alerts");
+                if (max &&
+                    (!json_is_integer(max) || json_integer_value(max) < 1 ||
+                     json_integer_value(max) > AB_INTEGRATION_MAX_ALERTS_CAP))
+                        return ab_error_set(err, AB_ERR_CONFIG,
+                                            "batch.max_alerts",
+                                            "must be an integer from 1 to "
+                                            "%d",
+                                            AB_INTEGRATION_MAX_ALERTS_CAP);
+                if (max)
+                        integ->max_alerts = (uint32_t)json_integer_value(max);
         }
 
         v = json_object_get(root, "recovery");
@@ -481,7 +493,8 @@ ab_err_t ab_integration_compile(const json_t *root, const char *origin,
         integ = ab_calloc(1, sizeof(*integ));
         if (!integ)
                 return ab_error_set(err, AB_ERR_NOMEM, NULL, "out of memory");
-        rc = compile_root(root, integ, err);
+        integ->max_alerts = AB_INTEGRATION_MAX_ALERTS;
+        rc                = compile_root(root, integ, err);
         if (rc) {
                 if (err && err->code == AB_OK)
                         ab_error_set(err, rc, NULL, "%s", ab_err_desc(rc));

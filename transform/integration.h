@@ -32,6 +32,11 @@ ab_err_t ab_integration_compile(const json_t *root, const char *origin,
 /** NULL-safe. */
 void ab_integration_destroy(struct ab_integration *integ);
 
+/* Elements a batch may have by default (`batch.max_alerts`), and the
+ * most it may be set to: each alert costs the engine about 1 KiB. */
+#define AB_INTEGRATION_MAX_ALERTS     10000
+#define AB_INTEGRATION_MAX_ALERTS_CAP 1000000
+
 /** The `name:` of the integration (borrowed). */
 const char *ab_integration_name(const struct ab_integration *integ);
 

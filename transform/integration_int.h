@@ -92,6 +92,7 @@ struct ab_integration {
         json_t *config;
         int64_t auto_clear_ms;
         struct ab_selector *batch_root;
+        uint32_t max_alerts;      /* batch.max_alerts */
         struct ab_cond *recovery; /* an ALL condition, or NULL */
         struct ab_method fields[AB_FIELD__COUNT];
         struct ab_entry *labels;

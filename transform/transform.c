@@ -8,6 +8,7 @@
 
 #include "core/json.h"
 #include "core/mem.h"
+#include "core/str.h"
 #include "core/timefmt.h"
 #include "transform/decode.h"
 #include "transform/integration_int.h"
@@ -99,7 +100,8 @@ static void buffers_init(struct ab_transform *tf)
         ab_json_doc_init(&tf->doc);
         ab_buf_init(&tf->form, 0);
         ab_buf_init(&tf->scratch, 0);
-        ab_buf_init(&tf->arena, UINT32_MAX - 1);
+        ab_buf_init(&tf->arena, AB_TRANSFORM_MAX_TEXT);
+        tf->doc.max_toks = AB_TRANSFORM_MAX_VALUES;
         ab_matches_init(&tf->m);
         ab_matches_init(&tf->m2);
 }
@@ -137,15 +139,20 @@ void ab_transform_destroy(struct ab_transform *tf)
         ab_free(tf);
 }
 
+size_t ab_transform_held(const struct ab_transform *tf)
+{
+        return tf->doc.cap * sizeof(*tf->doc.toks) + tf->doc.strs.cap +
+               tf->form.cap + tf->scratch.cap + tf->arena.cap +
+               (tf->m.cap + tf->m2.cap) * sizeof(*tf->m.idx) +
+               tf->kvs.cap * sizeof(*tf->kvs.v) +
+               tf->capbuild * sizeof(*tf->build) +
+               tf->capalerts * sizeof(*tf->alerts) +
+               tf->capout * sizeof(*tf->out_kvs);
+}
+
 size_t ab_transform_trim(struct ab_transform *tf, size_t keep)
 {
-        size_t held = tf->doc.cap * sizeof(*tf->doc.toks) + tf->doc.strs.cap +
-                      tf->form.cap + tf->scratch.cap + tf->arena.cap +
-                      (tf->m.cap + tf->m2.cap) * sizeof(*tf->m.idx) +
-                      tf->kvs.cap * sizeof(*tf->kvs.v) +
-                      tf->capbuild * sizeof(*tf->build) +
-                      tf->capalerts * sizeof(*tf->alerts) +
-                      tf->capout * sizeof(*tf->out_kvs);
+        size_t held = ab_transform_held(tf);
 
         if (held > keep) {
                 buffers_fini(tf);
@@ -499,15 +506,17 @@ static ab_err_t parse_time(struct ab_transform *tf, const struct ab_method *m,
                            struct ab_error *err)
 {
         struct ab_str s = val_str(tf, v);
+        char shown[AB_SHOWN_SIZE];
 
         *has = false;
         if (ab_time_parse(s.ptr, s.len, ms))
-                return ab_error_set(err, AB_ERR_BAD_TIME, m->path,
-                                    "cannot parse '%.*s' as a timestamp "
-                                    "(expected epoch seconds or "
-                                    "milliseconds, RFC 3339, or "
-                                    "20190409T121826.922+0800)",
-                                    (int)(s.len > 64 ? 64 : s.len), s.ptr);
+                return ab_error_set(
+                    err, AB_ERR_BAD_TIME, m->path,
+                    "cannot parse '%s' as a timestamp "
+                    "(expected epoch seconds or "
+                    "milliseconds, RFC 3339, or "
+                    "20190409T121826.922+0800)",
+                    ab_str_escape(shown, sizeof(shown), s.ptr, s.len));
         *has = *ms != AB_TIME_GO_ZERO_MS;
         return AB_OK;
 }
@@ -534,6 +543,7 @@ static ab_err_t severity_of(struct ab_transform *tf,
 {
         const struct ab_method *m = &integ->fields[AB_FIELD_SEVERITY];
         struct ab_str s           = val_str(tf, ba->field[AB_FIELD_SEVERITY]);
+        char shown[AB_SHOWN_SIZE];
 
         if (!s.ptr || s.len == 0)
                 return ab_error_set(err, AB_ERR_NO_SEVERITY, m->path,
@@ -550,17 +560,19 @@ static ab_err_t severity_of(struct ab_transform *tf,
         if (m->nmap) {
                 char list[256];
                 list_map(m, list, sizeof(list));
-                return ab_error_set(err, AB_ERR_SEVERITY_UNMAPPED, m->path,
-                                    "severity value '%.*s' is not in the "
-                                    "mapping table of %s {%s} and there is "
-                                    "no default",
-                                    (int)(s.len > 64 ? 64 : s.len), s.ptr,
-                                    m->path, list);
+                return ab_error_set(
+                    err, AB_ERR_SEVERITY_UNMAPPED, m->path,
+                    "severity value '%s' is not in the "
+                    "mapping table of %s {%s} and there is "
+                    "no default",
+                    ab_str_escape(shown, sizeof(shown), s.ptr, s.len), m->path,
+                    list);
         }
         return ab_error_set(err, AB_ERR_SEVERITY_UNMAPPED, m->path,
-                            "severity value '%.*s' is not P1..P4 and %s has "
+                            "severity value '%s' is not P1..P4 and %s has "
                             "no map table",
-                            (int)(s.len > 64 ? 64 : s.len), s.ptr, m->path);
+                            ab_str_escape(shown, sizeof(shown), s.ptr, s.len),
+                            m->path);
 }
 
 /* ---------------------------------------------------------------- labels */
@@ -571,6 +583,8 @@ static ab_err_t kv_push(struct ab_transform *tf, struct val k, struct val v,
         struct kv_vec *kv = &tf->kvs;
         struct build_kv *e;
 
+        if (kv->n == AB_TRANSFORM_MAX_KVS)
+                return AB_ERR_TOO_LARGE;
         if (kv->n == kv->cap) {
                 size_t cap         = kv->cap ? kv->cap * 2 : 64;
                 struct build_kv *p = ab_realloc(kv->v, cap * sizeof(*p));
@@ -917,6 +931,19 @@ static const char *type_word(enum ab_json_type t)
         }
 }
 
+/* Name the bound an engine buffer reached (\p rc AB_ERR_TOO_LARGE with no
+ * message yet: the text or label bound). @returns \p rc. */
+static ab_err_t too_large(struct ab_error *err, ab_err_t rc)
+{
+        if (rc == AB_ERR_TOO_LARGE && err && err->code != rc)
+                ab_error_set(err, rc, NULL,
+                             "mapping this record needs more than %zu MiB "
+                             "of built text or %zu labels and annotations, "
+                             "the mapping engine's limits for one record",
+                             AB_TRANSFORM_MAX_TEXT >> 20, AB_TRANSFORM_MAX_KVS);
+        return rc;
+}
+
 /* Prefix the element's position to an error the element produced. */
 static void locate(struct ab_error *err, const struct ab_integration *integ,
                    uint32_t index)
@@ -986,12 +1013,21 @@ ab_err_t ab_transform_run(struct ab_transform *tf,
                             ab_selector_text(integ->batch_root),
                             type_word(ab_json_type_of(&tf->doc, t)));
                 arr = ab_json_at(&tf->doc, t);
+                if (arr->size > integ->max_alerts)
+                        return ab_error_set(
+                            err, AB_ERR_TOO_MANY_ALERTS, "batch.max_alerts",
+                            "batch root %s has %u elements, more than "
+                            "batch.max_alerts (%u): the record is rejected "
+                            "whole",
+                            ab_selector_text(integ->batch_root), arr->size,
+                            integ->max_alerts);
                 for (uint32_t c = t + 1; index < arr->size;
                      c          = ab_json_at(&tf->doc, c)->next, index++) {
                         if (ab_json_type_of(&tf->doc, c) == AB_JSON_NULL)
                                 continue;
                         rc = map_element(tf, integ, c, index, err);
                         if (rc) {
+                                too_large(err, rc);
                                 locate(err, integ, index);
                                 return rc;
                         }
@@ -1004,11 +1040,11 @@ ab_err_t ab_transform_run(struct ab_transform *tf,
         } else {
                 rc = map_element(tf, integ, 0, 0, err);
                 if (rc)
-                        return rc;
+                        return too_large(err, rc);
         }
         rc = finish(tf);
         if (rc)
-                return rc;
+                return too_large(err, rc);
         *alerts  = tf->alerts;
         *nalerts = tf->nbuild;
         return AB_OK;

@@ -22,10 +22,26 @@ enum ab_content {
         AB_CONTENT_FORM, /* application/x-www-form-urlencoded */
 };
 
+/*
+ * Per-record bounds of the engine's working memory. Besides the payload
+ * itself and its decoded strings, a run holds the JSON tape (28 bytes a
+ * value), the text it builds (joins, series, objects rendered as JSON),
+ * the labels and annotations of all alerts (about 72 bytes each) and the
+ * alerts (bounded by the integration's batch.max_alerts). A payload that
+ * needs more than one of these is rejected with too_large, naming the
+ * bound; docs/performance.md gives the peak it allows.
+ */
+#define AB_TRANSFORM_MAX_VALUES ((uint32_t)2 << 20) /* JSON values */
+#define AB_TRANSFORM_MAX_TEXT   ((size_t)32 << 20)  /* built text, bytes */
+#define AB_TRANSFORM_MAX_KVS    ((size_t)1 << 20)   /* labels+annotations */
+
 /** @returns a new engine, or NULL when out of memory. */
 struct ab_transform *ab_transform_new(void);
 /** NULL-safe. */
 void ab_transform_destroy(struct ab_transform *tf);
+
+/** @returns the bytes the engine's buffers hold (their capacity). */
+size_t ab_transform_held(const struct ab_transform *tf);
 
 /**
  * Free the engine's buffers if together they hold more than \p keep

@@ -22,7 +22,8 @@ set(AB_REPLAY_IT_CASES
   replay_compare:Compare
   replay_malformed:Malformed
   replay_output_topic:OutputTopic
-  replay_errors:Errors)
+  replay_errors:Errors
+  replay_interrupt:Interrupt)
 
 foreach(case ${AB_REPLAY_IT_CASES})
   string(REPLACE ":" ";" parts ${case})

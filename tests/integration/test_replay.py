@@ -17,6 +17,7 @@ import argparse
 import datetime
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -634,6 +635,101 @@ class Errors(ReplayCase):
         run = Run(["--topic", self.topic, "--integration", V2,
                    "--timeout", "2", "--brokers", "127.0.0.1:%d" % port])
         self.assertEqual(run.status, 3, run.describe())
+
+
+class Interrupt(ReplayCase):
+    """SIGTERM and SIGINT end a replay promptly with exit 3, wherever it
+    waits: the cluster, the expect file."""
+
+    BOUND = 5.0  # seconds from the signal to the exit
+    BOUND_READ = 2.0  # the same, while reading the expect file
+
+    @classmethod
+    def setUpClass(cls):
+        cls.topic = unique("interrupt")
+        fill_history(cls.topic)
+
+    def stop(self, proc, sig, bound=BOUND):
+        """Send SIG to PROC; @returns (status, seconds to exit, stderr)."""
+        sent = time.monotonic()
+        proc.send_signal(sig)
+        try:
+            _, err = proc.communicate(timeout=bound)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            self.fail("replay still running %.1f s after the signal"
+                      % bound)
+        return proc.returncode, time.monotonic() - sent, err.decode()
+
+    def test_cluster_that_does_not_answer(self):
+        # Before: the metadata lookup blocked for the whole --timeout.
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        proc = subprocess.Popen(
+            [ALERTBRIDGE, "replay", "--topic", self.topic, "--integration",
+             V2, "--timeout", "120", "--brokers", "127.0.0.1:%d" % port],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(1.5)
+        status, took, err = self.stop(proc, signal.SIGTERM)
+        self.assertEqual(status, 3, err)
+        self.assertIn("interrupted", err)
+
+    def expect_fd_pos(self, pid, path):
+        """The offset of PID's open file PATH, or None."""
+        fds = "/proc/%d/fd" % pid
+        try:
+            for fd in os.listdir(fds):
+                if os.readlink(os.path.join(fds, fd)) == path:
+                    with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                        for line in f:
+                            if line.startswith("pos:"):
+                                return int(line.split()[1])
+        except OSError:
+            return None
+        return None
+
+    def test_large_expect_file(self):
+        # Before: the expect file was read on to the end of a long run of
+        # lines whatever the signal said (here 1 GiB of blank lines, about
+        # 4 s); the signal goes once the replay is inside them, and the
+        # replay must stop within BOUND_READ.
+        golden = os.path.join(WORKDIR, "int-%s.ndjson" % self.topic)
+        self.replay("--topic", self.topic, "--integration", V2, "--output",
+                    golden)
+        path = os.path.join(WORKDIR, "int-big-%s.ndjson" % self.topic)
+        size = 1 << 30
+        with open(path, "wb") as f:
+            with open(golden, "rb") as g:
+                f.write(g.read())
+            start = f.tell()
+            chunk = b"\n" * (16 << 20)
+            for _ in range(size // len(chunk)):
+                f.write(chunk)
+        proc = None
+        try:
+            proc = subprocess.Popen(
+                [ALERTBRIDGE, "replay", "--brokers", brokers(), "--topic",
+                 self.topic, "--integration", V2, "--expect", path],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            deadline = time.monotonic() + TIMEOUT
+            pos = None
+            while time.monotonic() < deadline and proc.poll() is None:
+                pos = self.expect_fd_pos(proc.pid, path)
+                if pos is not None and pos > start + (1 << 20):
+                    break
+                time.sleep(0.01)
+            self.assertIsNone(proc.poll(), "replay ended before the signal")
+            status, took, err = self.stop(proc, signal.SIGINT,
+                                          self.BOUND_READ)
+            self.assertEqual(status, 3, err)
+            self.assertIn("interrupted", err)
+        finally:
+            if proc and proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+            os.unlink(path)
 
 
 def main():

@@ -506,12 +506,13 @@ START_TEST(test_malformed_trailing_and_refs)
         ab_buf_truncate(&b, b.len - 2);
         /* A reference past the labels; to "instance", which has no value;
          * a time field (startat, bit 9) by reference; a label field
-         * (source, bit 6) whose string is missing; an unknown bit 13. */
+         * (source, bit 6) whose string is missing; an unknown bit 14
+         * (one past AB_FIELD_RECEIVER). */
         expect_bad_tail(&b, "\x01\x03", 2, 1);
         expect_bad_tail(&b, "\x01\x02", 2, 1);
         expect_bad_tail(&b, "\x80\x04\x01", 3, 2);
         expect_bad_tail(&b, "\x40\x00", 2, 2);
-        expect_bad_tail(&b, "\x80\x40", 2, 0);
+        expect_bad_tail(&b, "\x80\x80\x01", 3, 0);
         ab_buf_fini(&b);
 }
 END_TEST

@@ -44,6 +44,7 @@ static const struct {
     {AB_ERR_BAD_RECORD, "bad_record", AB_ERR_CLASS_REJECT},
     {AB_ERR_TXN_ABORT, "txn_abort", AB_ERR_CLASS_RETRY},
     {AB_ERR_KAFKA_FATAL, "kafka_fatal", AB_ERR_CLASS_FATAL},
+    {AB_ERR_TOO_MANY_ALERTS, "too_many_alerts", AB_ERR_CLASS_REJECT},
 };
 
 #define NPINNED (sizeof(pinned) / sizeof(pinned[0]))

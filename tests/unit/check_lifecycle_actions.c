@@ -3,6 +3,7 @@
  * auto-clear. */
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tests/unit/check_lifecycle.h"
@@ -235,6 +236,131 @@ START_TEST(test_action_after_auto_clear)
 }
 END_TEST
 
+/* A claim, comment or close of the alert \p id whose \p key (operator,
+ * comment or solution) is \p text; the other fields are short. */
+static void action_with(char *json, size_t n, const char *id, const char *type,
+                        const char *key, const char *text)
+{
+        bool op = !strcmp(key, "operator"), cm = !strcmp(key, "comment");
+
+        snprintf(json, n,
+                 "{\"action\":\"%s\",\"alert_id\":\"%s\",\"operator\":\"%s\","
+                 "\"comment\":\"%s\"%s%s%s}",
+                 type, id, op ? text : "x", cm ? text : "c",
+                 op || cm ? "" : ",\"solution\":\"", op || cm ? "" : text,
+                 op || cm ? "" : "\"");
+}
+
+/*
+ * Defect: action fields had no bound (a 10 MB comment became a 10 MB
+ * event) and a 1 MB operator with control characters became the alert's
+ * handler in every later event. Operator, comment and solution are now
+ * bounded (lifecycle.max_action_field, here 100 bytes) and refuse control
+ * characters other than newline and tab, as action_invalid naming the
+ * field; a rejected claim leaves the handler as it was.
+ */
+START_TEST(test_action_text_bounds)
+{
+        static const struct {
+                const char *type, *key, *text, *msg;
+        } bad[] = {
+            {"claim", "operator", "bad\\u0001op", "U+0001 at byte 3"},
+            {"claim", "operator", "esc\\u001b[31m", "U+001B"},
+            {"comment", "comment", "del\\u007f", "U+007F"},
+            {"close", "solution", "nel\\u0085", "U+0085"},
+            {"comment", "comment", "cr\\r", "U+000D"},
+        };
+        struct ab_lifecycle_config conf = {.max_action_field = 100};
+        struct ab_integration *integ =
+            integ_make("net", NULL, "[\"source\", \"check\"]");
+        struct ab_lifecycle *lc = ab_lifecycle_new(&conf);
+        char json[1024], id[AB_EVENT_ID_LEN + 1], text[256];
+        struct ab_error err;
+        struct collector c;
+
+        col_init(&c);
+        fire(lc, integ, &c, "a", "m", T0);
+        memcpy(id, c.ev[0].alert_id, sizeof(id));
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                action_with(json, sizeof(json), id, bad[i].type, bad[i].key,
+                            bad[i].text);
+                ck_assert_int_eq(act(lc, &c, json, T0 + 1, &err),
+                                 AB_ERR_ACTION_INVALID);
+                ck_assert_str_eq(err.path, bad[i].key);
+                ck_assert_msg(strstr(err.text, bad[i].msg), "%zu: %s", i,
+                              err.text);
+        }
+        /* One byte over the bound, in each field. */
+        memset(text, 'x', 101);
+        text[101] = '\0';
+        action_with(json, sizeof(json), id, "claim", "operator", text);
+        ck_assert_int_eq(act(lc, &c, json, T0 + 1, &err),
+                         AB_ERR_ACTION_INVALID);
+        ck_assert_str_eq(err.path, "operator");
+        ck_assert_ptr_nonnull(strstr(err.text, "operator is 101 bytes, more "
+                                               "than the 100 bytes"));
+        action_with(json, sizeof(json), id, "comment", "comment", text);
+        ck_assert_int_eq(act(lc, &c, json, T0 + 1, &err),
+                         AB_ERR_ACTION_INVALID);
+        ck_assert_str_eq(err.path, "comment");
+        action_with(json, sizeof(json), id, "close", "solution", text);
+        ck_assert_int_eq(act(lc, &c, json, T0 + 1, &err),
+                         AB_ERR_ACTION_INVALID);
+        ck_assert_str_eq(err.path, "solution");
+        ck_assert_uint_eq(c.n, 1);
+
+        /* At the bound, with newline and tab: accepted. */
+        text[100] = '\0';
+        action_with(json, sizeof(json), id, "claim", "operator", text);
+        act_ok(lc, &c, json, T0 + 2);
+        ck_assert_uint_eq(c.n, 2);
+        ck_assert_int_eq(c.ev[1].handler[0], 'x');
+        action_with(json, sizeof(json), id, "comment", "comment",
+                    "line 1\\n\\tline 2");
+        act_ok(lc, &c, json, T0 + 3);
+        ck_assert_str_eq(c.ev[2].comment, "line 1\n\tline 2");
+        col_fini(&c);
+        ab_lifecycle_destroy(lc);
+        ab_integration_destroy(integ);
+}
+END_TEST
+
+/* Without a configured bound, the default one applies. */
+START_TEST(test_action_text_default_bound)
+{
+        struct ab_integration *integ =
+            integ_make("net", NULL, "[\"source\", \"check\"]");
+        struct ab_lifecycle *lc = lc_make(0, false);
+        size_t n                = AB_LIFECYCLE_MAX_ACTION_FIELD + 1;
+        char *json              = malloc(n + 256);
+        char *text              = malloc(n + 1);
+        char id[AB_EVENT_ID_LEN + 1];
+        struct ab_error err;
+        struct collector c;
+
+        ck_assert_ptr_nonnull(json);
+        ck_assert_ptr_nonnull(text);
+        col_init(&c);
+        fire(lc, integ, &c, "a", "m", T0);
+        memcpy(id, c.ev[0].alert_id, sizeof(id));
+        memset(text, 'y', n);
+        text[n] = '\0';
+        action_with(json, n + 256, id, "comment", "comment", text);
+        ck_assert_int_eq(act(lc, &c, json, T0 + 1, &err),
+                         AB_ERR_ACTION_INVALID);
+        ck_assert_str_eq(err.path, "comment");
+        text[n - 1] = '\0';
+        action_with(json, n + 256, id, "comment", "comment", text);
+        ck_assert_int_eq(act(lc, &c, json, T0 + 1, &err), AB_OK);
+        ck_assert_uint_eq(c.n, 2);
+        free(json);
+        free(text);
+        col_fini(&c);
+        ab_lifecycle_destroy(lc);
+        ab_integration_destroy(integ);
+}
+END_TEST
+
 TCase *lifecycle_actions_tcase(void)
 {
         TCase *tc = tcase_create("actions");
@@ -242,5 +368,7 @@ TCase *lifecycle_actions_tcase(void)
         tcase_add_test(tc, test_actions);
         tcase_add_test(tc, test_action_rejections);
         tcase_add_test(tc, test_action_after_auto_clear);
+        tcase_add_test(tc, test_action_text_bounds);
+        tcase_add_test(tc, test_action_text_default_bound);
         return tc;
 }

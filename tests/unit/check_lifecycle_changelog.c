@@ -23,7 +23,7 @@ static const struct ab_integration *resolve(void *ctx, const char *name)
 
 static struct ab_lifecycle *capturing_store(size_t max_open)
 {
-        struct ab_lifecycle_config conf = {max_open, true, true};
+        struct ab_lifecycle_config conf = {max_open, true, true, 0};
         struct ab_lifecycle *lc         = ab_lifecycle_new(&conf);
 
         ck_assert_ptr_nonnull(lc);

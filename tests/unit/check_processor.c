@@ -39,7 +39,9 @@ struct sink {
         char last_key[80];
         char dlq_code[40];
         char dlq_integration[40];
+        char dlq_text[480];
         char last_type[40];
+        char last_value[4096];
 };
 
 static ab_err_t collect(void *arg, const struct ab_output *o)
@@ -50,6 +52,8 @@ static ab_err_t collect(void *arg, const struct ab_output *o)
                 s->dead_letters++;
                 snprintf(s->dlq_code, sizeof(s->dlq_code), "%s",
                          ab_err_code(o->error->code));
+                snprintf(s->dlq_text, sizeof(s->dlq_text), "%s",
+                         o->error->text);
                 snprintf(s->dlq_integration, sizeof(s->dlq_integration), "%s",
                          o->integration ? o->integration : "");
                 return AB_OK;
@@ -61,6 +65,8 @@ static ab_err_t collect(void *arg, const struct ab_output *o)
                  o->key.ptr);
         snprintf(s->last_type, sizeof(s->last_type), "%s",
                  ab_event_type_short(o->event->type));
+        snprintf(s->last_value, sizeof(s->last_value), "%.*s",
+                 (int)o->value.len, o->value.ptr);
         return AB_OK;
 }
 
@@ -145,6 +151,119 @@ START_TEST(test_binding_and_action_rejections_are_dead_letters)
         ck_assert_str_eq(s.dlq_code, "action_unknown_alert");
         ck_assert_int_eq(s.dead_letters, 2);
         ck_assert_int_eq(s.events, 0);
+        ab_processor_destroy(p);
+}
+END_TEST
+
+/* A header with a NUL or other unprintable bytes is rejected, and the
+ * message shows every byte of it, escaped (it printed 'gen' for
+ * "gen\0eric"). */
+START_TEST(test_header_name_is_escaped_not_cut)
+{
+        static const char name[] = "gen\0eric\x01'";
+        struct ab_processor *p   = new_processor();
+        struct sink s            = {0};
+        struct ab_input in;
+
+        input(&in, "named", "{\"alertname\":\"a\",\"severity\":\"P2\"}", T0);
+        in.integration = ab_str_make(name, sizeof(name) - 1);
+        ck_assert_int_eq(ab_processor_handle(p, &in, collect, &s), AB_OK);
+        ck_assert_int_eq(s.dead_letters, 1);
+        ck_assert_str_eq(s.dlq_code, "no_integration");
+        ck_assert_msg(strstr(s.dlq_text, "'gen\\x00eric\\x01\\''"), "%s",
+                      s.dlq_text);
+        ab_processor_destroy(p);
+}
+END_TEST
+
+/* lifecycle.max_action_field reaches the lifecycle: an operator over it
+ * is a dead letter (action_invalid) and no claim is emitted. */
+START_TEST(test_max_action_field_is_configured)
+{
+        static const char text[]         = "kafka: {brokers: '127.0.0.1:9'}\n"
+                                           "inputs:\n"
+                                           "  - {topics: [raw], integration: generic}\n"
+                                           "output: {topic: events}\n"
+                                           "dead_letter_topic: dlq\n"
+                                           "actions_topic: actions\n"
+                                           "lifecycle: {max_action_field: 64}\n";
+        struct ab_pipeline_config *small = NULL;
+        struct ab_processor *p           = NULL;
+        struct sink s                    = {0};
+        char fp[80], claim[512], op[80];
+        struct ab_error err;
+        struct ab_input in;
+
+        ab_error_clear(&err);
+        ck_assert_int_eq(ab_pipeline_config_load_string(
+                             text, strlen(text), "test", NULL, &small, &err),
+                         AB_OK);
+        ck_assert_int_eq(small->lifecycle.max_action_field, 64);
+        ck_assert_int_eq(ab_processor_new(small, NULL, &p, &err), AB_OK);
+        open_alert(p, fp, sizeof(fp));
+        memset(op, 'o', 65);
+        op[65] = '\0';
+        snprintf(claim, sizeof(claim),
+                 "{\"action\":\"claim\",\"operator\":\"%s\","
+                 "\"fingerprint\":\"%s\"}",
+                 op, fp);
+        input(&in, "actions", claim, T0 + 1);
+        ck_assert_int_eq(ab_processor_handle(p, &in, collect, &s), AB_OK);
+        ck_assert_int_eq(s.dead_letters, 1);
+        ck_assert_int_eq(s.events, 0);
+        ck_assert_str_eq(s.dlq_code, "action_invalid");
+        ck_assert_ptr_nonnull(strstr(s.dlq_text, "operator is 65 bytes"));
+        ab_processor_destroy(p);
+        ab_pipeline_config_destroy(small);
+}
+END_TEST
+
+/*
+ * Defect: Alertmanager's externalURL, receiver, generatorURL and own
+ * fingerprint were dropped and its severity label replaced by the P-level.
+ * They are kept through the lifecycle: the claim of an alert (built from
+ * the stored alert, not the payload) still carries them.
+ */
+START_TEST(test_alertmanager_fields_are_kept)
+{
+        static const char payload[] =
+            "{\"receiver\":\"team-x\",\"status\":\"firing\","
+            "\"externalURL\":\"http://am.example:9093\",\"alerts\":[{"
+            "\"status\":\"firing\",\"labels\":{\"alertname\":\"Disk\","
+            "\"severity\":\"major\"},\"annotations\":{},"
+            "\"generatorURL\":\"http://prom.example/graph\","
+            "\"fingerprint\":\"0123456789abcdef\"}]}";
+        struct ab_processor *p = new_processor();
+        struct sink s          = {0};
+        char claim[256], fp[80];
+        struct ab_input in;
+
+        input(&in, "named", payload, T0);
+        in.integration = ab_str_c("alertmanager");
+        ck_assert_int_eq(ab_processor_handle(p, &in, collect, &s), AB_OK);
+        ck_assert_int_eq(s.events, 1);
+        snprintf(fp, sizeof(fp), "%s", s.last_key);
+        snprintf(claim, sizeof(claim),
+                 "{\"action\":\"claim\",\"operator\":\"alice\","
+                 "\"fingerprint\":\"%s\"}",
+                 fp);
+        input(&in, "actions", claim, T0 + 1);
+        ck_assert_int_eq(ab_processor_handle(p, &in, collect, &s), AB_OK);
+        ck_assert_int_eq(s.events, 2);
+        ck_assert_str_eq(s.last_type, "claim");
+        ck_assert_ptr_nonnull(strstr(s.last_value, "\"level\":\"P2\""));
+        ck_assert_msg(strstr(s.last_value, "\"externalURL\":"
+                                           "\"http://am.example:9093\""),
+                      "%s", s.last_value);
+        ck_assert_ptr_nonnull(strstr(s.last_value, "\"receiver\":\"team-x\""));
+        ck_assert_ptr_nonnull(strstr(s.last_value, "\"generatorURL\":"
+                                                   "\"http://prom.example/"
+                                                   "graph\""));
+        ck_assert_ptr_nonnull(strstr(s.last_value, "\"source_fingerprint\":"
+                                                   "\"0123456789abcdef\""));
+        ck_assert_ptr_nonnull(
+            strstr(s.last_value, "\"source_severity\":\"major\""));
+        ck_assert_ptr_nonnull(strstr(s.last_value, "\"severity\":\"P2\""));
         ab_processor_destroy(p);
 }
 END_TEST
@@ -284,6 +403,9 @@ static Suite *processor_suite(void)
         tcase_add_test(tc, test_failed_action_emit_stops_the_record);
         tcase_add_test(tc, test_failed_action_emit_is_never_dead_lettered);
         tcase_add_test(tc, test_nomem_keeping_a_loaded_integration);
+        tcase_add_test(tc, test_header_name_is_escaped_not_cut);
+        tcase_add_test(tc, test_max_action_field_is_configured);
+        tcase_add_test(tc, test_alertmanager_fields_are_kept);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -667,6 +667,39 @@ START_TEST(test_golden_only_regular_files)
 }
 END_TEST
 
+/* The stop flag ends reading, even through a run of blank lines (which the
+ * reader skips without returning). */
+START_TEST(test_golden_stop)
+{
+        enum { BLANK = 1 << 20 };
+        volatile sig_atomic_t stop = 1;
+        const struct ab_replay_pos *head;
+        char *text = malloc(BLANK + 200);
+        struct ab_replay_golden *g;
+        struct ab_error err;
+        const char *path;
+        int n;
+
+        ck_assert_ptr_nonnull(text);
+        memset(text, '\n', BLANK);
+        n = snprintf(text + BLANK, 200, "%s\n", GL(0, 2, 100, 0, "{}"));
+        ck_assert_int_gt(n, 0);
+        path = temp_file(text);
+        free(text);
+        ab_error_clear(&err);
+        ck_assert_int_eq(ab_replay_golden_open(path, &g, &err), AB_OK);
+        ab_replay_golden_set_stop(g, &stop);
+        ck_assert_int_eq(ab_replay_golden_peek(g, &head, &err), AB_ERR_RETRY);
+        ck_assert_str_eq(err.text, "interrupted");
+        stop = 0;
+        ck_assert_int_eq(ab_replay_golden_peek(g, &head, &err), AB_OK);
+        ck_assert_ptr_nonnull(head);
+        ck_assert_int_eq(head->offset, 2);
+        ab_replay_golden_destroy(g);
+        unlink(path);
+}
+END_TEST
+
 /* A golden file of many lines longer than one read chunk. */
 START_TEST(test_golden_long_lines)
 {
@@ -782,6 +815,7 @@ static Suite *replay_suite(void)
         tcase_add_test(t, test_golden_errors);
         tcase_add_test(t, test_golden_long_lines);
         tcase_add_test(t, test_golden_only_regular_files);
+        tcase_add_test(t, test_golden_stop);
         suite_add_tcase(s, t);
         t = tcase_create("progress");
         tcase_add_test(t, test_progress);

@@ -24,3 +24,8 @@ ab_unit_test(check_config_faults
 ab_unit_test(check_alert_record
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_alert_record.c
   LIBS ab_pipeline)
+# Time and memory per record: linear in the alerts, bounded by the
+# integration.
+ab_unit_test(check_processor_bounds
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_processor_bounds.c
+  LIBS ab_pipeline)

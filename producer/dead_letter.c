@@ -56,21 +56,27 @@ static struct ab_str utf8_prefix(struct ab_str s, size_t max)
         return ab_str_make(s.ptr, n);
 }
 
-/* Is header \p idx of \p h the last one named like a dead-letter header? */
-static bool is_dlq_header(const struct ab_headers *h, size_t idx,
-                          const char *name)
+/* Fill \p last with the index of the last header named like each
+ * dead-letter header (SIZE_MAX when absent): one pass, so a record with
+ * a great many headers costs linear time. */
+static void find_dlq_headers(const struct ab_headers *h, size_t last[NDLQ])
 {
-        const char *later;
+        const char *name;
         struct ab_str v;
 
-        for (size_t k = 0; k < NDLQ; k++) {
-                if (strcmp(name, dlq_names[k]))
-                        continue;
-                for (size_t i = idx + 1; !ab_headers_at(h, i, &later, &v); i++)
-                        if (!strcmp(later, name))
-                                return false;
-                return true;
-        }
+        for (size_t k = 0; k < NDLQ; k++)
+                last[k] = SIZE_MAX;
+        for (size_t i = 0; !ab_headers_at(h, i, &name, &v); i++)
+                for (size_t k = 0; k < NDLQ; k++)
+                        if (!strcmp(name, dlq_names[k]))
+                                last[k] = i;
+}
+
+static bool is_dlq_header(const size_t last[NDLQ], size_t idx)
+{
+        for (size_t k = 0; k < NDLQ; k++)
+                if (last[k] == idx)
+                        return true;
         return false;
 }
 
@@ -101,12 +107,14 @@ static ab_err_t reduce_headers(const struct ab_headers *in,
 {
         const char *name;
         struct ab_str v;
+        size_t last[NDLQ];
         int64_t dropped = 0;
         ab_err_t rc     = AB_OK;
 
+        find_dlq_headers(in, last);
         ab_headers_reset(out);
         for (size_t i = 0; !rc && !ab_headers_at(in, i, &name, &v); i++) {
-                if (is_dlq_header(in, i, name)) {
+                if (is_dlq_header(last, i)) {
                         rc = ab_headers_add(out, name, utf8_prefix(v, cap));
                 } else if (header_size(name, v) <= budget) {
                         budget -= header_size(name, v);

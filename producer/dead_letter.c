@@ -95,9 +95,10 @@ static ab_err_t sha256_hex(struct ab_str value, char hex[65])
 }
 
 /*
- * Build the reduced headers of \p in into \p out with dead-letter values
- * cut at \p cap; \p key is the (possibly cut) key, \p orig the original.
- * The record's own headers may use \p budget bytes in all.
+ * Build the reduced headers of \p in into \p out: dead-letter values cut
+ * at \p cap, the record's own headers that fit in \p budget bytes in all,
+ * then the size and hash (\p sha) of the original \p value and, when the
+ * key was cut, its original length \p orig_keylen.
  */
 static ab_err_t reduce_headers(const struct ab_headers *in,
                                struct ab_headers *out, size_t cap,

@@ -39,15 +39,18 @@ size_t ab_dead_letter_size(struct ab_str key, struct ab_str value,
  * When it fits already, nothing changes and \p *reduced is false.
  * Otherwise \p *reduced is true and the dead letter is rewritten in place:
  * - \p headers keeps, in their order, the dead-letter headers (the last
- *   of each name; values over a cap are cut at a UTF-8 boundary) and the
- *   record's own headers while they fit a quarter of the limit (the rest
- *   are dropped and counted in AB_DLQ_HDR_HEADERS_DROPPED), then gains
+ *   of each name; values over a cap are cut at a UTF-8 boundary) and
+ *   those of the record's own headers that fit, in order, within a
+ *   quarter of the limit (the others are dropped and counted in
+ *   AB_DLQ_HDR_HEADERS_DROPPED), then gains
  *   AB_DLQ_HDR_TRUNCATED, AB_DLQ_HDR_ORIGINAL_SIZE and
  *   AB_DLQ_HDR_ORIGINAL_SHA256 of the original value;
  * - \p *key becomes its first bytes when it exceeds a sixteenth of the
  *   limit (AB_DLQ_HDR_ORIGINAL_KEYSIZE then gives its size);
  * - \p *value becomes its first bytes, as many as the limit leaves.
- * \p *key and \p *value still point into the caller's buffers.
+ * \p *key and \p *value still point into the caller's buffers. The
+ * dead-letter topic's max.message.bytes (broker default 1048588) must not
+ * be below the producer's limit, or the broker refuses what fits here.
  *
  * @returns AB_OK; AB_ERR_NOMEM (the headers may then be incomplete);
  *          AB_ERR_TOO_LARGE when \p max_bytes is too small even for the

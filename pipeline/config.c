@@ -300,7 +300,10 @@ static const struct ab_conftab_prop root_props[] = {
      .offset = CFG(output.source),
      .def    = "alertbridge",
      .min    = 1,
-     .desc   = "CloudEvents `source` attribute of every event."},
+     .check  = ab_conftab_check_uri_reference,
+     .desc   = "CloudEvents `source` attribute of every event: a "
+               "URI-reference (RFC 3986), e.g. `alertbridge`, "
+               "`/alerts/prod` or `urn:example:alerts`."},
     {.key          = "output.policies",
      .type         = AB_CONFTAB_OBJECTS,
      .offset       = CFG(output.policies),

@@ -68,6 +68,12 @@ static const struct pm_entry {
       0},
      PM_NO_LABELS,
      PM_FIELD(dlq_records)},
+    {{AB_METRICS_COUNTER, "dlq_reduced_total",
+      "Dead letters written in reduced form (first bytes, original size and "
+      "SHA-256) because the full record exceeded message.max.bytes.",
+      NULL, NULL, 0},
+     PM_NO_LABELS,
+     PM_FIELD(dlq_reduced)},
     {{AB_METRICS_COUNTER, "evicted_alerts_total",
       "Open alerts evicted because lifecycle.max_open_alerts was reached.",
       NULL, NULL, 0},

@@ -24,6 +24,7 @@ struct ab_pipeline_metrics {
         struct ab_metric *consumer_paused;   /* gauge, 0 or 1 */
         struct ab_metric *delivery_errors;   /* failed output deliveries */
         struct ab_metric *dlq_records;       /* records sent to the DLQ */
+        struct ab_metric *dlq_reduced;       /* dead letters cut to fit */
         struct ab_metric *evicted_alerts;    /* closed at max_open_alerts */
         struct ab_metric *record_latency;    /* histogram, seconds */
 };

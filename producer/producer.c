@@ -2,6 +2,7 @@
 #include "producer/producer.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <librdkafka/rdkafka.h>
@@ -14,6 +15,8 @@
  * first backoff (doubled each time), spent serving events. */
 #define TXN_ATTEMPTS   4
 #define TXN_BACKOFF_MS 100
+/* librdkafka's message.max.bytes when it cannot be read back. */
+#define DEFAULT_MAX_MESSAGE_BYTES 1000000
 
 struct ab_producer {
         rd_kafka_t *rk;
@@ -198,6 +201,21 @@ ab_err_t ab_producer_send(struct ab_producer *p, const char *topic,
                 rd_kafka_headers_destroy(hdrs);
         return ab_error_set(err, map_err(rc), topic, "produce: %s (%s)",
                             rd_kafka_err2str(rc), rd_kafka_err2name(rc));
+}
+
+size_t ab_producer_max_message_bytes(const struct ab_producer *p)
+{
+        char text[32];
+        size_t size = sizeof(text);
+        unsigned long long v;
+        char *end;
+
+        if (rd_kafka_conf_get(rd_kafka_conf(p->rk), "message.max.bytes", text,
+                              &size) != RD_KAFKA_CONF_OK)
+                return DEFAULT_MAX_MESSAGE_BYTES;
+        v = strtoull(text, &end, 10);
+        return end != text && !*end && v ? (size_t)v
+                                         : DEFAULT_MAX_MESSAGE_BYTES;
 }
 
 int ab_producer_poll(struct ab_producer *p, int timeout_ms)

@@ -80,6 +80,11 @@ ab_err_t ab_producer_send(struct ab_producer *p, const char *topic,
                           const struct ab_headers *headers, void *opaque,
                           struct ab_error *err);
 
+/** @returns the largest record the producer accepts: its effective
+ *  message.max.bytes (librdkafka's default 1000000 unless configured).
+ *  ab_producer_send() answers AB_ERR_TOO_LARGE above it. */
+size_t ab_producer_max_message_bytes(const struct ab_producer *p);
+
 /** Serve delivery reports and events, waiting up to \p timeout_ms for the
  *  first. @returns how many were served. */
 int ab_producer_poll(struct ab_producer *p, int timeout_ms);

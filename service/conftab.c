@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "core/conf.h"
+#include "core/log.h"
 #include "core/mem.h"
+#include "core/uri.h"
 
 /*
  * HOW IT WORKS
@@ -689,4 +691,36 @@ ab_err_t ab_conftab_load(const struct ab_conftab *table, const json_t *v,
                 return ab_error_set(err, AB_ERR_CONFIG, sub, "is required");
         }
         return AB_OK;
+}
+
+ab_err_t ab_conftab_check_uri_reference(const void *ctx,
+                                        const struct ab_conftab_prop *p,
+                                        void *obj, const char *path,
+                                        struct ab_error *err)
+{
+        const char *v = *(char **)((char *)obj + p->offset);
+        char quoted[128];
+        size_t at;
+
+        (void)ctx;
+        if (!v)
+                return AB_OK;
+        at = ab_uri_reference_check(v, strlen(v));
+        if (at == AB_URI_OK)
+                return AB_OK;
+        ab_log_quote(v, quoted, sizeof(quoted));
+        if (at >= strlen(v))
+                return ab_error_set(err, AB_ERR_CONFIG, path,
+                                    "%s is not a URI-reference (RFC 3986), "
+                                    "which CloudEvents requires of `source`: "
+                                    "it ends too early",
+                                    quoted);
+        return ab_error_set(err, AB_ERR_CONFIG, path,
+                            "%s is not a URI-reference (RFC 3986), which "
+                            "CloudEvents requires of `source`: byte %zu "
+                            "(0x%02x) is not allowed there; percent-encode "
+                            "it (%%%02X) or use a name like \"alertbridge\" "
+                            "or a URI like \"urn:example:alerts\"",
+                            quoted, at, (unsigned char)v[at],
+                            (unsigned char)v[at]);
 }

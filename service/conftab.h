@@ -78,6 +78,16 @@ typedef ab_err_t (*ab_conftab_check_fn)(const void *ctx,
                                         void *obj, const char *path,
                                         struct ab_error *err);
 
+/**
+ * A check for a STRING property that becomes a CloudEvents `source`: when
+ * set, a URI-reference (RFC 3986, core/uri.h), as the CloudEvents spec
+ * requires; the error names the first byte that is not allowed.
+ */
+ab_err_t ab_conftab_check_uri_reference(const void *ctx,
+                                        const struct ab_conftab_prop *p,
+                                        void *obj, const char *path,
+                                        struct ab_error *err);
+
 /*
  * `min`/`max` bound the value of an INT, DURATION (ms) or SIZE (bytes),
  * the length of a STRING, and the number of entries of a LIST or OBJECTS.

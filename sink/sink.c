@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/timefmt.h"
+#include "producer/dead_letter.h"
 #include "producer/headers.h"
 #include "producer/producer.h"
 #include "service/http.h"
@@ -39,6 +40,7 @@ struct sink_metrics {
         struct ab_metric *rejected;
         struct ab_metric *filtered;
         struct ab_metric *dead_lettered;
+        struct ab_metric *dlq_reduced;
         struct ab_metric *retries;
         struct ab_metric *requests;
         struct ab_metric *latency;
@@ -54,6 +56,7 @@ struct ab_sink {
         volatile sig_atomic_t *stop; /* NULL until ab_sink_run() */
         struct ab_consumer *consumer;
         struct ab_producer *producer;
+        size_t max_message; /* the producer's message.max.bytes */
         struct ab_offsets *offsets;
         struct ab_eb_client *eb;
         struct ab_metrics *registry;
@@ -78,14 +81,17 @@ static void set_fatal(struct ab_sink *s, ab_err_t code, const char *what,
         ab_error_set(&s->fatal, code, NULL, "%s: %s", what, detail);
 }
 
-/* Produce a dead-letter copy; its report releases \p entry. Waits (serving
- * reports) while the producer's queue is full. */
+/* Produce a dead-letter copy, reduced when it exceeds the producer's
+ * limit (producer/dead_letter.h); its report releases \p entry. Waits
+ * (serving reports) while the producer's queue is full. */
 static void dead_letter(struct ab_sink *s, struct ab_offsets_entry *entry,
                         struct ab_str key, struct ab_str value,
                         const struct ab_record *rec,
                         const struct ab_dlq_info *info)
 {
+        size_t original = value.len;
         struct ab_error err;
+        bool reduced;
         ab_err_t rc;
 
         ab_headers_reset(s->headers);
@@ -98,6 +104,17 @@ static void dead_letter(struct ab_sink *s, struct ab_offsets_entry *entry,
                 ab_headers_add(s->headers, name, v);
         }
         rc = ab_headers_add_dlq(s->headers, info);
+        if (!rc)
+                rc = ab_dead_letter_fit(s->headers, &key, &value,
+                                        s->max_message, &reduced);
+        if (!rc && reduced) {
+                AB_WARN(COMP, "dead letter over the size limit, reduced",
+                        "topic=%s partition=%d offset=%lld size=%zu "
+                        "limit=%zu",
+                        info->topic, (int)info->partition,
+                        (long long)info->offset, original, s->max_message);
+                ab_metrics_inc(s->m.dlq_reduced);
+        }
         ab_offsets_hold(entry);
         while (!rc) {
                 rc = ab_producer_send(s->producer, s->cfg->dead_letter_topic,
@@ -421,6 +438,12 @@ static ab_err_t register_metrics(struct ab_sink *s, struct ab_error *err)
               "Records written to the sink's dead-letter topic.", NULL, NULL,
               0},
              &s->m.dead_lettered},
+            {{AB_METRICS_COUNTER, "sink_dlq_reduced_total",
+              "Dead letters written in reduced form (first bytes, original "
+              "size and SHA-256) because the full copy exceeded "
+              "message.max.bytes.",
+              NULL, NULL, 0},
+             &s->m.dlq_reduced},
             {{AB_METRICS_COUNTER, "sink_retries_total",
               "Event re-sends after a retryable failure.", NULL, NULL, 0},
              &s->m.retries},
@@ -539,14 +562,15 @@ static ab_err_t start(struct ab_sink *s, struct ab_error *err)
         rc             = ab_producer_new(&pc, &s->producer, err);
         if (rc)
                 goto out;
-        cc.brokers    = c->kafka.brokers;
-        cc.group      = c->kafka.group;
-        cc.client_id  = "alertbridge-sink";
-        cc.properties = cprops;
-        cc.offsets    = s->offsets;
-        cc.on_revoke  = on_revoke;
-        cc.arg        = s;
-        rc            = ab_consumer_new(&cc, &s->consumer, err);
+        s->max_message = ab_producer_max_message_bytes(s->producer);
+        cc.brokers     = c->kafka.brokers;
+        cc.group       = c->kafka.group;
+        cc.client_id   = "alertbridge-sink";
+        cc.properties  = cprops;
+        cc.offsets     = s->offsets;
+        cc.on_revoke   = on_revoke;
+        cc.arg         = s;
+        rc             = ab_consumer_new(&cc, &s->consumer, err);
         if (!rc)
                 rc = ab_consumer_subscribe(s->consumer,
                                            (const char *const *)c->input.topics,

@@ -81,7 +81,9 @@ static const struct ab_conftab_prop props[] = {
      .offset = CFG(eventbridge.source),
      .min    = 1,
      .max    = 128,
-     .desc   = "Event source name: replaces each event's `source`. Unset: "
+     .check  = ab_conftab_check_uri_reference,
+     .desc   = "Event source name: replaces each event's `source`; a "
+               "URI-reference (RFC 3986) like `output.source`. Unset: "
                "events keep the pipeline's `output.source`."},
     {.key    = "eventbridge.access_key_id_env",
      .type   = AB_CONFTAB_STRING,

@@ -21,6 +21,7 @@ set(AB_PIPELINE_IT_CASES
   pipeline_policy_routing:PolicyRouting
   pipeline_bindings:Bindings
   pipeline_dead_letters:DeadLetters
+  pipeline_oversize_dead_letter:OversizeDeadLetter
   pipeline_integration_header:IntegrationHeader
   pipeline_broker_restart:BrokerRestart
   pipeline_graceful_shutdown:GracefulShutdown

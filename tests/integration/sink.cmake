@@ -17,6 +17,7 @@ set(AB_SINK_IT_CASES
   sink_kill_restart:KillAndRestart
   sink_shutdown_during_outage:ShutdownDuringOutage
   sink_dead_letters:DeadLetters
+  sink_oversize_dead_letter:OversizeDeadLetter
   sink_permanent_stop:PermanentStop)
 
 foreach(case ${AB_SINK_IT_CASES})

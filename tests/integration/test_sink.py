@@ -17,6 +17,7 @@ every test FAILS, it never skips. Waits are bounded polls of a condition
 """
 
 import argparse
+import hashlib
 import json
 import os
 import shlex
@@ -190,10 +191,11 @@ class SinkTest(unittest.TestCase):
             f.result(30)
         self.produced = {}  # id -> (partition, offset)
 
-    def produce(self, events, binary=False):
+    def produce(self, events, binary=False, max_bytes=1000000):
         """Produce events keyed by their alert key; record offsets."""
         p = Producer({"bootstrap.servers": brokers(), "acks": "all",
-                      "enable.idempotence": True})
+                      "enable.idempotence": True,
+                      "message.max.bytes": max_bytes})
 
         def reporter(eid):
             def report(err, msg):
@@ -446,6 +448,41 @@ class DeadLetters(SinkTest):
                 self.assertEqual(json.loads(m.value())["id"], big[1]["id"])
         wait_for(self, "offsets committed", self.all_committed, sink.tail)
         self.assertEqual(len(fake.state()["events"]), 4)
+        self.assertEqual(sink.stop(), 0)
+
+
+class OversizeDeadLetter(SinkTest):
+    def test_dead_letter_over_the_limit_is_reduced(self):
+        """A 1,040,000-byte event (EventBridge: too large) whose dead-letter
+        copy exceeds the producer's 1,000,000-byte default is written in
+        reduced form; the sink goes on (it used to exit 1 on every start)."""
+        fake = Fake(self)
+        port = free_port()
+        big = ("big", event(0, "big", pad=1040000))
+        value = json.dumps(big[1]).encode()
+        good = self.stream(5, keys=5)
+        self.produce([big] + good, max_bytes=1048576)
+        sink = Sink(self, fake, [self.topic], self.dlq, self.group,
+                    http={"listen": "127.0.0.1:%d" % port}).start()
+        msgs = self.dlq_records(1)
+        self.assertEqual(len(msgs), 1, sink.tail())
+        m = msgs[0]
+        h = dict(m.headers())
+        self.assertEqual(h["alertbridge.error.code"], b"too_large")
+        self.assertEqual(h["alertbridge.truncated"], b"true")
+        self.assertEqual(int(h["alertbridge.original.size"]), len(value))
+        self.assertEqual(h["alertbridge.original.sha256"].decode(),
+                         hashlib.sha256(value).hexdigest())
+        self.assertEqual(h["alertbridge.source.topic"].decode(), self.topic)
+        self.assertEqual(h["content-type"], STRUCTURED)
+        self.assertEqual(m.key(), b"big")
+        self.assertGreater(len(m.value()), 900000)
+        self.assertTrue(value.startswith(m.value()))
+        wait_for(self, "the other events accepted",
+                 lambda: len(fake.state()["events"]) == 5, sink.tail)
+        wait_for(self, "offsets committed", self.all_committed, sink.tail)
+        self.assertEqual(metric(port, "sink_dlq_reduced_total"), 1)
+        self.assertEqual(metric(port, "sink_dlq_records_total"), 1)
         self.assertEqual(sink.stop(), 0)
 
 

@@ -322,6 +322,7 @@ START_TEST(test_pipeline_metric_set)
             "consumer_paused gauge",
             "delivery_errors_total counter",
             "dlq_records_total counter",
+            "dlq_reduced_total counter",
             "evicted_alerts_total counter",
             "record_latency_seconds histogram"};
         struct ab_pipeline_metrics pm;
@@ -331,6 +332,7 @@ START_TEST(test_pipeline_metric_set)
         ck_assert_int_eq(ab_pipeline_metrics_register(reg, &pm, &err), AB_OK);
         ck_assert_ptr_nonnull(pm.records_in);
         ck_assert_ptr_nonnull(pm.record_latency);
+        ck_assert_ptr_nonnull(pm.dlq_reduced);
         ck_assert_ptr_null(pm.rejections[AB_OK]);
         for (int t = 0; t < AB_EVENT__COUNT; t++)
                 ck_assert_ptr_nonnull(pm.events_out[t]);

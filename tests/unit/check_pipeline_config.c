@@ -330,6 +330,22 @@ static const struct bad_case bad_cases[] = {
      "output.policies[1].topic", "also an input"},
     {"output: {topic: o, policies: [{name: n, topic: dlq}]}\n",
      "output.policies[0].topic", "must not go to the dead-letter topic"},
+    /* CloudEvents source: a non-empty URI-reference */
+    {"output: {topic: o, source: 'alert bridge'}\n", "output.source",
+     "\"alert bridge\" is not a URI-reference (RFC 3986), which CloudEvents "
+     "requires of `source`: byte 5 (0x20) is not allowed there; "
+     "percent-encode it (%20)"},
+    {"output: {topic: o, source: 'a^b'}\n", "output.source",
+     "byte 1 (0x5e) is not allowed"},
+    {"output: {topic: o, source: ''}\n", "output.source", "must not be empty"},
+    {"output: {topic: o, source: \"a\\x01b\"}\n", "output.source",
+     "byte 1 (0x01) is not allowed"},
+    {"output: {topic: o, source: \"a\\tb\"}\n", "output.source",
+     "byte 1 (0x09) is not allowed"},
+    {"output: {topic: o, source: \"a\\x7f\"}\n", "output.source",
+     "byte 1 (0x7f) is not allowed"},
+    {"output: {topic: o, source: 'a%2'}\n", "output.source",
+     "it ends too early"},
     /* integrations */
     {"inputs: [{topics: [a], integration: nosuch}]\n", "inputs[0].integration",
      "unknown built-in integration \"nosuch\""},
@@ -373,6 +389,21 @@ START_TEST(test_errors_name_the_key_path)
                       c->path, err.text);
         ck_assert_msg(strstr(err.text, c->msg), "case %d: \"%s\" lacks \"%s\"",
                       _i, err.text, c->msg);
+}
+END_TEST
+
+START_TEST(test_source_uri_references)
+{
+        static const char *const ok[] = {"alertbridge", "/a/b",
+                                         "https://x.example/a?b#c", "urn:x:y"};
+        char text[200];
+
+        for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
+                snprintf(text, sizeof(text),
+                         "output: {topic: o, source: '%s'}\n", ok[i]);
+                load_ok(with(text));
+                ck_assert_str_eq(cfg->output.source, ok[i]);
+        }
 }
 END_TEST
 
@@ -420,12 +451,13 @@ START_TEST(test_env_expansion)
             with("kafka:\n"
                  "  brokers: ${AB_TEST_BROKERS}\n"
                  "  group: ${AB_TEST_UNSET_VARIABLE:-fallback}\n"
-                 "  properties: {sasl.password: 'pre-${AB_TEST_PASSWORD}'}\n"
-                 "output: {topic: out, source: '$${NOT_EXPANDED}'}\n"));
+                 "  properties: {sasl.password: 'pre-${AB_TEST_PASSWORD}',\n"
+                 "               sasl.username: '$${NOT_EXPANDED}'}\n"
+                 "output: {topic: out}\n"));
         ck_assert_str_eq(cfg->kafka.brokers, "k1:9092,k2:9092");
         ck_assert_str_eq(cfg->kafka.group, "fallback");
         ck_assert_str_eq(cfg->kafka.properties[0].value, "pre-s3cret");
-        ck_assert_str_eq(cfg->output.source, "${NOT_EXPANDED}");
+        ck_assert_str_eq(cfg->kafka.properties[1].value, "${NOT_EXPANDED}");
 }
 END_TEST
 
@@ -717,6 +749,7 @@ static Suite *pipeline_config_suite(void)
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_loop_test(tc, test_errors_name_the_key_path, 0,
                             (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
+        tcase_add_test(tc, test_source_uri_references);
         tcase_add_test(tc, test_syntax_and_file_errors);
         tcase_add_test(tc, test_secrets_are_not_echoed);
         suite_add_tcase(s, tc);

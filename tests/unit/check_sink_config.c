@@ -53,6 +53,54 @@ START_TEST(test_load_errors_name_the_key)
 }
 END_TEST
 
+/* Load a sink config whose eventbridge.source is \p source. */
+static ab_err_t load_source(const char *source, struct ab_sink_config *cfg,
+                            struct ab_error *err)
+{
+        char path[] = "/tmp/ab-sink-src-XXXXXX";
+        int fd      = mkstemp(path);
+        FILE *f     = fdopen(fd, "w");
+        ab_err_t rc;
+
+        ck_assert_ptr_nonnull(f);
+        fprintf(f,
+                "kafka: {brokers: 127.0.0.1:9092, topics: [alerts.events]}\n"
+                "dead_letter_topic: alerts.sink.dlq\n"
+                "eventbridge: {endpoint: http://127.0.0.1:1, bus: b,\n"
+                "              source: \"%s\"}\n",
+                source);
+        fclose(f);
+        rc = ab_sink_config_load(path, cfg, err);
+        unlink(path);
+        return rc;
+}
+
+START_TEST(test_source_is_a_uri_reference)
+{
+        static const char *const ok[]  = {"alertbridge", "/a/b",
+                                          "https://x.example/a?b#c", "urn:x:y"};
+        static const char *const bad[] = {"alert bridge", "a^b", "a\\x01b",
+                                          "a\\tb"};
+        struct ab_sink_config cfg;
+        struct ab_error err;
+
+        for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
+                ck_assert_msg(load_source(ok[i], &cfg, &err) == AB_OK, "%s: %s",
+                              ok[i], err.text);
+                ck_assert_str_eq(cfg.eventbridge.source, ok[i]);
+                ab_sink_config_free(&cfg);
+        }
+        for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+                ck_assert_int_eq(load_source(bad[i], &cfg, &err),
+                                 AB_ERR_CONFIG);
+                ck_assert_str_eq(err.path, "eventbridge.source");
+                ck_assert_msg(strstr(err.text, "is not a URI-reference"), "%s",
+                              err.text);
+                ab_sink_config_free(&cfg);
+        }
+}
+END_TEST
+
 static int check_config(const char *file)
 {
         char *argv[] = {"sink", "--config", (char *)file, "--check", NULL};
@@ -236,6 +284,7 @@ int main(int argc, char **argv)
         }
         tcase_add_test(tc, test_load_full);
         tcase_add_test(tc, test_load_errors_name_the_key);
+        tcase_add_test(tc, test_source_is_a_uri_reference);
         tcase_add_test(tc, test_credentials_from_env_and_file);
         tcase_add_test(tc, test_http_listen_empty_means_none);
         tcase_add_test(tc, test_filters_structured);

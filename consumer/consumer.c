@@ -31,6 +31,7 @@ struct ab_consumer {
         struct wish *wishes; /* owned */
         size_t nwishes, capwishes;
         bool paused;
+        bool joined; /* an assignment (maybe empty) was received */
         bool closed;
         bool fatal;
         rd_kafka_resp_err_t revoke_err; /* of the last revocation commit */
@@ -231,6 +232,7 @@ static void assign(struct ab_consumer *c, rd_kafka_t *rk, bool cooperative,
         rd_kafka_resp_err_t rc = RD_KAFKA_RESP_ERR_NO_ERROR;
         char text[512];
 
+        c->joined = true;
         if (cooperative) {
                 rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
 
@@ -693,6 +695,11 @@ ab_err_t ab_consumer_rewind(struct ab_consumer *c, int timeout_ms,
                                     "rewinding to the committed offsets: %s",
                                     rd_kafka_err2str(krc));
         return AB_OK;
+}
+
+bool ab_consumer_joined(const struct ab_consumer *c)
+{
+        return c->joined;
 }
 
 size_t ab_consumer_assigned(struct ab_consumer *c)

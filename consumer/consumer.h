@@ -193,6 +193,10 @@ ab_err_t ab_consumer_position(struct ab_consumer *c, const char *topic,
 ab_err_t ab_consumer_rewind(struct ab_consumer *c, int timeout_ms,
                             struct ab_error *err);
 
+/** @returns true once the group gave this member an assignment, even an
+ *  empty one (a standby member). */
+bool ab_consumer_joined(const struct ab_consumer *c);
+
 /** @returns how many partitions are assigned to this member. */
 size_t ab_consumer_assigned(struct ab_consumer *c);
 

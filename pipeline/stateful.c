@@ -148,7 +148,7 @@ static struct position *pos_find(struct ab_stateful *sf, const char *topic,
         if (!create)
                 return NULL;
         if (sf->npos == sf->cappos) {
-                size_t cap = sf->cappos ? sf->cappos * 2 : 16;
+                size_t cap         = sf->cappos ? sf->cappos * 2 : 16;
                 struct position *v = ab_realloc(sf->pos, cap * sizeof(*v));
 
                 if (!v)
@@ -170,8 +170,8 @@ static struct position *pos_find(struct ab_stateful *sf, const char *topic,
 
 static ab_err_t pos_advance(struct ab_stateful *sf, const struct ab_record *r)
 {
-        struct position *p = pos_find(sf, ab_record_topic(r),
-                                      ab_record_partition(r), true);
+        struct position *p =
+            pos_find(sf, ab_record_topic(r), ab_record_partition(r), true);
 
         if (!p)
                 return AB_ERR_NOMEM;
@@ -220,6 +220,28 @@ static struct ab_kafka_offset *dirty_offsets(const struct ab_stateful *sf,
         return v;
 }
 
+/*
+ * Once every consumed record is finished, the consumer's position is what
+ * was processed, and it also counts what the application never sees:
+ * transaction markers and aborted records (read_committed). Committing
+ * it, and not the last record + 1, lets a committed offset reach the end
+ * of a partition written in transactions.
+ */
+static void pos_sync(struct ab_stateful *sf)
+{
+        struct ab_error err;
+        int64_t at;
+
+        for (size_t i = 0; i < sf->npos; i++) {
+                struct position *p = &sf->pos[i];
+
+                if (!ab_consumer_position(sf->consumer, p->topic, p->partition,
+                                          &at, &err) &&
+                    at > p->next)
+                        p->next = at;
+        }
+}
+
 static void mark_committed(struct ab_stateful *sf)
 {
         for (size_t i = 0; i < sf->npos; i++)
@@ -255,9 +277,9 @@ static void on_delivery(void *arg, void *opaque, ab_err_t status,
 /* Send inside the open transaction (begun here in exactly_once), waiting
  * out a full queue; a stop request ends the wait with AB_ERR_RETRY. */
 static ab_err_t out_send(struct ab_stateful *sf, const char *topic,
-                     int32_t partition, struct ab_str key, struct ab_str value,
-                     const struct ab_headers *headers, enum out_kind kind,
-                     struct ab_error *err)
+                         int32_t partition, struct ab_str key,
+                         struct ab_str value, const struct ab_headers *headers,
+                         enum out_kind kind, struct ab_error *err)
 {
         ab_err_t rc;
 
@@ -308,11 +330,10 @@ static ab_err_t dead_letter_headers(struct ab_stateful *sf,
 
                         memcpy(hn, a->headers[i].key.ptr, n);
                         hn[n] = '\0';
-                        rc    = ab_headers_add(sf->headers, hn,
-                                               a->headers[i].val);
+                        rc = ab_headers_add(sf->headers, hn, a->headers[i].val);
                 }
-                snprintf(topic, sizeof(topic), "%.*s",
-                         (int)a->origin.topic.len, a->origin.topic.ptr);
+                snprintf(topic, sizeof(topic), "%.*s", (int)a->origin.topic.len,
+                         a->origin.topic.ptr);
                 info.partition = a->origin.partition;
                 info.offset    = a->origin.offset;
         } else if (sf->rec) {
@@ -320,8 +341,7 @@ static ab_err_t dead_letter_headers(struct ab_stateful *sf,
                      !rc && !ab_record_header_at(sf->rec, i, &name, &value);
                      i++)
                         rc = ab_headers_add(sf->headers, name, value);
-                snprintf(topic, sizeof(topic), "%s",
-                         ab_record_topic(sf->rec));
+                snprintf(topic, sizeof(topic), "%s", ab_record_topic(sf->rec));
                 info.partition = ab_record_partition(sf->rec);
                 info.offset    = ab_record_offset(sf->rec);
         }
@@ -342,7 +362,7 @@ static ab_err_t send_dead_letter(struct ab_stateful *sf,
         ab_error_clear(&err);
         if (!rc)
                 rc = out_send(sf, o->topic, -1, o->key, o->value, sf->headers,
-                          OUT_DLQ, &err);
+                              OUT_DLQ, &err);
         if (rc && rc != AB_ERR_RETRY)
                 set_fatal(sf, rc, &err, "cannot write a dead letter");
         return rc;
@@ -363,7 +383,7 @@ static ab_err_t on_output(void *arg, const struct ab_output *o)
                                 sf->headers, &value, &err);
         if (!rc)
                 rc = out_send(sf, o->topic, -1, o->key, value, sf->headers,
-                          OUT_EVENT, &err);
+                              OUT_EVENT, &err);
         if (rc && rc != AB_ERR_RETRY)
                 set_fatal(sf, rc, &err, "cannot produce an event");
         return rc;
@@ -394,10 +414,10 @@ static ab_err_t map_alert(void *arg, const struct ab_mapped_alert *m)
         rc = ab_alert_record_encode_alert(&a, &sf->buf, &err);
         if (!rc)
                 rc = out_send(sf, sf->alerts,
-                          ab_alert_record_route(m->digest, sf->nparts),
-                          ab_str_c(m->fingerprint),
-                          ab_str_make(sf->buf.data, sf->buf.len), NULL,
-                          OUT_INTERNAL, &err);
+                              ab_alert_record_route(m->digest, sf->nparts),
+                              ab_str_c(m->fingerprint),
+                              ab_str_make(sf->buf.data, sf->buf.len), NULL,
+                              OUT_INTERNAL, &err);
         if (rc && rc != AB_ERR_RETRY)
                 set_fatal(sf, rc, &err, "cannot write to the alerts topic");
         return rc;
@@ -412,7 +432,7 @@ static ab_err_t action_headers(struct ab_stateful *sf, size_t *n)
         *n = 0;
         while (sf->rec && !ab_record_header_at(sf->rec, *n, &name, &value)) {
                 if (*n == sf->kv_cap) {
-                        size_t cap = sf->kv_cap ? sf->kv_cap * 2 : 8;
+                        size_t cap      = sf->kv_cap ? sf->kv_cap * 2 : 8;
                         struct ab_kv *v = ab_realloc(sf->kv, cap * sizeof(*v));
 
                         if (!v)
@@ -453,11 +473,10 @@ static ab_err_t map_action(void *arg, const struct ab_input *in,
                 rc = ab_alert_record_encode_action(&a, &sf->buf, &err);
         ab_hex(prefix, AB_ALERT_RECORD_ROUTE_LEN, key);
         if (!rc)
-                rc = out_send(sf, sf->alerts,
-                          ab_alert_record_route(prefix, sf->nparts),
-                          ab_str_c(key),
-                          ab_str_make(sf->buf.data, sf->buf.len), NULL,
-                          OUT_INTERNAL, &err);
+                rc = out_send(
+                    sf, sf->alerts, ab_alert_record_route(prefix, sf->nparts),
+                    ab_str_c(key), ab_str_make(sf->buf.data, sf->buf.len), NULL,
+                    OUT_INTERNAL, &err);
         if (rc && rc != AB_ERR_RETRY)
                 set_fatal(sf, rc, &err, "cannot write to the alerts topic");
         return rc;
@@ -482,7 +501,7 @@ static ab_err_t finish_slot(struct ab_stateful *sf,
         ab_err_t rc;
 
         sf->rec = s->record;
-        rc = ab_processor_finish(sf->proc, s->job, &s->in, on_output, sf);
+        rc      = ab_processor_finish(sf->proc, s->job, &s->in, on_output, sf);
         if (!rc)
                 rc = pos_advance(sf, s->record);
         sf->rec = NULL;
@@ -549,11 +568,10 @@ static ab_err_t lifecycle_record(struct ab_stateful *sf,
         in.integration = ab_str_make(NULL, 0);
         ab_error_clear(&err);
         sf->rec = rec;
-        rc      = in.value.ptr
-                      ? ab_alert_record_decode(in.value.ptr, in.value.len,
-                                               &sf->scratch, &r, &err)
-                      : ab_error_set(&err, AB_ERR_BAD_RECORD, NULL,
-                                     "the record has no value");
+        rc = in.value.ptr ? ab_alert_record_decode(in.value.ptr, in.value.len,
+                                                   &sf->scratch, &r, &err)
+                          : ab_error_set(&err, AB_ERR_BAD_RECORD, NULL,
+                                         "the record has no value");
         if (rc == AB_ERR_BAD_RECORD) {
                 struct ab_output o;
 
@@ -601,8 +619,8 @@ static ab_err_t write_change(void *opaque,
 
         ab_hex(fp, AB_LIFECYCLE_FP_LEN, key);
         return out_send(c->sf, c->sf->changelog, c->partition, ab_str_c(key),
-                    ab_str_make(entry, entry ? len : 0), NULL, OUT_INTERNAL,
-                    c->err);
+                        ab_str_make(entry, entry ? len : 0), NULL, OUT_INTERNAL,
+                        c->err);
 }
 
 /* Every restored store's changes since the last cycle to its changelog
@@ -741,6 +759,7 @@ static ab_err_t commit_cycle(struct ab_stateful *sf, bool sync,
         rc = finish_ready(sf, -1);
         if (rc)
                 return rc;
+        pos_sync(sf);
         return sf->eos ? commit_txn(sf, err) : commit_alo(sf, sync, err);
 }
 
@@ -763,7 +782,8 @@ static ab_err_t rebuild(struct ab_stateful *sf, struct ab_error *err)
                         return AB_ERR_NOMEM;
                 ab_consumer_pause_partition(sf->consumer, sf->alerts, p, &e2);
         }
-        pos_clear(sf);
+        for (size_t i = 0; i < sf->npos; i++)
+                sf->pos[i].next = -1;
         sf->abort = false;
         return ab_consumer_rewind(sf->consumer, ADMIN_TIMEOUT_MS, err);
 }
@@ -802,9 +822,9 @@ static ab_err_t restore_pending(struct ab_stateful *sf, struct ab_error *err)
                 }
                 t0      = ab_time_mono_ms();
                 records = 0;
-                rc = ab_restore_partition(sf->restore, sf->changelog,
-                                          c.partition, restore_record, &c,
-                                          &records, err);
+                rc      = ab_restore_partition(sf->restore, sf->changelog,
+                                               c.partition, restore_record, &c,
+                                               &records, err);
                 if (rc == AB_ERR_RETRY) {
                         AB_WARN("pipeline", "restore not finished; retrying",
                                 "partition=%d error=\"%s\"", (int)c.partition,
@@ -840,14 +860,15 @@ static void on_assigned(void *arg, const struct ab_consumer_partition *parts,
         struct ab_error err;
 
         for (size_t i = 0; i < n; i++) {
+                if (!pos_find(sf, parts[i].topic, parts[i].partition, true))
+                        set_fatal(sf, AB_ERR_NOMEM, NULL, "assignment");
                 if (strcmp(parts[i].topic, sf->alerts))
                         continue;
                 ab_error_clear(&err);
                 if (ab_consumer_pause_partition(sf->consumer, sf->alerts,
                                                 parts[i].partition, &err) ||
                     ab_stores_add(sf->stores, parts[i].partition))
-                        set_fatal(sf, AB_ERR_NOMEM, &err,
-                                  "creating a store");
+                        set_fatal(sf, AB_ERR_NOMEM, &err, "creating a store");
         }
         __atomic_store_n(&sf->ready, 0, __ATOMIC_RELAXED);
 }
@@ -891,9 +912,9 @@ static ab_err_t internal_partitions(struct ab_stateful *sf, int *out,
 
                         if (topic[0] == '^')
                                 continue;
-                        rc = ab_kafka_admin_partitions(
-                            sf->admin, &topic, 1, &count, ADMIN_TIMEOUT_MS,
-                            err);
+                        rc = ab_kafka_admin_partitions(sf->admin, &topic, 1,
+                                                       &count, ADMIN_TIMEOUT_MS,
+                                                       err);
                         if (rc == AB_ERR_NOT_FOUND)
                                 continue;
                         if (rc)
@@ -907,8 +928,7 @@ static ab_err_t internal_partitions(struct ab_stateful *sf, int *out,
 
 static ab_err_t ensure_topics(struct ab_stateful *sf, struct ab_error *err)
 {
-        static const char *const deletes[] = {"cleanup.policy", "delete",
-                                              NULL};
+        static const char *const deletes[] = {"cleanup.policy", "delete", NULL};
         static const char *const compacts[] = {"cleanup.policy", "compact",
                                                NULL};
         struct ab_kafka_topic_spec spec[2];
@@ -1024,9 +1044,9 @@ ab_err_t ab_stateful_new(const struct ab_pipeline_config *cfg,
                          const struct ab_pipeline_metrics *pm,
                          struct ab_stateful **out, struct ab_error *err)
 {
-        static const char *const eos_consumer[] = {
-            "enable.auto.commit", "false", "isolation.level",
-            "read_committed",     NULL};
+        static const char *const eos_consumer[] = {"enable.auto.commit",
+                                                   "false", "isolation.level",
+                                                   "read_committed", NULL};
         static const char *const alo_consumer[] = {"enable.auto.commit",
                                                    "false", NULL};
         struct ab_processor_opts po;
@@ -1035,7 +1055,7 @@ ab_err_t ab_stateful_new(const struct ab_pipeline_config *cfg,
         char queue_kb[24];
         const char *const queue[] = {"queue.buffering.max.kbytes", queue_kb,
                                      NULL};
-        bool threaded = cfg->transform.threads > 0;
+        bool threaded             = cfg->transform.threads > 0;
         struct ab_stateful *sf;
         ab_err_t rc = AB_ERR_NOMEM;
 
@@ -1051,16 +1071,15 @@ ab_err_t ab_stateful_new(const struct ab_pipeline_config *cfg,
                        : AB_CE_STRUCTURED;
         ab_error_clear(&sf->fatal);
         ab_buf_init(&sf->buf, 0);
-        snprintf(sf->alerts, sizeof(sf->alerts), "%s.alerts",
+        snprintf(sf->alerts, sizeof(sf->alerts), "%s.alerts", cfg->kafka.group);
+        snprintf(sf->changelog, sizeof(sf->changelog), "%s.lifecycle-changelog",
                  cfg->kafka.group);
-        snprintf(sf->changelog, sizeof(sf->changelog),
-                 "%s.lifecycle-changelog", cfg->kafka.group);
         snprintf(queue_kb, sizeof(queue_kb), "%lld",
                  (long long)(cfg->loop.max_pending_bytes / 1024));
         sf->headers = ab_headers_new();
         sf->ce      = ab_ce_kafka_new();
         cprops      = ab_kafka_client_props(&cfg->kafka, AB_KAFKA_CONSUMER,
-                                            sf->eos ? eos_consumer : alo_consumer,
+                                       sf->eos ? eos_consumer : alo_consumer,
                                             NULL, NULL);
         pprops = ab_kafka_client_props(&cfg->kafka, AB_KAFKA_PRODUCER, queue,
                                        NULL, NULL);
@@ -1088,7 +1107,7 @@ ab_err_t ab_stateful_new(const struct ab_pipeline_config *cfg,
                 goto fail;
         sf->burst = threaded ? BURST_THREADED : BURST_INLINE;
         rc        = ab_transform_pool_new((unsigned)cfg->transform.threads,
-                                          threaded ? SLOTS_THREADED : SLOTS_INLINE,
+                                   threaded ? SLOTS_THREADED : SLOTS_INLINE,
                                           &sf->pool, err);
         if (!rc)
                 rc = make_producer(sf, pprops, err);
@@ -1098,8 +1117,9 @@ ab_err_t ab_stateful_new(const struct ab_pipeline_config *cfg,
                 rc = subscribe(sf, err);
         if (rc)
                 goto fail;
-        sf->next_expire_ms = ab_time_mono_ms() + cfg->lifecycle.expire_interval_ms;
-        sf->next_purge_ms  = ab_time_mono_ms() + PURGE_INTERVAL_MS;
+        sf->next_expire_ms =
+            ab_time_mono_ms() + cfg->lifecycle.expire_interval_ms;
+        sf->next_purge_ms = ab_time_mono_ms() + PURGE_INTERVAL_MS;
         ab_free(cprops);
         ab_free(pprops);
         AB_INFO("pipeline", "started",
@@ -1212,9 +1232,9 @@ static void purge(struct ab_stateful *sf)
                 if (strcmp(p->topic, sf->alerts) || p->committed <= p->purged)
                         continue;
                 ab_error_clear(&err);
-                if (ab_kafka_admin_delete_records(
-                        sf->admin, sf->alerts, p->partition, p->committed,
-                        5000, &err) == AB_OK)
+                if (ab_kafka_admin_delete_records(sf->admin, sf->alerts,
+                                                  p->partition, p->committed,
+                                                  5000, &err) == AB_OK)
                         p->purged = p->committed;
                 else
                         AB_DEBUG("pipeline", "purge failed", "error=\"%s\"",
@@ -1266,8 +1286,9 @@ ab_err_t ab_stateful_step(struct ab_stateful *sf, int timeout_ms,
                 goto fatal_err;
         now = ab_time_mono_ms();
         if (now >= sf->next_commit_ms) {
-                sf->next_commit_ms = now + sf->cfg->processing.commit_interval_ms;
-                rc                 = commit_cycle(sf, false, err);
+                sf->next_commit_ms =
+                    now + sf->cfg->processing.commit_interval_ms;
+                rc = commit_cycle(sf, false, err);
                 if (rc == AB_ERR_RETRY)
                         return rc;
                 if (rc)
@@ -1312,8 +1333,7 @@ static void wait_joined(struct ab_stateful *sf)
         struct ab_record *rec;
         struct ab_error err;
 
-        while (!ab_consumer_joined(sf->consumer) &&
-               ab_time_mono_ms() < until) {
+        while (!ab_consumer_joined(sf->consumer) && ab_time_mono_ms() < until) {
                 rec = NULL;
                 if (ab_consumer_poll(sf->consumer, 100, &rec, &err))
                         break;

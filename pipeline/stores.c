@@ -64,7 +64,7 @@ ab_err_t ab_stores_add(struct ab_stores *s, int32_t partition)
         st = find(s, partition);
         if (!st) {
                 if (s->n == s->cap) {
-                        size_t cap = s->cap ? s->cap * 2 : 8;
+                        size_t cap      = s->cap ? s->cap * 2 : 8;
                         struct store *v = ab_realloc(s->v, cap * sizeof(*v));
 
                         if (!v) {

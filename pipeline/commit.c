@@ -226,6 +226,7 @@ static ab_err_t commit_txn(struct ab_stateful *sf, struct ab_error *err)
         if (!offs)
                 return AB_ERR_NOMEM;
         if (!sf->txn_open && !n && !changes_pending(sf)) {
+                sf->uncommitted = 0;
                 ab_free(offs);
                 return AB_OK;
         }
@@ -247,6 +248,7 @@ static ab_err_t commit_txn(struct ab_stateful *sf, struct ab_error *err)
         if (!rc) {
                 sf->txn_open = false;
                 mark_committed(sf);
+                sf->uncommitted = 0;
                 return AB_OK;
         }
         if (rc == AB_ERR_TXN_ABORT || rc == AB_ERR_KAFKA) {
@@ -301,6 +303,7 @@ static ab_err_t commit_alo(struct ab_stateful *sf, bool sync,
         rc = n ? ab_consumer_commit_offsets(sf->consumer, offs, n, !sync, err)
                : AB_OK;
         ab_free(offs);
+        sf->uncommitted = 0; /* every output is acknowledged */
         if (!rc)
                 mark_committed(sf);
         else

@@ -323,13 +323,15 @@ static ab_err_t consume_burst(struct ab_stateful *sf, int timeout_ms,
                               struct ab_error *err)
 {
         int64_t now_ns = ab_time_mono_ns();
+        uint64_t high  = (uint64_t)sf->cfg->loop.max_pending_records;
         struct ab_transform_pool_slot *s;
         struct ab_record *rec;
         ab_err_t rc;
         int wait;
 
-        for (int n = 0; n < sf->burst && !ab_transform_pool_full(sf->pool) &&
-                        !sf->abort && sf->fatal.code == AB_OK;
+        for (int n = 0;
+             n < sf->burst && !ab_transform_pool_full(sf->pool) && !sf->abort &&
+             sf->fatal.code == AB_OK && sf->uncommitted < high;
              n++) {
                 wait = n == 0 && !ab_transform_pool_pending(sf->pool)
                            ? timeout_ms
@@ -341,6 +343,7 @@ static ab_err_t consume_burst(struct ab_stateful *sf, int timeout_ms,
                 if (!rec)
                         break;
                 sf->stats.records++;
+                sf->uncommitted++;
                 if (!strcmp(ab_record_topic(rec), sf->alerts)) {
                         rc = ab_stateful_lifecycle_record(sf, rec);
                         ab_record_destroy(rec);
@@ -359,6 +362,29 @@ static ab_err_t consume_burst(struct ab_stateful *sf, int timeout_ms,
         }
         ab_transform_pool_kick(sf->pool);
         return AB_OK;
+}
+
+/* Pause at kafka.max_pending_records records since the last commit
+ * cycle (which then runs at once), resume below half of it. */
+static ab_err_t backpressure(struct ab_stateful *sf, struct ab_error *err)
+{
+        uint64_t high = (uint64_t)sf->cfg->loop.max_pending_records;
+        bool paused   = ab_consumer_paused(sf->consumer);
+        ab_err_t rc   = AB_OK;
+
+        if (!paused && sf->uncommitted >= high) {
+                rc = ab_consumer_pause(sf->consumer, err);
+                AB_INFO("pipeline",
+                        "paused consumption: too many records in flight",
+                        "pending=%llu", (unsigned long long)sf->uncommitted);
+        } else if (paused && sf->uncommitted <= high / 2) {
+                rc = ab_consumer_resume(sf->consumer, err);
+                AB_INFO("pipeline", "resumed consumption", "pending=%llu",
+                        (unsigned long long)sf->uncommitted);
+        }
+        ab_metrics_set(sf->pm->consumer_paused,
+                       ab_consumer_paused(sf->consumer) ? 1 : 0);
+        return rc;
 }
 
 static void note_lag(void *arg, const char *topic, int32_t partition,
@@ -459,13 +485,15 @@ ab_err_t ab_stateful_step(struct ab_stateful *sf, int timeout_ms,
         if (rc)
                 goto fatal_err;
         now = ab_time_mono_ms();
-        if (now >= sf->next_commit_ms) {
+        if (backpressure(sf, err))
+                goto fatal_err;
+        if (now >= sf->next_commit_ms || ab_consumer_paused(sf->consumer)) {
                 sf->next_commit_ms =
                     now + sf->cfg->processing.commit_interval_ms;
                 rc = ab_stateful_commit(sf, false, err);
                 if (rc == AB_ERR_RETRY)
                         return rc;
-                if (rc)
+                if (rc || backpressure(sf, err))
                         goto fatal_err;
         }
         if (now >= sf->next_expire_ms) {

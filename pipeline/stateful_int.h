@@ -72,6 +72,10 @@ struct ab_stateful {
         bool eos;
         bool txn_open;
         bool abort; /* the transaction failed: rebuild and rewind */
+        /* Records consumed since the last commit cycle; at
+         * kafka.max_pending_records consumption pauses and the cycle runs
+         * at once. */
+        uint64_t uncommitted;
         struct position *pos;
         size_t npos, cappos;
         /* Where the current record's dead letters come from. */

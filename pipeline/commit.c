@@ -82,12 +82,13 @@ struct position *ab_stateful_pos_find(struct ab_stateful *sf, const char *topic,
 ab_err_t ab_stateful_pos_advance(struct ab_stateful *sf,
                                  const struct ab_record *r)
 {
-        struct position *p = ab_stateful_pos_find(sf, ab_record_topic(r),
-                                                  ab_record_partition(r), true);
+        struct position *p = ab_stateful_pos_find(
+            sf, ab_record_topic(r), ab_record_partition(r), false);
 
-        if (!p)
-                return AB_ERR_NOMEM;
-        p->next = ab_record_offset(r) + 1;
+        /* Every assigned partition has a position (on_assigned); a record
+         * of a partition revoked as lost meanwhile is not committed. */
+        if (p)
+                p->next = ab_record_offset(r) + 1;
         return AB_OK;
 }
 

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kafka/kafka_config.h"
@@ -98,6 +99,32 @@ static ab_err_t internal_partitions(struct ab_stateful *sf, int *out,
         return AB_OK;
 }
 
+/* Wait until the cluster metadata lists both internal topics with all
+ * their partitions: a consumer that subscribes to a topic its first
+ * metadata does not show yet leaves it out until the next refresh
+ * (minutes), and the lifecycle stage would get no partition. */
+static ab_err_t wait_visible(struct ab_stateful *sf, struct ab_error *err)
+{
+        const char *topics[2] = {sf->alerts, sf->changelog};
+        int64_t until         = ab_time_mono_ms() + ADMIN_TIMEOUT_MS;
+        struct timespec pause = {0, 100 * 1000 * 1000};
+        int counts[2];
+        ab_err_t rc;
+
+        for (;;) {
+                rc = ab_kafka_admin_partitions(sf->admin, topics, 2, counts,
+                                               ADMIN_TIMEOUT_MS, err);
+                if (!rc && counts[0] == sf->nparts && counts[1] == sf->nparts)
+                        return AB_OK;
+                if (ab_time_mono_ms() >= until)
+                        return rc ? rc
+                                  : ab_error_set(err, AB_ERR_KAFKA, NULL,
+                                                 "the internal topics are "
+                                                 "not visible yet");
+                nanosleep(&pause, NULL);
+        }
+}
+
 static ab_err_t ensure_topics(struct ab_stateful *sf, struct ab_error *err)
 {
         static const char *const deletes[] = {"cleanup.policy", "delete", NULL};
@@ -122,7 +149,9 @@ static ab_err_t ensure_topics(struct ab_stateful *sf, struct ab_error *err)
         rc = ab_kafka_admin_ensure_topics(sf->admin, spec, 2, ADMIN_TIMEOUT_MS,
                                           err);
         sf->nparts = n;
-        return rc;
+        if (rc)
+                return rc;
+        return wait_visible(sf, err);
 }
 
 static ab_err_t subscribe(struct ab_stateful *sf, struct ab_error *err)
@@ -484,6 +513,8 @@ ab_err_t ab_stateful_step(struct ab_stateful *sf, int timeout_ms,
                 return rc;
         if (rc)
                 goto fatal_err;
+        ab_metrics_set(sf->pm->open_alerts,
+                       (int64_t)ab_stores_open_count(sf->stores));
         now = ab_time_mono_ms();
         if (backpressure(sf, err))
                 goto fatal_err;

@@ -20,6 +20,7 @@
 #define SLOTS_INLINE      16
 #define PURGE_INTERVAL_MS 30000
 #define JOIN_WAIT_MS      10000
+#define DRAIN_MS          10000
 
 /* ---------------------------------------------------------------- rebalance
  */
@@ -574,6 +575,70 @@ static void wait_joined(struct ab_stateful *sf)
         }
 }
 
+/* How far partition \p p of <group>.alerts has been applied: the
+ * consumer's position, else what was committed (by us or before us). */
+static int64_t applied(struct ab_stateful *sf, const struct position *p)
+{
+        struct ab_error err;
+        int64_t at = -1;
+
+        ab_consumer_position(sf->consumer, p->topic, p->partition, &at, &err);
+        if (at < 0)
+                at = p->committed;
+        if (at < 0 &&
+            ab_consumer_committed_offset(sf->consumer, p->topic, p->partition,
+                                         5000, &at, &err))
+                at = -1;
+        return at;
+}
+
+/*
+ * A clean stop first applies the records of the <group>.alerts
+ * partitions this member owns, up to their end as of the stop (its own
+ * map stage's among them), so every committed raw record has its events
+ * out and a successor inherits no half-done records. Raw and action
+ * partitions are paused meanwhile. Bounded by DRAIN_MS.
+ */
+static void drain_own(struct ab_stateful *sf, struct ab_error *err)
+{
+        int64_t until = ab_time_mono_ms() + DRAIN_MS;
+        uint64_t high = (uint64_t)sf->cfg->loop.max_pending_records;
+        int64_t *ends = ab_calloc(sf->npos + 1, sizeof(*ends));
+        bool done     = false;
+
+        if (!ends)
+                return;
+        for (size_t i = 0; i < sf->npos; i++)
+                if (strcmp(sf->pos[i].topic, sf->alerts))
+                        ab_consumer_pause_partition(sf->consumer,
+                                                    sf->pos[i].topic,
+                                                    sf->pos[i].partition, err);
+        if (ab_stateful_commit(sf, true, err) || sf->abort)
+                goto out;
+        for (size_t i = 0; i < sf->npos; i++)
+                if (strcmp(sf->pos[i].topic, sf->alerts) ||
+                    ab_consumer_end_offset(sf->consumer, sf->pos[i].topic,
+                                           sf->pos[i].partition, 5000, &ends[i],
+                                           err))
+                        ends[i] = -1;
+        while (!done && ab_time_mono_ms() < until && sf->fatal.code == AB_OK &&
+               !sf->abort) {
+                done = true;
+                for (size_t i = 0; done && i < sf->npos; i++)
+                        done =
+                            ends[i] < 0 || applied(sf, &sf->pos[i]) >= ends[i];
+                if (!done && ab_stateful_restore_pending(sf, err))
+                        break;
+                if (!done && sf->uncommitted >= high &&
+                    ab_stateful_commit(sf, true, err))
+                        break;
+                if (!done && consume_burst(sf, 100, err))
+                        break;
+        }
+out:
+        ab_free(ends);
+}
+
 ab_err_t ab_stateful_shutdown(struct ab_stateful *sf, struct ab_error *err)
 {
         struct ab_error e2;
@@ -583,6 +648,8 @@ ab_err_t ab_stateful_shutdown(struct ab_stateful *sf, struct ab_error *err)
                 return AB_OK;
         sf->shut = true;
         ab_error_clear(&e2);
+        if (sf->pool && sf->consumer && sf->fatal.code == AB_OK && !sf->abort)
+                drain_own(sf, &e2);
         if (sf->pool && sf->consumer && sf->fatal.code == AB_OK && !sf->abort)
                 rc = ab_stateful_commit(sf, true, err ? err : &e2);
         if (sf->pool)

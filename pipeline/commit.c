@@ -18,7 +18,8 @@
  * (ab_processor_apply()), whose changes are captured.
  *
  * Nothing is committed per record. The loop remembers, per partition,
- * the offset after the last record it finished ("positions"), and every
+ * the offset after the last record it finished ("positions", see
+ * pos_sync() for the transactional tail), and every
  * commit_interval, on revocation and on shutdown it runs the commit
  * cycle. at_least_once: finish the pool's records; flush the producer
  * (every event, ALERT/ACTION record and dead letter of the finished
@@ -35,10 +36,12 @@
  * discarded, every store rebuilt from its changelog, the positions
  * forgotten and the consumer rewound to the committed offsets.
  *
- * Restore: an assigned partition p of <group>.alerts is paused and gets
- * an empty store; the next step reads changelog partition p to its end
+ * Restore: an assigned partition p of <group>.alerts gets an empty
+ * store, and the assign callback reads changelog partition p to its end
  * into it (after committing an open transaction, which the restore's
- * wait must not outlive), marks it restored and resumes p. On
+ * wait must not outlive) before any record of p is returned; a restore
+ * that cannot finish pauses p and the loop retries it (so does a rebuild
+ * after an aborted transaction), then resumes p. On
  * revocation the cycle runs, then the revoked partitions' stores and
  * positions are dropped; lost partitions are dropped without a commit
  * (exactly_once: the transaction is aborted and the rest rebuilt).
@@ -134,24 +137,39 @@ static struct ab_kafka_offset *dirty_offsets(const struct ab_stateful *sf,
 }
 
 /*
- * Once every consumed record is finished, the consumer's position is what
- * was processed, and it also counts what the application never sees:
- * transaction markers and aborted records (read_committed). Committing
- * it, and not the last record + 1, lets a committed offset reach the end
- * of a partition written in transactions.
+ * The offset committed is the one after the last record finished. With
+ * read_committed the records a partition ends with may be ones the
+ * application never sees (transaction markers, aborted records), and that
+ * offset would never reach the end. librdkafka 2.0.2's position is no
+ * substitute while records flow: it runs ahead of the records returned
+ * (committing it skipped records). So the position is taken only once it
+ * has stood still for POS_IDLE_MS while the consumer polls unpaused:
+ * then whatever lies between is nothing a poll will return.
  */
+#define POS_IDLE_MS 2000
+
 static void pos_sync(struct ab_stateful *sf)
 {
+        int64_t now = ab_time_mono_ms();
         struct ab_error err;
         int64_t at;
 
         for (size_t i = 0; i < sf->npos; i++) {
                 struct position *p = &sf->pos[i];
 
-                if (!ab_consumer_position(sf->consumer, p->topic, p->partition,
-                                          &at, &err) &&
-                    at > p->next)
+                if (ab_consumer_position(sf->consumer, p->topic, p->partition,
+                                         &at, &err) ||
+                    at <= p->next)
+                        continue;
+                if (at != p->seen || sf->shut ||
+                    ab_consumer_paused(sf->consumer) ||
+                    (!strcmp(p->topic, sf->alerts) &&
+                     !ab_stores_get(sf->stores, p->partition))) {
+                        p->seen    = at;
+                        p->seen_ms = now;
+                } else if (now - p->seen_ms >= POS_IDLE_MS) {
                         p->next = at;
+                }
         }
 }
 
@@ -393,6 +411,8 @@ ab_err_t ab_stateful_restore_pending(struct ab_stateful *sf,
                                                c.partition, restore_record, &c,
                                                &records, err);
                 if (rc == AB_ERR_RETRY) {
+                        ab_consumer_pause_partition(sf->consumer, sf->alerts,
+                                                    c.partition, err);
                         AB_WARN("pipeline", "restore not finished; retrying",
                                 "partition=%d error=\"%s\"", (int)c.partition,
                                 err->text);

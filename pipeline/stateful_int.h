@@ -46,6 +46,8 @@ struct position {
         int64_t next;      /* the offset after the last finished record */
         int64_t committed; /* the last `next` committed; -1: none */
         int64_t purged;    /* <group>.alerts: deleted below this */
+        int64_t seen;      /* the consumer's position at seen_ms */
+        int64_t seen_ms;
 };
 
 struct ab_stateful {

@@ -419,6 +419,8 @@ int ab_cmd_demo(int argc, char **argv)
                         ab_error_format(&err, line, sizeof(line)));
                 goto out;
         }
+        /* One member on a mock cluster: no internal topics. */
+        cfg->state.store = AB_PIPELINE_STORE_MEMORY;
         memset(&pc, 0, sizeof(pc));
         pc.brokers     = brokers;
         pc.on_delivery = on_delivery;

@@ -200,8 +200,9 @@ int ab_cmd_test(int argc, char **argv)
             {"version", no_argument, NULL, 'V'},
             {NULL, 0, NULL, 0}};
         struct test_opts opts          = {NULL, "-", 0, 0, "alertbridge"};
-        struct ab_processor_opts popts = {
-            AB_PROCESSOR_STATELESS, AB_PROCESSOR_CLOCK_ALERT_START, NULL, NULL};
+        struct ab_processor_opts popts = {AB_PROCESSOR_STATELESS,
+                                          AB_PROCESSOR_CLOCK_ALERT_START, NULL,
+                                          NULL, NULL};
         struct ab_pipeline_config *cfg = NULL;
         struct test_run run;
         struct ab_error err;

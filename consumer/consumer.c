@@ -31,6 +31,7 @@ struct ab_consumer {
         struct wish *wishes; /* owned */
         size_t nwishes, capwishes;
         bool paused;
+        bool joined; /* an assignment (maybe empty) was received */
         bool closed;
         bool fatal;
         rd_kafka_resp_err_t revoke_err; /* of the last revocation commit */
@@ -231,6 +232,7 @@ static void assign(struct ab_consumer *c, rd_kafka_t *rk, bool cooperative,
         rd_kafka_resp_err_t rc = RD_KAFKA_RESP_ERR_NO_ERROR;
         char text[512];
 
+        c->joined = true;
         if (cooperative) {
                 rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
 
@@ -693,6 +695,51 @@ ab_err_t ab_consumer_rewind(struct ab_consumer *c, int timeout_ms,
                                     "rewinding to the committed offsets: %s",
                                     rd_kafka_err2str(krc));
         return AB_OK;
+}
+
+ab_err_t ab_consumer_end_offset(struct ab_consumer *c, const char *topic,
+                                int32_t partition, int timeout_ms, int64_t *end,
+                                struct ab_error *err)
+{
+        int64_t low = 0, high = 0;
+        rd_kafka_resp_err_t rc = rd_kafka_query_watermark_offsets(
+            c->rk, topic, partition, &low, &high, timeout_ms);
+
+        if (rc)
+                return ab_error_set(err, AB_ERR_KAFKA, topic,
+                                    "%s[%d]: end offset: %s", topic,
+                                    (int)partition, rd_kafka_err2str(rc));
+        *end = high;
+        return AB_OK;
+}
+
+ab_err_t ab_consumer_committed_offset(struct ab_consumer *c, const char *topic,
+                                      int32_t partition, int timeout_ms,
+                                      int64_t *offset, struct ab_error *err)
+{
+        rd_kafka_topic_partition_list_t *list =
+            rd_kafka_topic_partition_list_new(1);
+        rd_kafka_resp_err_t rc;
+
+        if (!list)
+                return ab_error_set(err, AB_ERR_NOMEM, NULL, "out of memory");
+        rd_kafka_topic_partition_list_add(list, topic, partition);
+        rc = rd_kafka_committed(c->rk, list, timeout_ms);
+        if (!rc)
+                rc = list->elems[0].err;
+        *offset =
+            !rc && list->elems[0].offset >= 0 ? list->elems[0].offset : -1;
+        rd_kafka_topic_partition_list_destroy(list);
+        if (rc)
+                return ab_error_set(err, AB_ERR_KAFKA, topic,
+                                    "%s[%d]: committed offset: %s", topic,
+                                    (int)partition, rd_kafka_err2str(rc));
+        return AB_OK;
+}
+
+bool ab_consumer_joined(const struct ab_consumer *c)
+{
+        return c->joined;
 }
 
 size_t ab_consumer_assigned(struct ab_consumer *c)

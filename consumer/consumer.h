@@ -185,6 +185,21 @@ ab_err_t ab_consumer_position(struct ab_consumer *c, const char *topic,
                               struct ab_error *err);
 
 /**
+ * The end (high watermark) of \p topic / \p partition as the broker
+ * knows it now, waiting up to \p timeout_ms.
+ * @returns AB_OK or AB_ERR_KAFKA.
+ */
+ab_err_t ab_consumer_end_offset(struct ab_consumer *c, const char *topic,
+                                int32_t partition, int timeout_ms, int64_t *end,
+                                struct ab_error *err);
+
+/** The group's committed offset of \p topic / \p partition (-1: none),
+ *  waiting up to \p timeout_ms. @returns AB_OK or AB_ERR_KAFKA. */
+ab_err_t ab_consumer_committed_offset(struct ab_consumer *c, const char *topic,
+                                      int32_t partition, int timeout_ms,
+                                      int64_t *offset, struct ab_error *err);
+
+/**
  * Seek every assigned partition back to its committed offset (the
  * beginning when none is committed), e.g. after a transaction was
  * aborted; waits up to \p timeout_ms for the coordinator.
@@ -192,6 +207,10 @@ ab_err_t ab_consumer_position(struct ab_consumer *c, const char *topic,
  */
 ab_err_t ab_consumer_rewind(struct ab_consumer *c, int timeout_ms,
                             struct ab_error *err);
+
+/** @returns true once the group gave this member an assignment, even an
+ *  empty one (a standby member). */
+bool ab_consumer_joined(const struct ab_consumer *c);
 
 /** @returns how many partitions are assigned to this member. */
 size_t ab_consumer_assigned(struct ab_consumer *c);

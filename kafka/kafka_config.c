@@ -73,6 +73,17 @@ static const struct ab_conftab_prop props[] = {
                "share it and split the input partitions; the pipeline and "
                "the sink each have their own, so EventBridge trouble never "
                "stalls normalization."},
+    {.key    = "instance_id",
+     .type   = AB_CONFTAB_STRING,
+     .offset = KC(instance_id),
+     .min    = 1,
+     .desc   = "Static membership: this member's `group.instance.id`, unique "
+               "in the group and kept across restarts. A restart within "
+               "`session.timeout.ms` keeps the member's partitions (no "
+               "rebalance). In the pipeline's `exactly_once` it also names "
+               "the transactional id `<group>-<instance_id>`, so a "
+               "restarted member fences its predecessor at once; without "
+               "it a random id is used per start."},
     {.key          = "properties",
      .type         = AB_CONFTAB_MAP,
      .offset       = KC(properties),

@@ -22,8 +22,10 @@
  * fails the load with its key path.
  */
 struct ab_kafka_config {
-        char *brokers; /* bootstrap.servers */
-        char *group;   /* group.id of the service's consumer */
+        char *brokers;     /* bootstrap.servers */
+        char *group;       /* group.id of the service's consumer */
+        char *instance_id; /* group.instance.id and the transactional
+                              id's suffix; NULL: dynamic membership */
         struct ab_pipeline_kv *properties; /* every client */
         size_t nproperties;
         struct ab_pipeline_kv *consumer_properties;

@@ -30,6 +30,10 @@ _Static_assert(sizeof(enum ab_pipeline_binding) == sizeof(int),
                "enums are stored as int");
 _Static_assert(sizeof(enum ab_log_level) == sizeof(int),
                "enums are stored as int");
+_Static_assert(sizeof(enum ab_pipeline_guarantee) == sizeof(int),
+               "enums are stored as int");
+_Static_assert(sizeof(enum ab_pipeline_store) == sizeof(int),
+               "enums are stored as int");
 
 /* ---- checks ---- */
 
@@ -141,6 +145,9 @@ static ab_err_t check_integration(const void *ctx,
 static const char *const binding_names[]   = {"structured", "binary", NULL};
 static const char *const log_level_names[] = {"error", "warn", "info", "debug",
                                               NULL};
+static const char *const guarantee_names[] = {"at_least_once", "exactly_once",
+                                              NULL};
+static const char *const store_names[]     = {"changelog", "memory", NULL};
 static const char *const severity_names[]  = {"P1", "P2", "P3", "P4", NULL};
 static const char *const kafka_defaults[]  = {"group", "alertbridge", NULL};
 
@@ -359,6 +366,54 @@ static const struct ab_conftab_prop root_props[] = {
                "bottleneck and the machine has cores to spare; on 2 vCPUs "
                "shared with a broker it did not help "
                "(docs/performance.md)."},
+    {.key    = "processing.guarantee",
+     .type   = AB_CONFTAB_ENUM,
+     .offset = CFG(processing.guarantee),
+     .def    = "at_least_once",
+     .names  = guarantee_names,
+     .desc   = "`at_least_once`: after a crash the records since the last "
+               "commit are handled again, and a repeated event carries the "
+               "id of the original. `exactly_once`: Kafka transactions "
+               "commit each stage's outputs with its input offsets; "
+               "consumers of the output (and `alertbridge sink`) must read "
+               "committed. Only with `state.store: changelog`."},
+    {.key    = "processing.commit_interval",
+     .type   = AB_CONFTAB_DURATION,
+     .offset = CFG(processing.commit_interval_ms),
+     .def    = "100ms",
+     .min    = 10,
+     .max    = 600000,
+     .desc   = "How often the changelog is written and the offsets "
+               "committed (a transaction in `exactly_once`)."},
+    {.key    = "state.store",
+     .type   = AB_CONFTAB_ENUM,
+     .offset = CFG(state.store),
+     .def    = "changelog",
+     .names  = store_names,
+     .desc   = "`changelog`: alerts are repartitioned by fingerprint "
+               "through `<group>.alerts`, each partition has its own "
+               "lifecycle store backed by the compacted "
+               "`<group>.lifecycle-changelog`, so state survives restarts "
+               "and the group scales out. `memory`: one store in process "
+               "memory, no internal topics; for one member only, state is "
+               "lost on restart (what `alertbridge demo` uses)."},
+    {.key    = "state.partitions",
+     .type   = AB_CONFTAB_INT,
+     .offset = CFG(state.partitions),
+     .def    = "0",
+     .min    = 0,
+     .max    = 10000,
+     .desc   = "Partitions of the internal topics, created at start. 0: the "
+               "largest partition count of the input topics. An existing "
+               "internal topic with another count stops the start."},
+    {.key    = "state.replication_factor",
+     .type   = AB_CONFTAB_INT,
+     .offset = CFG(state.replication_factor),
+     .def    = "-1",
+     .min    = -1,
+     .max    = 32,
+     .desc   = "Replication factor of the internal topics when they are "
+               "created. -1: the broker's default."},
     {.key    = "lifecycle.max_open_alerts",
      .type   = AB_CONFTAB_INT,
      .offset = CFG(lifecycle.max_open_alerts),
@@ -493,6 +548,11 @@ static ab_err_t check_cross(const struct ab_pipeline_config *cfg,
                 rc = ab_error_set(err, AB_ERR_CONFIG, "actions_topic",
                                   "must differ from output.topic and "
                                   "dead_letter_topic");
+        if (!rc && cfg->processing.guarantee == AB_PIPELINE_EXACTLY_ONCE &&
+            cfg->state.store == AB_PIPELINE_STORE_MEMORY)
+                rc = ab_error_set(err, AB_ERR_CONFIG, "processing.guarantee",
+                                  "exactly_once needs state.store: "
+                                  "changelog");
         return rc;
 }
 

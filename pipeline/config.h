@@ -55,6 +55,22 @@ enum ab_pipeline_binding {
         AB_PIPELINE_BINDING_BINARY,
 };
 
+/* processing.guarantee (docs/stateful-pipeline.md, "Commit cycle"). */
+enum ab_pipeline_guarantee {
+        AB_PIPELINE_AT_LEAST_ONCE = 0,
+        AB_PIPELINE_EXACTLY_ONCE,
+};
+
+/* state.store: where the lifecycle state lives. */
+enum ab_pipeline_store {
+        /* One store per partition of <group>.alerts, backed by
+         * <group>.lifecycle-changelog (the two-stage pipeline). */
+        AB_PIPELINE_STORE_CHANGELOG = 0,
+        /* One store in process memory, no internal topics: one member
+         * only, state lost on restart (demo). */
+        AB_PIPELINE_STORE_MEMORY,
+};
+
 struct ab_pipeline_config {
         char *path; /* the file it was loaded from, or the origin name */
         struct ab_kafka_config kafka; /* the shared kafka block */
@@ -84,6 +100,15 @@ struct ab_pipeline_config {
         struct {
                 int64_t threads; /* 0: map on the consumer thread */
         } transform;
+        struct {
+                enum ab_pipeline_guarantee guarantee;
+                int64_t commit_interval_ms;
+        } processing;
+        struct {
+                enum ab_pipeline_store store;
+                int64_t partitions;         /* 0: largest input count */
+                int64_t replication_factor; /* -1: the broker's default */
+        } state;
         struct {
                 int64_t max_open_alerts; /* 0: unlimited */
                 bool close_orphan_recovery;

@@ -1,5 +1,6 @@
 /* pipeline.c - the run loop: consumer -> processor -> producer, with
- * at-least-once offsets. */
+ * at-least-once offsets (state.store: memory), or the two-stage loop of
+ * stateful.c (state.store: changelog). */
 #include "pipeline/pipeline.h"
 
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "kafka/kafka_config.h"
 #include "pipeline/pipeline_metrics.h"
 #include "pipeline/processor.h"
+#include "pipeline/stateful.h"
 #include "pipeline/transform_pool.h"
 #include "producer/cloudevents_kafka.h"
 #include "producer/headers.h"
@@ -73,7 +75,8 @@ struct ab_pipeline {
         struct ab_producer *producer;
         struct ab_processor *proc;
         struct ab_transform_pool *pool;
-        int burst; /* records taken per step at most */
+        struct ab_stateful *sf; /* state.store: changelog; else NULL */
+        int burst;              /* records taken per step at most */
         struct ab_ce_kafka *ce;
         struct ab_headers *headers;
         enum ab_ce_mode mode;
@@ -283,6 +286,14 @@ static bool ready_probe(void *opaque, char *reason, size_t size)
 {
         struct ab_pipeline *pl = opaque;
 
+        if (pl->sf) {
+                if (ab_stateful_ready(pl->sf))
+                        return true;
+                snprintf(reason, size,
+                         "not in the group yet, a partition's state is "
+                         "being restored, or the pipeline failed");
+                return false;
+        }
         if (!__atomic_load_n(&pl->ready, __ATOMIC_RELAXED)) {
                 snprintf(reason, size,
                          "no partitions assigned yet, or the producer failed");
@@ -314,16 +325,77 @@ static ab_err_t subscribe(struct ab_pipeline *pl, struct ab_error *err)
         return rc;
 }
 
-ab_err_t ab_pipeline_new(const struct ab_pipeline_config *cfg,
-                         struct ab_pipeline **out, struct ab_error *err)
+/* The single-store loop of state.store: memory. */
+static ab_err_t new_memory_loop(struct ab_pipeline *pl, struct ab_error *err)
 {
+        const struct ab_pipeline_config *cfg = pl->cfg;
         struct ab_consumer_conf cc;
         struct ab_producer_conf pc;
         const char **cprops = NULL, **pprops = NULL;
         char queue_kb[24];
         const char *const queue[] = {"queue.buffering.max.kbytes", queue_kb,
                                      NULL};
-        bool threaded;
+        bool threaded             = cfg->transform.threads > 0;
+        ab_err_t rc               = AB_ERR_NOMEM;
+
+        /* The tracker's window is a hard cap per partition; pausing at
+         * max_pending_records keeps us well below it. */
+        pl->offsets =
+            ab_offsets_new((uint32_t)cfg->loop.max_pending_records * 4);
+        snprintf(queue_kb, sizeof(queue_kb), "%lld",
+                 (long long)(cfg->loop.max_pending_bytes / 1024));
+        cprops = ab_kafka_client_props(&cfg->kafka, AB_KAFKA_CONSUMER, NULL,
+                                       NULL, NULL);
+        pprops = ab_kafka_client_props(&cfg->kafka, AB_KAFKA_PRODUCER, queue,
+                                       NULL, NULL);
+        if (!pl->offsets || !cprops || !pprops)
+                goto out;
+        rc = ab_processor_new(cfg, &pl->pm, &pl->proc, err);
+        if (rc)
+                goto out;
+        pl->burst =
+            threaded ? AB_PIPELINE_BURST_THREADED : AB_PIPELINE_BURST_INLINE;
+        rc = ab_transform_pool_new((unsigned)cfg->transform.threads,
+                                   threaded ? AB_PIPELINE_SLOTS_THREADED
+                                            : AB_PIPELINE_SLOTS_INLINE,
+                                   &pl->pool, err);
+        if (rc)
+                goto out;
+        memset(&pc, 0, sizeof(pc));
+        pc.brokers     = cfg->kafka.brokers;
+        pc.properties  = pprops;
+        pc.on_delivery = on_delivery;
+        pc.arg         = pl;
+        rc             = ab_producer_new(&pc, &pl->producer, err);
+        if (rc)
+                goto out;
+        memset(&cc, 0, sizeof(cc));
+        cc.brokers     = cfg->kafka.brokers;
+        cc.group       = cfg->kafka.group;
+        cc.properties  = cprops;
+        cc.offsets     = pl->offsets;
+        cc.on_revoke   = on_revoke;
+        cc.instance_id = cfg->kafka.instance_id;
+        cc.arg         = pl;
+        rc             = ab_consumer_new(&cc, &pl->consumer, err);
+        if (!rc)
+                rc = subscribe(pl, err);
+        if (!rc)
+                AB_INFO("pipeline", "started",
+                        "brokers=%s group=%s inputs=%zu store=memory "
+                        "binding=%s transform_threads=%lld",
+                        cfg->kafka.brokers, cfg->kafka.group, cfg->ninputs,
+                        ab_ce_mode_name(pl->mode),
+                        (long long)cfg->transform.threads);
+out:
+        ab_free(cprops);
+        ab_free(pprops);
+        return rc;
+}
+
+ab_err_t ab_pipeline_new(const struct ab_pipeline_config *cfg,
+                         struct ab_pipeline **out, struct ab_error *err)
+{
         struct ab_pipeline *pl;
         ab_err_t rc = AB_ERR_NOMEM;
 
@@ -339,55 +411,15 @@ ab_err_t ab_pipeline_new(const struct ab_pipeline_config *cfg,
         pl->metrics = ab_metrics_new();
         pl->headers = ab_headers_new();
         pl->ce      = ab_ce_kafka_new();
-        /* The tracker's window is a hard cap per partition; pausing at
-         * max_pending_records keeps us well below it. */
-        pl->offsets =
-            ab_offsets_new((uint32_t)cfg->loop.max_pending_records * 4);
-        snprintf(queue_kb, sizeof(queue_kb), "%lld",
-                 (long long)(cfg->loop.max_pending_bytes / 1024));
-        cprops = ab_kafka_client_props(&cfg->kafka, AB_KAFKA_CONSUMER, NULL,
-                                       NULL, NULL);
-        pprops = ab_kafka_client_props(&cfg->kafka, AB_KAFKA_PRODUCER, queue,
-                                       NULL, NULL);
-        if (!pl->metrics || !pl->headers || !pl->ce || !pl->offsets ||
-            !cprops || !pprops)
+        if (!pl->metrics || !pl->headers || !pl->ce)
                 goto fail;
         rc = ab_pipeline_metrics_register(pl->metrics, &pl->pm, err);
         if (rc)
                 goto fail;
-        rc = ab_processor_new(cfg, &pl->pm, &pl->proc, err);
-        if (rc)
-                goto fail;
-        threaded = cfg->transform.threads > 0;
-        pl->burst =
-            threaded ? AB_PIPELINE_BURST_THREADED : AB_PIPELINE_BURST_INLINE;
-        rc = ab_transform_pool_new((unsigned)cfg->transform.threads,
-                                   threaded ? AB_PIPELINE_SLOTS_THREADED
-                                            : AB_PIPELINE_SLOTS_INLINE,
-                                   &pl->pool, err);
-        if (rc)
-                goto fail;
-
-        memset(&pc, 0, sizeof(pc));
-        pc.brokers     = cfg->kafka.brokers;
-        pc.properties  = pprops;
-        pc.on_delivery = on_delivery;
-        pc.arg         = pl;
-        rc             = ab_producer_new(&pc, &pl->producer, err);
-        if (rc)
-                goto fail;
-
-        memset(&cc, 0, sizeof(cc));
-        cc.brokers    = cfg->kafka.brokers;
-        cc.group      = cfg->kafka.group;
-        cc.properties = cprops;
-        cc.offsets    = pl->offsets;
-        cc.on_revoke  = on_revoke;
-        cc.arg        = pl;
-        rc            = ab_consumer_new(&cc, &pl->consumer, err);
-        if (rc)
-                goto fail;
-        rc = subscribe(pl, err);
+        if (cfg->state.store == AB_PIPELINE_STORE_CHANGELOG)
+                rc = ab_stateful_new(cfg, &pl->pm, &pl->sf, err);
+        else
+                rc = new_memory_loop(pl, err);
         if (rc)
                 goto fail;
         if (cfg->http.listen) {
@@ -404,18 +436,9 @@ ab_err_t ab_pipeline_new(const struct ab_pipeline_config *cfg,
         }
         pl->next_expire_ms =
             ab_time_mono_ms() + cfg->lifecycle.expire_interval_ms;
-        ab_free(cprops);
-        ab_free(pprops);
-        AB_INFO("pipeline", "started",
-                "brokers=%s group=%s inputs=%zu "
-                "binding=%s transform_threads=%lld",
-                cfg->kafka.brokers, cfg->kafka.group, cfg->ninputs,
-                ab_ce_mode_name(pl->mode), (long long)cfg->transform.threads);
         *out = pl;
         return AB_OK;
 fail:
-        ab_free(cprops);
-        ab_free(pprops);
         pl->shut = 1; /* nothing to drain */
         ab_pipeline_destroy(pl);
         return rc;
@@ -615,6 +638,11 @@ ab_err_t ab_pipeline_step(struct ab_pipeline *pl, int timeout_ms,
         int64_t now;
         ab_err_t rc;
 
+        if (pl->sf) {
+                if (pl->http)
+                        ab_http_heartbeat(pl->http);
+                return ab_stateful_step(pl->sf, timeout_ms, err);
+        }
         if (pl->fatal.code != AB_OK || ab_producer_fatal(pl->producer, err)) {
                 if (pl->fatal.code != AB_OK && err)
                         *err = pl->fatal;
@@ -683,6 +711,8 @@ ab_err_t ab_pipeline_run(struct ab_pipeline *pl, volatile sig_atomic_t *stop,
         ab_err_t rc = AB_OK, rc2;
 
         pl->stop = stop;
+        if (pl->sf)
+                ab_stateful_set_stop(pl->sf, stop);
         while (!*stop) {
                 rc = ab_pipeline_step(pl, (int)pl->cfg->loop.poll_timeout_ms,
                                       err);
@@ -712,6 +742,8 @@ ab_err_t ab_pipeline_shutdown(struct ab_pipeline *pl, struct ab_error *err)
         if (pl->shut)
                 return AB_OK;
         pl->shut = 1;
+        if (pl->sf)
+                return ab_stateful_shutdown(pl->sf, err);
         /* Records already consumed are finished unless the pipeline
          * failed; a stop request while the producer queue is full leaves
          * the rest unfinished, to be consumed again after a restart. */
@@ -749,6 +781,10 @@ ab_err_t ab_pipeline_shutdown(struct ab_pipeline *pl, struct ab_error *err)
 void ab_pipeline_get_stats(const struct ab_pipeline *pl,
                            struct ab_pipeline_stats *out)
 {
+        if (pl->sf) {
+                ab_stateful_get_stats(pl->sf, out);
+                return;
+        }
         *out           = pl->stats;
         out->pending   = ab_offsets_pending(pl->offsets);
         out->completed = pl->stats.records - out->pending;
@@ -766,6 +802,7 @@ void ab_pipeline_destroy(struct ab_pipeline *pl)
                 return;
         ab_pipeline_shutdown(pl, NULL);
         ab_http_stop(pl->http);
+        ab_stateful_destroy(pl->sf);
         ab_transform_pool_destroy(pl->pool);
         ab_consumer_destroy(pl->consumer);
         /* Destroying the producer resolves every remaining opaque. */

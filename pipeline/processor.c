@@ -96,7 +96,7 @@ static struct ab_lifecycle *new_lifecycle(const struct ab_processor *p)
 {
         struct ab_lifecycle_config lconf;
 
-        if (p->opts.mode == AB_PROCESSOR_STATELESS)
+        if (p->opts.mode != AB_PROCESSOR_LIFECYCLE)
                 return NULL;
         memset(&lconf, 0, sizeof(lconf));
         lconf.max_open              = (size_t)p->cfg->lifecycle.max_open_alerts;
@@ -119,6 +119,11 @@ ab_err_t ab_processor_new_opts(const struct ab_pipeline_config *cfg,
                 return ab_error_set(err, AB_ERR_CONFIG, "actions_topic",
                                     "a stateless processor applies no "
                                     "actions");
+        if (opts && opts->mode == AB_PROCESSOR_MAP &&
+            (!opts->on_alert || !opts->on_action))
+                return ab_error_set(err, AB_ERR_INTERNAL, NULL,
+                                    "a map-stage processor needs on_alert "
+                                    "and on_action");
         p = ab_calloc(1, sizeof(*p));
         if (!p)
                 return ab_error_set(err, rc, NULL, "out of memory");
@@ -187,6 +192,47 @@ struct ab_lifecycle *ab_processor_lifecycle(struct ab_processor *p)
 /* ---------------------------------------------------------------- binding */
 
 /*
+ * The integration called \p name: one loaded already (by its `name:`) or
+ * a built-in, loaded once and kept. NULL: \p err says why
+ * (AB_ERR_NO_INTEGRATION when there is none, or the load's failure).
+ */
+static struct ab_integration *by_name(struct ab_processor *p, const char *name,
+                                      struct ab_error *err)
+{
+        struct ab_integration *integ = NULL;
+        ab_err_t rc;
+
+        for (size_t i = 0; i < p->ninteg; i++)
+                if (!strcmp(ab_integration_name(p->integs[i]), name))
+                        return p->integs[i];
+        if (!ab_integration_builtin_text(name)) {
+                ab_error_set(err, AB_ERR_NO_INTEGRATION, NULL,
+                             "'%s' is neither a configured nor a built-in "
+                             "integration",
+                             name);
+                return NULL;
+        }
+        rc = ab_integration_load(name, &integ, err);
+        if (!rc && (rc = keep_integration(p, integ)))
+                ab_error_set(err, rc, NULL,
+                             "keeping the integration '%s' failed: %s", name,
+                             ab_err_desc(rc));
+        if (rc) {
+                ab_integration_destroy(integ);
+                return NULL;
+        }
+        return integ;
+}
+
+const struct ab_integration *ab_processor_resolve(void *ctx, const char *name)
+{
+        struct ab_error err;
+
+        ab_error_clear(&err);
+        return by_name(ctx, name, &err);
+}
+
+/*
  * The integration of a record: its header wins over the topic binding.
  * A header names an integration already loaded (by its `name:`) or a
  * built-in, which is loaded once and kept. NULL: \p err says why, with a
@@ -197,8 +243,7 @@ resolve(struct ab_processor *p, const struct ab_input *in, struct ab_error *err)
 {
         if (in->integration.ptr) {
                 char name[128];
-                struct ab_integration *integ = NULL;
-                ab_err_t rc;
+                struct ab_integration *integ;
 
                 if (in->integration.len == 0 ||
                     in->integration.len >= sizeof(name)) {
@@ -210,12 +255,11 @@ resolve(struct ab_processor *p, const struct ab_input *in, struct ab_error *err)
                 memcpy(name, in->integration.ptr, in->integration.len);
                 name[in->integration.len] = '\0';
                 /* A NUL would cut the name: no integration has one. */
-                if (memchr(name, '\0', in->integration.len))
-                        name[0] = '\0';
-                for (size_t i = 0; i < p->ninteg && name[0]; i++)
-                        if (!strcmp(ab_integration_name(p->integs[i]), name))
-                                return p->integs[i];
-                if (!name[0] || !ab_integration_builtin_text(name)) {
+                integ = memchr(name, '\0', in->integration.len)
+                            ? NULL
+                            : by_name(p, name, err);
+                if (!integ && (err->code == AB_ERR_NO_INTEGRATION ||
+                               err->code == AB_OK)) {
                         char shown[4 * sizeof(name)];
 
                         ab_error_set(err, AB_ERR_NO_INTEGRATION, NULL,
@@ -226,16 +270,6 @@ resolve(struct ab_processor *p, const struct ab_input *in, struct ab_error *err)
                                      ab_str_escape(shown, sizeof(shown),
                                                    in->integration.ptr,
                                                    in->integration.len));
-                        return NULL;
-                }
-                rc = ab_integration_load(name, &integ, err);
-                if (!rc && (rc = keep_integration(p, integ)))
-                        ab_error_set(err, rc, NULL,
-                                     "keeping the integration '%s' failed: %s",
-                                     name, ab_err_desc(rc));
-                if (rc) {
-                        ab_integration_destroy(integ);
-                        return NULL;
                 }
                 return integ;
         }
@@ -359,14 +393,20 @@ static ab_err_t observe(const struct ab_processor *p,
                         const struct ab_input *in, size_t i, int64_t at)
 {
         char fp[AB_EVENT_ID_LEN + 1];
+        unsigned char bin[AB_LIFECYCLE_FP_LEN];
         struct ab_mapped_alert m;
         ab_err_t rc;
 
         if (!p->opts.on_alert)
                 return AB_OK;
         rc = alert_fingerprint(j, i, fp);
+        if (!rc && !j->fp_ok)
+                rc = ab_lifecycle_key_parse(fp, AB_EVENT_ID_LEN, bin) == AB_OK
+                         ? AB_OK
+                         : AB_ERR_INTERNAL;
         if (rc)
                 return rc;
+        m.digest      = j->fp_ok ? j->fp[i] : bin;
         m.input       = in;
         m.integration = j->integ;
         m.alert       = &j->alerts[i];
@@ -518,6 +558,23 @@ static ab_err_t settle(struct ab_processor *p, const struct ab_input *in,
         return dead_letter(p, in, e, integration, fn, arg);
 }
 
+/* The map stage's action: routed by the alert it names, else a dead
+ * letter (action_invalid). */
+static ab_err_t route_action(struct ab_processor *p, const struct ab_input *in,
+                             ab_output_fn fn, void *arg)
+{
+        unsigned char prefix[AB_ALERT_RECORD_ROUTE_LEN];
+        struct ab_error err;
+        ab_err_t rc;
+
+        ab_error_clear(&err);
+        rc = ab_alert_record_action_route(in->value.ptr, in->value.len, prefix,
+                                          &err);
+        if (rc)
+                return settle(p, in, rc, &err, NULL, fn, arg);
+        return p->opts.on_action(p->opts.on_alert_arg, in, prefix);
+}
+
 static ab_err_t finish(struct ab_processor *p, struct ab_processor_job *j,
                        const struct ab_input *in, ab_output_fn fn, void *arg)
 {
@@ -536,6 +593,8 @@ static ab_err_t finish(struct ab_processor *p, struct ab_processor_job *j,
         case JOB_REJECT:
                 return dead_letter(p, in, &j->err, NULL, fn, arg);
         case JOB_ACTION:
+                if (p->opts.mode == AB_PROCESSOR_MAP)
+                        return route_action(p, in, fn, arg);
                 rc = ab_lifecycle_action(p->lc, in->value.ptr, in->value.len, t,
                                          emit, p, &err);
                 update_gauges(p);
@@ -547,6 +606,12 @@ static ab_err_t finish(struct ab_processor *p, struct ab_processor_job *j,
         if (j->rc)
                 return settle(p, in, j->rc, &j->err, p->integration_name, fn,
                               arg);
+        if (p->opts.mode == AB_PROCESSOR_MAP) {
+                for (size_t i = 0; !rc && i < j->nalerts; i++)
+                        rc = observe(p, j, in, i,
+                                     alert_time(p, in, &j->alerts[i], t));
+                return rc;
+        }
         if (!p->lc)
                 return emit_stateless(p, j, in, t);
         for (size_t i = 0; i < j->nalerts; i++) {
@@ -602,5 +667,85 @@ ab_err_t ab_processor_expire(struct ab_processor *p, int64_t now_ms,
         p->emit_rc          = AB_OK;
         rc                  = ab_lifecycle_expire(p->lc, now_ms, emit, p);
         update_gauges(p);
+        return rc;
+}
+
+/* Count what one call changed in \p lc since \p before. */
+static void account(const struct ab_processor *p, const struct ab_lifecycle *lc,
+                    const struct ab_lifecycle_stats *before)
+{
+        struct ab_lifecycle_stats st;
+
+        if (!p->pm)
+                return;
+        ab_lifecycle_get_stats(lc, &st);
+        ab_metrics_add(p->pm->merged_duplicates, st.merged - before->merged);
+        ab_metrics_add(p->pm->evicted_alerts, st.evicted - before->evicted);
+}
+
+/* Apply one ALERT record to \p lc. */
+static ab_err_t apply_alert(struct ab_processor *p, struct ab_lifecycle *lc,
+                            const struct ab_alert_record_alert *a,
+                            struct ab_error *err)
+{
+        const struct ab_integration *integ;
+        char name[128];
+
+        if (a->integration.len >= sizeof(name))
+                return ab_error_set(err, AB_ERR_NO_INTEGRATION, NULL,
+                                    "integration name too long");
+        memcpy(name, a->integration.ptr, a->integration.len);
+        name[a->integration.len] = '\0';
+        integ                    = by_name(p, name, err);
+        if (!integ)
+                return err->code;
+        p->integration_name = ab_integration_name(integ);
+        return ab_lifecycle_process_digest(lc, integ, a->alert, a->fp,
+                                           a->event_ms, emit, p, err);
+}
+
+ab_err_t ab_processor_apply(struct ab_processor *p, struct ab_lifecycle *lc,
+                            const struct ab_alert_record *r,
+                            const struct ab_input *in, ab_output_fn fn,
+                            void *arg)
+{
+        struct ab_lifecycle_stats before;
+        struct ab_error err;
+        ab_err_t rc;
+
+        ab_lifecycle_get_stats(lc, &before);
+        p->fn               = fn;
+        p->arg              = arg;
+        p->integration_name = NULL;
+        p->emit_rc          = AB_OK;
+        ab_error_clear(&err);
+        if (r->kind == AB_ALERT_RECORD_ACTION) {
+                const struct ab_alert_record_action *a = &r->action;
+                int64_t t =
+                    a->timestamp_ms >= 0 ? a->timestamp_ms : ab_time_now_ms();
+
+                rc = ab_lifecycle_action(lc, a->value.ptr ? a->value.ptr : "",
+                                         a->value.len, t, emit, p, &err);
+        } else {
+                rc = apply_alert(p, lc, &r->alert, &err);
+        }
+        account(p, lc, &before);
+        return settle(p, in, rc, &err, p->integration_name, fn, arg);
+}
+
+ab_err_t ab_processor_expire_store(struct ab_processor *p,
+                                   struct ab_lifecycle *lc, int64_t now_ms,
+                                   ab_output_fn fn, void *arg)
+{
+        struct ab_lifecycle_stats before;
+        ab_err_t rc;
+
+        ab_lifecycle_get_stats(lc, &before);
+        p->fn               = fn;
+        p->arg              = arg;
+        p->integration_name = NULL;
+        p->emit_rc          = AB_OK;
+        rc                  = ab_lifecycle_expire(lc, now_ms, emit, p);
+        account(p, lc, &before);
         return rc;
 }

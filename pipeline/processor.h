@@ -9,6 +9,7 @@
 #include "core/err.h"
 #include "core/str.h"
 #include "lifecycle/lifecycle.h"
+#include "pipeline/alert_record.h"
 #include "pipeline/config.h"
 #include "pipeline/pipeline_metrics.h"
 #include "transform/event.h"
@@ -100,14 +101,22 @@ struct ab_mapped_alert {
         const struct ab_input *input;
         const struct ab_integration *integration;
         const struct ab_alert *alert;
-        const char *fingerprint; /* hex, AB_EVENT_ID_LEN characters */
-        size_t nalerts;          /* alerts the record mapped to */
-        int64_t time_ms;         /* the event time the alert is applied at */
+        const char *fingerprint;     /* hex, AB_EVENT_ID_LEN characters */
+        const unsigned char *digest; /* the same in binary
+                                        (AB_LIFECYCLE_FP_LEN bytes) */
+        size_t nalerts;              /* alerts the record mapped to */
+        int64_t time_ms; /* the event time the alert is applied at */
 };
 
 /* Observes one mapped alert; an error other than AB_OK stops the record. */
 typedef ab_err_t (*ab_mapped_alert_fn)(void *arg,
                                        const struct ab_mapped_alert *m);
+
+/* Takes one action record of the map stage (AB_PROCESSOR_MAP), routed
+ * by \p prefix (AB_ALERT_RECORD_ROUTE_LEN bytes); an error other than
+ * AB_OK stops the record. */
+typedef ab_err_t (*ab_routed_action_fn)(void *arg, const struct ab_input *in,
+                                        const unsigned char *prefix);
 
 enum ab_processor_mode {
         /* Alerts go through the lifecycle: dedup, recovery, auto-clear,
@@ -117,6 +126,14 @@ enum ab_processor_mode {
          * (CREATE when firing, CLOSE when resolved) whose alert id is its
          * fingerprint (`alertbridge test`). No actions topic. */
         AB_PROCESSOR_STATELESS,
+        /* The map stage of the two-stage pipeline
+         * (docs/stateful-pipeline.md): no store; every mapped alert goes
+         * to `on_alert` (which must be set) and every action record that
+         * names a routable alert to `on_action`; the rest are dead
+         * letters under the error rule. The lifecycle stage applies the
+         * alerts and actions to a store of its own with
+         * ab_processor_apply(). */
+        AB_PROCESSOR_MAP,
 };
 
 enum ab_processor_clock {
@@ -135,6 +152,8 @@ struct ab_processor_opts {
         ab_mapped_alert_fn on_alert; /* called for each mapped alert before
                                         it is applied; may be NULL */
         void *on_alert_arg;
+        ab_routed_action_fn on_action; /* AB_PROCESSOR_MAP only; gets
+                                          on_alert_arg */
 };
 
 /**
@@ -217,8 +236,35 @@ ab_err_t ab_processor_finish(struct ab_processor *p, struct ab_processor_job *j,
 ab_err_t ab_processor_expire(struct ab_processor *p, int64_t now_ms,
                              ab_output_fn fn, void *arg);
 
+/**
+ * The lifecycle stage: apply the decoded record \p r of <group>.alerts
+ * (pipeline/alert_record.h) to the store \p lc, with the policies,
+ * serialization and metrics of ab_processor_finish(): an ALERT at its
+ * event time under the integration it names, an ACTION at its original
+ * timestamp. The error rule holds; a rejection (an action on an unknown
+ * or closed alert, an unknown integration) dead-letters \p in, which the
+ * caller fills with what must be dead-lettered (for an ACTION the
+ * original action record's key and value).
+ */
+ab_err_t ab_processor_apply(struct ab_processor *p, struct ab_lifecycle *lc,
+                            const struct ab_alert_record *r,
+                            const struct ab_input *in, ab_output_fn fn,
+                            void *arg);
+
+/** ab_processor_expire() on the store \p lc. */
+ab_err_t ab_processor_expire_store(struct ab_processor *p,
+                                   struct ab_lifecycle *lc, int64_t now_ms,
+                                   ab_output_fn fn, void *arg);
+
+/**
+ * The integration called \p name: a configured one, or a built-in loaded
+ * and kept; NULL when there is none (an ab_lifecycle_resolve_cb with the
+ * processor as \p ctx, for restoring stores).
+ */
+const struct ab_integration *ab_processor_resolve(void *ctx, const char *name);
+
 /** The lifecycle store (for snapshots, stats and tests); NULL for a
- * stateless processor. */
+ * stateless or map-stage processor. */
 struct ab_lifecycle *ab_processor_lifecycle(struct ab_processor *p);
 
 #endif

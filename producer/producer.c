@@ -178,6 +178,16 @@ ab_err_t ab_producer_send(struct ab_producer *p, const char *topic,
                           const struct ab_headers *headers, void *opaque,
                           struct ab_error *err)
 {
+        return ab_producer_send_to(p, topic, RD_KAFKA_PARTITION_UA, key, value,
+                                   headers, opaque, err);
+}
+
+ab_err_t ab_producer_send_to(struct ab_producer *p, const char *topic,
+                             int32_t partition, struct ab_str key,
+                             struct ab_str value,
+                             const struct ab_headers *headers, void *opaque,
+                             struct ab_error *err)
+{
         rd_kafka_headers_t *hdrs = NULL;
         rd_kafka_resp_err_t rc;
 
@@ -188,6 +198,7 @@ ab_err_t ab_producer_send(struct ab_producer *p, const char *topic,
                                             "out of memory");
         }
         rc = rd_kafka_producev(p->rk, RD_KAFKA_V_TOPIC(topic),
+                               RD_KAFKA_V_PARTITION(partition),
                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                RD_KAFKA_V_KEY((void *)key.ptr, key.len),
                                RD_KAFKA_V_VALUE((void *)value.ptr, value.len),

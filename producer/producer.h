@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/err.h"
 #include "core/str.h"
@@ -84,6 +85,14 @@ ab_err_t ab_producer_send(struct ab_producer *p, const char *topic,
  *  message.max.bytes (librdkafka's default 1000000 unless configured).
  *  ab_producer_send() answers AB_ERR_TOO_LARGE above it. */
 size_t ab_producer_max_message_bytes(const struct ab_producer *p);
+
+/** ab_producer_send() to partition \p partition of \p topic (the
+ *  partitioner's choice when it is negative). */
+ab_err_t ab_producer_send_to(struct ab_producer *p, const char *topic,
+                             int32_t partition, struct ab_str key,
+                             struct ab_str value,
+                             const struct ab_headers *headers, void *opaque,
+                             struct ab_error *err);
 
 /** Serve delivery reports and events, waiting up to \p timeout_ms for the
  *  first. @returns how many were served. */

@@ -566,6 +566,7 @@ static ab_err_t start(struct ab_sink *s, struct ab_error *err)
         cc.brokers     = c->kafka.brokers;
         cc.group       = c->kafka.group;
         cc.client_id   = "alertbridge-sink";
+        cc.instance_id = c->kafka.instance_id; /* static membership */
         cc.properties  = cprops;
         cc.offsets     = s->offsets;
         cc.on_revoke   = on_revoke;

@@ -143,8 +143,7 @@ class Alertbridge:
 
     def start(self):
         assert self.proc is None or self.proc.poll() is not None
-        with open(self.config_path, "w", encoding="utf-8") as f:
-            json.dump(self.config, f, indent=2)
+        self.write_config()
         self.logf = open(self.log_path, "ab")
         self.runs += 1
         self.logf.write(b"==== run %d\n" % self.runs)
@@ -156,6 +155,11 @@ class Alertbridge:
             stderr=subprocess.STDOUT)
         self.test.addCleanup(self.kill)
         return self
+
+    def write_config(self):
+        """Writes `config` to `config_path` (JSON, which is also YAML)."""
+        with open(self.config_path, "w", encoding="utf-8") as f:
+            json.dump(self.config, f, indent=2)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -227,19 +231,22 @@ def parse_metrics(text):
 
 class TopicReader:
     """Reads every partition of a topic from the beginning, keeping all
-    records in `messages` (in arrival order)."""
+    records in `messages` (in arrival order). `props` adds consumer
+    properties (such as isolation.level)."""
 
-    def __init__(self, test, topic):
+    def __init__(self, test, topic, props=None):
         self.test = test
         self.topic = topic
         self.messages = []
-        self.consumer = Consumer({
+        conf = {
             "logger": CLIENT_LOG,
             "bootstrap.servers": test.brokers,
             "group.id": "reader-" + uuid.uuid4().hex,
             "enable.auto.commit": False,
             "enable.partition.eof": False,
-        })
+        }
+        conf.update(props or {})
+        self.consumer = Consumer(conf)
         md = self.consumer.list_topics(topic, timeout=WAIT)
         parts = sorted(md.topics[topic].partitions)
         test.assertTrue(parts, "topic %s has no partitions" % topic)
@@ -1283,7 +1290,9 @@ class Backpressure(PipelineTest):
         self.assertIn("resumed consumption", log)
 
 
-def main():
+def main(prog="test_pipeline"):
+    """Runs the tests of the `__main__` module (this one, or a module that
+    imports this one's helpers, named `prog` in messages)."""
     global ALERTBRIDGE, WORKDIR
     ap = argparse.ArgumentParser(add_help=False)
     ap.add_argument("--alertbridge",
@@ -1291,8 +1300,8 @@ def main():
     ap.add_argument("--workdir")
     args, rest = ap.parse_known_args()
     if not args.alertbridge or not os.access(args.alertbridge, os.X_OK):
-        print("test_pipeline: --alertbridge BIN (or AB_ALERTBRIDGE) must "
-              "name the built binary", file=sys.stderr)
+        print("%s: --alertbridge BIN (or AB_ALERTBRIDGE) must "
+              "name the built binary" % prog, file=sys.stderr)
         return 2
     ALERTBRIDGE = os.path.abspath(args.alertbridge)
     if args.workdir:
@@ -1305,9 +1314,9 @@ def main():
     CLIENT_LOG.addHandler(handler)
     CLIENT_LOG.setLevel(logging.INFO)
     CLIENT_LOG.propagate = False
-    print("test_pipeline: logs in %s" % WORKDIR, file=sys.stderr)
-    prog = unittest.main(argv=[sys.argv[0]] + rest, exit=False, verbosity=2)
-    return 0 if prog.result.wasSuccessful() else 1
+    print("%s: logs in %s" % (prog, WORKDIR), file=sys.stderr)
+    run = unittest.main(argv=[sys.argv[0]] + rest, exit=False, verbosity=2)
+    return 0 if run.result.wasSuccessful() else 1
 
 
 if __name__ == "__main__":

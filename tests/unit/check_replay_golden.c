@@ -231,7 +231,6 @@ END_TEST
 
 /* ---------------------------------------------------------------- progress */
 
-
 TCase *replay_golden_tcase(void)
 {
         TCase *t = tcase_create("golden");

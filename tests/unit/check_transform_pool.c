@@ -348,7 +348,7 @@ static struct ab_processor *make(enum ab_processor_mode mode,
                                  enum ab_processor_clock clock,
                                  struct observed *obs)
 {
-        struct ab_processor_opts opts = {mode, clock, observe, obs};
+        struct ab_processor_opts opts = {mode, clock, observe, obs, NULL};
         struct ab_processor *p        = NULL;
         struct ab_error err;
 
@@ -494,7 +494,8 @@ START_TEST(test_stateless_no_actions)
                                           "dead_letter_topic: dlq\n"
                                           "actions_topic: actions\n";
         struct ab_processor_opts opts   = {AB_PROCESSOR_STATELESS,
-                                           AB_PROCESSOR_CLOCK_RECORD, NULL, NULL};
+                                           AB_PROCESSOR_CLOCK_RECORD, NULL, NULL,
+                                           NULL};
         struct ab_pipeline_config *acfg = NULL;
         struct ab_processor *p          = NULL;
         struct ab_error err;

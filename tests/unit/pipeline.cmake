@@ -29,3 +29,8 @@ ab_unit_test(check_alert_record
 ab_unit_test(check_processor_bounds
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_processor_bounds.c
   LIBS ab_pipeline)
+# The two-stage pipeline without a broker: the processor's map and
+# lifecycle stages, the per-partition store registry.
+ab_unit_test(check_stateful
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_stateful.c
+  LIBS ab_pipeline)

@@ -1,0 +1,375 @@
+/* stages.c - the two stages of the stateful loop: the map stage writes
+ * mapped alerts and actions to <group>.alerts, the lifecycle stage applies
+ * them to the store of their partition; both hand their outputs here. */
+#include <stdio.h>
+#include <string.h>
+
+#include "pipeline/stateful_int.h"
+
+void ab_stateful_fail(struct ab_stateful *sf, ab_err_t rc,
+                      const struct ab_error *err, const char *what)
+{
+        if (sf->fatal.code != AB_OK)
+                return;
+        ab_error_set(&sf->fatal, rc, NULL, "%s: %s", what,
+                     err && err->code ? err->text : ab_err_desc(rc));
+        AB_ERROR("pipeline", "stopping", "error=\"%s\"", sf->fatal.text);
+}
+
+/* ---------------------------------------------------------------- outputs */
+
+void ab_stateful_on_delivery(void *arg, void *opaque, ab_err_t status,
+                             const struct ab_error *err)
+{
+        struct ab_stateful *sf = arg;
+        uintptr_t kind         = (uintptr_t)opaque;
+
+        if (status != AB_OK) {
+                ab_metrics_inc(sf->pm->delivery_errors);
+                /* exactly_once: the transaction's commit fails and the
+                 * records are handled again. */
+                if (!sf->eos)
+                        ab_stateful_fail(
+                            sf, AB_ERR_KAFKA, err,
+                            "delivery failed; stopping so that the "
+                            "record is consumed again after a "
+                            "restart");
+                return;
+        }
+        if (kind == OUT_EVENT)
+                sf->stats.events++;
+        else if (kind == OUT_DLQ)
+                sf->stats.dead_letters++;
+}
+
+/* Send inside the open transaction (begun here in exactly_once), waiting
+ * out a full queue; a stop request ends the wait with AB_ERR_RETRY. */
+ab_err_t ab_stateful_send(struct ab_stateful *sf, const char *topic,
+                          int32_t partition, struct ab_str key,
+                          struct ab_str value, const struct ab_headers *headers,
+                          enum out_kind kind, struct ab_error *err)
+{
+        ab_err_t rc;
+
+        if (sf->eos && !sf->txn_open) {
+                rc = ab_producer_txn_begin(sf->producer, err);
+                if (rc)
+                        return rc;
+                sf->txn_open = true;
+        }
+        for (;;) {
+                rc = ab_producer_send_to(sf->producer, topic, partition, key,
+                                         value, headers, (void *)kind, err);
+                if (rc != AB_ERR_RETRY)
+                        return rc;
+                ab_producer_poll(sf->producer, 100);
+                if (ab_producer_fatal(sf->producer, err))
+                        return AB_ERR_KAFKA;
+                if (sf->stop && *sf->stop)
+                        return ab_error_set(err, AB_ERR_RETRY, NULL,
+                                            "stopping while the producer "
+                                            "queue is full");
+        }
+}
+
+/* The dead-letter headers of the current record: a rejected action's
+ * original headers and source, else the consumed record's. */
+static ab_err_t dead_letter_headers(struct ab_stateful *sf,
+                                    const struct ab_output *o)
+{
+        struct ab_dlq_info info;
+        char topic[256] = "";
+        const char *name;
+        struct ab_str value;
+        ab_err_t rc = AB_OK;
+
+        ab_headers_reset(sf->headers);
+        memset(&info, 0, sizeof(info));
+        info.partition = -1;
+        info.offset    = -1;
+        if (sf->action) {
+                const struct ab_alert_record_action *a = sf->action;
+
+                for (size_t i = 0; !rc && i < a->nheaders; i++) {
+                        char hn[256];
+                        size_t n = a->headers[i].key.len < sizeof(hn) - 1
+                                       ? a->headers[i].key.len
+                                       : sizeof(hn) - 1;
+
+                        memcpy(hn, a->headers[i].key.ptr, n);
+                        hn[n] = '\0';
+                        rc = ab_headers_add(sf->headers, hn, a->headers[i].val);
+                }
+                snprintf(topic, sizeof(topic), "%.*s", (int)a->origin.topic.len,
+                         a->origin.topic.ptr);
+                info.partition = a->origin.partition;
+                info.offset    = a->origin.offset;
+        } else if (sf->rec) {
+                for (size_t i = 0;
+                     !rc && !ab_record_header_at(sf->rec, i, &name, &value);
+                     i++)
+                        rc = ab_headers_add(sf->headers, name, value);
+                snprintf(topic, sizeof(topic), "%s", ab_record_topic(sf->rec));
+                info.partition = ab_record_partition(sf->rec);
+                info.offset    = ab_record_offset(sf->rec);
+        }
+        if (rc)
+                return rc;
+        info.error       = o->error;
+        info.topic       = topic;
+        info.integration = o->integration;
+        return ab_headers_add_dlq(sf->headers, &info);
+}
+
+static ab_err_t send_dead_letter(struct ab_stateful *sf,
+                                 const struct ab_output *o)
+{
+        struct ab_error err;
+        ab_err_t rc = dead_letter_headers(sf, o);
+
+        ab_error_clear(&err);
+        if (!rc)
+                rc = ab_stateful_send(sf, o->topic, -1, o->key, o->value,
+                                      sf->headers, OUT_DLQ, &err);
+        if (rc && rc != AB_ERR_RETRY)
+                ab_stateful_fail(sf, rc, &err, "cannot write a dead letter");
+        return rc;
+}
+
+ab_err_t ab_stateful_on_output(void *arg, const struct ab_output *o)
+{
+        struct ab_stateful *sf = arg;
+        struct ab_str value;
+        struct ab_error err;
+        ab_err_t rc;
+
+        if (o->kind == AB_OUTPUT_DEAD_LETTER)
+                return send_dead_letter(sf, o);
+        ab_headers_reset(sf->headers);
+        ab_error_clear(&err);
+        rc = ab_ce_kafka_encode(sf->ce, sf->mode, o->value.ptr, o->value.len,
+                                sf->headers, &value, &err);
+        if (!rc)
+                rc = ab_stateful_send(sf, o->topic, -1, o->key, value,
+                                      sf->headers, OUT_EVENT, &err);
+        if (rc && rc != AB_ERR_RETRY)
+                ab_stateful_fail(sf, rc, &err, "cannot produce an event");
+        return rc;
+}
+
+/* ---------------------------------------------------------------- map stage
+ */
+
+/* A mapped alert becomes an ALERT record at the partition of its
+ * fingerprint. */
+ab_err_t ab_stateful_map_alert(void *arg, const struct ab_mapped_alert *m)
+{
+        struct ab_stateful *sf = arg;
+        struct ab_alert_record_alert a;
+        struct ab_error err;
+        ab_err_t rc;
+
+        memset(&a, 0, sizeof(a));
+        a.integration = ab_str_c(ab_integration_name(m->integration));
+        memcpy(a.fp, m->digest, sizeof(a.fp));
+        a.event_ms         = m->time_ms;
+        a.origin.topic     = ab_str_c(m->input->topic);
+        a.origin.partition = m->input->partition;
+        a.origin.offset    = m->input->offset;
+        a.alert            = m->alert;
+        ab_error_clear(&err);
+        ab_buf_reset(&sf->buf);
+        rc = ab_alert_record_encode_alert(&a, &sf->buf, &err);
+        if (!rc)
+                rc = ab_stateful_send(
+                    sf, sf->alerts,
+                    ab_alert_record_route(m->digest, sf->nparts),
+                    ab_str_c(m->fingerprint),
+                    ab_str_make(sf->buf.data, sf->buf.len), NULL, OUT_INTERNAL,
+                    &err);
+        if (rc && rc != AB_ERR_RETRY)
+                ab_stateful_fail(sf, rc, &err,
+                                 "cannot write to the alerts topic");
+        return rc;
+}
+
+/* The consumed record's headers as the ACTION record's. */
+static ab_err_t action_headers(struct ab_stateful *sf, size_t *n)
+{
+        const char *name;
+        struct ab_str value;
+
+        *n = 0;
+        while (sf->rec && !ab_record_header_at(sf->rec, *n, &name, &value)) {
+                if (*n == sf->kv_cap) {
+                        size_t cap      = sf->kv_cap ? sf->kv_cap * 2 : 8;
+                        struct ab_kv *v = ab_realloc(sf->kv, cap * sizeof(*v));
+
+                        if (!v)
+                                return AB_ERR_NOMEM;
+                        sf->kv     = v;
+                        sf->kv_cap = cap;
+                }
+                sf->kv[*n].key = ab_str_c(name);
+                sf->kv[*n].val = value;
+                (*n)++;
+        }
+        return AB_OK;
+}
+
+/* An action record becomes an ACTION record at the partition of the
+ * alert it names. */
+ab_err_t ab_stateful_map_action(void *arg, const struct ab_input *in,
+                                const unsigned char *prefix)
+{
+        struct ab_stateful *sf = arg;
+        struct ab_alert_record_action a;
+        char key[2 * AB_ALERT_RECORD_ROUTE_LEN + 1];
+        struct ab_error err;
+        ab_err_t rc;
+
+        memset(&a, 0, sizeof(a));
+        a.origin.topic     = ab_str_c(in->topic);
+        a.origin.partition = in->partition;
+        a.origin.offset    = in->offset;
+        a.timestamp_ms     = in->timestamp_ms;
+        a.key              = in->key;
+        a.value            = in->value;
+        ab_error_clear(&err);
+        rc        = action_headers(sf, &a.nheaders);
+        a.headers = sf->kv;
+        ab_buf_reset(&sf->buf);
+        if (!rc)
+                rc = ab_alert_record_encode_action(&a, &sf->buf, &err);
+        ab_hex(prefix, AB_ALERT_RECORD_ROUTE_LEN, key);
+        if (!rc)
+                rc = ab_stateful_send(
+                    sf, sf->alerts, ab_alert_record_route(prefix, sf->nparts),
+                    ab_str_c(key), ab_str_make(sf->buf.data, sf->buf.len), NULL,
+                    OUT_INTERNAL, &err);
+        if (rc && rc != AB_ERR_RETRY)
+                ab_stateful_fail(sf, rc, &err,
+                                 "cannot write to the alerts topic");
+        return rc;
+}
+
+void ab_stateful_fill_input(struct ab_input *in, const struct ab_record *rec,
+                            const char *integration_header)
+{
+        in->topic        = ab_record_topic(rec);
+        in->partition    = ab_record_partition(rec);
+        in->offset       = ab_record_offset(rec);
+        in->timestamp_ms = ab_record_timestamp(rec);
+        in->key          = ab_record_key(rec);
+        in->value        = ab_record_value(rec);
+        in->integration  = ab_record_header(rec, integration_header);
+}
+
+/* Finish the oldest pool slot through the map stage. */
+static ab_err_t finish_slot(struct ab_stateful *sf,
+                            struct ab_transform_pool_slot *s, int64_t now_ns)
+{
+        ab_err_t rc;
+
+        sf->rec = s->record;
+        rc      = ab_processor_finish(sf->proc, s->job, &s->in,
+                                      ab_stateful_on_output, sf);
+        if (!rc)
+                rc = ab_stateful_pos_advance(sf, s->record);
+        sf->rec = NULL;
+        ab_metrics_observe(sf->pm->record_latency,
+                           (double)(now_ns - s->stamp_ns) / 1e9);
+        ab_record_destroy(s->record);
+        ab_transform_pool_pop(sf->pool);
+        if (rc && rc != AB_ERR_RETRY)
+                ab_stateful_fail(sf, rc, NULL, "processing failed");
+        return rc;
+}
+
+ab_err_t ab_stateful_finish_ready(struct ab_stateful *sf, int wait_ms)
+{
+        struct ab_transform_pool_slot *s;
+        int64_t now_ns = ab_time_mono_ns();
+        ab_err_t rc;
+
+        ab_transform_pool_kick(sf->pool);
+        while ((s = ab_transform_pool_oldest(sf->pool, wait_ms))) {
+                rc = finish_slot(sf, s, now_ns);
+                if (rc)
+                        return rc;
+                if (wait_ms > 0)
+                        wait_ms = 0;
+        }
+        return AB_OK;
+}
+
+/* Drop the pool's records unfinished: they are consumed again. */
+void ab_stateful_discard(struct ab_stateful *sf)
+{
+        struct ab_transform_pool_slot *s;
+
+        while ((s = ab_transform_pool_oldest(sf->pool, -1))) {
+                ab_record_destroy(s->record);
+                ab_transform_pool_pop(sf->pool);
+        }
+}
+
+/* ---------------------------------------------------------------- lifecycle
+ * stage */
+
+ab_err_t ab_stateful_lifecycle_record(struct ab_stateful *sf,
+                                      const struct ab_record *rec)
+{
+        struct ab_lifecycle *lc =
+            ab_stores_get(sf->stores, ab_record_partition(rec));
+        struct ab_alert_record r;
+        struct ab_input in;
+        struct ab_error err;
+        ab_err_t rc;
+
+        if (!lc) {
+                ab_error_set(&err, AB_ERR_INTERNAL, NULL,
+                             "a record of %s[%d] before its store was "
+                             "restored",
+                             sf->alerts, (int)ab_record_partition(rec));
+                ab_stateful_fail(sf, AB_ERR_INTERNAL, &err, "lifecycle stage");
+                return AB_ERR_INTERNAL;
+        }
+        memset(&in, 0, sizeof(in));
+        ab_stateful_fill_input(&in, rec, sf->cfg->integration_header);
+        in.integration = ab_str_make(NULL, 0);
+        ab_error_clear(&err);
+        sf->rec = rec;
+        rc = in.value.ptr ? ab_alert_record_decode(in.value.ptr, in.value.len,
+                                                   &sf->scratch, &r, &err)
+                          : ab_error_set(&err, AB_ERR_BAD_RECORD, NULL,
+                                         "the record has no value");
+        if (rc == AB_ERR_BAD_RECORD) {
+                struct ab_output o;
+
+                memset(&o, 0, sizeof(o));
+                o.kind  = AB_OUTPUT_DEAD_LETTER;
+                o.topic = sf->cfg->dead_letter_topic;
+                o.key   = in.key;
+                o.value = in.value;
+                o.error = &err;
+                ab_pipeline_metrics_reject(sf->pm, rc);
+                ab_metrics_inc(sf->pm->dlq_records);
+                rc = send_dead_letter(sf, &o);
+        } else if (!rc) {
+                if (r.kind == AB_ALERT_RECORD_ACTION) {
+                        sf->action = &r.action;
+                        in.key     = r.action.key;
+                        in.value   = r.action.value;
+                }
+                rc = ab_processor_apply(sf->proc, lc, &r, &in,
+                                        ab_stateful_on_output, sf);
+        }
+        sf->rec    = NULL;
+        sf->action = NULL;
+        if (!rc)
+                rc = ab_stateful_pos_advance(sf, rec);
+        if (rc && rc != AB_ERR_RETRY)
+                ab_stateful_fail(sf, rc, &err, "lifecycle stage");
+        return rc;
+}

@@ -1,0 +1,128 @@
+/* stateful_int.h - what the files of the two-stage run loop share: its
+ * state and the functions one file calls in another. */
+#ifndef AB_STATEFUL_INT_H
+#define AB_STATEFUL_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "consumer/consumer.h"
+#include "consumer/record.h"
+#include "consumer/restore.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/timefmt.h"
+#include "kafka/admin.h"
+#include "pipeline/alert_record.h"
+#include "pipeline/processor.h"
+#include "pipeline/stateful.h"
+#include "pipeline/stores.h"
+#include "pipeline/transform_pool.h"
+#include "producer/cloudevents_kafka.h"
+#include "producer/headers.h"
+#include "producer/producer.h"
+
+/*
+ * stateful.c: setup, rebalance callbacks, the loop; stages.c: the
+ * outputs, the map stage and the lifecycle stage; commit.c: positions,
+ * the commit cycle, rebuild and restore (its HOW IT WORKS explains the
+ * ordering).
+ */
+
+#define ADMIN_TIMEOUT_MS 30000
+
+/* The opaque of every output: what kind it was, for the counters. */
+enum out_kind {
+        OUT_EVENT = 1,
+        OUT_DLQ,
+        OUT_INTERNAL,
+};
+
+/* Progress of one assigned partition. */
+struct position {
+        char *topic;
+        int32_t partition;
+        int64_t next;      /* the offset after the last finished record */
+        int64_t committed; /* the last `next` committed; -1: none */
+        int64_t purged;    /* <group>.alerts: deleted below this */
+        int64_t seen;      /* the consumer's position at seen_ms */
+        int64_t seen_ms;
+};
+
+struct ab_stateful {
+        const struct ab_pipeline_config *cfg;
+        const struct ab_pipeline_metrics *pm;
+        struct ab_consumer *consumer;
+        struct ab_producer *producer;
+        struct ab_kafka_admin *admin;
+        struct ab_restore *restore;
+        struct ab_processor *proc;
+        struct ab_transform_pool *pool;
+        struct ab_stores *stores;
+        struct ab_ce_kafka *ce;
+        struct ab_headers *headers;
+        enum ab_ce_mode mode;
+        struct ab_buf buf; /* one encoded internal record */
+        struct ab_alert_record_scratch scratch;
+        struct ab_kv *kv; /* the headers of an ACTION being encoded */
+        size_t kv_cap;
+        char alerts[256];    /* <group>.alerts */
+        char changelog[256]; /* <group>.lifecycle-changelog */
+        int32_t nparts;
+        int burst;
+        bool eos;
+        bool txn_open;
+        bool abort; /* the transaction failed: rebuild and rewind */
+        /* Records consumed since the last commit cycle; at
+         * kafka.max_pending_records consumption pauses and the cycle runs
+         * at once. */
+        uint64_t uncommitted;
+        struct position *pos;
+        size_t npos, cappos;
+        /* Where the current record's dead letters come from. */
+        const struct ab_record *rec;
+        const struct ab_alert_record_action *action;
+        struct ab_pipeline_stats stats;
+        struct ab_error fatal; /* code AB_OK if none */
+        int64_t next_commit_ms, next_expire_ms, next_purge_ms, next_tick_ms;
+        volatile sig_atomic_t *stop;
+        int ready; /* read by the HTTP thread: atomic access only */
+        bool shut;
+};
+
+/* stages.c */
+void ab_stateful_fail(struct ab_stateful *sf, ab_err_t rc,
+                      const struct ab_error *err, const char *what);
+void ab_stateful_on_delivery(void *arg, void *opaque, ab_err_t status,
+                             const struct ab_error *err);
+ab_err_t ab_stateful_send(struct ab_stateful *sf, const char *topic,
+                          int32_t partition, struct ab_str key,
+                          struct ab_str value, const struct ab_headers *headers,
+                          enum out_kind kind, struct ab_error *err);
+ab_err_t ab_stateful_on_output(void *arg, const struct ab_output *o);
+ab_err_t ab_stateful_map_alert(void *arg, const struct ab_mapped_alert *m);
+ab_err_t ab_stateful_map_action(void *arg, const struct ab_input *in,
+                                const unsigned char *prefix);
+void ab_stateful_fill_input(struct ab_input *in, const struct ab_record *rec,
+                            const char *integration_header);
+ab_err_t ab_stateful_finish_ready(struct ab_stateful *sf, int wait_ms);
+void ab_stateful_discard(struct ab_stateful *sf);
+ab_err_t ab_stateful_lifecycle_record(struct ab_stateful *sf,
+                                      const struct ab_record *rec);
+
+/* commit.c */
+struct position *ab_stateful_pos_find(struct ab_stateful *sf, const char *topic,
+                                      int32_t partition, bool create);
+ab_err_t ab_stateful_pos_advance(struct ab_stateful *sf,
+                                 const struct ab_record *r);
+void ab_stateful_pos_drop(struct ab_stateful *sf, const char *topic,
+                          int32_t partition);
+void ab_stateful_pos_clear(struct ab_stateful *sf);
+ab_err_t ab_stateful_commit(struct ab_stateful *sf, bool sync,
+                            struct ab_error *err);
+ab_err_t ab_stateful_rebuild(struct ab_stateful *sf, struct ab_error *err);
+ab_err_t ab_stateful_restore_pending(struct ab_stateful *sf,
+                                     struct ab_error *err);
+
+#endif

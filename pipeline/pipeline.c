@@ -19,6 +19,7 @@
 #include "pipeline/stateful.h"
 #include "pipeline/transform_pool.h"
 #include "producer/cloudevents_kafka.h"
+#include "producer/dead_letter.h"
 #include "producer/headers.h"
 #include "producer/producer.h"
 #include "service/http.h"
@@ -73,6 +74,7 @@ struct ab_pipeline {
         struct ab_offsets *offsets;
         struct ab_consumer *consumer;
         struct ab_producer *producer;
+        size_t max_message; /* the producer's message.max.bytes */
         struct ab_processor *proc;
         struct ab_transform_pool *pool;
         struct ab_stateful *sf; /* state.store: changelog; else NULL */
@@ -181,8 +183,10 @@ static ab_err_t copy_record_headers(struct ab_pipeline *pl)
 static ab_err_t send_dead_letter(struct ab_pipeline *pl,
                                  const struct ab_output *o)
 {
+        struct ab_str key = o->key, value = o->value;
         struct ab_dlq_info info;
         struct ab_error err;
+        bool reduced;
         ab_err_t rc;
 
         ab_headers_reset(pl->headers);
@@ -197,12 +201,22 @@ static ab_err_t send_dead_letter(struct ab_pipeline *pl,
         info.offset      = pl->rec ? ab_record_offset(pl->rec) : -1;
         info.integration = o->integration;
         rc               = ab_headers_add_dlq(pl->headers, &info);
+        if (!rc)
+                rc = ab_dead_letter_fit(pl->headers, &key, &value,
+                                        pl->max_message, &reduced);
         if (rc)
                 return rc;
+        if (reduced) {
+                AB_WARN("pipeline", "dead letter over the size limit, reduced",
+                        "topic=%s partition=%d offset=%lld size=%zu limit=%zu",
+                        info.topic, (int)info.partition, (long long)info.offset,
+                        o->value.len, pl->max_message);
+                ab_metrics_inc(pl->pm.dlq_reduced);
+        }
         if (pl->entry)
                 ab_offsets_hold(pl->entry);
         ab_error_clear(&err);
-        rc = send_output(pl, o->topic, o->key, o->value,
+        rc = send_output(pl, o->topic, key, value,
                          (void *)((uintptr_t)pl->entry | OPAQUE_DLQ), &err);
         if (rc) {
                 /* The hold stays: the record must not complete. */
@@ -369,6 +383,7 @@ static ab_err_t new_memory_loop(struct ab_pipeline *pl, struct ab_error *err)
         rc             = ab_producer_new(&pc, &pl->producer, err);
         if (rc)
                 goto out;
+        pl->max_message = ab_producer_max_message_bytes(pl->producer);
         memset(&cc, 0, sizeof(cc));
         cc.brokers     = cfg->kafka.brokers;
         cc.group       = cfg->kafka.group;

@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "pipeline/stateful_int.h"
+#include "producer/dead_letter.h"
+#include "service/metrics.h"
 
 void ab_stateful_fail(struct ab_stateful *sf, ab_err_t rc,
                       const struct ab_error *err, const char *what)
@@ -124,13 +127,25 @@ static ab_err_t dead_letter_headers(struct ab_stateful *sf,
 static ab_err_t send_dead_letter(struct ab_stateful *sf,
                                  const struct ab_output *o)
 {
+        struct ab_str key = o->key, value = o->value;
         struct ab_error err;
-        ab_err_t rc = dead_letter_headers(sf, o);
+        bool reduced = false;
+        ab_err_t rc  = dead_letter_headers(sf, o);
 
+        /* No input can stop the loop: one too large for the topic is
+         * written reduced (producer/dead_letter.h) and counted. */
+        if (!rc)
+                rc = ab_dead_letter_fit(sf->headers, &key, &value,
+                                        sf->max_message, &reduced);
+        if (!rc && reduced) {
+                AB_WARN("pipeline", "dead letter over the size limit, reduced",
+                        "size=%zu limit=%zu", o->value.len, sf->max_message);
+                ab_metrics_inc(sf->pm->dlq_reduced);
+        }
         ab_error_clear(&err);
         if (!rc)
-                rc = ab_stateful_send(sf, o->topic, -1, o->key, o->value,
-                                      sf->headers, OUT_DLQ, &err);
+                rc = ab_stateful_send(sf, o->topic, -1, key, value, sf->headers,
+                                      OUT_DLQ, &err);
         if (rc && rc != AB_ERR_RETRY)
                 ab_stateful_fail(sf, rc, &err, "cannot write a dead letter");
         return rc;
@@ -160,6 +175,25 @@ ab_err_t ab_stateful_on_output(void *arg, const struct ab_output *o)
 /* ---------------------------------------------------------------- map stage
  */
 
+/* An internal record too large for the alerts topic (its input was near
+ * the limit): the input goes to the dead-letter topic instead, so no
+ * input can stop the loop. */
+static ab_err_t internal_too_large(struct ab_stateful *sf,
+                                   const struct ab_input *in,
+                                   struct ab_error *err)
+{
+        struct ab_output o;
+
+        memset(&o, 0, sizeof(o));
+        o.kind  = AB_OUTPUT_DEAD_LETTER;
+        o.topic = sf->cfg->dead_letter_topic;
+        o.key   = in->key;
+        o.value = in->value;
+        o.error = err;
+        ab_error_prefix(err, "the record is too large for the alerts topic");
+        return send_dead_letter(sf, &o);
+}
+
 /* A mapped alert becomes an ALERT record at the partition of its
  * fingerprint. */
 ab_err_t ab_stateful_map_alert(void *arg, const struct ab_mapped_alert *m)
@@ -187,6 +221,8 @@ ab_err_t ab_stateful_map_alert(void *arg, const struct ab_mapped_alert *m)
                     ab_str_c(m->fingerprint),
                     ab_str_make(sf->buf.data, sf->buf.len), NULL, OUT_INTERNAL,
                     &err);
+        if (rc == AB_ERR_TOO_LARGE)
+                return internal_too_large(sf, m->input, &err);
         if (rc && rc != AB_ERR_RETRY)
                 ab_stateful_fail(sf, rc, &err,
                                  "cannot write to the alerts topic");
@@ -247,6 +283,8 @@ ab_err_t ab_stateful_map_action(void *arg, const struct ab_input *in,
                     sf, sf->alerts, ab_alert_record_route(prefix, sf->nparts),
                     ab_str_c(key), ab_str_make(sf->buf.data, sf->buf.len), NULL,
                     OUT_INTERNAL, &err);
+        if (rc == AB_ERR_TOO_LARGE)
+                return internal_too_large(sf, in, &err);
         if (rc && rc != AB_ERR_RETRY)
                 ab_stateful_fail(sf, rc, &err,
                                  "cannot write to the alerts topic");

@@ -215,6 +215,8 @@ static ab_err_t make_producer(struct ab_stateful *sf, const char **props,
                 pc.transactional_id = tid;
         }
         rc = ab_producer_new(&pc, &sf->producer, err);
+        if (!rc)
+                sf->max_message = ab_producer_max_message_bytes(sf->producer);
         if (!rc && sf->eos)
                 rc = ab_producer_txn_init(sf->producer, err);
         return rc;

@@ -55,6 +55,7 @@ struct ab_stateful {
         const struct ab_pipeline_metrics *pm;
         struct ab_consumer *consumer;
         struct ab_producer *producer;
+        size_t max_message; /* the producer's message.max.bytes */
         struct ab_kafka_admin *admin;
         struct ab_restore *restore;
         struct ab_processor *proc;

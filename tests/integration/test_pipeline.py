@@ -809,9 +809,6 @@ class DeadLetters(PipelineTest):
 
 
 class OversizeDeadLetter(PipelineTest):
-    # pipeline.c does not call ab_dead_letter_fit() yet (issue 13 item 1:
-    # wired after the issue 12 restructuring); remove this line with it.
-    @unittest.expectedFailure
     def test_dead_letters_over_the_limit_are_reduced(self):
         """An undecodable record of 1,040,044 bytes and a 1 MB comment on
         the actions topic: their dead letters exceed the producer's

@@ -130,10 +130,10 @@ class Alertbridge:
         self.name = name
         self.config = config
         self.port = None
-        listen = config.setdefault("http", {}).get("listen")
-        if listen is None:
-            self.port = free_port()
-            config["http"]["listen"] = "127.0.0.1:%d" % self.port
+        # A port we chose is chosen again at every start: between a stop
+        # and the next start any outgoing connection on this busy machine
+        # may take the old one as its ephemeral port.
+        self.own_port = config.setdefault("http", {}).get("listen") is None
         self.config_path = os.path.join(test.dir, name + ".json")
         self.log_path = os.path.join(test.dir, name + ".log")
         self.proc = None
@@ -143,6 +143,9 @@ class Alertbridge:
 
     def start(self):
         assert self.proc is None or self.proc.poll() is not None
+        if self.own_port:
+            self.port = free_port()
+            self.config["http"]["listen"] = "127.0.0.1:%d" % self.port
         self.write_config()
         self.logf = open(self.log_path, "ab")
         self.runs += 1

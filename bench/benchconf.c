@@ -70,6 +70,12 @@ ab_err_t ab_bench_config_yaml(const struct ab_bench_conf *c, struct ab_buf *out)
         if (!rc && c->transform_threads >= 0)
                 rc = ab_buf_appendf(out, "transform:\n  threads: %d\n",
                                     c->transform_threads);
+        if (!rc && c->state_store)
+                rc = ab_buf_appendf(out, "state:\n  store: %s\n",
+                                    c->state_store);
+        if (!rc && c->guarantee)
+                rc = ab_buf_appendf(out, "processing:\n  guarantee: %s\n",
+                                    c->guarantee);
         return rc;
 }
 

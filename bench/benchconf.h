@@ -25,8 +25,10 @@ struct ab_bench_conf {
         const char *topic_prefix;
         const char *events_topic;
         const char *dlq_topic;
-        const char *source_dir; /* the source tree */
-        int transform_threads;  /* transform.threads; -1: the default */
+        const char *source_dir;  /* the source tree */
+        int transform_threads;   /* transform.threads; -1: the default */
+        const char *state_store; /* state.store; NULL: the default */
+        const char *guarantee;   /* processing.guarantee; NULL: default */
 };
 
 /** Append the YAML text to \p out. */

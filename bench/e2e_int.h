@@ -7,6 +7,7 @@
 #include <librdkafka/rdkafka.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "bench/corpus.h"
 
@@ -27,6 +28,7 @@ struct opts {
         int smoke;
         int threads;     /* transform.threads of "alertbridge"; -1: default */
         uint64_t warmup; /* rounds run first and left out of the medians */
+        int restore;     /* --restore: the restore benchmark instead */
 };
 
 struct run {
@@ -61,6 +63,9 @@ struct outcome {
 rd_kafka_t *e2e_client(rd_kafka_type_t type, const char *brokers,
                        const char *group);
 
+/** Delete \p name with the topics created at the end. @returns 0 or -1. */
+int e2e_remember_topic(struct run *r, const char *name);
+
 /** Create \p n single-partition topics; \p append_time: broker timestamps.
  *  They are deleted by e2e_delete_topics(). @returns 0 or -1. */
 int e2e_create_topics(struct run *r, const char (*names)[160], size_t n,
@@ -76,6 +81,17 @@ int64_t e2e_message_time(struct run *r, const char *topic, int64_t offset);
 /** Read every raw record once (see step 3). @returns the records, or -1. */
 long long e2e_warm_up(struct run *r);
 
+/**
+ * Read \p nouts single-partition topics from their start, committed
+ * records only, until they hold \p expect records in all or
+ * \p deadline_ns (ab_bench_wall_ns()) passes; \p first and \p last get
+ * the earliest and the latest append time. @returns the records read, or
+ * -1.
+ */
+int64_t e2e_read_committed(struct run *r, const char *const *outs, size_t nouts,
+                           int64_t expect, int64_t deadline_ns, int64_t *first,
+                           int64_t *last);
+
 /** Produce the corpus to the raw topics (step 2). @returns 0 or -1. */
 int e2e_load(struct run *r);
 
@@ -85,10 +101,28 @@ int e2e_load(struct run *r);
  *  the broker is not ours to watch. */
 int e2e_settle(void);
 
-/** Run one subject until its output topics hold \p expect records in all.
+/** Start \p argv with stdout and stderr to \p log. @returns its pid, or
+ *  -1. */
+pid_t e2e_spawn(char *const argv[], const char *log);
+
+/** Run one subject until its output topics hold \p expect records in all;
+ *  \p committed: it writes in transactions, so its outputs are counted
+ *  by reading them (offsets also count the commit markers).
  *  @returns 0 with \p out filled, or -1. */
 int e2e_run_subject(struct run *r, char *const argv[], const char *log,
                     const char *const *outs, size_t nouts, int64_t expect,
-                    struct outcome *out);
+                    int committed, struct outcome *out);
+
+/* The rounds (e2e.c) and the restore benchmark (e2e_restore.c). */
+
+/** Write the configuration of one alertbridge subject to \p path;
+ *  \p store, \p guarantee: NULL for the defaults. @returns 0 or -1. */
+int e2e_write_config(const struct run *r, const char *path, const char *group,
+                     const char *events, const char *dlq, int transform_threads,
+                     const char *store, const char *guarantee);
+
+/** Fill one changelog partition with the corpus's alerts, then time
+ *  restarts that restore it (see e2e_restore.c). @returns 0 or -1. */
+int e2e_restore_bench(struct run *r);
 
 #endif

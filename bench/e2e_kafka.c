@@ -1,6 +1,7 @@
 /* e2e_kafka.c - the end-to-end benchmark's Kafka side: clients, topics, the
  * corpus load, the warm-up read, watermarks and append times. */
 #include <librdkafka/rdkafka.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,7 +45,7 @@ rd_kafka_t *e2e_client(rd_kafka_type_t type, const char *brokers,
         return rk;
 }
 
-static int remember_topic(struct run *r, const char *name)
+int e2e_remember_topic(struct run *r, const char *name)
 {
         char **v = ab_realloc(r->created, (r->ncreated + 1) * sizeof(*v));
 
@@ -100,7 +101,7 @@ int e2e_create_topics(struct run *r, const char (*names)[160], size_t n,
                                 rd_kafka_topic_result_error_string(tr[i]));
                         goto out;
                 }
-                if (remember_topic(r, rd_kafka_topic_result_name(tr[i])))
+                if (e2e_remember_topic(r, rd_kafka_topic_result_name(tr[i])))
                         goto out;
         }
         rc = 0;
@@ -145,6 +146,48 @@ int64_t e2e_high_watermark(struct run *r, const char *topic)
                                              5000))
                 return -1;
         return hi;
+}
+
+int64_t e2e_read_committed(struct run *r, const char *const *outs, size_t nouts,
+                           int64_t expect, int64_t deadline_ns, int64_t *first,
+                           int64_t *last)
+{
+        /* librdkafka's default isolation.level is read_committed. */
+        rd_kafka_t *c = e2e_client(RD_KAFKA_CONSUMER, r->brokers, r->id);
+        rd_kafka_topic_partition_list_t *list;
+        int64_t n = 0;
+
+        *first = INT64_MAX;
+        *last  = -1;
+        if (!c)
+                return -1;
+        list = rd_kafka_topic_partition_list_new((int)nouts);
+        for (size_t i = 0; i < nouts; i++)
+                rd_kafka_topic_partition_list_add(list, outs[i], 0)->offset =
+                    RD_KAFKA_OFFSET_BEGINNING;
+        if (rd_kafka_assign(c, list))
+                n = -1;
+        while (n >= 0 && n < expect && ab_bench_wall_ns() < deadline_ns) {
+                rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 200);
+                rd_kafka_timestamp_type_t type;
+                int64_t t;
+
+                if (!m)
+                        continue;
+                if (!m->err) {
+                        n++;
+                        t = rd_kafka_message_timestamp(m, &type);
+                        if (t < *first)
+                                *first = t;
+                        if (t > *last)
+                                *last = t;
+                }
+                rd_kafka_message_destroy(m);
+        }
+        rd_kafka_topic_partition_list_destroy(list);
+        rd_kafka_consumer_close(c);
+        rd_kafka_destroy(c);
+        return n;
 }
 
 static void dr_count(rd_kafka_t *rk, const rd_kafka_message_t *m, void *op)

@@ -115,7 +115,7 @@ int e2e_settle(void)
         return waited;
 }
 
-static pid_t spawn(char *const argv[], const char *log_path)
+pid_t e2e_spawn(char *const argv[], const char *log_path)
 {
         pid_t pid = fork();
 
@@ -133,13 +133,45 @@ static pid_t spawn(char *const argv[], const char *log_path)
         return pid;
 }
 
+/* The output records and their first and last append times, from the
+ * high watermarks and two reads. @returns 0, or -1. */
+static int count_outputs(struct run *r, const char *const *outs, size_t nouts,
+                         int64_t *count, int64_t *first, int64_t *last)
+{
+        *count = 0;
+        *first = INT64_MAX;
+        *last  = -1;
+        for (size_t i = 0; i < nouts; i++) {
+                int64_t hw = e2e_high_watermark(r, outs[i]);
+                int64_t a, b;
+
+                if (hw <= 0)
+                        continue;
+                *count += hw;
+                a = e2e_message_time(r, outs[i], 0);
+                b = e2e_message_time(r, outs[i], hw - 1);
+                if (a < 0 || b < 0) {
+                        fprintf(stderr, "bench_e2e: cannot read %s\n", outs[i]);
+                        return -1;
+                }
+                if (a < *first)
+                        *first = a;
+                if (b > *last)
+                        *last = b;
+        }
+        return 0;
+}
+
 /*
  * Run one subject until its output topics hold \p expect records in all.
+ * A transactional subject's high watermarks also count its commit
+ * markers: they only say when to start reading its committed outputs,
+ * which then give the count and the append times.
  * @returns 0 with \p out filled, or -1.
  */
 int e2e_run_subject(struct run *r, char *const argv[], const char *log,
                     const char *const *outs, size_t nouts, int64_t expect,
-                    struct outcome *out)
+                    int committed, struct outcome *out)
 {
         int64_t t0 = ab_bench_wall_ns(), deadline, total = 0, done = 0;
         int64_t first = INT64_MAX, last = -1;
@@ -151,7 +183,7 @@ int e2e_run_subject(struct run *r, char *const argv[], const char *log,
 
         memset(out, 0, sizeof(*out));
         deadline = t0 + (int64_t)(r->o->timeout_s * 1e9);
-        pid      = spawn(argv, log);
+        pid      = e2e_spawn(argv, log);
         if (pid < 0) {
                 perror("bench_e2e: fork");
                 return -1;
@@ -181,6 +213,16 @@ int e2e_run_subject(struct run *r, char *const argv[], const char *log,
                         total += hw > 0 ? hw : 0;
                 }
         }
+        if (committed && total >= expect && !exited) {
+                total = e2e_read_committed(r, outs, nouts, expect, deadline,
+                                           &first, &last);
+                if (total < expect)
+                        fprintf(stderr,
+                                "bench_e2e: %s committed %lld of %lld records "
+                                "(see %s)\n",
+                                argv[0], (long long)total, (long long)expect,
+                                log);
+        }
         done          = ab_bench_wall_ns();
         out->main_s   = proc_cpu_s(pid, pid);
         out->rss_kb   = proc_hwm_kb(pid);
@@ -199,25 +241,10 @@ int e2e_run_subject(struct run *r, char *const argv[], const char *log,
                                 argv[0], log);
                 return -1;
         }
-        out->outputs = 0;
-        for (size_t i = 0; i < nouts; i++) {
-                int64_t hw = e2e_high_watermark(r, outs[i]);
-                int64_t a, b;
-
-                if (hw <= 0)
-                        continue;
-                out->outputs += hw;
-                a = e2e_message_time(r, outs[i], 0);
-                b = e2e_message_time(r, outs[i], hw - 1);
-                if (a < 0 || b < 0) {
-                        fprintf(stderr, "bench_e2e: cannot read %s\n", outs[i]);
-                        return -1;
-                }
-                if (a < first)
-                        first = a;
-                if (b > last)
-                        last = b;
-        }
+        if (committed)
+                out->outputs = total;
+        else if (count_outputs(r, outs, nouts, &out->outputs, &first, &last))
+                return -1;
         if (out->outputs != expect) {
                 fprintf(stderr,
                         "bench_e2e: %s wrote %lld records, expected %lld\n",

@@ -6,14 +6,17 @@
 #
 #   (default)  the full run behind docs/performance.md: transform (every
 #              workload and mode, 5 x 1 s each), lifecycle (1M open alerts,
-#              3 rounds), callgrind instruction counts, and end to end (1M
+#              3 rounds), callgrind instruction counts, end to end (1M
 #              records, a warm-up round and 3 measured rounds of
-#              pass-through, alertbridge, and alertbridge with
-#              transform.threads 1); about 20 minutes on 2 cores
+#              pass-through and alertbridge with state.store memory,
+#              changelog + at_least_once and changelog + exactly_once),
+#              and restore (100k open alerts in one changelog partition,
+#              3 restarts); about 30 minutes on 2 cores
 #   --quick    the same programs with shorter runs (about 3 minutes)
 #   --smoke    `ctest -L bench`: seconds-long runs that check the harness
 #              still works; no timing is asserted
-#   --only     transform, lifecycle, e2e or callgrind (repeatable)
+#   --only     transform, lifecycle, e2e, restore or callgrind
+#              (repeatable)
 #
 # The build is Release (-O3, plus -g for profiles) in its own tree,
 # default <repo>/build-bench-release (AB_BENCH_BUILD). The end-to-end
@@ -102,10 +105,12 @@ if [[ $mode == quick ]]; then
         t_args=(--seconds 0.3 --repeat 3)
         l_args=(--repeat 1)
         e_args=(--records 200000 --repeat 1)
+        r_args=(--records 100000 --repeat 1)
 else
         t_args=(--seconds 1 --repeat 5)
         l_args=(--repeat 3)
         e_args=(--records 1000000 --repeat 3)
+        r_args=(--records 100000 --repeat 3)
 fi
 
 # Instructions per payload of one workload and mode: the difference of
@@ -175,6 +180,16 @@ callgrind_per_payload() {
                         --alertbridge "$build/cli/alertbridge" \
                         --passthrough "$bin/bench_passthrough" \
                         --work "$build/bench-e2e"
+                echo
+        fi
+        if wanted restore; then
+                need_kafka
+                echo "## Restore (bench_e2e --restore ${r_args[*]})"
+                echo
+                "$bin/bench_e2e" --restore "${r_args[@]}" \
+                        --alertbridge "$build/cli/alertbridge" \
+                        --passthrough "$bin/bench_passthrough" \
+                        --work "$build/bench-restore"
                 echo
         fi
 } | tee "$out"

@@ -113,9 +113,13 @@ void ab_stateful_pos_clear(struct ab_stateful *sf)
         sf->npos = 0;
 }
 
-/* The positions not committed yet, into a new array (*n of them). */
+/* Every this often at_least_once commits all positions again. */
+#define RECOMMIT_MS 5000
+
+/* The positions not committed yet (\p all: every known position), into a
+ * new array (*n of them). */
 static struct ab_kafka_offset *dirty_offsets(const struct ab_stateful *sf,
-                                             size_t *n)
+                                             bool all, size_t *n)
 {
         struct ab_kafka_offset *v;
 
@@ -126,7 +130,7 @@ static struct ab_kafka_offset *dirty_offsets(const struct ab_stateful *sf,
         for (size_t i = 0; i < sf->npos; i++) {
                 const struct position *p = &sf->pos[i];
 
-                if (p->next < 0 || p->next == p->committed)
+                if (p->next < 0 || (!all && p->next == p->committed))
                         continue;
                 v[*n].topic     = p->topic;
                 v[*n].partition = p->partition;
@@ -241,7 +245,7 @@ static ab_err_t commit_txn(struct ab_stateful *sf, struct ab_error *err)
         size_t n;
         ab_err_t rc;
 
-        offs = dirty_offsets(sf, &n);
+        offs = dirty_offsets(sf, false, &n);
         if (!offs)
                 return AB_ERR_NOMEM;
         if (!sf->txn_open && !n && !changes_pending(sf)) {
@@ -296,6 +300,8 @@ static ab_err_t commit_alo(struct ab_stateful *sf, bool sync,
 {
         int timeout = (int)sf->cfg->loop.flush_timeout_ms;
         struct ab_kafka_offset *offs;
+        int64_t now;
+        bool all;
         size_t n;
         ab_err_t rc;
 
@@ -316,9 +322,13 @@ static ab_err_t commit_alo(struct ab_stateful *sf, bool sync,
                 return AB_OK;
         if (sf->fatal.code != AB_OK)
                 return sf->fatal.code;
-        offs = dirty_offsets(sf, &n);
+        now  = ab_time_mono_ms();
+        all  = now >= sf->recommit_ms;
+        offs = dirty_offsets(sf, all, &n);
         if (!offs)
                 return AB_ERR_NOMEM;
+        if (all)
+                sf->recommit_ms = now + RECOMMIT_MS;
         rc = n ? ab_consumer_commit_offsets(sf->consumer, offs, n, !sync, err)
                : AB_OK;
         ab_free(offs);

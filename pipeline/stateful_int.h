@@ -79,6 +79,11 @@ struct ab_stateful {
          * kafka.max_pending_records consumption pauses and the cycle runs
          * at once. */
         uint64_t uncommitted;
+        /* When at_least_once commits every position again: an
+         * asynchronous commit can fail after it was sent (a rebalance's
+         * ILLEGAL_GENERATION), and a quiet partition would otherwise
+         * never be committed again. */
+        int64_t recommit_ms;
         struct position *pos;
         size_t npos, cappos;
         /* Where the current record's dead letters come from. */

@@ -33,6 +33,7 @@ moved for a while), never sleeps.
 import json
 import os
 import random
+import re
 import signal
 import sys
 import time
@@ -603,6 +604,18 @@ class AutoClearMoved(StatefulTest):
                             lifecycle={"expire_interval": "200ms"})
                 for i in range(2))
         self.start_all([a, b])
+
+        def holds_state(m):
+            """m's log shows <group>.alerts partitions assigned to it:
+            ready alone can mean a standby while the group still
+            rebalances."""
+            with open(m.log_path, "rb") as f:
+                return re.search(rb'msg="partitions assigned" '
+                                 rb'partitions="[^"]*\.alerts\[',
+                                 f.read()) is not None
+        for m in (a, b):
+            self.wait_for(lambda: holds_state(m),
+                          "%s holds <group>.alerts partitions" % m.name)
         plan = Plan(self.ALERTS)
         stamps = Feed(self, self.inp, plan.firings([0])).start().finish()
         first = min(stamps) / 1000 + self.AUTO_CLEAR

@@ -797,15 +797,37 @@ ab_err_t ab_consumer_close(struct ab_consumer *c, struct ab_error *err)
         return ab_consumer_close_within(c, -1, err);
 }
 
+/* One event of the close queue: rebalances and commit results go to the
+ * callbacks rd_kafka_consumer_close() would call; the rest is dropped. */
+static void close_event(struct ab_consumer *c, rd_kafka_event_t *ev)
+{
+        rd_kafka_topic_partition_list_t *parts =
+            rd_kafka_event_topic_partition_list(ev);
+
+        switch (rd_kafka_event_type(ev)) {
+        case RD_KAFKA_EVENT_REBALANCE:
+                rebalance_cb(c->rk, rd_kafka_event_error(ev), parts, c);
+                break;
+        case RD_KAFKA_EVENT_OFFSET_COMMIT:
+                commit_cb(c->rk, rd_kafka_event_error(ev), parts, c);
+                break;
+        default:
+                break;
+        }
+        rd_kafka_event_destroy(ev);
+}
+
 /* HOW IT WORKS: rd_kafka_consumer_close() is rd_kafka_consumer_close_queue()
  * followed by serving the close queue (the rebalance callback, hence the
  * revocation path, runs there) until rd_kafka_consumer_closed(); serving
- * it ourselves lets the wait stop at a deadline. What is left of the
+ * it ourselves, as events (serving it with callbacks asserts on the ops
+ * that have none), lets the wait stop at a deadline. What is left of the
  * close is then skipped at destroy (RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE). */
 static rd_kafka_resp_err_t close_bounded(struct ab_consumer *c, int timeout_ms)
 {
         int64_t until       = ab_time_mono_ms() + timeout_ms;
         rd_kafka_queue_t *q = rd_kafka_queue_new(c->rk);
+        rd_kafka_event_t *ev;
         rd_kafka_error_t *e;
         rd_kafka_resp_err_t rc;
 
@@ -825,7 +847,9 @@ static rd_kafka_resp_err_t close_bounded(struct ab_consumer *c, int timeout_ms)
                         c->close_unfinished = true;
                         break;
                 }
-                rd_kafka_queue_poll_callback(q, left < 100 ? (int)left : 100);
+                ev = rd_kafka_queue_poll(q, left < 100 ? (int)left : 100);
+                if (ev)
+                        close_event(c, ev);
         }
         rd_kafka_queue_destroy(q);
         return c->close_unfinished ? RD_KAFKA_RESP_ERR__TIMED_OUT

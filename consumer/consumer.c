@@ -105,8 +105,10 @@ static void commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
         if (err == RD_KAFKA_RESP_ERR__NO_OFFSET)
                 return;
-        if (err && c->close_bounded)
-                c->revoke_err = err; /* the revocation's async commit */
+        /* The revocation's commit, asynchronous in a bounded close (only
+         * a consumer with an offsets tracker commits on revocation). */
+        if (err && c->close_bounded && c->offsets)
+                c->revoke_err = err;
         if (err) {
                 AB_WARN("consumer", "offset commit failed", "error=%s",
                         rd_kafka_err2name(err));

@@ -1387,6 +1387,8 @@ class BrokerDownShutdown(PipelineTest):
                              "%d lines about in-flight work:\n%s" %
                              (len(about), "\n".join(about[:10])))
         self.assertTrue(any("consumed again" in l for l in about), about)
+        for mark in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+            self.assertNotIn(mark, log, "sanitizer report\n" + ab.tail())
 
     def test_memory_loop(self):
         self.stop_with_broker_down(stateful=False)

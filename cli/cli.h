@@ -8,6 +8,9 @@
 #define AB_EXIT_OK       0
 #define AB_EXIT_REJECTED 1 /* ran, but some input was rejected or differed */
 #define AB_EXIT_USAGE    2 /* bad command line or configuration */
+/* run: stopped on request with work left in flight (sysexits.h
+ * EX_TEMPFAIL): nothing is lost, those records are consumed again. */
+#define AB_EXIT_IN_FLIGHT 75
 
 #include <signal.h>
 

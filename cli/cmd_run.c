@@ -15,7 +15,10 @@ static void run_usage(FILE *out)
                      "CloudEvents to the output\n"
                      "topics and undecodable records to the dead-letter topic. "
                      "SIGTERM or SIGINT\n"
-                     "drains in-flight records, commits and exits 0. See "
+                     "drains in-flight records, commits and exits 0, or 75 "
+                     "when records were\n"
+                     "still in flight after kafka.flush_timeout (they are "
+                     "consumed again). See\n"
                      "docs/CONFIGURATION.md.\n");
 }
 
@@ -34,6 +37,7 @@ int ab_cmd_run(int argc, char **argv)
         char line[1024];
         char quoted[1100]; /* line quoted; must not alias line */
         int c, status = AB_EXIT_USAGE;
+        ab_err_t rc;
 
         optind = 1;
         while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -72,7 +76,13 @@ int ab_cmd_run(int argc, char **argv)
                                                    : AB_EXIT_REJECTED;
                 goto out;
         }
-        if (ab_pipeline_run(pl, stop, &err)) {
+        rc = ab_pipeline_run(pl, stop, &err);
+        if (rc == AB_ERR_IN_FLIGHT) {
+                /* The pipeline logged how much is left. */
+                status = AB_EXIT_IN_FLIGHT;
+                goto out;
+        }
+        if (rc) {
                 AB_ERROR("cli",
                          "the pipeline stopped on an error; restart "
                          "resumes from the committed offsets",

@@ -9,6 +9,7 @@
 
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/timefmt.h"
 #include "kafka/kafka_conf.h"
 
 /* A partition the owner wants paused (ab_consumer_pause_partition()). */
@@ -33,6 +34,8 @@ struct ab_consumer {
         bool paused;
         bool joined; /* an assignment (maybe empty) was received */
         bool closed;
+        bool close_bounded;    /* closing within a deadline: no blocking */
+        bool close_unfinished; /* the bounded close ran out of time */
         bool fatal;
         rd_kafka_resp_err_t revoke_err; /* of the last revocation commit */
         char fatal_text[256];
@@ -97,10 +100,15 @@ static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 static void commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                       rd_kafka_topic_partition_list_t *offsets, void *opaque)
 {
+        struct ab_consumer *c = opaque;
         char text[256];
 
         if (err == RD_KAFKA_RESP_ERR__NO_OFFSET)
                 return;
+        /* The revocation's commit, asynchronous in a bounded close (only
+         * a consumer with an offsets tracker commits on revocation). */
+        if (err && c->close_bounded && c->offsets)
+                c->revoke_err = err;
         if (err) {
                 AB_WARN("consumer", "offset commit failed", "error=%s",
                         rd_kafka_err2name(err));
@@ -160,9 +168,12 @@ ab_err_t ab_consumer_store(struct ab_consumer *c, struct ab_error *err)
         return AB_OK;
 }
 
+/* Synchronous, except in a bounded close: there the close itself waits
+ * for the commit, within its deadline, and the result goes to
+ * commit_cb. */
 static rd_kafka_resp_err_t commit_sync(struct ab_consumer *c)
 {
-        rd_kafka_resp_err_t rc = rd_kafka_commit(c->rk, NULL, 0);
+        rd_kafka_resp_err_t rc = rd_kafka_commit(c->rk, NULL, c->close_bounded);
 
         return rc == RD_KAFKA_RESP_ERR__NO_OFFSET ? RD_KAFKA_RESP_ERR_NO_ERROR
                                                   : rc;
@@ -785,15 +796,86 @@ int64_t ab_consumer_lag(struct ab_consumer *c, ab_consumer_lag_fn fn, void *arg)
 
 ab_err_t ab_consumer_close(struct ab_consumer *c, struct ab_error *err)
 {
+        return ab_consumer_close_within(c, -1, err);
+}
+
+/* One event of the close queue: rebalances and commit results go to the
+ * callbacks rd_kafka_consumer_close() would call; the rest is dropped. */
+static void close_event(struct ab_consumer *c, rd_kafka_event_t *ev)
+{
+        rd_kafka_topic_partition_list_t *parts =
+            rd_kafka_event_topic_partition_list(ev);
+
+        switch (rd_kafka_event_type(ev)) {
+        case RD_KAFKA_EVENT_REBALANCE:
+                rebalance_cb(c->rk, rd_kafka_event_error(ev), parts, c);
+                break;
+        case RD_KAFKA_EVENT_OFFSET_COMMIT:
+                commit_cb(c->rk, rd_kafka_event_error(ev), parts, c);
+                break;
+        default:
+                break;
+        }
+        rd_kafka_event_destroy(ev);
+}
+
+/* HOW IT WORKS: rd_kafka_consumer_close() is rd_kafka_consumer_close_queue()
+ * followed by serving the close queue (the rebalance callback, hence the
+ * revocation path, runs there) until rd_kafka_consumer_closed(); serving
+ * it ourselves, as events (serving it with callbacks asserts on the ops
+ * that have none), lets the wait stop at a deadline. What is left of the
+ * close is then skipped at destroy (RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE). */
+static rd_kafka_resp_err_t close_bounded(struct ab_consumer *c, int timeout_ms)
+{
+        int64_t until       = ab_time_mono_ms() + timeout_ms;
+        rd_kafka_queue_t *q = rd_kafka_queue_new(c->rk);
+        rd_kafka_event_t *ev;
+        rd_kafka_error_t *e;
+        rd_kafka_resp_err_t rc;
+
+        c->close_bounded = true;
+        e                = rd_kafka_consumer_close_queue(c->rk, q);
+        if (e) {
+                rc = rd_kafka_error_code(e);
+                rd_kafka_error_destroy(e);
+                rd_kafka_queue_destroy(q);
+                c->close_unfinished = true;
+                return rc;
+        }
+        while (!rd_kafka_consumer_closed(c->rk)) {
+                int64_t left = until - ab_time_mono_ms();
+
+                if (left <= 0) {
+                        c->close_unfinished = true;
+                        break;
+                }
+                ev = rd_kafka_queue_poll(q, left < 100 ? (int)left : 100);
+                if (ev)
+                        close_event(c, ev);
+        }
+        rd_kafka_queue_destroy(q);
+        return c->close_unfinished ? RD_KAFKA_RESP_ERR__TIMED_OUT
+                                   : RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+ab_err_t ab_consumer_close_within(struct ab_consumer *c, int timeout_ms,
+                                  struct ab_error *err)
+{
         rd_kafka_resp_err_t rc;
 
         if (c->closed)
                 return AB_OK;
         c->closed     = true;
         c->revoke_err = RD_KAFKA_RESP_ERR_NO_ERROR;
-        rc            = rd_kafka_consumer_close(c->rk);
+        rc            = timeout_ms < 0 ? rd_kafka_consumer_close(c->rk)
+                                       : close_bounded(c, timeout_ms);
         if (!rc)
                 rc = c->revoke_err;
+        if (rc == RD_KAFKA_RESP_ERR__TIMED_OUT)
+                return ab_error_set(err, AB_ERR_RETRY, NULL,
+                                    "closing consumer: not done within "
+                                    "%d ms; offsets not committed",
+                                    timeout_ms);
         if (rc)
                 return ab_error_set(err, AB_ERR_KAFKA, NULL,
                                     "closing consumer: %s",
@@ -808,7 +890,11 @@ void ab_consumer_destroy(struct ab_consumer *c)
                 return;
         if (!c->closed)
                 ab_consumer_close(c, NULL);
-        rd_kafka_destroy(c->rk);
+        if (c->close_unfinished)
+                rd_kafka_destroy_flags(c->rk,
+                                       RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+        else
+                rd_kafka_destroy(c->rk);
         for (size_t i = 0; i < c->nwishes; i++)
                 ab_free(c->wishes[i].topic);
         ab_free(c->wishes);

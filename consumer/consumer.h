@@ -235,6 +235,17 @@ int64_t ab_consumer_lag(struct ab_consumer *c, ab_consumer_lag_fn fn,
  */
 ab_err_t ab_consumer_close(struct ab_consumer *c, struct ab_error *err);
 
+/**
+ * ab_consumer_close() that gives up after \p timeout_ms (negative: no
+ * bound), e.g. when the broker is down: the commit on revocation is then
+ * asynchronous and waited for by the close. @returns AB_OK;
+ * AB_ERR_RETRY when the time ran out (the offsets may not be committed;
+ * ab_consumer_destroy() then skips the rest of the close); AB_ERR_KAFKA
+ * if the final commit or the close failed.
+ */
+ab_err_t ab_consumer_close_within(struct ab_consumer *c, int timeout_ms,
+                                  struct ab_error *err);
+
 /** Free the consumer, closing it first if needed. NULL-safe. Records it
  *  returned must have been destroyed. */
 void ab_consumer_destroy(struct ab_consumer *c);

@@ -43,6 +43,8 @@
         XX(KAFKA, RETRY, "kafka", "kafka error")                               \
         XX(HTTP, RETRY, "http", "http error")                                  \
         XX(RETRY, RETRY, "retry", "temporary failure, retry later")            \
+        XX(IN_FLIGHT, RETRY, "in_flight",                                      \
+           "stopped with work in flight; it will be consumed again")           \
         XX(PERMANENT, REJECT, "permanent", "permanent failure")                \
         XX(INTERNAL, FATAL, "internal", "internal error")                      \
         XX(REGEX_LIMIT, REJECT, "regex_limit",                                 \

@@ -298,7 +298,8 @@ static ab_err_t commit_txn(struct ab_stateful *sf, struct ab_error *err)
 static ab_err_t commit_alo(struct ab_stateful *sf, bool sync,
                            struct ab_error *err)
 {
-        int timeout = (int)sf->cfg->loop.flush_timeout_ms;
+        int timeout =
+            ab_stop_left_ms(sf->stop_by, sf->cfg->loop.flush_timeout_ms);
         struct ab_kafka_offset *offs;
         int64_t now;
         bool all;

@@ -243,9 +243,11 @@ static const struct ab_conftab_prop root_props[] = {
      .def    = "30s",
      .min    = 0,
      .max    = 3600000,
-     .desc   = "On shutdown, how long to wait for in-flight deliveries. "
-               "Records still unacknowledged then are not committed and are "
-               "read again after a restart."},
+     .desc   = "On shutdown, the time the whole stop may take: finishing "
+               "consumed records, waiting for in-flight deliveries, the final "
+               "commit (leaving the group gets at least 1s). Records still "
+               "unacknowledged then are not committed, are read again after "
+               "a restart, and `run` exits 75."},
     {.key    = "kafka.max_pending_records",
      .type   = AB_CONFTAB_INT,
      .offset = CFG(loop.max_pending_records),

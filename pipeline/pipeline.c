@@ -91,6 +91,7 @@ struct ab_pipeline {
         int64_t next_expire_ms;
         int64_t next_lag_ms;
         int shut;
+        int64_t stop_by; /* shutdown deadline (ab_time_mono_ms()); 0 none */
         volatile sig_atomic_t *stop; /* set by ab_pipeline_run() */
         int ready; /* read by the HTTP thread: atomic access only */
 };
@@ -121,6 +122,8 @@ static void on_delivery(void *arg, void *opaque, ab_err_t status,
             (struct ab_offsets_entry *)(bits & ~OPAQUE_DLQ);
         char line[600];
 
+        if (status != AB_OK && pl->shut)
+                return; /* purged at shutdown: in the stop's summary */
         if (status != AB_OK) {
                 ab_metrics_inc(pl->pm.delivery_errors);
                 AB_ERROR("pipeline",
@@ -286,8 +289,11 @@ static void on_revoke(void *arg)
                 drain(pl);
         ab_error_clear(&err);
         if (pl->producer &&
-            ab_producer_flush(pl->producer, (int)pl->cfg->loop.flush_timeout_ms,
-                              &err) != AB_OK)
+            ab_producer_flush(
+                pl->producer,
+                ab_stop_left_ms(pl->stop_by, pl->cfg->loop.flush_timeout_ms),
+                &err) != AB_OK &&
+            !pl->shut)
                 AB_WARN("pipeline",
                         "records still in flight at revocation "
                         "will be consumed again by the next owner",
@@ -752,37 +758,38 @@ ab_err_t ab_pipeline_run(struct ab_pipeline *pl, volatile sig_atomic_t *stop,
 
 ab_err_t ab_pipeline_shutdown(struct ab_pipeline *pl, struct ab_error *err)
 {
-        ab_err_t rc = AB_OK, rc2;
+        int64_t flush_ms = pl->cfg->loop.flush_timeout_ms;
+        ab_err_t rc = AB_OK, rc2 = AB_OK;
+        size_t records = 0, messages = 0;
+        int close_ms;
 
         if (pl->shut)
                 return AB_OK;
         pl->shut = 1;
         if (pl->sf)
                 return ab_stateful_shutdown(pl->sf, err);
+        pl->stop_by = ab_time_mono_ms() + flush_ms;
         /* Records already consumed are finished unless the pipeline
          * failed; a stop request while the producer queue is full leaves
          * the rest unfinished, to be consumed again after a restart. */
-        if (pl->pool && pl->fatal.code == AB_OK && drain(pl) == AB_ERR_RETRY)
-                AB_WARN("pipeline",
-                        "stopping with the producer queue full; records "
-                        "not yet written will be consumed again",
-                        "pending=%zu", ab_transform_pool_pending(pl->pool));
+        if (pl->pool && pl->fatal.code == AB_OK)
+                drain(pl);
         if (pl->pool)
                 discard(pl);
         if (pl->producer) {
-                rc = ab_producer_flush(
-                    pl->producer, (int)pl->cfg->loop.flush_timeout_ms, err);
-                if (rc)
-                        AB_WARN("pipeline",
-                                "records still in flight at "
-                                "shutdown will be consumed again",
-                                "inflight=%zu",
-                                ab_producer_inflight(pl->producer));
+                ab_producer_flush(pl->producer,
+                                  ab_stop_left_ms(pl->stop_by, flush_ms), NULL);
+                messages = ab_producer_inflight(pl->producer);
         }
+        /* Consumed records not completed: their offsets stay behind. */
+        records = pl->offsets ? ab_offsets_pending(pl->offsets) : 0;
         if (pl->consumer) {
-                rc2 = ab_consumer_close(pl->consumer, err);
-                if (!rc)
-                        rc = rc2;
+                close_ms = ab_stop_left_ms(pl->stop_by, flush_ms);
+                rc2      = ab_consumer_close_within(pl->consumer,
+                                               close_ms > AB_STOP_CLOSE_MIN_MS
+                                                        ? close_ms
+                                                        : AB_STOP_CLOSE_MIN_MS,
+                                                    NULL);
         }
         AB_INFO("pipeline", "stopped",
                 "records=%llu events=%llu "
@@ -790,6 +797,8 @@ ab_err_t ab_pipeline_shutdown(struct ab_pipeline *pl, struct ab_error *err)
                 (unsigned long long)pl->stats.records,
                 (unsigned long long)pl->stats.events,
                 (unsigned long long)pl->stats.dead_letters);
+        if (pl->fatal.code == AB_OK)
+                rc = ab_stop_report(messages, records, rc2 != AB_OK, err);
         return rc;
 }
 

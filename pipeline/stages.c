@@ -27,6 +27,8 @@ void ab_stateful_on_delivery(void *arg, void *opaque, ab_err_t status,
         struct ab_stateful *sf = arg;
         uintptr_t kind         = (uintptr_t)opaque;
 
+        if (status != AB_OK && sf->shut)
+                return; /* purged at shutdown: in the stop's summary */
         if (status != AB_OK) {
                 ab_metrics_inc(sf->pm->delivery_errors);
                 /* exactly_once: the transaction's commit fails and the

@@ -609,24 +609,30 @@ static int64_t applied(struct ab_stateful *sf, const struct position *p)
 static void drain_own(struct ab_stateful *sf, struct ab_error *err)
 {
         int64_t until = ab_time_mono_ms() + DRAIN_MS;
+        int end_ms    = ab_stop_left_ms(sf->stop_by, 5000);
         uint64_t high = (uint64_t)sf->cfg->loop.max_pending_records;
         int64_t *ends = ab_calloc(sf->npos + 1, sizeof(*ends));
         bool done     = false;
 
         if (!ends)
                 return;
+        if (sf->stop_by && sf->stop_by < until)
+                until = sf->stop_by;
         for (size_t i = 0; i < sf->npos; i++)
                 if (strcmp(sf->pos[i].topic, sf->alerts))
                         ab_consumer_pause_partition(sf->consumer,
                                                     sf->pos[i].topic,
                                                     sf->pos[i].partition, err);
-        if (ab_stateful_commit(sf, true, err) || sf->abort)
+        /* Outputs still unacknowledged after the commit's flush: the
+         * brokers are out of reach (and librdkafka's end-offset query
+         * would not honour its timeout), so there is nothing to drain. */
+        if (ab_stateful_commit(sf, true, err) || sf->abort || sf->uncommitted)
                 goto out;
         for (size_t i = 0; i < sf->npos; i++)
                 if (strcmp(sf->pos[i].topic, sf->alerts) ||
-                    ab_consumer_end_offset(sf->consumer, sf->pos[i].topic,
-                                           sf->pos[i].partition, 5000, &ends[i],
-                                           err))
+                    ab_consumer_end_offset(
+                        sf->consumer, sf->pos[i].topic, sf->pos[i].partition,
+                        end_ms < 5000 ? end_ms : 5000, &ends[i], err))
                         ends[i] = -1;
         while (!done && ab_time_mono_ms() < until && sf->fatal.code == AB_OK &&
                !sf->abort) {
@@ -648,30 +654,45 @@ out:
 
 ab_err_t ab_stateful_shutdown(struct ab_stateful *sf, struct ab_error *err)
 {
+        int64_t flush_ms = sf->cfg->loop.flush_timeout_ms;
         struct ab_error e2;
-        ab_err_t rc = AB_OK, rc2;
+        ab_err_t rc = AB_OK, rc2 = AB_OK;
+        size_t records = 0, messages = 0;
+        int close_ms;
 
         if (sf->shut)
                 return AB_OK;
-        sf->shut = true;
+        sf->shut    = true;
+        sf->stop_by = ab_time_mono_ms() + flush_ms;
         ab_error_clear(&e2);
         if (sf->pool && sf->consumer && sf->fatal.code == AB_OK && !sf->abort)
                 drain_own(sf, &e2);
         if (sf->pool && sf->consumer && sf->fatal.code == AB_OK && !sf->abort)
                 rc = ab_stateful_commit(sf, true, err ? err : &e2);
-        if (sf->pool)
+        if (sf->pool) {
+                records = ab_transform_pool_pending(sf->pool);
                 ab_stateful_discard(sf);
+        }
+        records += (size_t)sf->uncommitted;
         if (sf->consumer) {
                 wait_joined(sf);
-                rc2 = ab_consumer_close(sf->consumer, &e2);
-                if (!rc)
-                        rc = rc2;
+                close_ms = ab_stop_left_ms(sf->stop_by, flush_ms);
+                rc2      = ab_consumer_close_within(sf->consumer,
+                                               close_ms > AB_STOP_CLOSE_MIN_MS
+                                                        ? close_ms
+                                                        : AB_STOP_CLOSE_MIN_MS,
+                                                    &e2);
         }
-        if (sf->producer && sf->txn_open)
+        /* Out of time, an open transaction is left to time out on the
+         * broker (transaction.timeout.ms), as after a crash. */
+        if (sf->producer && sf->txn_open &&
+            ab_stop_left_ms(sf->stop_by, flush_ms) > 0)
                 ab_producer_txn_abort(sf->producer, &e2);
-        if (sf->producer)
+        if (sf->producer) {
                 ab_producer_flush(sf->producer,
-                                  (int)sf->cfg->loop.flush_timeout_ms, &e2);
+                                  ab_stop_left_ms(sf->stop_by, flush_ms), &e2);
+                messages = ab_producer_inflight(sf->producer);
+        }
         AB_INFO("pipeline", "stopped",
                 "records=%llu events=%llu dead_letters=%llu",
                 (unsigned long long)sf->stats.records,
@@ -679,7 +700,34 @@ ab_err_t ab_stateful_shutdown(struct ab_stateful *sf, struct ab_error *err)
                 (unsigned long long)sf->stats.dead_letters);
         if (rc == AB_ERR_RETRY)
                 rc = AB_OK;
+        if (!rc && sf->fatal.code == AB_OK)
+                rc = ab_stop_report(messages, records,
+                                    rc2 != AB_OK || sf->abort, err);
         return rc;
+}
+
+int ab_stop_left_ms(int64_t stop_by, int64_t otherwise)
+{
+        int64_t left = stop_by ? stop_by - ab_time_mono_ms() : otherwise;
+
+        return left <= 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
+}
+
+ab_err_t ab_stop_report(size_t messages, size_t records, bool uncommitted,
+                        struct ab_error *err)
+{
+        if (!messages && !records && !uncommitted)
+                return AB_OK;
+        AB_WARN("pipeline",
+                "stopped with work in flight: those records are not "
+                "committed and will be consumed again after a restart",
+                "messages_in_flight=%zu records_unfinished=%zu "
+                "final_commit=%s",
+                messages, records, uncommitted ? "failed" : "ok");
+        return ab_error_set(err, AB_ERR_IN_FLIGHT, NULL,
+                            "stopped with %zu messages in flight and %zu "
+                            "records unfinished",
+                            messages, records);
 }
 
 bool ab_stateful_ready(const struct ab_stateful *sf)

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/err.h"
 #include "pipeline/config.h"
@@ -43,5 +44,23 @@ void ab_stateful_get_stats(const struct ab_stateful *sf,
 
 /** NULL-safe. */
 void ab_stateful_destroy(struct ab_stateful *sf);
+
+/*
+ * Shutdown, both loops (docs/operations.md, "Stopping"): it takes at most
+ * kafka.flush_timeout from the stop, counted from \p stop_by, plus up to
+ * AB_STOP_CLOSE_MIN_MS to leave the group once the flush used it all.
+ */
+#define AB_STOP_CLOSE_MIN_MS 1000
+
+/** Milliseconds left until \p stop_by (an ab_time_mono_ms() value; 0 = no
+ *  stop under way: \p otherwise), never negative. */
+int ab_stop_left_ms(int64_t stop_by, int64_t otherwise);
+
+/** The one log line of a stop that left \p messages outputs undelivered,
+ *  \p records records unfinished or \p uncommitted: their offsets are not
+ *  committed and they will be consumed again. @returns AB_ERR_IN_FLIGHT
+ *  (err filled), or AB_OK (nothing logged) when nothing was left. */
+ab_err_t ab_stop_report(size_t messages, size_t records, bool uncommitted,
+                        struct ab_error *err);
 
 #endif

@@ -95,6 +95,7 @@ struct ab_stateful {
         volatile sig_atomic_t *stop;
         int ready; /* read by the HTTP thread: atomic access only */
         bool shut;
+        int64_t stop_by; /* shutdown deadline (ab_time_mono_ms()); 0 none */
 };
 
 /* stages.c */

@@ -417,8 +417,10 @@ void ab_producer_destroy(struct ab_producer *p)
         if (!p)
                 return;
         if (p->inflight) {
-                AB_WARN("producer", "purging undelivered messages", "count=%zu",
-                        p->inflight);
+                /* The owner reports what was left (one line, not one per
+                 * message: their reports fail quietly). */
+                AB_DEBUG("producer", "purging undelivered messages",
+                         "count=%zu", p->inflight);
                 rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE |
                                           RD_KAFKA_PURGE_F_INFLIGHT);
                 rd_kafka_flush(p->rk, 5000);

@@ -28,7 +28,8 @@ set(AB_PIPELINE_IT_CASES
   pipeline_rebalance:Rebalance
   pipeline_transform_threads:TransformThreads
   pipeline_observability:Observability
-  pipeline_backpressure:Backpressure)
+  pipeline_backpressure:Backpressure
+  pipeline_shutdown_broker_down:BrokerDownShutdown)
 
 foreach(case ${AB_PIPELINE_IT_CASES})
   string(REPLACE ":" ";" parts ${case})

@@ -1290,6 +1290,117 @@ class Backpressure(PipelineTest):
         self.assertIn("resumed consumption", log)
 
 
+class BrokerDownShutdown(PipelineTest):
+    """SIGTERM while the broker is down and outputs are in flight: the
+    process exits within kafka.flush_timeout plus a small margin, with the
+    documented "work left in flight" status and one summary line instead
+    of one line per message. Uses a private broker (it is stopped)."""
+
+    FLUSH_S = 4      # kafka.flush_timeout of these tests
+    MARGIN_S = 4     # process teardown after the bounded shutdown
+    EXIT_INFLIGHT = 75
+    RECORDS = 300
+
+    @classmethod
+    def setUpClass(cls):
+        cls.broker_dir = tempfile.mkdtemp(prefix="ab-broker-", dir=WORKDIR)
+        cls.broker(["start"])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.broker(["stop"])
+        shutil.rmtree(cls.broker_dir, ignore_errors=True)
+
+    @classmethod
+    def broker(cls, args):
+        env = dict(os.environ, AB_KAFKA_DIR=cls.broker_dir)
+        r = subprocess.run([os.path.join(REPO, "scripts", "kafka-broker.sh")]
+                           + args, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=300)
+        if r.returncode != 0:
+            raise AssertionError("kafka-broker.sh %s failed:\n%s" %
+                                 (" ".join(args), r.stdout.decode()))
+        m = re.search(rb"AB_KAFKA_BROKERS=(\S+)", r.stdout)
+        if m:
+            os.environ["AB_KAFKA_BROKERS_PRIVATE"] = m.group(1).decode()
+
+    def setUp(self):
+        # Each test stops the private broker: bring it back on its ports.
+        if subprocess.run([os.path.join(REPO, "scripts", "kafka-broker.sh"),
+                           "status"], env=dict(os.environ,
+                                               AB_KAFKA_DIR=self.broker_dir),
+                          stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode != 0:
+            self.broker(["restart"])
+        self.__class__.brokers = os.environ["AB_KAFKA_BROKERS_PRIVATE"]
+        self.__class__.admin = AdminClient({
+            "logger": CLIENT_LOG, "bootstrap.servers": self.brokers})
+        super().setUp()
+
+    def delete_topics(self, topics):
+        pass  # the private broker and its data go with the class
+
+    def stop_with_broker_down(self, stateful):
+        inp, out, dlq = self.create_topics("in", "out", "dlq")
+        # A long linger keeps the outputs queued in the producer, so they
+        # are in flight when the broker goes away.
+        cfg = self.config(
+            [{"topics": [inp], "integration": "generic"}], out, dlq,
+            kafka={"flush_timeout": "%ds" % self.FLUSH_S,
+                   "producer_properties": {"linger.ms": "120000"},
+                   "consumer_properties": {
+                       "auto.commit.interval.ms": "600000"}})
+        if stateful:
+            cfg["processing"] = {"guarantee": "at_least_once",
+                                 "commit_interval": "10m"}
+            cfg["state"] = {"store": "changelog"}
+        else:
+            cfg["state"] = {"store": "memory"}
+        ab = self.alertbridge(cfg).start()
+        ab.wait_ready()
+        batch = Producer({"logger": CLIENT_LOG,
+                          "bootstrap.servers": self.brokers,
+                          "enable.idempotence": True})
+        for i in range(self.RECORDS):
+            batch.produce(inp, generic_alert("down-%04d" % i))
+        self.assertEqual(batch.flush(WAIT), 0)
+        self.wait_for(lambda: ab.metrics().get(
+            "alertbridge_records_in_total", 0) >= self.RECORDS,
+            "every record consumed")
+        self.broker(["stop"])
+        start = time.monotonic()
+        ab.stopping = True
+        ab.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = ab.proc.wait(self.FLUSH_S + self.MARGIN_S + 60)
+        except subprocess.TimeoutExpired:
+            self.fail("no exit after SIGTERM\n" + ab.tail())
+        took = time.monotonic() - start
+        ab.logf.close()
+        log = ab.log()
+        print("\nbroker down, SIGTERM: exit %d after %.1fs" % (rc, took),
+              file=sys.stderr)
+        self.assertLessEqual(took, self.FLUSH_S + self.MARGIN_S,
+                             "shutdown ignored kafka.flush_timeout\n" +
+                             ab.tail())
+        self.assertEqual(rc, self.EXIT_INFLIGHT, ab.tail())
+        about = [l for l in log.splitlines()
+                 if re.search(r"in.flight|delivery failed|purg", l)]
+        self.assertLessEqual(len(about), 3,
+                             "%d lines about in-flight work:\n%s" %
+                             (len(about), "\n".join(about[:10])))
+        self.assertTrue(any("consumed again" in l for l in about), about)
+        for mark in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+            self.assertNotIn(mark, log, "sanitizer report\n" + ab.tail())
+
+    def test_memory_loop(self):
+        self.stop_with_broker_down(stateful=False)
+
+    def test_stateful_loop(self):
+        self.stop_with_broker_down(stateful=True)
+
+
+
 def main(prog="test_pipeline"):
     """Runs the tests of the `__main__` module (this one, or a module that
     imports this one's helpers, named `prog` in messages)."""

@@ -38,6 +38,7 @@ static const struct {
     {AB_ERR_KAFKA, "kafka", AB_ERR_CLASS_RETRY},
     {AB_ERR_HTTP, "http", AB_ERR_CLASS_RETRY},
     {AB_ERR_RETRY, "retry", AB_ERR_CLASS_RETRY},
+    {AB_ERR_IN_FLIGHT, "in_flight", AB_ERR_CLASS_RETRY},
     {AB_ERR_PERMANENT, "permanent", AB_ERR_CLASS_REJECT},
     {AB_ERR_INTERNAL, "internal", AB_ERR_CLASS_FATAL},
     {AB_ERR_REGEX_LIMIT, "regex_limit", AB_ERR_CLASS_REJECT},

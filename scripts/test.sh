@@ -80,6 +80,6 @@ TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1} \
 
 step "fuzz smoke runs (clang, libFuzzer)"
 CC=clang configure "$root/fuzz" -DCMAKE_BUILD_TYPE=Debug -DAB_FUZZ=ON
-ctest --test-dir "$root/fuzz" -R '_smoke$' --output-on-failure
+ctest --test-dir "$root/fuzz" -R '_smoke$' --output-on-failure -j"$jobs"
 
 step "done"

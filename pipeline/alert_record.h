@@ -19,11 +19,12 @@
  * the record bytes, its arrays and its alert from a caller-owned scratch
  * that grows only when a record needs more than any before, so decoding
  * does not allocate after warm-up. Anything that is not a record of a
- * version this one reads (1 and 2) is AB_ERR_BAD_RECORD (a REJECT: a dead letter) with the
- * byte offset of the problem; decoding never reads past the record.
+ * version this one reads (1 and 2) is AB_ERR_BAD_RECORD (a REJECT: a dead
+ * letter) with the byte offset of the problem; decoding never reads past the
+ * record.
  */
 
-#define AB_ALERT_RECORD_MAGIC   "ABAR"
+#define AB_ALERT_RECORD_MAGIC "ABAR"
 /* The newest version: 2 adds an ALERT's trace context. A writer writes
  * version 1 for every record that has none (so a version 1 reader still
  * reads it) and version 2 only for an ALERT that carries one. */

@@ -553,7 +553,7 @@ START_TEST(test_malformed_header_and_fixed_fields)
         expect_bad_patch(0, 'X', 0); /* magic */
         expect_bad_patch(4, 0, 4);   /* version */
         expect_bad_patch(4, 3, 4);
-        expect_bad_patch(5, 3, 5);   /* kind */
+        expect_bad_patch(5, 3, 5); /* kind */
         expect_bad_patch(5, 0, 5);
         expect_bad_patch(6, 0, 6);      /* empty integration */
         expect_bad_patch(6, 0xff, 6);   /* length past the end */

@@ -66,9 +66,10 @@ START_TEST(traceparent_invalid)
                               "accepted \"%s\"", bad_parents[i]);
         ck_assert(!ab_traceparent_valid(AB_STR_NULL));
         /* an embedded NUL is a byte like any other */
-        ck_assert(!ab_traceparent_valid(ab_str_make(
-            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b71692\0" "3331-01",
-            55)));
+        ck_assert(!ab_traceparent_valid(
+            ab_str_make("00-0af7651916cd43dd8448eb211c80319c-b7ad6b71692\0"
+                        "3331-01",
+                        55)));
 }
 END_TEST
 
@@ -78,7 +79,7 @@ START_TEST(traceparent_future_version_bounded)
 
         memset(s, 'a', sizeof(s));
         memcpy(s, TP, AB_TRACEPARENT_LEN);
-        s[1] = '1'; /* version 01 */
+        s[1]                  = '1'; /* version 01 */
         s[AB_TRACEPARENT_LEN] = '-';
         ck_assert(ab_traceparent_valid(ab_str_make(s, AB_TRACEPARENT_MAX)));
         ck_assert(
@@ -100,19 +101,19 @@ static const char *const good_states[] = {
 };
 
 static const char *const bad_states[] = {
-    "rojo",              /* no '=' */
-    "=x",                /* empty key */
-    "k=",                /* empty value */
-    "Rojo=1",            /* upper-case key */
-    "1abc=1",            /* a simple key starts with a letter */
-    "k!=1",              /* key character */
-    "k=a=b",             /* '=' in a value */
-    "k=\x01",            /* control character */
-    "k=caf\xc3\xa9",     /* not ASCII */
-    "@v=x",              /* empty tenant */
-    "t@=x",              /* empty system */
-    "t@V=x",             /* system starts with a letter */
-    "t@v@w=x",           /* two '@' */
+    "rojo",                /* no '=' */
+    "=x",                  /* empty key */
+    "k=",                  /* empty value */
+    "Rojo=1",              /* upper-case key */
+    "1abc=1",              /* a simple key starts with a letter */
+    "k!=1",                /* key character */
+    "k=a=b",               /* '=' in a value */
+    "k=\x01",              /* control character */
+    "k=caf\xc3\xa9",       /* not ASCII */
+    "@v=x",                /* empty tenant */
+    "t@=x",                /* empty system */
+    "t@V=x",               /* system starts with a letter */
+    "t@v@w=x",             /* two '@' */
     "t@abcdefghijklmno=x", /* system id over 14 */
 };
 

@@ -124,3 +124,33 @@ bool ab_tracestate_valid(struct ab_str s)
         }
         return true;
 }
+
+struct ab_trace_ctx ab_trace_pick(struct ab_str tp, struct ab_str ts,
+                                  struct ab_str ce_tp, struct ab_str ce_ts)
+{
+        struct ab_trace_ctx t = {tp, ts};
+
+        if (!tp.ptr && ce_tp.ptr) {
+                t.traceparent = ce_tp;
+                t.tracestate  = ce_ts;
+        }
+        return t;
+}
+
+enum ab_trace_verdict ab_trace_check(struct ab_trace_ctx raw,
+                                     struct ab_trace_ctx *out)
+{
+        out->traceparent = AB_STR_NULL;
+        out->tracestate  = AB_STR_NULL;
+        if (!raw.traceparent.ptr)
+                return AB_TRACE_OK;
+        if (!ab_traceparent_valid(raw.traceparent))
+                return AB_TRACE_BAD_PARENT;
+        out->traceparent = raw.traceparent;
+        if (!raw.tracestate.len)
+                return AB_TRACE_OK;
+        if (!ab_tracestate_valid(raw.tracestate))
+                return AB_TRACE_BAD_STATE;
+        out->tracestate = raw.tracestate;
+        return AB_TRACE_OK;
+}

@@ -42,6 +42,40 @@ struct ab_trace_ctx {
         struct ab_str tracestate;
 };
 
+/* The Kafka header names a record's trace context is read from: the W3C
+ * names, and the CloudEvents Kafka binding's (an input that is itself a
+ * binary-mode CloudEvent). */
+#define AB_TRACE_HEADER_PARENT    "traceparent"
+#define AB_TRACE_HEADER_STATE     "tracestate"
+#define AB_TRACE_HEADER_CE_PARENT "ce_traceparent"
+#define AB_TRACE_HEADER_CE_STATE  "ce_tracestate"
+
+/**
+ * The trace context a record's headers name, unvalidated: the W3C pair
+ * (\p tp, \p ts) when it has a traceparent, else the CloudEvents pair
+ * (\p ce_tp, \p ce_ts); never a mix of the two.
+ */
+struct ab_trace_ctx ab_trace_pick(struct ab_str tp, struct ab_str ts,
+                                  struct ab_str ce_tp, struct ab_str ce_ts);
+
+enum ab_trace_verdict {
+        AB_TRACE_OK = 0,     /* carried as given, or there was none */
+        AB_TRACE_BAD_PARENT, /* an invalid traceparent: nothing carried */
+        AB_TRACE_BAD_STATE,  /* an invalid tracestate: the traceparent
+                                alone carried */
+};
+
+/**
+ * Check the record's trace context \p raw and set \p out to what is
+ * carried: nothing without a traceparent (a tracestate alone means
+ * nothing, as the spec says) or with an invalid one; the traceparent
+ * without its tracestate when that is empty (the same as none) or
+ * invalid. \p out borrows from \p raw.
+ * @returns AB_TRACE_OK, or which header was invalid and dropped.
+ */
+enum ab_trace_verdict ab_trace_check(struct ab_trace_ctx raw,
+                                     struct ab_trace_ctx *out);
+
 /** @returns whether \p s is a valid traceparent (above). */
 bool ab_traceparent_valid(struct ab_str s);
 

@@ -67,6 +67,8 @@ struct ab_event {
         const char *receiver;      /* NULL: the alert's receiver field */
         const char *external_url;  /* NULL: the alert's externalURL field */
         struct ab_trace_ctx trace; /* absent: no tracing attributes */
+        bool by_system;            /* an auto-clear or eviction close: no input
+                                      record asked for it (not written) */
 };
 
 /**

@@ -160,6 +160,40 @@ START_TEST(tracestate_bounds)
 }
 END_TEST
 
+START_TEST(pick_and_check)
+{
+        struct ab_str tp = ab_str_c(TP), ts = ab_str_c("a=1");
+        struct ab_str other =
+            ab_str_c("00-11111111111111111111111111111111-2222222222222222-00");
+        struct ab_trace_ctx raw, t;
+
+        /* the W3C pair wins; the CloudEvents pair stands in for it */
+        raw = ab_trace_pick(tp, ts, other, ab_str_c("b=2"));
+        ck_assert(raw.traceparent.ptr == tp.ptr &&
+                  raw.tracestate.ptr == ts.ptr);
+        raw = ab_trace_pick(AB_STR_NULL, ts, other, AB_STR_NULL);
+        ck_assert(raw.traceparent.ptr == other.ptr && !raw.tracestate.ptr);
+        raw = ab_trace_pick(AB_STR_NULL, ts, AB_STR_NULL, AB_STR_NULL);
+        ck_assert(!raw.traceparent.ptr && raw.tracestate.ptr == ts.ptr);
+
+        /* a tracestate alone is nothing, and not an error */
+        ck_assert_int_eq(ab_trace_check(raw, &t), AB_TRACE_OK);
+        ck_assert(!t.traceparent.ptr && !t.tracestate.ptr);
+        raw = ab_trace_pick(tp, ts, AB_STR_NULL, AB_STR_NULL);
+        ck_assert_int_eq(ab_trace_check(raw, &t), AB_TRACE_OK);
+        ck_assert(t.traceparent.ptr == tp.ptr && t.tracestate.ptr == ts.ptr);
+        raw.tracestate = ab_str_make("", 0);
+        ck_assert_int_eq(ab_trace_check(raw, &t), AB_TRACE_OK);
+        ck_assert(t.traceparent.ptr == tp.ptr && !t.tracestate.ptr);
+        raw.tracestate = ab_str_c("A=1");
+        ck_assert_int_eq(ab_trace_check(raw, &t), AB_TRACE_BAD_STATE);
+        ck_assert(t.traceparent.ptr == tp.ptr && !t.tracestate.ptr);
+        raw.traceparent = ab_str_c("00-bad");
+        ck_assert_int_eq(ab_trace_check(raw, &t), AB_TRACE_BAD_PARENT);
+        ck_assert(!t.traceparent.ptr && !t.tracestate.ptr);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s    = suite_create("trace");
@@ -173,6 +207,7 @@ int main(void)
         tcase_add_test(tc, tracestate_valid);
         tcase_add_test(tc, tracestate_invalid);
         tcase_add_test(tc, tracestate_bounds);
+        tcase_add_test(tc, pick_and_check);
         suite_add_tcase(s, tc);
         sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

@@ -35,6 +35,7 @@ struct ab_trace_ctx ab_tracing_check(struct ab_tracing *t,
  * ab_record_trace() picks a record's (the last of each name; a header
  * without a value is empty). Borrows from \p a.
  */
-struct ab_trace_ctx ab_tracing_of_action(const struct ab_alert_record_action *a);
+struct ab_trace_ctx
+ab_tracing_of_action(const struct ab_alert_record_action *a);
 
 #endif

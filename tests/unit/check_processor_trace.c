@@ -14,21 +14,20 @@
 #include "pipeline/processor.h"
 #include "service/metrics.h"
 
-static const char config_text[] =
-    "kafka: {brokers: '127.0.0.1:9'}\n"
-    "inputs:\n"
-    "  - {topics: [raw], integration: generic}\n"
-    "output: {topic: events}\n"
-    "dead_letter_topic: dlq\n"
-    "actions_topic: actions\n";
+static const char config_text[] = "kafka: {brokers: '127.0.0.1:9'}\n"
+                                  "inputs:\n"
+                                  "  - {topics: [raw], integration: generic}\n"
+                                  "output: {topic: events}\n"
+                                  "dead_letter_topic: dlq\n"
+                                  "actions_topic: actions\n";
 
-#define T0 1795316400000LL
-#define TP "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-#define TS "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"
-#define TP2 "00-11111111111111111111111111111111-2222222222222222-00"
+#define T0           1795316400000LL
+#define TP           "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+#define TS           "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"
+#define TP2          "00-11111111111111111111111111111111-2222222222222222-00"
 #define FIRING(name) "{\"alertname\":\"" name "\",\"severity\":\"P2\"}"
-#define RESOLVED(name)                                                        \
-        "{\"alertname\":\"" name "\",\"severity\":\"P2\",\"status\":"      \
+#define RESOLVED(name)                                                         \
+        "{\"alertname\":\"" name "\",\"severity\":\"P2\",\"status\":"          \
         "\"resolved\"}"
 
 #define WEB(check) "{\"check\":\"" check "\",\"level\":\"critical\"}"
@@ -74,11 +73,11 @@ static void input(struct ab_input *in, const char *topic, const char *value,
                   int64_t ts, const char *tp, const char *tstate)
 {
         memset(in, 0, sizeof(*in));
-        in->topic                 = topic;
-        in->timestamp_ms          = ts;
-        in->value                 = ab_str_c(value);
-        in->trace.traceparent     = tp ? ab_str_c(tp) : AB_STR_NULL;
-        in->trace.tracestate      = tstate ? ab_str_c(tstate) : AB_STR_NULL;
+        in->topic             = topic;
+        in->timestamp_ms      = ts;
+        in->value             = ab_str_c(value);
+        in->trace.traceparent = tp ? ab_str_c(tp) : AB_STR_NULL;
+        in->trace.tracestate  = tstate ? ab_str_c(tstate) : AB_STR_NULL;
 }
 
 static void setup(void)
@@ -135,9 +134,9 @@ START_TEST(test_events_carry_their_record_trace)
         ck_assert_str_eq(s.type[0], "create");
         ck_assert_str_eq(s.tp[0], TP);
         ck_assert_str_eq(s.ts[0], TS);
-        ck_assert_ptr_nonnull(
-            strstr(s.json[0], ",\"traceparent\":\"" TP "\",\"tracestate\":\"" TS
-                              "\","));
+        ck_assert_ptr_nonnull(strstr(s.json[0],
+                                     ",\"traceparent\":\"" TP
+                                     "\",\"tracestate\":\"" TS "\","));
         ck_assert_str_eq(s.type[1], "close");
         ck_assert_str_eq(s.tp[1], TP2);
         ck_assert_str_eq(s.ts[1], "-");
@@ -288,8 +287,7 @@ static void map_apply(struct ab_processor *p, struct ab_lifecycle *lc,
                          AB_OK);
         memset(&in, 0, sizeof(in));
         in.topic = "g.alerts";
-        ck_assert_int_eq(ab_processor_apply(p, lc, &r, &in, collect, s),
-                         AB_OK);
+        ck_assert_int_eq(ab_processor_apply(p, lc, &r, &in, collect, s), AB_OK);
         ab_alert_record_scratch_fini(&scratch);
 }
 

@@ -12,6 +12,7 @@
 #include "pipeline/config.h"
 #include "pipeline/pipeline_metrics.h"
 #include "pipeline/processor.h"
+#include "producer/cloudevents_kafka.h"
 #include "service/metrics.h"
 
 static const char config_text[] = "kafka: {brokers: '127.0.0.1:9'}\n"
@@ -144,6 +145,50 @@ START_TEST(test_events_carry_their_record_trace)
         ck_assert_str_eq(s.tp[2], "-");
         ck_assert_ptr_null(strstr(s.json[2], "trace"));
         ck_assert_int_eq(ab_metrics_value(pm.traceparent_invalid), 0);
+        ab_processor_destroy(p);
+}
+END_TEST
+
+/* The header named \p name of \p h as text, or "-". */
+static void header_of(const struct ab_headers *h, const char *name, char *out,
+                      size_t n)
+{
+        const char *hn;
+        struct ab_str v;
+
+        snprintf(out, n, "-");
+        for (size_t i = 0; !ab_headers_at(h, i, &hn, &v); i++)
+                if (!strcmp(hn, name))
+                        copy(out, n, v);
+}
+
+/* The produced record, in either mode of the CloudEvents Kafka binding:
+ * the JSON event as the value, or ce_traceparent and ce_tracestate. */
+START_TEST(test_both_modes_carry_the_trace)
+{
+        struct ab_processor *p  = memory_processor();
+        struct ab_ce_kafka *enc = ab_ce_kafka_new();
+        struct ab_headers *h    = ab_headers_new();
+        struct sink s           = {0};
+        struct ab_str value;
+        char got[80];
+
+        handle(p, &s, "raw", FIRING("disk"), T0, TP, TS);
+        ck_assert_int_eq(s.n, 1);
+        ck_assert_int_eq(ab_ce_kafka_encode(enc, AB_CE_STRUCTURED, s.json[0],
+                                            strlen(s.json[0]), h, &value, NULL),
+                         AB_OK);
+        ck_assert_ptr_nonnull(strstr(value.ptr, "\"traceparent\":\"" TP "\""));
+        ab_headers_reset(h);
+        ck_assert_int_eq(ab_ce_kafka_encode(enc, AB_CE_BINARY, s.json[0],
+                                            strlen(s.json[0]), h, &value, NULL),
+                         AB_OK);
+        header_of(h, "ce_traceparent", got, sizeof(got));
+        ck_assert_str_eq(got, TP);
+        header_of(h, "ce_tracestate", got, sizeof(got));
+        ck_assert_str_eq(got, TS);
+        ab_headers_destroy(h);
+        ab_ce_kafka_destroy(enc);
         ab_processor_destroy(p);
 }
 END_TEST
@@ -366,6 +411,7 @@ int main(void)
 
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_events_carry_their_record_trace);
+        tcase_add_test(tc, test_both_modes_carry_the_trace);
         tcase_add_test(tc, test_invalid_headers_are_counted_not_rejected);
         tcase_add_test(tc, test_auto_clear_none_actions_their_own);
         tcase_add_test(tc, test_trace_survives_the_alerts_topic);

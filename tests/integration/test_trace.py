@@ -13,7 +13,10 @@ distributed-tracing extension: a member of the structured event, a
 `ce_` header in binary mode) and satisfies schemas/event.schema.json; an
 invalid header is dropped and counted, the record still becomes an
 event; a rejected record's dead letter keeps its trace headers as they
-were, valid or not.
+were, valid or not. The official CloudEvents Python SDK
+(tests/support/ce_sdk_check.py, in the venv of scripts/sdk-venv.sh)
+reads every output record of both bindings and must find the same
+tracing attributes.
 
   test_trace.py --alertbridge BIN [--workdir DIR] [unittest args...]
 
@@ -21,6 +24,8 @@ The processes, readers and bounded waits are test_pipeline.py's.
 """
 
 import json
+import os
+import subprocess
 import sys
 
 import test_pipeline as tp
@@ -108,6 +113,18 @@ class TraceContext(tp.PipelineTest):
                 got[key] = (ev.get("traceparent"), ev.get("tracestate"))
             with self.subTest(loop=loop):
                 self.assertEqual(got, want)
+        # The official SDK reads the same attributes from the same records.
+        for loop, reader in zip(("memory", "changelog"), readers):
+            with self.subTest(loop=loop, reader="cloudevents SDK"):
+                sdk = self.sdk_read(reader.messages)
+                self.assertEqual(len(sdk), len(reader.messages))
+                for ev, m in zip(sdk, reader.messages):
+                    mine = self.event_of(m, binary=loop == "changelog")
+                    self.assertEqual(ev["id"], mine["id"])
+                    self.assertEqual(ev.get("traceparent"),
+                                     mine.get("traceparent"))
+                    self.assertEqual(ev.get("tracestate"),
+                                     mine.get("tracestate"))
         for loop, m in zip(("memory", "changelog"), metrics):
             with self.subTest(loop=loop):
                 # counted once per record, by the map stage in changelog
@@ -126,6 +143,22 @@ class TraceContext(tp.PipelineTest):
                         b"no_alertname")
         self.assertIn("invalid trace context header dropped",
                       abs_[0].log())
+
+    def sdk_read(self, messages):
+        """The attributes of each record as the CloudEvents SDK reads
+        them."""
+        path = os.path.join(self.dir, "records-%d.json" % id(messages))
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump([{"headers": [[k, v.decode()]
+                                    for k, v in tp.headers_of(m)],
+                        "key": m.key().decode(),
+                        "value": m.value().decode()} for m in messages], f)
+        run = subprocess.run(
+            [sys.executable, os.path.join(tp.REPO, "tests", "support",
+                                          "ce_sdk_check.py"), path],
+            capture_output=True, text=True, timeout=tp.WAIT, check=False)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        return json.loads(run.stdout)
 
     def event_of(self, m, binary):
         """The event of output record `m`, checked against the schema;

@@ -14,3 +14,7 @@ ab_integration_test(pipeline_trace_context
     --alertbridge $<TARGET_FILE:alertbridge>
     --workdir ${CMAKE_CURRENT_BINARY_DIR}/integration/trace
     TraceContext)
+# It reads the outputs with the CloudEvents SDK too (the venv of
+# scripts/sdk-venv.sh): labelled sdk as well, like sink_sign_crosscheck.
+set_tests_properties(pipeline_trace_context PROPERTIES
+  LABELS "integration;sdk")

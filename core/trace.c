@@ -140,8 +140,7 @@ struct ab_trace_ctx ab_trace_pick(struct ab_str tp, struct ab_str ts,
 enum ab_trace_verdict ab_trace_check(struct ab_trace_ctx raw,
                                      struct ab_trace_ctx *out)
 {
-        out->traceparent = AB_STR_NULL;
-        out->tracestate  = AB_STR_NULL;
+        *out = AB_TRACE_NONE;
         if (!raw.traceparent.ptr)
                 return AB_TRACE_OK;
         if (!ab_traceparent_valid(raw.traceparent))

@@ -42,6 +42,8 @@ struct ab_trace_ctx {
         struct ab_str tracestate;
 };
 
+#define AB_TRACE_NONE ((struct ab_trace_ctx){AB_STR_NULL, AB_STR_NULL})
+
 /* The Kafka header names a record's trace context is read from: the W3C
  * names, and the CloudEvents Kafka binding's (an input that is itself a
  * binary-mode CloudEvent). */

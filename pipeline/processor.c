@@ -69,7 +69,7 @@ struct ab_processor {
         const char *integration_name;
         ab_err_t emit_rc; /* the first failed emit of the call */
         /* The trace context of the record the call handles: its events
-         * carry it, but an auto-clear or eviction it set off. */
+         * carry it, except an auto-clear or eviction it set off. */
         struct ab_trace_ctx trace;
         struct ab_tracing tracing;
 };
@@ -329,9 +329,7 @@ static ab_err_t emit(void *opaque, const struct ab_event *ev)
                                        ev->integration ? ev->integration
                                                             : p->integration_name);
         e.source = p->cfg->output.source;
-        e.trace  = ev->by_system
-                       ? (struct ab_trace_ctx){AB_STR_NULL, AB_STR_NULL}
-                       : p->trace;
+        e.trace  = ev->by_system ? AB_TRACE_NONE : p->trace;
         if (pol) {
                 e.owner         = pol->owner;
                 e.dispatch_rule = pol->name;
@@ -682,7 +680,7 @@ ab_err_t ab_processor_expire(struct ab_processor *p, int64_t now_ms,
 
         if (!p->lc)
                 return AB_OK;
-        begin(p, fn, arg, (struct ab_trace_ctx){AB_STR_NULL, AB_STR_NULL});
+        begin(p, fn, arg, AB_TRACE_NONE);
         rc = ab_lifecycle_expire(p->lc, now_ms, emit, p);
         update_gauges(p);
         return rc;
@@ -733,7 +731,7 @@ ab_err_t ab_processor_apply(struct ab_processor *p, struct ab_lifecycle *lc,
         ab_err_t rc;
 
         ab_lifecycle_get_stats(lc, &before);
-        begin(p, fn, arg, (struct ab_trace_ctx){AB_STR_NULL, AB_STR_NULL});
+        begin(p, fn, arg, AB_TRACE_NONE);
         ab_error_clear(&err);
         if (r->kind == AB_ALERT_RECORD_ACTION) {
                 const struct ab_alert_record_action *a = &r->action;
@@ -742,7 +740,6 @@ ab_err_t ab_processor_apply(struct ab_processor *p, struct ab_lifecycle *lc,
 
                 /* checked again, counted by the map stage already */
                 ab_trace_check(ab_tracing_of_action(a), &p->trace);
-
                 rc = ab_lifecycle_action(lc, a->value.ptr ? a->value.ptr : "",
                                          a->value.len, t, emit, p, &err);
         } else {
@@ -760,7 +757,7 @@ ab_err_t ab_processor_expire_store(struct ab_processor *p,
         ab_err_t rc;
 
         ab_lifecycle_get_stats(lc, &before);
-        begin(p, fn, arg, (struct ab_trace_ctx){AB_STR_NULL, AB_STR_NULL});
+        begin(p, fn, arg, AB_TRACE_NONE);
         rc = ab_lifecycle_expire(lc, now_ms, emit, p);
         account(p, lc, &before);
         return rc;

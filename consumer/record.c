@@ -59,6 +59,14 @@ struct ab_str ab_record_header(const struct ab_record *r, const char *name)
         return header_value(value, size);
 }
 
+struct ab_trace_ctx ab_record_trace(const struct ab_record *r)
+{
+        return ab_trace_pick(ab_record_header(r, AB_TRACE_HEADER_PARENT),
+                             ab_record_header(r, AB_TRACE_HEADER_STATE),
+                             ab_record_header(r, AB_TRACE_HEADER_CE_PARENT),
+                             ab_record_header(r, AB_TRACE_HEADER_CE_STATE));
+}
+
 int ab_record_header_at(const struct ab_record *r, size_t idx,
                         const char **name, struct ab_str *value)
 {

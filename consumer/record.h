@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "core/str.h"
+#include "core/trace.h"
 
 /*
  * A record handed out by ab_consumer_poll(). It is owned by the caller
@@ -32,6 +33,13 @@ struct ab_str ab_record_value(const struct ab_record *r);
  *          ptr for a header whose value is null or empty.
  */
 struct ab_str ab_record_header(const struct ab_record *r, const char *name);
+
+/**
+ * The record's trace context headers, unvalidated (core/trace.h): the
+ * last `traceparent` and `tracestate`, else the last `ce_traceparent`
+ * and `ce_tracestate`. Borrowed like ab_record_header().
+ */
+struct ab_trace_ctx ab_record_trace(const struct ab_record *r);
 
 /**
  * Header \p idx in record order, for copying all headers (dead-letter

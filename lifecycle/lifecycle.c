@@ -178,6 +178,7 @@ ab_err_t ab_lc_alert_close(struct ab_lifecycle *lc, struct lc_alert *al,
         ev.operator_name = operator_name;
         ev.handler       = al->handler ? al->handler : operator_name;
         ev.solution      = solution;
+        ev.by_system     = why == LC_WHY_AUTO || why == LC_WHY_EVICTED;
         if (incoming)
                 ev.alert = incoming;
         else if (!rc && !(rc = ab_lc_view_build(lc, al, true, ev.end_ms)))

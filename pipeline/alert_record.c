@@ -9,14 +9,14 @@
 #include "lifecycle/lifecycle.h"
 
 /*
- * HOW IT WORKS: the format, version 1 (docs/stateful-pipeline.md,
+ * HOW IT WORKS: the format, version 2 (docs/stateful-pipeline.md,
  * "Record formats"). Integers are little-endian; a varint is LEB128
  * (7 bits a byte, low first, at most 10 bytes); i32/i64 are two's
  * complement in 4/8 bytes.
  *   str  = varint n, n bytes                    (a present string)
  *   opt  = varint 0 (absent) | varint n+1, n bytes
  *
- *   "ABAR", u8 version (1), u8 kind, then
+ *   "ABAR", u8 version (1 or 2), u8 kind, then
  *   kind 1, ALERT:
  *     str integration, fp[16], i64 event_ms,
  *     str source topic, i32 partition, i64 offset,
@@ -28,11 +28,13 @@
  *     varint field mask (bit f = field f mapped), then per mapped field
  *     a varint ref: 0 = a str follows; k > 0 = the value of label
  *     (LABEL fields) or annotation (ANNOTATION fields) number k - 1,
- *     which is how most fields travel: once, in their label.
+ *     which is how most fields travel: once, in their label;
+ *     version 2 only: str traceparent, opt tracestate (the input
+ *     record's W3C trace context, valid by core/trace.h).
  *   kind 2, ACTION:
  *     str topic, i32 partition, i64 offset, i64 timestamp_ms,
  *     opt key, opt value, varint nheaders, nheaders x (str name, opt
- *     value).
+ *     value), the same in both versions.
  * The record ends there: trailing bytes are an error. The alert part is
  * the lifecycle's blob layout (lifecycle/blob.c) with the status added
  * and label values that may be absent.
@@ -122,10 +124,11 @@ static void put_opt(struct wr *w, struct ab_str s)
         put_bytes(w, s.ptr, s.len);
 }
 
-static void put_head(struct wr *w, enum ab_alert_record_kind kind)
+static void put_head(struct wr *w, unsigned version,
+                     enum ab_alert_record_kind kind)
 {
         unsigned char h[AR_HEAD_LEN] = {
-            'A', 'B', 'A', 'R', AB_ALERT_RECORD_VERSION, (unsigned char)kind};
+            'A', 'B', 'A', 'R', (unsigned char)version, (unsigned char)kind};
 
         put_bytes(w, h, sizeof(h));
 }
@@ -233,11 +236,21 @@ static ab_err_t put_end(struct wr *w, size_t start, struct ab_error *err)
                             ab_err_desc(w->rc));
 }
 
+/* Absent, or a valid traceparent with an absent or valid tracestate. */
+static bool trace_valid(const struct ab_trace_ctx *t)
+{
+        if (!t->traceparent.ptr)
+                return !t->tracestate.ptr;
+        return ab_traceparent_valid(t->traceparent) &&
+               (!t->tracestate.ptr || ab_tracestate_valid(t->tracestate));
+}
+
 ab_err_t ab_alert_record_encode_alert(const struct ab_alert_record_alert *in,
                                       struct ab_buf *out, struct ab_error *err)
 {
         struct wr w  = {out, AB_OK};
         size_t start = out->len;
+        bool traced  = in->trace.traceparent.ptr != NULL;
 
         if (in->alert->severity < 1 || in->alert->severity > 4)
                 return ab_error_set(err, AB_ERR_INTERNAL, NULL,
@@ -246,12 +259,19 @@ ab_err_t ab_alert_record_encode_alert(const struct ab_alert_record_alert *in,
         if (!in->integration.len)
                 return ab_error_set(err, AB_ERR_INTERNAL, NULL,
                                     "alert without an integration");
-        put_head(&w, AB_ALERT_RECORD_ALERT);
+        if (!trace_valid(&in->trace))
+                return ab_error_set(err, AB_ERR_INTERNAL, NULL,
+                                    "alert with an invalid trace context");
+        put_head(&w, traced ? 2 : 1, AB_ALERT_RECORD_ALERT);
         put_str(&w, in->integration);
         put_bytes(&w, in->fp, AB_ALERT_RECORD_FP_LEN);
         put_le(&w, (uint64_t)in->event_ms, 8);
         put_origin(&w, &in->origin);
         put_alert(&w, in->alert);
+        if (traced) {
+                put_str(&w, in->trace.traceparent);
+                put_opt(&w, in->trace.tracestate);
+        }
         return put_end(&w, start, err);
 }
 
@@ -261,7 +281,7 @@ ab_err_t ab_alert_record_encode_action(const struct ab_alert_record_action *in,
         struct wr w  = {out, AB_OK};
         size_t start = out->len;
 
-        put_head(&w, AB_ALERT_RECORD_ACTION);
+        put_head(&w, 1, AB_ALERT_RECORD_ACTION);
         put_origin(&w, &in->origin);
         put_le(&w, (uint64_t)in->timestamp_ms, 8);
         put_opt(&w, in->key);
@@ -466,7 +486,22 @@ static void rd_fields(struct rd *r, struct ab_alert *a)
         }
 }
 
-static ab_err_t rd_alert(struct rd *r, struct ab_alert_record_scratch *s,
+/* Version 2's trace context, checked as the map stage checked it. */
+static void rd_trace(struct rd *r, struct ab_trace_ctx *t)
+{
+        size_t at = rd_at(r);
+
+        t->traceparent = rd_str(r, "traceparent");
+        if (!r->rc && !ab_traceparent_valid(t->traceparent))
+                rd_fail(r, at, "traceparent", "not a W3C traceparent");
+        at            = rd_at(r);
+        t->tracestate = rd_opt(r, "tracestate");
+        if (!r->rc && t->tracestate.ptr && !ab_tracestate_valid(t->tracestate))
+                rd_fail(r, at, "tracestate", "not a W3C tracestate");
+}
+
+static ab_err_t rd_alert(struct rd *r, unsigned version,
+                         struct ab_alert_record_scratch *s,
                          struct ab_alert_record_alert *out)
 {
         struct ab_alert *a = &s->alert;
@@ -523,6 +558,8 @@ static ab_err_t rd_alert(struct rd *r, struct ab_alert_record_scratch *s,
         a->annotations  = s->kv ? s->kv + nl : NULL; /* none yet: both 0 */
         a->nannotations = na;
         rd_fields(r, a);
+        if (version >= 2)
+                rd_trace(r, &out->trace);
         out->alert = a;
         return r->rc;
 }
@@ -563,13 +600,13 @@ ab_err_t ab_alert_record_decode(const void *data, size_t len,
         if (memcmp(h, AB_ALERT_RECORD_MAGIC, 4))
                 return ab_error_set_at(err, AB_ERR_BAD_RECORD, 0,
                                        "alerts record: no ABAR magic");
-        if (h[4] != AB_ALERT_RECORD_VERSION)
+        if (h[4] < 1 || h[4] > AB_ALERT_RECORD_VERSION)
                 return ab_error_set_at(err, AB_ERR_BAD_RECORD, 4,
                                        "alerts record: unknown version %u",
                                        (unsigned)h[4]);
         out->kind = (enum ab_alert_record_kind)h[5];
         if (h[5] == AB_ALERT_RECORD_ALERT)
-                rc = rd_alert(&r, s, &out->alert);
+                rc = rd_alert(&r, h[4], s, &out->alert);
         else if (h[5] == AB_ALERT_RECORD_ACTION)
                 rc = rd_action(&r, s, &out->action);
         else

@@ -9,6 +9,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/str.h"
+#include "core/trace.h"
 #include "transform/alert.h"
 
 /*
@@ -17,13 +18,17 @@
  * alert_record.c). A decoded record is a view: its strings borrow from
  * the record bytes, its arrays and its alert from a caller-owned scratch
  * that grows only when a record needs more than any before, so decoding
- * does not allocate after warm-up. Anything that is not a record this
- * version wrote is AB_ERR_BAD_RECORD (a REJECT: a dead letter) with the
- * byte offset of the problem; decoding never reads past the record.
+ * does not allocate after warm-up. Anything that is not a record of a
+ * version this one reads (1 and 2) is AB_ERR_BAD_RECORD (a REJECT: a dead
+ * letter) with the byte offset of the problem; decoding never reads past the
+ * record.
  */
 
-#define AB_ALERT_RECORD_MAGIC   "ABAR"
-#define AB_ALERT_RECORD_VERSION 1
+#define AB_ALERT_RECORD_MAGIC "ABAR"
+/* The newest version: 2 adds an ALERT's trace context. A writer writes
+ * version 1 for every record that has none (so a version 1 reader still
+ * reads it) and version 2 only for an ALERT that carries one. */
+#define AB_ALERT_RECORD_VERSION 2
 /* A binary fingerprint (AB_LIFECYCLE_FP_LEN). */
 #define AB_ALERT_RECORD_FP_LEN 16
 /* The routing prefix of an action: the bytes an alert id shares with its
@@ -49,6 +54,9 @@ struct ab_alert_record_alert {
         int64_t event_ms; /* the event time the lifecycle applies it at */
         struct ab_alert_record_origin origin;
         const struct ab_alert *alert; /* severity 1..4 */
+        /* The input record's trace context (core/trace.h), valid or
+         * absent; decoded records are checked again. */
+        struct ab_trace_ctx trace;
 };
 
 /* ACTION: the action record exactly as it arrived. Header values, the
@@ -84,7 +92,9 @@ void ab_alert_record_scratch_fini(struct ab_alert_record_scratch *s);
  * Append the ALERT record of \p in to \p out.
  * @returns AB_OK; AB_ERR_NOMEM or AB_ERR_TOO_LARGE (out's limit), then
  *          \p out is unchanged; AB_ERR_INTERNAL for an alert no mapping
- *          produces (severity outside 1..4, empty integration name).
+ *          produces (severity outside 1..4, empty integration name) or
+ *          an invalid trace context (a tracestate without a traceparent
+ *          too).
  */
 ab_err_t ab_alert_record_encode_alert(const struct ab_alert_record_alert *in,
                                       struct ab_buf *out, struct ab_error *err);

@@ -477,6 +477,7 @@ static void fill_input(struct ab_input *in, const struct ab_record *rec,
         in->key          = ab_record_key(rec);
         in->value        = ab_record_value(rec);
         in->integration  = ab_record_header(rec, integration_header);
+        in->trace        = ab_record_trace(rec);
 }
 
 static ab_err_t backpressure(struct ab_pipeline *pl, struct ab_error *err)

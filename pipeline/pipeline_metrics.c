@@ -86,6 +86,19 @@ static const struct pm_entry {
       sizeof(latency_buckets) / sizeof(latency_buckets[0])},
      PM_NO_LABELS,
      PM_FIELD(record_latency)},
+    {{AB_METRICS_COUNTER, "traceparent_invalid_total",
+      "Input records whose traceparent header (or ce_traceparent) is not "
+      "a valid W3C traceparent: processed without a trace context.",
+      NULL, NULL, 0},
+     PM_NO_LABELS,
+     PM_FIELD(traceparent_invalid)},
+    {{AB_METRICS_COUNTER, "tracestate_invalid_total",
+      "Input records whose tracestate header is not a valid W3C tracestate "
+      "(or longer than 512 characters): their events carry the "
+      "traceparent alone.",
+      NULL, NULL, 0},
+     PM_NO_LABELS,
+     PM_FIELD(tracestate_invalid)},
 };
 
 static ab_err_t pm_register_entry(struct ab_metrics *reg,

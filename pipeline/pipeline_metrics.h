@@ -27,6 +27,8 @@ struct ab_pipeline_metrics {
         struct ab_metric *dlq_reduced;       /* dead letters cut to fit */
         struct ab_metric *evicted_alerts;    /* closed at max_open_alerts */
         struct ab_metric *record_latency;    /* histogram, seconds */
+        struct ab_metric *traceparent_invalid; /* headers dropped */
+        struct ab_metric *tracestate_invalid;  /* headers dropped */
 };
 
 /**

@@ -9,6 +9,7 @@
 #include "core/mem.h"
 #include "core/str.h"
 #include "core/timefmt.h"
+#include "pipeline/tracing.h"
 #include "transform/integration.h"
 #include "transform/transform.h"
 
@@ -46,6 +47,7 @@ struct ab_processor_job {
         unsigned char (*fp)[AB_LIFECYCLE_FP_LEN];
         size_t capfp;
         bool fp_ok;
+        struct ab_trace_ctx trace; /* the record's valid trace context */
 };
 
 struct ab_processor {
@@ -66,6 +68,10 @@ struct ab_processor {
         void *arg;
         const char *integration_name;
         ab_err_t emit_rc; /* the first failed emit of the call */
+        /* The trace context of the record the call handles: its events
+         * carry it, except an auto-clear or eviction it set off. */
+        struct ab_trace_ctx trace;
+        struct ab_tracing tracing;
 };
 
 static ab_err_t keep_integration(struct ab_processor *p,
@@ -127,8 +133,9 @@ ab_err_t ab_processor_new_opts(const struct ab_pipeline_config *cfg,
         p = ab_calloc(1, sizeof(*p));
         if (!p)
                 return ab_error_set(err, rc, NULL, "out of memory");
-        p->cfg = cfg;
-        p->pm  = metrics;
+        p->cfg        = cfg;
+        p->pm         = metrics;
+        p->tracing.pm = metrics;
         if (opts)
                 p->opts = *opts;
         ab_buf_init(&p->out, 0);
@@ -322,6 +329,7 @@ static ab_err_t emit(void *opaque, const struct ab_event *ev)
                                        ev->integration ? ev->integration
                                                             : p->integration_name);
         e.source = p->cfg->output.source;
+        e.trace  = ev->by_system ? AB_TRACE_NONE : p->trace;
         if (pol) {
                 e.owner         = pol->owner;
                 e.dispatch_rule = pol->name;
@@ -413,6 +421,7 @@ static ab_err_t observe(const struct ab_processor *p,
         m.fingerprint = fp;
         m.nalerts     = j->nalerts;
         m.time_ms     = at;
+        m.trace       = j->trace;
         return p->opts.on_alert(p->opts.on_alert_arg, &m);
 }
 
@@ -447,6 +456,18 @@ static ab_err_t emit_stateless(struct ab_processor *p,
         }
         ab_event_idbase_destroy(base);
         return rc;
+}
+
+/* Start a call that emits through \p fn for a record with the trace
+ * context \p t. */
+static void begin(struct ab_processor *p, ab_output_fn fn, void *arg,
+                  struct ab_trace_ctx t)
+{
+        p->fn               = fn;
+        p->arg              = arg;
+        p->integration_name = NULL;
+        p->emit_rc          = AB_OK;
+        p->trace            = t;
 }
 
 /* ---------------------------------------------------------------- jobs */
@@ -486,6 +507,7 @@ void ab_processor_bind(struct ab_processor *p, struct ab_processor_job *j,
         j->nalerts = 0;
         j->rc      = AB_OK;
         j->fp_ok   = false;
+        j->trace   = ab_tracing_check(&p->tracing, in);
         ab_error_clear(&j->err);
         if (!in->value.ptr) {
                 ab_error_set(&j->err, AB_ERR_DECODE, NULL,
@@ -582,10 +604,7 @@ static ab_err_t finish(struct ab_processor *p, struct ab_processor_job *j,
         int64_t t = in->timestamp_ms >= 0 ? in->timestamp_ms : ab_time_now_ms();
         ab_err_t rc = AB_OK;
 
-        p->fn               = fn;
-        p->arg              = arg;
-        p->integration_name = NULL;
-        p->emit_rc          = AB_OK;
+        begin(p, fn, arg, j->trace);
         ab_error_clear(&err);
         switch (j->kind) {
         case JOB_FAIL:
@@ -661,11 +680,8 @@ ab_err_t ab_processor_expire(struct ab_processor *p, int64_t now_ms,
 
         if (!p->lc)
                 return AB_OK;
-        p->fn               = fn;
-        p->arg              = arg;
-        p->integration_name = NULL;
-        p->emit_rc          = AB_OK;
-        rc                  = ab_lifecycle_expire(p->lc, now_ms, emit, p);
+        begin(p, fn, arg, AB_TRACE_NONE);
+        rc = ab_lifecycle_expire(p->lc, now_ms, emit, p);
         update_gauges(p);
         return rc;
 }
@@ -700,6 +716,7 @@ static ab_err_t apply_alert(struct ab_processor *p, struct ab_lifecycle *lc,
         if (!integ)
                 return err->code;
         p->integration_name = ab_integration_name(integ);
+        p->trace            = a->trace;
         return ab_lifecycle_process_digest(lc, integ, a->alert, a->fp,
                                            a->event_ms, emit, p, err);
 }
@@ -714,16 +731,15 @@ ab_err_t ab_processor_apply(struct ab_processor *p, struct ab_lifecycle *lc,
         ab_err_t rc;
 
         ab_lifecycle_get_stats(lc, &before);
-        p->fn               = fn;
-        p->arg              = arg;
-        p->integration_name = NULL;
-        p->emit_rc          = AB_OK;
+        begin(p, fn, arg, AB_TRACE_NONE);
         ab_error_clear(&err);
         if (r->kind == AB_ALERT_RECORD_ACTION) {
                 const struct ab_alert_record_action *a = &r->action;
                 int64_t t =
                     a->timestamp_ms >= 0 ? a->timestamp_ms : ab_time_now_ms();
 
+                /* checked again, counted by the map stage already */
+                ab_trace_check(ab_tracing_of_action(a), &p->trace);
                 rc = ab_lifecycle_action(lc, a->value.ptr ? a->value.ptr : "",
                                          a->value.len, t, emit, p, &err);
         } else {
@@ -741,11 +757,8 @@ ab_err_t ab_processor_expire_store(struct ab_processor *p,
         ab_err_t rc;
 
         ab_lifecycle_get_stats(lc, &before);
-        p->fn               = fn;
-        p->arg              = arg;
-        p->integration_name = NULL;
-        p->emit_rc          = AB_OK;
-        rc                  = ab_lifecycle_expire(lc, now_ms, emit, p);
+        begin(p, fn, arg, AB_TRACE_NONE);
+        rc = ab_lifecycle_expire(lc, now_ms, emit, p);
         account(p, lc, &before);
         return rc;
 }

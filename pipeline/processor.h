@@ -8,6 +8,7 @@
 
 #include "core/err.h"
 #include "core/str.h"
+#include "core/trace.h"
 #include "lifecycle/lifecycle.h"
 #include "pipeline/alert_record.h"
 #include "pipeline/config.h"
@@ -45,6 +46,18 @@
  * not rolled back: handled again by the same processor, a claim or
  * comment emits its event again under a new id, and a close whose event
  * failed is not repeated (the alert is closed already).
+ *
+ * TRACE CONTEXT: a record's W3C trace context (ab_input.trace, from its
+ * `traceparent`/`tracestate` headers) is checked once, when the record is
+ * bound (core/trace.h): an invalid header is dropped, counted
+ * (traceparent_invalid_total, tracestate_invalid_total) and logged, never
+ * a rejection. Every event emitted while the record is handled carries
+ * what is valid (the CloudEvents distributed-tracing extension): a create,
+ * merge or close of a mapped alert and an action's claim, comment or
+ * close. An auto-clear close (ab_processor_expire*(), or due when a
+ * record arrives) and an eviction close are no record's doing and carry
+ * none. In the two-stage pipeline the trace context travels in the ALERT
+ * record (version 2), an action's in the ACTION record's headers.
  */
 struct ab_processor;
 
@@ -57,6 +70,8 @@ struct ab_input {
         struct ab_str key;         /* ptr NULL: no key */
         struct ab_str value;       /* ptr NULL: null value */
         struct ab_str integration; /* the integration header; ptr NULL: none */
+        struct ab_trace_ctx trace; /* its trace context headers as given
+                                      (checked here); absent: none */
 };
 
 enum ab_output_kind {
@@ -68,7 +83,9 @@ enum ab_output_kind {
  * One output record, borrowed for the duration of the callback.
  * Events: `value` is the structured CloudEvent JSON, `key` the alert's
  * fingerprint (so one alert's events stay in order on one partition), and
- * `event` the event itself (for binary-mode headers). Dead letters: `key`
+ * `event` the event itself (for binary-mode headers), which carries the
+ * trace context of the record that caused it (see TRACE CONTEXT below).
+ * Dead letters: `key`
  * and `value` are the input's, unchanged; `error` says why and
  * `integration` names the integration that rejected it (NULL when none
  * was bound); the caller keeps the input's own headers and adds the
@@ -105,7 +122,9 @@ struct ab_mapped_alert {
         const unsigned char *digest; /* the same in binary
                                         (AB_LIFECYCLE_FP_LEN bytes) */
         size_t nalerts;              /* alerts the record mapped to */
-        int64_t time_ms; /* the event time the alert is applied at */
+        int64_t time_ms;           /* the event time the alert is applied at */
+        struct ab_trace_ctx trace; /* the record's valid trace context, or
+                                      absent */
 };
 
 /* Observes one mapped alert; an error other than AB_OK stops the record. */

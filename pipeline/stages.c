@@ -213,6 +213,7 @@ ab_err_t ab_stateful_map_alert(void *arg, const struct ab_mapped_alert *m)
         a.origin.partition = m->input->partition;
         a.origin.offset    = m->input->offset;
         a.alert            = m->alert;
+        a.trace            = m->trace;
         ab_error_clear(&err);
         ab_buf_reset(&sf->buf);
         rc = ab_alert_record_encode_alert(&a, &sf->buf, &err);
@@ -303,6 +304,7 @@ void ab_stateful_fill_input(struct ab_input *in, const struct ab_record *rec,
         in->key          = ab_record_key(rec);
         in->value        = ab_record_value(rec);
         in->integration  = ab_record_header(rec, integration_header);
+        in->trace        = ab_record_trace(rec);
 }
 
 /* Finish the oldest pool slot through the map stage. */

@@ -481,6 +481,15 @@ ab_err_t ab_event_write(struct ab_buf *out, const struct ab_event *ev)
                 w_i64(&w,
                       ev->count > INT32_MAX ? INT32_MAX : (int64_t)ev->count);
         }
+        if (ev->trace.traceparent.ptr) {
+                W_LIT(&w, ",\"traceparent\":");
+                w_str(&w, ev->trace.traceparent.ptr, ev->trace.traceparent.len);
+                if (ev->trace.tracestate.ptr) {
+                        W_LIT(&w, ",\"tracestate\":");
+                        w_str(&w, ev->trace.tracestate.ptr,
+                              ev->trace.tracestate.len);
+                }
+        }
         W_LIT(&w, ",\"data\":");
         w_data(&w, ev);
         W_LIT(&w, "}");

@@ -8,6 +8,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/trace.h"
 #include "transform/alert.h"
 
 enum ab_event_type {
@@ -32,14 +33,17 @@ const char *ab_event_type_short(enum ab_event_type t);
  *
  * Output (structured mode):
  *   {specversion, id, source, type, subject, time, datacontenttype,
- *    alertid, integration, [alertcount],
+ *    alertid, integration, [alertcount], [traceparent, [tracestate]],
  *    data: {owner, [handler, operator, comment, solution], timestamp,
  *           data: {status, level, dispatchRuleName, startTime, [endTime],
  *                  externalURL, receiver, alerts: [{fingerprint, status,
  *                  startsAt, endsAt, labels, annotations, [generatorURL]}],
  *                  commonLabels, commonAnnotations, groupLabels}}}
  * `alertid`, `integration` and `alertcount` are CloudEvents extension
- * attributes (lower-case, at most 20 characters).
+ * attributes (lower-case, at most 20 characters); `traceparent` and
+ * `tracestate` are the CloudEvents distributed-tracing extension, the
+ * input record's W3C trace context written as given (the caller
+ * validates it, core/trace.h).
  */
 struct ab_event {
         enum ab_event_type type;
@@ -62,6 +66,9 @@ struct ab_event {
         const char *dispatch_rule; /* dispatchRuleName */
         const char *receiver;      /* NULL: the alert's receiver field */
         const char *external_url;  /* NULL: the alert's externalURL field */
+        struct ab_trace_ctx trace; /* absent: no tracing attributes */
+        bool by_system;            /* an auto-clear or eviction close: no input
+                                      record asked for it (not written) */
 };
 
 /**

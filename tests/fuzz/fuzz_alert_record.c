@@ -71,6 +71,8 @@ static void check_alert(const struct ab_alert_record_alert *r,
         CHECK(str_same(r->origin.topic, q->origin.topic));
         CHECK(r->origin.partition == q->origin.partition);
         CHECK(r->origin.offset == q->origin.offset);
+        CHECK(str_same(r->trace.traceparent, q->trace.traceparent));
+        CHECK(str_same(r->trace.tracestate, q->trace.tracestate));
         CHECK(a->status == b->status && a->severity == b->severity);
         CHECK(a->severity >= 1 && a->severity <= 4);
         CHECK(a->has_starts == b->has_starts && a->has_ends == b->has_ends);
@@ -130,6 +132,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rec.kind == AB_ALERT_RECORD_ALERT) {
                 check_inside(rec.alert.integration, data, size);
                 check_inside(rec.alert.origin.topic, data, size);
+                check_inside(rec.alert.trace.traceparent, data, size);
+                check_inside(rec.alert.trace.tracestate, data, size);
                 check_kvs(rec.alert.alert->labels, rec.alert.alert->nlabels,
                           data, size);
                 check_kvs(rec.alert.alert->annotations,

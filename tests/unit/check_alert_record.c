@@ -12,6 +12,11 @@
 
 #define GOLDEN_ALERT  AB_FIXTURES "/alert_record/alert_v1.hex"
 #define GOLDEN_ACTION AB_FIXTURES "/alert_record/action_v1.hex"
+/* The golden alert with a trace context: version 2. */
+#define GOLDEN_TRACED AB_FIXTURES "/alert_record/alert_v2.hex"
+
+#define TRACEPARENT "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+#define TRACESTATE  "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"
 
 static const unsigned char fp_bytes[AB_ALERT_RECORD_FP_LEN] = {
     0xde, 0xad, 0xbe, 0xef, 0x01, 0x23, 0x45, 0x67,
@@ -86,6 +91,20 @@ static void golden_action(struct ab_alert_record_action *r)
         r->value            = ab_str_make(value, sizeof(value) - 1);
         r->headers          = golden_headers;
         r->nheaders         = 3;
+}
+
+/* \p b = the golden alert record with the golden trace context. */
+static void encode_golden_traced(struct ab_buf *b)
+{
+        struct ab_alert_record_alert r;
+        struct ab_alert a;
+
+        ab_buf_reset(b);
+        golden_alert(&a);
+        golden_record(&r, &a);
+        r.trace.traceparent = ab_str_c(TRACEPARENT);
+        r.trace.tracestate  = ab_str_c(TRACESTATE);
+        ck_assert_int_eq(ab_alert_record_encode_alert(&r, b, NULL), AB_OK);
 }
 
 /* \p b = the golden record of \p kind. */
@@ -170,6 +189,9 @@ static void round_trip_alert(const struct ab_alert_record_alert *in)
         ck_assert_int_eq(rec.alert.event_ms, in->event_ms);
         assert_origin_same(&rec.alert.origin, &in->origin);
         assert_alert_same(rec.alert.alert, in->alert);
+        assert_str_same(rec.alert.trace.traceparent, in->trace.traceparent);
+        assert_str_same(rec.alert.trace.tracestate, in->trace.tracestate);
+        ck_assert_uint_eq(b.data[4], in->trace.traceparent.ptr ? 2 : 1);
         ab_alert_record_scratch_fini(&s);
         ab_buf_fini(&b);
 }
@@ -181,6 +203,27 @@ START_TEST(test_round_trip_golden_alert)
 
         golden_alert(&a);
         golden_record(&r, &a);
+        round_trip_alert(&r);
+}
+END_TEST
+
+/* The trace context survives the hop; without one the record stays
+ * version 1. */
+START_TEST(test_round_trip_trace)
+{
+        struct ab_alert_record_alert r;
+        struct ab_alert a;
+
+        golden_alert(&a);
+        golden_record(&r, &a);
+        r.trace.traceparent = ab_str_c(TRACEPARENT);
+        round_trip_alert(&r);
+        r.trace.tracestate = ab_str_c(TRACESTATE);
+        round_trip_alert(&r);
+        r.trace.tracestate = ab_str_make("", 0); /* present, empty */
+        round_trip_alert(&r);
+        r.trace.traceparent = ab_str_c(
+            "cc-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-future");
         round_trip_alert(&r);
 }
 END_TEST
@@ -357,6 +400,64 @@ START_TEST(test_golden_bytes)
         assert_golden(&b, GOLDEN_ALERT);
         encode_golden(AB_ALERT_RECORD_ACTION, &b);
         assert_golden(&b, GOLDEN_ACTION);
+        encode_golden_traced(&b);
+        assert_golden(&b, GOLDEN_TRACED);
+        ab_buf_fini(&b);
+}
+END_TEST
+
+/* The fixture \p path as bytes into \p out. */
+static void read_fixture(const char *path, struct ab_buf *out)
+{
+        char *hex = read_hex(path);
+
+        for (size_t i = 0; hex[i] && hex[i + 1]; i += 2) {
+                unsigned v;
+
+                ck_assert_int_eq(sscanf(hex + i, "%2x", &v), 1);
+                ck_assert_int_eq(ab_buf_append_char(out, (char)v), AB_OK);
+        }
+        ab_free(hex);
+}
+
+/* Records written by earlier versions (the pinned bytes, not this
+ * encoder's) decode to what they said: a version 1 alert has no trace
+ * context, a version 2 alert has the golden one. */
+START_TEST(test_decode_pinned_versions)
+{
+        static const char *const paths[] = {GOLDEN_ALERT, GOLDEN_TRACED};
+        struct ab_alert_record_scratch s = {0};
+        struct ab_alert_record_alert want;
+        struct ab_alert_record rec;
+        struct ab_error err;
+        struct ab_alert a;
+        struct ab_buf b;
+
+        ab_buf_init(&b, 0);
+        golden_alert(&a);
+        golden_record(&want, &a);
+        for (size_t i = 0; i < 2; i++) {
+                ab_buf_reset(&b);
+                read_fixture(paths[i], &b);
+                ck_assert_uint_eq(b.data[4], i + 1);
+                ck_assert_msg(ab_alert_record_decode(b.data, b.len, &s, &rec,
+                                                     &err) == AB_OK,
+                              "%s: %s", paths[i], err.text);
+                ck_assert_int_eq(rec.kind, AB_ALERT_RECORD_ALERT);
+                assert_str_same(rec.alert.integration, want.integration);
+                assert_origin_same(&rec.alert.origin, &want.origin);
+                assert_alert_same(rec.alert.alert, &a);
+                assert_str_same(rec.alert.trace.traceparent,
+                                i ? ab_str_c(TRACEPARENT) : AB_STR_NULL);
+                assert_str_same(rec.alert.trace.tracestate,
+                                i ? ab_str_c(TRACESTATE) : AB_STR_NULL);
+        }
+        ab_buf_reset(&b);
+        read_fixture(GOLDEN_ACTION, &b);
+        ck_assert_int_eq(ab_alert_record_decode(b.data, b.len, &s, &rec, &err),
+                         AB_OK);
+        ck_assert_int_eq(rec.kind, AB_ALERT_RECORD_ACTION);
+        ab_alert_record_scratch_fini(&s);
         ab_buf_fini(&b);
 }
 END_TEST
@@ -403,6 +504,9 @@ START_TEST(test_every_truncation_fails)
         encode_golden(AB_ALERT_RECORD_ACTION, &b);
         for (size_t n = 0; n < b.len; n++)
                 expect_bad(b.data, n, -1);
+        encode_golden_traced(&b);
+        for (size_t n = 0; n < b.len; n++)
+                expect_bad(b.data, n, -1);
         ab_buf_fini(&b);
 }
 END_TEST
@@ -447,8 +551,9 @@ START_TEST(test_malformed_header_and_fixed_fields)
         ck_assert_int_eq(ab_alert_record_action_route(NULL, 0, prefix, NULL),
                          AB_ERR_ACTION_INVALID);
         expect_bad_patch(0, 'X', 0); /* magic */
-        expect_bad_patch(4, 2, 4);   /* version */
-        expect_bad_patch(5, 3, 5);   /* kind */
+        expect_bad_patch(4, 0, 4);   /* version */
+        expect_bad_patch(4, 3, 4);
+        expect_bad_patch(5, 3, 5); /* kind */
         expect_bad_patch(5, 0, 5);
         expect_bad_patch(6, 0, 6);      /* empty integration */
         expect_bad_patch(6, 0xff, 6);   /* length past the end */
@@ -517,6 +622,33 @@ START_TEST(test_malformed_trailing_and_refs)
 }
 END_TEST
 
+/* A version 2 record whose trace context is not W3C's is bad at the
+ * field; a version 1 record read as version 2 lacks it. */
+START_TEST(test_malformed_trace)
+{
+        struct ab_buf b, v1;
+        size_t tp, ts;
+
+        ab_buf_init(&b, 0);
+        ab_buf_init(&v1, 0);
+        encode_golden(AB_ALERT_RECORD_ALERT, &v1);
+        encode_golden_traced(&b);
+        tp = v1.len; /* the traceparent's length byte */
+        ts = tp + 1 + strlen(TRACEPARENT);
+        ck_assert_uint_eq((unsigned char)b.data[tp], strlen(TRACEPARENT));
+        ck_assert_uint_eq((unsigned char)b.data[ts], strlen(TRACESTATE) + 1);
+        b.data[tp + 1 + 4] = 'A'; /* upper-case hex in the trace id */
+        expect_bad(b.data, b.len, (long)tp);
+        encode_golden_traced(&b);
+        b.data[ts + 1] = 'R'; /* an upper-case tracestate key */
+        expect_bad(b.data, b.len, (long)ts);
+        v1.data[4] = 2;
+        expect_bad(v1.data, v1.len, (long)v1.len);
+        ab_buf_fini(&b);
+        ab_buf_fini(&v1);
+}
+END_TEST
+
 /* ------------------------------------------------- encoding failures */
 
 START_TEST(test_encode_errors_leave_buffer)
@@ -539,6 +671,14 @@ START_TEST(test_encode_errors_leave_buffer)
                          AB_ERR_INTERNAL);
         a.severity    = 1;
         r.integration = ab_str_make("", 0);
+        ck_assert_int_eq(ab_alert_record_encode_alert(&r, &b, &err),
+                         AB_ERR_INTERNAL);
+        r.integration       = ab_str_c("alertmanager");
+        r.trace.traceparent = ab_str_c("00-not-a-traceparent");
+        ck_assert_int_eq(ab_alert_record_encode_alert(&r, &b, &err),
+                         AB_ERR_INTERNAL);
+        r.trace.traceparent = AB_STR_NULL; /* a tracestate alone */
+        r.trace.tracestate  = ab_str_c(TRACESTATE);
         ck_assert_int_eq(ab_alert_record_encode_alert(&r, &b, &err),
                          AB_ERR_INTERNAL);
         ck_assert_str_eq(b.data, "prefix");
@@ -673,11 +813,14 @@ static Suite *suite(void)
         tcase_add_test(trip, test_round_trip_many_labels);
         tcase_add_test(trip, test_round_trip_empty_and_huge);
         tcase_add_test(trip, test_round_trip_action);
+        tcase_add_test(trip, test_round_trip_trace);
         tcase_add_test(trip, test_golden_bytes);
+        tcase_add_test(trip, test_decode_pinned_versions);
         tcase_add_test(trip, test_decode_does_not_allocate);
         tcase_add_test(bad, test_every_truncation_fails);
         tcase_add_test(bad, test_malformed_header_and_fixed_fields);
         tcase_add_test(bad, test_malformed_trailing_and_refs);
+        tcase_add_test(bad, test_malformed_trace);
         tcase_add_test(bad, test_encode_errors_leave_buffer);
         tcase_add_test(rt, test_route);
         tcase_add_test(rt, test_action_route);

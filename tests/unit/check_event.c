@@ -686,6 +686,47 @@ START_TEST(test_no_alloc_after_warmup)
 }
 END_TEST
 
+#define TRACEPARENT "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+#define TRACESTATE  "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"
+
+/* The distributed-tracing extension: the trace context as given, as two
+ * top-level attributes; none without a traceparent. */
+START_TEST(test_write_trace)
+{
+        struct ab_alert a;
+        struct ab_event ev;
+        json_t *root;
+
+        fixture_alert(&a, AB_ALERT_FIRING);
+        ab_event_from_alert(&ev, &a, "network-monitor", fixture_payload,
+                            strlen(fixture_payload), T_NOW);
+        root = write_parse(&ev);
+        ck_assert_ptr_null(json_object_get(root, "traceparent"));
+        ck_assert_ptr_null(json_object_get(root, "tracestate"));
+        json_decref(root);
+
+        ev.trace.traceparent = ab_str_c(TRACEPARENT);
+        root                 = write_parse(&ev);
+        ck_assert_str_eq(jstr(root, "traceparent"), TRACEPARENT);
+        ck_assert_ptr_null(json_object_get(root, "tracestate"));
+        ck_assert_uint_eq(json_object_size(root), 9);
+        json_decref(root);
+
+        ev.trace.tracestate = ab_str_c(TRACESTATE);
+        root                = write_parse(&ev);
+        ck_assert_str_eq(jstr(root, "traceparent"), TRACEPARENT);
+        ck_assert_str_eq(jstr(root, "tracestate"), TRACESTATE);
+        ck_assert_uint_eq(json_object_size(root), 10);
+        json_decref(root);
+
+        /* a tracestate never travels without its traceparent */
+        ev.trace.traceparent = AB_STR_NULL;
+        root                 = write_parse(&ev);
+        ck_assert_ptr_null(json_object_get(root, "tracestate"));
+        json_decref(root);
+}
+END_TEST
+
 /*
  * `check_event --dump` prints one event of each type, one per line, for
  * the event_schema test (the schema must accept every shape the writer
@@ -705,6 +746,11 @@ static int dump_events(void)
                 ab_event_from_alert(&ev, &a, "network-monitor", fixture_payload,
                                     strlen(fixture_payload), T_NOW);
                 fill_actions(&ev, (enum ab_event_type)t);
+                /* the tracing attributes: absent, traceparent alone, both */
+                if (t != AB_EVENT_CREATE)
+                        ev.trace.traceparent = ab_str_c(TRACEPARENT);
+                if (t == AB_EVENT_CLOSE)
+                        ev.trace.tracestate = ab_str_c(TRACESTATE);
                 ab_buf_reset(&b);
                 if (ab_event_write(&b, &ev) != AB_OK) {
                         rc = 1;
@@ -737,6 +783,7 @@ static Suite *event_suite(void)
         tcase_add_test(tc, test_write_rejects_invalid);
         tcase_add_test(tc, test_write_limit_leaves_buffer);
         tcase_add_test(tc, test_no_alloc_after_warmup);
+        tcase_add_test(tc, test_write_trace);
         suite_add_tcase(s, tc);
         return s;
 }

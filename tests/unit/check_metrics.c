@@ -324,7 +324,9 @@ START_TEST(test_pipeline_metric_set)
             "dlq_records_total counter",
             "dlq_reduced_total counter",
             "evicted_alerts_total counter",
-            "record_latency_seconds histogram"};
+            "record_latency_seconds histogram",
+            "traceparent_invalid_total counter",
+            "tracestate_invalid_total counter"};
         struct ab_pipeline_metrics pm;
         struct ab_pipeline_metrics again;
         const char *text;
@@ -333,6 +335,8 @@ START_TEST(test_pipeline_metric_set)
         ck_assert_ptr_nonnull(pm.records_in);
         ck_assert_ptr_nonnull(pm.record_latency);
         ck_assert_ptr_nonnull(pm.dlq_reduced);
+        ck_assert_ptr_nonnull(pm.traceparent_invalid);
+        ck_assert_ptr_nonnull(pm.tracestate_invalid);
         ck_assert_ptr_null(pm.rejections[AB_OK]);
         for (int t = 0; t < AB_EVENT__COUNT; t++)
                 ck_assert_ptr_nonnull(pm.events_out[t]);

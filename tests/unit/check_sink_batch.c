@@ -260,6 +260,47 @@ START_TEST(test_batch_byte_limits)
 }
 END_TEST
 
+/* The distributed-tracing extension reaches EventBridge unchanged, from
+ * a structured and from a binary-mode event (ce_traceparent and
+ * ce_tracestate headers). */
+START_TEST(test_trace_attributes_pass_through)
+{
+#define TP "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+#define TS "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"
+        const char *ev =
+            "{\"specversion\":\"1.0\",\"id\":\"t-1\","
+            "\"source\":\"alertbridge\",\"type\":\"t\","
+            "\"traceparent\":\"" TP "\",\"tracestate\":\"" TS "\",\"data\":{}}";
+        struct ab_batch_attr attrs[] = {{"specversion", 11, "1.0", 3},
+                                        {"id", 2, "t-2", 3},
+                                        {"source", 6, "alertbridge", 11},
+                                        {"type", 4, "t", 1},
+                                        {"traceparent", 11, TP, sizeof(TP) - 1},
+                                        {"tracestate", 10, TS, sizeof(TS) - 1}};
+        struct ab_batch_event_info info;
+        json_t *root;
+
+        ck_assert_int_eq(encode(ev, &info, NULL), AB_OK);
+        ck_assert_ptr_nonnull(strstr(out.data,
+                                     ",\"traceparent\":\"" TP
+                                     "\",\"tracestate\":\"" TS "\","));
+        ab_buf_reset(&out);
+        ck_assert_int_eq(ab_batch_encode_binary(&out, &doc, attrs, 6, NULL, 0,
+                                                "{}", 2, "bus-1", NULL, &lim,
+                                                &info, NULL),
+                         AB_OK);
+        root = json_loads(out.data, 0, NULL);
+        ck_assert_ptr_nonnull(root);
+        ck_assert_str_eq(
+            json_string_value(json_object_get(root, "traceparent")), TP);
+        ck_assert_str_eq(json_string_value(json_object_get(root, "tracestate")),
+                         TS);
+        json_decref(root);
+#undef TP
+#undef TS
+}
+END_TEST
+
 START_TEST(test_binary_json_and_base64)
 {
         struct ab_batch_attr attrs[] = {{"specversion", 11, "1.0", 3},
@@ -318,6 +359,7 @@ static Suite *batch_suite(void)
         tcase_add_test(enc, test_oversize_rejected_with_reason);
         tcase_add_test(enc, test_invalid_events);
         tcase_add_test(enc, test_binary_json_and_base64);
+        tcase_add_test(enc, test_trace_attributes_pass_through);
         tcase_add_test(batch, test_batch_event_limit);
         tcase_add_test(batch, test_batch_byte_limits);
         suite_add_tcase(s, enc);

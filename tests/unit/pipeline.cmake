@@ -13,6 +13,10 @@ ab_unit_test(check_transform_pool
 ab_unit_test(check_processor
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_processor.c
   LIBS ab_pipeline)
+# Trace context: which events carry an input record's traceparent.
+ab_unit_test(check_processor_trace
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_processor_trace.c
+  LIBS ab_pipeline)
 ab_unit_test(check_processor_faults
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_processor_faults.c
   LIBS ab_pipeline)

@@ -28,7 +28,8 @@ packages=$(awk '/^FROM /{n++} {print n "\t" $0}' "$repo/Dockerfile" |
         grep -v -e 'apt-get' -e '&&' | tr -d '\\' | xargs)
 [[ -n $packages ]] || { echo "image-size: no packages found in the Dockerfile" >&2; exit 1; }
 
-mb() { du -sxm "$1" | cut -f1; }
+kb() { du -sxk "$1" | cut -f1; }
+mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 ||
         { tail -20 "$work/debootstrap.log" >&2; exit 1; }
@@ -45,8 +46,9 @@ path-exclude /usr/share/linda/*
 CFG
 find "$rootfs/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
 rm -rf "$rootfs"/usr/share/{man,groff,info,locale,lintian,linda}/*
-rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin
-base=$(mb "$rootfs")
+rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin \
+        "$rootfs"/var/cache/apt/archives/*.deb
+base=$(kb "$rootfs")
 
 chroot "$rootfs" apt-get update -qq >/dev/null
 # shellcheck disable=SC2086 # one word per package
@@ -54,15 +56,15 @@ DEBIAN_FRONTEND=noninteractive chroot "$rootfs" \
         apt-get install -y -qq --no-install-recommends $packages >/dev/null
 chroot "$rootfs" apt-get clean
 rm -rf "$rootfs"/var/lib/apt/lists/*
-libs=$(($(mb "$rootfs") - base))
+libs=$(($(kb "$rootfs") - base))
 
 install -D "$binary" "$rootfs/usr/local/bin/alertbridge"
 cp -r "$repo/examples" "$rootfs/usr/share/alertbridge-examples"
 cp "$repo/docs/CONFIGURATION.md" "$rootfs/usr/share/"
-total=$(mb "$rootfs")
+total=$(kb "$rootfs")
 
-printf 'base (bookworm minbase, slim excludes)  %4d MB\n' "$base"
+printf 'base (bookworm minbase, slim excludes)  %6s MB\n' "$(mb "$base")"
 printf 'runtime packages: %s\n' "$packages"
-printf '  adds                                  %4d MB\n' "$libs"
-printf 'alertbridge binary, examples, docs       %4d MB\n' $((total - base - libs))
-printf 'total                                   %4d MB\n' "$total"
+printf '  adds                                  %6s MB\n' "$(mb "$libs")"
+printf 'alertbridge binary, examples, docs      %6s MB\n' "$(mb $((total - base - libs)))"
+printf 'total                                   %6s MB\n' "$(mb "$total")"

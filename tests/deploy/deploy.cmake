@@ -17,3 +17,8 @@ add_test(NAME deploy_kubernetes
   COMMAND ${AB_DEPLOY_VENV} ${CMAKE_CURRENT_LIST_DIR}/check_kubernetes.py
           --alertbridge $<TARGET_FILE:alertbridge> --tools ${AB_DEPLOY_TOOLS})
 set_tests_properties(deploy_kubernetes PROPERTIES LABELS deploy TIMEOUT 120)
+
+add_test(NAME deploy_deb
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/check_deb.sh ${CMAKE_BINARY_DIR})
+set_tests_properties(deploy_deb PROPERTIES LABELS deploy TIMEOUT 300
+  RUN_SERIAL TRUE)

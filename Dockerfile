@@ -12,6 +12,7 @@
 
 # ---- build: the "build" and "libraries" groups of scripts/install-deps.sh
 FROM debian:bookworm-slim AS build
+# hadolint ignore=DL3008
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
         build-essential \

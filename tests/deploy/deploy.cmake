@@ -7,6 +7,7 @@ if(DEFINED ENV{AB_SDK_VENV})
 else()
   set(AB_DEPLOY_VENV ${CMAKE_SOURCE_DIR}/.cache/sdk-venv/bin/python)
 endif()
+get_filename_component(AB_DEPLOY_VENV_BIN ${AB_DEPLOY_VENV} DIRECTORY)
 if(DEFINED ENV{AB_DEPLOY_TOOLS})
   set(AB_DEPLOY_TOOLS $ENV{AB_DEPLOY_TOOLS})
 else()
@@ -17,6 +18,12 @@ add_test(NAME deploy_kubernetes
   COMMAND ${AB_DEPLOY_VENV} ${CMAKE_CURRENT_LIST_DIR}/check_kubernetes.py
           --alertbridge $<TARGET_FILE:alertbridge> --tools ${AB_DEPLOY_TOOLS})
 set_tests_properties(deploy_kubernetes PROPERTIES LABELS deploy TIMEOUT 120)
+
+add_test(NAME deploy_container
+  COMMAND ${AB_DEPLOY_VENV} ${CMAKE_CURRENT_LIST_DIR}/check_container.py
+          --alertbridge $<TARGET_FILE:alertbridge> --tools ${AB_DEPLOY_TOOLS}
+          --hadolint ${AB_DEPLOY_VENV_BIN}/hadolint)
+set_tests_properties(deploy_container PROPERTIES LABELS deploy TIMEOUT 120)
 
 add_test(NAME deploy_deb
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/check_deb.sh ${CMAKE_BINARY_DIR})

@@ -36,11 +36,13 @@ fi
 rm -rf "$out"
 mkdir -p "$out/bin" "$out/schemas"
 
+# The machine's Go (PATH, or where its image puts it).
+go=$(command -v go || echo /usr/local/go/bin/go)
 t0=$SECONDS
-GOBIN=$out/bin GOFLAGS=-mod=mod go install "$kubeconform"
+GOBIN=$out/bin "$go" install "$kubeconform"
 echo "deploy-tools: kubeconform built in $((SECONDS - t0)) s" >&2
 
-dir=$(go mod download -json "$compose_go" |
+dir=$("$go" mod download -json "$compose_go" |
         "$venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["Dir"])')
 cp "$dir/schema/compose-spec.json" "$out/compose-spec.json"
 

@@ -14,12 +14,14 @@
     probes on /healthz and /readyz at the configured port, resources,
     static membership from the pod name, PodDisruptionBudgets and Services
     selecting their pods, mounted ConfigMaps that exist;
+    and each rule must catch a manifest mutated to break it;
   * the ConfigMap's files pass `alertbridge check-config`, and its copy of
     the example integration matches examples/integrations/.
 DIR is what scripts/deploy-tools.sh prints. Exit 0 when all holds.
 """
 
 import argparse
+import copy
 import glob
 import json
 import os
@@ -165,6 +167,64 @@ def check_workload(objs, name, config_file):
           f"{name}: no PodDisruptionBudget selecting it")
 
 
+def rules(objs):
+    """The failures of the operational rules on objs."""
+    global failures
+    saved, failures = failures, []
+    for name, config_file in WORKLOADS.items():
+        check_workload(objs, name, config_file)
+    found, failures = failures, saved
+    return found
+
+
+def container(objs, name):
+    return objs[("StatefulSet", name)]["spec"]["template"]["spec"]["containers"][0]
+
+
+def set_config(objs, key, old, new):
+    data = objs[("ConfigMap", "alertbridge-config")]["data"]
+    data[key] = data[key].replace(old, new)
+
+
+# Each rule must catch a manifest broken for it: (what is broken, how,
+# the words of the failure expected).
+MUTATIONS = [
+    ("a writable root filesystem",
+     lambda o: container(o, "alertbridge-run")["securityContext"].pop("readOnlyRootFilesystem"),
+     "root filesystem writable"),
+    ("root",
+     lambda o: o[("StatefulSet", "alertbridge-sink")]["spec"]["template"]["spec"]
+     ["securityContext"].update(runAsUser=0),
+     "runAsUser 0"),
+    ("readiness on /healthz",
+     lambda o: container(o, "alertbridge-run")["readinessProbe"]["httpGet"].update(path="/healthz"),
+     "readinessProbe"),
+    ("a probe on another port than http.listen",
+     lambda o: set_config(o, "sink.yaml", "0.0.0.0:9465", "0.0.0.0:9999"),
+     "livenessProbe"),
+    ("a fixed instance_id",
+     lambda o: set_config(o, "pipeline.yaml", "${POD_NAME}", "member-1"),
+     "instance_id"),
+    ("a PodDisruptionBudget selecting other pods",
+     lambda o: o[("PodDisruptionBudget", "alertbridge-run")]["spec"]["selector"]
+     ["matchLabels"].update({"app.kubernetes.io/component": "sink"}),
+     "no PodDisruptionBudget"),
+    ("no memory limit",
+     lambda o: container(o, "alertbridge-sink")["resources"]["limits"].pop("memory"),
+     "no memory limit"),
+]
+
+
+def check_rules(objs):
+    failures.extend(rules(objs))
+    for what, mutate, expected in MUTATIONS:
+        broken = copy.deepcopy(objs)
+        mutate(broken)
+        found = rules(broken)
+        check(any(expected in f for f in found),
+              f"the rules passed a manifest with {what}: {found}")
+
+
 def check_configs(objs, alertbridge):
     data = objs[("ConfigMap", "alertbridge-config")]["data"]
     integrations = objs[("ConfigMap", "alertbridge-integrations")]["data"]
@@ -201,8 +261,7 @@ def main():
     check(listed == [os.path.basename(m) for m in manifests()],
           f"kustomization.yaml lists {listed}")
     objs = load_all()
-    for name, config_file in WORKLOADS.items():
-        check_workload(objs, name, config_file)
+    check_rules(objs)
     check_configs(objs, args.alertbridge)
 
     for f in failures:

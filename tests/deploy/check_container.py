@@ -29,14 +29,10 @@ import tempfile
 import jsonschema
 import yaml
 
+import checks
+from checks import check
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-    return cond
 
 
 def hadolint(exe, path):
@@ -71,7 +67,7 @@ def library_packages(binary):
                 pkgs.add(out.stdout.split(":")[0])
                 break
         else:
-            failures.append(f"no Debian package owns {soname} ({path})")
+            checks.failures.append(f"no Debian package owns {soname} ({path})")
     return pkgs - {"libc6"}
 
 
@@ -160,10 +156,7 @@ def main():
     default = check_dockerfile(args)
     if default:
         check_compose(args, default)
-    for f in failures:
-        print("FAIL:", f)
-    print(f"check_container: {len(failures)} failures")
-    return 1 if failures else 0
+    return checks.report("check_container")
 
 
 if __name__ == "__main__":

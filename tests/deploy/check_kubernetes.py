@@ -32,17 +32,13 @@ import tempfile
 
 import yaml
 
+import checks
+from checks import check
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KDIR = os.path.join(ROOT, "deploy", "kubernetes")
 VERSIONS = ("1.29.0", "1.37.0")
 WORKLOADS = {"alertbridge-run": "pipeline.yaml", "alertbridge-sink": "sink.yaml"}
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-    return cond
 
 
 def kubeconform(tools, version, files):
@@ -169,11 +165,10 @@ def check_workload(objs, name, config_file):
 
 def rules(objs):
     """The failures of the operational rules on objs."""
-    global failures
-    saved, failures = failures, []
+    saved, checks.failures = checks.failures, []
     for name, config_file in WORKLOADS.items():
         check_workload(objs, name, config_file)
-    found, failures = failures, saved
+    found, checks.failures = checks.failures, saved
     return found
 
 
@@ -216,7 +211,7 @@ MUTATIONS = [
 
 
 def check_rules(objs):
-    failures.extend(rules(objs))
+    checks.failures.extend(rules(objs))
     for what, mutate, expected in MUTATIONS:
         broken = copy.deepcopy(objs)
         mutate(broken)
@@ -264,10 +259,7 @@ def main():
     check_rules(objs)
     check_configs(objs, args.alertbridge)
 
-    for f in failures:
-        print("FAIL:", f)
-    print(f"check_kubernetes: {len(failures)} failures")
-    return 1 if failures else 0
+    return checks.report("check_kubernetes")
 
 
 if __name__ == "__main__":

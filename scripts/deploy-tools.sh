@@ -2,7 +2,7 @@
 # deploy-tools.sh - fetches the validators tests/deploy/ runs into .cache/deploy-tools (kubeconform, Kubernetes and Compose schemas).
 #
 #   kubeconform      built with the Go toolchain from the Go module proxy
-#                    (about a minute from an empty Go cache, 2 cores);
+#                    (1 to 2 minutes, 40 s of CPU, from an empty Go cache);
 #   Kubernetes JSON schemas
 #                    from the kubernetes-validate package that
 #                    scripts/sdk-venv.sh installs (PyPI), rewritten into the

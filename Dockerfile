@@ -1,13 +1,18 @@
 # Dockerfile - builds alertbridge and a small runtime image with only its libraries.
 #
 #   docker build -t alertbridge .
-#   docker run --rm -v $PWD/examples:/etc/alertbridge:ro alertbridge \
-#       run --config /etc/alertbridge/pipeline.yaml
+#   docker run --rm -e KAFKA_BROKERS=broker:9092 -p 9464:9464 alertbridge
 #
-# docker-compose.yml runs it beside a Kafka broker (docs/docker.md).
+# The image's default config is examples/pipeline.compose.yaml: it reaches
+# the broker at $KAFKA_BROKERS (default kafka:9092, the compose service
+# name), never the container's own loopback. Mount another config at
+# /etc/alertbridge/pipeline.yaml to replace it. docker-compose.yml runs it
+# beside a Kafka broker; docs/docker.md walks through it and states the
+# image's size. tests/deploy/check_container.sh lints this file (hadolint).
 
 # ---- build: the "build" and "libraries" groups of scripts/install-deps.sh
 FROM debian:bookworm-slim AS build
+# hadolint ignore=DL3008
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
         build-essential \
@@ -28,7 +33,11 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DAB_BUILD_TESTS=OFF \
  && /build/cli/alertbridge --version
 
 # ---- runtime: the shared libraries the -dev packages above link against
+# (tests/deploy/check_container.sh checks this list against the binary's
+# libraries) and curl for the HEALTHCHECK. Versions are not pinned: the
+# image takes bookworm's security updates when rebuilt.
 FROM debian:bookworm-slim
+# hadolint ignore=DL3008
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
         librdkafka1 \
@@ -39,14 +48,23 @@ RUN apt-get update -qq \
         libmicrohttpd12 \
         libpcre2-8-0 \
         ca-certificates \
+        curl \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --no-create-home --shell /usr/sbin/nologin alertbridge
+ && groupadd --system --gid 10001 alertbridge \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home \
+        --shell /usr/sbin/nologin alertbridge
 COPY --from=build /build/cli/alertbridge /usr/local/bin/alertbridge
 COPY examples/ /usr/share/alertbridge/examples/
+COPY examples/pipeline.compose.yaml /etc/alertbridge/pipeline.yaml
+COPY examples/integrations/ /etc/alertbridge/integrations/
 COPY docs/CONFIGURATION.md /usr/share/alertbridge/
-USER alertbridge
+# Numeric, so Kubernetes' runAsNonRoot can verify it (deploy/kubernetes/).
+USER 10001:10001
 # /metrics, /healthz, /readyz when http.listen is 0.0.0.0:9464
 EXPOSE 9464
+# /healthz fails once the loop made no progress for http.stall_timeout.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["curl", "-fsS", "--max-time", "4", "-o", "/dev/null", "http://127.0.0.1:9464/healthz"]
 # SIGTERM drains in-flight records and commits (kafka.flush_timeout).
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["alertbridge"]

@@ -33,6 +33,9 @@ packages=(
         # the real Kafka broker for integration tests (scripts/kafka-broker.sh)
         openjdk-17-jre-headless
         maven
+        # deployment checks (tests/deploy/)
+        debootstrap # scripts/image-size.sh: the container image's size
+        systemd     # systemd-analyze verify of deploy/systemd/*.service
 )
 
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# sdk-venv.sh - prepares the Python venv with the official EventBridge SDK that
-# the signing cross-check test (tests/support/sign_crosscheck.py) runs in, with
-# the CloudEvents SDK (tests/support/ce_sdk_check.py).
+# sdk-venv.sh - prepares the Python venv of the tests: the official EventBridge
+# SDK for the signing cross-check (tests/support/sign_crosscheck.py), the
+# CloudEvents SDK (tests/support/ce_sdk_check.py) and the validators of
+# tests/deploy/.
 # Usage: scripts/sdk-venv.sh [VENV_DIR]   (default: $AB_SDK_VENV or .cache/sdk-venv)
 # Needs network access to PyPI only while installing; idempotent.
 set -euo pipefail
@@ -17,6 +18,6 @@ if [[ -x "$venv/bin/python" && -f "$stamp" ]] && cmp -s "$req" "$stamp"; then
 fi
 python3 -m venv "$venv"
 "$venv/bin/python" -m pip install --disable-pip-version-check -q -r "$req"
-"$venv/bin/python" -c 'import alibabacloud_eventbridge.client, cloudevents.kafka'
+"$venv/bin/python" -c 'import alibabacloud_eventbridge.client, cloudevents.kafka, kubernetes_validate, yaml'
 cp "$req" "$stamp"
 echo "sdk-venv: installed $(grep -c '==' "$req") pinned packages into $venv"

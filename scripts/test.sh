@@ -2,7 +2,9 @@
 # test.sh - the whole test suite, as CI runs it on a fresh machine:
 #   1. install what is missing (Debian packages, the EventBridge SDK venv);
 #      check formatting and banned functions (scripts/lint.sh);
-#   2. build with -Werror and run the unit tests (no Kafka needed);
+#   2. build with -Werror and run the unit tests (no Kafka needed), then
+#      the deployment checks (Kubernetes manifests, container files,
+#      systemd units, and the .deb built, installed, run and purged);
 #   3. start a real Apache Kafka broker on loopback and run the
 #      integration tests, then the benchmark smoke runs;
 #   4. build again with AddressSanitizer + UndefinedBehaviorSanitizer and
@@ -30,6 +32,7 @@ else
         sudo "$repo/scripts/install-deps.sh"
 fi
 "$repo/scripts/sdk-venv.sh"
+"$repo/scripts/deploy-tools.sh" >/dev/null
 "$broker" fetch
 
 configure() { # dir, extra cmake args...
@@ -47,6 +50,9 @@ configure "$root/gcc" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 step "unit tests"
 ctest --test-dir "$root/gcc" -L unit --output-on-failure -j"$jobs"
+
+step "deployment: Kubernetes manifests, container files, systemd units, .deb"
+ctest --test-dir "$root/gcc" -L deploy --output-on-failure
 
 step "real Kafka broker"
 trap '"$broker" stop' EXIT

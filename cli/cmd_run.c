@@ -15,7 +15,9 @@ static void run_usage(FILE *out)
                      "CloudEvents to the output\n"
                      "topics and undecodable records to the dead-letter topic. "
                      "SIGTERM or SIGINT\n"
-                     "drains in-flight records, commits and exits 0. See "
+                     "drains in-flight records, commits and exits 0. SIGHUP "
+                     "reloads the\n"
+                     "integrations and policies (docs/reloading.md). See "
                      "docs/CONFIGURATION.md.\n");
 }
 
@@ -28,7 +30,7 @@ int ab_cmd_run(int argc, char **argv)
             {NULL, 0, NULL, 0}};
         struct ab_pipeline_config *cfg = NULL;
         struct ab_pipeline *pl         = NULL;
-        volatile sig_atomic_t *stop;
+        volatile sig_atomic_t *stop, *hup;
         const char *path = NULL;
         struct ab_error err;
         char line[1024];
@@ -64,6 +66,7 @@ int ab_cmd_run(int argc, char **argv)
         }
         ab_log_threshold = cfg->log_level;
         ab_cli_install_stop_handlers(&stop);
+        ab_cli_install_reload_handler(&hup);
         if (ab_pipeline_new(cfg, &pl, &err)) {
                 AB_ERROR("cli", "cannot start the pipeline", "error=%s",
                          ab_log_quote(ab_error_format(&err, line, sizeof(line)),
@@ -72,6 +75,7 @@ int ab_cmd_run(int argc, char **argv)
                                                    : AB_EXIT_REJECTED;
                 goto out;
         }
+        ab_pipeline_watch_reload(pl, hup);
         if (ab_pipeline_run(pl, stop, &err)) {
                 AB_ERROR("cli",
                          "the pipeline stopped on an error; restart "

@@ -27,6 +27,9 @@ struct ab_pipeline_metrics {
         struct ab_metric *dlq_reduced;       /* dead letters cut to fit */
         struct ab_metric *evicted_alerts;    /* closed at max_open_alerts */
         struct ab_metric *record_latency;    /* histogram, seconds */
+        struct ab_metric *reload_failures;   /* failed config reloads */
+        struct ab_metric *reload_successful; /* gauge, 0 or 1 */
+        struct ab_metric *reload_success_time; /* gauge, unix seconds */
 };
 
 /**

@@ -200,7 +200,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn,
                                 content_type);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
                                 "no-store");
-        if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+        if (status == MHD_HTTP_METHOD_NOT_ALLOWED &&
+            !MHD_get_response_header(resp, MHD_HTTP_HEADER_ALLOW))
                 MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
                                         "GET, HEAD");
         ret = MHD_queue_response(conn, status, resp);

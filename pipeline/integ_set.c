@@ -26,8 +26,7 @@ static ab_err_t reserve(struct ab_integ_set *s, size_t n)
         return AB_OK;
 }
 
-ab_err_t ab_integ_set_keep(struct ab_integ_set *s,
-                           struct ab_integration *integ)
+ab_err_t ab_integ_set_keep(struct ab_integ_set *s, struct ab_integration *integ)
 {
         ab_err_t rc = reserve(s, 1);
 

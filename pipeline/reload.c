@@ -53,8 +53,8 @@ ab_err_t ab_reload_new(const struct ab_pipeline_config *cfg,
         } else if (cfg->http.reload.enabled) {
                 rc = ab_file_read(cfg->http.reload.token_file, TOKEN_FILE_MAX,
                                   &r->token, &len, err);
-                while (!rc && len > 0 && (r->token[len - 1] == '\n' ||
-                                          r->token[len - 1] == '\r'))
+                while (!rc && len > 0 &&
+                       (r->token[len - 1] == '\n' || r->token[len - 1] == '\r'))
                         r->token[--len] = '\0';
                 if (!rc && len < 16)
                         rc = ab_error_set(err, AB_ERR_CONFIG,
@@ -109,8 +109,7 @@ void ab_reload_request(void *arg)
 bool ab_reload_pending(struct ab_reload *r)
 {
         return r && ((r->signal && *r->signal) ||
-                     atomic_load_explicit(&r->requested,
-                                          memory_order_relaxed));
+                     atomic_load_explicit(&r->requested, memory_order_relaxed));
 }
 
 /* ---------------------------------------------------------------- checks */
@@ -132,8 +131,8 @@ static bool live_key(const char *path)
 
 /* What comparing the configurations found. */
 struct changes {
-        json_t *changed;   /* key paths a reload applies */
-        json_t *restart;   /* key paths that need a restart */
+        json_t *changed; /* key paths a reload applies */
+        json_t *restart; /* key paths that need a restart */
         bool out_of_memory;
 };
 
@@ -204,9 +203,9 @@ static unsigned http_status(ab_err_t rc)
         }
 }
 
-static void answer(struct ab_reload *r, ab_err_t rc,
-                   const struct ab_error *err, struct changes *c,
-                   const struct ab_pipeline_config *cfg, int64_t took_ms)
+static void answer(struct ab_reload *r, ab_err_t rc, const struct ab_error *err,
+                   struct changes *c, const struct ab_pipeline_config *cfg,
+                   int64_t took_ms)
 {
         char line[sizeof(err->path) + sizeof(err->text) + 32];
         json_t *doc;
@@ -215,11 +214,11 @@ static void answer(struct ab_reload *r, ab_err_t rc,
         if (!r->http)
                 return;
         if (rc)
-                doc = json_pack("{s:s, s:s, s:s, s:s, s:O}", "status", "error",
-                                "code", ab_err_code(rc), "path", err->path,
-                                "error", ab_error_format(err, line,
-                                                         sizeof(line)),
-                                "restart_required", c->restart);
+                doc =
+                    json_pack("{s:s, s:s, s:s, s:s, s:O}", "status", "error",
+                              "code", ab_err_code(rc), "path", err->path,
+                              "error", ab_error_format(err, line, sizeof(line)),
+                              "restart_required", c->restart);
         else
                 doc = json_pack("{s:s, s:s, s:O, s:I, s:I, s:I}", "status",
                                 "success", "config", cfg->path, "changed",
@@ -236,7 +235,7 @@ static void answer(struct ab_reload *r, ab_err_t rc,
 ab_err_t ab_reload_apply(struct ab_reload *r, struct ab_processor *p,
                          struct ab_error *err)
 {
-        struct changes c  = {json_array(), json_array(), false};
+        struct changes c                = {json_array(), json_array(), false};
         struct ab_pipeline_config *next = NULL;
         int64_t start                   = ab_time_mono_ms();
         const char *trigger = r->signal && *r->signal ? "sighup" : "http";

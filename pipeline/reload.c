@@ -289,13 +289,15 @@ ab_err_t ab_reload_apply(struct ab_reload *r, struct ab_processor *p,
  * The two-stage loop (stateful_int.h) reloads at the same boundary: its
  * mapped records finished first, so none is bound to the old
  * integrations; the lifecycle stage's records name their integration and
- * resolve it in the new set. A failed record stops the loop instead.
+ * resolve it in the new set. A failed record stops the loop instead; a
+ * transaction to rebuild first (sf->abort) postpones the reload.
  */
 void ab_reload_stateful(struct ab_reload *r, struct ab_stateful *sf)
 {
         struct ab_error err;
 
-        if (sf->fatal.code != AB_OK || ab_stateful_finish_ready(sf, -1))
+        if (sf->fatal.code != AB_OK || sf->abort ||
+            ab_stateful_finish_ready(sf, -1))
                 return;
         ab_reload_apply(r, sf->proc, &err);
 }

@@ -227,8 +227,7 @@ static ab_err_t note(void *arg, const char *path)
 {
         struct ab_buf *b = arg;
 
-        return ab_buf_append(b, path, strlen(path)) ||
-                       ab_buf_append(b, ";", 1)
+        return ab_buf_append(b, path, strlen(path)) || ab_buf_append(b, ";", 1)
                    ? AB_ERR_NOMEM
                    : AB_OK;
 }
@@ -246,22 +245,22 @@ static struct ab_pipeline_config *load(const char *text)
 
 START_TEST(test_diff_names_every_changed_key)
 {
-        struct ab_pipeline_config *a =
-            load("kafka: {brokers: 'b:9', group: g, properties: {client.rack: a}}\n"
-                 "inputs: [{topics: [r1], integration: generic}]\n"
-                 "output: {topic: o, policies: [{name: p, owner: a}]}\n"
-                 "dead_letter_topic: d\n");
-        struct ab_pipeline_config *b =
-            load("kafka: {brokers: 'b:9', group: h, properties: {client.rack: b}}\n"
-                 "inputs: [{topics: [r1], integration: alertmanager}]\n"
-                 "output: {topic: o, policies: [{name: p, owner: b}]}\n"
-                 "dead_letter_topic: d\n"
-                 "http: {listen: ''}\n");
-        struct ab_pipeline_config *c =
-            load("kafka: {brokers: 'b:9', group: g, properties: {client.rack: a}}\n"
-                 "inputs: [{topics: [r1]}, {topics: [r2]}]\n"
-                 "output: {topic: o, policies: [{name: p, owner: a}]}\n"
-                 "dead_letter_topic: d\n");
+        struct ab_pipeline_config *a = load(
+            "kafka: {brokers: 'b:9', group: g, properties: {client.rack: a}}\n"
+            "inputs: [{topics: [r1], integration: generic}]\n"
+            "output: {topic: o, policies: [{name: p, owner: a}]}\n"
+            "dead_letter_topic: d\n");
+        struct ab_pipeline_config *b = load(
+            "kafka: {brokers: 'b:9', group: h, properties: {client.rack: b}}\n"
+            "inputs: [{topics: [r1], integration: alertmanager}]\n"
+            "output: {topic: o, policies: [{name: p, owner: b}]}\n"
+            "dead_letter_topic: d\n"
+            "http: {listen: ''}\n");
+        struct ab_pipeline_config *c = load(
+            "kafka: {brokers: 'b:9', group: g, properties: {client.rack: a}}\n"
+            "inputs: [{topics: [r1]}, {topics: [r2]}]\n"
+            "output: {topic: o, policies: [{name: p, owner: a}]}\n"
+            "dead_letter_topic: d\n");
         struct ab_buf out;
 
         ab_buf_init(&out, 0);

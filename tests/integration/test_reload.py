@@ -21,6 +21,8 @@ import json
 import os
 import signal
 import sys
+import urllib.error
+import urllib.request
 
 import test_pipeline as tp
 
@@ -52,8 +54,7 @@ class Reload(tp.PipelineTest):
         os.replace(tmp, self.integ_path)
 
     def post_reload(self, ab, token=TOKEN):
-        import urllib.request
-        import urllib.error
+        """(status, JSON answer) of POST /-/reload with `token`."""
         req = urllib.request.Request(
             "http://127.0.0.1:%d/-/reload" % ab.port, method="POST",
             data=b"", headers={"Authorization": "Bearer " + token})
@@ -88,7 +89,7 @@ class Reload(tp.PipelineTest):
 
     def reload_by(self, ab, how):
         """Ask for a reload; returns the POST answer, or None for SIGHUP
-        (then waits until the loop took it: the metrics change)."""
+        (then waits until the loop logged its outcome)."""
         if how == "post":
             return self.post_reload(ab)
         marks = ab.log().count("configuration reloaded") + \

@@ -72,15 +72,15 @@ struct ab_pipeline {
         struct ab_metrics *metrics;
         struct ab_pipeline_metrics pm;
         struct ab_http *http;
+        struct ab_reload *reload;
         struct ab_offsets *offsets;
         struct ab_consumer *consumer;
         struct ab_producer *producer;
         size_t max_message; /* the producer's message.max.bytes */
         struct ab_processor *proc;
         struct ab_transform_pool *pool;
-        struct ab_stateful *sf;   /* state.store: changelog; else NULL */
-        struct ab_reload *reload; /* SIGHUP, POST /-/reload */
-        int burst;                /* records taken per step at most */
+        struct ab_stateful *sf; /* state.store: changelog; else NULL */
+        int burst;              /* records taken per step at most */
         struct ab_ce_kafka *ce;
         struct ab_headers *headers;
         enum ab_ce_mode mode;

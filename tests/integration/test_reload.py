@@ -10,7 +10,8 @@ record produced must have come out exactly once as an event or a dead
 letter, the events switch from the old mapping to the new one at one
 point of the input and never back, and an alert opened before the reload
 is still open after it (its dedup fields did not change). Once per loop:
-the memory store and the two-stage changelog pipeline.
+the memory store (with transform threads) and the two-stage changelog
+pipeline.
 
   test_reload.py --alertbridge BIN [--workdir DIR] [unittest args...]
 
@@ -110,7 +111,9 @@ class Reload(tp.PipelineTest):
         extra = {"http": {"reload": {"enabled": True,
                                      "token_file": token_file}}}
         if store == "memory":
+            # Mapped ahead on worker threads: the swap waits for them.
             extra["state"] = {"store": "memory"}
+            extra["transform"] = {"threads": 2}
         else:
             extra["state"] = {"store": "changelog"}
             extra["processing"] = {"commit_interval": "100ms"}

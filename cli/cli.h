@@ -25,6 +25,9 @@ int ab_cmd_sink(int argc, char **argv);
 /** SIGTERM and SIGINT set *flag (returned); SIGPIPE is ignored. */
 void ab_cli_install_stop_handlers(volatile sig_atomic_t **flag);
 
+/** SIGHUP sets *flag (returned); with \p flag NULL, SIGHUP is ignored. */
+void ab_cli_install_reload_handler(volatile sig_atomic_t **flag);
+
 /* The most `alertbridge test` reads from its input file or stdin. */
 #define AB_CLI_INPUT_MAX ((size_t)256 << 20)
 

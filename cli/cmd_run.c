@@ -18,7 +18,9 @@ static void run_usage(FILE *out)
                      "drains in-flight records, commits and exits 0, or 75 "
                      "when records were\n"
                      "still in flight after kafka.flush_timeout (they are "
-                     "consumed again). See\n"
+                     "consumed again). SIGHUP\n"
+                     "reloads the integrations and policies "
+                     "(docs/reloading.md). See\n"
                      "docs/CONFIGURATION.md.\n");
 }
 
@@ -31,7 +33,7 @@ int ab_cmd_run(int argc, char **argv)
             {NULL, 0, NULL, 0}};
         struct ab_pipeline_config *cfg = NULL;
         struct ab_pipeline *pl         = NULL;
-        volatile sig_atomic_t *stop;
+        volatile sig_atomic_t *stop, *hup;
         const char *path = NULL;
         struct ab_error err;
         char line[1024];
@@ -68,6 +70,7 @@ int ab_cmd_run(int argc, char **argv)
         }
         ab_log_threshold = cfg->log_level;
         ab_cli_install_stop_handlers(&stop);
+        ab_cli_install_reload_handler(&hup);
         if (ab_pipeline_new(cfg, &pl, &err)) {
                 AB_ERROR("cli", "cannot start the pipeline", "error=%s",
                          ab_log_quote(ab_error_format(&err, line, sizeof(line)),
@@ -76,6 +79,7 @@ int ab_cmd_run(int argc, char **argv)
                                                    : AB_EXIT_REJECTED;
                 goto out;
         }
+        ab_pipeline_watch_reload(pl, hup);
         rc = ab_pipeline_run(pl, stop, &err);
         if (rc == AB_ERR_IN_FLIGHT) {
                 /* The pipeline logged how much is left. */

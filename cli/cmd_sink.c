@@ -102,6 +102,9 @@ int ab_cmd_sink(int argc, char **argv)
                 goto out;
         }
         ab_cli_install_stop_handlers(&stop);
+        /* Nothing of the sink reloads live: a SIGHUP (`systemctl reload`,
+         * a closed terminal) must not end it (docs/sink.md). */
+        ab_cli_install_reload_handler(NULL);
         if (ab_sink_new(&cfg, &sink, &err)) {
                 log_start_error(&err);
                 goto out;

@@ -354,6 +354,27 @@ static const struct ab_conftab_prop root_props[] = {
      .max    = 3600000,
      .desc   = "`/healthz` fails once the pipeline loop has made no progress "
                "for this long. 0: never."},
+    {.key    = "http.reload.enabled",
+     .type   = AB_CONFTAB_BOOL,
+     .offset = CFG(http.reload.enabled),
+     .def    = "false",
+     .desc   = "Serve `POST /-/reload` (docs/reloading.md): re-read the "
+               "integrations and policies like SIGHUP does. Needs "
+               "`http.listen` and a token; false: the route answers 404."},
+    {.key    = "http.reload.token",
+     .type   = AB_CONFTAB_STRING,
+     .offset = CFG(http.reload.token),
+     .min    = 16,
+     .desc   = "Bearer token `POST /-/reload` must present (`Authorization: "
+               "Bearer TOKEN`), at least 16 characters; write it as "
+               "`${ENV_VAR}` to keep it out of the file. Exclusive with "
+               "`http.reload.token_file`."},
+    {.key    = "http.reload.token_file",
+     .type   = AB_CONFTAB_STRING,
+     .offset = CFG(http.reload.token_file),
+     .min    = 1,
+     .desc   = "File holding the bearer token (trailing newlines ignored; a "
+               "Kubernetes Secret mounted as a file), read at start."},
     {.key    = "transform.threads",
      .type   = AB_CONFTAB_INT,
      .offset = CFG(transform.threads),
@@ -550,6 +571,14 @@ static ab_err_t check_cross(const struct ab_pipeline_config *cfg,
                 rc = ab_error_set(err, AB_ERR_CONFIG, "actions_topic",
                                   "must differ from output.topic and "
                                   "dead_letter_topic");
+        if (!rc && cfg->http.reload.enabled && !cfg->http.listen)
+                rc = ab_error_set(err, AB_ERR_CONFIG, "http.reload.enabled",
+                                  "needs http.listen");
+        if (!rc && cfg->http.reload.enabled &&
+            !cfg->http.reload.token == !cfg->http.reload.token_file)
+                rc = ab_error_set(err, AB_ERR_CONFIG, "http.reload.enabled",
+                                  "needs exactly one of http.reload.token "
+                                  "and http.reload.token_file");
         if (!rc && cfg->processing.guarantee == AB_PIPELINE_EXACTLY_ONCE &&
             cfg->state.store == AB_PIPELINE_STORE_MEMORY)
                 rc = ab_error_set(err, AB_ERR_CONFIG, "processing.guarantee",
@@ -744,4 +773,11 @@ ab_err_t ab_pipeline_config_reference(struct ab_buf *out)
         if (!rc)
                 rc = ab_conftab_reference(&root_table, out);
         return rc;
+}
+
+ab_err_t ab_pipeline_config_diff(const struct ab_pipeline_config *a,
+                                 const struct ab_pipeline_config *b,
+                                 ab_conftab_diff_fn fn, void *arg)
+{
+        return ab_conftab_diff(&root_table, a, b, NULL, fn, arg);
 }

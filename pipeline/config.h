@@ -96,6 +96,11 @@ struct ab_pipeline_config {
         struct {
                 char *listen; /* NULL: no HTTP server */
                 int64_t stall_timeout_ms;
+                struct {
+                        bool enabled;     /* serve POST /-/reload */
+                        char *token;      /* exclusive with token_file */
+                        char *token_file; /* read at start */
+                } reload;
         } http;
         struct {
                 int64_t threads; /* 0: map on the consumer thread */
@@ -158,6 +163,15 @@ ab_err_t ab_pipeline_config_reference(struct ab_buf *out);
 const struct ab_pipeline_policy *
 ab_pipeline_policy_match(const struct ab_pipeline_config *cfg,
                          const struct ab_alert *alert, const char *integration);
+
+/**
+ * Call \p fn with the key path of every key whose value differs between
+ * \p a and \p b (ab_conftab_diff()), in table order.
+ * @returns AB_OK, or the first error \p fn returned.
+ */
+ab_err_t ab_pipeline_config_diff(const struct ab_pipeline_config *a,
+                                 const struct ab_pipeline_config *b,
+                                 ab_conftab_diff_fn fn, void *arg);
 
 /** The output topic for events routed by \p policy (may be NULL). */
 const char *ab_pipeline_policy_topic(const struct ab_pipeline_config *cfg,

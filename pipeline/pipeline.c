@@ -16,6 +16,7 @@
 #include "kafka/kafka_config.h"
 #include "pipeline/pipeline_metrics.h"
 #include "pipeline/processor.h"
+#include "pipeline/reload.h"
 #include "pipeline/stateful.h"
 #include "pipeline/transform_pool.h"
 #include "producer/cloudevents_kafka.h"
@@ -71,6 +72,7 @@ struct ab_pipeline {
         struct ab_metrics *metrics;
         struct ab_pipeline_metrics pm;
         struct ab_http *http;
+        struct ab_reload *reload;
         struct ab_offsets *offsets;
         struct ab_consumer *consumer;
         struct ab_producer *producer;
@@ -435,6 +437,8 @@ ab_err_t ab_pipeline_new(const struct ab_pipeline_config *cfg,
         if (!pl->metrics || !pl->headers || !pl->ce)
                 goto fail;
         rc = ab_pipeline_metrics_register(pl->metrics, &pl->pm, err);
+        if (!rc)
+                rc = ab_reload_new(cfg, &pl->pm, &pl->reload, err);
         if (rc)
                 goto fail;
         if (cfg->state.store == AB_PIPELINE_STORE_CHANGELOG)
@@ -451,9 +455,13 @@ ab_err_t ab_pipeline_new(const struct ab_pipeline_config *cfg,
                 ho.ready            = ready_probe;
                 ho.ready_opaque     = pl;
                 ho.stall_timeout_ms = cfg->http.stall_timeout_ms;
+                ho.reload_token     = ab_reload_token(pl->reload);
+                ho.reload           = ab_reload_request;
+                ho.reload_opaque    = pl->reload;
                 rc                  = ab_http_start(&ho, &pl->http, err);
                 if (rc)
                         goto fail;
+                ab_reload_set_http(pl->reload, pl->http);
         }
         pl->next_expire_ms =
             ab_time_mono_ms() + cfg->lifecycle.expire_interval_ms;
@@ -653,6 +661,23 @@ static int caught_up(struct ab_pipeline *pl)
         return !behind;
 }
 
+/* Reload between records: every record consumed so far is finished
+ * under the configuration it was bound with (reload.h). A failed reload
+ * is no error of the loop's; a failed record is. */
+static ab_err_t reload(struct ab_pipeline *pl, struct ab_error *err)
+{
+        struct ab_error rerr;
+        ab_err_t rc = drain(pl);
+
+        if (rc) {
+                if (err && rc != AB_ERR_RETRY)
+                        *err = pl->fatal;
+                return rc;
+        }
+        ab_reload_apply(pl->reload, pl->proc, &rerr);
+        return AB_OK;
+}
+
 ab_err_t ab_pipeline_step(struct ab_pipeline *pl, int timeout_ms,
                           struct ab_error *err)
 {
@@ -663,6 +688,8 @@ ab_err_t ab_pipeline_step(struct ab_pipeline *pl, int timeout_ms,
         if (pl->sf) {
                 if (pl->http)
                         ab_http_heartbeat(pl->http);
+                if (ab_reload_pending(pl->reload))
+                        ab_reload_stateful(pl->reload, pl->sf);
                 return ab_stateful_step(pl->sf, timeout_ms, err);
         }
         if (pl->fatal.code != AB_OK || ab_producer_fatal(pl->producer, err)) {
@@ -670,6 +697,8 @@ ab_err_t ab_pipeline_step(struct ab_pipeline *pl, int timeout_ms,
                         *err = pl->fatal;
                 return pl->fatal.code != AB_OK ? pl->fatal.code : AB_ERR_KAFKA;
         }
+        if (ab_reload_pending(pl->reload) && (rc = reload(pl, err)) != AB_OK)
+                return rc;
         rc = backpressure(pl, err);
         if (rc)
                 return rc;
@@ -816,6 +845,12 @@ void ab_pipeline_get_stats(const struct ab_pipeline *pl,
         out->paused    = pl->consumer ? ab_consumer_paused(pl->consumer) : 0;
 }
 
+void ab_pipeline_watch_reload(struct ab_pipeline *pl,
+                              volatile sig_atomic_t *flag)
+{
+        ab_reload_watch(pl->reload, flag);
+}
+
 int ab_pipeline_http_port(const struct ab_pipeline *pl)
 {
         return pl->http ? ab_http_port(pl->http) : 0;
@@ -827,6 +862,7 @@ void ab_pipeline_destroy(struct ab_pipeline *pl)
                 return;
         ab_pipeline_shutdown(pl, NULL);
         ab_http_stop(pl->http);
+        ab_reload_destroy(pl->reload);
         ab_stateful_destroy(pl->sf);
         ab_transform_pool_destroy(pl->pool);
         ab_consumer_destroy(pl->consumer);

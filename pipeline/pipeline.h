@@ -66,6 +66,13 @@ ab_err_t ab_pipeline_shutdown(struct ab_pipeline *pl, struct ab_error *err);
 void ab_pipeline_get_stats(const struct ab_pipeline *pl,
                            struct ab_pipeline_stats *out);
 
+/**
+ * Reload the integrations and policies (pipeline/reload.h) whenever
+ * \p flag (a SIGHUP handler's) becomes non-zero; the loop clears it.
+ */
+void ab_pipeline_watch_reload(struct ab_pipeline *pl,
+                              volatile sig_atomic_t *flag);
+
 /** The port the HTTP server bound, or 0 when it is off. */
 int ab_pipeline_http_port(const struct ab_pipeline *pl);
 

@@ -99,6 +99,24 @@ static const struct pm_entry {
       NULL, NULL, 0},
      PM_NO_LABELS,
      PM_FIELD(tracestate_invalid)},
+    {{AB_METRICS_COUNTER, "config_reload_failures_total",
+      "Configuration reloads (SIGHUP, POST /-/reload) that failed or were "
+      "refused; the running configuration was kept.",
+      NULL, NULL, 0},
+     PM_NO_LABELS,
+     PM_FIELD(reload_failures)},
+    {{AB_METRICS_GAUGE, "config_last_reload_successful",
+      "1 when the last configuration reload succeeded (or none was tried), "
+      "0 when it failed.",
+      NULL, NULL, 0},
+     PM_NO_LABELS,
+     PM_FIELD(reload_successful)},
+    {{AB_METRICS_GAUGE, "config_last_reload_success_timestamp_seconds",
+      "Unix time of the last successful configuration load (the start, "
+      "then each successful reload).",
+      NULL, NULL, 0},
+     PM_NO_LABELS,
+     PM_FIELD(reload_success_time)},
 };
 
 static ab_err_t pm_register_entry(struct ab_metrics *reg,

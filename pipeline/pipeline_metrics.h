@@ -29,6 +29,9 @@ struct ab_pipeline_metrics {
         struct ab_metric *record_latency;    /* histogram, seconds */
         struct ab_metric *traceparent_invalid; /* headers dropped */
         struct ab_metric *tracestate_invalid;  /* headers dropped */
+        struct ab_metric *reload_failures;     /* failed config reloads */
+        struct ab_metric *reload_successful;   /* gauge, 0 or 1 */
+        struct ab_metric *reload_success_time; /* gauge, unix seconds */
 };
 
 /**

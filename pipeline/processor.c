@@ -9,15 +9,10 @@
 #include "core/mem.h"
 #include "core/str.h"
 #include "core/timefmt.h"
+#include "pipeline/integ_set.h"
 #include "pipeline/tracing.h"
 #include "transform/integration.h"
 #include "transform/transform.h"
-
-/* A topic bound to an integration (NULL: records must name theirs). */
-struct binding {
-        const char *topic;
-        struct ab_integration *integ;
-};
 
 /* Mapping-buffer bytes a job keeps between records; typical alert
  * payloads need a few KiB. */
@@ -56,11 +51,10 @@ struct ab_processor {
         struct ab_processor_opts opts;
         struct ab_processor_job *job; /* for ab_processor_handle() */
         struct ab_lifecycle *lc;
-        struct binding *bindings;
-        size_t nbindings;
-        /* Every integration loaded, by config and by header on demand. */
-        struct ab_integration **integs;
-        size_t ninteg, capinteg;
+        struct ab_integ_set set;
+        /* Integrations a reload replaced: open alerts may still point at
+         * them (ab_processor_reload()), so they live as long as p. */
+        struct ab_integ_set retired;
         struct ab_buf out;              /* serialized event, reused */
         struct ab_lifecycle_stats last; /* for metric deltas */
         /* Per-call context for the lifecycle's emit callback. */
@@ -74,20 +68,21 @@ struct ab_processor {
         struct ab_tracing tracing;
 };
 
-static ab_err_t keep_integration(struct ab_processor *p,
-                                 struct ab_integration *integ)
+ab_err_t ab_processor_reload(struct ab_processor *p,
+                             const struct ab_pipeline_config *cfg,
+                             struct ab_error *err)
 {
-        if (p->ninteg == p->capinteg) {
-                size_t cap = p->capinteg ? p->capinteg * 2 : 8;
-                struct ab_integration **v =
-                    ab_realloc(p->integs, cap * sizeof(*v));
-                if (!v)
-                        return AB_ERR_NOMEM;
-                p->integs   = v;
-                p->capinteg = cap;
-        }
-        p->integs[p->ninteg++] = integ;
-        return AB_OK;
+        struct ab_integ_set next;
+        ab_err_t rc;
+
+        memset(&next, 0, sizeof(next));
+        rc = ab_integ_set_load(&next, cfg, err);
+        if (!rc && (rc = ab_integ_set_swap(&p->set, &next, &p->retired)))
+                ab_error_set(err, rc, NULL, "out of memory");
+        ab_integ_set_fini(&next);
+        if (!rc)
+                p->cfg = cfg;
+        return rc;
 }
 
 ab_err_t ab_processor_new(const struct ab_pipeline_config *cfg,
@@ -117,8 +112,7 @@ ab_err_t ab_processor_new_opts(const struct ab_pipeline_config *cfg,
                                struct ab_processor **out, struct ab_error *err)
 {
         struct ab_processor *p;
-        size_t ntopics = 0;
-        ab_err_t rc    = AB_ERR_NOMEM;
+        ab_err_t rc = AB_ERR_NOMEM;
 
         *out = NULL;
         if (opts && opts->mode == AB_PROCESSOR_STATELESS && cfg->actions_topic)
@@ -141,35 +135,13 @@ ab_err_t ab_processor_new_opts(const struct ab_pipeline_config *cfg,
         ab_buf_init(&p->out, 0);
         p->job = ab_processor_job_new();
         p->lc  = new_lifecycle(p);
-        for (size_t i = 0; i < cfg->ninputs; i++)
-                ntopics += cfg->inputs[i].ntopics;
-        p->bindings = ab_calloc(ntopics ? ntopics : 1, sizeof(*p->bindings));
-        if (!p->job || !p->bindings ||
-            (!p->lc && p->opts.mode == AB_PROCESSOR_LIFECYCLE)) {
+        if (!p->job || (!p->lc && p->opts.mode == AB_PROCESSOR_LIFECYCLE)) {
                 ab_error_set(err, rc, NULL, "out of memory");
                 goto fail;
         }
-        for (size_t i = 0; i < cfg->ninputs; i++) {
-                const struct ab_pipeline_input *in = &cfg->inputs[i];
-                struct ab_integration *integ       = NULL;
-
-                if (in->integration) {
-                        rc = ab_integration_load(in->integration, &integ, err);
-                        if (rc)
-                                goto fail;
-                        rc = keep_integration(p, integ);
-                        if (rc) {
-                                ab_error_set(err, rc, NULL, "out of memory");
-                                ab_integration_destroy(integ);
-                                goto fail;
-                        }
-                }
-                for (size_t t = 0; t < in->ntopics; t++) {
-                        p->bindings[p->nbindings].topic = in->topics[t];
-                        p->bindings[p->nbindings].integ = integ;
-                        p->nbindings++;
-                }
-        }
+        rc = ab_integ_set_load(&p->set, cfg, err);
+        if (rc)
+                goto fail;
         *out = p;
         return AB_OK;
 fail:
@@ -183,10 +155,8 @@ void ab_processor_destroy(struct ab_processor *p)
                 return;
         ab_processor_job_destroy(p->job);
         ab_lifecycle_destroy(p->lc);
-        for (size_t i = 0; i < p->ninteg; i++)
-                ab_integration_destroy(p->integs[i]);
-        ab_free(p->integs);
-        ab_free(p->bindings);
+        ab_integ_set_fini(&p->set);
+        ab_integ_set_fini(&p->retired);
         ab_buf_fini(&p->out);
         ab_free(p);
 }
@@ -209,9 +179,9 @@ static struct ab_integration *by_name(struct ab_processor *p, const char *name,
         struct ab_integration *integ = NULL;
         ab_err_t rc;
 
-        for (size_t i = 0; i < p->ninteg; i++)
-                if (!strcmp(ab_integration_name(p->integs[i]), name))
-                        return p->integs[i];
+        integ = ab_integ_set_find(&p->set, name);
+        if (integ)
+                return integ;
         if (!ab_integration_builtin_text(name)) {
                 ab_error_set(err, AB_ERR_NO_INTEGRATION, NULL,
                              "'%s' is neither a configured nor a built-in "
@@ -220,7 +190,7 @@ static struct ab_integration *by_name(struct ab_processor *p, const char *name,
                 return NULL;
         }
         rc = ab_integration_load(name, &integ, err);
-        if (!rc && (rc = keep_integration(p, integ)))
+        if (!rc && (rc = ab_integ_set_keep(&p->set, integ)))
                 ab_error_set(err, rc, NULL,
                              "keeping the integration '%s' failed: %s", name,
                              ab_err_desc(rc));
@@ -280,11 +250,11 @@ resolve(struct ab_processor *p, const struct ab_input *in, struct ab_error *err)
                 }
                 return integ;
         }
-        for (size_t i = 0; i < p->nbindings; i++) {
-                if (strcmp(p->bindings[i].topic, in->topic))
+        for (size_t i = 0; i < p->set.nbindings; i++) {
+                if (strcmp(p->set.bindings[i].topic, in->topic))
                         continue;
-                if (p->bindings[i].integ)
-                        return p->bindings[i].integ;
+                if (p->set.bindings[i].integ)
+                        return p->set.bindings[i].integ;
                 break;
         }
         ab_error_set(err, AB_ERR_NO_INTEGRATION, NULL,

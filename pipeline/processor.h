@@ -196,6 +196,21 @@ ab_err_t ab_processor_new_opts(const struct ab_pipeline_config *cfg,
                                const struct ab_processor_opts *opts,
                                struct ab_processor **out, struct ab_error *err);
 
+/**
+ * Switch \p p to \p cfg (borrowed; must outlive it or the next reload):
+ * its integrations, topic bindings and policies. Loads every integration
+ * of \p cfg first; on any error \p p is unchanged. Integrations whose
+ * config tree did not change stay the same objects; replaced ones are kept
+ * until \p p is destroyed, because open alerts may refer to them. Call it
+ * between records, with no job bound (the pool drained). Keys the
+ * processor read at creation (lifecycle.*, the actions topic) are not
+ * re-read: the caller refuses a reload that changes them.
+ * @returns AB_OK, or the integration's load error.
+ */
+ab_err_t ab_processor_reload(struct ab_processor *p,
+                             const struct ab_pipeline_config *cfg,
+                             struct ab_error *err);
+
 /** NULL-safe. */
 void ab_processor_destroy(struct ab_processor *p);
 

@@ -641,9 +641,8 @@ static ab_err_t walk_object(struct walk *w, const json_t *v, const char *rel,
         return AB_OK;
 }
 
-/* \p parent + a property's dotted key, one path component per segment. */
-static void prop_path(char *out, size_t size, const char *parent,
-                      const char *key)
+void ab_conftab_prop_path(char *out, size_t size, const char *parent,
+                          const char *key)
 {
         char seg[64];
 
@@ -676,7 +675,7 @@ ab_err_t ab_conftab_load(const struct ab_conftab *table, const json_t *v,
         for (size_t i = 0; i < t->nprops; i++) {
                 if (!t->props[i].def)
                         continue;
-                prop_path(sub, sizeof(sub), path, t->props[i].key);
+                ab_conftab_prop_path(sub, sizeof(sub), path, t->props[i].key);
                 rc = set_default(ctx, &t->props[i], obj, sub, err);
                 if (rc)
                         return rc;
@@ -687,7 +686,7 @@ ab_err_t ab_conftab_load(const struct ab_conftab *table, const json_t *v,
         for (size_t i = 0; i < t->nprops; i++) {
                 if (!(t->props[i].flags & AB_CONFTAB_REQUIRED) || seen[i])
                         continue;
-                prop_path(sub, sizeof(sub), path, t->props[i].key);
+                ab_conftab_prop_path(sub, sizeof(sub), path, t->props[i].key);
                 return ab_error_set(err, AB_ERR_CONFIG, sub, "is required");
         }
         return AB_OK;

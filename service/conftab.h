@@ -131,6 +131,23 @@ ab_err_t ab_conftab_load(const struct ab_conftab *t, const json_t *v, void *obj,
                          const char *path, const void *ctx,
                          struct ab_error *err);
 
+/** Called by ab_conftab_diff() with the key path of a differing value;
+ * an error other than AB_OK stops the walk and is returned. */
+typedef ab_err_t (*ab_conftab_diff_fn)(void *arg, const char *path);
+
+/**
+ * Compare two objects \p a and \p b loaded with \p t and call \p fn
+ * with the key path of each property whose value differs ("kafka.group",
+ * "inputs[1].integration"), in table order. Lists of objects of the same
+ * length are compared element by element; of different lengths, the list
+ * is reported as a whole. \p path names the objects (NULL at the root).
+ * @returns AB_OK, AB_ERR_INTERNAL for a table that does not flatten, or
+ *          the first error \p fn returned.
+ */
+ab_err_t ab_conftab_diff(const struct ab_conftab *t, const void *a,
+                         const void *b, const char *path, ab_conftab_diff_fn fn,
+                         void *arg);
+
 /** Free what ab_conftab_load() stored in \p obj (not \p obj itself). */
 void ab_conftab_free(const struct ab_conftab *t, void *obj);
 

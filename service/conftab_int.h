@@ -32,4 +32,9 @@ bool ab_conftab_flatten(const struct ab_conftab *t, struct ab_conftab_flat *f);
 void ab_conftab_format_bound(const struct ab_conftab_prop *p, long long v,
                              char *out, size_t size);
 
+/** \p parent (NULL: the root) + a property's dotted \p key, one path
+ * component per segment, into \p out. */
+void ab_conftab_prop_path(char *out, size_t size, const char *parent,
+                          const char *key);
+
 #endif

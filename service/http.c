@@ -4,11 +4,13 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "core/buf.h"
@@ -38,6 +40,19 @@
 
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 #define TEXT_CONTENT_TYPE    "text/plain; charset=utf-8"
+#define JSON_CONTENT_TYPE    "application/json"
+
+/* POST /-/reload requests waiting for the owner at most. */
+#define RELOAD_MAX_WAITING 16
+
+/* One authorised POST /-/reload: suspended until the owner answers. */
+struct reload_wait {
+        struct MHD_Connection *conn;
+        struct reload_wait *next;
+        bool queued;     /* on http->waiting or http->taken */
+        unsigned status; /* 0 until answered */
+        char *body;      /* the answer (JSON) */
+};
 
 struct ab_http {
         struct MHD_Daemon *daemon;
@@ -50,6 +65,15 @@ struct ab_http {
         _Atomic int64_t heartbeat_ms; /* monotonic; 0 = none yet */
         atomic_bool starting;         /* capture MHD's messages */
         char start_error[256];        /* written only while starting */
+        /* POST /-/reload; every field below reload_fn under `lock`. */
+        char *reload_token; /* NULL: the route is off */
+        size_t reload_token_len;
+        ab_http_reload_fn reload_fn;
+        void *reload_opaque;
+        pthread_mutex_t lock;
+        struct reload_wait *waiting; /* not taken by the owner yet */
+        struct reload_wait *taken;   /* the reload running answers these */
+        size_t nwaiting;
 };
 
 /* ---- listen address ---- */
@@ -176,7 +200,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn,
                                 content_type);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
                                 "no-store");
-        if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+        if (status == MHD_HTTP_METHOD_NOT_ALLOWED &&
+            !MHD_get_response_header(resp, MHD_HTTP_HEADER_ALLOW))
                 MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
                                         "GET, HEAD");
         ret = MHD_queue_response(conn, status, resp);
@@ -271,6 +296,162 @@ static enum MHD_Result serve_readyz(struct ab_http *http,
         return send_copy(conn, MHD_HTTP_SERVICE_UNAVAILABLE, body);
 }
 
+/* ---- POST /-/reload ---- */
+
+static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status,
+                                 const char *body)
+{
+        struct MHD_Response *resp = MHD_create_response_from_buffer(
+            strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+
+        if (resp && status == MHD_HTTP_METHOD_NOT_ALLOWED)
+                MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "POST");
+        if (resp && status == MHD_HTTP_UNAUTHORIZED)
+                MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                        "Bearer realm=\"alertbridge\"");
+        return send_response(conn, status, resp, JSON_CONTENT_TYPE);
+}
+
+/* `Authorization: Bearer TOKEN` with our token, compared in time that
+ * does not depend on where they differ. */
+static bool authorized(const struct ab_http *http, struct MHD_Connection *conn)
+{
+        const char *h = MHD_lookup_connection_value(
+            conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        unsigned char diff;
+        size_t n;
+
+        if (!h || strncasecmp(h, "Bearer ", 7))
+                return false;
+        for (h += 7; *h == ' ';)
+                h++;
+        n    = strlen(h);
+        diff = n != http->reload_token_len;
+        for (size_t i = 0; i < http->reload_token_len; i++)
+                diff |=
+                    (unsigned char)(http->reload_token[i] ^ (i < n ? h[i] : 0));
+        return diff == 0;
+}
+
+/* Queue \p w for the owner and suspend its connection. */
+static enum MHD_Result reload_wait(struct ab_http *http, struct reload_wait *w)
+{
+        pthread_mutex_lock(&http->lock);
+        if (http->nwaiting >= RELOAD_MAX_WAITING) {
+                pthread_mutex_unlock(&http->lock);
+                return send_json(w->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                 "{\"status\":\"error\",\"error\":\"too "
+                                 "many reload requests waiting\"}");
+        }
+        w->queued     = true;
+        w->next       = http->waiting;
+        http->waiting = w;
+        http->nwaiting++;
+        MHD_suspend_connection(w->conn);
+        pthread_mutex_unlock(&http->lock);
+        http->reload_fn(http->reload_opaque);
+        return MHD_YES;
+}
+
+/*
+ * The first call (headers in) checks the method and the token; the body,
+ * if any, is read and ignored; the last call queues the request and
+ * suspends it; once the owner answered and resumed it, the call after
+ * sends the answer.
+ */
+static enum MHD_Result serve_reload(struct ab_http *http,
+                                    struct MHD_Connection *conn,
+                                    const char *method,
+                                    size_t *upload_data_size, void **req_cls)
+{
+        struct reload_wait *w = *req_cls;
+
+        if (!http->reload_token)
+                return send_static(conn, MHD_HTTP_NOT_FOUND, "not found\n");
+        if (!w) {
+                if (strcmp(method, MHD_HTTP_METHOD_POST))
+                        return send_json(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+                                         "{\"status\":\"error\",\"error\":"
+                                         "\"use POST\"}");
+                if (!authorized(http, conn))
+                        return send_json(conn, MHD_HTTP_UNAUTHORIZED,
+                                         "{\"status\":\"error\",\"error\":"
+                                         "\"a valid bearer token is "
+                                         "required\"}");
+                w = ab_calloc(1, sizeof(*w));
+                if (!w)
+                        return MHD_NO;
+                w->conn  = conn;
+                *req_cls = w;
+                return MHD_YES;
+        }
+        if (*upload_data_size) {
+                *upload_data_size = 0;
+                return MHD_YES;
+        }
+        if (w->status)
+                return send_json(conn, w->status,
+                                 w->body ? w->body : "{\"status\":\"error\"}");
+        return w->queued ? MHD_YES : reload_wait(http, w);
+}
+
+static void request_done(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+        struct reload_wait *w = *req_cls;
+
+        (void)cls;
+        (void)conn;
+        (void)toe;
+        if (w) {
+                ab_free(w->body);
+                ab_free(w);
+                *req_cls = NULL;
+        }
+}
+
+/* Answer and resume every request of \p list; under http->lock. */
+static void answer_all(struct reload_wait *list, unsigned status,
+                       const char *body)
+{
+        struct reload_wait *next;
+
+        for (struct reload_wait *w = list; w; w = next) {
+                next      = w->next;
+                w->next   = NULL;
+                w->queued = false;
+                w->status = status;
+                w->body   = ab_strdup(body);
+                MHD_resume_connection(w->conn);
+        }
+}
+
+size_t ab_http_reload_begin(struct ab_http *http)
+{
+        struct reload_wait *w;
+        size_t n;
+
+        pthread_mutex_lock(&http->lock);
+        while ((w = http->waiting)) {
+                http->waiting = w->next;
+                w->next       = http->taken;
+                http->taken   = w;
+        }
+        n              = http->nwaiting;
+        http->nwaiting = 0;
+        pthread_mutex_unlock(&http->lock);
+        return n;
+}
+
+void ab_http_reload_answer(struct ab_http *http, unsigned status,
+                           const char *body)
+{
+        pthread_mutex_lock(&http->lock);
+        answer_all(http->taken, status, body);
+        http->taken = NULL;
+        pthread_mutex_unlock(&http->lock);
+}
+
 /*
  * Every route answers on the first call, made once the request headers
  * are in: a request with a body (never valid here) gets its answer early
@@ -284,6 +465,9 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn,
 {
         struct ab_http *http = cls;
 
+        if (!strcmp(url, "/-/reload"))
+                return serve_reload(http, conn, method, upload_data_size,
+                                    req_cls);
         if (strcmp(method, MHD_HTTP_METHOD_GET) &&
             strcmp(method, MHD_HTTP_METHOD_HEAD))
                 return send_static(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
@@ -326,8 +510,8 @@ ab_err_t ab_http_start(const struct ab_http_options *opt, struct ab_http **out,
         struct sockaddr_storage addr;
         struct ab_http *http = NULL;
         const union MHD_DaemonInfo *info;
-        unsigned flags =
-            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+        unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+                         MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
         socklen_t addrlen;
         uint16_t port;
         ab_err_t rc;
@@ -346,6 +530,18 @@ ab_err_t ab_http_start(const struct ab_http_options *opt, struct ab_http **out,
         http->ready_fn         = opt->ready;
         http->ready_opaque     = opt->ready_opaque;
         http->stall_timeout_ms = opt->stall_timeout_ms;
+        pthread_mutex_init(&http->lock, NULL);
+        if (opt->reload_token && opt->reload) {
+                http->reload_token     = ab_strdup(opt->reload_token);
+                http->reload_token_len = strlen(opt->reload_token);
+                http->reload_fn        = opt->reload;
+                http->reload_opaque    = opt->reload_opaque;
+                if (!http->reload_token) {
+                        rc = ab_error_set(err, AB_ERR_NOMEM, NULL,
+                                          "out of memory");
+                        goto out;
+                }
+        }
         atomic_init(&http->ready, false);
         atomic_init(&http->heartbeat_ms, 0);
         atomic_init(&http->starting, true);
@@ -363,7 +559,7 @@ ab_err_t ab_http_start(const struct ab_http_options *opt, struct ab_http **out,
             (unsigned)HTTP_CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned)HTTP_CONNECTION_TIMEOUT,
             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_CLIENT_LIMIT,
-            MHD_OPTION_END);
+            MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_END);
         atomic_store(&http->starting, false);
         if (!http->daemon) {
                 rc = ab_error_set(err, AB_ERR_HTTP, NULL,
@@ -374,7 +570,10 @@ ab_err_t ab_http_start(const struct ab_http_options *opt, struct ab_http **out,
         }
         info = MHD_get_daemon_info(http->daemon, MHD_DAEMON_INFO_BIND_PORT);
         http->port = info ? info->port : 0;
-        AB_INFO("http", "serving /metrics /healthz /readyz",
+        AB_INFO("http",
+                http->reload_token ? "serving /metrics /healthz /readyz "
+                                     "/-/reload"
+                                   : "serving /metrics /healthz /readyz",
                 "listen=%s port=%u", opt->listen, (unsigned)http->port);
         *out = http;
         http = NULL;
@@ -387,8 +586,21 @@ void ab_http_stop(struct ab_http *http)
 {
         if (!http)
                 return;
-        if (http->daemon)
+        if (http->daemon) {
+                /* libmicrohttpd wants every connection resumed first. */
+                pthread_mutex_lock(&http->lock);
+                answer_all(http->waiting, MHD_HTTP_SERVICE_UNAVAILABLE,
+                           "{\"status\":\"error\",\"error\":\"stopping\"}");
+                answer_all(http->taken, MHD_HTTP_SERVICE_UNAVAILABLE,
+                           "{\"status\":\"error\",\"error\":\"stopping\"}");
+                http->waiting = http->taken = NULL;
+                pthread_mutex_unlock(&http->lock);
                 MHD_stop_daemon(http->daemon);
+        }
+        pthread_mutex_destroy(&http->lock);
+        if (http->reload_token)
+                memset(http->reload_token, 0, http->reload_token_len);
+        ab_free(http->reload_token);
         ab_free(http);
 }
 

@@ -20,6 +20,12 @@
  *   /readyz   200 "ready" when the readiness callback (or, without one,
  *             the flag set with ab_http_set_ready()) says so, else 503
  *             with the reason.
+ *   /-/reload POST only, when a reload token is set (else 404 for every
+ *             method; 405 for other methods): `Authorization: Bearer
+ *             TOKEN` (compared in constant time; 401 otherwise) asks the
+ *             owner to reload through the `reload` callback; the request
+ *             waits (suspended: the other routes keep answering) until the
+ *             owner answers it with ab_http_reload_answer().
  * libmicrohttpd's own error messages go to core/log.h (comp=http).
  */
 struct ab_http;
@@ -31,12 +37,18 @@ struct ab_http;
  */
 typedef bool (*ab_http_ready_fn)(void *opaque, char *reason, size_t size);
 
+/** Asks the owner to reload (called in the server's thread). */
+typedef void (*ab_http_reload_fn)(void *opaque);
+
 struct ab_http_options {
         const char *listen;         /* "127.0.0.1:9464", "[::1]:0", ... */
         struct ab_metrics *metrics; /* borrowed; NULL: /metrics is 404 */
         ab_http_ready_fn ready;     /* NULL: use ab_http_set_ready() */
         void *ready_opaque;
         int64_t stall_timeout_ms; /* 0: /healthz never reports a stall */
+        const char *reload_token; /* copied; NULL: /-/reload is 404 */
+        ab_http_reload_fn reload;
+        void *reload_opaque;
 };
 
 struct ab_conftab_prop;
@@ -81,6 +93,18 @@ uint16_t ab_http_port(const struct ab_http *http);
 
 /** Set the readiness flag used when no callback was given. Thread-safe. */
 void ab_http_set_ready(struct ab_http *http, bool ready);
+
+/**
+ * The owner starts a reload: the POST /-/reload requests waiting now get
+ * the next ab_http_reload_answer(); later ones call `reload` again.
+ * Thread-safe. @returns how many requests it took.
+ */
+size_t ab_http_reload_begin(struct ab_http *http);
+
+/** Answer the requests taken by ab_http_reload_begin() with \p status and
+ * the JSON \p body (copied). Thread-safe. */
+void ab_http_reload_answer(struct ab_http *http, unsigned status,
+                           const char *body);
 
 /** Record that the pipeline loop made progress (now). Thread-safe. */
 void ab_http_heartbeat(struct ab_http *http);

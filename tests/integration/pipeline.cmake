@@ -41,3 +41,14 @@ foreach(case ${AB_PIPELINE_IT_CASES})
       --workdir ${AB_PIPELINE_IT_WORKDIR}
       ${class})
 endforeach()
+
+# Hot reload (docs/reloading.md): a stream of records through a rewritten
+# integration file, SIGHUP and POST /-/reload, in the memory and the
+# two-stage loop (tests/integration/test_reload.py).
+foreach(case memory_loop stateful_loop)
+  ab_integration_test(reload_${case}
+    COMMAND ${AB_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/test_reload.py
+      --alertbridge $<TARGET_FILE:alertbridge>
+      --workdir ${AB_PIPELINE_IT_WORKDIR}
+      Reload.test_${case})
+endforeach()

@@ -299,6 +299,10 @@ class ExactlyOnce(SinkTest):
         self.produce(events[150:], binary=True)
         sink = Sink(self, fake, [self.topic], self.dlq, self.group,
                     http={"listen": "127.0.0.1:%d" % port}).start()
+        # SIGHUP is ignored (docs/reloading.md): the sink goes on.
+        wait_for(self, "a first event accepted",
+                 lambda: len(fake.state()["events"]) > 0, sink.tail)
+        sink.proc.send_signal(signal.SIGHUP)
         wait_for(self, "every event accepted",
                  lambda: len(fake.state()["events"]) == 170, sink.tail)
         wait_for(self, "offsets committed", self.all_committed, sink.tail)

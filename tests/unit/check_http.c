@@ -1,8 +1,9 @@
-/* check_http.c - unit tests for pipeline/http.c. */
+/* check_http.c - unit tests for service/http.c. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@ struct reply {
         long status;
         char content_type[128];
         char allow[64];
+        char auth[96]; /* WWW-Authenticate */
         struct ab_buf body;
 };
 
@@ -45,22 +47,34 @@ static size_t on_header(char *p, size_t size, size_t n, void *opaque)
         if (len > 6 && !strncasecmp(p, "Allow:", 6))
                 snprintf(r->allow, sizeof(r->allow), "%.*s", (int)(len - 6),
                          p + 6);
+        if (len > 17 && !strncasecmp(p, "WWW-Authenticate:", 17))
+                snprintf(r->auth, sizeof(r->auth), "%.*s", (int)(len - 17),
+                         p + 17);
         return len;
 }
 
-/* One request to the server under test; \p method NULL means GET. */
-static void request(const char *method, const char *path, struct reply *r)
+/* One request to the server under test; \p method NULL means GET;
+ * \p token, when set, goes in `Authorization: Bearer`. */
+static CURLcode request_as(const char *method, const char *path,
+                           const char *token, struct reply *r)
 {
-        CURL *c = curl_easy_init();
-        char url[256];
+        CURL *c                 = curl_easy_init();
+        struct curl_slist *hdrs = NULL;
+        char url[256], auth[128];
         char *ct = NULL;
+        CURLcode cc;
 
         ck_assert_ptr_nonnull(c);
         memset(r, 0, sizeof(*r));
         ab_buf_init(&r->body, 1 << 20);
         snprintf(url, sizeof(url), "http://127.0.0.1:%u%s",
                  (unsigned)ab_http_port(http), path);
+        if (token) {
+                snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+                hdrs = curl_slist_append(hdrs, auth);
+        }
         curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
         curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -72,11 +86,18 @@ static void request(const char *method, const char *path, struct reply *r)
                 curl_easy_setopt(c, CURLOPT_POSTFIELDS, "x=1");
         else if (method)
                 curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-        ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
+        cc = curl_easy_perform(c);
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
         curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
         snprintf(r->content_type, sizeof(r->content_type), "%s", ct ? ct : "");
+        curl_slist_free_all(hdrs);
         curl_easy_cleanup(c);
+        return cc;
+}
+
+static void request(const char *method, const char *path, struct reply *r)
+{
+        ck_assert_int_eq(request_as(method, path, NULL, r), CURLE_OK);
 }
 
 static const char *body(const struct reply *r)
@@ -493,6 +514,138 @@ START_TEST(test_healthz_answers_under_slow_clients)
 }
 END_TEST
 
+/* ---- POST /-/reload ---- */
+
+#define TOKEN "s3cret-token-0123456789"
+
+static atomic_int requests; /* calls of the reload callback */
+
+static void on_reload(void *opaque)
+{
+        (void)opaque;
+        atomic_fetch_add(&requests, 1);
+}
+
+static void start_reload(const char *token)
+{
+        struct ab_http_options opt = {.listen        = "127.0.0.1:0",
+                                      .reload_token  = token,
+                                      .reload        = on_reload,
+                                      .reload_opaque = NULL};
+
+        atomic_store(&requests, 0);
+        start(&opt);
+}
+
+START_TEST(test_off_without_a_token)
+{
+        struct reply r;
+
+        start_reload(NULL);
+        ck_assert_int_eq(request_as("POST", "/-/reload", TOKEN, &r), CURLE_OK);
+        ck_assert_int_eq(r.status, 404);
+        ab_buf_fini(&r.body);
+        ck_assert_int_eq(request_as(NULL, "/-/reload", NULL, &r), CURLE_OK);
+        ck_assert_int_eq(r.status, 404);
+        ab_buf_fini(&r.body);
+        ck_assert_int_eq(atomic_load(&requests), 0);
+}
+END_TEST
+
+START_TEST(test_method_and_token_checked_first)
+{
+        static const char *const wrong[] = {
+            "s3cret-token-0123456788", /* same length, last byte */
+            "s3cret-token-012345678",  /* a prefix */
+            "s3cret-token-01234567890", "", NULL};
+        struct reply r;
+
+        start_reload(TOKEN);
+        ck_assert_int_eq(request_as(NULL, "/-/reload", TOKEN, &r), CURLE_OK);
+        ck_assert_int_eq(r.status, 405);
+        ck_assert_ptr_nonnull(strstr(r.allow, "POST"));
+        ab_buf_fini(&r.body);
+        for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+                ck_assert_int_eq(request_as("POST", "/-/reload", wrong[i], &r),
+                                 CURLE_OK);
+                ck_assert_msg(r.status == 401, "token %s: %ld", wrong[i],
+                              r.status);
+                ck_assert_ptr_nonnull(strstr(r.auth, "Bearer"));
+                ab_buf_fini(&r.body);
+        }
+        ck_assert_int_eq(atomic_load(&requests), 0);
+}
+END_TEST
+
+struct client {
+        pthread_t thread;
+        struct reply r;
+        CURLcode cc;
+        atomic_int done;
+};
+
+static void *post(void *arg)
+{
+        struct client *c = arg;
+
+        c->cc = request_as("POST", "/-/reload", TOKEN, &c->r);
+        atomic_store(&c->done, 1);
+        return NULL;
+}
+
+static void wait_requests(int n)
+{
+        int64_t until = ab_time_mono_ms() + 20000;
+
+        while (atomic_load(&requests) < n && ab_time_mono_ms() < until)
+                nanosleep(&(struct timespec){0, 5000000}, NULL);
+        ck_assert_int_ge(atomic_load(&requests), n);
+}
+
+START_TEST(test_waits_for_the_answer_while_other_routes_answer)
+{
+        struct client c;
+        struct reply r;
+
+        memset(&c, 0, sizeof(c));
+        start_reload(TOKEN);
+        ck_assert_int_eq(pthread_create(&c.thread, NULL, post, &c), 0);
+        wait_requests(1);
+        /* Suspended, not blocking the server. */
+        request(NULL, "/healthz", &r);
+        ck_assert_int_eq(r.status, 200);
+        ab_buf_fini(&r.body);
+        ck_assert_int_eq(atomic_load(&c.done), 0);
+        ck_assert_uint_eq(ab_http_reload_begin(http), 1);
+        ab_http_reload_answer(http, 200, "{\"status\":\"success\"}");
+        pthread_join(c.thread, NULL);
+        ck_assert_int_eq(c.cc, CURLE_OK);
+        ck_assert_int_eq(c.r.status, 200);
+        ck_assert_str_eq(body(&c.r), "{\"status\":\"success\"}");
+        ab_buf_fini(&c.r.body);
+        /* Nothing taken: an answer without a request is a no-op. */
+        ck_assert_uint_eq(ab_http_reload_begin(http), 0);
+        ab_http_reload_answer(http, 200, "{}");
+}
+END_TEST
+
+START_TEST(test_stop_answers_waiting_requests)
+{
+        struct client c;
+
+        memset(&c, 0, sizeof(c));
+        start_reload(TOKEN);
+        ck_assert_int_eq(pthread_create(&c.thread, NULL, post, &c), 0);
+        wait_requests(1);
+        ab_http_stop(http);
+        http = NULL;
+        pthread_join(c.thread, NULL);
+        /* 503, or the connection closed by the stop: never a hang. */
+        ck_assert_msg(c.cc != CURLE_OK || c.r.status == 503, "%ld", c.r.status);
+        ab_buf_fini(&c.r.body);
+}
+END_TEST
+
 static Suite *http_suite(void)
 {
         Suite *s  = suite_create("http");
@@ -516,6 +669,14 @@ static Suite *http_suite(void)
         tcase_add_test(tc, test_stop_is_null_safe_and_restartable);
         tcase_add_test(tc, test_parse_listen);
         tcase_add_test(tc, test_bad_listen_fails_start);
+        suite_add_tcase(s, tc);
+
+        tc = tcase_create("reload");
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_test(tc, test_off_without_a_token);
+        tcase_add_test(tc, test_method_and_token_checked_first);
+        tcase_add_test(tc, test_waits_for_the_answer_while_other_routes_answer);
+        tcase_add_test(tc, test_stop_answers_waiting_requests);
         suite_add_tcase(s, tc);
 
         tc = tcase_create("slow clients");

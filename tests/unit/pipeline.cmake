@@ -38,3 +38,8 @@ ab_unit_test(check_processor_bounds
 ab_unit_test(check_stateful
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_stateful.c
   LIBS ab_pipeline)
+# Hot reload: which keys reload, validate-then-swap, a bad file keeps the
+# running config, open alerts across a reload.
+ab_unit_test(check_reload
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_reload.c
+  LIBS ab_pipeline)

@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "core/log.h"
+#include "ingest/ingest.h"
 #include "pipeline/config.h"
 #include "pipeline/pipeline.h"
 
@@ -15,7 +16,9 @@ static void run_usage(FILE *out)
                      "CloudEvents to the output\n"
                      "topics and undecodable records to the dead-letter topic. "
                      "SIGTERM or SIGINT\n"
-                     "drains in-flight records, commits and exits 0. See "
+                     "drains in-flight records, commits and exits 0. With "
+                     "ingest.integrations,\n"
+                     "it also receives webhooks (docs/ingest.md). See "
                      "docs/CONFIGURATION.md.\n");
 }
 
@@ -28,6 +31,7 @@ int ab_cmd_run(int argc, char **argv)
             {NULL, 0, NULL, 0}};
         struct ab_pipeline_config *cfg = NULL;
         struct ab_pipeline *pl         = NULL;
+        struct ab_ingest *ing          = NULL;
         volatile sig_atomic_t *stop;
         const char *path = NULL;
         struct ab_error err;
@@ -72,6 +76,16 @@ int ab_cmd_run(int argc, char **argv)
                                                    : AB_EXIT_REJECTED;
                 goto out;
         }
+        if (cfg->ingest.nintegrations && cfg->ingest.listen &&
+            ab_ingest_start(&cfg->ingest, &cfg->kafka, path, &ing, &err)) {
+                AB_ERROR("cli", "cannot start the webhook ingest", "error=%s",
+                         ab_log_quote(ab_error_format(&err, line, sizeof(line)),
+                                      quoted, sizeof(quoted)));
+                status = err.code == AB_ERR_CONFIG || err.code == AB_ERR_IO
+                             ? AB_EXIT_USAGE
+                             : AB_EXIT_REJECTED;
+                goto out;
+        }
         if (ab_pipeline_run(pl, stop, &err)) {
                 AB_ERROR("cli",
                          "the pipeline stopped on an error; restart "
@@ -84,6 +98,7 @@ int ab_cmd_run(int argc, char **argv)
         }
         status = AB_EXIT_OK;
 out:
+        ab_ingest_stop(ing);
         ab_pipeline_destroy(pl);
         ab_pipeline_config_destroy(cfg);
         return status;

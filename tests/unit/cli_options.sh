@@ -31,7 +31,7 @@ expect() {
 }
 
 version=$("$ab" --version)
-for cmd in test check-config run config-reference demo sink replay; do
+for cmd in test check-config run config-reference demo sink replay ingest; do
         expect "$cmd --help" 0 "usage: alertbridge $cmd" "" "$ab" "$cmd" --help
         expect "$cmd -h" 0 "usage: alertbridge $cmd" "" "$ab" "$cmd" -h
         expect "$cmd --version" 0 "$version" "" "$ab" "$cmd" --version
@@ -39,7 +39,7 @@ done
 
 # -c is --config in every subcommand that takes a config; replay's
 # --compare is -C. A missing config file is reported by its name.
-for cmd in run sink; do
+for cmd in run sink ingest; do
         expect "$cmd -c" 2 "" "$dir/none.yaml" "$ab" "$cmd" -c "$dir/none.yaml"
 done
 expect "replay -c is --config" 2 "" "$dir/none.yaml" \

@@ -11,10 +11,10 @@
 
 #define COMP "ingest"
 
-#define PREFIX      "/api/v1/integrations/"
-#define JSON_TYPE   "application/json"
-#define FORM_TYPE   "application/x-www-form-urlencoded"
-#define TEXT_TYPE   "text/plain; charset=utf-8"
+#define PREFIX       "/api/v1/integrations/"
+#define JSON_TYPE    "application/json"
+#define FORM_TYPE    "application/x-www-form-urlencoded"
+#define TEXT_TYPE    "text/plain; charset=utf-8"
 #define METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
 /* ARMS answers a payload its mapping rejects with this code. */
 #define ARMS_INVALID_INCIDENT 601
@@ -49,9 +49,9 @@ static void count(struct ingest_route *route, unsigned status)
 }
 
 static enum MHD_Result respond(struct ab_ingest *ing,
-                            struct MHD_Connection *conn, unsigned status,
-                            struct MHD_Response *resp, const char *type,
-                            unsigned extra, const char *id)
+                               struct MHD_Connection *conn, unsigned status,
+                               struct MHD_Response *resp, const char *type,
+                               unsigned extra, const char *id)
 {
         enum MHD_Result ret;
 
@@ -84,10 +84,9 @@ static enum MHD_Result send_text(struct ab_ingest *ing,
                                  const char *body)
 {
         return respond(ing, conn, status,
-                    MHD_create_response_from_buffer(strlen(body),
-                                                    (void *)body,
-                                                    MHD_RESPMEM_PERSISTENT),
-                    TEXT_TYPE, 0, NULL);
+                       MHD_create_response_from_buffer(
+                           strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT),
+                       TEXT_TYPE, 0, NULL);
 }
 
 /*
@@ -255,8 +254,8 @@ static enum MHD_Result first_call(struct ab_ingest *ing,
                               MHD_HTTP_NOT_FOUND, "not found", 0, NULL);
         name  = url + sizeof(PREFIX) - 1;
         slash = strchr(name, '/');
-        route = find_route(ing, name, slash ? (size_t)(slash - name)
-                                            : strlen(name));
+        route = find_route(ing, name,
+                           slash ? (size_t)(slash - name) : strlen(name));
         if (!route || (slash && strchr(slash + 1, '/')))
                 return answer(ing, conn, &ing->unrouted, MHD_HTTP_NOT_FOUND,
                               MHD_HTTP_NOT_FOUND, "unknown integration", 0,
@@ -277,13 +276,12 @@ static enum MHD_Result first_call(struct ab_ingest *ing,
                               "ok: POST alerts to this URL", 0, NULL);
         if (!ab_ingest_rate_take(route))
                 return answer(ing, conn, route, MHD_HTTP_TOO_MANY_REQUESTS,
-                              MHD_HTTP_TOO_MANY_REQUESTS,
-                              "rate limit exceeded", 0, NULL);
+                              MHD_HTTP_TOO_MANY_REQUESTS, "rate limit exceeded",
+                              0, NULL);
         ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                             MHD_HTTP_HEADER_CONTENT_TYPE);
         if (!content_ok(route, ctype))
-                return answer(ing, conn, route,
-                              MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                return answer(ing, conn, route, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
                               MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
                               route->cfg->format == AB_INGEST_FORMAT_FORM
                                   ? "send " FORM_TYPE
@@ -291,8 +289,8 @@ static enum MHD_Result first_call(struct ab_ingest *ing,
                               0, NULL);
         clen = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                            MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (clen && strtoull(clen, NULL, 10) >
-                        (unsigned long long)ing->cfg->max_body)
+        if (clen &&
+            strtoull(clen, NULL, 10) > (unsigned long long)ing->cfg->max_body)
                 return answer(ing, conn, route, MHD_HTTP_CONTENT_TOO_LARGE,
                               MHD_HTTP_CONTENT_TOO_LARGE,
                               "body over ingest.max_body", HDR_CLOSE, NULL);
@@ -456,9 +454,8 @@ static enum MHD_Result body_done(struct ab_ingest *ing,
                               rq->id);
         if (!ab_ingest_produce(ing, rq, ctype, &status))
                 return answer(ing, rq->conn, rq->route, status, (int)status,
-                              atomic_load(&ing->draining)
-                                  ? "shutting down"
-                                  : "kafka unavailable",
+                              atomic_load(&ing->draining) ? "shutting down"
+                                                          : "kafka unavailable",
                               0, rq->id);
         return MHD_YES;
 }
@@ -509,8 +506,8 @@ enum MHD_Result ab_ingest_handle(void *cls, struct MHD_Connection *conn,
         return body_done(ing, rq);
 }
 
-void ab_ingest_completed(void *cls, struct MHD_Connection *conn,
-                         void **req_cls, enum MHD_RequestTerminationCode toe)
+void ab_ingest_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
 {
         struct ingest_request *rq = *req_cls;
         struct ab_ingest *ing     = cls;

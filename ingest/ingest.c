@@ -28,9 +28,8 @@
  * answered before their connections are closed. */
 #define ANSWER_GRACE_MS 2000
 
-static const double latency_buckets[] = {0.001, 0.002, 0.005, 0.01, 0.02,
-                                         0.05,  0.1,   0.25,  0.5,  1,
-                                         2.5,   5,     10,    30};
+static const double latency_buckets[] = {
+    0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 
 /* ---- files ---- */
 
@@ -80,8 +79,7 @@ static ab_err_t add_digest(struct ingest_route *r, const char *token,
                            struct ab_error *err)
 {
         if (r->ndigests == cap)
-                return ab_error_set(err, AB_ERR_CONFIG, key,
-                                    "too many tokens");
+                return ab_error_set(err, AB_ERR_CONFIG, key, "too many tokens");
         digest(token, len, r->digests[r->ndigests++]);
         return AB_OK;
 }
@@ -92,12 +90,12 @@ static ab_err_t load_tokens(struct ingest_route *r, const char *config_path,
 {
         const struct ab_ingest_integration *in = r->cfg;
         size_t len = 0, cap = in->ntokens;
-        char *text = NULL;
+        char *text  = NULL;
         ab_err_t rc = AB_OK;
 
         if (in->token_file) {
-                rc = read_file(config_path, in->token_file, TOKEN_FILE_MAX,
-                               key, &text, &len, err);
+                rc = read_file(config_path, in->token_file, TOKEN_FILE_MAX, key,
+                               &text, &len, err);
                 if (rc)
                         return rc;
                 for (size_t i = 0; i < len; i++)
@@ -113,14 +111,14 @@ static ab_err_t load_tokens(struct ingest_route *r, const char *config_path,
                 rc = add_digest(r, in->tokens[i], strlen(in->tokens[i]), cap,
                                 key, err);
         for (char *line = text; !rc && line && line < text + len;) {
-                char *end = memchr(line, '\n', (size_t)(text + len - line));
+                char *end  = memchr(line, '\n', (size_t)(text + len - line));
                 char *stop = end ? end : text + len;
                 char *a = line, *b = stop;
 
                 while (a < b && (*a == ' ' || *a == '\t'))
                         a++;
-                while (b > a && (b[-1] == ' ' || b[-1] == '\t' ||
-                                 b[-1] == '\r'))
+                while (b > a &&
+                       (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '\r'))
                         b--;
                 if (a < b && *a != '#')
                         rc = add_digest(r, a, (size_t)(b - a), cap, key, err);
@@ -167,8 +165,8 @@ bool ab_ingest_rate_take(struct ingest_route *route)
                 return true;
         now = ab_time_mono_ns();
         pthread_mutex_lock(&route->bucket_lock);
-        route->tokens += (double)(now - route->refill_ns) * 1e-9 *
-                         (double)in->rate;
+        route->tokens +=
+            (double)(now - route->refill_ns) * 1e-9 * (double)in->rate;
         if (route->tokens > burst)
                 route->tokens = burst;
         route->refill_ns = now;
@@ -245,16 +243,15 @@ static ab_err_t register_metrics(struct ab_ingest *ing,
                                  struct ab_metrics_family **fam,
                                  struct ab_error *err)
 {
-        static const char *const by_code[] = {"integration", "code", NULL};
-        static const char *const by_integ[] = {"integration", NULL};
+        static const char *const by_code[]   = {"integration", "code", NULL};
+        static const char *const by_integ[]  = {"integration", NULL};
         const struct ab_metrics_desc descs[] = {
             {AB_METRICS_COUNTER, "ingest_requests_total",
              "Webhook requests answered, by integration (empty: none "
              "matched) and status code.",
              by_code, NULL, 0},
             {AB_METRICS_COUNTER, "ingest_bytes_total",
-             "Body bytes written to Kafka, by integration.", by_integ, NULL,
-             0},
+             "Body bytes written to Kafka, by integration.", by_integ, NULL, 0},
             {AB_METRICS_HISTOGRAM, "ingest_ack_seconds",
              "From a request's receipt to Kafka's acknowledgement of its "
              "record, by integration.",
@@ -262,13 +259,16 @@ static ab_err_t register_metrics(struct ab_ingest *ing,
              sizeof(latency_buckets) / sizeof(*latency_buckets)},
         };
         const struct ab_metrics_desc pending = {
-            AB_METRICS_GAUGE, "ingest_pending_requests",
-            "Requests waiting for Kafka's acknowledgement.", NULL, NULL, 0};
+            AB_METRICS_GAUGE,
+            "ingest_pending_requests",
+            "Requests waiting for Kafka's acknowledgement.",
+            NULL,
+            NULL,
+            0};
         ab_err_t rc = AB_OK;
 
         for (size_t i = 0; !rc && i < 3; i++)
-                rc = ab_metrics_register(ing->metrics, &descs[i], &fam[i],
-                                         err);
+                rc = ab_metrics_register(ing->metrics, &descs[i], &fam[i], err);
         if (!rc)
                 rc = ab_metrics_register_one(ing->metrics, &pending,
                                              &ing->pending_gauge, err);
@@ -288,7 +288,7 @@ static ab_err_t setup_routes(struct ab_ingest *ing, const char *config_path,
         if (!ing->routes)
                 return ab_error_set(err, AB_ERR_NOMEM, NULL, "out of memory");
         for (size_t i = 0; !rc && i < cfg->nintegrations; i++) {
-                struct ingest_route *r = &ing->routes[i];
+                struct ingest_route *r                 = &ing->routes[i];
                 const struct ab_ingest_integration *in = &cfg->integrations[i];
 
                 r->cfg = in;
@@ -299,12 +299,11 @@ static ab_err_t setup_routes(struct ab_ingest *ing, const char *config_path,
                 snprintf(key, sizeof(key), "ingest.integrations[%zu]", i);
                 rc = load_tokens(r, config_path, key, err);
                 if (!rc && in->integration) {
-                        char *full =
-                            strchr(in->integration, '/') ||
-                                    strstr(in->integration, ".y") ||
-                                    strstr(in->integration, ".json")
-                                ? resolve(config_path, in->integration)
-                                : ab_strdup(in->integration);
+                        char *full = strchr(in->integration, '/') ||
+                                             strstr(in->integration, ".y") ||
+                                             strstr(in->integration, ".json")
+                                         ? resolve(config_path, in->integration)
+                                         : ab_strdup(in->integration);
 
                         rc = full ? ab_integration_load(full, &r->integ, err)
                                   : AB_ERR_NOMEM;
@@ -349,9 +348,9 @@ static ab_err_t load_tls(struct ab_ingest *ing, const char *config_path,
         rc = read_file(config_path, ing->cfg->tls_cert_file, TLS_FILE_MAX,
                        "ingest.tls.cert_file", &ing->tls_cert, &len, err);
         if (!rc)
-                rc = read_file(config_path, ing->cfg->tls_key_file,
-                               TLS_FILE_MAX, "ingest.tls.key_file",
-                               &ing->tls_key, &len, err);
+                rc =
+                    read_file(config_path, ing->cfg->tls_key_file, TLS_FILE_MAX,
+                              "ingest.tls.key_file", &ing->tls_key, &len, err);
         if (!rc && !MHD_is_feature_supported(MHD_FEATURE_TLS))
                 rc = ab_error_set(err, AB_ERR_CONFIG, "ingest.tls",
                                   "this libmicrohttpd has no TLS support");
@@ -437,8 +436,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m,
         MHD_resume_connection(rq->conn);
 }
 
-static void on_error(rd_kafka_t *rk, int code, const char *reason,
-                     void *opaque)
+static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
 {
         struct ab_ingest *ing = opaque;
         char quoted[300];
@@ -514,8 +512,9 @@ static void *prober_main(void *arg)
                 bool was = atomic_exchange(&ing->kafka_up, up);
 
                 if (up != was)
-                        AB_INFO(COMP, up ? "kafka reachable: ready"
-                                         : "kafka unreachable: answering 503",
+                        AB_INFO(COMP,
+                                up ? "kafka reachable: ready"
+                                   : "kafka unreachable: answering 503",
                                 "ready=%s", up ? "true" : "false");
         } while (!wait_stop(ing, PROBE_INTERVAL_S * 1000));
         return NULL;
@@ -628,14 +627,14 @@ static ab_err_t start_daemon(struct ab_ingest *ing, struct ab_error *err)
         }
         OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
-        ing->daemon = MHD_start_daemon(flags, 0, NULL, NULL, ab_ingest_handle,
-                                       ing, MHD_OPTION_ARRAY, ops,
-                                       MHD_OPTION_END);
+        ing->daemon =
+            MHD_start_daemon(flags, 0, NULL, NULL, ab_ingest_handle, ing,
+                             MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
         if (!ing->daemon)
                 return ab_error_set(err, AB_ERR_HTTP, "ingest.listen",
                                     "cannot serve %s (see the log above)",
                                     cfg->listen);
-        info = MHD_get_daemon_info(ing->daemon, MHD_DAEMON_INFO_BIND_PORT);
+        info      = MHD_get_daemon_info(ing->daemon, MHD_DAEMON_INFO_BIND_PORT);
         ing->port = info ? info->port : 0;
         return AB_OK;
 }
@@ -657,9 +656,9 @@ ab_err_t ab_ingest_start(const struct ab_ingest_config *cfg,
                 prefix = (uint32_t)ab_time_now_ms() ^ (uint32_t)getpid();
         ing->id_prefix = prefix;
         ing->metrics   = ab_metrics_new();
-        rc = ing->metrics ? ab_ingest_config_check(cfg, err)
-                          : ab_error_set(err, AB_ERR_NOMEM, NULL,
-                                         "out of memory");
+        rc             = ing->metrics
+                             ? ab_ingest_config_check(cfg, err)
+                             : ab_error_set(err, AB_ERR_NOMEM, NULL, "out of memory");
         if (!rc)
                 rc = register_metrics(ing, fam, err);
         if (!rc)
@@ -736,11 +735,12 @@ void ab_ingest_stop(struct ab_ingest *ing)
                 ing->listen_fd = MHD_quiesce_daemon(ing->daemon);
         if (ing->rk && !wait_pending(ing, ing->cfg->shutdown_timeout_ms)) {
                 left = atomic_load(&ing->pending);
-                AB_WARN(COMP, "shutdown timeout: failing the requests still "
-                              "waiting for kafka with 503",
+                AB_WARN(COMP,
+                        "shutdown timeout: failing the requests still "
+                        "waiting for kafka with 503",
                         "requests=%ld", left);
-                rd_kafka_purge(ing->rk,
-                               RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+                rd_kafka_purge(ing->rk, RD_KAFKA_PURGE_F_QUEUE |
+                                            RD_KAFKA_PURGE_F_INFLIGHT);
                 wait_pending(ing, ANSWER_GRACE_MS);
         }
         if (ing->daemon)

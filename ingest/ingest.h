@@ -1,4 +1,5 @@
-/* ingest.h - the webhook ingest service: HTTP bodies in, raw Kafka records out. */
+/* ingest.h - the webhook ingest service: HTTP bodies in, raw Kafka records out.
+ */
 #ifndef AB_INGEST_H
 #define AB_INGEST_H
 

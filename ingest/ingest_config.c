@@ -1,4 +1,5 @@
-/* ingest_config.c - the `ingest:` section's descriptor table and file loader. */
+/* ingest_config.c - the `ingest:` section's descriptor table and file loader.
+ */
 #include "ingest/ingest_config.h"
 
 #include <stdio.h>
@@ -102,8 +103,8 @@ static const struct ab_conftab_prop ingest_props[] = {
      .def    = "0.0.0.0:8080",
      .check  = ab_http_check_listen,
      .desc   = "Address of the webhook server (which also answers "
-               "`/metrics`, `/healthz` and `/readyz`). An empty string: no "
-               "server."},
+               "`/metrics`, `/healthz` and `/readyz`), started when "
+               "`integrations` lists any. An empty string: no server."},
     {.key    = "tls.cert_file",
      .type   = AB_CONFTAB_STRING,
      .offset = ING(tls_cert_file),
@@ -198,8 +199,10 @@ static const struct ab_conftab_prop file_props[] = {
      .offset   = FILE_(kafka),
      .sub      = &ab_kafka_conftab,
      .defaults = kafka_defaults},
-    {.key = "ingest", .type = AB_CONFTAB_TABLE, .offset = FILE_(ingest),
-     .sub = &ab_ingest_conftab},
+    {.key    = "ingest",
+     .type   = AB_CONFTAB_TABLE,
+     .offset = FILE_(ingest),
+     .sub    = &ab_ingest_conftab},
     {.key    = "log_level",
      .type   = AB_CONFTAB_ENUM,
      .offset = FILE_(log_level),
@@ -251,8 +254,7 @@ ab_err_t ab_ingest_config_check(const struct ab_ingest_config *cfg,
                 for (size_t t = 0; t < in->ntokens; t++)
                         if (!in->tokens[t][0])
                                 return ab_error_set(err, AB_ERR_CONFIG, path,
-                                                    "tokens[%zu] is empty",
-                                                    t);
+                                                    "tokens[%zu] is empty", t);
                 if (in->validate && !in->integration)
                         return ab_error_set(err, AB_ERR_CONFIG, path,
                                             "validate: true needs an "

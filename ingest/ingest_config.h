@@ -1,4 +1,5 @@
-/* ingest_config.h - the `ingest:` section: webhook listener and integrations. */
+/* ingest_config.h - the `ingest:` section: webhook listener and integrations.
+ */
 #ifndef AB_INGEST_CONFIG_H
 #define AB_INGEST_CONFIG_H
 
@@ -27,9 +28,9 @@ enum ab_ingest_format {
 };
 
 struct ab_ingest_integration {
-        char *name;        /* the URL segment */
-        char *topic;       /* raw topic the bodies go to */
-        char **tokens;     /* accepted tokens (rotation: several) */
+        char *name;    /* the URL segment */
+        char *topic;   /* raw topic the bodies go to */
+        char **tokens; /* accepted tokens (rotation: several) */
         size_t ntokens;
         char *token_file;  /* more tokens, one a line */
         char *integration; /* mapping (built-in or path); NULL: none */
@@ -43,7 +44,7 @@ struct ab_ingest_config {
         char *listen; /* NULL: no ingest server */
         char *tls_cert_file;
         char *tls_key_file;
-        int64_t max_body;            /* bytes */
+        int64_t max_body; /* bytes */
         int64_t max_connections;
         int64_t max_client_connections;
         int64_t request_timeout_ms;  /* inactivity, per connection */

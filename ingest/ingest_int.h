@@ -70,7 +70,7 @@ struct ab_ingest {
         bool stopping; /* guarded by stop_lock */
         atomic_bool kafka_up;
         atomic_bool draining;
-        atomic_bool closed; /* the daemon is stopped: no connection left */
+        atomic_bool closed;  /* the daemon is stopped: no connection left */
         atomic_long pending; /* requests produced, answer not yet done */
         /* Request ids: a random prefix per process and a counter. */
         uint32_t id_prefix;
@@ -88,8 +88,8 @@ struct ingest_request {
         char *body;
         size_t len, cap;
         bool too_large;
-        bool produced;    /* counted in ing->pending */
-        bool waiting;     /* suspended until the delivery report */
+        bool produced;     /* counted in ing->pending */
+        bool waiting;      /* suspended until the delivery report */
         atomic_int result; /* rd_kafka_resp_err_t of the report */
         char id[32];
 };
@@ -99,8 +99,8 @@ enum MHD_Result ab_ingest_handle(void *cls, struct MHD_Connection *conn,
                                  const char *url, const char *method,
                                  const char *version, const char *upload_data,
                                  size_t *upload_data_size, void **req_cls);
-void ab_ingest_completed(void *cls, struct MHD_Connection *conn,
-                         void **req_cls, enum MHD_RequestTerminationCode toe);
+void ab_ingest_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe);
 
 /** Queue \p rq's body (suspending its connection first). Returns false
  *  with \p *status set when the answer is already known (503). */

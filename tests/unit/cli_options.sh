@@ -65,6 +65,22 @@ sed 's/^http:.*/http: {listen: ""}/' "$sink/sink.yaml" >"$dir/nohttp.yaml"
 expect "sink http.listen \"\"" 0 "ok: sink config" "" \
         "$ab" check-config "$dir/nohttp.yaml"
 
+# check-config knows an ingest config; ingest --check reads its files too.
+ingest=$(dirname "$0")/../../examples/ingest.yaml
+expect "check-config on an ingest config" 0 "ok: ingest config" "" \
+        env AM_WEBHOOK_TOKEN=a CMS_WEBHOOK_TOKEN=b \
+        "$ab" check-config "$ingest"
+expect "ingest --check" 0 "" "configuration ok" \
+        env AM_WEBHOOK_TOKEN=a CMS_WEBHOOK_TOKEN=b \
+        "$ab" ingest --check -c "$ingest"
+expect "ingest --check without its token" 2 "" "AM_WEBHOOK_TOKEN" \
+        env -u AM_WEBHOOK_TOKEN CMS_WEBHOOK_TOKEN=b \
+        "$ab" ingest --check -c "$ingest"
+sed 's/integration: cloudmonitor$/integration: nope/' "$ingest" >"$dir/badint.yaml"
+expect "ingest --check with an unknown integration" 2 "" "nope" \
+        env AM_WEBHOOK_TOKEN=a CMS_WEBHOOK_TOKEN=b \
+        "$ab" ingest --check -c "$dir/badint.yaml"
+
 # demo needs no fixed port: it runs while 127.0.0.1:9464 (the default HTTP
 # listen address) is held by another process.
 python3 -c '

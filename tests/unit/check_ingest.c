@@ -120,6 +120,7 @@ static long request(uint16_t port, const char *method, const char *path,
         CURL *c              = curl_easy_init();
         char url[256], line[128];
 
+        ab_buf_fini(&r->body); /* the previous answer's */
         memset(r, 0, sizeof(*r));
         ab_buf_init(&r->body, 1 << 20);
         snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", (unsigned)port,
@@ -156,7 +157,7 @@ START_TEST(answers_without_kafka)
         struct ab_ingest_file f;
         struct ab_ingest *ing = NULL;
         struct ab_error err;
-        struct reply r;
+        struct reply r = {0};
         uint16_t p;
         int n429 = 0;
 

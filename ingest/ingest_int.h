@@ -115,6 +115,18 @@ bool ab_ingest_auth(const struct ingest_route *route, const char *token,
 /** Take one request from \p route's bucket. @returns false when empty. */
 bool ab_ingest_rate_take(struct ingest_route *route);
 
+/* routes.c: the integrations' setup (\p fam NULL: no metrics, for
+ * ab_ingest_check()), and the TLS files. */
+ab_err_t ab_ingest_register_metrics(struct ab_ingest *ing,
+                                    struct ab_metrics_family **fam,
+                                    struct ab_error *err);
+ab_err_t ab_ingest_setup_routes(struct ab_ingest *ing, const char *config_path,
+                                struct ab_metrics_family **fam,
+                                struct ab_error *err);
+void ab_ingest_free_routes(struct ab_ingest *ing);
+ab_err_t ab_ingest_load_tls(struct ab_ingest *ing, const char *config_path,
+                            struct ab_error *err);
+
 /** Borrow working memory for body checks; give it back with put. */
 struct ingest_scratch *ab_ingest_scratch_get(struct ab_ingest *ing);
 void ab_ingest_scratch_put(struct ab_ingest *ing, struct ingest_scratch *s);

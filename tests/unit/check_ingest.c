@@ -176,73 +176,63 @@ START_TEST(answers_without_kafka)
         ck_assert_int_gt(p, 0);
 #define REQ(m, path, ct, body) request(p, m, path, ct, body, &r)
         /* a valid request: Kafka unreachable, so 503 with Retry-After */
-        ck_assert_int_eq(REQ("POST", "/api/v1/integrations/am/s3cret", JSON,
-                             "{\"a\":1}"),
-                         503);
+        ck_assert_int_eq(
+            REQ("POST", "/api/v1/integrations/am/s3cret", JSON, "{\"a\":1}"),
+            503);
         ck_assert_str_eq(r.retry_after, "7");
         ck_assert_ptr_nonnull(strstr(r.body.data, "\"requestId\":\""));
-        ck_assert_int_eq(REQ("POST", "/api/v1/integrations/am/from-file",
-                             JSON, "[]"),
-                         503);
+        ck_assert_int_eq(
+            REQ("POST", "/api/v1/integrations/am/from-file", JSON, "[]"), 503);
         ck_assert_int_eq(REQ("GET", "/readyz", NULL, NULL), 503);
         ck_assert_int_eq(REQ("GET", "/healthz", NULL, NULL), 200);
         /* 401 missing, wrong, a prefix; the header */
         ck_assert_int_eq(REQ("POST", "/api/v1/integrations/am", JSON, "{}"),
                          401);
         ck_assert_str_eq(r.auth, "Bearer");
-        ck_assert_int_eq(REQ("POST", "/api/v1/integrations/am/s3cre", JSON,
-                             "{}"),
-                         401);
-        ck_assert_int_eq(REQ("POST", "/api/v1/integrations/am/s3cret2", JSON,
-                             "{}"),
-                         401);
+        ck_assert_int_eq(
+            REQ("POST", "/api/v1/integrations/am/s3cre", JSON, "{}"), 401);
+        ck_assert_int_eq(
+            REQ("POST", "/api/v1/integrations/am/s3cret2", JSON, "{}"), 401);
         ck_assert_int_eq(REQ("POST", "/api/v1/integrations/am/c", JSON, "{}"),
                          401);
-        ck_assert_int_eq(REQ("POST", "/api/v1/integrations/x/s3cret", JSON,
-                             "{}"),
-                         404);
-        ck_assert_int_eq(REQ("POST", "/api/v1/integrations/am/s3cret/x",
-                             JSON, "{}"),
-                         404);
+        ck_assert_int_eq(
+            REQ("POST", "/api/v1/integrations/x/s3cret", JSON, "{}"), 404);
+        ck_assert_int_eq(
+            REQ("POST", "/api/v1/integrations/am/s3cret/x", JSON, "{}"), 404);
         ck_assert_int_eq(REQ("POST", "/", JSON, "{}"), 404);
-        ck_assert_int_eq(REQ("DELETE", "/api/v1/integrations/am/s3cret",
-                             NULL, NULL),
-                         405);
-        ck_assert_int_eq(REQ("GET", "/api/v1/integrations/am/s3cret", NULL,
-                             NULL),
-                         200);
-        ck_assert_int_eq(REQ("HEAD", "/api/v1/integrations/am/s3cret", NULL,
-                             NULL),
-                         200);
+        ck_assert_int_eq(
+            REQ("DELETE", "/api/v1/integrations/am/s3cret", NULL, NULL), 405);
+        ck_assert_int_eq(
+            REQ("GET", "/api/v1/integrations/am/s3cret", NULL, NULL), 200);
+        ck_assert_int_eq(
+            REQ("HEAD", "/api/v1/integrations/am/s3cret", NULL, NULL), 200);
         /* 413 over max_body (64), 415, 400 */
         ck_assert_int_eq(
             REQ("POST", "/api/v1/integrations/am/s3cret", JSON,
                 "{\"a\":\"0123456789012345678901234567890123456789012345678"
                 "90123456789\"}"),
             413);
-        ck_assert_int_eq(REQ("POST", "/api/v1/integrations/am/s3cret",
-                             "text/plain", "{}"),
-                         415);
+        ck_assert_int_eq(
+            REQ("POST", "/api/v1/integrations/am/s3cret", "text/plain", "{}"),
+            415);
         ck_assert_int_eq(REQ("POST", "/api/v1/integrations/am/s3cret",
                              "application/alertmanager+json", "{}"),
                          503);
-        ck_assert_int_eq(REQ("POST", "/api/v1/integrations/cms/c", JSON,
-                             "a=b"),
+        ck_assert_int_eq(REQ("POST", "/api/v1/integrations/cms/c", JSON, "a=b"),
                          415);
-        ck_assert_int_eq(REQ("POST", "/api/v1/integrations/am/s3cret", JSON,
-                             "{\"a\":"),
-                         400);
+        ck_assert_int_eq(
+            REQ("POST", "/api/v1/integrations/am/s3cret", JSON, "{\"a\":"),
+            400);
         ck_assert_ptr_nonnull(strstr(r.body.data, "not JSON"));
-        ck_assert_int_eq(REQ("POST", "/api/v1/integrations/cms/c", FORM,
-                             "a=%4"),
-                         400);
-        ck_assert_int_eq(REQ("POST", "/api/v1/integrations/cms/c", FORM,
-                             "a=%41&b=c+d"),
-                         503);
+        ck_assert_int_eq(
+            REQ("POST", "/api/v1/integrations/cms/c", FORM, "a=%4"), 400);
+        ck_assert_int_eq(
+            REQ("POST", "/api/v1/integrations/cms/c", FORM, "a=%41&b=c+d"),
+            503);
         /* 429 once the bucket of one is empty */
         for (int i = 0; i < 3; i++)
-                n429 += REQ("POST", "/api/v1/integrations/rl/r", NULL, "x") ==
-                        429;
+                n429 +=
+                    REQ("POST", "/api/v1/integrations/rl/r", NULL, "x") == 429;
         ck_assert_int_ge(n429, 2);
         ck_assert_int_eq(REQ("GET", "/metrics", NULL, NULL), 200);
         ck_assert_ptr_nonnull(strstr(r.body.data,
@@ -260,8 +250,8 @@ END_TEST
 
 int main(void)
 {
-        Suite *s   = suite_create("ingest");
-        TCase *tc  = tcase_create("core");
+        Suite *s  = suite_create("ingest");
+        TCase *tc = tcase_create("core");
         SRunner *sr;
         int failed;
 

@@ -130,8 +130,8 @@ static const struct ab_conftab_prop ingest_props[] = {
      .def    = "1000",
      .min    = 1,
      .max    = 60000,
-     .desc   = "Open connections at most; beyond it new ones are closed "
-               "at once."},
+     .desc   = "Open connections at most; beyond it new ones wait, "
+               "unread, in the listen backlog until one closes."},
     {.key    = "max_client_connections",
      .type   = AB_CONFTAB_INT,
      .offset = ING(max_client_connections),

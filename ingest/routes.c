@@ -13,9 +13,8 @@
 #define TOKEN_FILE_MAX ((size_t)1 << 20)
 #define TLS_FILE_MAX   ((size_t)1 << 20)
 
-static const double latency_buckets[] = {0.001, 0.002, 0.005, 0.01, 0.02,
-                                         0.05,  0.1,   0.25,  0.5,  1,
-                                         2.5,   5,     10,    30};
+static const double latency_buckets[] = {
+    0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 
 /* ---- files ---- */
 
@@ -190,8 +189,8 @@ static ab_err_t route_metrics(struct ingest_route *r, const char *name,
 }
 
 ab_err_t ab_ingest_register_metrics(struct ab_ingest *ing,
-                                 struct ab_metrics_family **fam,
-                                 struct ab_error *err)
+                                    struct ab_metrics_family **fam,
+                                    struct ab_error *err)
 {
         static const char *const by_code[]   = {"integration", "code", NULL};
         static const char *const by_integ[]  = {"integration", NULL};
@@ -227,8 +226,8 @@ ab_err_t ab_ingest_register_metrics(struct ab_ingest *ing,
 
 /* Tokens, integration and (when \p fam) metrics of every route. */
 ab_err_t ab_ingest_setup_routes(struct ab_ingest *ing, const char *config_path,
-                             struct ab_metrics_family **fam,
-                             struct ab_error *err)
+                                struct ab_metrics_family **fam,
+                                struct ab_error *err)
 {
         const struct ab_ingest_config *cfg = ing->cfg;
         char key[AB_CONFTAB_PATH_SIZE];
@@ -288,7 +287,7 @@ void ab_ingest_free_routes(struct ab_ingest *ing)
 }
 
 ab_err_t ab_ingest_load_tls(struct ab_ingest *ing, const char *config_path,
-                         struct ab_error *err)
+                            struct ab_error *err)
 {
         size_t len;
         ab_err_t rc;

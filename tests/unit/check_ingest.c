@@ -1,11 +1,15 @@
 /* check_ingest.c - unit tests for ingest/: config checks and every answer
  * that needs no broker (Kafka unreachable gives 503). */
+#include <arpa/inet.h>
 #include <check.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -29,8 +33,8 @@ static const char *write_file(const char *name, const char *text)
 
 /* Loads \p yaml (under "ingest:" with an unreachable broker). @returns
  * the error's path, or "" when it loads and checks. */
-static const char *load(const char *integrations, struct ab_ingest_file *f,
-                        struct ab_error *err)
+static const char *load_with(const char *settings, const char *integrations,
+                             struct ab_ingest_file *f, struct ab_error *err)
 {
         static char text[2048];
         const char *path;
@@ -38,14 +42,20 @@ static const char *load(const char *integrations, struct ab_ingest_file *f,
         snprintf(text, sizeof(text),
                  "kafka: {brokers: \"127.0.0.1:1\"}\n"
                  "ingest:\n  listen: 127.0.0.1:0\n  max_body: 64\n"
-                 "  retry_after: 7s\n  integrations:\n%s\n",
-                 integrations);
+                 "  retry_after: 7s\n%s  integrations:\n%s\n",
+                 settings, integrations);
         path = write_file("ingest.yaml", text);
         ab_error_clear(err);
         if (ab_ingest_file_load(path, f, err) ||
             ab_ingest_check(&f->ingest, path, err))
                 return err->path[0] ? err->path : err->text;
         return "";
+}
+
+static const char *load(const char *integrations, struct ab_ingest_file *f,
+                        struct ab_error *err)
+{
+        return load_with("", integrations, f, err);
 }
 
 START_TEST(config_errors)
@@ -248,6 +258,74 @@ START_TEST(answers_without_kafka)
 }
 END_TEST
 
+static int connect_to(uint16_t port)
+{
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+        int fd               = socket(AF_INET, SOCK_STREAM, 0);
+
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ck_assert_int_ge(fd, 0);
+        ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+        return fd;
+}
+
+/* @returns true when \p fd is readable within \p ms. */
+static bool readable_within(int fd, int ms)
+{
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+
+        return poll(&p, 1, ms) == 1;
+}
+
+/* Slow clients cannot pin the server: a half-sent request is dropped
+ * after request_timeout, and a connection beyond max_connections waits
+ * (unread, in the listen backlog) until one of them closes. */
+START_TEST(slow_clients_and_the_connection_limit)
+{
+        static const char partial[] = "POST /api/v1/integrations/am/t HTTP/1.1"
+                                      "\r\nHost: x\r\nContent-Len";
+        static const char probe[]   = "GET /healthz HTTP/1.1\r\nHost: x\r\n"
+                                      "Connection: close\r\n\r\n";
+        struct ab_ingest_file f;
+        struct ab_ingest *ing = NULL;
+        struct ab_error err;
+        int slow, idle, third;
+        char buf[64] = "";
+        uint16_t p;
+
+        ck_assert_str_eq(load_with("  request_timeout: 1s\n"
+                                   "  max_connections: 2\n"
+                                   "  threads: 1\n",
+                                   "    - {name: am, topic: t, tokens: [t]}",
+                                   &f, &err),
+                         "");
+        ck_assert_msg(!ab_ingest_start(&f.ingest, &f.kafka, f.path, &ing, &err),
+                      "%s", err.text);
+        p    = ab_ingest_port(ing);
+        slow = connect_to(p);
+        ck_assert_int_eq(send(slow, partial, sizeof(partial) - 1, 0),
+                         (ssize_t)sizeof(partial) - 1);
+        idle  = connect_to(p);
+        third = connect_to(p);
+        ck_assert_int_eq(send(third, probe, sizeof(probe) - 1, 0),
+                         (ssize_t)sizeof(probe) - 1);
+        ck_assert_msg(!readable_within(third, 300),
+                      "served beyond max_connections");
+        ck_assert_msg(readable_within(slow, 10000),
+                      "a half-sent request kept its connection");
+        ck_assert_int_le(recv(slow, buf, sizeof(buf), 0), 0);
+        ck_assert_msg(readable_within(third, 10000),
+                      "not served once a connection closed");
+        ck_assert_int_gt(recv(third, buf, sizeof(buf) - 1, 0), 12);
+        ck_assert_msg(!strncmp(buf, "HTTP/1.1 200", 12), "%s", buf);
+        close(slow);
+        close(idle);
+        close(third);
+        ab_ingest_stop(ing);
+        ab_ingest_file_free(&f);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s  = suite_create("ingest");
@@ -262,6 +340,7 @@ int main(void)
         tcase_set_timeout(tc, 120);
         tcase_add_test(tc, config_errors);
         tcase_add_test(tc, answers_without_kafka);
+        tcase_add_test(tc, slow_clients_and_the_connection_limit);
         suite_add_tcase(s, tc);
         sr = srunner_create(s);
         srunner_set_fork_status(sr, CK_NOFORK);

@@ -11,11 +11,14 @@
 #              pass-through and alertbridge with state.store memory,
 #              changelog + at_least_once and changelog + exactly_once),
 #              and restore (100k open alerts in one changelog partition,
-#              3 restarts); about 30 minutes on 2 cores
+#              3 restarts), and webhook ingest (bench/ingest.sh: wrk
+#              posting 1 KB Alertmanager bodies for 10 s, 64 connections,
+#              records counted against the 200s); about 30 minutes on 2
+#              cores
 #   --quick    the same programs with shorter runs (about 3 minutes)
 #   --smoke    `ctest -L bench`: seconds-long runs that check the harness
 #              still works; no timing is asserted
-#   --only     transform, lifecycle, e2e, restore or callgrind
+#   --only     transform, lifecycle, e2e, restore, callgrind or ingest
 #              (repeatable)
 #
 # The build is Release (-O3, plus -g for profiles) in its own tree,
@@ -106,11 +109,13 @@ if [[ $mode == quick ]]; then
         l_args=(--repeat 1)
         e_args=(--records 200000 --repeat 1)
         r_args=(--records 100000 --repeat 1)
+        i_args=(--seconds 3)
 else
         t_args=(--seconds 1 --repeat 5)
         l_args=(--repeat 3)
         e_args=(--records 1000000 --repeat 3)
         r_args=(--records 100000 --repeat 3)
+        i_args=(--seconds 10)
 fi
 
 # Instructions per payload of one workload and mode: the difference of
@@ -190,6 +195,14 @@ callgrind_per_payload() {
                         --alertbridge "$build/cli/alertbridge" \
                         --passthrough "$bin/bench_passthrough" \
                         --work "$build/bench-restore"
+                echo
+        fi
+        if wanted ingest; then
+                need_kafka
+                echo "## Webhook ingest (bench/ingest.sh ${i_args[*]})"
+                echo
+                "$repo/bench/ingest.sh" "$build/cli/alertbridge" \
+                        "${i_args[@]}" --work "$build/bench-ingest"
                 echo
         fi
 } | tee "$out"

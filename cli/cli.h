@@ -21,6 +21,7 @@ int ab_cmd_config_reference(int argc, char **argv);
 int ab_cmd_demo(int argc, char **argv);
 int ab_cmd_replay(int argc, char **argv);
 int ab_cmd_sink(int argc, char **argv);
+int ab_cmd_ingest(int argc, char **argv);
 
 /** SIGTERM and SIGINT set *flag (returned); SIGPIPE is ignored. */
 void ab_cli_install_stop_handlers(volatile sig_atomic_t **flag);

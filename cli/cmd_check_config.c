@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "core/buf.h"
 #include "core/conf.h"
+#include "ingest/ingest.h"
 #include "pipeline/config.h"
 #include "sink/sink_config.h"
 #include "transform/integration.h"
@@ -17,8 +18,9 @@ static void check_usage(FILE *out)
         fprintf(out, "usage: alertbridge check-config PATH\n\n"
                      "Validates an integration file, a pipeline config (one "
                      "with kafka:, inputs:\n"
-                     "or output:) or a sink config (one with eventbridge: or "
-                     "kafka.topics). Prints\n"
+                     "or output:), a sink config (one with eventbridge: or "
+                     "kafka.topics) or an\n"
+                     "ingest config (ingest: without inputs:). Prints\n"
                      "'ok: ...' and exits 0, or prints the offending key path "
                      "and the reason and\n"
                      "exits 2. A sink's credentials are checked by "
@@ -30,7 +32,9 @@ static void reference_usage(FILE *out)
         fprintf(out, "usage: alertbridge config-reference\n\n"
                      "Prints the pipeline configuration reference (every key, "
                      "its type, default and\n"
-                     "meaning) as Markdown on stdout.\n");
+                     "meaning) as Markdown on stdout. Its kafka.*, ingest.* "
+                     "and log_level keys are\n"
+                     "also those of `alertbridge ingest --config`.\n");
 }
 
 /* Parses a command line that takes only --help and --version besides
@@ -93,6 +97,35 @@ static int check_sink(const char *path)
         return status;
 }
 
+/* An ingest config has an ingest: section and no pipeline. */
+static bool is_ingest_config(json_t *root)
+{
+        return json_object_get(root, "ingest") &&
+               !json_object_get(root, "inputs") &&
+               !json_object_get(root, "output");
+}
+
+static int check_ingest(const char *path)
+{
+        struct ab_ingest_file cfg;
+        struct ab_error err;
+        char line[1024];
+        int status = AB_EXIT_USAGE;
+
+        ab_error_clear(&err);
+        if (ab_ingest_file_load(path, &cfg, &err) ||
+            ab_ingest_check(&cfg.ingest, path, &err)) {
+                fprintf(stderr, "%s: %s\n", path,
+                        ab_error_format(&err, line, sizeof(line)));
+        } else {
+                printf("ok: ingest config with %zu integrations\n",
+                       cfg.ingest.nintegrations);
+                status = AB_EXIT_OK;
+        }
+        ab_ingest_file_free(&cfg);
+        return status;
+}
+
 int ab_cmd_check_config(int argc, char **argv)
 {
         struct ab_integration *integ = NULL;
@@ -115,6 +148,10 @@ int ab_cmd_check_config(int argc, char **argv)
         if (is_sink_config(root)) {
                 json_decref(root);
                 return check_sink(argv[1]);
+        }
+        if (is_ingest_config(root)) {
+                json_decref(root);
+                return check_ingest(argv[1]);
         }
         if (json_object_get(root, "kafka") || json_object_get(root, "inputs") ||
             json_object_get(root, "output")) {
@@ -142,6 +179,13 @@ int ab_cmd_check_config(int argc, char **argv)
                         }
                         ab_integration_destroy(integ);
                         integ = NULL;
+                }
+                if (cfg->ingest.nintegrations &&
+                    ab_ingest_check(&cfg->ingest, argv[1], &err)) {
+                        fprintf(stderr, "%s: %s\n", argv[1],
+                                ab_error_format(&err, line, sizeof(line)));
+                        ab_pipeline_config_destroy(cfg);
+                        return AB_EXIT_USAGE;
                 }
                 printf("ok: pipeline with %zu inputs\n", cfg->ninputs);
                 ab_pipeline_config_destroy(cfg);

@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "core/log.h"
+#include "ingest/ingest.h"
 #include "pipeline/config.h"
 #include "pipeline/pipeline.h"
 
@@ -20,7 +21,9 @@ static void run_usage(FILE *out)
                      "still in flight after kafka.flush_timeout (they are "
                      "consumed again). SIGHUP\n"
                      "reloads the integrations and policies "
-                     "(docs/reloading.md). See\n"
+                     "(docs/reloading.md). With "
+                     "ingest.integrations,\n"
+                     "it also receives webhooks (docs/ingest.md). See\n"
                      "docs/CONFIGURATION.md.\n");
 }
 
@@ -33,6 +36,7 @@ int ab_cmd_run(int argc, char **argv)
             {NULL, 0, NULL, 0}};
         struct ab_pipeline_config *cfg = NULL;
         struct ab_pipeline *pl         = NULL;
+        struct ab_ingest *ing          = NULL;
         volatile sig_atomic_t *stop, *hup;
         const char *path = NULL;
         struct ab_error err;
@@ -79,6 +83,16 @@ int ab_cmd_run(int argc, char **argv)
                                                    : AB_EXIT_REJECTED;
                 goto out;
         }
+        if (cfg->ingest.nintegrations && cfg->ingest.listen &&
+            ab_ingest_start(&cfg->ingest, &cfg->kafka, path, &ing, &err)) {
+                AB_ERROR("cli", "cannot start the webhook ingest", "error=%s",
+                         ab_log_quote(ab_error_format(&err, line, sizeof(line)),
+                                      quoted, sizeof(quoted)));
+                status = err.code == AB_ERR_CONFIG || err.code == AB_ERR_IO
+                             ? AB_EXIT_USAGE
+                             : AB_EXIT_REJECTED;
+                goto out;
+        }
         ab_pipeline_watch_reload(pl, hup);
         rc = ab_pipeline_run(pl, stop, &err);
         if (rc == AB_ERR_IN_FLIGHT) {
@@ -98,6 +112,7 @@ int ab_cmd_run(int argc, char **argv)
         }
         status = AB_EXIT_OK;
 out:
+        ab_ingest_stop(ing);
         ab_pipeline_destroy(pl);
         ab_pipeline_config_destroy(cfg);
         return status;

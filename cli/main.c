@@ -24,6 +24,7 @@ static const struct command commands[] = {
      "publish CloudEvents from Kafka to Alibaba Cloud EventBridge"},
     {"replay", ab_cmd_replay,
      "replay a range of an alert topic to test a mapping change"},
+    {"ingest", ab_cmd_ingest, "receive alert webhooks and write them to Kafka"},
 };
 
 static void usage(FILE *out)

@@ -8,6 +8,7 @@
 
 #include "core/conf.h"
 #include "core/mem.h"
+#include "ingest/ingest_config.h"
 #include "service/conftab.h"
 #include "service/http.h"
 #include "transform/integration.h"
@@ -470,6 +471,10 @@ static const struct ab_conftab_prop root_props[] = {
      .max    = 3600000,
      .desc   = "How often open alerts are checked against their "
                "integration's auto-clear period."},
+    {.key    = "ingest",
+     .type   = AB_CONFTAB_TABLE,
+     .offset = CFG(ingest),
+     .sub    = &ab_ingest_conftab},
     {.key    = "log_level",
      .type   = AB_CONFTAB_ENUM,
      .offset = CFG(log_level),
@@ -540,7 +545,10 @@ static ab_err_t check_cross(const struct ab_pipeline_config *cfg,
                                             t, where);
                 }
         }
-        rc = check_not_input(cfg, cfg->actions_topic, "actions_topic", err);
+        rc = ab_ingest_config_check(&cfg->ingest, err);
+        if (!rc)
+                rc = check_not_input(cfg, cfg->actions_topic, "actions_topic",
+                                     err);
         if (!rc)
                 rc = check_not_input(cfg, cfg->output.topic, "output.topic",
                                      err);

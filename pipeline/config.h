@@ -9,6 +9,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "ingest/ingest_config.h"
 #include "kafka/kafka_config.h"
 #include "service/conftab.h"
 #include "transform/alert.h"
@@ -120,6 +121,9 @@ struct ab_pipeline_config {
                 int64_t max_action_field; /* bytes */
                 int64_t expire_interval_ms;
         } lifecycle;
+        /* The webhook server `run` starts when integrations are listed
+         * (docs/ingest.md). */
+        struct ab_ingest_config ingest;
         enum ab_log_level log_level;
 };
 

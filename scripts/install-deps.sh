@@ -30,6 +30,9 @@ packages=(
         python3-confluent-kafka # Kafka client for python test drivers
         python3-jsonschema      # event schema checks
         python3-venv            # scripts/sdk-venv.sh (EventBridge SDK cross-check)
+        prometheus-alertmanager # a real webhook sender for the ingest test
+        openssl                 # the ingest TLS test's self-signed certificate
+        wrk                     # bench/run.sh --only ingest (HTTP load generator)
         # the real Kafka broker for integration tests (scripts/kafka-broker.sh)
         openjdk-17-jre-headless
         maven

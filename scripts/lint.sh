@@ -60,10 +60,11 @@ declare -A below=(
         [kafka]="core service"
         [consumer]="core kafka"
         [producer]="core kafka"
-        [pipeline]="core transform service lifecycle kafka consumer producer"
+        [ingest]="core transform service kafka"
+        [pipeline]="core transform service lifecycle kafka consumer producer ingest"
         [sink]="core service kafka consumer producer"
-        [replay]="core transform service lifecycle kafka consumer producer pipeline"
-        [cli]="core transform service lifecycle kafka consumer producer pipeline sink replay"
+        [replay]="core transform service lifecycle kafka consumer producer ingest pipeline"
+        [cli]="core transform service lifecycle kafka consumer producer ingest pipeline sink replay"
 )
 for mod in "${!below[@]}"; do
         while IFS= read -r hit; do

@@ -31,7 +31,7 @@ expect() {
 }
 
 version=$("$ab" --version)
-for cmd in test check-config run config-reference demo sink replay; do
+for cmd in test check-config run config-reference demo sink replay ingest; do
         expect "$cmd --help" 0 "usage: alertbridge $cmd" "" "$ab" "$cmd" --help
         expect "$cmd -h" 0 "usage: alertbridge $cmd" "" "$ab" "$cmd" -h
         expect "$cmd --version" 0 "$version" "" "$ab" "$cmd" --version
@@ -39,7 +39,7 @@ done
 
 # -c is --config in every subcommand that takes a config; replay's
 # --compare is -C. A missing config file is reported by its name.
-for cmd in run sink; do
+for cmd in run sink ingest; do
         expect "$cmd -c" 2 "" "$dir/none.yaml" "$ab" "$cmd" -c "$dir/none.yaml"
 done
 expect "replay -c is --config" 2 "" "$dir/none.yaml" \
@@ -64,6 +64,22 @@ expect "sink --check on a bad sink config" 2 "" "eventbridge.bus" \
 sed 's/^http:.*/http: {listen: ""}/' "$sink/sink.yaml" >"$dir/nohttp.yaml"
 expect "sink http.listen \"\"" 0 "ok: sink config" "" \
         "$ab" check-config "$dir/nohttp.yaml"
+
+# check-config knows an ingest config; ingest --check reads its files too.
+ingest=$(dirname "$0")/../../examples/ingest.yaml
+expect "check-config on an ingest config" 0 "ok: ingest config" "" \
+        env AM_WEBHOOK_TOKEN=a CMS_WEBHOOK_TOKEN=b \
+        "$ab" check-config "$ingest"
+expect "ingest --check" 0 "" "configuration ok" \
+        env AM_WEBHOOK_TOKEN=a CMS_WEBHOOK_TOKEN=b \
+        "$ab" ingest --check -c "$ingest"
+expect "ingest --check without its token" 2 "" "AM_WEBHOOK_TOKEN" \
+        env -u AM_WEBHOOK_TOKEN CMS_WEBHOOK_TOKEN=b \
+        "$ab" ingest --check -c "$ingest"
+sed 's/integration: cloudmonitor$/integration: nope/' "$ingest" >"$dir/badint.yaml"
+expect "ingest --check with an unknown integration" 2 "" "nope" \
+        env AM_WEBHOOK_TOKEN=a CMS_WEBHOOK_TOKEN=b \
+        "$ab" ingest --check -c "$dir/badint.yaml"
 
 # demo needs no fixed port: it runs while 127.0.0.1:9464 (the default HTTP
 # listen address) is held by another process.

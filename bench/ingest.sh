@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# ingest.sh - load test of `alertbridge ingest` (issue 14): wrk posts 1 KB
+# Alertmanager webhooks over keep-alive connections for a fixed time;
+# prints requests/s, p50/p99 latency, and the loss check: every 200 the
+# server gave must have its record in the topic (records counted from the
+# partitions' watermarks against the server's 200 counter).
+#
+# Usage: bench/ingest.sh ALERTBRIDGE [--seconds N] [--connections N]
+#                        [--threads N] [--work DIR]
+# Needs AB_KAFKA_BROKERS, wrk (Debian) and python3-confluent-kafka.
+set -euo pipefail
+
+ab=${1:?usage: ingest.sh ALERTBRIDGE [options]}
+shift
+seconds=10
+connections=64
+wrk_threads=2
+work=${TMPDIR:-/tmp}/alertbridge-bench-ingest
+while (($#)); do
+        case $1 in
+        --seconds) seconds=$2 ;;
+        --connections) connections=$2 ;;
+        --threads) wrk_threads=$2 ;;
+        --work) work=$2 ;;
+        *)
+                echo "ingest.sh: unknown argument $1" >&2
+                exit 2
+                ;;
+        esac
+        shift 2
+done
+: "${AB_KAFKA_BROKERS:?set AB_KAFKA_BROKERS}"
+command -v wrk >/dev/null || {
+        echo "ingest.sh: wrk is not installed (scripts/install-deps.sh)" >&2
+        exit 1
+}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+py=/usr/bin/python3
+mkdir -p "$work"
+topic=bench-ingest-$(date +%s)-$$
+port=$($py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+
+$py - "$AB_KAFKA_BROKERS" "$topic" <<'PY'
+import sys
+from confluent_kafka.admin import AdminClient, NewTopic
+a = AdminClient({"bootstrap.servers": sys.argv[1]})
+for f in a.create_topics([NewTopic(sys.argv[2], 2, 1)]).values():
+    f.result(60)
+PY
+
+cat >"$work/ingest.yaml" <<EOF
+kafka: {brokers: "$AB_KAFKA_BROKERS"}
+ingest:
+  listen: 127.0.0.1:$port
+  threads: 2
+  integrations:
+    - {name: alertmanager, topic: $topic, tokens: [bench],
+       integration: alertmanager}
+log_level: warn
+EOF
+"$ab" ingest --config "$work/ingest.yaml" 2>"$work/ingest.log" &
+pid=$!
+trap 'kill $pid 2>/dev/null || true' EXIT
+for _ in $(seq 200); do
+        curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
+        sleep 0.1
+done
+url=http://127.0.0.1:$port
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+ok_count() {
+        curl -s "$url/metrics" |
+                sed -n 's/^alertbridge_ingest_requests_total{integration="alertmanager",code="200"} //p'
+}
+# Warm-up (connections, producer batches), then the measured run.
+wrk -t"$wrk_threads" -c"$connections" -d2s -s "$here/ingest_post.lua" \
+        "$url" >/dev/null
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+t0=$(cpu_ticks)
+line=$(wrk -t"$wrk_threads" -c"$connections" -d"${seconds}s" --latency \
+        -s "$here/ingest_post.lua" "$url" | grep '^BENCH')
+t1=$(cpu_ticks)
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+ok_server=$(ok_count)
+kill -TERM $pid
+status=0
+wait $pid || status=$?
+trap - EXIT
+records=$($py - "$AB_KAFKA_BROKERS" "$topic" <<'PY'
+import sys
+from confluent_kafka import Consumer, TopicPartition
+c = Consumer({"bootstrap.servers": sys.argv[1], "group.id": "bench-ingest"})
+n = 0
+for p in range(2):
+    lo, hi = c.get_watermark_offsets(TopicPartition(sys.argv[2], p), 30)
+    n += hi - lo
+c.close()
+print(n)
+PY
+)
+eval "${line#BENCH }"
+cpu_s=$(awk -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN {printf "%.2f", (b - a) / hz}')
+lost=$((ok_server > records ? ok_server - records : 0))
+echo "| requests/s | p50 ms | p99 ms | max ms | 200s (wrk) | other answers | socket errors | 200s (server, with warm-up) | records | lost | ingest CPU s in ${duration_s} s | load avg before / after |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| $rps | $p50_ms | $p99_ms | $max_ms | $ok | $other | $errors | $ok_server | $records | $lost | $cpu_s | $load_before / $load_after |"
+echo
+echo "wrk -t$wrk_threads -c$connections -d${seconds}s after a 2 s warm-up;" \
+        "ingest exit status after SIGTERM: $status; topic $topic."
+[[ $status == 0 && $lost == 0 ]]

@@ -33,6 +33,8 @@ packages=(
         # the real Kafka broker for integration tests (scripts/kafka-broker.sh)
         openjdk-17-jre-headless
         maven
+        # javac for the Kafka Streams peer of bench/peers/ (bench/run.sh)
+        openjdk-17-jdk-headless
 )
 
 missing=()

@@ -11,7 +11,8 @@
 #              pass-through and alertbridge with state.store memory,
 #              changelog + at_least_once and changelog + exactly_once),
 #              restore (100k open alerts in one changelog partition,
-#              3 restarts), and peers (500k Alertmanager payloads, a
+#              3 restarts), and peers (500k Alertmanager payloads with
+#              30k fingerprints (--keys 15000, two alerts each), a
 #              warm-up round and 3 measured rounds of alertbridge and the
 #              Kafka Streams peer of bench/peers/, each in exactly_once and
 #              at_least_once); about 40 minutes on 2 cores
@@ -116,13 +117,13 @@ if [[ $mode == quick ]]; then
         l_args=(--repeat 1)
         e_args=(--records 200000 --repeat 1)
         r_args=(--records 100000 --repeat 1)
-        p_args=(--records 50000 --repeat 1 --warmup-rounds 0)
+        p_args=(--records 50000 --keys 15000 --repeat 1 --warmup-rounds 0)
 else
         t_args=(--seconds 1 --repeat 5)
         l_args=(--repeat 3)
         e_args=(--records 1000000 --repeat 3)
         r_args=(--records 100000 --repeat 3)
-        p_args=(--records 500000 --repeat 3)
+        p_args=(--records 500000 --keys 15000 --repeat 3)
 fi
 
 # Instructions per payload of one workload and mode: the difference of

@@ -540,10 +540,12 @@ int main(int argc, char **argv)
         printf("expected from alertbridge: %llu events, %llu dead letters\n\n",
                (unsigned long long)r.expect_events,
                (unsigned long long)r.expect_dead);
-        if (o.restore || o.peer) {
-                rc = (o.restore ? e2e_restore_bench(&r) : e2e_peers_bench(&r))
-                         ? 1
-                         : 0;
+        if (o.restore) {
+                rc = e2e_restore_bench(&r) ? 1 : 0;
+                goto out;
+        }
+        if (o.peer) {
+                rc = e2e_peers_bench(&r) ? 1 : 0;
                 goto out;
         }
         printf("| round | subject | input records | output records | "

@@ -62,29 +62,31 @@ struct peer_round {
         struct e2e_tally tally[NSUBJ];
 };
 
+static uint64_t fnv1a(uint64_t h, const char *p, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
+        return h;
+}
+
 void e2e_tally_add(struct e2e_tally *t, const char *type, size_t type_len,
                    const char *fp, size_t fp_len)
 {
-        static const char create[] = "aliyun:arms:alarm:create";
-        static const char close[]  = "aliyun:arms:alarm:close";
-        uint64_t h                 = 0xcbf29ce484222325ULL; /* FNV-1a */
+        static const char create_type[] = "aliyun:arms:alarm:create";
+        static const char close_type[]  = "aliyun:arms:alarm:close";
+        uint64_t h                      = 0xcbf29ce484222325ULL;
 
-        if (type_len == sizeof(create) - 1 && !memcmp(type, create, type_len))
+        if (type_len == sizeof(create_type) - 1 &&
+            !memcmp(type, create_type, type_len))
                 t->creates++;
-        else if (type_len == sizeof(close) - 1 &&
-                 !memcmp(type, close, type_len))
+        else if (type_len == sizeof(close_type) - 1 &&
+                 !memcmp(type, close_type, type_len))
                 t->closes++;
         else
                 t->other++;
-        for (size_t i = 0; i <= type_len + fp_len; i++) {
-                /* type, a 0 byte, fingerprint */
-                unsigned char c = i < type_len    ? (unsigned char)type[i]
-                                  : i == type_len ? 0
-                                                  : (unsigned char)
-                                                        fp[i - type_len - 1];
-
-                h = (h ^ c) * 0x100000001b3ULL;
-        }
+        h = fnv1a(h, type, type_len);
+        h = fnv1a(h, "", 1); /* a 0 byte between the two */
+        h = fnv1a(h, fp, fp_len);
         /* A sum of well-mixed hashes does not depend on the order. */
         h ^= h >> 33;
         h *= 0xff51afd7ed558ccdULL;
@@ -135,8 +137,10 @@ static int run_round(struct run *r, const char *peer, uint64_t round,
         for (int s = 0; s < NSUBJ; s++) {
                 snprintf(name[s], sizeof(name[s]), "%s.r%llu.%s", r->id,
                          (unsigned long long)round, subjects[s].tag);
-                snprintf(outs[2 * s], sizeof(outs[0]), "%.119s.events", name[s]);
-                snprintf(outs[2 * s + 1], sizeof(outs[0]), "%.119s.dlq", name[s]);
+                snprintf(outs[2 * s], sizeof(outs[0]), "%.119s.events",
+                         name[s]);
+                snprintf(outs[2 * s + 1], sizeof(outs[0]), "%.119s.dlq",
+                         name[s]);
                 out_names[s][0] = outs[2 * s];
                 out_names[s][1] = outs[2 * s + 1];
                 snprintf(log[s], sizeof(log[s]), "%s/%s.r%llu.log", o->work,
@@ -181,7 +185,7 @@ static int run_round(struct run *r, const char *peer, uint64_t round,
         if (e2e_create_topics(r, (const char(*)[160])outs, 2 * NSUBJ, 1))
                 return -1;
         for (int i = 0; i < NSUBJ; i++) {
-                int s = (int)((round + (uint64_t)i) % NSUBJ);
+                int s               = (int)((round + (uint64_t)i) % NSUBJ);
                 struct outcome *out = &res->out[s];
 
                 subject_label(peer, s, label, sizeof(label));

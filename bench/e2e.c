@@ -16,6 +16,7 @@
 #include "core/mem.h"
 #include "core/timefmt.h"
 #include "pipeline/processor.h"
+#include "transform/event.h"
 
 /*
  * HOW IT WORKS
@@ -128,16 +129,22 @@ out:
 
 struct counts {
         uint64_t events, dead;
+        struct e2e_tally tally;
 };
 
 static ab_err_t count_output(void *arg, const struct ab_output *o)
 {
         struct counts *c = arg;
+        const char *type;
 
-        if (o->kind == AB_OUTPUT_EVENT)
-                c->events++;
-        else
+        if (o->kind != AB_OUTPUT_EVENT) {
                 c->dead++;
+                return AB_OK;
+        }
+        c->events++;
+        type = ab_event_type_name(o->event->type);
+        e2e_tally_add(&c->tally, type, strlen(type), o->event->fingerprint,
+                      strlen(o->event->fingerprint));
         return AB_OK;
 }
 
@@ -146,11 +153,12 @@ static int predict(struct run *r, const char *config_path)
 {
         struct ab_pipeline_config *cfg = NULL;
         struct ab_processor *proc      = NULL;
-        struct counts c                = {0, 0};
+        struct counts c;
         struct ab_error err;
         char line[700];
         int rc = -1;
 
+        memset(&c, 0, sizeof(c));
         ab_error_clear(&err);
         if (ab_pipeline_config_load(config_path, &cfg, &err) ||
             ab_processor_new(cfg, NULL, &proc, &err)) {
@@ -176,6 +184,7 @@ static int predict(struct run *r, const char *config_path)
         }
         r->expect_events = c.events;
         r->expect_dead   = c.dead;
+        r->expect        = c.tally;
         rc               = 0;
 out:
         ab_processor_destroy(proc);
@@ -323,7 +332,7 @@ static void usage(FILE *f)
                 "[--timeout S]\n"
                 "       [--source DIR] [--keep-topics] "
                 "[--transform-threads N]\n"
-                "       [--warmup-rounds N] [--restore]\n\n"
+                "       [--warmup-rounds N] [--restore] [--peer PATH]\n\n"
                 "Needs AB_KAFKA_BROKERS (scripts/kafka-broker.sh start; eval "
                 "\"$(scripts/kafka-broker.sh env)\").\n"
                 "Loads the mixed corpus, then per round runs the "
@@ -331,7 +340,13 @@ static void usage(FILE *f)
                 "`alertbridge run` over it and prints a Markdown table.\n"
                 "--restore: fill one changelog partition with N open alerts "
                 "(--records,\n"
-                "default 100000) and time --repeat restarts restoring it.\n");
+                "default 100000) and time --repeat restarts restoring it.\n"
+                "--peer: Alertmanager payloads only; per round alertbridge "
+                "(changelog) and the\n"
+                "peer program (bench/peers/README.md), each in exactly_once "
+                "and at_least_once;\n"
+                "their creates and closes must match. --passthrough is not "
+                "needed.\n");
 }
 
 static int parse_args(int argc, char **argv, struct opts *o, uint64_t *records)
@@ -353,6 +368,7 @@ static int parse_args(int argc, char **argv, struct opts *o, uint64_t *records)
             {"transform-threads", required_argument, NULL, 'T'},
             {"warmup-rounds", required_argument, NULL, 'W'},
             {"restore", no_argument, NULL, 'X'},
+            {"peer", required_argument, NULL, 'P'},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0}};
         int c;
@@ -407,6 +423,9 @@ static int parse_args(int argc, char **argv, struct opts *o, uint64_t *records)
                 case 'X':
                         o->restore = 1;
                         break;
+                case 'P':
+                        o->peer = optarg;
+                        break;
                 case 'W':
                         bad = ab_bench_parse_u64(optarg, &o->warmup) ||
                               o->warmup > MAX_REPEAT;
@@ -437,6 +456,8 @@ static int parse_args(int argc, char **argv, struct opts *o, uint64_t *records)
                 o->corpus.recovery_share  = 0;
                 o->corpus.malformed_share = 0;
         }
+        if (o->peer)
+                o->corpus.kinds = 1u << AB_BENCH_ALERTMANAGER;
         if (!*records)
                 *records = o->restore ? 100000 : 200000;
         if (o->smoke) {
@@ -445,7 +466,8 @@ static int parse_args(int argc, char **argv, struct opts *o, uint64_t *records)
                 o->warmup    = 0;
                 o->timeout_s = 300;
         }
-        if (!o->alertbridge || !o->passthrough || optind != argc || !*records)
+        if (!o->alertbridge || (!o->passthrough && !o->peer) ||
+            (o->peer && o->restore) || optind != argc || !*records)
                 return -1;
         return 0;
 }
@@ -520,6 +542,10 @@ int main(int argc, char **argv)
                (unsigned long long)r.expect_dead);
         if (o.restore) {
                 rc = e2e_restore_bench(&r) ? 1 : 0;
+                goto out;
+        }
+        if (o.peer) {
+                rc = e2e_peers_bench(&r) ? 1 : 0;
                 goto out;
         }
         printf("| round | subject | input records | output records | "

@@ -1,6 +1,7 @@
 /* e2e_int.h - the state the end-to-end benchmark's files share: e2e.c (the
- * rounds and main), e2e_kafka.c (topics, load, reads) and e2e_subject.c (one
- * subject's process and its measurements). Not a public interface. */
+ * rounds and main), e2e_kafka.c (topics, load, reads), e2e_subject.c (one
+ * subject's process and its measurements), e2e_restore.c and e2e_peers.c
+ * (the restore and peer benchmarks). Not a public interface. */
 #ifndef AB_BENCH_E2E_INT_H
 #define AB_BENCH_E2E_INT_H
 
@@ -26,10 +27,24 @@ struct opts {
         const char *source_dir;
         int keep;
         int smoke;
-        int threads;     /* transform.threads of "alertbridge"; -1: default */
-        uint64_t warmup; /* rounds run first and left out of the medians */
-        int restore;     /* --restore: the restore benchmark instead */
+        int threads;      /* transform.threads of "alertbridge"; -1: default */
+        uint64_t warmup;  /* rounds run first and left out of the medians */
+        int restore;      /* --restore: the restore benchmark instead */
+        const char *peer; /* --peer: the peer comparison with this program */
 };
+
+/* Events counted by type, and an order-independent checksum of their
+ * (type, fingerprint) pairs: two outputs with equal tallies hold the same
+ * creates and closes of the same alerts (up to 64-bit collisions). */
+struct e2e_tally {
+        int64_t creates, closes, other;
+        uint64_t sum;
+};
+
+/** Count one event of CloudEvents type \p type (e.g.
+ *  "aliyun:arms:alarm:create") for the alert with fingerprint \p fp. */
+void e2e_tally_add(struct e2e_tally *t, const char *type, size_t type_len,
+                   const char *fp, size_t fp_len);
 
 struct run {
         const struct opts *o;
@@ -41,7 +56,8 @@ struct run {
         size_t bytes;
         int64_t base_ms; /* timestamp of record 0 */
         uint64_t expect_events, expect_dead;
-        char **created; /* topics to delete at the end */
+        struct e2e_tally expect; /* the events by type (e2e_tally_add()) */
+        char **created;          /* topics to delete at the end */
         size_t ncreated;
 };
 
@@ -72,6 +88,10 @@ int e2e_create_topics(struct run *r, const char (*names)[160], size_t n,
                       int append_time);
 void e2e_delete_topics(struct run *r);
 
+/** Delete, with the topics created at the end, every topic whose name
+ *  starts with \p prefix (what the subjects created). @returns 0 or -1. */
+int e2e_remember_prefixed(struct run *r, const char *prefix);
+
 /** The high watermark of partition 0 of \p topic, or -1. */
 int64_t e2e_high_watermark(struct run *r, const char *topic);
 
@@ -91,6 +111,14 @@ long long e2e_warm_up(struct run *r);
 int64_t e2e_read_committed(struct run *r, const char *const *outs, size_t nouts,
                            int64_t expect, int64_t deadline_ns, int64_t *first,
                            int64_t *last);
+
+/** Read \p topic (one partition, committed records only) from its start
+ *  until \p expect records or \p deadline_ns, tallying each value as an
+ *  event by its "type" and first "fingerprint" member (alertbridge's
+ *  CloudEvents and the peers' events alike). @returns the records read,
+ *  or -1. */
+int64_t e2e_tally_events(struct run *r, const char *topic, int64_t expect,
+                         int64_t deadline_ns, struct e2e_tally *out);
 
 /** Produce the corpus to the raw topics (step 2). @returns 0 or -1. */
 int e2e_load(struct run *r);
@@ -120,6 +148,11 @@ int e2e_run_subject(struct run *r, char *const argv[], const char *log,
 int e2e_write_config(const struct run *r, const char *path, const char *group,
                      const char *events, const char *dlq, int transform_threads,
                      const char *store, const char *guarantee);
+
+/** The peer comparison (e2e_peers.c): alertbridge against the --peer
+ *  program, rounds interleaved. @returns 0, or -1 (also when their
+ *  outputs differ). */
+int e2e_peers_bench(struct run *r);
 
 /** Fill one changelog partition with the corpus's alerts, then time
  *  restarts that restore it (see e2e_restore.c). @returns 0 or -1. */

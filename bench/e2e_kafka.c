@@ -1,5 +1,7 @@
 /* e2e_kafka.c - the end-to-end benchmark's Kafka side: clients, topics, the
- * corpus load, the warm-up read, watermarks and append times. */
+ * corpus load, the warm-up read, watermarks, append times and event tallies.
+ */
+#define _GNU_SOURCE /* memmem */
 #include <librdkafka/rdkafka.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -114,6 +116,31 @@ out:
         return rc;
 }
 
+int e2e_remember_prefixed(struct run *r, const char *prefix)
+{
+        const struct rd_kafka_metadata *md = NULL;
+        size_t plen                        = strlen(prefix);
+        int rc                             = 0;
+
+        if (rd_kafka_metadata(r->admin, 1, NULL, &md, 10000)) {
+                fprintf(stderr, "bench_e2e: cannot list the topics\n");
+                return -1;
+        }
+        for (int i = 0; i < md->topic_cnt && !rc; i++) {
+                const char *name = md->topics[i].topic;
+                int known        = 0;
+
+                if (strncmp(name, prefix, plen))
+                        continue;
+                for (size_t k = 0; k < r->ncreated && !known; k++)
+                        known = !strcmp(r->created[k], name);
+                if (!known)
+                        rc = e2e_remember_topic(r, name);
+        }
+        rd_kafka_metadata_destroy(md);
+        return rc;
+}
+
 void e2e_delete_topics(struct run *r)
 {
         rd_kafka_DeleteTopic_t **dt;
@@ -148,17 +175,21 @@ int64_t e2e_high_watermark(struct run *r, const char *topic)
         return hi;
 }
 
-int64_t e2e_read_committed(struct run *r, const char *const *outs, size_t nouts,
-                           int64_t expect, int64_t deadline_ns, int64_t *first,
-                           int64_t *last)
+/* Called for each record e2e_read_each() reads. */
+typedef void (*each_fn)(void *arg, const rd_kafka_message_t *m);
+
+/* Read \p nouts single-partition topics from their start, committed
+ * records only, passing each to \p each, until \p expect records in all
+ * or \p deadline_ns. @returns the records read, or -1. */
+static int64_t read_each(struct run *r, const char *const *outs, size_t nouts,
+                         int64_t expect, int64_t deadline_ns, each_fn each,
+                         void *arg)
 {
         /* librdkafka's default isolation.level is read_committed. */
         rd_kafka_t *c = e2e_client(RD_KAFKA_CONSUMER, r->brokers, r->id);
         rd_kafka_topic_partition_list_t *list;
         int64_t n = 0;
 
-        *first = INT64_MAX;
-        *last  = -1;
         if (!c)
                 return -1;
         list = rd_kafka_topic_partition_list_new((int)nouts);
@@ -169,18 +200,12 @@ int64_t e2e_read_committed(struct run *r, const char *const *outs, size_t nouts,
                 n = -1;
         while (n >= 0 && n < expect && ab_bench_wall_ns() < deadline_ns) {
                 rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 200);
-                rd_kafka_timestamp_type_t type;
-                int64_t t;
 
                 if (!m)
                         continue;
                 if (!m->err) {
                         n++;
-                        t = rd_kafka_message_timestamp(m, &type);
-                        if (t < *first)
-                                *first = t;
-                        if (t > *last)
-                                *last = t;
+                        each(arg, m);
                 }
                 rd_kafka_message_destroy(m);
         }
@@ -188,6 +213,73 @@ int64_t e2e_read_committed(struct run *r, const char *const *outs, size_t nouts,
         rd_kafka_consumer_close(c);
         rd_kafka_destroy(c);
         return n;
+}
+
+struct span {
+        int64_t first, last;
+};
+
+static void widen_span(void *arg, const rd_kafka_message_t *m)
+{
+        struct span *s = arg;
+        rd_kafka_timestamp_type_t type;
+        int64_t t = rd_kafka_message_timestamp(m, &type);
+
+        if (t < s->first)
+                s->first = t;
+        if (t > s->last)
+                s->last = t;
+}
+
+int64_t e2e_read_committed(struct run *r, const char *const *outs, size_t nouts,
+                           int64_t expect, int64_t deadline_ns, int64_t *first,
+                           int64_t *last)
+{
+        struct span s = {INT64_MAX, -1};
+        int64_t n =
+            read_each(r, outs, nouts, expect, deadline_ns, widen_span, &s);
+
+        *first = s.first;
+        *last  = s.last;
+        return n;
+}
+
+/* The string value of the first member "name" of the JSON text \p v (no
+ * escapes in the values looked for). @returns its length, or 0. */
+static size_t json_member(const char *v, size_t len, const char *name,
+                          const char **out)
+{
+        char pat[32];
+        int n         = snprintf(pat, sizeof(pat), "\"%s\":\"", name);
+        const char *p = memmem(v, len, pat, (size_t)n), *q;
+
+        if (!p)
+                return 0;
+        p += n;
+        q = memchr(p, '"', len - (size_t)(p - v));
+        if (!q)
+                return 0;
+        *out = p;
+        return (size_t)(q - p);
+}
+
+static void tally_one(void *arg, const rd_kafka_message_t *m)
+{
+        const char *v = m->payload, *type = "", *fp = "";
+        size_t tlen = 0, flen = 0;
+
+        if (v) {
+                tlen = json_member(v, m->len, "type", &type);
+                flen = json_member(v, m->len, "fingerprint", &fp);
+        }
+        e2e_tally_add(arg, type, tlen, fp, flen);
+}
+
+int64_t e2e_tally_events(struct run *r, const char *topic, int64_t expect,
+                         int64_t deadline_ns, struct e2e_tally *out)
+{
+        memset(out, 0, sizeof(*out));
+        return read_each(r, &topic, 1, expect, deadline_ns, tally_one, out);
 }
 
 static void dr_count(rd_kafka_t *rk, const rd_kafka_message_t *m, void *op)

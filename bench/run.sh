@@ -10,22 +10,30 @@
 #              records, a warm-up round and 3 measured rounds of
 #              pass-through and alertbridge with state.store memory,
 #              changelog + at_least_once and changelog + exactly_once),
-#              and restore (100k open alerts in one changelog partition,
-#              3 restarts), and webhook ingest (bench/ingest.sh: wrk
+#              restore (100k open alerts in one changelog partition,
+#              3 restarts), webhook ingest (bench/ingest.sh: wrk
 #              posting 1 KB Alertmanager bodies for 10 s, 64 connections,
-#              records counted against the 200s); about 30 minutes on 2
+#              records counted against the 200s), and peers (500k
+#              Alertmanager payloads with 30k fingerprints (--keys 15000,
+#              two alerts each), a warm-up round and 3 measured rounds of
+#              alertbridge and the Kafka Streams peer of bench/peers/, each
+#              in exactly_once and at_least_once); about 70 minutes on 2
 #              cores
 #   --quick    the same programs with shorter runs (about 3 minutes)
 #   --smoke    `ctest -L bench`: seconds-long runs that check the harness
 #              still works; no timing is asserted
-#   --only     transform, lifecycle, e2e, restore, callgrind or ingest
+#   --only     transform, lifecycle, e2e, restore, callgrind, ingest or
+#              peers
 #              (repeatable)
 #
 # The build is Release (-O3, plus -g for profiles) in its own tree,
 # default <repo>/build-bench-release (AB_BENCH_BUILD). The end-to-end
 # part needs Kafka: with AB_KAFKA_BROKERS set it uses that broker, else it
 # starts scripts/kafka-broker.sh in <build>/kafka-broker and stops it at
-# the end. Results are printed and written to <build>/bench-results.md.
+# the end. The peer comparison builds bench/peers/kafka-streams with Maven
+# (bench/peers/README.md: JDK 17, dependencies from Maven Central into
+# <repo>/.cache/m2) and fails if the two programs' creates and closes
+# differ. Results are printed and written to <build>/bench-results.md.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,6 +42,7 @@ mode=full
 only=()
 do_build=1
 out=
+peer=$repo/bench/peers/kafka-streams/peer.sh
 
 while (($#)); do
         case $1 in
@@ -83,6 +92,9 @@ if ((do_build)); then
         cmake --build "$build" -j2 --target bench_corpus bench_transform \
                 bench_lifecycle bench_passthrough bench_e2e alertbridge \
                 >/dev/null
+        if wanted peers && [[ $mode != smoke ]]; then
+                "$peer" build
+        fi
 fi
 bin=$build/bench
 
@@ -110,12 +122,14 @@ if [[ $mode == quick ]]; then
         e_args=(--records 200000 --repeat 1)
         r_args=(--records 100000 --repeat 1)
         i_args=(--seconds 3)
+        p_args=(--records 50000 --keys 15000 --repeat 1 --warmup-rounds 0)
 else
         t_args=(--seconds 1 --repeat 5)
         l_args=(--repeat 3)
         e_args=(--records 1000000 --repeat 3)
         r_args=(--records 100000 --repeat 3)
         i_args=(--seconds 10)
+        p_args=(--records 500000 --keys 15000 --repeat 3)
 fi
 
 # Instructions per payload of one workload and mode: the difference of
@@ -203,6 +217,15 @@ callgrind_per_payload() {
                 echo
                 "$repo/bench/ingest.sh" "$build/cli/alertbridge" \
                         "${i_args[@]}" --work "$build/bench-ingest"
+                echo
+        fi
+        if wanted peers; then
+                need_kafka
+                echo "## Peer comparison (bench_e2e --peer ${peer#"$repo"/} ${p_args[*]})"
+                echo
+                "$bin/bench_e2e" --peer "$peer" "${p_args[@]}" \
+                        --alertbridge "$build/cli/alertbridge" \
+                        --work "$build/bench-peers"
                 echo
         fi
 } | tee "$out"

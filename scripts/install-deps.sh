@@ -39,6 +39,8 @@ packages=(
         # deployment checks (tests/deploy/)
         debootstrap # scripts/image-size.sh: the container image's size
         systemd     # systemd-analyze verify of deploy/systemd/*.service
+        # javac for the Kafka Streams peer of bench/peers/ (bench/run.sh)
+        openjdk-17-jdk-headless
 )
 
 missing=()

@@ -63,6 +63,7 @@ int ab_cmd_run(int argc, char **argv)
                 return AB_EXIT_USAGE;
         }
         ab_log_threshold = cfg->log_level;
+        ab_log_format    = cfg->log_format;
         ab_cli_install_stop_handlers(&stop);
         if (ab_pipeline_new(cfg, &pl, &err)) {
                 AB_ERROR("cli", "cannot start the pipeline", "error=%s",

@@ -116,6 +116,7 @@ struct ab_pipeline_config {
                 int64_t expire_interval_ms;
         } lifecycle;
         enum ab_log_level log_level;
+        enum ab_log_format log_format;
 };
 
 /**

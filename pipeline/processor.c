@@ -56,8 +56,10 @@ struct ab_processor {
         struct ab_lifecycle *lc;
         struct binding *bindings;
         size_t nbindings;
-        /* Every integration loaded, by config and by header on demand. */
+        /* Every integration loaded, by config and by header on demand,
+         * and its metric series (im[i] for integs[i]). */
         struct ab_integration **integs;
+        struct ab_pipeline_metrics_integ **im;
         size_t ninteg, capinteg;
         struct ab_buf out;              /* serialized event, reused */
         struct ab_lifecycle_stats last; /* for metric deltas */
@@ -65,21 +67,88 @@ struct ab_processor {
         ab_output_fn fn;
         void *arg;
         const char *integration_name;
+        const struct ab_pipeline_metrics_integ *cur; /* its series */
         ab_err_t emit_rc; /* the first failed emit of the call */
 };
 
+/* The series of records without an integration; all NULL handles when
+ * the processor has no metrics. */
+static const struct ab_pipeline_metrics_integ no_metrics;
+
+static const struct ab_pipeline_metrics_integ *
+none_metrics(const struct ab_processor *p)
+{
+        return p->pm ? &p->pm->none : &no_metrics;
+}
+
+/* The series of \p integ: a scan of a handful of pointers. */
+static const struct ab_pipeline_metrics_integ *
+metrics_of(const struct ab_processor *p, const struct ab_integration *integ)
+{
+        for (size_t i = 0; integ && i < p->ninteg; i++)
+                if (p->integs[i] == integ)
+                        return p->im[i];
+        return none_metrics(p);
+}
+
+/* The series of the integration called \p name (an event's). */
+static const struct ab_pipeline_metrics_integ *
+metrics_named(const struct ab_processor *p, const char *name)
+{
+        for (size_t i = 0; name && i < p->ninteg; i++)
+                if (!strcmp(ab_integration_name(p->integs[i]), name))
+                        return p->im[i];
+        return none_metrics(p);
+}
+
+/* The series of event \p ev: its integration's, which is the current
+ * call's except for events of expiry and actions. */
+static const struct ab_pipeline_metrics_integ *
+event_metrics(const struct ab_processor *p, const struct ab_event *ev)
+{
+        if (!ev->integration || ev->integration == p->integration_name ||
+            (p->integration_name &&
+             !strcmp(ev->integration, p->integration_name)))
+                return p->cur;
+        return metrics_named(p, ev->integration);
+}
+
+/* Make \p integ (NULL: none) the integration of the current call. */
+static void set_current(struct ab_processor *p,
+                        const struct ab_integration *integ)
+{
+        p->integration_name = integ ? ab_integration_name(integ) : NULL;
+        p->cur              = metrics_of(p, integ);
+}
+
+/* Keep \p integ, with its metric series, created here once. */
 static ab_err_t keep_integration(struct ab_processor *p,
                                  struct ab_integration *integ)
 {
+        struct ab_pipeline_metrics_integ *m;
+
         if (p->ninteg == p->capinteg) {
                 size_t cap = p->capinteg ? p->capinteg * 2 : 8;
                 struct ab_integration **v =
                     ab_realloc(p->integs, cap * sizeof(*v));
+                struct ab_pipeline_metrics_integ **w;
+
                 if (!v)
                         return AB_ERR_NOMEM;
-                p->integs   = v;
+                p->integs = v;
+                w         = ab_realloc(p->im, cap * sizeof(*w));
+                if (!w)
+                        return AB_ERR_NOMEM;
+                p->im       = w;
                 p->capinteg = cap;
         }
+        m = ab_calloc(1, sizeof(*m));
+        if (!m || ab_pipeline_metrics_integ(p->pm, ab_integration_name(integ),
+                                            m, NULL)) {
+                ab_free(m);
+                return AB_ERR_NOMEM;
+        }
+        p->im[p->ninteg]       = m;
         p->integs[p->ninteg++] = integ;
         return AB_OK;
 }
@@ -129,6 +198,7 @@ ab_err_t ab_processor_new_opts(const struct ab_pipeline_config *cfg,
                 return ab_error_set(err, rc, NULL, "out of memory");
         p->cfg = cfg;
         p->pm  = metrics;
+        p->cur = none_metrics(p);
         if (opts)
                 p->opts = *opts;
         ab_buf_init(&p->out, 0);
@@ -176,9 +246,12 @@ void ab_processor_destroy(struct ab_processor *p)
                 return;
         ab_processor_job_destroy(p->job);
         ab_lifecycle_destroy(p->lc);
-        for (size_t i = 0; i < p->ninteg; i++)
+        for (size_t i = 0; i < p->ninteg; i++) {
                 ab_integration_destroy(p->integs[i]);
+                ab_free(p->im[i]);
+        }
         ab_free(p->integs);
+        ab_free(p->im);
         ab_free(p->bindings);
         ab_buf_fini(&p->out);
         ab_free(p);
@@ -302,10 +375,7 @@ static ab_err_t dead_letter(struct ab_processor *p, const struct ab_input *in,
         o.value       = in->value;
         o.error       = e;
         o.integration = integration;
-        if (p->pm) {
-                ab_pipeline_metrics_reject(p->pm, e->code);
-                ab_metrics_inc(p->pm->dlq_records);
-        }
+        ab_pipeline_metrics_reject(p->cur, e->code);
         return fn(arg, &o);
 }
 
@@ -335,8 +405,7 @@ static ab_err_t emit(void *opaque, const struct ab_event *ev)
                 o.key   = ab_str_c(e.fingerprint);
                 o.value = ab_str_make(p->out.data, p->out.len);
                 o.event = &e;
-                if (p->pm)
-                        ab_metrics_inc(p->pm->events_out[e.type]);
+                ab_metrics_inc(event_metrics(p, ev)->events_out[e.type]);
                 rc = p->fn(p->arg, &o);
         }
         /* The lifecycle reports this error as its own: remember that it
@@ -355,6 +424,8 @@ static void update_gauges(struct ab_processor *p)
         ab_lifecycle_get_stats(p->lc, &st);
         ab_metrics_add(p->pm->merged_duplicates, st.merged - p->last.merged);
         ab_metrics_add(p->pm->evicted_alerts, st.evicted - p->last.evicted);
+        ab_metrics_add(p->cur->orphan_recoveries,
+                       st.orphan_recoveries - p->last.orphan_recoveries);
         ab_metrics_set(p->pm->open_alerts,
                        (int64_t)ab_lifecycle_open_count(p->lc));
         p->last = st;
@@ -479,8 +550,6 @@ void ab_processor_job_destroy(struct ab_processor_job *j)
 void ab_processor_bind(struct ab_processor *p, struct ab_processor_job *j,
                        const struct ab_input *in)
 {
-        if (p->pm)
-                ab_metrics_inc(p->pm->records_in);
         j->integ   = NULL;
         j->alerts  = NULL;
         j->nalerts = 0;
@@ -491,13 +560,16 @@ void ab_processor_bind(struct ab_processor *p, struct ab_processor_job *j,
                 ab_error_set(&j->err, AB_ERR_DECODE, NULL,
                              "the record has no value");
                 j->kind = JOB_REJECT;
+                ab_metrics_inc(none_metrics(p)->records_in);
                 return;
         }
         if (is_actions_topic(p, in->topic)) {
                 j->kind = JOB_ACTION;
+                ab_metrics_inc(none_metrics(p)->records_in);
                 return;
         }
         j->integ = resolve(p, in, &j->err);
+        ab_metrics_inc(metrics_of(p, j->integ)->records_in);
         if (j->integ)
                 j->kind = JOB_TRANSFORM;
         else if (ab_err_class(j->err.code) == AB_ERR_CLASS_REJECT)
@@ -582,10 +654,10 @@ static ab_err_t finish(struct ab_processor *p, struct ab_processor_job *j,
         int64_t t = in->timestamp_ms >= 0 ? in->timestamp_ms : ab_time_now_ms();
         ab_err_t rc = AB_OK;
 
-        p->fn               = fn;
-        p->arg              = arg;
-        p->integration_name = NULL;
-        p->emit_rc          = AB_OK;
+        p->fn  = fn;
+        p->arg = arg;
+        set_current(p, NULL);
+        p->emit_rc = AB_OK;
         ab_error_clear(&err);
         switch (j->kind) {
         case JOB_FAIL:
@@ -602,7 +674,7 @@ static ab_err_t finish(struct ab_processor *p, struct ab_processor_job *j,
         case JOB_TRANSFORM:
                 break;
         }
-        p->integration_name = ab_integration_name(j->integ);
+        set_current(p, j->integ);
         if (j->rc)
                 return settle(p, in, j->rc, &j->err, p->integration_name, fn,
                               arg);
@@ -661,11 +733,11 @@ ab_err_t ab_processor_expire(struct ab_processor *p, int64_t now_ms,
 
         if (!p->lc)
                 return AB_OK;
-        p->fn               = fn;
-        p->arg              = arg;
-        p->integration_name = NULL;
-        p->emit_rc          = AB_OK;
-        rc                  = ab_lifecycle_expire(p->lc, now_ms, emit, p);
+        p->fn  = fn;
+        p->arg = arg;
+        set_current(p, NULL);
+        p->emit_rc = AB_OK;
+        rc         = ab_lifecycle_expire(p->lc, now_ms, emit, p);
         update_gauges(p);
         return rc;
 }
@@ -681,6 +753,8 @@ static void account(const struct ab_processor *p, const struct ab_lifecycle *lc,
         ab_lifecycle_get_stats(lc, &st);
         ab_metrics_add(p->pm->merged_duplicates, st.merged - before->merged);
         ab_metrics_add(p->pm->evicted_alerts, st.evicted - before->evicted);
+        ab_metrics_add(p->cur->orphan_recoveries,
+                       st.orphan_recoveries - before->orphan_recoveries);
 }
 
 /* Apply one ALERT record to \p lc. */
@@ -699,7 +773,7 @@ static ab_err_t apply_alert(struct ab_processor *p, struct ab_lifecycle *lc,
         integ                    = by_name(p, name, err);
         if (!integ)
                 return err->code;
-        p->integration_name = ab_integration_name(integ);
+        set_current(p, integ);
         return ab_lifecycle_process_digest(lc, integ, a->alert, a->fp,
                                            a->event_ms, emit, p, err);
 }
@@ -714,10 +788,10 @@ ab_err_t ab_processor_apply(struct ab_processor *p, struct ab_lifecycle *lc,
         ab_err_t rc;
 
         ab_lifecycle_get_stats(lc, &before);
-        p->fn               = fn;
-        p->arg              = arg;
-        p->integration_name = NULL;
-        p->emit_rc          = AB_OK;
+        p->fn  = fn;
+        p->arg = arg;
+        set_current(p, NULL);
+        p->emit_rc = AB_OK;
         ab_error_clear(&err);
         if (r->kind == AB_ALERT_RECORD_ACTION) {
                 const struct ab_alert_record_action *a = &r->action;
@@ -741,11 +815,11 @@ ab_err_t ab_processor_expire_store(struct ab_processor *p,
         ab_err_t rc;
 
         ab_lifecycle_get_stats(lc, &before);
-        p->fn               = fn;
-        p->arg              = arg;
-        p->integration_name = NULL;
-        p->emit_rc          = AB_OK;
-        rc                  = ab_lifecycle_expire(lc, now_ms, emit, p);
+        p->fn  = fn;
+        p->arg = arg;
+        set_current(p, NULL);
+        p->emit_rc = AB_OK;
+        rc         = ab_lifecycle_expire(lc, now_ms, emit, p);
         account(p, lc, &before);
         return rc;
 }

@@ -5,45 +5,27 @@
 
 #include "core/log.h"
 
-/*
- * A broker connection failure reaches us twice: librdkafka logs it (the
- * "FAIL" facility) and raises the same text as an error, which the client's
- * error callback logs (or, without one, librdkafka logs again as "ERROR").
- * The error is the one kept: FAIL lines go to debug, and every client gets
- * an error callback.
- */
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac,
                    const char *buf)
 {
-        enum ab_log_level lvl = ab_log_from_syslog(level);
         char quoted[64];
 
-        if (!strcmp(fac, "FAIL"))
-                lvl = AB_LOG_DEBUG;
-        AB_LOG(lvl, "rdkafka", buf, "client=%s fac=%s",
+        AB_LOG(ab_log_from_syslog(level), "rdkafka", buf, "client=%s fac=%s",
                ab_log_quote(rd_kafka_name(rk), quoted, sizeof(quoted)), fac);
 }
 
-/* The error callback of clients that set none of their own. */
-static void error_cb(rd_kafka_t *rk, int code, const char *reason, void *opaque)
+enum ab_log_level ab_kafka_error_level(int code)
 {
-        char quoted[300], name[64];
-
-        (void)opaque;
-        AB_WARN("rdkafka", "kafka error", "client=%s error=%s reason=%s",
-                ab_log_quote(rd_kafka_name(rk), name, sizeof(name)),
-                rd_kafka_err2name((rd_kafka_resp_err_t)code),
-                ab_log_quote(reason, quoted, sizeof(quoted)));
+        return code == RD_KAFKA_RESP_ERR__TRANSPORT ? AB_LOG_DEBUG
+                                                    : AB_LOG_WARN;
 }
 
 rd_kafka_conf_t *ab_kafka_conf_new(void)
 {
         rd_kafka_conf_t *conf = rd_kafka_conf_new();
 
-        if (conf) {
+        if (conf)
                 rd_kafka_conf_set_log_cb(conf, log_cb);
-                rd_kafka_conf_set_error_cb(conf, error_cb);
-        }
         return conf;
 }
 

@@ -112,6 +112,11 @@ struct ab_pipeline {
 #define AB_PIPELINE_BURST_INLINE   16
 #define AB_PIPELINE_SLOTS_INLINE   16
 
+/* The longest a poll waits while records await their delivery reports,
+ * which are served between polls: an idle kafka.poll_timeout would
+ * otherwise delay every acknowledgement (and the offset) by itself. */
+#define AB_PIPELINE_ACK_WAIT_MS 10
+
 /* Drop one reference on \p e; when that completes its record (every
  * output acknowledged), observe the record's latencies. */
 static void release(struct ab_pipeline *pl, struct ab_offsets_entry *e)
@@ -683,6 +688,9 @@ ab_err_t ab_pipeline_step(struct ab_pipeline *pl, int timeout_ms,
                 timeout_ms = 0;
         } else {
                 ab_producer_poll(pl->producer, 0);
+                if (ab_offsets_pending(pl->offsets) &&
+                    timeout_ms > AB_PIPELINE_ACK_WAIT_MS)
+                        timeout_ms = AB_PIPELINE_ACK_WAIT_MS;
         }
         before = pl->stats.records;
         rc     = consume_burst(pl, timeout_ms, err);

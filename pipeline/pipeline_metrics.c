@@ -101,15 +101,18 @@ static const struct pm_entry {
      PM_NO_LABELS,
      PM_FIELD(evicted_alerts)},
     {{AB_METRICS_HISTOGRAM, "record_latency_seconds",
-      "From a record's consumption (the poll that returned it) until every "
-      "output of it is acknowledged: delivery reports with state.store "
-      "memory, the commit of its stage with state.store changelog.",
+      "From an input record's consumption (the poll that returned it) "
+      "until every output of it is acknowledged: its events' delivery "
+      "reports with state.store memory; with state.store changelog, the "
+      "commit that covers its ALERT records (its events follow from the "
+      "lifecycle stage).",
       NULL, latency_buckets, NELEM(latency_buckets)},
      PM_NO_LABELS,
      PM_FIELD(record_latency)},
     {{AB_METRICS_HISTOGRAM, "end_to_end_latency_seconds",
-      "From a record's Kafka timestamp until every output of it is "
-      "acknowledged: time in the input topic included.",
+      "From an input record's Kafka timestamp until every output of it is "
+      "acknowledged (as record_latency_seconds): time in the input topic "
+      "included.",
       NULL, lag_buckets, NELEM(lag_buckets)},
      PM_NO_LABELS,
      PM_FIELD(end_to_end_latency)},

@@ -383,8 +383,6 @@ static ab_err_t consume_burst(struct ab_stateful *sf, int timeout_ms,
                         break;
                 sf->stats.records++;
                 sf->uncommitted++;
-                ab_pipeline_metrics_batch_add(&sf->latency,
-                                              ab_record_timestamp(rec));
                 if (!strcmp(ab_record_topic(rec), sf->alerts)) {
                         rc = ab_stateful_lifecycle_record(sf, rec);
                         ab_record_destroy(rec);
@@ -392,6 +390,10 @@ static ab_err_t consume_burst(struct ab_stateful *sf, int timeout_ms,
                                 return rc;
                         continue;
                 }
+                /* An input record: acknowledged by the commit that
+                 * covers its ALERT records and dead letters. */
+                ab_pipeline_metrics_batch_add(&sf->latency,
+                                              ab_record_timestamp(rec));
                 s = ab_transform_pool_reserve(sf->pool);
                 ab_stateful_fill_input(&s->in, rec,
                                        sf->cfg->integration_header);
@@ -510,6 +512,13 @@ ab_err_t ab_stateful_step(struct ab_stateful *sf, int timeout_ms,
         if (ab_stateful_restore_pending(sf, err))
                 goto fatal_err;
         ab_producer_poll(sf->producer, 0);
+        if (sf->uncommitted) {
+                /* Consumed records wait for the commit cycle: an idle
+                 * poll must not hold it back past its interval. */
+                int64_t left = sf->next_commit_ms - ab_time_mono_ms();
+                if (left < timeout_ms)
+                        timeout_ms = left > 0 ? (int)left : 0;
+        }
         before = sf->stats.records;
         rc     = consume_burst(sf, timeout_ms, err);
         if (rc == AB_ERR_RETRY)

@@ -23,8 +23,8 @@ static int read_stat(struct proc_stat *st)
         char buf[1024];
         unsigned long long utime, stime, start;
         long ticks = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
-        FILE *f    = fopen("/proc/self/stat", "r");
-        size_t n   = 0;
+        FILE *f  = fopen("/proc/self/stat", "r");
+        size_t n = 0;
         char *p;
 
         if (f) {
@@ -104,9 +104,9 @@ static ab_err_t collect(void *arg, struct ab_buf *out)
                                     v);
                 snprintf(v, sizeof(v), "%llu", st.vsize);
                 if (!rc)
-                        rc = family(out, "process_virtual_memory_bytes",
-                                    "gauge", "Virtual memory size in bytes.",
-                                    v);
+                        rc =
+                            family(out, "process_virtual_memory_bytes", "gauge",
+                                   "Virtual memory size in bytes.", v);
                 snprintf(v, sizeof(v), "%.2f",
                          (double)btime + st.start_seconds);
                 if (!rc && btime >= 0)

@@ -30,6 +30,7 @@ packages=(
         python3-confluent-kafka # Kafka client for python test drivers
         python3-jsonschema      # event schema checks
         python3-venv            # scripts/sdk-venv.sh (EventBridge SDK cross-check)
+        prometheus              # promtool: checks the /metrics exposition of run and sink
         # the real Kafka broker for integration tests (scripts/kafka-broker.sh)
         openjdk-17-jre-headless
         maven

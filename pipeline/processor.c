@@ -81,22 +81,15 @@ none_metrics(const struct ab_processor *p)
         return p->pm ? &p->pm->none : &no_metrics;
 }
 
-/* The series of \p integ: a scan of a handful of pointers. */
+/* The series of \p integ, or else of the integration called \p name (an
+ * event's): a scan of a handful of integrations. */
 static const struct ab_pipeline_metrics_integ *
-metrics_of(const struct ab_processor *p, const struct ab_integration *integ)
+metrics_of(const struct ab_processor *p, const struct ab_integration *integ,
+           const char *name)
 {
-        for (size_t i = 0; integ && i < p->ninteg; i++)
-                if (p->integs[i] == integ)
-                        return p->im[i];
-        return none_metrics(p);
-}
-
-/* The series of the integration called \p name (an event's). */
-static const struct ab_pipeline_metrics_integ *
-metrics_named(const struct ab_processor *p, const char *name)
-{
-        for (size_t i = 0; name && i < p->ninteg; i++)
-                if (!strcmp(ab_integration_name(p->integs[i]), name))
+        for (size_t i = 0; (integ || name) && i < p->ninteg; i++)
+                if (integ ? p->integs[i] == integ
+                          : !strcmp(ab_integration_name(p->integs[i]), name))
                         return p->im[i];
         return none_metrics(p);
 }
@@ -110,7 +103,7 @@ event_metrics(const struct ab_processor *p, const struct ab_event *ev)
             (p->integration_name &&
              !strcmp(ev->integration, p->integration_name)))
                 return p->cur;
-        return metrics_named(p, ev->integration);
+        return metrics_of(p, NULL, ev->integration);
 }
 
 /* Make \p integ (NULL: none) the integration of the current call. */
@@ -118,7 +111,7 @@ static void set_current(struct ab_processor *p,
                         const struct ab_integration *integ)
 {
         p->integration_name = integ ? ab_integration_name(integ) : NULL;
-        p->cur              = metrics_of(p, integ);
+        p->cur              = metrics_of(p, integ, NULL);
 }
 
 /* Keep \p integ, with its metric series, created here once. */
@@ -569,7 +562,7 @@ void ab_processor_bind(struct ab_processor *p, struct ab_processor_job *j,
                 return;
         }
         j->integ = resolve(p, in, &j->err);
-        ab_metrics_inc(metrics_of(p, j->integ)->records_in);
+        ab_metrics_inc(metrics_of(p, j->integ, NULL)->records_in);
         if (j->integ)
                 j->kind = JOB_TRANSFORM;
         else if (ab_err_class(j->err.code) == AB_ERR_CLASS_REJECT)

@@ -73,6 +73,7 @@ int ab_cmd_run(int argc, char **argv)
                 return AB_EXIT_USAGE;
         }
         ab_log_threshold = cfg->log_level;
+        ab_log_format    = cfg->log_format;
         ab_cli_install_stop_handlers(&stop);
         ab_cli_install_reload_handler(&hup);
         if (ab_pipeline_new(cfg, &pl, &err)) {

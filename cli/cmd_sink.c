@@ -86,6 +86,7 @@ int ab_cmd_sink(int argc, char **argv)
                 goto out;
         }
         ab_log_threshold = (enum ab_log_level)cfg.log_level;
+        ab_log_format    = (enum ab_log_format)cfg.log_format;
         if (check) {
                 /* The file is valid; credentials usually exist only where
                  * the sink runs, so their absence here is a warning. */

@@ -83,9 +83,10 @@ static void error_cb(rd_kafka_t *rk, int code, const char *reason, void *opaque)
                          ab_log_quote(c->fatal_text, quoted, sizeof(quoted)));
                 return;
         }
-        AB_WARN("consumer", "kafka error", "error=%s reason=%s",
-                rd_kafka_err2name((rd_kafka_resp_err_t)code),
-                ab_log_quote(reason, quoted, sizeof(quoted)));
+        AB_LOG(ab_kafka_error_level(code), "consumer", "kafka error",
+               "error=%s reason=%s",
+               rd_kafka_err2name((rd_kafka_resp_err_t)code),
+               ab_log_quote(reason, quoted, sizeof(quoted)));
 }
 
 static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)

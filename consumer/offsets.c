@@ -44,6 +44,7 @@ struct ab_offsets_entry {
         int64_t offset;
         uint32_t refs;
         struct ring *ring;
+        int64_t received_ns, timestamp_ms; /* the caller's, for latency */
 };
 
 struct part {
@@ -273,10 +274,12 @@ ab_err_t ab_offsets_register(struct ab_offsets *t, const char *topic,
                 return ab_error_set(err, AB_ERR_RETRY, NULL,
                                     "%s [%d]: %u records in flight", topic,
                                     (int)partition, t->window);
-        e         = &r->slots[r->tail & (t->window - 1)];
-        e->offset = offset;
-        e->refs   = 1;
-        e->ring   = r;
+        e               = &r->slots[r->tail & (t->window - 1)];
+        e->offset       = offset;
+        e->refs         = 1;
+        e->ring         = r;
+        e->received_ns  = 0;
+        e->timestamp_ms = 0;
         r->tail++;
         r->last_offset = offset;
         t->pending++;
@@ -294,6 +297,20 @@ int64_t ab_offsets_entry_offset(const struct ab_offsets_entry *e)
         return e->offset;
 }
 
+void ab_offsets_entry_set_times(struct ab_offsets_entry *e, int64_t received_ns,
+                                int64_t timestamp_ms)
+{
+        e->received_ns  = received_ns;
+        e->timestamp_ms = timestamp_ms;
+}
+
+void ab_offsets_entry_times(const struct ab_offsets_entry *e,
+                            int64_t *received_ns, int64_t *timestamp_ms)
+{
+        *received_ns  = e->received_ns;
+        *timestamp_ms = e->timestamp_ms;
+}
+
 static void ring_unlink(struct ab_offsets *t, struct ring *r)
 {
         if (r->prev)
@@ -304,7 +321,7 @@ static void ring_unlink(struct ab_offsets *t, struct ring *r)
                 r->next->prev = r->prev;
 }
 
-void ab_offsets_release(struct ab_offsets_entry *e)
+bool ab_offsets_release(struct ab_offsets_entry *e)
 {
         struct ring *r       = e->ring;
         struct ab_offsets *t = r->t;
@@ -313,10 +330,10 @@ void ab_offsets_release(struct ab_offsets_entry *e)
         struct part *p;
 
         if (--e->refs)
-                return;
+                return false;
         t->pending--;
         if (e != &r->slots[r->head & mask])
-                return;
+                return true;
         while (r->head != r->tail && r->slots[r->head & mask].refs == 0) {
                 last = r->slots[r->head & mask].offset;
                 r->head++;
@@ -327,7 +344,7 @@ void ab_offsets_release(struct ab_offsets_entry *e)
                         ring_unlink(t, r);
                         ab_free(r);
                 }
-                return;
+                return true;
         }
         p->committable = last + 1;
         p->dirty       = true;
@@ -336,6 +353,7 @@ void ab_offsets_release(struct ab_offsets_entry *e)
                 p->next_dirty = t->dirty;
                 t->dirty      = p;
         }
+        return true;
 }
 
 size_t ab_offsets_drain(struct ab_offsets *t, ab_offsets_fn fn, void *arg)

@@ -2,6 +2,7 @@
 #ifndef AB_OFFSETS_H
 #define AB_OFFSETS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,11 +71,24 @@ void ab_offsets_hold(struct ab_offsets_entry *e);
  * Drop one reference on \p e. When it was the last one the record is
  * complete, and \p e must not be used again. If that completes the prefix
  * of its partition, the committable offset advances.
+ * @returns true when this completed the record.
  */
-void ab_offsets_release(struct ab_offsets_entry *e);
+bool ab_offsets_release(struct ab_offsets_entry *e);
 
 /** @returns the offset of record \p e. */
 int64_t ab_offsets_entry_offset(const struct ab_offsets_entry *e);
+
+/**
+ * Note when record \p e was received (monotonic ns) and its timestamp (ms
+ * since the epoch, -1 if none), for its latency once it completes; both
+ * are 0 until set.
+ */
+void ab_offsets_entry_set_times(struct ab_offsets_entry *e, int64_t received_ns,
+                                int64_t timestamp_ms);
+
+/** Read back what ab_offsets_entry_set_times() noted. */
+void ab_offsets_entry_times(const struct ab_offsets_entry *e,
+                            int64_t *received_ns, int64_t *timestamp_ms);
 
 /**
  * Called by ab_offsets_drain() for each partition whose committable offset

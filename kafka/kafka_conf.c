@@ -14,6 +14,12 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac,
                ab_log_quote(rd_kafka_name(rk), quoted, sizeof(quoted)), fac);
 }
 
+enum ab_log_level ab_kafka_error_level(int code)
+{
+        return code == RD_KAFKA_RESP_ERR__TRANSPORT ? AB_LOG_DEBUG
+                                                    : AB_LOG_WARN;
+}
+
 rd_kafka_conf_t *ab_kafka_conf_new(void)
 {
         rd_kafka_conf_t *conf = rd_kafka_conf_new();

@@ -6,6 +6,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "core/err.h"
+#include "core/log.h"
 
 /*
  * For the Kafka edges (consumer/, producer/) and the other clients that
@@ -20,6 +21,15 @@
  *          `comp=rdkafka`, or NULL when out of memory.
  */
 rd_kafka_conf_t *ab_kafka_conf_new(void);
+
+/**
+ * The level at which a client's error callback logs error \p code. A
+ * broker transport failure (a refused or lost connection) reaches us twice:
+ * librdkafka logs it (the FAIL line, under comp=rdkafka with the client's
+ * name) and raises the same text as an error; the error's copy is debug,
+ * so each failure is one line at warn or error.
+ */
+enum ab_log_level ab_kafka_error_level(int code);
 
 /** Set one property. @returns AB_OK or AB_ERR_CONFIG naming it. */
 ab_err_t ab_kafka_conf_set(rd_kafka_conf_t *conf, const char *name,

@@ -354,7 +354,10 @@ ab_err_t ab_stateful_commit(struct ab_stateful *sf, bool sync,
         if (rc)
                 return rc;
         pos_sync(sf);
-        return sf->eos ? commit_txn(sf, err) : commit_alo(sf, sync, err);
+        rc = sf->eos ? commit_txn(sf, err) : commit_alo(sf, sync, err);
+        if (!rc && sf->uncommitted == 0) /* every output acknowledged */
+                ab_pipeline_metrics_batch_done(sf->pm, &sf->latency);
+        return rc;
 }
 
 /* After a failed transaction: nothing since the last commit counts. */
@@ -379,7 +382,8 @@ ab_err_t ab_stateful_rebuild(struct ab_stateful *sf, struct ab_error *err)
         }
         for (size_t i = 0; i < sf->npos; i++)
                 sf->pos[i].next = -1;
-        sf->abort = false;
+        sf->abort     = false;
+        sf->latency.n = 0; /* consumed again */
         return ab_consumer_rewind(sf->consumer, ADMIN_TIMEOUT_MS, err);
 }
 

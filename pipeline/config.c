@@ -31,6 +31,8 @@ _Static_assert(sizeof(enum ab_pipeline_binding) == sizeof(int),
                "enums are stored as int");
 _Static_assert(sizeof(enum ab_log_level) == sizeof(int),
                "enums are stored as int");
+_Static_assert(sizeof(enum ab_log_format) == sizeof(int),
+               "enums are stored as int");
 _Static_assert(sizeof(enum ab_pipeline_guarantee) == sizeof(int),
                "enums are stored as int");
 _Static_assert(sizeof(enum ab_pipeline_store) == sizeof(int),
@@ -143,14 +145,15 @@ static ab_err_t check_integration(const void *ctx,
 
 /* ---- the tables ---- */
 
-static const char *const binding_names[]   = {"structured", "binary", NULL};
-static const char *const log_level_names[] = {"error", "warn", "info", "debug",
-                                              NULL};
-static const char *const guarantee_names[] = {"at_least_once", "exactly_once",
-                                              NULL};
-static const char *const store_names[]     = {"changelog", "memory", NULL};
-static const char *const severity_names[]  = {"P1", "P2", "P3", "P4", NULL};
-static const char *const kafka_defaults[]  = {"group", "alertbridge", NULL};
+static const char *const binding_names[]    = {"structured", "binary", NULL};
+static const char *const log_level_names[]  = {"error", "warn", "info", "debug",
+                                               NULL};
+static const char *const log_format_names[] = {"logfmt", "json", NULL};
+static const char *const guarantee_names[]  = {"at_least_once", "exactly_once",
+                                               NULL};
+static const char *const store_names[]      = {"changelog", "memory", NULL};
+static const char *const severity_names[]   = {"P1", "P2", "P3", "P4", NULL};
+static const char *const kafka_defaults[]   = {"group", "alertbridge", NULL};
 
 #define IN(f)  offsetof(struct ab_pipeline_input, f)
 #define POL(f) offsetof(struct ab_pipeline_policy, f)
@@ -481,6 +484,15 @@ static const struct ab_conftab_prop root_props[] = {
      .def    = "info",
      .names  = log_level_names,
      .desc   = "Least severe log level written to stderr."},
+    {.key    = "log_format",
+     .type   = AB_CONFTAB_ENUM,
+     .offset = CFG(log_format),
+     .def    = "logfmt",
+     .names  = log_format_names,
+     .desc   = "Format of the log lines on stderr: `logfmt` "
+               "(`ts=... level=... comp=... msg=\"...\" key=value`) or "
+               "`json` (one object per line with the same members, every "
+               "value a string)."},
 };
 
 static const struct ab_conftab root_table = {root_props, NELEM(root_props),

@@ -125,6 +125,7 @@ struct ab_pipeline_config {
          * (docs/ingest.md). */
         struct ab_ingest_config ingest;
         enum ab_log_level log_level;
+        enum ab_log_format log_format;
 };
 
 /**

@@ -115,6 +115,23 @@ struct ab_pipeline {
 #define AB_PIPELINE_BURST_INLINE   16
 #define AB_PIPELINE_SLOTS_INLINE   16
 
+/* The longest a poll waits while records await their delivery reports,
+ * which are served between polls: an idle kafka.poll_timeout would
+ * otherwise delay every acknowledgement (and the offset) by itself. */
+#define AB_PIPELINE_ACK_WAIT_MS 10
+
+/* Drop one reference on \p e; when that completes its record (every
+ * output acknowledged), observe the record's latencies. */
+static void release(struct ab_pipeline *pl, struct ab_offsets_entry *e)
+{
+        int64_t received_ns, timestamp_ms;
+
+        ab_offsets_entry_times(e, &received_ns, &timestamp_ms);
+        if (ab_offsets_release(e))
+                ab_pipeline_metrics_done(&pl->pm, received_ns, timestamp_ms,
+                                         ab_time_mono_ns(), ab_time_now_ms());
+}
+
 static void on_delivery(void *arg, void *opaque, ab_err_t status,
                         const struct ab_error *err)
 {
@@ -145,7 +162,7 @@ static void on_delivery(void *arg, void *opaque, ab_err_t status,
         else
                 pl->stats.events++;
         if (entry)
-                ab_offsets_release(entry);
+                release(pl, entry);
 }
 
 /* Send, waiting out a full queue while serving delivery reports. A stop
@@ -265,7 +282,7 @@ static ab_err_t on_output(void *arg, const struct ab_output *o)
                 dl.error = &err;
                 rc       = send_dead_letter(pl, &dl);
                 if (rc == AB_OK && pl->entry)
-                        ab_offsets_release(pl->entry);
+                        release(pl, pl->entry);
                 return rc;
         }
         /* The hold stays: the record must not complete. */
@@ -514,7 +531,7 @@ static ab_err_t backpressure(struct ab_pipeline *pl, struct ab_error *err)
  * own reference (dropped only when every output was handed over, so a
  * failed record never completes). */
 static ab_err_t finish_slot(struct ab_pipeline *pl,
-                            struct ab_transform_pool_slot *s, int64_t now_ns)
+                            struct ab_transform_pool_slot *s)
 {
         ab_err_t rc;
 
@@ -522,9 +539,7 @@ static ab_err_t finish_slot(struct ab_pipeline *pl,
         pl->entry = s->entry;
         rc = ab_processor_finish(pl->proc, s->job, &s->in, on_output, pl);
         if (rc == AB_OK)
-                ab_offsets_release(pl->entry);
-        ab_metrics_observe(pl->pm.record_latency,
-                           (double)(now_ns - s->stamp_ns) / 1e9);
+                release(pl, pl->entry);
         ab_record_destroy(s->record);
         pl->rec   = NULL;
         pl->entry = NULL;
@@ -540,12 +555,11 @@ static ab_err_t finish_slot(struct ab_pipeline *pl,
 static ab_err_t finish_ready(struct ab_pipeline *pl, int wait_ms)
 {
         struct ab_transform_pool_slot *s;
-        int64_t now_ns = ab_time_mono_ns();
         ab_err_t rc;
 
         ab_transform_pool_kick(pl->pool);
         while ((s = ab_transform_pool_oldest(pl->pool, wait_ms))) {
-                rc = finish_slot(pl, s, now_ns);
+                rc = finish_slot(pl, s);
                 if (rc)
                         return rc;
                 if (wait_ms > 0)
@@ -601,7 +615,6 @@ static ab_err_t track(struct ab_pipeline *pl, const struct ab_record *rec,
 static ab_err_t consume_burst(struct ab_pipeline *pl, int timeout_ms,
                               struct ab_error *err)
 {
-        int64_t now_ns = ab_time_mono_ns();
         struct ab_transform_pool_slot *s;
         struct ab_record *rec;
         struct ab_offsets_entry *entry;
@@ -625,11 +638,13 @@ static ab_err_t consume_burst(struct ab_pipeline *pl, int timeout_ms,
                         ab_record_destroy(rec);
                         return rc;
                 }
+                /* Received now: the poll returned it. */
+                ab_offsets_entry_set_times(entry, ab_time_mono_ns(),
+                                           ab_record_timestamp(rec));
                 s = ab_transform_pool_reserve(pl->pool);
                 fill_input(&s->in, rec, pl->cfg->integration_header);
-                s->record   = rec;
-                s->entry    = entry;
-                s->stamp_ns = now_ns;
+                s->record = rec;
+                s->entry  = entry;
                 ab_processor_bind(pl->proc, s->job, &s->in);
                 ab_transform_pool_submit(pl->pool);
         }
@@ -709,6 +724,9 @@ ab_err_t ab_pipeline_step(struct ab_pipeline *pl, int timeout_ms,
                 timeout_ms = 0;
         } else {
                 ab_producer_poll(pl->producer, 0);
+                if (ab_offsets_pending(pl->offsets) &&
+                    timeout_ms > AB_PIPELINE_ACK_WAIT_MS)
+                        timeout_ms = AB_PIPELINE_ACK_WAIT_MS;
         }
         before = pl->stats.records;
         rc     = consume_burst(pl, timeout_ms, err);

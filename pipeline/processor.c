@@ -45,6 +45,12 @@ struct ab_processor_job {
         struct ab_trace_ctx trace; /* the record's valid trace context */
 };
 
+/* The metric series of one integration name. */
+struct integ_series {
+        char *name; /* owned */
+        struct ab_pipeline_metrics_integ m;
+};
+
 struct ab_processor {
         const struct ab_pipeline_config *cfg;
         const struct ab_pipeline_metrics *pm;
@@ -55,18 +61,108 @@ struct ab_processor {
         /* Integrations a reload replaced: open alerts may still point at
          * them (ab_processor_reload()), so they live as long as p. */
         struct ab_integ_set retired;
+        /* The metric series of every integration name ever loaded. */
+        struct integ_series **series;
+        size_t nseries, capseries;
         struct ab_buf out;              /* serialized event, reused */
         struct ab_lifecycle_stats last; /* for metric deltas */
         /* Per-call context for the lifecycle's emit callback. */
         ab_output_fn fn;
         void *arg;
         const char *integration_name;
+        const struct ab_pipeline_metrics_integ *cur; /* its series */
         ab_err_t emit_rc; /* the first failed emit of the call */
         /* The trace context of the record the call handles: its events
          * carry it, except an auto-clear or eviction it set off. */
         struct ab_trace_ctx trace;
         struct ab_tracing tracing;
 };
+
+/* The series of records without an integration; all NULL handles when
+ * the processor has no metrics. */
+static const struct ab_pipeline_metrics_integ no_metrics;
+
+static const struct ab_pipeline_metrics_integ *
+none_metrics(const struct ab_processor *p)
+{
+        return p->pm ? &p->pm->none : &no_metrics;
+}
+
+/* The series of \p integ, or else of the integration called \p name (an
+ * event's): a scan of a handful of names. Only after an allocation
+ * failure can a loaded integration lack its own: it then counts as none. */
+static const struct ab_pipeline_metrics_integ *
+metrics_of(const struct ab_processor *p, const struct ab_integration *integ,
+           const char *name)
+{
+        if (integ)
+                name = ab_integration_name(integ);
+        for (size_t i = 0; name && i < p->nseries; i++)
+                if (!strcmp(p->series[i]->name, name))
+                        return &p->series[i]->m;
+        return none_metrics(p);
+}
+
+/* The series of event \p ev: its integration's, which is the current
+ * call's except for events of expiry and actions. */
+static const struct ab_pipeline_metrics_integ *
+event_metrics(const struct ab_processor *p, const struct ab_event *ev)
+{
+        if (!ev->integration || ev->integration == p->integration_name ||
+            (p->integration_name &&
+             !strcmp(ev->integration, p->integration_name)))
+                return p->cur;
+        return metrics_of(p, NULL, ev->integration);
+}
+
+/* Make \p integ (NULL: none) the integration of the current call. */
+static void set_current(struct ab_processor *p,
+                        const struct ab_integration *integ)
+{
+        p->integration_name = integ ? ab_integration_name(integ) : NULL;
+        p->cur              = metrics_of(p, integ, NULL);
+}
+
+/* Create the series of \p name unless it has them. Series are made once
+ * per name and outlive reloads, so counters never restart. */
+static ab_err_t add_series(struct ab_processor *p, const char *name)
+{
+        struct integ_series *is;
+
+        if (!p->pm || metrics_of(p, NULL, name) != none_metrics(p))
+                return AB_OK;
+        if (p->nseries == p->capseries) {
+                size_t cap = p->capseries ? p->capseries * 2 : 8;
+                struct integ_series **v =
+                    ab_realloc(p->series, cap * sizeof(*v));
+
+                if (!v)
+                        return AB_ERR_NOMEM;
+                p->series    = v;
+                p->capseries = cap;
+        }
+        is = ab_calloc(1, sizeof(*is));
+        if (!is || !(is->name = ab_strdup(name)) ||
+            ab_pipeline_metrics_integ(p->pm, name, &is->m, NULL)) {
+                if (is)
+                        ab_free(is->name);
+                ab_free(is);
+                return AB_ERR_NOMEM;
+        }
+        p->series[p->nseries++] = is;
+        return AB_OK;
+}
+
+/* The series of every integration of \p s. */
+static ab_err_t add_set_series(struct ab_processor *p,
+                               const struct ab_integ_set *s)
+{
+        ab_err_t rc = AB_OK;
+
+        for (size_t i = 0; i < s->ninteg && !rc; i++)
+                rc = add_series(p, ab_integration_name(s->integs[i]));
+        return rc;
+}
 
 ab_err_t ab_processor_reload(struct ab_processor *p,
                              const struct ab_pipeline_config *cfg,
@@ -77,7 +173,8 @@ ab_err_t ab_processor_reload(struct ab_processor *p,
 
         memset(&next, 0, sizeof(next));
         rc = ab_integ_set_load(&next, cfg, err);
-        if (!rc && (rc = ab_integ_set_swap(&p->set, &next, &p->retired)))
+        if (!rc && ((rc = add_set_series(p, &next)) ||
+                    (rc = ab_integ_set_swap(&p->set, &next, &p->retired))))
                 ab_error_set(err, rc, NULL, "out of memory");
         ab_integ_set_fini(&next);
         if (!rc)
@@ -130,6 +227,7 @@ ab_err_t ab_processor_new_opts(const struct ab_pipeline_config *cfg,
         p->cfg        = cfg;
         p->pm         = metrics;
         p->tracing.pm = metrics;
+        p->cur        = none_metrics(p);
         if (opts)
                 p->opts = *opts;
         ab_buf_init(&p->out, 0);
@@ -140,6 +238,8 @@ ab_err_t ab_processor_new_opts(const struct ab_pipeline_config *cfg,
                 goto fail;
         }
         rc = ab_integ_set_load(&p->set, cfg, err);
+        if (!rc && (rc = add_set_series(p, &p->set)))
+                ab_error_set(err, rc, NULL, "out of memory");
         if (rc)
                 goto fail;
         *out = p;
@@ -157,6 +257,11 @@ void ab_processor_destroy(struct ab_processor *p)
         ab_lifecycle_destroy(p->lc);
         ab_integ_set_fini(&p->set);
         ab_integ_set_fini(&p->retired);
+        for (size_t i = 0; i < p->nseries; i++) {
+                ab_free(p->series[i]->name);
+                ab_free(p->series[i]);
+        }
+        ab_free(p->series);
         ab_buf_fini(&p->out);
         ab_free(p);
 }
@@ -190,7 +295,8 @@ static struct ab_integration *by_name(struct ab_processor *p, const char *name,
                 return NULL;
         }
         rc = ab_integration_load(name, &integ, err);
-        if (!rc && (rc = ab_integ_set_keep(&p->set, integ)))
+        if (!rc && ((rc = add_series(p, name)) ||
+                    (rc = ab_integ_set_keep(&p->set, integ))))
                 ab_error_set(err, rc, NULL,
                              "keeping the integration '%s' failed: %s", name,
                              ab_err_desc(rc));
@@ -279,10 +385,7 @@ static ab_err_t dead_letter(struct ab_processor *p, const struct ab_input *in,
         o.value       = in->value;
         o.error       = e;
         o.integration = integration;
-        if (p->pm) {
-                ab_pipeline_metrics_reject(p->pm, e->code);
-                ab_metrics_inc(p->pm->dlq_records);
-        }
+        ab_pipeline_metrics_reject(p->cur, e->code);
         return fn(arg, &o);
 }
 
@@ -313,8 +416,7 @@ static ab_err_t emit(void *opaque, const struct ab_event *ev)
                 o.key   = ab_str_c(e.fingerprint);
                 o.value = ab_str_make(p->out.data, p->out.len);
                 o.event = &e;
-                if (p->pm)
-                        ab_metrics_inc(p->pm->events_out[e.type]);
+                ab_metrics_inc(event_metrics(p, ev)->events_out[e.type]);
                 rc = p->fn(p->arg, &o);
         }
         /* The lifecycle reports this error as its own: remember that it
@@ -333,6 +435,8 @@ static void update_gauges(struct ab_processor *p)
         ab_lifecycle_get_stats(p->lc, &st);
         ab_metrics_add(p->pm->merged_duplicates, st.merged - p->last.merged);
         ab_metrics_add(p->pm->evicted_alerts, st.evicted - p->last.evicted);
+        ab_metrics_add(p->cur->orphan_recoveries,
+                       st.orphan_recoveries - p->last.orphan_recoveries);
         ab_metrics_set(p->pm->open_alerts,
                        (int64_t)ab_lifecycle_open_count(p->lc));
         p->last = st;
@@ -433,11 +537,11 @@ static ab_err_t emit_stateless(struct ab_processor *p,
 static void begin(struct ab_processor *p, ab_output_fn fn, void *arg,
                   struct ab_trace_ctx t)
 {
-        p->fn               = fn;
-        p->arg              = arg;
-        p->integration_name = NULL;
-        p->emit_rc          = AB_OK;
-        p->trace            = t;
+        p->fn  = fn;
+        p->arg = arg;
+        set_current(p, NULL);
+        p->emit_rc = AB_OK;
+        p->trace   = t;
 }
 
 /* ---------------------------------------------------------------- jobs */
@@ -470,8 +574,6 @@ void ab_processor_job_destroy(struct ab_processor_job *j)
 void ab_processor_bind(struct ab_processor *p, struct ab_processor_job *j,
                        const struct ab_input *in)
 {
-        if (p->pm)
-                ab_metrics_inc(p->pm->records_in);
         j->integ   = NULL;
         j->alerts  = NULL;
         j->nalerts = 0;
@@ -483,13 +585,16 @@ void ab_processor_bind(struct ab_processor *p, struct ab_processor_job *j,
                 ab_error_set(&j->err, AB_ERR_DECODE, NULL,
                              "the record has no value");
                 j->kind = JOB_REJECT;
+                ab_metrics_inc(none_metrics(p)->records_in);
                 return;
         }
         if (is_actions_topic(p, in->topic)) {
                 j->kind = JOB_ACTION;
+                ab_metrics_inc(none_metrics(p)->records_in);
                 return;
         }
         j->integ = resolve(p, in, &j->err);
+        ab_metrics_inc(metrics_of(p, j->integ, NULL)->records_in);
         if (j->integ)
                 j->kind = JOB_TRANSFORM;
         else if (ab_err_class(j->err.code) == AB_ERR_CLASS_REJECT)
@@ -591,7 +696,7 @@ static ab_err_t finish(struct ab_processor *p, struct ab_processor_job *j,
         case JOB_TRANSFORM:
                 break;
         }
-        p->integration_name = ab_integration_name(j->integ);
+        set_current(p, j->integ);
         if (j->rc)
                 return settle(p, in, j->rc, &j->err, p->integration_name, fn,
                               arg);
@@ -667,6 +772,8 @@ static void account(const struct ab_processor *p, const struct ab_lifecycle *lc,
         ab_lifecycle_get_stats(lc, &st);
         ab_metrics_add(p->pm->merged_duplicates, st.merged - before->merged);
         ab_metrics_add(p->pm->evicted_alerts, st.evicted - before->evicted);
+        ab_metrics_add(p->cur->orphan_recoveries,
+                       st.orphan_recoveries - before->orphan_recoveries);
 }
 
 /* Apply one ALERT record to \p lc. */
@@ -685,8 +792,8 @@ static ab_err_t apply_alert(struct ab_processor *p, struct ab_lifecycle *lc,
         integ                    = by_name(p, name, err);
         if (!integ)
                 return err->code;
-        p->integration_name = ab_integration_name(integ);
-        p->trace            = a->trace;
+        set_current(p, integ);
+        p->trace = a->trace;
         return ab_lifecycle_process_digest(lc, integ, a->alert, a->fp,
                                            a->event_ms, emit, p, err);
 }

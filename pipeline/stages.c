@@ -309,7 +309,7 @@ void ab_stateful_fill_input(struct ab_input *in, const struct ab_record *rec,
 
 /* Finish the oldest pool slot through the map stage. */
 static ab_err_t finish_slot(struct ab_stateful *sf,
-                            struct ab_transform_pool_slot *s, int64_t now_ns)
+                            struct ab_transform_pool_slot *s)
 {
         ab_err_t rc;
 
@@ -319,8 +319,6 @@ static ab_err_t finish_slot(struct ab_stateful *sf,
         if (!rc)
                 rc = ab_stateful_pos_advance(sf, s->record);
         sf->rec = NULL;
-        ab_metrics_observe(sf->pm->record_latency,
-                           (double)(now_ns - s->stamp_ns) / 1e9);
         ab_record_destroy(s->record);
         ab_transform_pool_pop(sf->pool);
         if (rc && rc != AB_ERR_RETRY)
@@ -331,12 +329,11 @@ static ab_err_t finish_slot(struct ab_stateful *sf,
 ab_err_t ab_stateful_finish_ready(struct ab_stateful *sf, int wait_ms)
 {
         struct ab_transform_pool_slot *s;
-        int64_t now_ns = ab_time_mono_ns();
         ab_err_t rc;
 
         ab_transform_pool_kick(sf->pool);
         while ((s = ab_transform_pool_oldest(sf->pool, wait_ms))) {
-                rc = finish_slot(sf, s, now_ns);
+                rc = finish_slot(sf, s);
                 if (rc)
                         return rc;
                 if (wait_ms > 0)
@@ -395,8 +392,7 @@ ab_err_t ab_stateful_lifecycle_record(struct ab_stateful *sf,
                 o.key   = in.key;
                 o.value = in.value;
                 o.error = &err;
-                ab_pipeline_metrics_reject(sf->pm, rc);
-                ab_metrics_inc(sf->pm->dlq_records);
+                ab_pipeline_metrics_reject(&sf->pm->none, rc);
                 rc = send_dead_letter(sf, &o);
         } else if (!rc) {
                 if (r.kind == AB_ALERT_RECORD_ACTION) {

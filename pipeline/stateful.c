@@ -287,9 +287,12 @@ ab_err_t ab_stateful_new(const struct ab_pipeline_config *cfg,
                  (long long)(cfg->loop.max_pending_bytes / 1024));
         sf->headers = ab_headers_new();
         sf->ce      = ab_ce_kafka_new();
-        cprops      = ab_kafka_client_props(&cfg->kafka, AB_KAFKA_CONSUMER,
+        if (ab_pipeline_metrics_batch_init(
+                &sf->latency, (size_t)cfg->loop.max_pending_records + 64))
+                goto fail;
+        cprops = ab_kafka_client_props(&cfg->kafka, AB_KAFKA_CONSUMER,
                                        sf->eos ? eos_consumer : alo_consumer,
-                                            NULL, NULL);
+                                       NULL, NULL);
         pprops = ab_kafka_client_props(&cfg->kafka, AB_KAFKA_PRODUCER, queue,
                                        NULL, NULL);
         if (!sf->headers || !sf->ce || !cprops || !pprops)
@@ -359,8 +362,7 @@ void ab_stateful_set_stop(struct ab_stateful *sf, volatile sig_atomic_t *stop)
 static ab_err_t consume_burst(struct ab_stateful *sf, int timeout_ms,
                               struct ab_error *err)
 {
-        int64_t now_ns = ab_time_mono_ns();
-        uint64_t high  = (uint64_t)sf->cfg->loop.max_pending_records;
+        uint64_t high = (uint64_t)sf->cfg->loop.max_pending_records;
         struct ab_transform_pool_slot *s;
         struct ab_record *rec;
         ab_err_t rc;
@@ -388,12 +390,15 @@ static ab_err_t consume_burst(struct ab_stateful *sf, int timeout_ms,
                                 return rc;
                         continue;
                 }
+                /* An input record: acknowledged by the commit that
+                 * covers its ALERT records and dead letters. */
+                ab_pipeline_metrics_batch_add(&sf->latency,
+                                              ab_record_timestamp(rec));
                 s = ab_transform_pool_reserve(sf->pool);
                 ab_stateful_fill_input(&s->in, rec,
                                        sf->cfg->integration_header);
-                s->record   = rec;
-                s->entry    = NULL;
-                s->stamp_ns = now_ns;
+                s->record = rec;
+                s->entry  = NULL;
                 ab_processor_bind(sf->proc, s->job, &s->in);
                 ab_transform_pool_submit(sf->pool);
         }
@@ -507,6 +512,13 @@ ab_err_t ab_stateful_step(struct ab_stateful *sf, int timeout_ms,
         if (ab_stateful_restore_pending(sf, err))
                 goto fatal_err;
         ab_producer_poll(sf->producer, 0);
+        if (sf->uncommitted) {
+                /* Consumed records wait for the commit cycle: an idle
+                 * poll must not hold it back past its interval. */
+                int64_t left = sf->next_commit_ms - ab_time_mono_ms();
+                if (left < timeout_ms)
+                        timeout_ms = left > 0 ? (int)left : 0;
+        }
         before = sf->stats.records;
         rc     = consume_burst(sf, timeout_ms, err);
         if (rc == AB_ERR_RETRY)
@@ -763,5 +775,6 @@ void ab_stateful_destroy(struct ab_stateful *sf)
         ab_buf_fini(&sf->buf);
         ab_ce_kafka_destroy(sf->ce);
         ab_headers_destroy(sf->headers);
+        ab_pipeline_metrics_batch_fini(&sf->latency);
         ab_free(sf);
 }

@@ -90,6 +90,8 @@ struct ab_stateful {
         const struct ab_record *rec;
         const struct ab_alert_record_action *action;
         struct ab_pipeline_stats stats;
+        /* The latencies of the records the next commit acknowledges. */
+        struct ab_pipeline_metrics_batch latency;
         struct ab_error fatal; /* code AB_OK if none */
         int64_t next_commit_ms, next_expire_ms, next_purge_ms, next_tick_ms;
         volatile sig_atomic_t *stop;

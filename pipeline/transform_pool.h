@@ -32,7 +32,6 @@ struct ab_transform_pool_slot {
         struct ab_processor_job *job; /* the pool's; bound by the owner */
         void *record;                 /* the owner's, travels with the slot */
         void *entry;                  /* the owner's, travels with the slot */
-        int64_t stamp_ns;             /* the owner's, travels with the slot */
 };
 
 /**

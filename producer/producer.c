@@ -74,9 +74,10 @@ static void error_cb(rd_kafka_t *rk, int code, const char *reason, void *opaque)
                          ab_log_quote(text, quoted, sizeof(quoted)));
                 return;
         }
-        AB_WARN("producer", "kafka error", "error=%s reason=%s",
-                rd_kafka_err2name((rd_kafka_resp_err_t)code),
-                ab_log_quote(reason, quoted, sizeof(quoted)));
+        AB_LOG(ab_kafka_error_level(code), "producer", "kafka error",
+               "error=%s reason=%s",
+               rd_kafka_err2name((rd_kafka_resp_err_t)code),
+               ab_log_quote(reason, quoted, sizeof(quoted)));
 }
 
 ab_err_t ab_producer_new(const struct ab_producer_conf *conf,

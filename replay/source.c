@@ -51,9 +51,10 @@ static void error_cb(rd_kafka_t *rk, int code, const char *reason, void *opaque)
 {
         char quoted[300];
 
-        AB_WARN("replay", "kafka error", "error=%s reason=%s",
-                rd_kafka_err2name((rd_kafka_resp_err_t)code),
-                ab_log_quote(reason, quoted, sizeof(quoted)));
+        AB_LOG(ab_kafka_error_level(code), "replay", "kafka error",
+               "error=%s reason=%s",
+               rd_kafka_err2name((rd_kafka_resp_err_t)code),
+               ab_log_quote(reason, quoted, sizeof(quoted)));
 }
 
 static ab_err_t kafka_error(struct ab_error *err, const char *what,

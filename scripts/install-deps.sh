@@ -33,6 +33,7 @@ packages=(
         prometheus-alertmanager # a real webhook sender for the ingest test
         openssl                 # the ingest TLS test's self-signed certificate
         wrk                     # bench/run.sh --only ingest (HTTP load generator)
+        prometheus              # promtool: checks the /metrics exposition of run and sink
         # the real Kafka broker for integration tests (scripts/kafka-broker.sh)
         openjdk-17-jre-headless
         maven

@@ -41,10 +41,17 @@ struct ab_metrics_family {
         struct ab_metric **series_tail;
 };
 
+struct collector {
+        struct collector *next;
+        ab_metrics_collect_fn fn;
+        void *arg;
+};
+
 struct ab_metrics {
         pthread_mutex_t lock; /* guards the lists, not the values */
         struct ab_metrics_family *families;
         struct ab_metrics_family **families_tail;
+        struct collector *collectors, **collectors_tail;
 };
 
 static const char *const type_names[] = {"counter", "gauge", "histogram"};
@@ -58,7 +65,8 @@ struct ab_metrics *ab_metrics_new(void)
         if (!reg)
                 return NULL;
         pthread_mutex_init(&reg->lock, NULL);
-        reg->families_tail = &reg->families;
+        reg->families_tail   = &reg->families;
+        reg->collectors_tail = &reg->collectors;
         return reg;
 }
 
@@ -96,6 +104,11 @@ void ab_metrics_destroy(struct ab_metrics *reg)
                 struct ab_metrics_family *next = fam->next;
                 family_free(fam);
                 fam = next;
+        }
+        while (reg->collectors) {
+                struct collector *next = reg->collectors->next;
+                ab_free(reg->collectors);
+                reg->collectors = next;
         }
         pthread_mutex_destroy(&reg->lock);
         ab_free(reg);
@@ -314,6 +327,24 @@ ab_err_t ab_metrics_register_one(struct ab_metrics *reg,
         return ab_metrics_series(fam, NULL, out, err);
 }
 
+ab_err_t ab_metrics_add_collector(struct ab_metrics *reg,
+                                  ab_metrics_collect_fn fn, void *arg,
+                                  struct ab_error *err)
+{
+        struct collector *c = ab_calloc(1, sizeof(*c));
+
+        if (!c)
+                return ab_error_set(err, AB_ERR_NOMEM, NULL,
+                                    "cannot add a metrics collector");
+        c->fn  = fn;
+        c->arg = arg;
+        pthread_mutex_lock(&reg->lock);
+        *reg->collectors_tail = c;
+        reg->collectors_tail  = &c->next;
+        pthread_mutex_unlock(&reg->lock);
+        return AB_OK;
+}
+
 /* ---- updates ---- */
 
 void ab_metrics_inc(struct ab_metric *m)
@@ -516,6 +547,8 @@ ab_err_t ab_metrics_render(struct ab_metrics *reg, struct ab_buf *out)
         for (const struct ab_metrics_family *fam = reg->families; fam && !rc;
              fam                                 = fam->next)
                 rc = render_family(out, fam);
+        for (const struct collector *c = reg->collectors; c && !rc; c = c->next)
+                rc = c->fn(c->arg, out);
         pthread_mutex_unlock(&reg->lock);
         return rc;
 }

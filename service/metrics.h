@@ -115,6 +115,21 @@ void ab_metrics_observe(struct ab_metric *m, double v);
 int64_t ab_metrics_value(const struct ab_metric *m);
 
 /**
+ * Appends families of its own to \p out at every render, after the
+ * registered ones, in the exposition format (HELP, TYPE, samples): for
+ * values read at scrape time, such as the process_* metrics.
+ */
+typedef ab_err_t (*ab_metrics_collect_fn)(void *arg, struct ab_buf *out);
+
+/**
+ * Add a collector, called (under the registry's mutex) at every render.
+ * @returns AB_OK or AB_ERR_NOMEM.
+ */
+ab_err_t ab_metrics_add_collector(struct ab_metrics *reg,
+                                  ab_metrics_collect_fn fn, void *arg,
+                                  struct ab_error *err);
+
+/**
  * Append every family in the Prometheus text exposition format 0.0.4
  * (HELP and TYPE lines, families and series in registration order) to
  * \p out. Takes the registry's mutex, so it can run in any thread.

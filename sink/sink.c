@@ -16,6 +16,7 @@
 #include "producer/producer.h"
 #include "service/http.h"
 #include "service/metrics.h"
+#include "service/process_metrics.h"
 #include "sink/batch.h"
 #include "sink/credentials.h"
 #include "sink/eventbridge.h"
@@ -44,6 +45,8 @@ struct sink_metrics {
         struct ab_metric *retries;
         struct ab_metric *requests;
         struct ab_metric *latency;
+        struct ab_metric *event_latency;      /* poll to accepted */
+        struct ab_metric *end_to_end_latency; /* timestamp to accepted */
         struct ab_metric *batch_size;
         struct ab_metric *backlog;
         struct ab_metric *lag;
@@ -68,6 +71,7 @@ struct ab_sink {
         struct ab_buf event;
         struct ab_headers *headers;
         struct ab_record *stash; /* consumed, not registered yet */
+        int64_t stash_ns;        /* when the poll returned it */
         struct ab_error fatal;   /* code AB_OK while none */
         struct ab_sink_credentials creds;
 };
@@ -131,6 +135,23 @@ static void dead_letter(struct ab_sink *s, struct ab_offsets_entry *entry,
         ab_metrics_inc(s->m.dead_lettered);
 }
 
+/* Drop one reference on \p e; when that completes its record (accepted,
+ * dead-lettered or filtered), observe the record's latencies. */
+static void release(struct ab_sink *s, struct ab_offsets_entry *e)
+{
+        int64_t received_ns, timestamp_ms;
+
+        ab_offsets_entry_times(e, &received_ns, &timestamp_ms);
+        if (!ab_offsets_release(e))
+                return;
+        ab_metrics_observe(s->m.event_latency,
+                           (double)(ab_time_mono_ns() - received_ns) / 1e9);
+        if (timestamp_ms >= 0)
+                ab_metrics_observe(s->m.end_to_end_latency,
+                                   (double)(ab_time_now_ms() - timestamp_ms) /
+                                       1e3);
+}
+
 static void on_dlq_delivery(void *arg, void *opaque, ab_err_t status,
                             const struct ab_error *err)
 {
@@ -147,7 +168,7 @@ static void on_dlq_delivery(void *arg, void *opaque, ab_err_t status,
                           ab_err_code(status));
                 return;
         }
-        ab_offsets_release(opaque);
+        release(s, opaque);
 }
 
 static void on_event_done(void *opaque, void *cookie, const char *id,
@@ -158,7 +179,7 @@ static void on_event_done(void *opaque, void *cookie, const char *id,
         char quoted[300];
 
         if (r->outcome == AB_EB_DELIVERED) {
-                ab_offsets_release(t->entry);
+                release(s, t->entry);
                 goto out;
         }
         if (r->outcome == AB_EB_ABORTED)
@@ -183,7 +204,7 @@ static void on_event_done(void *opaque, void *cookie, const char *id,
                 dead_letter(s, t->entry,
                             ab_str_make(t->key, t->key ? t->keylen : 0),
                             ab_str_make(r->event, r->event_len), NULL, &info);
-                ab_offsets_release(t->entry);
+                release(s, t->entry);
         } else {
                 set_fatal(s, AB_ERR_PERMANENT,
                           "EventBridge permanently rejected an event; "
@@ -338,7 +359,7 @@ static void process(struct ab_sink *s, const struct ab_record *rec,
                                           info.counted, info.id, key.ptr,
                                           key.len, t);
                         if (rc) {
-                                ab_offsets_release(entry);
+                                release(s, entry);
                                 ab_free(t);
                         }
                 } else {
@@ -349,7 +370,7 @@ static void process(struct ab_sink *s, const struct ab_record *rec,
                         return;
                 }
         }
-        ab_offsets_release(entry);
+        release(s, entry);
 }
 
 /* Register and process the stashed record. @returns false if the tracker
@@ -369,6 +390,8 @@ static bool take_stash(struct ab_sink *s)
                 set_fatal(s, rc, "offset tracker", err.text);
                 return false;
         }
+        ab_offsets_entry_set_times(entry, s->stash_ns,
+                                   ab_record_timestamp(s->stash));
         process(s, s->stash, entry);
         ab_record_destroy(s->stash);
         s->stash = NULL;
@@ -419,6 +442,9 @@ static ab_err_t register_metrics(struct ab_sink *s, struct ab_error *err)
 {
         static const double latency[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                          0.5,   1,    2.5,   5,    10,  30};
+        static const double lag[]     = {0.01, 0.025, 0.05, 0.1, 0.25,
+                                         0.5,  1,     2.5,  5,   10,
+                                         30,   60,    300,  900, 3600};
         static const double sizes[]   = {1, 2, 4, 8, 16, 32};
         static const char *const code_label[] = {"code", NULL};
         const struct {
@@ -453,6 +479,16 @@ static ab_err_t register_metrics(struct ab_sink *s, struct ab_error *err)
             {{AB_METRICS_HISTOGRAM, "sink_request_duration_seconds",
               "PutEvents request latency.", NULL, latency, NELEM(latency)},
              &s->m.latency},
+            {{AB_METRICS_HISTOGRAM, "sink_event_latency_seconds",
+              "From a record's consumption until EventBridge accepted it "
+              "(or it was dead-lettered or filtered).",
+              NULL, latency, NELEM(latency)},
+             &s->m.event_latency},
+            {{AB_METRICS_HISTOGRAM, "sink_end_to_end_latency_seconds",
+              "From a record's Kafka timestamp until EventBridge accepted "
+              "it: time in the output topic included.",
+              NULL, lag, NELEM(lag)},
+             &s->m.end_to_end_latency},
             {{AB_METRICS_HISTOGRAM, "sink_batch_size_events",
               "Events per PutEvents request.", NULL, sizes, NELEM(sizes)},
              &s->m.batch_size},
@@ -483,6 +519,8 @@ static ab_err_t register_metrics(struct ab_sink *s, struct ab_error *err)
         if (!rc)
                 rc = ab_metrics_register(s->registry, &fail, &s->m.failures,
                                          err);
+        if (!rc)
+                rc = ab_process_metrics_register(s->registry, err);
         return rc;
 }
 
@@ -617,7 +655,8 @@ static void step(struct ab_sink *s, bool consuming)
                 return;
         }
         if (rec) {
-                s->stash = rec;
+                s->stash    = rec;
+                s->stash_ns = ab_time_mono_ns();
                 take_stash(s);
         }
         ab_eb_poll(s->eb, rec ? 0 : (pending ? 20 : 0));
@@ -700,10 +739,10 @@ ab_err_t ab_sink_run(struct ab_sink *s, volatile sig_atomic_t *stop,
                 step(s, false);
         } while (ab_time_mono_ms() - t0 < cfg->shutdown_timeout_ms);
         if (ab_eb_pending(s->eb))
-                AB_WARN(COMP, "shutdown with events in flight",
-                        "pending=%zu (their records are not committed and "
-                        "will be consumed again)",
-                        ab_eb_pending(s->eb));
+                AB_WARN(COMP,
+                        "shutdown with events in flight; their records are "
+                        "not committed and will be consumed again",
+                        "pending=%zu", ab_eb_pending(s->eb));
         ab_producer_flush(s->producer, 5000, NULL);
         ab_error_clear(&cerr);
         rc = ab_consumer_close(s->consumer, &cerr);

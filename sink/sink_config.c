@@ -11,9 +11,10 @@
 #define NELEM(a) (sizeof(a) / sizeof(*(a)))
 
 static const char *const on_permanent_names[] = {"stop", "dlq", NULL};
-static const char *const log_level_names[] = {"error", "warn", "info", "debug",
-                                              NULL};
-static const char *const severity_names[]  = {"P1", "P2", "P3", "P4", NULL};
+static const char *const log_level_names[]  = {"error", "warn", "info", "debug",
+                                               NULL};
+static const char *const log_format_names[] = {"logfmt", "json", NULL};
+static const char *const severity_names[]   = {"P1", "P2", "P3", "P4", NULL};
 static const char *const kafka_defaults[] = {"group", "alertbridge-sink", NULL};
 
 #define CFG(f) offsetof(struct ab_sink_config, f)
@@ -240,6 +241,13 @@ static const struct ab_conftab_prop props[] = {
      .def    = "info",
      .names  = log_level_names,
      .desc   = "Log threshold."},
+    {.key    = "log_format",
+     .type   = AB_CONFTAB_ENUM,
+     .offset = CFG(log_format),
+     .def    = "logfmt",
+     .names  = log_format_names,
+     .desc   = "Format of the log lines on stderr: `logfmt` or `json` "
+               "(one object per line)."},
 };
 
 static const struct ab_conftab table = {props, NELEM(props),

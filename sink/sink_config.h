@@ -54,7 +54,8 @@ struct ab_sink_config {
         int64_t max_pending;
         int64_t shutdown_timeout_ms;
         char *http_listen;
-        int log_level; /* enum ab_log_level */
+        int log_level;  /* enum ab_log_level */
+        int log_format; /* enum ab_log_format */
 };
 
 /**

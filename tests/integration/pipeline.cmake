@@ -52,3 +52,22 @@ foreach(case memory_loop stateful_loop)
       --workdir ${AB_PIPELINE_IT_WORKDIR}
       Reload.test_${case})
 endforeach()
+
+# What an operator reads from a real run (test_operations.py): metrics by
+# integration, latency, build and process metrics, promtool, the Grafana
+# dashboard's metric names, JSON and strict logfmt logs.
+set(AB_OPERATIONS_IT_CASES
+  operations_latency:Operations.test_latency_measures_processing_not_the_idle_poll
+  operations_metrics:Operations.test_metrics_by_integration_promtool_and_the_dashboard
+  operations_refused_once:Operations.test_a_refused_connection_is_logged_once)
+
+foreach(case ${AB_OPERATIONS_IT_CASES})
+  string(REPLACE ":" ";" parts ${case})
+  list(GET parts 0 name)
+  list(GET parts 1 test)
+  ab_integration_test(${name}
+    COMMAND ${AB_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/test_operations.py
+      --alertbridge $<TARGET_FILE:alertbridge>
+      --workdir ${AB_PIPELINE_IT_WORKDIR}
+      ${test})
+endforeach()

@@ -18,7 +18,8 @@ set(AB_SINK_IT_CASES
   sink_shutdown_during_outage:ShutdownDuringOutage
   sink_dead_letters:DeadLetters
   sink_oversize_dead_letter:OversizeDeadLetter
-  sink_permanent_stop:PermanentStop)
+  sink_permanent_stop:PermanentStop
+  sink_observability:Observability)
 
 foreach(case ${AB_SINK_IT_CASES})
   string(REPLACE ":" ";" parts ${case})

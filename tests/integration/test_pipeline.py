@@ -1207,19 +1207,29 @@ class Observability(PipelineTest):
 
         def metric(series):
             return ab.metrics().get(series)
-        self.wait_for(lambda: metric("alertbridge_records_in_total") == 6,
+        self.wait_for(lambda: metric('alertbridge_records_in_total'
+                                     '{integration="generic"}') == 6,
                       "records_in_total = 6")
         self.wait_for(lambda: metric("alertbridge_consumer_lag") == 0,
                       "consumer_lag = 0")
+        self.wait_for(
+            lambda: metric("alertbridge_record_latency_seconds_count") == 6,
+            "6 records acknowledged")
         m = ab.metrics()
         expect = {
-            "alertbridge_records_in_total": 6,
-            'alertbridge_events_out_total{type="create"}': 3,
-            'alertbridge_events_out_total{type="close"}': 0,
-            'alertbridge_rejections_total{code="decode"}': 1,
-            'alertbridge_rejections_total{code="no_alertname"}': 1,
-            'alertbridge_rejections_total{code="no_integration"}': 0,
-            "alertbridge_dlq_records_total": 2,
+            'alertbridge_records_in_total{integration="generic"}': 6,
+            'alertbridge_records_in_total{integration="none"}': 0,
+            'alertbridge_events_out_total'
+            '{integration="generic",type="create"}': 3,
+            'alertbridge_events_out_total'
+            '{integration="generic",type="close"}': 0,
+            'alertbridge_rejections_total'
+            '{integration="generic",code="decode"}': 1,
+            'alertbridge_rejections_total'
+            '{integration="generic",code="no_alertname"}': 1,
+            'alertbridge_rejections_total'
+            '{integration="none",code="no_integration"}': 0,
+            'alertbridge_dlq_records_total{integration="generic"}': 2,
             "alertbridge_merged_duplicates_total": 1,
             "alertbridge_open_alerts": 3,
             "alertbridge_delivery_errors_total": 0,
@@ -1277,7 +1287,9 @@ class Backpressure(PipelineTest):
         reader.wait_count(n)
         self.assertIn("alertbridge_consumer_paused", ab.metrics())
         self.wait_for(lambda: ab.metrics()["alertbridge_consumer_paused"] == 0
-                      and ab.metrics()["alertbridge_records_in_total"] == n,
+                      and sum(v for k, v in ab.metrics().items()
+                              if k.startswith(
+                                  "alertbridge_records_in_total")) == n,
                       "consumption resumed with every record in")
         self.stop_ok(ab)
         reader.pump(1.0)

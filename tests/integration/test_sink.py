@@ -42,6 +42,8 @@ except ImportError:
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 FAKE = os.path.join(REPO, "tests", "support", "fake_eventbridge.py")
+sys.path.insert(0, os.path.join(REPO, "tests", "support"))
+import observability as obs  # noqa: E402
 WAIT = float(os.environ.get("AB_IT_TIMEOUT", "90"))
 POLL = 0.05
 SINK = None     # set by main()
@@ -418,12 +420,50 @@ class ShutdownDuringOutage(SinkTest):
                  sink.tail)
         self.assertEqual(sink.stop(), 0, sink.tail())
         self.assertTrue(all(o < 0 for o in self.committed().values()))
+        with open(sink.log_path, errors="replace") as f:
+            log = f.read()
+        self.assertIn("shutdown with events in flight", log)
+        obs.check_log(self, log, "logfmt")
         fake.call("/_control/reset", {})
         sink = Sink(self, fake, [self.topic], self.dlq, self.group).start()
         wait_for(self, "every event accepted after the restart",
                  lambda: len(fake.state()["events"]) == 30, sink.tail)
         wait_for(self, "offsets committed", self.all_committed, sink.tail)
         self.assertEqual(sink.stop(), 0)
+
+
+class Observability(SinkTest):
+    def test_metrics_promtool_dashboard_and_json_logs(self):
+        fake = Fake(self)
+        port = free_port()
+        self.produce(self.stream(20))
+        sink = Sink(self, fake, [self.topic], self.dlq, self.group,
+                    http={"listen": "127.0.0.1:%d" % port},
+                    log_format="json").start()
+        wait_for(self, "every event accepted",
+                 lambda: len(fake.state()["events"]) == 20, sink.tail)
+        wait_for(self, "every acceptance observed",
+                 lambda: metric(port, "sink_event_latency_seconds_count") == 20,
+                 sink.tail)
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port,
+                                    timeout=10) as r:
+            text = r.read().decode()
+        m = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+             for line in text.splitlines() if line and line[0] != "#"}
+        self.assertEqual(m["alertbridge_sink_events_published_total"], 20)
+        self.assertEqual(
+            m["alertbridge_sink_end_to_end_latency_seconds_count"], 20)
+        # Produced just now, accepted within seconds.
+        self.assertEqual(m['alertbridge_sink_end_to_end_latency_seconds'
+                           '_bucket{le="60"}'], 20)
+        self.assertIn("process_resident_memory_bytes", m)
+        self.assertTrue(any(k.startswith("alertbridge_build_info{")
+                            for k in m))
+        obs.promtool(self, text)
+        obs.check_dashboard(self, obs.exported_names(text), sink=True)
+        self.assertEqual(sink.stop(), 0)
+        with open(sink.log_path, errors="replace") as f:
+            obs.check_log(self, f.read(), "json")
 
 
 class DeadLetters(SinkTest):

@@ -647,8 +647,10 @@ class AutoClearMoved(StatefulTest):
         while not closed() and time.time() < give_up and b.alive():
             time.sleep(tp.POLL)
         self.settle("auto-clears", False)
-        sent_by_b = int(b.metric(
-            'alertbridge_events_out_total{type="close"}'))
+        sent_by_b = int(sum(
+            v for k, v in b.metrics().items()
+            if k.startswith("alertbridge_events_out_total{") and
+            'type="close"' in k))
         self.stop_ok(b)
         codes = dead_letter_codes(self.dead.messages)
         closes = {}

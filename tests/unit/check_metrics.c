@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pipeline/pipeline_metrics.h"
 
@@ -303,7 +304,8 @@ static void assert_exposition_syntax(const char *text)
                               "bad exposition line: %s", buf);
                 if (buf[0] != '#')
                         ck_assert_msg(!strncmp(buf, AB_METRICS_PREFIX,
-                                               strlen(AB_METRICS_PREFIX)),
+                                               strlen(AB_METRICS_PREFIX)) ||
+                                          !strncmp(buf, "process_", 8),
                                       "unprefixed: %s", buf);
                 line = nl + 1;
         }
@@ -313,75 +315,179 @@ static void assert_exposition_syntax(const char *text)
 START_TEST(test_pipeline_metric_set)
 {
         static const char *const families[] = {
-            "records_in_total counter",
-            "events_out_total counter",
-            "rejections_total counter",
-            "merged_duplicates_total counter",
-            "open_alerts gauge",
-            "consumer_lag gauge",
-            "consumer_paused gauge",
-            "delivery_errors_total counter",
-            "dlq_records_total counter",
-            "dlq_reduced_total counter",
-            "evicted_alerts_total counter",
-            "record_latency_seconds histogram",
-            "traceparent_invalid_total counter",
-            "tracestate_invalid_total counter"};
+            "alertbridge_records_in_total counter",
+            "alertbridge_events_out_total counter",
+            "alertbridge_rejections_total counter",
+            "alertbridge_orphan_recoveries_total counter",
+            "alertbridge_merged_duplicates_total counter",
+            "alertbridge_open_alerts gauge",
+            "alertbridge_consumer_lag gauge",
+            "alertbridge_consumer_paused gauge",
+            "alertbridge_delivery_errors_total counter",
+            "alertbridge_dlq_records_total counter",
+            "alertbridge_dlq_reduced_total counter",
+            "alertbridge_evicted_alerts_total counter",
+            "alertbridge_record_latency_seconds histogram",
+            "alertbridge_end_to_end_latency_seconds histogram",
+            "alertbridge_traceparent_invalid_total counter",
+            "alertbridge_tracestate_invalid_total counter",
+            "alertbridge_config_reload_failures_total counter",
+            "alertbridge_config_last_reload_successful gauge",
+            "alertbridge_config_last_reload_success_timestamp_seconds gauge",
+            "alertbridge_build_info gauge",
+            "process_cpu_seconds_total counter",
+            "process_resident_memory_bytes gauge",
+            "process_virtual_memory_bytes gauge",
+            "process_open_fds gauge",
+            "process_max_fds gauge",
+            "process_start_time_seconds gauge"};
         struct ab_pipeline_metrics pm;
         struct ab_pipeline_metrics again;
+        struct ab_pipeline_metrics_integ am, am2;
         const char *text;
 
         ck_assert_int_eq(ab_pipeline_metrics_register(reg, &pm, &err), AB_OK);
-        ck_assert_ptr_nonnull(pm.records_in);
+        ck_assert_ptr_nonnull(pm.none.records_in);
         ck_assert_ptr_nonnull(pm.record_latency);
         ck_assert_ptr_nonnull(pm.dlq_reduced);
         ck_assert_ptr_nonnull(pm.traceparent_invalid);
         ck_assert_ptr_nonnull(pm.tracestate_invalid);
-        ck_assert_ptr_null(pm.rejections[AB_OK]);
+        ck_assert_ptr_nonnull(pm.end_to_end_latency);
+        ck_assert_int_eq(
+            ab_pipeline_metrics_integ(&pm, "alertmanager", &am, &err), AB_OK);
+        /* The same name gives the same series. */
+        ck_assert_int_eq(
+            ab_pipeline_metrics_integ(&pm, "alertmanager", &am2, &err), AB_OK);
+        ck_assert_ptr_eq(am.records_in, am2.records_in);
+        ck_assert_ptr_ne(am.records_in, pm.none.records_in);
         for (int t = 0; t < AB_EVENT__COUNT; t++)
-                ck_assert_ptr_nonnull(pm.events_out[t]);
-        for (int c = AB_OK + 1; c < AB_ERR__COUNT; c++)
-                ck_assert_ptr_nonnull(pm.rejections[c]);
+                ck_assert_ptr_nonnull(am.events_out[t]);
+        /* Only the REJECT class labels rejections. */
+        for (int c = AB_OK; c < AB_ERR__COUNT; c++)
+                ck_assert_int_eq(am.rejections[c] != NULL,
+                                 ab_err_class((ab_err_t)c) ==
+                                     AB_ERR_CLASS_REJECT);
 
-        ab_metrics_inc(pm.records_in);
-        ab_metrics_inc(pm.events_out[AB_EVENT_CLOSE]);
-        ab_pipeline_metrics_reject(&pm, AB_ERR_NO_ALERTNAME);
-        ab_pipeline_metrics_reject(&pm, AB_ERR_NO_ALERTNAME);
-        ab_pipeline_metrics_reject(&pm, AB_OK);
-        ab_pipeline_metrics_reject(&pm, AB_ERR__COUNT);
+        ab_metrics_inc(am.records_in);
+        ab_metrics_inc(am.events_out[AB_EVENT_CLOSE]);
+        ab_pipeline_metrics_reject(&am, AB_ERR_NO_ALERTNAME);
+        ab_pipeline_metrics_reject(&am, AB_ERR_NO_ALERTNAME);
+        ab_pipeline_metrics_reject(&pm.none, AB_ERR_NO_INTEGRATION);
+        ab_pipeline_metrics_reject(&am, AB_OK);
+        ab_pipeline_metrics_reject(&am, AB_ERR__COUNT);
+        ab_pipeline_metrics_reject(NULL, AB_ERR_DECODE);
         ab_metrics_set(pm.open_alerts, 7);
-        ab_metrics_observe(pm.record_latency, 0.003);
-        ck_assert_int_eq(ab_metrics_value(pm.rejections[AB_ERR_NO_ALERTNAME]),
+        ab_pipeline_metrics_done(&pm, 1000000000, 5000, 1003000000, 6500);
+        ck_assert_int_eq(ab_metrics_value(am.rejections[AB_ERR_NO_ALERTNAME]),
                          2);
+        ck_assert_int_eq(ab_metrics_value(am.dead_letters), 4);
 
         text = render();
         assert_exposition_syntax(text);
         ck_assert_ptr_nonnull(
-            strstr(text, "\nalertbridge_records_in_total 1\n"));
+            strstr(text, "\nalertbridge_records_in_total{integration="
+                         "\"alertmanager\"} 1\n"));
+        ck_assert_ptr_nonnull(strstr(
+            text, "\nalertbridge_records_in_total{integration=\"none\"} 0\n"));
         ck_assert_ptr_nonnull(
-            strstr(text, "\nalertbridge_events_out_total{type=\"close\"} 1\n"));
-        ck_assert_ptr_nonnull(strstr(
-            text, "\nalertbridge_events_out_total{type=\"create\"} 0\n"));
-        ck_assert_ptr_nonnull(strstr(
-            text, "\nalertbridge_rejections_total{code=\"no_alertname\"} 2\n"));
+            strstr(text, "\nalertbridge_events_out_total{integration="
+                         "\"alertmanager\",type=\"close\"} 1\n"));
+        ck_assert_ptr_nonnull(
+            strstr(text, "\nalertbridge_events_out_total{integration="
+                         "\"alertmanager\",type=\"create\"} 0\n"));
+        ck_assert_ptr_nonnull(
+            strstr(text, "\nalertbridge_rejections_total{integration="
+                         "\"alertmanager\",code=\"no_alertname\"} 2\n"));
+        ck_assert_ptr_nonnull(
+            strstr(text, "\nalertbridge_rejections_total{integration="
+                         "\"none\",code=\"no_integration\"} 1\n"));
+        ck_assert_ptr_nonnull(
+            strstr(text, "\nalertbridge_dlq_records_total{integration="
+                         "\"none\"} 1\n"));
         ck_assert_ptr_null(strstr(text, "code=\"ok\""));
+        ck_assert_ptr_null(strstr(text, "code=\"nomem\""));
         ck_assert_ptr_nonnull(strstr(text, "\nalertbridge_open_alerts 7\n"));
+        /* 3 ms from receipt, 1.5 s from the record's timestamp. */
         ck_assert_ptr_nonnull(strstr(
             text, "\nalertbridge_record_latency_seconds_bucket{le=\"0.005\"} "
                   "1\n"));
         ck_assert_ptr_nonnull(strstr(
             text, "\nalertbridge_record_latency_seconds_bucket{le=\"0.0025\"} "
                   "0\n"));
+        ck_assert_ptr_nonnull(strstr(
+            text, "\nalertbridge_end_to_end_latency_seconds_bucket{le=\"1\"} "
+                  "0\n"));
+        ck_assert_ptr_nonnull(strstr(
+            text, "\nalertbridge_end_to_end_latency_seconds_bucket{le=\"2.5\"} "
+                  "1\n"));
+        ck_assert_ptr_nonnull(
+            strstr(text, "\nalertbridge_build_info{version="));
         for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
                 char type[96];
 
-                snprintf(type, sizeof(type), "# TYPE alertbridge_%s\n",
-                         families[i]);
+                snprintf(type, sizeof(type), "# TYPE %s\n", families[i]);
                 ck_assert_msg(strstr(text, type), "missing %s", type);
         }
         /* The same set cannot be registered twice in one registry. */
         ck_assert_int_eq(ab_pipeline_metrics_register(reg, &again, &err),
                          AB_ERR_INTERNAL);
+}
+END_TEST
+
+static double sample(const char *text, const char *name)
+{
+        char key[128];
+        const char *p;
+
+        snprintf(key, sizeof(key), "\n%s ", name);
+        p = strstr(text, key);
+        ck_assert_msg(p != NULL, "no sample %s", name);
+        return strtod(p + strlen(key), NULL);
+}
+
+START_TEST(test_process_metrics_read_proc)
+{
+        struct ab_pipeline_metrics pm;
+        struct timespec now;
+        const char *text;
+        double start;
+
+        ck_assert_int_eq(ab_pipeline_metrics_register(reg, &pm, &err), AB_OK);
+        text = render();
+        assert_exposition_syntax(text);
+        clock_gettime(CLOCK_REALTIME, &now);
+        start = sample(text, "process_start_time_seconds");
+        ck_assert(start > (double)now.tv_sec - 3600 &&
+                  start <= (double)now.tv_sec + 1);
+        ck_assert(sample(text, "process_resident_memory_bytes") > 1e5);
+        ck_assert(sample(text, "process_virtual_memory_bytes") >
+                  sample(text, "process_resident_memory_bytes"));
+        ck_assert(sample(text, "process_open_fds") >= 3);
+        ck_assert(sample(text, "process_max_fds") >=
+                  sample(text, "process_open_fds"));
+        ck_assert(sample(text, "process_cpu_seconds_total") >= 0);
+}
+END_TEST
+
+START_TEST(test_batch_observes_at_done_only)
+{
+        struct ab_pipeline_metrics pm;
+        struct ab_pipeline_metrics_batch b;
+
+        ck_assert_int_eq(ab_pipeline_metrics_register(reg, &pm, &err), AB_OK);
+        ck_assert_int_eq(ab_pipeline_metrics_batch_init(&b, 2), AB_OK);
+        ab_pipeline_metrics_batch_add(&b, -1);
+        ab_pipeline_metrics_batch_add(&b, 0);
+        ab_pipeline_metrics_batch_add(&b, 0); /* beyond the room: dropped */
+        ck_assert_int_eq(ab_metrics_value(pm.record_latency), 0);
+        ab_pipeline_metrics_batch_done(&pm, &b);
+        ck_assert_int_eq(ab_metrics_value(pm.record_latency), 2);
+        /* No timestamp (-1): no end-to-end observation. */
+        ck_assert_int_eq(ab_metrics_value(pm.end_to_end_latency), 1);
+        ab_pipeline_metrics_batch_done(&pm, &b);
+        ck_assert_int_eq(ab_metrics_value(pm.record_latency), 2);
+        ab_pipeline_metrics_batch_fini(&b);
+        ab_pipeline_metrics_batch_fini(&b);
 }
 END_TEST
 
@@ -438,6 +544,8 @@ static Suite *metrics_suite(void)
         tc = tcase_create("pipeline_set");
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_pipeline_metric_set);
+        tcase_add_test(tc, test_process_metrics_read_proc);
+        tcase_add_test(tc, test_batch_observes_at_done_only);
         tcase_add_test(
             tc, test_a_sink_registers_its_own_metrics_beside_the_pipeline);
         suite_add_tcase(s, tc);

@@ -71,6 +71,15 @@ enum ab_pipeline_store {
         AB_PIPELINE_STORE_MEMORY,
 };
 
+/* state.compression: how the internal topics are compressed. */
+enum ab_pipeline_compression {
+        AB_PIPELINE_COMPRESSION_LZ4 = 0,
+        AB_PIPELINE_COMPRESSION_NONE,
+        AB_PIPELINE_COMPRESSION_GZIP,
+        AB_PIPELINE_COMPRESSION_SNAPPY,
+        AB_PIPELINE_COMPRESSION_ZSTD,
+};
+
 struct ab_pipeline_config {
         char *path; /* the file it was loaded from, or the origin name */
         struct ab_kafka_config kafka; /* the shared kafka block */
@@ -108,6 +117,7 @@ struct ab_pipeline_config {
                 enum ab_pipeline_store store;
                 int64_t partitions;         /* 0: largest input count */
                 int64_t replication_factor; /* -1: the broker's default */
+                enum ab_pipeline_compression compression;
         } state;
         struct {
                 int64_t max_open_alerts; /* 0: unlimited */
@@ -158,6 +168,9 @@ ab_err_t ab_pipeline_config_reference(struct ab_buf *out);
 const struct ab_pipeline_policy *
 ab_pipeline_policy_match(const struct ab_pipeline_config *cfg,
                          const struct ab_alert *alert, const char *integration);
+
+/** librdkafka's compression.type for \p c ("lz4", "none", ...). */
+const char *ab_pipeline_compression_name(enum ab_pipeline_compression c);
 
 /** The output topic for events routed by \p policy (may be NULL). */
 const char *ab_pipeline_policy_topic(const struct ab_pipeline_config *cfg,

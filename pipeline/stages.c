@@ -25,7 +25,7 @@ void ab_stateful_on_delivery(void *arg, void *opaque, ab_err_t status,
                              const struct ab_error *err)
 {
         struct ab_stateful *sf = arg;
-        uintptr_t kind         = (uintptr_t)opaque;
+        enum out_kind kind     = ab_stateful_acked(sf, opaque);
 
         if (status != AB_OK) {
                 ab_metrics_inc(sf->pm->delivery_errors);
@@ -62,7 +62,10 @@ ab_err_t ab_stateful_send(struct ab_stateful *sf, const char *topic,
         }
         for (;;) {
                 rc = ab_producer_send_to(sf->producer, topic, partition, key,
-                                         value, headers, (void *)kind, err);
+                                         value, headers,
+                                         ab_stateful_opaque(sf, kind), err);
+                if (!rc)
+                        sf->out[sf->epoch % AB_CKPT_RING]++;
                 if (rc != AB_ERR_RETRY)
                         return rc;
                 ab_producer_poll(sf->producer, 100);

@@ -64,6 +64,7 @@ static void on_revoked(void *arg, const struct ab_consumer_partition *parts,
         else if (sf->eos)
                 sf->abort = true;
         for (size_t i = 0; i < n; i++) {
+                ab_stateful_ckpt_forget(sf, parts[i].topic, parts[i].partition);
                 ab_stateful_pos_drop(sf, parts[i].topic, parts[i].partition);
                 if (!strcmp(parts[i].topic, sf->alerts))
                         ab_stores_drop(sf->stores, parts[i].partition);
@@ -188,6 +189,9 @@ static ab_err_t make_producer(struct ab_stateful *sf, const char **props,
                               struct ab_error *err)
 {
         const struct ab_pipeline_config *cfg = sf->cfg;
+        const char *const internal[]         = {
+                    "compression.type",
+                    ab_pipeline_compression_name(cfg->state.compression), NULL};
         struct ab_producer_conf pc;
         char tid[512];
         ab_err_t rc;
@@ -217,6 +221,12 @@ static ab_err_t make_producer(struct ab_stateful *sf, const char **props,
         rc = ab_producer_new(&pc, &sf->producer, err);
         if (!rc)
                 sf->max_message = ab_producer_max_message_bytes(sf->producer);
+        if (!rc)
+                rc = ab_producer_topic_props(sf->producer, sf->alerts, internal,
+                                             err);
+        if (!rc)
+                rc = ab_producer_topic_props(sf->producer, sf->changelog,
+                                             internal, err);
         if (!rc && sf->eos)
                 rc = ab_producer_txn_init(sf->producer, err);
         return rc;
@@ -280,6 +290,8 @@ ab_err_t ab_stateful_new(const struct ab_pipeline_config *cfg,
                        : AB_CE_STRUCTURED;
         ab_error_clear(&sf->fatal);
         ab_buf_init(&sf->buf, 0);
+        for (size_t i = 0; i < AB_CKPT_MAX; i++)
+                ab_buf_init(&sf->ckpt[i].changes, 0);
         snprintf(sf->alerts, sizeof(sf->alerts), "%s.alerts", cfg->kafka.group);
         snprintf(sf->changelog, sizeof(sf->changelog), "%s.lifecycle-changelog",
                  cfg->kafka.group);
@@ -517,6 +529,8 @@ ab_err_t ab_stateful_step(struct ab_stateful *sf, int timeout_ms,
             sf, sf->stats.records == before || ab_transform_pool_full(sf->pool)
                     ? timeout_ms
                     : 0);
+        if (!rc && !sf->eos)
+                rc = ab_stateful_ckpt_advance(sf, false, err);
         if (rc == AB_ERR_RETRY)
                 return rc;
         if (rc)
@@ -529,7 +543,8 @@ ab_err_t ab_stateful_step(struct ab_stateful *sf, int timeout_ms,
         if (now >= sf->next_commit_ms || ab_consumer_paused(sf->consumer)) {
                 sf->next_commit_ms =
                     now + sf->cfg->processing.commit_interval_ms;
-                rc = ab_stateful_commit(sf, false, err);
+                rc = ab_stateful_commit(sf, ab_consumer_paused(sf->consumer),
+                                        err);
                 if (rc == AB_ERR_RETRY)
                         return rc;
                 if (rc || backpressure(sf, err))
@@ -709,6 +724,7 @@ void ab_stateful_destroy(struct ab_stateful *sf)
         ab_stores_destroy(sf->stores);
         ab_processor_destroy(sf->proc);
         ab_stateful_pos_clear(sf);
+        ab_stateful_ckpt_fini(sf);
         ab_free(sf->pos);
         ab_free(sf->kv);
         ab_alert_record_scratch_fini(&sf->scratch);

@@ -32,6 +32,14 @@
 
 #define ADMIN_TIMEOUT_MS 30000
 
+/* Every this often at_least_once commits all positions again. */
+#define RECOMMIT_MS 5000
+
+/* Checkpoints kept (checkpoint.c waits for at most half of them) and the
+ * ring of per-epoch counters of unacknowledged sends. */
+#define AB_CKPT_MAX  16
+#define AB_CKPT_RING 32
+
 /* The opaque of every output: what kind it was, for the counters. */
 enum out_kind {
         OUT_EVENT = 1,
@@ -48,6 +56,17 @@ struct position {
         int64_t purged;    /* <group>.alerts: deleted below this */
         int64_t seen;      /* the consumer's position at seen_ms */
         int64_t seen_ms;
+        int64_t queued; /* the last `next` put in a checkpoint; -1: none */
+};
+
+/* One at_least_once commit cycle waiting for its acknowledgements
+ * (checkpoint.c). */
+struct checkpoint {
+        uint64_t epoch;               /* its sends are tagged with this epoch */
+        struct ab_kafka_offset *offs; /* topics borrowed from positions */
+        size_t noffs, cap;
+        struct ab_buf changes; /* the stores' drained changes, copied */
+        bool sent;             /* its changes were sent to the changelog */
 };
 
 struct ab_stateful {
@@ -86,6 +105,12 @@ struct ab_stateful {
         int64_t recommit_ms;
         struct position *pos;
         size_t npos, cappos;
+        /* at_least_once: the epoch of new sends, the unacknowledged sends
+         * per epoch, and the checkpoints waiting (oldest at ckpt_head). */
+        uint64_t epoch;
+        uint64_t out[AB_CKPT_RING];
+        struct checkpoint ckpt[AB_CKPT_MAX];
+        size_t ckpt_head, nckpt;
         /* Where the current record's dead letters come from. */
         const struct ab_record *rec;
         const struct ab_alert_record_action *action;
@@ -130,5 +155,16 @@ ab_err_t ab_stateful_commit(struct ab_stateful *sf, bool sync,
 ab_err_t ab_stateful_rebuild(struct ab_stateful *sf, struct ab_error *err);
 ab_err_t ab_stateful_restore_pending(struct ab_stateful *sf,
                                      struct ab_error *err);
+
+/* checkpoint.c */
+void *ab_stateful_opaque(const struct ab_stateful *sf, enum out_kind kind);
+enum out_kind ab_stateful_acked(struct ab_stateful *sf, void *opaque);
+ab_err_t ab_stateful_ckpt_cycle(struct ab_stateful *sf, bool sync,
+                                struct ab_error *err);
+ab_err_t ab_stateful_ckpt_advance(struct ab_stateful *sf, bool sync,
+                                  struct ab_error *err);
+void ab_stateful_ckpt_forget(struct ab_stateful *sf, const char *topic,
+                             int32_t partition);
+void ab_stateful_ckpt_fini(struct ab_stateful *sf);
 
 #endif

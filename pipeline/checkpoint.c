@@ -136,9 +136,9 @@ static ab_err_t ckpt_push(struct ab_stateful *sf, bool all)
 static ab_err_t send_changes(struct ab_stateful *sf, struct checkpoint *k,
                              struct ab_error *err)
 {
-        const char *at            = k->changes.data;
-        const char *end           = at + k->changes.len;
-        uint64_t epoch           = sf->epoch;
+        const char *at  = k->changes.data;
+        const char *end = at + k->changes.len;
+        uint64_t epoch  = sf->epoch;
         char key[AB_EVENT_ID_LEN + 1];
         struct change_hdr h;
         ab_err_t rc = AB_OK;

@@ -307,9 +307,10 @@ void ab_stateful_fill_input(struct ab_input *in, const struct ab_record *rec,
 }
 
 /* Finish the oldest pool slot through the map stage. */
-static ab_err_t finish_slot(struct ab_stateful *sf,
-                            struct ab_transform_pool_slot *s, int64_t now_ns)
+static ab_err_t finish_slot(void *arg, struct ab_transform_pool_slot *s,
+                            int64_t now_ns)
 {
+        struct ab_stateful *sf = arg;
         ab_err_t rc;
 
         sf->rec = s->record;
@@ -321,7 +322,6 @@ static ab_err_t finish_slot(struct ab_stateful *sf,
         ab_metrics_observe(sf->pm->record_latency,
                            (double)(now_ns - s->stamp_ns) / 1e9);
         ab_record_destroy(s->record);
-        ab_transform_pool_pop(sf->pool);
         if (rc && rc != AB_ERR_RETRY)
                 ab_stateful_fail(sf, rc, NULL, "processing failed");
         return rc;
@@ -329,30 +329,18 @@ static ab_err_t finish_slot(struct ab_stateful *sf,
 
 ab_err_t ab_stateful_finish_ready(struct ab_stateful *sf, int wait_ms)
 {
-        struct ab_transform_pool_slot *s;
-        int64_t now_ns = ab_time_mono_ns();
-        ab_err_t rc;
+        return ab_transform_pool_finish(sf->pool, wait_ms, finish_slot, sf);
+}
 
-        ab_transform_pool_kick(sf->pool);
-        while ((s = ab_transform_pool_oldest(sf->pool, wait_ms))) {
-                rc = finish_slot(sf, s, now_ns);
-                if (rc)
-                        return rc;
-                if (wait_ms > 0)
-                        wait_ms = 0;
-        }
-        return AB_OK;
+static void drop_record(void *record)
+{
+        ab_record_destroy(record);
 }
 
 /* Drop the pool's records unfinished: they are consumed again. */
 void ab_stateful_discard(struct ab_stateful *sf)
 {
-        struct ab_transform_pool_slot *s;
-
-        while ((s = ab_transform_pool_oldest(sf->pool, -1))) {
-                ab_record_destroy(s->record);
-                ab_transform_pool_pop(sf->pool);
-        }
+        ab_transform_pool_discard(sf->pool, drop_record);
 }
 
 /* ---------------------------------------------------------------- lifecycle

@@ -436,28 +436,15 @@ static ab_err_t backpressure(struct ab_stateful *sf, struct ab_error *err)
         return rc;
 }
 
-static void note_lag(void *arg, const char *topic, int32_t partition,
-                     int64_t lag)
-{
-        int *behind = arg;
-
-        (void)topic;
-        (void)partition;
-        if (lag > 0)
-                *behind = 1;
-}
-
 /* Wall-clock auto-clear over the restored stores, once the backlog is
  * consumed (old records must merge before today's clock closes). */
 static ab_err_t expire(struct ab_stateful *sf)
 {
         struct ab_lifecycle *lc;
-        int behind = 0;
         int32_t p;
         ab_err_t rc;
 
-        ab_consumer_lag(sf->consumer, note_lag, &behind);
-        if (behind)
+        if (!ab_consumer_caught_up(sf->consumer))
                 return AB_OK;
         rc = ab_stateful_finish_ready(sf, -1);
         for (size_t i = 0; !rc && i < ab_stores_count(sf->stores); i++) {

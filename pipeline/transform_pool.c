@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/mem.h"
+#include "core/timefmt.h"
 
 /*
  * HOW IT WORKS
@@ -264,6 +265,37 @@ void ab_transform_pool_pop(struct ab_transform_pool *tp)
         __atomic_store_n(&tp->slots[tp->head & tp->mask].done, 0,
                          __ATOMIC_RELAXED);
         tp->head++;
+}
+
+ab_err_t ab_transform_pool_finish(struct ab_transform_pool *tp, int wait_ms,
+                                  ab_transform_pool_finish_fn fn, void *arg)
+{
+        struct ab_transform_pool_slot *s;
+        int64_t now_ns = ab_time_mono_ns();
+        ab_err_t rc;
+
+        ab_transform_pool_kick(tp);
+        while ((s = ab_transform_pool_oldest(tp, wait_ms))) {
+                rc = fn(arg, s, now_ns);
+                ab_transform_pool_pop(tp);
+                if (rc)
+                        return rc;
+                if (wait_ms > 0)
+                        wait_ms = 0;
+        }
+        return AB_OK;
+}
+
+void ab_transform_pool_discard(struct ab_transform_pool *tp,
+                               void (*drop)(void *record))
+{
+        struct ab_transform_pool_slot *s;
+
+        while ((s = ab_transform_pool_oldest(tp, -1))) {
+                if (drop)
+                        drop(s->record);
+                ab_transform_pool_pop(tp);
+        }
 }
 
 size_t ab_transform_pool_pending(const struct ab_transform_pool *tp)

@@ -129,34 +129,39 @@ static ab_err_t ckpt_push(struct ab_stateful *sf, bool all)
                 return rc;
         k->epoch = sf->epoch++;
         k->sent  = false;
+        k->at    = 0;
         sf->nckpt++;
         return AB_OK;
 }
 
+/* Send checkpoint \p k's changes from where an interrupted call stopped
+ * (a full queue while stopping); k->sent once all of them are out. */
 static ab_err_t send_changes(struct ab_stateful *sf, struct checkpoint *k,
                              struct ab_error *err)
 {
-        const char *at  = k->changes.data;
-        const char *end = at + k->changes.len;
+        const char *end = k->changes.data + k->changes.len;
         uint64_t epoch  = sf->epoch;
         char key[AB_EVENT_ID_LEN + 1];
         struct change_hdr h;
         ab_err_t rc = AB_OK;
 
         sf->epoch = k->epoch; /* acknowledged as part of checkpoint k */
-        while (!rc && at < end) {
+        while (!rc && k->changes.data + k->at < end) {
+                const char *at = k->changes.data + k->at;
+
                 memcpy(&h, at, sizeof(h));
-                at += sizeof(h);
                 if (h.partition >= 0) {
                         ab_hex(h.fp, AB_LIFECYCLE_FP_LEN, key);
                         rc = ab_stateful_send(
                             sf, sf->changelog, h.partition, ab_str_c(key),
-                            ab_str_make(h.tomb ? NULL : at, h.len), NULL,
-                            OUT_INTERNAL, err);
+                            ab_str_make(h.tomb ? NULL : at + sizeof(h), h.len),
+                            NULL, OUT_INTERNAL, err);
                 }
-                at += h.len;
+                if (!rc)
+                        k->at += sizeof(h) + h.len;
         }
         sf->epoch = epoch;
+        k->sent   = !rc;
         if (rc && rc != AB_ERR_RETRY)
                 ab_stateful_fail(sf, rc, err, "cannot write the changelog");
         return rc;
@@ -198,8 +203,7 @@ ab_err_t ab_stateful_ckpt_advance(struct ab_stateful *sf, bool sync,
                 if (sf->out[k->epoch % AB_CKPT_RING])
                         return AB_OK;
                 if (!k->sent) {
-                        k->sent = true;
-                        rc      = send_changes(sf, k, err);
+                        rc = send_changes(sf, k, err);
                         if (rc)
                                 return rc;
                         if (sf->out[k->epoch % AB_CKPT_RING])
@@ -229,9 +233,11 @@ ab_err_t ab_stateful_ckpt_cycle(struct ab_stateful *sf, bool sync,
                 return rc;
         sf->uncommitted = 0;
         rc              = ab_stateful_ckpt_advance(sf, sync, err);
-        /* Synchronous: events, then the changelog, then the offsets. A
-         * flush that times out leaves the rest to the next cycle. */
-        for (int i = 0; !rc && sync && sf->nckpt && i < 2; i++) {
+        /* Synchronous: each flush acknowledges everything sent, so the
+         * oldest checkpoint's changes can go out, and with the next flush
+         * its offsets be committed. A flush that times out leaves the
+         * rest to the next cycle. */
+        while (!rc && sync && sf->nckpt) {
                 if (ab_producer_flush(sf->producer, timeout, err) != AB_OK)
                         return AB_OK;
                 ab_producer_poll(sf->producer, 0);

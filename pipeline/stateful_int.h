@@ -66,7 +66,8 @@ struct checkpoint {
         struct ab_kafka_offset *offs; /* topics borrowed from positions */
         size_t noffs, cap;
         struct ab_buf changes; /* the stores' drained changes, copied */
-        bool sent;             /* its changes were sent to the changelog */
+        size_t at;             /* how much of `changes` was sent */
+        bool sent;             /* all of it was sent to the changelog */
 };
 
 struct ab_stateful {

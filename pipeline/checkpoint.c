@@ -31,8 +31,8 @@
  * between the steps instead of waiting for later steps of the loop.
  */
 
-/* At most this many checkpoints wait; one more is a synchronous cycle. */
-#define MAX_CKPT (AB_CKPT_MAX / 2)
+/* At most this many checkpoints wait (AB_CKPT_MAX holds them). */
+#define MAX_CKPT AB_CKPT_MAX
 
 /* The epoch of an opaque and back: kind in the low bits. */
 #define KIND_BITS 3
@@ -216,34 +216,47 @@ ab_err_t ab_stateful_ckpt_advance(struct ab_stateful *sf, bool sync,
         return sf->fatal.code;
 }
 
-ab_err_t ab_stateful_ckpt_cycle(struct ab_stateful *sf, bool sync,
-                                struct ab_error *err)
+/* Flush until every waiting checkpoint is done: each flush acknowledges
+ * everything sent, so the oldest checkpoint's changes can go out, and
+ * with the next flush its offsets be committed. A flush that times out
+ * (a broker outage) leaves the rest waiting. */
+static ab_err_t settle(struct ab_stateful *sf, struct ab_error *err)
 {
         int timeout = (int)sf->cfg->loop.flush_timeout_ms;
-        int64_t now = ab_time_mono_ms();
-        bool all    = now >= sf->recommit_ms;
-        ab_err_t rc;
+        ab_err_t rc = ab_stateful_ckpt_advance(sf, true, err);
 
-        if (sf->nckpt >= MAX_CKPT)
-                sync = true;
-        if (all)
-                sf->recommit_ms = now + RECOMMIT_MS;
-        rc = ckpt_push(sf, all);
-        if (rc)
-                return rc;
-        sf->uncommitted = 0;
-        rc              = ab_stateful_ckpt_advance(sf, sync, err);
-        /* Synchronous: each flush acknowledges everything sent, so the
-         * oldest checkpoint's changes can go out, and with the next flush
-         * its offsets be committed. A flush that times out leaves the
-         * rest to the next cycle. */
-        while (!rc && sync && sf->nckpt) {
+        while (!rc && sf->nckpt) {
                 if (ab_producer_flush(sf->producer, timeout, err) != AB_OK)
                         return AB_OK;
                 ab_producer_poll(sf->producer, 0);
                 rc = ab_stateful_ckpt_advance(sf, true, err);
         }
         return rc;
+}
+
+ab_err_t ab_stateful_ckpt_cycle(struct ab_stateful *sf, bool sync,
+                                struct ab_error *err)
+{
+        int64_t now = ab_time_mono_ms();
+        bool all    = now >= sf->recommit_ms;
+        ab_err_t rc;
+
+        /* Too many waiting: wait for them here. If the broker still does
+         * not answer, no new checkpoint: the changes stay captured in the
+         * stores and the records count towards backpressure. */
+        if (sf->nckpt >= MAX_CKPT) {
+                rc = settle(sf, err);
+                if (rc || sf->nckpt >= MAX_CKPT)
+                        return rc;
+        }
+        if (all)
+                sf->recommit_ms = now + RECOMMIT_MS;
+        rc = ckpt_push(sf, all);
+        if (rc)
+                return rc;
+        sf->uncommitted = 0;
+        return sync ? settle(sf, err)
+                    : ab_stateful_ckpt_advance(sf, false, err);
 }
 
 void ab_stateful_ckpt_forget(struct ab_stateful *sf, const char *topic,

@@ -35,10 +35,10 @@
 /* Every this often at_least_once commits all positions again. */
 #define RECOMMIT_MS 5000
 
-/* Checkpoints kept (checkpoint.c waits for at most half of them) and the
- * ring of per-epoch counters of unacknowledged sends. */
-#define AB_CKPT_MAX  16
-#define AB_CKPT_RING 32
+/* Checkpoints that may wait (checkpoint.c) and the ring of per-epoch
+ * counters of unacknowledged sends (more than the epochs they span). */
+#define AB_CKPT_MAX  8
+#define AB_CKPT_RING 16
 
 /* The opaque of every output: what kind it was, for the counters. */
 enum out_kind {

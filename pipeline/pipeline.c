@@ -461,18 +461,6 @@ fail:
 
 /* ---------------------------------------------------------------- loop */
 
-static void fill_input(struct ab_input *in, const struct ab_record *rec,
-                       const char *integration_header)
-{
-        in->topic        = ab_record_topic(rec);
-        in->partition    = ab_record_partition(rec);
-        in->offset       = ab_record_offset(rec);
-        in->timestamp_ms = ab_record_timestamp(rec);
-        in->key          = ab_record_key(rec);
-        in->value        = ab_record_value(rec);
-        in->integration  = ab_record_header(rec, integration_header);
-}
-
 static ab_err_t backpressure(struct ab_pipeline *pl, struct ab_error *err)
 {
         size_t pending = ab_offsets_pending(pl->offsets);
@@ -599,7 +587,7 @@ static ab_err_t consume_burst(struct ab_pipeline *pl, int timeout_ms,
                         return rc;
                 }
                 s = ab_transform_pool_reserve(pl->pool);
-                fill_input(&s->in, rec, pl->cfg->integration_header);
+                ab_input_from_record(&s->in, rec, pl->cfg->integration_header);
                 s->record   = rec;
                 s->entry    = entry;
                 s->stamp_ns = now_ns;

@@ -294,18 +294,6 @@ ab_err_t ab_stateful_map_action(void *arg, const struct ab_input *in,
         return rc;
 }
 
-void ab_stateful_fill_input(struct ab_input *in, const struct ab_record *rec,
-                            const char *integration_header)
-{
-        in->topic        = ab_record_topic(rec);
-        in->partition    = ab_record_partition(rec);
-        in->offset       = ab_record_offset(rec);
-        in->timestamp_ms = ab_record_timestamp(rec);
-        in->key          = ab_record_key(rec);
-        in->value        = ab_record_value(rec);
-        in->integration  = ab_record_header(rec, integration_header);
-}
-
 /* Finish the oldest pool slot through the map stage. */
 static ab_err_t finish_slot(void *arg, struct ab_transform_pool_slot *s,
                             int64_t now_ns)
@@ -365,7 +353,7 @@ ab_err_t ab_stateful_lifecycle_record(struct ab_stateful *sf,
                 return AB_ERR_INTERNAL;
         }
         memset(&in, 0, sizeof(in));
-        ab_stateful_fill_input(&in, rec, sf->cfg->integration_header);
+        ab_input_from_record(&in, rec, sf->cfg->integration_header);
         in.integration = ab_str_make(NULL, 0);
         ab_error_clear(&err);
         sf->rec = rec;

@@ -401,8 +401,7 @@ static ab_err_t consume_burst(struct ab_stateful *sf, int timeout_ms,
                         continue;
                 }
                 s = ab_transform_pool_reserve(sf->pool);
-                ab_stateful_fill_input(&s->in, rec,
-                                       sf->cfg->integration_header);
+                ab_input_from_record(&s->in, rec, sf->cfg->integration_header);
                 s->record   = rec;
                 s->entry    = NULL;
                 s->stamp_ns = now_ns;

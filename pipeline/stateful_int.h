@@ -136,8 +136,6 @@ ab_err_t ab_stateful_on_output(void *arg, const struct ab_output *o);
 ab_err_t ab_stateful_map_alert(void *arg, const struct ab_mapped_alert *m);
 ab_err_t ab_stateful_map_action(void *arg, const struct ab_input *in,
                                 const unsigned char *prefix);
-void ab_stateful_fill_input(struct ab_input *in, const struct ab_record *rec,
-                            const char *integration_header);
 ab_err_t ab_stateful_finish_ready(struct ab_stateful *sf, int wait_ms);
 void ab_stateful_discard(struct ab_stateful *sf);
 ab_err_t ab_stateful_lifecycle_record(struct ab_stateful *sf,

@@ -7,39 +7,11 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "consumer/consumer_int.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/timefmt.h"
 #include "kafka/kafka_conf.h"
-
-/* A partition the owner wants paused (ab_consumer_pause_partition()). */
-struct wish {
-        char *topic; /* owned */
-        int32_t partition;
-};
-
-struct ab_consumer {
-        rd_kafka_t *rk;
-        struct ab_offsets *offsets; /* borrowed */
-        void (*on_revoke)(void *arg);
-        void (*on_stats)(void *arg, const char *json, size_t len);
-        void (*on_assigned)(void *arg,
-                            const struct ab_consumer_partition *parts,
-                            size_t n);
-        void (*on_revoked)(void *arg, const struct ab_consumer_partition *parts,
-                           size_t n, bool lost);
-        void *arg;
-        struct wish *wishes; /* owned */
-        size_t nwishes, capwishes;
-        bool paused;
-        bool joined; /* an assignment (maybe empty) was received */
-        bool closed;
-        bool close_bounded;    /* closing within a deadline: no blocking */
-        bool close_unfinished; /* the bounded close ran out of time */
-        bool fatal;
-        rd_kafka_resp_err_t revoke_err; /* of the last revocation commit */
-        char fatal_text[256];
-};
 
 /* "topic[0,1] other[3]" (truncated) for log lines. */
 static const char *parts_text(const rd_kafka_topic_partition_list_t *parts,
@@ -650,34 +622,6 @@ ab_err_t ab_consumer_group_metadata(struct ab_consumer *c,
         return AB_OK;
 }
 
-ab_err_t ab_consumer_position(struct ab_consumer *c, const char *topic,
-                              int32_t partition, int64_t *offset,
-                              struct ab_error *err)
-{
-        rd_kafka_topic_partition_list_t *list = NULL;
-        bool found                            = false;
-
-        *offset = -1;
-        if (!rd_kafka_assignment(c->rk, &list))
-                for (int i = 0; !found && i < list->cnt; i++)
-                        found = list->elems[i].partition == partition &&
-                                !strcmp(list->elems[i].topic, topic);
-        if (list)
-                rd_kafka_topic_partition_list_destroy(list);
-        if (!found)
-                return ab_error_set(err, AB_ERR_NOT_FOUND, topic,
-                                    "%s[%d] is not assigned", topic,
-                                    (int)partition);
-        list = rd_kafka_topic_partition_list_new(1);
-        if (!list)
-                return ab_error_set(err, AB_ERR_NOMEM, NULL, "out of memory");
-        rd_kafka_topic_partition_list_add(list, topic, partition);
-        if (!rd_kafka_position(c->rk, list) && list->elems[0].offset >= 0)
-                *offset = list->elems[0].offset;
-        rd_kafka_topic_partition_list_destroy(list);
-        return AB_OK;
-}
-
 ab_err_t ab_consumer_rewind(struct ab_consumer *c, int timeout_ms,
                             struct ab_error *err)
 {
@@ -709,90 +653,9 @@ ab_err_t ab_consumer_rewind(struct ab_consumer *c, int timeout_ms,
         return AB_OK;
 }
 
-ab_err_t ab_consumer_end_offset(struct ab_consumer *c, const char *topic,
-                                int32_t partition, int timeout_ms, int64_t *end,
-                                struct ab_error *err)
-{
-        int64_t low = 0, high = 0;
-        rd_kafka_resp_err_t rc = rd_kafka_query_watermark_offsets(
-            c->rk, topic, partition, &low, &high, timeout_ms);
-
-        if (rc)
-                return ab_error_set(err, AB_ERR_KAFKA, topic,
-                                    "%s[%d]: end offset: %s", topic,
-                                    (int)partition, rd_kafka_err2str(rc));
-        *end = high;
-        return AB_OK;
-}
-
-ab_err_t ab_consumer_committed_offset(struct ab_consumer *c, const char *topic,
-                                      int32_t partition, int timeout_ms,
-                                      int64_t *offset, struct ab_error *err)
-{
-        rd_kafka_topic_partition_list_t *list =
-            rd_kafka_topic_partition_list_new(1);
-        rd_kafka_resp_err_t rc;
-
-        if (!list)
-                return ab_error_set(err, AB_ERR_NOMEM, NULL, "out of memory");
-        rd_kafka_topic_partition_list_add(list, topic, partition);
-        rc = rd_kafka_committed(c->rk, list, timeout_ms);
-        if (!rc)
-                rc = list->elems[0].err;
-        *offset =
-            !rc && list->elems[0].offset >= 0 ? list->elems[0].offset : -1;
-        rd_kafka_topic_partition_list_destroy(list);
-        if (rc)
-                return ab_error_set(err, AB_ERR_KAFKA, topic,
-                                    "%s[%d]: committed offset: %s", topic,
-                                    (int)partition, rd_kafka_err2str(rc));
-        return AB_OK;
-}
-
 bool ab_consumer_joined(const struct ab_consumer *c)
 {
         return c->joined;
-}
-
-size_t ab_consumer_assigned(struct ab_consumer *c)
-{
-        rd_kafka_topic_partition_list_t *list = NULL;
-        size_t n                              = 0;
-
-        if (!rd_kafka_assignment(c->rk, &list))
-                n = (size_t)list->cnt;
-        if (list)
-                rd_kafka_topic_partition_list_destroy(list);
-        return n;
-}
-
-int64_t ab_consumer_lag(struct ab_consumer *c, ab_consumer_lag_fn fn, void *arg)
-{
-        rd_kafka_topic_partition_list_t *list = NULL;
-        int64_t total                         = 0;
-
-        if (rd_kafka_assignment(c->rk, &list) ||
-            rd_kafka_position(c->rk, list)) {
-                if (list)
-                        rd_kafka_topic_partition_list_destroy(list);
-                return 0;
-        }
-        for (int i = 0; i < list->cnt; i++) {
-                const rd_kafka_topic_partition_t *p = &list->elems[i];
-                int64_t low = -1, high = -1, lag = -1;
-
-                if (p->offset >= 0 &&
-                    !rd_kafka_get_watermark_offsets(
-                        c->rk, p->topic, p->partition, &low, &high) &&
-                    high >= 0) {
-                        lag = high > p->offset ? high - p->offset : 0;
-                        total += lag;
-                }
-                if (fn)
-                        fn(arg, p->topic, p->partition, lag);
-        }
-        rd_kafka_topic_partition_list_destroy(list);
-        return total;
 }
 
 ab_err_t ab_consumer_close(struct ab_consumer *c, struct ab_error *err)

@@ -229,6 +229,13 @@ int64_t ab_consumer_lag(struct ab_consumer *c, ab_consumer_lag_fn fn,
                         void *arg);
 
 /**
+ * @returns true when no assigned partition is known to have records left
+ * to consume (cached state, as ab_consumer_lag()): the backlog is read,
+ * so wall-clock work such as auto-clear may run.
+ */
+bool ab_consumer_caught_up(struct ab_consumer *c);
+
+/**
  * Leave the group: the revocation path runs (on_revoke, store, commit),
  * then the consumer is closed. Call once, before ab_consumer_destroy().
  * @returns AB_OK, or AB_ERR_KAFKA if the final commit or close failed.

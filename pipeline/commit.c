@@ -21,15 +21,16 @@
  * the offset after the last record it finished ("positions", see
  * pos_sync() for the transactional tail), and every
  * commit_interval, on revocation and on shutdown it runs the commit
- * cycle. at_least_once: finish the pool's records; flush the producer
- * (every event, ALERT/ACTION record and dead letter of the finished
- * records is acknowledged); write each store's drained changes to its
- * changelog partition; flush again; commit the positions. So a committed
- * offset never passes a record whose outputs or state changes could be
- * lost, and the changelog never holds a change whose events were lost;
- * a crash replays the records after the last commit onto a restored
- * state that already holds their changes, and deterministic ids make a
- * repeated event a copy. exactly_once: everything is sent inside a
+ * cycle. at_least_once: finish the pool's records; once every event,
+ * ALERT/ACTION record and dead letter of the finished records is
+ * acknowledged, write each store's drained changes (as of the cycle) to
+ * its changelog partition; once those are acknowledged, commit the
+ * positions (checkpoint.c does this without stopping the loop). So a
+ * committed offset never passes a record whose outputs or state changes
+ * could be lost, and the changelog never holds a change whose events
+ * were lost; a crash replays the records after the last commit onto a
+ * restored state that already holds their changes, and deterministic
+ * ids make a repeated event a copy. exactly_once: everything is sent inside a
  * transaction (begun by the first send), and the cycle adds the changelog
  * records and the positions (send_offsets with the group metadata) and
  * commits it. A transaction that fails is aborted; then the pool is
@@ -78,6 +79,7 @@ struct position *ab_stateful_pos_find(struct ab_stateful *sf, const char *topic,
         p->partition = partition;
         p->next      = -1;
         p->committed = -1;
+        p->queued    = -1;
         sf->npos++;
         return p;
 }
@@ -113,13 +115,9 @@ void ab_stateful_pos_clear(struct ab_stateful *sf)
         sf->npos = 0;
 }
 
-/* Every this often at_least_once commits all positions again. */
-#define RECOMMIT_MS 5000
-
-/* The positions not committed yet (\p all: every known position), into a
- * new array (*n of them). */
+/* The positions not committed yet, into a new array (*n of them). */
 static struct ab_kafka_offset *dirty_offsets(const struct ab_stateful *sf,
-                                             bool all, size_t *n)
+                                             size_t *n)
 {
         struct ab_kafka_offset *v;
 
@@ -130,7 +128,7 @@ static struct ab_kafka_offset *dirty_offsets(const struct ab_stateful *sf,
         for (size_t i = 0; i < sf->npos; i++) {
                 const struct position *p = &sf->pos[i];
 
-                if (p->next < 0 || (!all && p->next == p->committed))
+                if (p->next < 0 || p->next == p->committed)
                         continue;
                 v[*n].topic     = p->topic;
                 v[*n].partition = p->partition;
@@ -245,7 +243,7 @@ static ab_err_t commit_txn(struct ab_stateful *sf, struct ab_error *err)
         size_t n;
         ab_err_t rc;
 
-        offs = dirty_offsets(sf, false, &n);
+        offs = dirty_offsets(sf, &n);
         if (!offs)
                 return AB_ERR_NOMEM;
         if (!sf->txn_open && !n && !changes_pending(sf)) {
@@ -295,53 +293,6 @@ static ab_err_t commit_txn(struct ab_stateful *sf, struct ab_error *err)
         return rc;
 }
 
-static ab_err_t commit_alo(struct ab_stateful *sf, bool sync,
-                           struct ab_error *err)
-{
-        int timeout =
-            ab_stop_left_ms(sf->stop_by, sf->cfg->loop.flush_timeout_ms);
-        struct ab_kafka_offset *offs;
-        int64_t now;
-        bool all;
-        size_t n;
-        ab_err_t rc;
-
-        /* Events, ALERT records and dead letters first, then the
-         * changelog: it never holds a change whose events were lost. */
-        if (ab_producer_flush(sf->producer, timeout, err) != AB_OK)
-                return AB_OK; /* still in flight: commit at the next cycle */
-        if (sf->fatal.code != AB_OK)
-                return sf->fatal.code;
-        rc = write_changelog(sf, err);
-        if (rc) {
-                if (rc != AB_ERR_RETRY)
-                        ab_stateful_fail(sf, rc, err,
-                                         "cannot write the changelog");
-                return rc;
-        }
-        if (ab_producer_flush(sf->producer, timeout, err) != AB_OK)
-                return AB_OK;
-        if (sf->fatal.code != AB_OK)
-                return sf->fatal.code;
-        now  = ab_time_mono_ms();
-        all  = now >= sf->recommit_ms;
-        offs = dirty_offsets(sf, all, &n);
-        if (!offs)
-                return AB_ERR_NOMEM;
-        if (all)
-                sf->recommit_ms = now + RECOMMIT_MS;
-        rc = n ? ab_consumer_commit_offsets(sf->consumer, offs, n, !sync, err)
-               : AB_OK;
-        ab_free(offs);
-        sf->uncommitted = 0; /* every output is acknowledged */
-        if (!rc)
-                mark_committed(sf);
-        else
-                AB_WARN("pipeline", "commit failed; retried next cycle",
-                        "error=\"%s\"", err->text);
-        return AB_OK;
-}
-
 /* The commit cycle: finish the consumed records, persist, commit. */
 ab_err_t ab_stateful_commit(struct ab_stateful *sf, bool sync,
                             struct ab_error *err)
@@ -354,10 +305,13 @@ ab_err_t ab_stateful_commit(struct ab_stateful *sf, bool sync,
         if (rc)
                 return rc;
         pos_sync(sf);
-        rc = sf->eos ? commit_txn(sf, err) : commit_alo(sf, sync, err);
-        if (!rc && sf->uncommitted == 0) /* every output acknowledged */
-                ab_pipeline_metrics_batch_done(sf->pm, &sf->latency);
-        return rc;
+        if (sf->eos) {
+                rc = commit_txn(sf, err);
+                if (!rc && sf->uncommitted == 0) /* every output acknowledged */
+                        ab_pipeline_metrics_batch_done(sf->pm, &sf->latency);
+                return rc;
+        }
+        return ab_stateful_ckpt_cycle(sf, sync, err);
 }
 
 /* After a failed transaction: nothing since the last commit counts. */

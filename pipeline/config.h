@@ -72,6 +72,15 @@ enum ab_pipeline_store {
         AB_PIPELINE_STORE_MEMORY,
 };
 
+/* state.compression: how the internal topics are compressed. */
+enum ab_pipeline_compression {
+        AB_PIPELINE_COMPRESSION_LZ4 = 0,
+        AB_PIPELINE_COMPRESSION_NONE,
+        AB_PIPELINE_COMPRESSION_GZIP,
+        AB_PIPELINE_COMPRESSION_SNAPPY,
+        AB_PIPELINE_COMPRESSION_ZSTD,
+};
+
 struct ab_pipeline_config {
         char *path; /* the file it was loaded from, or the origin name */
         struct ab_kafka_config kafka; /* the shared kafka block */
@@ -114,6 +123,7 @@ struct ab_pipeline_config {
                 enum ab_pipeline_store store;
                 int64_t partitions;         /* 0: largest input count */
                 int64_t replication_factor; /* -1: the broker's default */
+                enum ab_pipeline_compression compression;
         } state;
         struct {
                 int64_t max_open_alerts; /* 0: unlimited */
@@ -177,6 +187,8 @@ ab_pipeline_policy_match(const struct ab_pipeline_config *cfg,
 ab_err_t ab_pipeline_config_diff(const struct ab_pipeline_config *a,
                                  const struct ab_pipeline_config *b,
                                  ab_conftab_diff_fn fn, void *arg);
+/** librdkafka's compression.type for \p c ("lz4", "none", ...). */
+const char *ab_pipeline_compression_name(enum ab_pipeline_compression c);
 
 /** The output topic for events routed by \p policy (may be NULL). */
 const char *ab_pipeline_policy_topic(const struct ab_pipeline_config *cfg,

@@ -492,19 +492,6 @@ fail:
 
 /* ---------------------------------------------------------------- loop */
 
-static void fill_input(struct ab_input *in, const struct ab_record *rec,
-                       const char *integration_header)
-{
-        in->topic        = ab_record_topic(rec);
-        in->partition    = ab_record_partition(rec);
-        in->offset       = ab_record_offset(rec);
-        in->timestamp_ms = ab_record_timestamp(rec);
-        in->key          = ab_record_key(rec);
-        in->value        = ab_record_value(rec);
-        in->integration  = ab_record_header(rec, integration_header);
-        in->trace        = ab_record_trace(rec);
-}
-
 static ab_err_t backpressure(struct ab_pipeline *pl, struct ab_error *err)
 {
         size_t pending = ab_offsets_pending(pl->offsets);
@@ -530,9 +517,9 @@ static ab_err_t backpressure(struct ab_pipeline *pl, struct ab_error *err)
 /* Finish the oldest pool slot: lifecycle and outputs, then the loop's
  * own reference (dropped only when every output was handed over, so a
  * failed record never completes). */
-static ab_err_t finish_slot(struct ab_pipeline *pl,
-                            struct ab_transform_pool_slot *s)
+static ab_err_t finish_slot(void *arg, struct ab_transform_pool_slot *s)
 {
+        struct ab_pipeline *pl = arg;
         ab_err_t rc;
 
         pl->rec   = s->record;
@@ -543,7 +530,6 @@ static ab_err_t finish_slot(struct ab_pipeline *pl,
         ab_record_destroy(s->record);
         pl->rec   = NULL;
         pl->entry = NULL;
-        ab_transform_pool_pop(pl->pool);
         if (rc && rc != AB_ERR_RETRY && pl->fatal.code == AB_OK)
                 ab_error_set(&pl->fatal, rc, NULL, "processing failed: %s",
                              ab_err_desc(rc));
@@ -554,18 +540,7 @@ static ab_err_t finish_slot(struct ab_pipeline *pl,
  * for the oldest (-1: until every pending record is finished). */
 static ab_err_t finish_ready(struct ab_pipeline *pl, int wait_ms)
 {
-        struct ab_transform_pool_slot *s;
-        ab_err_t rc;
-
-        ab_transform_pool_kick(pl->pool);
-        while ((s = ab_transform_pool_oldest(pl->pool, wait_ms))) {
-                rc = finish_slot(pl, s);
-                if (rc)
-                        return rc;
-                if (wait_ms > 0)
-                        wait_ms = 0;
-        }
-        return AB_OK;
+        return ab_transform_pool_finish(pl->pool, wait_ms, finish_slot, pl);
 }
 
 static ab_err_t drain(struct ab_pipeline *pl)
@@ -573,17 +548,17 @@ static ab_err_t drain(struct ab_pipeline *pl)
         return finish_ready(pl, -1);
 }
 
+static void drop_record(void *record)
+{
+        ab_record_destroy(record);
+}
+
 /* Drop the records still in the pool without finishing them: they keep
  * their references, so their offsets are never committed and a restart
  * consumes them again. */
 static void discard(struct ab_pipeline *pl)
 {
-        struct ab_transform_pool_slot *s;
-
-        while ((s = ab_transform_pool_oldest(pl->pool, -1))) {
-                ab_record_destroy(s->record);
-                ab_transform_pool_pop(pl->pool);
-        }
+        ab_transform_pool_discard(pl->pool, drop_record);
 }
 
 /* Register a record, waiting while its partition's window is full: the
@@ -642,7 +617,7 @@ static ab_err_t consume_burst(struct ab_pipeline *pl, int timeout_ms,
                 ab_offsets_entry_set_times(entry, ab_time_mono_ns(),
                                            ab_record_timestamp(rec));
                 s = ab_transform_pool_reserve(pl->pool);
-                fill_input(&s->in, rec, pl->cfg->integration_header);
+                ab_input_from_record(&s->in, rec, pl->cfg->integration_header);
                 s->record = rec;
                 s->entry  = entry;
                 ab_processor_bind(pl->proc, s->job, &s->in);
@@ -650,30 +625,6 @@ static ab_err_t consume_burst(struct ab_pipeline *pl, int timeout_ms,
         }
         ab_transform_pool_kick(pl->pool);
         return AB_OK;
-}
-
-static void note_lag(void *arg, const char *topic, int32_t partition,
-                     int64_t lag)
-{
-        int *behind = arg;
-
-        (void)topic;
-        (void)partition;
-        if (lag > 0)
-                *behind = 1;
-}
-
-/*
- * Wall-clock expiry is only safe once the backlog is consumed: while the
- * pipeline works through old records, the alerts they are about to merge
- * into must not be closed by today's clock. Event time closes them then.
- */
-static int caught_up(struct ab_pipeline *pl)
-{
-        int behind = 0;
-
-        ab_consumer_lag(pl->consumer, note_lag, &behind);
-        return !behind;
 }
 
 /* Reload between records: every record consumed so far is finished
@@ -746,7 +697,11 @@ ab_err_t ab_pipeline_step(struct ab_pipeline *pl, int timeout_ms,
                 return rc;
         }
         now = ab_time_mono_ms();
-        if (now >= pl->next_expire_ms && caught_up(pl)) {
+        /* Wall-clock expiry is only safe once the backlog is consumed:
+         * while the pipeline works through old records, the alerts they
+         * are about to merge into must not be closed by today's clock.
+         * Event time closes them then. */
+        if (now >= pl->next_expire_ms && ab_consumer_caught_up(pl->consumer)) {
                 pl->next_expire_ms =
                     now + pl->cfg->lifecycle.expire_interval_ms;
                 /* Every consumed record is applied before the clock. */

@@ -266,13 +266,28 @@ void ab_pipeline_metrics_batch_add(struct ab_pipeline_metrics_batch *b,
         b->n++;
 }
 
-void ab_pipeline_metrics_batch_done(const struct ab_pipeline_metrics *pm,
-                                    struct ab_pipeline_metrics_batch *b)
+void ab_pipeline_metrics_batch_done_first(const struct ab_pipeline_metrics *pm,
+                                          struct ab_pipeline_metrics_batch *b,
+                                          size_t n)
 {
         int64_t now_ns = ab_time_mono_ns(), now_ms = ab_time_now_ms();
 
-        for (size_t i = 0; i < b->n; i++)
+        if (n > b->n)
+                n = b->n;
+        for (size_t i = 0; i < n; i++)
                 ab_pipeline_metrics_done(pm, b->received_ns[i],
                                          b->timestamp_ms[i], now_ns, now_ms);
-        b->n = 0;
+        b->n -= n;
+        if (n && b->n) {
+                memmove(b->received_ns, b->received_ns + n,
+                        b->n * sizeof(*b->received_ns));
+                memmove(b->timestamp_ms, b->timestamp_ms + n,
+                        b->n * sizeof(*b->timestamp_ms));
+        }
+}
+
+void ab_pipeline_metrics_batch_done(const struct ab_pipeline_metrics *pm,
+                                    struct ab_pipeline_metrics_batch *b)
+{
+        ab_pipeline_metrics_batch_done_first(pm, b, b->n);
 }

@@ -93,9 +93,9 @@ void ab_pipeline_metrics_done(const struct ab_pipeline_metrics *pm,
 /*
  * The records a commit acknowledges all at once (the two-stage loop): each
  * one's receipt and timestamp noted at its poll, observed when the commit
- * that covers it succeeds. Room is reserved up front (the loop commits at
- * kafka.max_pending_records at the latest); a record beyond it is not
- * observed.
+ * that covers it succeeds. Room is reserved up front (the loop closes a
+ * commit cycle at kafka.max_pending_records at the latest, and at most
+ * AB_CKPT_MAX cycles wait); a record beyond it is not observed.
  */
 struct ab_pipeline_metrics_batch {
         int64_t *received_ns, *timestamp_ms;
@@ -113,5 +113,10 @@ void ab_pipeline_metrics_batch_add(struct ab_pipeline_metrics_batch *b,
 /** The noted records are acknowledged: observe them, start afresh. */
 void ab_pipeline_metrics_batch_done(const struct ab_pipeline_metrics *pm,
                                     struct ab_pipeline_metrics_batch *b);
+/** The first \p n noted records are acknowledged: observe them and keep
+ *  the rest, in order. */
+void ab_pipeline_metrics_batch_done_first(const struct ab_pipeline_metrics *pm,
+                                          struct ab_pipeline_metrics_batch *b,
+                                          size_t n);
 
 #endif

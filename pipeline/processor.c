@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "consumer/record.h"
 #include "core/buf.h"
 #include "core/mem.h"
 #include "core/str.h"
@@ -838,4 +839,17 @@ ab_err_t ab_processor_expire_store(struct ab_processor *p,
         rc = ab_lifecycle_expire(lc, now_ms, emit, p);
         account(p, lc, &before);
         return rc;
+}
+
+void ab_input_from_record(struct ab_input *in, const struct ab_record *rec,
+                          const char *integration_header)
+{
+        in->topic        = ab_record_topic(rec);
+        in->partition    = ab_record_partition(rec);
+        in->offset       = ab_record_offset(rec);
+        in->timestamp_ms = ab_record_timestamp(rec);
+        in->key          = ab_record_key(rec);
+        in->value        = ab_record_value(rec);
+        in->integration  = ab_record_header(rec, integration_header);
+        in->trace        = ab_record_trace(rec);
 }

@@ -74,6 +74,13 @@ struct ab_input {
                                       (checked here); absent: none */
 };
 
+struct ab_record;
+
+/** \p in as a view of the consumed record \p rec (borrowed from it), the
+ *  integration taken from its header named \p integration_header. */
+void ab_input_from_record(struct ab_input *in, const struct ab_record *rec,
+                          const char *integration_header);
+
 enum ab_output_kind {
         AB_OUTPUT_EVENT = 0,
         AB_OUTPUT_DEAD_LETTER,

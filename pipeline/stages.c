@@ -25,7 +25,7 @@ void ab_stateful_on_delivery(void *arg, void *opaque, ab_err_t status,
                              const struct ab_error *err)
 {
         struct ab_stateful *sf = arg;
-        uintptr_t kind         = (uintptr_t)opaque;
+        enum out_kind kind     = ab_stateful_acked(sf, opaque);
 
         if (status != AB_OK && sf->shut)
                 return; /* purged at shutdown: in the stop's summary */
@@ -64,7 +64,10 @@ ab_err_t ab_stateful_send(struct ab_stateful *sf, const char *topic,
         }
         for (;;) {
                 rc = ab_producer_send_to(sf->producer, topic, partition, key,
-                                         value, headers, (void *)kind, err);
+                                         value, headers,
+                                         ab_stateful_opaque(sf, kind), err);
+                if (!rc)
+                        sf->out[sf->epoch % AB_CKPT_RING]++;
                 if (rc != AB_ERR_RETRY)
                         return rc;
                 ab_producer_poll(sf->producer, 100);
@@ -294,23 +297,10 @@ ab_err_t ab_stateful_map_action(void *arg, const struct ab_input *in,
         return rc;
 }
 
-void ab_stateful_fill_input(struct ab_input *in, const struct ab_record *rec,
-                            const char *integration_header)
-{
-        in->topic        = ab_record_topic(rec);
-        in->partition    = ab_record_partition(rec);
-        in->offset       = ab_record_offset(rec);
-        in->timestamp_ms = ab_record_timestamp(rec);
-        in->key          = ab_record_key(rec);
-        in->value        = ab_record_value(rec);
-        in->integration  = ab_record_header(rec, integration_header);
-        in->trace        = ab_record_trace(rec);
-}
-
 /* Finish the oldest pool slot through the map stage. */
-static ab_err_t finish_slot(struct ab_stateful *sf,
-                            struct ab_transform_pool_slot *s)
+static ab_err_t finish_slot(void *arg, struct ab_transform_pool_slot *s)
 {
+        struct ab_stateful *sf = arg;
         ab_err_t rc;
 
         sf->rec = s->record;
@@ -320,7 +310,6 @@ static ab_err_t finish_slot(struct ab_stateful *sf,
                 rc = ab_stateful_pos_advance(sf, s->record);
         sf->rec = NULL;
         ab_record_destroy(s->record);
-        ab_transform_pool_pop(sf->pool);
         if (rc && rc != AB_ERR_RETRY)
                 ab_stateful_fail(sf, rc, NULL, "processing failed");
         return rc;
@@ -328,29 +317,18 @@ static ab_err_t finish_slot(struct ab_stateful *sf,
 
 ab_err_t ab_stateful_finish_ready(struct ab_stateful *sf, int wait_ms)
 {
-        struct ab_transform_pool_slot *s;
-        ab_err_t rc;
+        return ab_transform_pool_finish(sf->pool, wait_ms, finish_slot, sf);
+}
 
-        ab_transform_pool_kick(sf->pool);
-        while ((s = ab_transform_pool_oldest(sf->pool, wait_ms))) {
-                rc = finish_slot(sf, s);
-                if (rc)
-                        return rc;
-                if (wait_ms > 0)
-                        wait_ms = 0;
-        }
-        return AB_OK;
+static void drop_record(void *record)
+{
+        ab_record_destroy(record);
 }
 
 /* Drop the pool's records unfinished: they are consumed again. */
 void ab_stateful_discard(struct ab_stateful *sf)
 {
-        struct ab_transform_pool_slot *s;
-
-        while ((s = ab_transform_pool_oldest(sf->pool, -1))) {
-                ab_record_destroy(s->record);
-                ab_transform_pool_pop(sf->pool);
-        }
+        ab_transform_pool_discard(sf->pool, drop_record);
 }
 
 /* ---------------------------------------------------------------- lifecycle
@@ -375,7 +353,7 @@ ab_err_t ab_stateful_lifecycle_record(struct ab_stateful *sf,
                 return AB_ERR_INTERNAL;
         }
         memset(&in, 0, sizeof(in));
-        ab_stateful_fill_input(&in, rec, sf->cfg->integration_header);
+        ab_input_from_record(&in, rec, sf->cfg->integration_header);
         in.integration = ab_str_make(NULL, 0);
         ab_error_clear(&err);
         sf->rec = rec;

@@ -14,6 +14,9 @@
 /* Setup, the rebalance callbacks and the loop; the stages are in
  * stages.c, the commit cycle and restore in commit.c. */
 
+/* The longest a poll waits while closed commit cycles await delivery
+ * reports (the memory loop's AB_PIPELINE_ACK_WAIT_MS). */
+#define CKPT_WAIT_MS      10
 #define BURST_THREADED    64
 #define SLOTS_THREADED    256
 #define BURST_INLINE      16
@@ -64,6 +67,7 @@ static void on_revoked(void *arg, const struct ab_consumer_partition *parts,
         else if (sf->eos)
                 sf->abort = true;
         for (size_t i = 0; i < n; i++) {
+                ab_stateful_ckpt_forget(sf, parts[i].topic, parts[i].partition);
                 ab_stateful_pos_drop(sf, parts[i].topic, parts[i].partition);
                 if (!strcmp(parts[i].topic, sf->alerts))
                         ab_stores_drop(sf->stores, parts[i].partition);
@@ -188,6 +192,9 @@ static ab_err_t make_producer(struct ab_stateful *sf, const char **props,
                               struct ab_error *err)
 {
         const struct ab_pipeline_config *cfg = sf->cfg;
+        const char *const internal[]         = {
+                    "compression.type",
+                    ab_pipeline_compression_name(cfg->state.compression), NULL};
         struct ab_producer_conf pc;
         char tid[512];
         ab_err_t rc;
@@ -217,6 +224,12 @@ static ab_err_t make_producer(struct ab_stateful *sf, const char **props,
         rc = ab_producer_new(&pc, &sf->producer, err);
         if (!rc)
                 sf->max_message = ab_producer_max_message_bytes(sf->producer);
+        if (!rc)
+                rc = ab_producer_topic_props(sf->producer, sf->alerts, internal,
+                                             err);
+        if (!rc)
+                rc = ab_producer_topic_props(sf->producer, sf->changelog,
+                                             internal, err);
         if (!rc && sf->eos)
                 rc = ab_producer_txn_init(sf->producer, err);
         return rc;
@@ -280,6 +293,8 @@ ab_err_t ab_stateful_new(const struct ab_pipeline_config *cfg,
                        : AB_CE_STRUCTURED;
         ab_error_clear(&sf->fatal);
         ab_buf_init(&sf->buf, 0);
+        for (size_t i = 0; i < AB_CKPT_MAX; i++)
+                ab_buf_init(&sf->ckpt[i].changes, 0);
         snprintf(sf->alerts, sizeof(sf->alerts), "%s.alerts", cfg->kafka.group);
         snprintf(sf->changelog, sizeof(sf->changelog), "%s.lifecycle-changelog",
                  cfg->kafka.group);
@@ -288,7 +303,8 @@ ab_err_t ab_stateful_new(const struct ab_pipeline_config *cfg,
         sf->headers = ab_headers_new();
         sf->ce      = ab_ce_kafka_new();
         if (ab_pipeline_metrics_batch_init(
-                &sf->latency, (size_t)cfg->loop.max_pending_records + 64))
+                &sf->latency, ((size_t)cfg->loop.max_pending_records + 64) *
+                                  (AB_CKPT_MAX + 1)))
                 goto fail;
         cprops = ab_kafka_client_props(&cfg->kafka, AB_KAFKA_CONSUMER,
                                        sf->eos ? eos_consumer : alo_consumer,
@@ -395,8 +411,7 @@ static ab_err_t consume_burst(struct ab_stateful *sf, int timeout_ms,
                 ab_pipeline_metrics_batch_add(&sf->latency,
                                               ab_record_timestamp(rec));
                 s = ab_transform_pool_reserve(sf->pool);
-                ab_stateful_fill_input(&s->in, rec,
-                                       sf->cfg->integration_header);
+                ab_input_from_record(&s->in, rec, sf->cfg->integration_header);
                 s->record = rec;
                 s->entry  = NULL;
                 ab_processor_bind(sf->proc, s->job, &s->in);
@@ -429,28 +444,15 @@ static ab_err_t backpressure(struct ab_stateful *sf, struct ab_error *err)
         return rc;
 }
 
-static void note_lag(void *arg, const char *topic, int32_t partition,
-                     int64_t lag)
-{
-        int *behind = arg;
-
-        (void)topic;
-        (void)partition;
-        if (lag > 0)
-                *behind = 1;
-}
-
 /* Wall-clock auto-clear over the restored stores, once the backlog is
  * consumed (old records must merge before today's clock closes). */
 static ab_err_t expire(struct ab_stateful *sf)
 {
         struct ab_lifecycle *lc;
-        int behind = 0;
         int32_t p;
         ab_err_t rc;
 
-        ab_consumer_lag(sf->consumer, note_lag, &behind);
-        if (behind)
+        if (!ab_consumer_caught_up(sf->consumer))
                 return AB_OK;
         rc = ab_stateful_finish_ready(sf, -1);
         for (size_t i = 0; !rc && i < ab_stores_count(sf->stores); i++) {
@@ -512,10 +514,13 @@ ab_err_t ab_stateful_step(struct ab_stateful *sf, int timeout_ms,
         if (ab_stateful_restore_pending(sf, err))
                 goto fatal_err;
         ab_producer_poll(sf->producer, 0);
-        if (sf->uncommitted) {
-                /* Consumed records wait for the commit cycle: an idle
-                 * poll must not hold it back past its interval. */
+        if (sf->uncommitted || sf->nckpt) {
+                /* Consumed records wait for the commit cycle, closed
+                 * cycles for delivery reports (served between polls): an
+                 * idle poll must hold back neither. */
                 int64_t left = sf->next_commit_ms - ab_time_mono_ms();
+                if (sf->nckpt && left > CKPT_WAIT_MS)
+                        left = CKPT_WAIT_MS;
                 if (left < timeout_ms)
                         timeout_ms = left > 0 ? (int)left : 0;
         }
@@ -529,6 +534,8 @@ ab_err_t ab_stateful_step(struct ab_stateful *sf, int timeout_ms,
             sf, sf->stats.records == before || ab_transform_pool_full(sf->pool)
                     ? timeout_ms
                     : 0);
+        if (!rc && !sf->eos)
+                rc = ab_stateful_ckpt_advance(sf, false, err);
         if (rc == AB_ERR_RETRY)
                 return rc;
         if (rc)
@@ -541,7 +548,8 @@ ab_err_t ab_stateful_step(struct ab_stateful *sf, int timeout_ms,
         if (now >= sf->next_commit_ms || ab_consumer_paused(sf->consumer)) {
                 sf->next_commit_ms =
                     now + sf->cfg->processing.commit_interval_ms;
-                rc = ab_stateful_commit(sf, false, err);
+                rc = ab_stateful_commit(sf, ab_consumer_paused(sf->consumer),
+                                        err);
                 if (rc == AB_ERR_RETRY)
                         return rc;
                 if (rc || backpressure(sf, err))
@@ -769,6 +777,7 @@ void ab_stateful_destroy(struct ab_stateful *sf)
         ab_stores_destroy(sf->stores);
         ab_processor_destroy(sf->proc);
         ab_stateful_pos_clear(sf);
+        ab_stateful_ckpt_fini(sf);
         ab_free(sf->pos);
         ab_free(sf->kv);
         ab_alert_record_scratch_fini(&sf->scratch);

@@ -32,6 +32,14 @@
 
 #define ADMIN_TIMEOUT_MS 30000
 
+/* Every this often at_least_once commits all positions again. */
+#define RECOMMIT_MS 5000
+
+/* Checkpoints that may wait (checkpoint.c) and the ring of per-epoch
+ * counters of unacknowledged sends (more than the epochs they span). */
+#define AB_CKPT_MAX  8
+#define AB_CKPT_RING 16
+
 /* The opaque of every output: what kind it was, for the counters. */
 enum out_kind {
         OUT_EVENT = 1,
@@ -48,6 +56,19 @@ struct position {
         int64_t purged;    /* <group>.alerts: deleted below this */
         int64_t seen;      /* the consumer's position at seen_ms */
         int64_t seen_ms;
+        int64_t queued; /* the last `next` put in a checkpoint; -1: none */
+};
+
+/* One at_least_once commit cycle waiting for its acknowledgements
+ * (checkpoint.c). */
+struct checkpoint {
+        uint64_t epoch;               /* its sends are tagged with this epoch */
+        struct ab_kafka_offset *offs; /* topics borrowed from positions */
+        size_t noffs, cap;
+        struct ab_buf changes; /* the stores' drained changes, copied */
+        size_t at;             /* how much of `changes` was sent */
+        bool sent;             /* all of it was sent to the changelog */
+        size_t nlat; /* the first records of sf->latency it acknowledges */
 };
 
 struct ab_stateful {
@@ -86,6 +107,12 @@ struct ab_stateful {
         int64_t recommit_ms;
         struct position *pos;
         size_t npos, cappos;
+        /* at_least_once: the epoch of new sends, the unacknowledged sends
+         * per epoch, and the checkpoints waiting (oldest at ckpt_head). */
+        uint64_t epoch;
+        uint64_t out[AB_CKPT_RING];
+        struct checkpoint ckpt[AB_CKPT_MAX];
+        size_t ckpt_head, nckpt;
         /* Where the current record's dead letters come from. */
         const struct ab_record *rec;
         const struct ab_alert_record_action *action;
@@ -113,8 +140,6 @@ ab_err_t ab_stateful_on_output(void *arg, const struct ab_output *o);
 ab_err_t ab_stateful_map_alert(void *arg, const struct ab_mapped_alert *m);
 ab_err_t ab_stateful_map_action(void *arg, const struct ab_input *in,
                                 const unsigned char *prefix);
-void ab_stateful_fill_input(struct ab_input *in, const struct ab_record *rec,
-                            const char *integration_header);
 ab_err_t ab_stateful_finish_ready(struct ab_stateful *sf, int wait_ms);
 void ab_stateful_discard(struct ab_stateful *sf);
 ab_err_t ab_stateful_lifecycle_record(struct ab_stateful *sf,
@@ -133,5 +158,16 @@ ab_err_t ab_stateful_commit(struct ab_stateful *sf, bool sync,
 ab_err_t ab_stateful_rebuild(struct ab_stateful *sf, struct ab_error *err);
 ab_err_t ab_stateful_restore_pending(struct ab_stateful *sf,
                                      struct ab_error *err);
+
+/* checkpoint.c */
+void *ab_stateful_opaque(const struct ab_stateful *sf, enum out_kind kind);
+enum out_kind ab_stateful_acked(struct ab_stateful *sf, void *opaque);
+ab_err_t ab_stateful_ckpt_cycle(struct ab_stateful *sf, bool sync,
+                                struct ab_error *err);
+ab_err_t ab_stateful_ckpt_advance(struct ab_stateful *sf, bool sync,
+                                  struct ab_error *err);
+void ab_stateful_ckpt_forget(struct ab_stateful *sf, const char *topic,
+                             int32_t partition);
+void ab_stateful_ckpt_fini(struct ab_stateful *sf);
 
 #endif

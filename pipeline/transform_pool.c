@@ -266,6 +266,36 @@ void ab_transform_pool_pop(struct ab_transform_pool *tp)
         tp->head++;
 }
 
+ab_err_t ab_transform_pool_finish(struct ab_transform_pool *tp, int wait_ms,
+                                  ab_transform_pool_finish_fn fn, void *arg)
+{
+        struct ab_transform_pool_slot *s;
+        ab_err_t rc;
+
+        ab_transform_pool_kick(tp);
+        while ((s = ab_transform_pool_oldest(tp, wait_ms))) {
+                rc = fn(arg, s);
+                ab_transform_pool_pop(tp);
+                if (rc)
+                        return rc;
+                if (wait_ms > 0)
+                        wait_ms = 0;
+        }
+        return AB_OK;
+}
+
+void ab_transform_pool_discard(struct ab_transform_pool *tp,
+                               void (*drop)(void *record))
+{
+        struct ab_transform_pool_slot *s;
+
+        while ((s = ab_transform_pool_oldest(tp, -1))) {
+                if (drop)
+                        drop(s->record);
+                ab_transform_pool_pop(tp);
+        }
+}
+
 size_t ab_transform_pool_pending(const struct ab_transform_pool *tp)
 {
         return tp->tail - tp->head;

@@ -72,6 +72,25 @@ ab_transform_pool_oldest(struct ab_transform_pool *tp, int wait_ms);
 /** Free the oldest slot (the one ab_transform_pool_oldest() returned). */
 void ab_transform_pool_pop(struct ab_transform_pool *tp);
 
+/** Finishes one prepared slot for ab_transform_pool_finish(), which pops
+ *  it afterwards whatever this returns. */
+typedef ab_err_t (*ab_transform_pool_finish_fn)(
+    void *arg, struct ab_transform_pool_slot *s);
+
+/**
+ * Finish slots in submission order while they are prepared: kick, then
+ * hand each oldest slot to \p fn and pop it. Waits up to \p wait_ms for
+ * the first one only (-1: until every submitted slot is finished).
+ * @returns AB_OK, or the first error of \p fn (the rest stay pending).
+ */
+ab_err_t ab_transform_pool_finish(struct ab_transform_pool *tp, int wait_ms,
+                                  ab_transform_pool_finish_fn fn, void *arg);
+
+/** Pop every submitted slot unfinished, after \p drop (may be NULL) has
+ *  seen each one's record. */
+void ab_transform_pool_discard(struct ab_transform_pool *tp,
+                               void (*drop)(void *record));
+
 /** Submitted slots not popped yet. */
 size_t ab_transform_pool_pending(const struct ab_transform_pool *tp);
 

@@ -24,6 +24,8 @@ struct ab_producer {
         ab_producer_dr_fn on_delivery;
         void *arg;
         size_t inflight; /* accepted messages whose report is not served */
+        rd_kafka_topic_t **topics; /* ab_producer_topic_props(), owned */
+        size_t ntopics;
 };
 
 static ab_err_t map_err(rd_kafka_resp_err_t rc)
@@ -158,6 +160,39 @@ out:
                 ab_free(p->transactional_id);
         ab_free(p);
         return rc;
+}
+
+ab_err_t ab_producer_topic_props(struct ab_producer *p, const char *topic,
+                                 const char *const *props, struct ab_error *err)
+{
+        rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
+        rd_kafka_topic_t **v =
+            ab_realloc(p->topics, (p->ntopics + 1) * sizeof(*v));
+        char errstr[256];
+
+        if (v)
+                p->topics = v;
+        if (!tconf || !v) {
+                rd_kafka_topic_conf_destroy(tconf);
+                return ab_error_set(err, AB_ERR_NOMEM, topic, "out of memory");
+        }
+        for (; props && props[0]; props += 2) {
+                if (rd_kafka_topic_conf_set(tconf, props[0], props[1], errstr,
+                                            sizeof(errstr)) !=
+                    RD_KAFKA_CONF_OK) {
+                        rd_kafka_topic_conf_destroy(tconf);
+                        return ab_error_set(err, AB_ERR_CONFIG, props[0], "%s",
+                                            errstr);
+                }
+        }
+        /* librdkafka finds this handle, with its configuration, for every
+         * later send naming the topic. */
+        v[p->ntopics] = rd_kafka_topic_new(p->rk, topic, tconf);
+        if (!v[p->ntopics])
+                return ab_error_set(err, AB_ERR_KAFKA, topic, "%s",
+                                    rd_kafka_err2str(rd_kafka_last_error()));
+        p->ntopics++;
+        return AB_OK;
 }
 
 /* A librdkafka copy of \p h (owned by the message once produced). */
@@ -426,6 +461,9 @@ void ab_producer_destroy(struct ab_producer *p)
                                           RD_KAFKA_PURGE_F_INFLIGHT);
                 rd_kafka_flush(p->rk, 5000);
         }
+        for (size_t i = 0; i < p->ntopics; i++)
+                rd_kafka_topic_destroy(p->topics[i]);
+        ab_free(p->topics);
         rd_kafka_destroy(p->rk);
         ab_free(p->transactional_id);
         ab_free(p);

@@ -81,6 +81,18 @@ ab_err_t ab_producer_send(struct ab_producer *p, const char *topic,
                           const struct ab_headers *headers, void *opaque,
                           struct ab_error *err);
 
+/**
+ * Topic-level librdkafka properties (name, value pairs, NULL-terminated)
+ * for what \p p sends to \p topic from now on, e.g. compression.type for
+ * one topic only. Call before the first send to that topic; the handle
+ * is kept until ab_producer_destroy().
+ * @returns AB_OK, or AB_ERR_CONFIG / AB_ERR_KAFKA / AB_ERR_NOMEM with
+ *          \p err filled.
+ */
+ab_err_t ab_producer_topic_props(struct ab_producer *p, const char *topic,
+                                 const char *const *props,
+                                 struct ab_error *err);
+
 /** @returns the largest record the producer accepts: its effective
  *  message.max.bytes (librdkafka's default 1000000 unless configured).
  *  ab_producer_send() answers AB_ERR_TOO_LARGE above it. */

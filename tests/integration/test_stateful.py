@@ -630,6 +630,12 @@ class AutoClearMoved(StatefulTest):
                       b.metric("alertbridge_open_alerts") == self.ALERTS,
                       "every alert open on a or b")
         owned = int(a.metric("alertbridge_open_alerts"))
+        if owned == 0:
+            # cooperative-sticky may leave every <group>.alerts partition
+            # with one member (the other keeps the raw ones): the member
+            # that stops is the one holding the alerts.
+            a, b = b, a
+            owned = int(a.metric("alertbridge_open_alerts"))
         self.assertGreater(owned, 0, "setup: a holds no alert to move")
         self.stop_ok(a)
         self.phase("a stopped")

@@ -135,6 +135,31 @@ START_TEST(test_example_config)
         ck_assert(!cfg->lifecycle.close_orphan_recovery);
         ck_assert_int_eq(cfg->lifecycle.expire_interval_ms, 10000);
         ck_assert_int_eq(cfg->log_level, AB_LOG_INFO);
+        ck_assert_int_eq(cfg->state.compression, AB_PIPELINE_COMPRESSION_LZ4);
+        ck_assert_str_eq(ab_pipeline_compression_name(cfg->state.compression),
+                         "lz4");
+}
+END_TEST
+
+/* state.compression names librdkafka's codecs; others are errors. */
+START_TEST(test_state_compression)
+{
+        static const char *const names[] = {"none", "gzip", "snappy", "zstd",
+                                            "lz4"};
+
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+                char text[64];
+
+                snprintf(text, sizeof(text), "state: {compression: %s}\n",
+                         names[i]);
+                load_ok(with(text));
+                ck_assert_str_eq(
+                    ab_pipeline_compression_name(cfg->state.compression),
+                    names[i]);
+        }
+        ck_assert_int_eq(load(with("state: {compression: brotli}\n")),
+                         AB_ERR_CONFIG);
+        ck_assert_str_eq(err.path, "state.compression");
 }
 END_TEST
 
@@ -736,6 +761,7 @@ static Suite *pipeline_config_suite(void)
         tcase_add_test(tc, test_example_config);
         tcase_add_test(tc, test_compose_example_config);
         tcase_add_test(tc, test_defaults);
+        tcase_add_test(tc, test_state_compression);
         tcase_add_test(tc, test_every_value_kind);
         tcase_add_test(tc, test_empty_sections_keep_defaults);
         tcase_add_test(tc, test_env_expansion);

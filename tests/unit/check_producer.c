@@ -481,6 +481,35 @@ START_TEST(producer_queue_full_is_retry)
 }
 END_TEST
 
+START_TEST(producer_topic_props)
+{
+        /* Topic-level properties for one topic: a codec librdkafka knows
+         * is taken, an unknown one is a configuration error naming the
+         * property; sends to the topic go through the kept handle. */
+        static const char *const quiet[] = {"log_level", "0", NULL};
+        static const char *const lz4[]   = {"compression.type", "lz4", NULL};
+        static const char *const bad[]   = {"compression.type", "brotli", NULL};
+        int reports[2]                   = {0};
+        struct ab_producer_conf conf     = {.brokers     = "127.0.0.1:1",
+                                            .properties  = quiet,
+                                            .on_delivery = count_report,
+                                            .arg         = reports};
+        struct ab_producer *p;
+        struct ab_error err;
+
+        ck_assert_int_eq(ab_producer_new(&conf, &p, &err), AB_OK);
+        ck_assert_int_eq(ab_producer_topic_props(p, "t", lz4, &err), AB_OK);
+        ck_assert_int_eq(ab_producer_topic_props(p, "u", bad, &err),
+                         AB_ERR_CONFIG);
+        ck_assert_str_eq(err.path, "compression.type");
+        ck_assert_int_eq(ab_producer_send(p, "t", ab_str_c("k"), ab_str_c("v"),
+                                          NULL, (void *)(intptr_t)0, &err),
+                         AB_OK);
+        ab_producer_destroy(p);
+        ck_assert_int_eq(reports[0], 1);
+}
+END_TEST
+
 static Suite *producer_suite(void)
 {
         Suite *s  = suite_create("producer");
@@ -503,6 +532,7 @@ static Suite *producer_suite(void)
         tc = tcase_create("producer");
         tcase_add_test(tc, producer_config_errors);
         tcase_add_test(tc, producer_queue_full_is_retry);
+        tcase_add_test(tc, producer_topic_props);
         suite_add_tcase(s, tc);
         return s;
 }

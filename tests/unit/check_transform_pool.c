@@ -277,6 +277,68 @@ START_TEST(test_empty_and_full)
 }
 END_TEST
 
+/* ab_transform_pool_finish() hands slots over in order and pops each,
+ * stopping at the first error; discard pops the rest unfinished. */
+struct finish_log {
+        const void *seen[8];
+        size_t n, fail_at;
+        const void *dropped[8];
+        size_t ndropped;
+};
+
+static struct finish_log flog;
+
+static ab_err_t log_finish(void *arg, struct ab_transform_pool_slot *s)
+{
+        struct finish_log *l = arg;
+
+        l->seen[l->n++] = s->record;
+        return l->n == l->fail_at ? AB_ERR_INTERNAL : AB_OK;
+}
+
+static void log_drop(void *record)
+{
+        flog.dropped[flog.ndropped++] = record;
+}
+
+START_TEST(test_finish_and_discard)
+{
+        struct ab_processor *p       = NULL;
+        struct ab_transform_pool *tp = NULL;
+        struct ab_transform_pool_slot *s;
+        struct ab_error err;
+
+        ab_error_clear(&err);
+        memset(&flog, 0, sizeof(flog));
+        flog.fail_at = 3;
+        ck_assert_int_eq(ab_processor_new(cfg, NULL, &p, &err), AB_OK);
+        ck_assert_int_eq(ab_transform_pool_new(1, 8, &tp, &err), AB_OK);
+        ck_assert_int_eq(ab_transform_pool_finish(tp, 0, log_finish, &flog),
+                         AB_OK);
+        for (size_t i = 0; i < 5; i++) {
+                s = ab_transform_pool_reserve(tp);
+                fill(&s->in, &recs[i]);
+                s->record = &recs[i];
+                ab_processor_bind(p, s->job, &s->in);
+                ab_transform_pool_submit(tp);
+        }
+        ck_assert_int_eq(ab_transform_pool_finish(tp, -1, log_finish, &flog),
+                         AB_ERR_INTERNAL);
+        ck_assert_uint_eq(flog.n, 3);
+        for (size_t i = 0; i < 3; i++)
+                ck_assert_ptr_eq(flog.seen[i], &recs[i]);
+        /* The failed slot was popped too; two are left. */
+        ck_assert_uint_eq(ab_transform_pool_pending(tp), 2);
+        ab_transform_pool_discard(tp, log_drop);
+        ck_assert_uint_eq(ab_transform_pool_pending(tp), 0);
+        ck_assert_uint_eq(flog.ndropped, 2);
+        ck_assert_ptr_eq(flog.dropped[0], &recs[3]);
+        ck_assert_ptr_eq(flog.dropped[1], &recs[4]);
+        ab_transform_pool_destroy(tp);
+        ab_processor_destroy(p);
+}
+END_TEST
+
 /* A job remembers why binding failed; finish turns it into the dead
  * letter, exactly as handle does. */
 START_TEST(test_bind_rejects)
@@ -527,6 +589,7 @@ static Suite *suite(void)
         tcase_add_checked_fixture(api, setup, teardown);
         tcase_add_test(api, test_empty_and_full);
         tcase_add_test(api, test_bind_rejects);
+        tcase_add_test(api, test_finish_and_discard);
         tcase_add_checked_fixture(opt, setup, teardown);
         tcase_add_test(opt, test_observer);
         tcase_add_test(opt, test_stateless);

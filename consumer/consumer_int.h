@@ -1,0 +1,43 @@
+/* consumer_int.h - the consumer's state, shared by consumer.c and
+ * position.c. */
+#ifndef AB_CONSUMER_INT_H
+#define AB_CONSUMER_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "consumer/consumer.h"
+
+/* A partition the owner wants paused (ab_consumer_pause_partition()). */
+struct wish {
+        char *topic; /* owned */
+        int32_t partition;
+};
+
+struct ab_consumer {
+        rd_kafka_t *rk;
+        struct ab_offsets *offsets; /* borrowed */
+        void (*on_revoke)(void *arg);
+        void (*on_stats)(void *arg, const char *json, size_t len);
+        void (*on_assigned)(void *arg,
+                            const struct ab_consumer_partition *parts,
+                            size_t n);
+        void (*on_revoked)(void *arg, const struct ab_consumer_partition *parts,
+                           size_t n, bool lost);
+        void *arg;
+        struct wish *wishes; /* owned */
+        size_t nwishes, capwishes;
+        bool paused;
+        bool joined; /* an assignment (maybe empty) was received */
+        bool closed;
+        bool close_bounded;    /* closing within a deadline: no blocking */
+        bool close_unfinished; /* the bounded close ran out of time */
+        bool fatal;
+        rd_kafka_resp_err_t revoke_err; /* of the last revocation commit */
+        char fatal_text[256];
+};
+
+#endif

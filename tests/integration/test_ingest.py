@@ -358,6 +358,10 @@ ingest:
                     self.assertTrue(hdrs["content-type"].startswith(JSON))
             for rid in refused:
                 self.assertNotIn(rid, by_id)
+        # SIGHUP (systemctl reload, a closed terminal) does not end it.
+        ing.proc.send_signal(signal.SIGHUP)
+        post("json", "env-token-1", am_body(10))
+        self.assertIsNone(ing.proc.poll())
         self.assertEqual(ing.stop(), 0)
 
     def test_https_with_a_self_signed_certificate(self):

@@ -38,45 +38,19 @@ command -v wrk >/dev/null || {
 }
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 py=/usr/bin/python3
+# shellcheck source=bench/ingest_common.sh
+. "$here/ingest_common.sh"
 mkdir -p "$work"
-topic=bench-ingest-$(date +%s)-$$
-port=$($py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-
-$py - "$AB_KAFKA_BROKERS" "$topic" <<'PY'
-import sys
-from confluent_kafka.admin import AdminClient, NewTopic
-a = AdminClient({"bootstrap.servers": sys.argv[1]})
-for f in a.create_topics([NewTopic(sys.argv[2], 2, 1)]).values():
-    f.result(60)
-PY
-
-cat >"$work/ingest.yaml" <<EOF
-kafka: {brokers: "$AB_KAFKA_BROKERS"}
-ingest:
-  listen: 127.0.0.1:$port
-  threads: 2
-  integrations:
-    - {name: alertmanager, topic: $topic, tokens: [bench],
-       integration: alertmanager}
-log_level: warn
-EOF
+ingest_setup "$work" bench-ingest
 "$ab" ingest --config "$work/ingest.yaml" 2>"$work/ingest.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
-for _ in $(seq 200); do
-        curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
-        sleep 0.1
-done
-url=http://127.0.0.1:$port
+ingest_wait_ready 20 || true
 
 cpu_ticks() { awk '{print $14, $15}' "/proc/$pid/stat"; }
 # Voluntary and involuntary, summed over the process's threads.
 ctx_switches() {
         cat /proc/$pid/task/*/status | awk '/ctxt_switches/ {n += $2} END {print n}'
-}
-ok_count() {
-        curl -s "$url/metrics" |
-                sed -n 's/^alertbridge_ingest_requests_total{integration="alertmanager",code="200"} //p'
 }
 # Warm-up (connections, producer batches), then the measured run.
 wrk -t"$wrk_threads" -c"$connections" -d2s -s "$here/ingest_post.lua" \
@@ -89,7 +63,7 @@ line=$(wrk -t"$wrk_threads" -c"$connections" -d"${seconds}s" --latency \
 read -r u1 s1 < <(cpu_ticks)
 c1=$(ctx_switches)
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
-ok_server=$(ok_count)
+ok_server=$(ingest_ok_count)
 kill -TERM $pid
 status=0
 wait $pid || status=$?

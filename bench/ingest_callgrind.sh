@@ -38,49 +38,22 @@ for tool in wrk valgrind callgrind_control callgrind_annotate; do
         }
 done
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-py=/usr/bin/python3
+# shellcheck source=bench/ingest_common.sh
+. "$here/ingest_common.sh"
 mkdir -p "$work"
 rm -f "$work"/callgrind.out.*
-topic=bench-ingest-cg-$(date +%s)-$$
-port=$($py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-
-$py - "$AB_KAFKA_BROKERS" "$topic" <<'PY'
-import sys
-from confluent_kafka.admin import AdminClient, NewTopic
-a = AdminClient({"bootstrap.servers": sys.argv[1]})
-for f in a.create_topics([NewTopic(sys.argv[2], 2, 1)]).values():
-    f.result(60)
-PY
-
-cat >"$work/ingest.yaml" <<EOF
-kafka: {brokers: "$AB_KAFKA_BROKERS"}
-ingest:
-  listen: 127.0.0.1:$port
-  threads: 2
-  integrations:
-    - {name: alertmanager, topic: $topic, tokens: [bench],
-       integration: alertmanager}
-log_level: warn
-EOF
+ingest_setup "$work" bench-ingest-cg
 valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out.%p" \
         "$ab" ingest --config "$work/ingest.yaml" 2>"$work/ingest.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
-url=http://127.0.0.1:$port
-for _ in $(seq 600); do
-        curl -sf "$url/readyz" >/dev/null && break
-        sleep 0.2
-done
-ok_count() {
-        curl -s "$url/metrics" |
-                sed -n 's/^alertbridge_ingest_requests_total{integration="alertmanager",code="200"} //p'
-}
+ingest_wait_ready 120 || true
 wrk -t1 -c"$connections" -d3s -s "$here/ingest_post.lua" "$url" >/dev/null
-n0=$(ok_count)
+n0=$(ingest_ok_count)
 callgrind_control --zero $pid >/dev/null
 wrk -t1 -c"$connections" -d"${seconds}s" -s "$here/ingest_post.lua" "$url" >/dev/null
 callgrind_control --dump $pid >/dev/null
-n1=$(ok_count)
+n1=$(ingest_ok_count)
 kill -TERM $pid
 wait $pid || true
 trap - EXIT

@@ -60,8 +60,9 @@ COPY examples/integrations/ /etc/alertbridge/integrations/
 COPY docs/CONFIGURATION.md /usr/share/alertbridge/
 # Numeric, so Kubernetes' runAsNonRoot can verify it (deploy/kubernetes/).
 USER 10001:10001
-# /metrics, /healthz, /readyz when http.listen is 0.0.0.0:9464
-EXPOSE 9464
+# /metrics, /healthz, /readyz when http.listen is 0.0.0.0:9464; 8080 is
+# `alertbridge ingest`'s webhooks (and its probes), ingest.listen's default.
+EXPOSE 9464 8080
 # /healthz fails once the loop made no progress for http.stall_timeout.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
     CMD ["curl", "-fsS", "--max-time", "4", "-o", "/dev/null", "http://127.0.0.1:9464/healthz"]

@@ -24,7 +24,8 @@ static void ingest_usage(FILE *out)
                 "and TLS files and\n"
                 "exits. SIGTERM or SIGINT stops accepting, answers the "
                 "requests in flight\n"
-                "and exits 0. See docs/ingest.md.\n");
+                "and exits 0; SIGHUP is ignored (restart to apply a "
+                "changed file).\nSee docs/ingest.md.\n");
 }
 
 static void log_error(const char *msg, const char *config,
@@ -94,6 +95,9 @@ int ab_cmd_ingest(int argc, char **argv)
                 goto out;
         }
         ab_cli_install_stop_handlers(&stop);
+        /* The file is read at start only: a SIGHUP (`systemctl reload`, a
+         * closed terminal) must not end it without draining. */
+        ab_cli_install_reload_handler(NULL);
         if (ab_ingest_start(&cfg.ingest, &cfg.kafka, path, &ing, &err)) {
                 log_error("cannot start", path, &err);
                 status = err.code == AB_ERR_CONFIG || err.code == AB_ERR_IO

@@ -3,7 +3,9 @@
 # The package installs the binary, the built-in integrations (reference
 # copies: the binary embeds them), the systemd units, a default config in
 # /etc/alertbridge/ (examples/pipeline.yaml and the integration it names,
-# kept as conffiles) and the documentation. Depends is computed by
+# kept as conffiles), the example ingest config (not in /etc: like the
+# sink, the ingest unit starts only once /etc/alertbridge/ingest.yaml is
+# written) and the documentation. Depends is computed by
 # dpkg-shlibdeps from the binary's libraries.
 include(GNUInstallDirs)
 
@@ -13,7 +15,10 @@ install(FILES ${AB_BUILTIN_INTEGRATIONS}
   DESTINATION ${CMAKE_INSTALL_DATADIR}/alertbridge/integrations)
 install(FILES ${CMAKE_SOURCE_DIR}/deploy/systemd/alertbridge.service
               ${CMAKE_SOURCE_DIR}/deploy/systemd/alertbridge-sink.service
+              ${CMAKE_SOURCE_DIR}/deploy/systemd/alertbridge-ingest.service
   DESTINATION lib/systemd/system)
+install(FILES ${CMAKE_SOURCE_DIR}/examples/ingest.yaml
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/alertbridge/examples)
 install(FILES ${CMAKE_SOURCE_DIR}/examples/pipeline.yaml
   DESTINATION /etc/alertbridge)
 install(FILES ${CMAKE_SOURCE_DIR}/examples/integrations/network-monitor.yaml

@@ -128,6 +128,33 @@ static enum MHD_Result answer(struct ab_ingest *ing,
         return respond(ing, conn, status, resp, JSON_TYPE, extra, id);
 }
 
+/*
+ * The 200 answer, the one on the hot path: the same JSON as answer()
+ * gives, but a fixed text around the request id, without formatting or
+ * a growing buffer; libmicrohttpd copies it into the response.
+ */
+static enum MHD_Result answer_ok(struct ab_ingest *ing,
+                                 struct ingest_request *rq)
+{
+        static const char head[] = "{\"code\":200,\"message\":\"ok\","
+                                   "\"requestId\":\"";
+        static const char tail[] = "\"}\n";
+        char body[sizeof(head) + sizeof(rq->id) + sizeof(tail)];
+        size_t idlen = strlen(rq->id);
+        size_t n     = sizeof(head) - 1;
+
+        count(rq->route, MHD_HTTP_OK);
+        memcpy(body, head, n);
+        memcpy(body + n, rq->id, idlen);
+        n += idlen;
+        memcpy(body + n, tail, sizeof(tail) - 1);
+        n += sizeof(tail) - 1;
+        return respond(
+            ing, rq->conn, MHD_HTTP_OK,
+            MHD_create_response_from_buffer(n, body, MHD_RESPMEM_MUST_COPY),
+            JSON_TYPE, atomic_load(&ing->draining) ? HDR_CLOSE : 0, rq->id);
+}
+
 /* ---- /metrics, /healthz, /readyz ---- */
 
 static enum MHD_Result serve_service(struct ab_ingest *ing,
@@ -235,6 +262,20 @@ static const char *find_token(struct MHD_Connection *conn, const char *url_tok,
         return "";
 }
 
+/* The request id: the process's random prefix and a counter, in hex
+ * (8 + 16 digits), what "%08x%016llx" gives, without printf. */
+static void format_id(char out[AB_INGEST_ID_LEN + 1], uint32_t prefix,
+                      uint64_t n)
+{
+        static const char hex[] = "0123456789abcdef";
+
+        for (int i = 7; i >= 0; i--, prefix >>= 4)
+                out[i] = hex[prefix & 0xf];
+        for (int i = 23; i >= 8; i--, n >>= 4)
+                out[i] = hex[n & 0xf];
+        out[AB_INGEST_ID_LEN] = '\0';
+}
+
 static enum MHD_Result first_call(struct ab_ingest *ing,
                                   struct MHD_Connection *conn, const char *url,
                                   const char *method, void **req_cls)
@@ -310,8 +351,7 @@ static enum MHD_Result first_call(struct ab_ingest *ing,
                 }
         }
         atomic_init(&rq->result, 0);
-        snprintf(rq->id, sizeof(rq->id), "%08x%016llx", ing->id_prefix,
-                 (unsigned long long)atomic_fetch_add(&ing->id_next, 1));
+        format_id(rq->id, ing->id_prefix, atomic_fetch_add(&ing->id_next, 1));
         *req_cls = rq;
         return MHD_YES;
 }
@@ -473,8 +513,7 @@ static enum MHD_Result answer_delivery(struct ab_ingest *ing,
                                    (double)(ab_time_mono_ns() - rq->start_ns) *
                                        1e-9);
                 ab_metrics_add(rq->route->bytes, rq->len);
-                return answer(ing, rq->conn, rq->route, MHD_HTTP_OK,
-                              MHD_HTTP_OK, "ok", 0, rq->id);
+                return answer_ok(ing, rq);
         }
         AB_DEBUG(COMP, "not written", "integration=%s request_id=%s error=%s",
                  rq->route->cfg->name, rq->id, rd_kafka_err2name(rc));

@@ -23,6 +23,13 @@
 /* At shutdown, after the requests waiting for Kafka: how long open
  * connections get to be answered and closed. */
 #define ANSWER_GRACE_MS 2000
+/* libmicrohttpd's memory per connection (its default is 32 KiB): the
+ * request line, the headers and the answer's headers live in it, and the
+ * read buffer takes half. The body does not: ab_ingest_handle() copies
+ * each chunk out as it arrives, so a 1 MiB body streams through the
+ * buffer. The pool is zeroed for every request, so its size is CPU per
+ * request. Request headers over about 15 KiB get 431. */
+#define CONN_MEMORY (16 * 1024)
 
 /* ---- scratch pool ---- */
 
@@ -316,6 +323,7 @@ static ab_err_t start_daemon(struct ab_ingest *ing, struct ab_error *err)
         OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, ing);
         OPT(MHD_OPTION_SOCK_ADDR, 0, &addr);
         OPT(MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, NULL);
+        OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY, NULL);
         OPT(MHD_OPTION_CONNECTION_TIMEOUT, cfg->request_timeout_ms / 1000,
             NULL);
         OPT(MHD_OPTION_NOTIFY_COMPLETED, ab_ingest_completed, ing);

@@ -15,6 +15,7 @@
 #include "transform/transform.h"
 
 #define AB_INGEST_DIGEST_LEN 32 /* SHA-256 */
+#define AB_INGEST_ID_LEN     24 /* a request id's hex digits */
 
 /* The answers counted per integration, in this order. */
 #define AB_INGEST_STATUSES(XX)                                                 \
@@ -91,7 +92,7 @@ struct ingest_request {
         bool produced;     /* counted in ing->pending */
         bool waiting;      /* suspended until the delivery report */
         atomic_int result; /* rd_kafka_resp_err_t of the report */
-        char id[32];
+        char id[AB_INGEST_ID_LEN + 1];
 };
 
 /** The access handler and completion callback given to libmicrohttpd. */

@@ -13,7 +13,10 @@
     paths), so the image would start;
   * the image's default config and the compose service reach the broker
     by the compose service name, not the container's loopback, and the
-    default config passes `alertbridge check-config`.
+    default config passes `alertbridge check-config`;
+  * the compose `ingest` service runs the same image with a mounted config
+    that passes `alertbridge ingest --check`, reaches the broker by its
+    service name, publishes ingest.listen's port and probes /healthz on it.
 What cannot be checked here: building and running the image (no Docker
 engine, no registry). DIR is what scripts/deploy-tools.sh prints.
 """
@@ -143,6 +146,35 @@ def check_compose(args, default):
                              cwd=tmp, capture_output=True, text=True, check=False,
                              env={k: v for k, v in os.environ.items() if k != "KAFKA_BROKERS"})
         check(out.returncode == 0, f"{default}: {out.stdout}{out.stderr}")
+    check_compose_ingest(args, services)
+
+
+def check_compose_ingest(args, services):
+    ing = services.get("ingest")
+    if not check(ing, "docker-compose.yml has no ingest service"):
+        return
+    check(ing.get("image") == services["alertbridge"].get("image"),
+          "the ingest service does not run the alertbridge image")
+    check(ing["command"][:1] == ["ingest"], f"the ingest service runs {ing['command']}")
+    host = ing["environment"]["KAFKA_BROKERS"].split(":")[0]
+    check(host in services, f"ingest reaches the broker at {host}, not a compose service")
+    cfg_path = ing["command"][ing["command"].index("--config") + 1]
+    mounted = {dst: src for src, dst, *_ in (v.split(":") for v in ing.get("volumes", []))}
+    src = mounted.get(cfg_path)
+    if not check(src, f"the ingest service does not mount {cfg_path}"):
+        return
+    path = os.path.join(ROOT, src)
+    with open(path, encoding="utf-8") as f:
+        port = yaml.safe_load(f)["ingest"]["listen"].rsplit(":", 1)[1]
+    check(any(str(p).split(":")[-1] == port for p in ing.get("ports", [])),
+          f"the ingest service does not publish ingest.listen's port {port}")
+    check(f"http://127.0.0.1:{port}/healthz" in ing.get("healthcheck", {}).get("test", []),
+          f"the ingest service's healthcheck does not GET /healthz on port {port}")
+    env = {k: v for k, v in os.environ.items() if k != "KAFKA_BROKERS"}
+    env.update({k: "token" for k in ing["environment"] if k.endswith("_TOKEN")})
+    out = subprocess.run([args.alertbridge, "ingest", "--check", "--config", path],
+                         capture_output=True, text=True, check=False, env=env)
+    check(out.returncode == 0, f"{src}: {out.stdout}{out.stderr}")
 
 
 def main():

@@ -46,6 +46,8 @@ dpkg -i "$deb" >/dev/null
         fail "alertbridge not installed"
 for f in /usr/bin/alertbridge /usr/lib/systemd/system/alertbridge.service \
         /usr/lib/systemd/system/alertbridge-sink.service \
+        /usr/lib/systemd/system/alertbridge-ingest.service \
+        /usr/share/alertbridge/examples/ingest.yaml \
         /etc/alertbridge/pipeline.yaml \
         /etc/alertbridge/integrations/network-monitor.yaml \
         /usr/share/alertbridge/integrations/alertmanager.yaml \
@@ -59,13 +61,19 @@ conffiles=$(dpkg-query -W -f='${Conffiles}' alertbridge)
 
 echo "== the default config passes the unit's ExecStartPre"
 /usr/bin/alertbridge check-config /etc/alertbridge/pipeline.yaml
+[[ ! -e /etc/alertbridge/ingest.yaml ]] ||
+        fail "/etc/alertbridge/ingest.yaml installed: the ingest unit would start unconfigured"
+echo "== the example ingest config passes the ingest unit's ExecStartPre"
+AM_WEBHOOK_TOKEN=t1 CMS_WEBHOOK_TOKEN=t2 /usr/bin/alertbridge ingest --check \
+        --config /usr/share/alertbridge/examples/ingest.yaml
 
 if command -v systemd-analyze >/dev/null; then
         echo "== systemd-analyze verify"
         # It exits 0 on unknown keys and bad values, only printing them.
         verify=$(systemd-analyze verify \
                 /usr/lib/systemd/system/alertbridge.service \
-                /usr/lib/systemd/system/alertbridge-sink.service 2>&1) ||
+                /usr/lib/systemd/system/alertbridge-sink.service \
+                /usr/lib/systemd/system/alertbridge-ingest.service 2>&1) ||
                 fail "systemd-analyze verify: $verify"
         [[ -z $verify ]] || fail "systemd-analyze verify: $verify"
 else
@@ -73,6 +81,9 @@ else
 fi
 grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' \
         /usr/lib/systemd/system/alertbridge.service || fail "no ExecReload sending SIGHUP"
+grep -qx 'ConditionPathExists=/etc/alertbridge/ingest.yaml' \
+        /usr/lib/systemd/system/alertbridge-ingest.service ||
+        fail "the ingest unit would start without /etc/alertbridge/ingest.yaml"
 
 echo "== alertbridge demo, from the installed binary, as an unprivileged user"
 (cd / && timeout 120 setpriv --reuid=65534 --regid=65534 --clear-groups \

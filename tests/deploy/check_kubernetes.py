@@ -12,8 +12,9 @@
   * the operational rules kubeconform cannot see: non-root (the image's
     numeric user), read-only root filesystem, no privilege escalation,
     probes on /healthz and /readyz at the configured port, resources,
-    static membership from the pod name, PodDisruptionBudgets and Services
-    selecting their pods, mounted ConfigMaps that exist;
+    static membership from the pod name (the StatefulSets), Services and
+    PodDisruptionBudgets selecting their pods, mounted ConfigMaps that
+    exist, webhook tokens only from a Secret (the ingest Deployment);
     and each rule must catch a manifest mutated to break it;
   * the ConfigMap's files pass `alertbridge check-config`, and its copy of
     the example integration matches examples/integrations/.
@@ -38,7 +39,12 @@ from checks import check
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KDIR = os.path.join(ROOT, "deploy", "kubernetes")
 VERSIONS = ("1.29.0", "1.37.0")
-WORKLOADS = {"alertbridge-run": "pipeline.yaml", "alertbridge-sink": "sink.yaml"}
+# name: (kind, its config file, the config's section with `listen`).
+WORKLOADS = {
+    "alertbridge-run": ("StatefulSet", "pipeline.yaml", "http"),
+    "alertbridge-sink": ("StatefulSet", "sink.yaml", "http"),
+    "alertbridge-ingest": ("Deployment", "ingest.yaml", "ingest"),
+}
 
 
 def kubeconform(tools, version, files):
@@ -63,8 +69,8 @@ def check_schemas(tools):
     for v in VERSIONS:
         res = kubeconform(tools, v, files)
         kinds = sorted(r["kind"] for r in res)
-        check(kinds == sorted(["ConfigMap"] * 2 + ["Service"] * 2 +
-                              ["StatefulSet"] * 2 + ["PodDisruptionBudget"] * 2),
+        check(kinds == sorted(["ConfigMap"] * 2 + ["Service"] * 3 + ["StatefulSet"] * 2 +
+                              ["Deployment"] + ["PodDisruptionBudget"] * 3),
               f"kubernetes {v}: unexpected resources {kinds}")
         for r in res:
             check(r["status"] == "statusValid",
@@ -104,9 +110,26 @@ def dockerfile_uid():
     return int(users[-1]) if users else None
 
 
-def check_workload(objs, name, config_file):
-    sts = objs.get(("StatefulSet", name))
-    if not check(sts, f"no StatefulSet {name}"):
+def check_tokens(name, config, pod, env):
+    """Every webhook token is a ${VAR} set from a Secret, or a token_file
+    on a mounted Secret: never a literal in the ConfigMap."""
+    (c,) = pod["containers"]
+    secrets = {v["name"] for v in pod["volumes"] if "secret" in v}
+    secret_dirs = [m["mountPath"] for m in c["volumeMounts"] if m["name"] in secrets]
+    for integ in (config.get("ingest") or {}).get("integrations", []):
+        for tok in integ.get("tokens", []):
+            var = re.fullmatch(r"\$\{(\w+)\}", tok)
+            ref = env.get(var.group(1), {}) if var else {}
+            check(var and "secretKeyRef" in ref.get("valueFrom", {}),
+                  f"{name}: a token of {integ['name']} is not a ${{VAR}} from a Secret")
+        tf = integ.get("token_file")
+        check(not tf or any(tf.startswith(d + "/") for d in secret_dirs),
+              f"{name}: token_file {tf} of {integ['name']} is not on a mounted Secret")
+
+
+def check_workload(objs, name, kind, config_file, section):
+    sts = objs.get((kind, name))
+    if not check(sts, f"no {kind} {name}"):
         return
     labels = sts["spec"]["template"]["metadata"]["labels"]
     check(subset(sts["spec"]["selector"]["matchLabels"], labels),
@@ -143,7 +166,7 @@ def check_workload(objs, name, config_file):
           f"{name}: --config {cfg_path} is not a mounted {config_file}")
     config = yaml.safe_load(objs[("ConfigMap", cm)]["data"][config_file]) if cm else {}
 
-    port = int(config.get("http", {}).get("listen", ":0").rsplit(":", 1)[1])
+    port = int(config.get(section, {}).get("listen", ":0").rsplit(":", 1)[1])
     ports = {p["name"]: p["containerPort"] for p in c["ports"]}
     for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz"),
                         ("startupProbe", "/healthz")):
@@ -151,13 +174,26 @@ def check_workload(objs, name, config_file):
         check(get.get("path") == path and ports.get(get.get("port")) == port,
               f"{name}: {probe} is not GET {path} on the listen port {port}")
     env = {e["name"]: e for e in c.get("env", [])}
-    check(config.get("kafka", {}).get("instance_id") == "${POD_NAME}" and
-          env.get("POD_NAME", {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
-          == "metadata.name", f"{name}: kafka.instance_id is not the pod name")
-
-    svc = objs.get(("Service", sts["spec"]["serviceName"]))
-    check(svc and svc["spec"].get("clusterIP") == "None" and
-          subset(svc["spec"]["selector"], labels), f"{name}: no headless Service selecting it")
+    check_tokens(name, config, pod, env)
+    if kind == "StatefulSet":
+        check(config.get("kafka", {}).get("instance_id") == "${POD_NAME}" and
+              env.get("POD_NAME", {}).get("valueFrom", {}).get("fieldRef", {})
+              .get("fieldPath") == "metadata.name",
+              f"{name}: kafka.instance_id is not the pod name")
+        svc = objs.get(("Service", sts["spec"]["serviceName"]))
+        check(svc and svc["spec"].get("clusterIP") == "None" and
+              subset(svc["spec"]["selector"], labels),
+              f"{name}: no headless Service selecting it")
+    else:
+        # Stateless: a load-balanced Service to its port; a Deployment's
+        # pod names change, so a static member id would be wrong.
+        check("instance_id" not in config.get("kafka", {}),
+              f"{name}: kafka.instance_id set for a Deployment")
+        svc = objs.get(("Service", name))
+        check(svc and svc["spec"].get("clusterIP") != "None" and
+              subset(svc["spec"]["selector"], labels) and
+              any(ports.get(p.get("targetPort")) == port for p in svc["spec"]["ports"]),
+              f"{name}: no load-balanced Service selecting it on port {port}")
     pdb = objs.get(("PodDisruptionBudget", name))
     check(pdb and subset(pdb["spec"]["selector"]["matchLabels"], labels),
           f"{name}: no PodDisruptionBudget selecting it")
@@ -166,14 +202,14 @@ def check_workload(objs, name, config_file):
 def rules(objs):
     """The failures of the operational rules on objs."""
     saved, checks.failures = checks.failures, []
-    for name, config_file in WORKLOADS.items():
-        check_workload(objs, name, config_file)
+    for name, (kind, config_file, section) in WORKLOADS.items():
+        check_workload(objs, name, kind, config_file, section)
     found, checks.failures = checks.failures, saved
     return found
 
 
 def container(objs, name):
-    return objs[("StatefulSet", name)]["spec"]["template"]["spec"]["containers"][0]
+    return objs[(WORKLOADS[name][0], name)]["spec"]["template"]["spec"]["containers"][0]
 
 
 def set_config(objs, key, old, new):
@@ -207,6 +243,32 @@ MUTATIONS = [
     ("no memory limit",
      lambda o: container(o, "alertbridge-sink")["resources"]["limits"].pop("memory"),
      "no memory limit"),
+    ("an ingest readiness probe on /healthz",
+     lambda o: container(o, "alertbridge-ingest")["readinessProbe"]["httpGet"]
+     .update(path="/healthz"),
+     "alertbridge-ingest: readinessProbe"),
+    ("an ingest probe on another port than ingest.listen",
+     lambda o: set_config(o, "ingest.yaml", "0.0.0.0:8080", "0.0.0.0:8081"),
+     "alertbridge-ingest: livenessProbe"),
+    ("an ingest Service selecting other pods",
+     lambda o: o[("Service", "alertbridge-ingest")]["spec"]["selector"]
+     .update({"app.kubernetes.io/component": "run"}),
+     "no load-balanced Service"),
+    ("an ingest PodDisruptionBudget selecting other pods",
+     lambda o: o[("PodDisruptionBudget", "alertbridge-ingest")]["spec"]["selector"]
+     ["matchLabels"].update({"app.kubernetes.io/component": "run"}),
+     "alertbridge-ingest: no PodDisruptionBudget"),
+    ("an ingest container with privilege escalation",
+     lambda o: container(o, "alertbridge-ingest")["securityContext"]
+     .update(allowPrivilegeEscalation=True),
+     "alertbridge-ingest: privilege escalation"),
+    ("a literal webhook token in the ConfigMap",
+     lambda o: set_config(o, "ingest.yaml", "${AM_WEBHOOK_TOKEN}", "s3cret"),
+     "is not a ${VAR} from a Secret"),
+    ("a webhook token from a literal env value",
+     lambda o: next(e for e in container(o, "alertbridge-ingest")["env"]
+                    if e["name"] == "AM_WEBHOOK_TOKEN").update(value="s3cret", valueFrom={}),
+     "is not a ${VAR} from a Secret"),
 ]
 
 
@@ -233,7 +295,8 @@ def check_configs(objs, alertbridge):
             with open(os.path.join(tmp, "integrations", key), "w", encoding="utf-8") as f:
                 f.write(text)
         env = dict(os.environ, KAFKA_BROKERS="kafka:9092", POD_NAME="alertbridge-run-0",
-                   ALIBABA_CLOUD_ACCESS_KEY_ID="id", ALIBABA_CLOUD_ACCESS_KEY_SECRET="secret")
+                   ALIBABA_CLOUD_ACCESS_KEY_ID="id", ALIBABA_CLOUD_ACCESS_KEY_SECRET="secret",
+                   AM_WEBHOOK_TOKEN="am-token", NETWORK_WEBHOOK_TOKEN="net-token")
         for key, text in data.items():
             path = os.path.join(tmp, key)
             with open(path, "w", encoding="utf-8") as f:
@@ -242,6 +305,12 @@ def check_configs(objs, alertbridge):
             out = subprocess.run([alertbridge, "check-config", path], env=env,
                                  capture_output=True, text=True, check=False)
             check(out.returncode == 0, f"alertbridge-config {key}: {out.stdout}{out.stderr}")
+            if key == "ingest.yaml":
+                # Also what a start reads: the integrations of `validate`.
+                out = subprocess.run([alertbridge, "ingest", "--check", "--config", path],
+                                     env=env, capture_output=True, text=True, check=False)
+                check(out.returncode == 0,
+                      f"alertbridge-config {key}: ingest --check: {out.stdout}{out.stderr}")
 
 
 def main():

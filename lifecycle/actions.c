@@ -162,8 +162,7 @@ static ab_err_t action_apply(struct ab_lifecycle *lc, int64_t t,
         if (rc)
                 return ab_error_set(err, rc, NULL,
                                     "emitting an auto-clear close failed");
-        al = sid.ptr ? ab_lc_table_find(&lc->st.by_id, id)
-                     : ab_lc_table_find(&lc->st.by_fp, fp);
+        al = sid.ptr ? ab_lc_find_id(&lc->st, id) : ab_lc_find_fp(&lc->st, fp);
         if (!al)
                 return sid.ptr ? reject_missing(lc, &sid, id, false, err)
                                : reject_missing(lc, &sfp, fp, true, err);

@@ -46,10 +46,12 @@ ab_err_t ab_lc_put_u64(struct ab_buf *b, uint64_t v)
 ab_err_t ab_lc_fields_put(struct ab_buf *b, const struct lc_alert *al)
 {
         uint32_t hl = al->handler ? (uint32_t)strlen(al->handler) + 1 : 0;
+        unsigned char id[LC_KEY_LEN];
         ab_err_t rc;
 
+        ab_lc_alert_id_get(al, id);
         if ((rc = ab_buf_append(b, al->fp, LC_KEY_LEN)) ||
-            (rc = ab_buf_append(b, al->id, LC_KEY_LEN)) ||
+            (rc = ab_buf_append(b, id, LC_KEY_LEN)) ||
             (rc = ab_lc_put_u64(b, (uint64_t)al->start_ms)) ||
             (rc = ab_lc_put_u64(b, (uint64_t)al->first_ms)) ||
             (rc = ab_lc_put_u64(b, (uint64_t)al->last_ms)) ||
@@ -85,8 +87,12 @@ ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_rd *r,
                 goto out;
         if ((p = ab_lc_rd_bytes(r, LC_KEY_LEN)))
                 memcpy(al->fp, p, LC_KEY_LEN);
-        if ((p = ab_lc_rd_bytes(r, LC_KEY_LEN)))
-                memcpy(al->id, p, LC_KEY_LEN);
+        if ((p = ab_lc_rd_bytes(r, LC_KEY_LEN)) && ab_lc_alert_id_set(al, p)) {
+                rc = bad(err, what,
+                         "the alert id does not start with the "
+                         "fingerprint's route");
+                goto out;
+        }
         al->start_ms = (int64_t)ab_lc_rd_uint(r, 8);
         al->first_ms = (int64_t)ab_lc_rd_uint(r, 8);
         al->last_ms  = (int64_t)ab_lc_rd_uint(r, 8);
@@ -147,7 +153,7 @@ ab_err_t ab_lifecycle_entry_encode(const struct ab_lifecycle *lc,
 
         if (!lc || !fp)
                 return AB_ERR_INTERNAL;
-        al = ab_lc_table_find(&lc->st.by_fp, fp);
+        al = ab_lc_find_fp(&lc->st, fp);
         if (!al)
                 return AB_ERR_NOT_FOUND;
         name = ab_lc_integ_name(al->integ);
@@ -228,12 +234,13 @@ ab_err_t ab_lifecycle_entry_apply(struct ab_lifecycle *lc,
                                   struct ab_error *err)
 {
         struct lc_alert *al = NULL, *old, *other;
+        unsigned char id[LC_KEY_LEN];
         ab_err_t rc;
 
         if (!lc || !fp || (value && len && !resolve))
                 return ab_error_set(err, AB_ERR_INTERNAL, NULL,
                                     "lifecycle: missing argument");
-        old = ab_lc_table_find(&lc->st.by_fp, fp);
+        old = ab_lc_find_fp(&lc->st, fp);
         if (!value || !len) {
                 if (old)
                         ab_lc_store_drop(&lc->st, old);
@@ -242,7 +249,8 @@ ab_err_t ab_lifecycle_entry_apply(struct ab_lifecycle *lc,
         rc = entry_read(lc, value, len, resolve, ctx, &al, err);
         if (rc)
                 return rc;
-        other = ab_lc_table_find(&lc->st.by_id, al->id);
+        ab_lc_alert_id_get(al, id);
+        other = ab_lc_find_id(&lc->st, id);
         if (memcmp(al->fp, fp, LC_KEY_LEN))
                 rc = bad(err, "changelog entry",
                          "its fingerprint differs from its key");

@@ -99,8 +99,7 @@ void ab_lifecycle_get_mem(const struct ab_lifecycle *lc,
                 return;
         out->open = lc->st.open;
         out->overhead =
-            (lc->st.by_fp.cap + lc->st.by_id.cap) * sizeof(struct lc_alert *) +
-            2 * LC_ALLOC_OVERHEAD;
+            lc->st.table.cap * sizeof(struct lc_alert *) + LC_ALLOC_OVERHEAD;
         out->shared = sizeof(*lc) +
                       lc->st.ncls * (sizeof(struct lc_class) +
                                      sizeof(struct lc_class *)) +
@@ -146,15 +145,18 @@ ab_err_t ab_lc_event_init(struct ab_lifecycle *lc, struct ab_event *ev,
                           const struct lc_alert *al, enum ab_event_type type,
                           int64_t time_ms, uint32_t seq)
 {
+        unsigned char id[LC_KEY_LEN];
+
         memset(ev, 0, sizeof(*ev));
         ev->type = type;
-        ab_hex(al->id, LC_KEY_LEN, ev->alert_id);
+        ab_lc_alert_id_get(al, id);
+        ab_hex(id, LC_KEY_LEN, ev->alert_id);
         ab_hex(al->fp, LC_KEY_LEN, ev->fingerprint);
         ev->integration = ab_lc_integ_name(al->integ);
         ev->time_ms     = time_ms;
         ev->start_ms    = al->start_ms;
         ev->count       = al->count;
-        return ab_lc_event_id(lc, al->id, type, seq, ev->id);
+        return ab_lc_event_id(lc, id, type, seq, ev->id);
 }
 
 /*
@@ -243,7 +245,8 @@ ab_err_t ab_lc_expire_until(struct ab_lifecycle *lc, int64_t now_ms,
         ab_err_t rc;
 
         while ((al = ab_lc_store_next_due(&lc->st, now_ms, &deadline))) {
-                fmt_duration(al->cls->auto_clear_ms, dur, sizeof(dur));
+                fmt_duration(ab_lc_class_of(&lc->st, al)->auto_clear_ms, dur,
+                             sizeof(dur));
                 snprintf(solution, sizeof(solution),
                          "auto-cleared: no event for %s (auto_clear)", dur);
                 rc = ab_lc_alert_close(lc, al, LC_WHY_AUTO, deadline, NULL,
@@ -290,6 +293,7 @@ static ab_err_t alert_open(struct ab_lifecycle *lc,
 {
         struct lc_state *st = &lc->st;
         struct lc_alert *al = NULL;
+        unsigned char id[LC_KEY_LEN];
         struct ab_event ev;
         ab_err_t rc;
 
@@ -308,9 +312,10 @@ static ab_err_t alert_open(struct ab_lifecycle *lc,
         al->first_ms = al->last_ms = t;
         al->count                  = 1;
         memcpy(al->fp, fp, LC_KEY_LEN);
-        rc = ab_lc_alert_id(lc, integ, fp, t, al->id);
+        rc = ab_lc_alert_id(lc, integ, fp, t, id);
         if (rc)
                 goto out;
+        ab_lc_alert_id_set(al, id); /* it carries fp's route */
         rc = ab_lc_blob_encode(al, a);
         if (rc)
                 goto out;
@@ -339,6 +344,7 @@ static ab_err_t alert_merge(struct ab_lifecycle *lc, struct lc_alert *al,
                             const struct ab_alert *a, int64_t t,
                             struct ab_error *err)
 {
+        struct lc_class *cls;
         ab_err_t rc;
 
         al->count++;
@@ -355,9 +361,10 @@ static ab_err_t alert_merge(struct ab_lifecycle *lc, struct lc_alert *al,
                                     ab_err_desc(rc));
         /* The newest touch goes last among equal times: re-placing the
          * last alert of its class leaves the order as it was. */
-        ab_lc_class_unplace(al);
+        cls = ab_lc_class_of(&lc->st, al);
+        ab_lc_class_unplace(cls, al);
         al->last_ms = t;
-        ab_lc_class_place(&lc->st, al->cls, al);
+        ab_lc_class_place(&lc->st, cls, al);
         return AB_OK;
 }
 
@@ -368,6 +375,7 @@ static ab_err_t orphan_close(struct ab_lifecycle *lc,
                              const struct lc_emit *em)
 {
         struct lc_alert tmp;
+        unsigned char id[LC_KEY_LEN];
         struct ab_event ev;
         ab_err_t rc;
 
@@ -375,7 +383,9 @@ static ab_err_t orphan_close(struct ab_lifecycle *lc,
         tmp.integ    = integ;
         tmp.start_ms = a->has_starts ? a->starts_ms : t;
         memcpy(tmp.fp, fp, LC_KEY_LEN);
-        rc = ab_lc_alert_id(lc, integ, fp, t, tmp.id);
+        rc = ab_lc_alert_id(lc, integ, fp, t, id);
+        if (!rc)
+                ab_lc_alert_id_set(&tmp, id); /* it carries fp's route */
         if (!rc)
                 rc = ab_lc_event_init(lc, &ev, &tmp, AB_EVENT_CLOSE, t, 0);
         if (rc)
@@ -428,7 +438,7 @@ ab_err_t ab_lifecycle_process_digest(struct ab_lifecycle *lc,
         if (rc)
                 return ab_error_set(err, rc, NULL,
                                     "emitting an auto-clear close failed");
-        al = ab_lc_table_find(&lc->st.by_fp, fp);
+        al = ab_lc_find_fp(&lc->st, fp);
         if (a->status == AB_ALERT_FIRING) {
                 if (al)
                         return alert_merge(lc, al, a, event_ms, err);

@@ -136,6 +136,7 @@ static ab_err_t restore_alert(struct ab_lifecycle *lc, struct lc_state *st,
                               size_t ninteg, struct ab_error *err)
 {
         struct lc_alert *al = NULL;
+        unsigned char id[LC_KEY_LEN];
         uint64_t idx;
         ab_err_t rc;
 
@@ -146,8 +147,8 @@ static ab_err_t restore_alert(struct ab_lifecycle *lc, struct lc_state *st,
         if (rc)
                 return rc;
         al->integ = integs[idx];
-        if (ab_lc_table_find(&st->by_fp, al->fp) ||
-            ab_lc_table_find(&st->by_id, al->id))
+        ab_lc_alert_id_get(al, id);
+        if (ab_lc_find_fp(st, al->fp) || ab_lc_find_id(st, id))
                 rc = bad_snapshot(err, "duplicate alert");
         else if ((rc = ab_lc_store_load(st, al)))
                 ab_error_set(err, rc, NULL, "out of memory");

@@ -2,6 +2,7 @@
  * keep them in expiry and eviction order, and the ring of recent closes. */
 #include "lifecycle/store.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,10 +13,12 @@
  *
  * Every open alert is one `struct lc_alert` record plus one allocation, the
  * "blob", holding the latest firing alert's content (labels, annotations
- * and alert fields, length-prefixed, see blob.c). Two open-addressing
- * hash tables with linear probing point at the records, one keyed by
- * fingerprint and one by alert id. Both keys are SHA-256 prefixes, so their
- * first 8 bytes serve as the hash. Removal shifts the rest of the probe
+ * and alert fields, length-prefixed, see blob.c). One open-addressing
+ * hash table with linear probing points at the records. Fingerprints are
+ * SHA-256 prefixes, and an alert id starts with the first 8 bytes of its
+ * fingerprint (its route), so those 8 bytes are the hash of both: a
+ * lookup by id probes from the same slot as one by fingerprint and
+ * compares the id instead. Removal shifts the rest of the probe
  * cluster back instead of leaving tombstones, so lookups stay short however
  * many alerts come and go.
  *
@@ -53,12 +56,7 @@ static int64_t add_sat(int64_t a, int64_t b)
 
 /* ---- hash tables ------------------------------------------------------- */
 
-static const unsigned char *tkey(const struct lc_table *t,
-                                 const struct lc_alert *al)
-{
-        return (const unsigned char *)al + t->key_off;
-}
-
+/* The hash of a fingerprint or an alert id: its route (SHA-256 bytes). */
 static size_t thash(const unsigned char *key)
 {
         uint64_t h;
@@ -67,31 +65,63 @@ static size_t thash(const unsigned char *key)
         return (size_t)h;
 }
 
-struct lc_alert *ab_lc_table_find(const struct lc_table *t,
-                                  const unsigned char *key)
+void ab_lc_alert_id_get(const struct lc_alert *al, unsigned char *out)
+{
+        memcpy(out, al->fp, LC_ROUTE_LEN);
+        memcpy(out + LC_ROUTE_LEN, al->id_tail, sizeof(al->id_tail));
+}
+
+int ab_lc_alert_id_set(struct lc_alert *al, const unsigned char *id)
+{
+        if (memcmp(id, al->fp, LC_ROUTE_LEN))
+                return -1;
+        memcpy(al->id_tail, id + LC_ROUTE_LEN, sizeof(al->id_tail));
+        return 0;
+}
+
+/* The alert whose fingerprint (\p by_id false) or id is \p key. */
+static struct lc_alert *table_find(const struct lc_table *t,
+                                   const unsigned char *key, bool by_id)
 {
         size_t mask, i;
 
         if (!t->cap)
                 return NULL;
         mask = t->cap - 1;
-        for (i = thash(key) & mask; t->slot[i]; i = (i + 1) & mask)
-                if (!memcmp(tkey(t, t->slot[i]), key, LC_KEY_LEN))
+        for (i = thash(key) & mask; t->slot[i]; i = (i + 1) & mask) {
+                const struct lc_alert *al = t->slot[i];
+
+                if (by_id ? !memcmp(al->fp, key, LC_ROUTE_LEN) &&
+                                !memcmp(al->id_tail, key + LC_ROUTE_LEN,
+                                        sizeof(al->id_tail))
+                          : !memcmp(al->fp, key, LC_KEY_LEN))
                         return t->slot[i];
+        }
         return NULL;
+}
+
+struct lc_alert *ab_lc_find_fp(const struct lc_state *st,
+                               const unsigned char *fp)
+{
+        return table_find(&st->table, fp, false);
+}
+
+struct lc_alert *ab_lc_find_id(const struct lc_state *st,
+                               const unsigned char *id)
+{
+        return table_find(&st->table, id, true);
 }
 
 static void table_place(struct lc_table *t, struct lc_alert *al)
 {
         size_t mask = t->cap - 1;
-        size_t i    = thash(tkey(t, al)) & mask;
+        size_t i    = thash(al->fp) & mask;
 
         while (t->slot[i])
                 i = (i + 1) & mask;
         t->slot[i] = al;
 }
 
-/* Make room for \p n entries at a load factor of at most 3/4. */
 static ab_err_t table_reserve(struct lc_table *t, size_t n)
 {
         struct lc_alert **old = t->slot;
@@ -126,7 +156,7 @@ static void table_insert(struct lc_table *t, struct lc_alert *al)
 static void table_remove(struct lc_table *t, const struct lc_alert *al)
 {
         size_t mask = t->cap - 1;
-        size_t i    = thash(tkey(t, al)) & mask;
+        size_t i    = thash(al->fp) & mask;
         size_t j;
 
         while (t->slot[i] != al)
@@ -135,7 +165,7 @@ static void table_remove(struct lc_table *t, const struct lc_alert *al)
         /* Shift back every later entry of the cluster whose probe path
          * crosses the hole, i.e. whose home is not in (i, j]. */
         for (j = (i + 1) & mask; t->slot[j]; j = (j + 1) & mask) {
-                size_t h = thash(tkey(t, t->slot[j])) & mask;
+                size_t h = thash(t->slot[j]->fp) & mask;
                 int stay = i < j ? (h > i && h <= j) : (h > i || h <= j);
 
                 if (stay)
@@ -257,7 +287,6 @@ static void run_insert(struct lc_class *c, struct lc_alert *al)
  * grow, the run takes it anyway, only slower. */
 static void class_insert(struct lc_class *c, struct lc_alert *al)
 {
-        al->cls = c;
         if (!c->tail || !quieter(al, c->tail) || heap_push(c, al))
                 run_insert(c, al);
 }
@@ -270,10 +299,8 @@ void ab_lc_class_place(struct lc_state *st, struct lc_class *c,
         class_insert(c, al);
 }
 
-void ab_lc_class_unplace(struct lc_alert *al)
+void ab_lc_class_unplace(struct lc_class *c, struct lc_alert *al)
 {
-        struct lc_class *c = al->cls;
-
         if (al->hpos != LC_IN_RUN) {
                 heap_remove(c, al->hpos);
                 return;
@@ -335,19 +362,38 @@ ab_err_t ab_lc_class_sorted(const struct lc_class *c, struct lc_alert ***out,
         return AB_OK;
 }
 
-static struct lc_class *class_get(struct lc_state *st, int64_t auto_clear_ms)
+/* Index of the first class of \p st whose period is not below \p ms. */
+static size_t class_pos(const struct lc_state *st, int64_t ms)
 {
-        struct lc_class **grown, *c;
         size_t i;
 
-        if (auto_clear_ms < 0)
-                auto_clear_ms = 0;
-        for (i = 0; i < st->ncls; i++) {
-                if (st->cls[i]->auto_clear_ms == auto_clear_ms)
-                        return st->cls[i];
-                if (st->cls[i]->auto_clear_ms > auto_clear_ms)
+        for (i = 0; i < st->ncls; i++)
+                if (st->cls[i]->auto_clear_ms >= ms)
                         break;
-        }
+        return i;
+}
+
+static int64_t class_period(const struct ab_integration *integ)
+{
+        int64_t ms = ab_integration_auto_clear_ms(integ);
+
+        return ms < 0 ? 0 : ms;
+}
+
+struct lc_class *ab_lc_class_of(const struct lc_state *st,
+                                const struct lc_alert *al)
+{
+        return st->cls[class_pos(st, class_period(al->integ))];
+}
+
+/* The class of period \p ms, created when new; NULL when out of memory. */
+static struct lc_class *class_get(struct lc_state *st, int64_t ms)
+{
+        struct lc_class **grown, *c;
+        size_t i = class_pos(st, ms);
+
+        if (i < st->ncls && st->cls[i]->auto_clear_ms == ms)
+                return st->cls[i];
         c     = ab_calloc(1, sizeof(*c));
         grown = ab_realloc(st->cls, (st->ncls + 1) * sizeof(*st->cls));
         if (!c || !grown) {
@@ -359,7 +405,7 @@ static struct lc_class *class_get(struct lc_state *st, int64_t auto_clear_ms)
         st->cls = grown;
         memmove(&st->cls[i + 1], &st->cls[i],
                 (st->ncls - i) * sizeof(*st->cls));
-        c->auto_clear_ms = auto_clear_ms;
+        c->auto_clear_ms = ms;
         st->cls[i]       = c;
         st->ncls++;
         return c;
@@ -368,8 +414,6 @@ static struct lc_class *class_get(struct lc_state *st, int64_t auto_clear_ms)
 void ab_lc_state_init(struct lc_state *st)
 {
         memset(st, 0, sizeof(*st));
-        st->by_fp.key_off = offsetof(struct lc_alert, fp);
-        st->by_id.key_off = offsetof(struct lc_alert, id);
 }
 
 void ab_lc_alert_free(struct lc_alert *al)
@@ -402,8 +446,7 @@ void ab_lc_state_fini(struct lc_state *st)
         }
         ab_free(st->cls);
         ab_free(st->closed);
-        table_fini(&st->by_fp);
-        table_fini(&st->by_id);
+        table_fini(&st->table);
         ab_lc_state_init(st);
 }
 
@@ -414,9 +457,8 @@ static struct lc_class *store_reserve(struct lc_state *st,
 {
         struct lc_class *cls;
 
-        cls = class_get(st, ab_integration_auto_clear_ms(al->integ));
-        if (!cls || table_reserve(&st->by_fp, st->open + 1) ||
-            table_reserve(&st->by_id, st->open + 1))
+        cls = class_get(st, class_period(al->integ));
+        if (!cls || table_reserve(&st->table, st->open + 1))
                 return NULL;
         return cls;
 }
@@ -427,8 +469,7 @@ ab_err_t ab_lc_store_add(struct lc_state *st, struct lc_alert *al)
 
         if (!cls)
                 return AB_ERR_NOMEM;
-        table_insert(&st->by_fp, al);
-        table_insert(&st->by_id, al);
+        table_insert(&st->table, al);
         ab_lc_class_place(st, cls, al);
         st->open++;
         return AB_OK;
@@ -440,8 +481,7 @@ ab_err_t ab_lc_store_load(struct lc_state *st, struct lc_alert *al)
 
         if (!cls)
                 return AB_ERR_NOMEM;
-        table_insert(&st->by_fp, al);
-        table_insert(&st->by_id, al);
+        table_insert(&st->table, al);
         class_insert(cls, al);
         if (al->touch >= st->touch)
                 st->touch = al->touch + 1;
@@ -451,9 +491,8 @@ ab_err_t ab_lc_store_load(struct lc_state *st, struct lc_alert *al)
 
 void ab_lc_store_drop(struct lc_state *st, struct lc_alert *al)
 {
-        ab_lc_class_unplace(al);
-        table_remove(&st->by_fp, al);
-        table_remove(&st->by_id, al);
+        ab_lc_class_unplace(ab_lc_class_of(st, al), al);
+        table_remove(&st->table, al);
         st->open--;
         ab_lc_alert_free(al);
 }
@@ -509,7 +548,7 @@ void ab_lc_closed_remember(struct lc_state *st, const struct lc_alert *al,
                         return; /* only costs a less precise rejection */
         }
         c = &st->closed[st->closed_next];
-        memcpy(c->id, al->id, LC_KEY_LEN);
+        ab_lc_alert_id_get(al, c->id);
         memcpy(c->fp, al->fp, LC_KEY_LEN);
         c->end_ms       = end_ms;
         c->why          = (uint8_t)why;

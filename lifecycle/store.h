@@ -21,10 +21,16 @@ enum lc_why {
 
 struct lc_class;
 
+/*
+ * One open alert: 120 bytes. Its class is not stored: it follows from the
+ * integration's auto_clear (ab_lc_class_of). Its id is not stored whole:
+ * an alert id starts with its fingerprint's first LC_ROUTE_LEN bytes
+ * (ident.h), so only the rest is kept (ab_lc_alert_id_get).
+ */
 struct lc_alert {
-        struct lc_alert *prev; /* the run of `cls`, when hpos == LC_IN_RUN */
+        struct lc_alert
+            *prev; /* the run of its class, when hpos == LC_IN_RUN */
         struct lc_alert *next;
-        struct lc_class *cls;
         const struct ab_integration *integ; /* borrowed, outlives alert */
         unsigned char *blob;                /* owned: the latest firing alert */
         char *handler;                      /* owned: who claimed it, or NULL */
@@ -32,13 +38,13 @@ struct lc_alert {
         int64_t first_ms;                   /* earliest firing event time */
         int64_t last_ms;                    /* latest firing event time */
         uint64_t count; /* firing events, the opening one included */
+        uint64_t touch; /* when it took its place: orders equal last_ms */
         uint32_t blob_len;
         uint32_t blob_cap;
-        uint32_t seq;   /* sequence number of the next event */
-        uint32_t hpos;  /* index in cls->heap, or LC_IN_RUN */
-        uint64_t touch; /* when it took its place: orders equal last_ms */
+        uint32_t seq;  /* sequence number of the next event */
+        uint32_t hpos; /* index in its class's heap, or LC_IN_RUN */
         unsigned char fp[LC_KEY_LEN];
-        unsigned char id[LC_KEY_LEN];
+        unsigned char id_tail[LC_KEY_LEN - LC_ROUTE_LEN]; /* id after route */
 };
 
 #define LC_IN_RUN UINT32_MAX
@@ -52,13 +58,13 @@ struct lc_class {
         size_t nheap, capheap;
 };
 
-/* Open addressing, linear probing; slots point at records, keyed by the
- * LC_KEY_LEN bytes at `key_off` inside the record. */
+/* Open addressing, linear probing; slots point at records. Fingerprints
+ * and alert ids share their first LC_ROUTE_LEN bytes, which are the hash,
+ * so one table finds an alert by either. */
 struct lc_table {
         struct lc_alert **slot; /* owned; cap entries, NULL = free */
         size_t cap;             /* 0 or a power of two */
         size_t n;
-        size_t key_off;
 };
 
 struct lc_closed {
@@ -70,8 +76,7 @@ struct lc_closed {
 
 /* Everything a snapshot holds; restore builds a new one and swaps it in. */
 struct lc_state {
-        struct lc_table by_fp;
-        struct lc_table by_id;
+        struct lc_table table; /* by fingerprint and by alert id */
         struct lc_class **cls; /* owned, sorted by auto_clear_ms */
         size_t ncls;
         struct lc_closed *closed; /* owned ring of LC_CLOSED_RING, or NULL */
@@ -90,9 +95,20 @@ void ab_lc_state_fini(struct lc_state *st);
 /** Free a record not (or no longer) in a store; NULL-safe. */
 void ab_lc_alert_free(struct lc_alert *al);
 
-/** The alert with key \p key (LC_KEY_LEN bytes) in \p t, or NULL. */
-struct lc_alert *ab_lc_table_find(const struct lc_table *t,
-                                  const unsigned char *key);
+/** The open alert with fingerprint \p fp (LC_KEY_LEN bytes), or NULL. */
+struct lc_alert *ab_lc_find_fp(const struct lc_state *st,
+                               const unsigned char *fp);
+
+/** The open alert with alert id \p id (LC_KEY_LEN bytes), or NULL. */
+struct lc_alert *ab_lc_find_id(const struct lc_state *st,
+                               const unsigned char *id);
+
+/** The binary alert id of \p al into \p out (LC_KEY_LEN bytes). */
+void ab_lc_alert_id_get(const struct lc_alert *al, unsigned char *out);
+
+/** Set the alert id of \p al (fp set) to \p id. @returns -1, changing
+ * nothing, if \p id does not start with the route of al's fingerprint. */
+int ab_lc_alert_id_set(struct lc_alert *al, const unsigned char *id);
 
 /**
  * Add \p al (integ, fp, id and last_ms set) to \p st: both tables and the
@@ -112,12 +128,16 @@ ab_err_t ab_lc_store_load(struct lc_state *st, struct lc_alert *al);
 /** Take \p al out of \p st and free it. */
 void ab_lc_store_drop(struct lc_state *st, struct lc_alert *al);
 
+/** The class of \p al, an alert of \p st. */
+struct lc_class *ab_lc_class_of(const struct lc_state *st,
+                                const struct lc_alert *al);
+
 /** Give \p al (last_ms set) its place in class \p c as the newest touch. */
 void ab_lc_class_place(struct lc_state *st, struct lc_class *c,
                        struct lc_alert *al);
 
-/** Take \p al out of its class (to place it again). */
-void ab_lc_class_unplace(struct lc_alert *al);
+/** Take \p al out of its class \p c (to place it again). */
+void ab_lc_class_unplace(struct lc_class *c, struct lc_alert *al);
 
 /** Every alert of \p c, quietest first, in a new array (free with ab_free)
  * of \p *n; *out is NULL when the class is empty. */

@@ -104,9 +104,17 @@ int e2e_write_config(const struct run *r, const char *path, const char *group,
                      const char *store, const char *guarantee)
 {
         char prefix[160];
-        struct ab_bench_conf bc = {
-            r->brokers,        group, prefix,   events, dlq, r->o->source_dir,
-            transform_threads, store, guarantee, r->o->cprops, r->o->ncprops};
+        struct ab_bench_conf bc = {r->brokers,
+                                   group,
+                                   prefix,
+                                   events,
+                                   dlq,
+                                   r->o->source_dir,
+                                   transform_threads,
+                                   store,
+                                   guarantee,
+                                   r->o->cprops,
+                                   r->o->ncprops};
         struct ab_buf yaml;
         FILE *f;
         int rc = -1;

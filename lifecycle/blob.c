@@ -101,7 +101,7 @@ static long field_ref(const struct ab_alert *a, int f)
         return -1;
 }
 
-/* Store \p a into al's blob, reusing its allocation when it fits. */
+/* Store \p a into al's blob, reallocated when its size changes. */
 ab_err_t ab_lc_blob_encode(struct lc_alert *al, const struct ab_alert *a)
 {
         long ref[AB_FIELD__COUNT];
@@ -139,12 +139,11 @@ ab_err_t ab_lc_blob_encode(struct lc_alert *al, const struct ab_alert *a)
         need += varint_len(mask);
         if (need > UINT32_MAX)
                 return AB_ERR_TOO_LARGE;
-        if (need > al->blob_cap || need * 2 < al->blob_cap) {
+        if (need != al->blob_len || !al->blob) {
                 p = ab_realloc(al->blob, need);
                 if (!p)
                         return AB_ERR_NOMEM;
-                al->blob     = p;
-                al->blob_cap = (uint32_t)need;
+                al->blob = p;
         }
         p    = al->blob;
         *p++ = (unsigned char)flags;

@@ -72,11 +72,11 @@ static ab_err_t bad(struct ab_error *err, const char *what, const char *why)
                             why);
 }
 
-ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_rd *r,
-                          const char *what, struct lc_alert **out,
-                          struct ab_error *err)
+ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_state *st,
+                          struct lc_rd *r, const char *what,
+                          struct lc_alert **out, struct ab_error *err)
 {
-        struct lc_alert *al = ab_calloc(1, sizeof(*al));
+        struct lc_alert *al = ab_lc_alert_new(st);
         const unsigned char *p;
         struct ab_alert v;
         uint64_t hl, bl;
@@ -124,8 +124,8 @@ ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_rd *r,
                 goto out;
         if (bl)
                 memcpy(al->blob, p, (size_t)bl);
-        al->blob_len = al->blob_cap = (uint32_t)bl;
-        rc                          = ab_lc_blob_decode(lc, al->blob, bl, &v);
+        al->blob_len = (uint32_t)bl;
+        rc           = ab_lc_blob_decode(lc, al->blob, bl, &v);
         if (rc == AB_ERR_STATE)
                 rc = bad(err, what, "malformed alert content");
         if (rc)
@@ -133,7 +133,7 @@ ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_rd *r,
         *out = al;
         al   = NULL;
 out:
-        ab_lc_alert_free(al);
+        ab_lc_alert_free(st, al);
         if (rc == AB_ERR_NOMEM)
                 ab_error_set(err, rc, NULL, "out of memory");
         return rc;
@@ -215,12 +215,12 @@ static ab_err_t entry_read(struct ab_lifecycle *lc, const unsigned char *d,
                                     "a changelog entry has an open alert of "
                                     "integration \"%s\", which is not loaded",
                                     lc->name.data ? lc->name.data : "");
-        rc = ab_lc_fields_get(lc, &r, what, out, err);
+        rc = ab_lc_fields_get(lc, &lc->st, &r, what, out, err);
         if (rc)
                 return rc;
         (*out)->integ = integ;
         if (r.p != r.end) {
-                ab_lc_alert_free(*out);
+                ab_lc_alert_free(&lc->st, *out);
                 *out = NULL;
                 return bad(err, what, "trailing bytes");
         }
@@ -260,7 +260,7 @@ ab_err_t ab_lifecycle_entry_apply(struct ab_lifecycle *lc,
         else if ((rc = ab_lc_store_load(&lc->st, al)))
                 ab_error_set(err, rc, NULL, "out of memory");
         if (rc) {
-                ab_lc_alert_free(al);
+                ab_lc_alert_free(&lc->st, al);
                 return rc;
         }
         if (old)

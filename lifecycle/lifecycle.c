@@ -18,7 +18,6 @@
  */
 
 #define LC_SYSTEM             "alertbridge" /* operator of automatic closes */
-#define LC_ALLOC_OVERHEAD     16 /* assumed allocator bytes per allocation */
 #define LC_SOLUTION_RECOVERED "recovered: the source reported recovery"
 
 struct ab_lifecycle *ab_lifecycle_new(const struct ab_lifecycle_config *conf)
@@ -81,8 +80,7 @@ static void mem_alert(struct ab_lifecycle *lc, const struct lc_alert *al,
 {
         size_t text = ab_lc_blob_text(lc, al);
 
-        out->overhead += sizeof(*al) + LC_ALLOC_OVERHEAD + al->blob_cap - text +
-                         LC_ALLOC_OVERHEAD;
+        out->overhead += al->blob_len - text + LC_ALLOC_OVERHEAD;
         out->strings += text;
         if (al->handler)
                 out->strings += strlen(al->handler) + 1 + LC_ALLOC_OVERHEAD;
@@ -97,10 +95,9 @@ void ab_lifecycle_get_mem(const struct ab_lifecycle *lc,
         memset(out, 0, sizeof(*out));
         if (!lc)
                 return;
-        out->open = lc->st.open;
-        out->overhead =
-            lc->st.table.cap * sizeof(struct lc_alert *) + LC_ALLOC_OVERHEAD;
-        out->shared = sizeof(*lc) +
+        out->open     = lc->st.open;
+        out->overhead = ab_lc_state_mem(&lc->st);
+        out->shared   = sizeof(*lc) +
                       lc->st.ncls * (sizeof(struct lc_class) +
                                      sizeof(struct lc_class *)) +
                       lc->kv_cap * sizeof(struct ab_kv) +
@@ -304,7 +301,7 @@ static ab_err_t alert_open(struct ab_lifecycle *lc,
                                             "evicting an alert failed");
         }
         rc = AB_ERR_NOMEM;
-        al = ab_calloc(1, sizeof(*al));
+        al = ab_lc_alert_new(st);
         if (!al)
                 goto out;
         al->integ    = integ;
@@ -331,7 +328,7 @@ static ab_err_t alert_open(struct ab_lifecycle *lc,
         ev.alert = a;
         rc       = em->fn(em->opaque, &ev);
 out:
-        ab_lc_alert_free(al);
+        ab_lc_alert_free(st, al);
         if (rc)
                 return ab_error_set(err, rc, NULL, "opening alert failed: %s",
                                     ab_err_desc(rc));

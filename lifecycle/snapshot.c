@@ -143,7 +143,7 @@ static ab_err_t restore_alert(struct ab_lifecycle *lc, struct lc_state *st,
         idx = ab_lc_rd_uint(r, 4);
         if (!r->bad && idx >= ninteg)
                 return bad_snapshot(err, "integration index out of range");
-        rc = ab_lc_fields_get(lc, r, "snapshot", &al, err);
+        rc = ab_lc_fields_get(lc, st, r, "snapshot", &al, err);
         if (rc)
                 return rc;
         al->integ = integs[idx];
@@ -153,7 +153,7 @@ static ab_err_t restore_alert(struct ab_lifecycle *lc, struct lc_state *st,
         else if ((rc = ab_lc_store_load(st, al)))
                 ab_error_set(err, rc, NULL, "out of memory");
         if (rc)
-                ab_lc_alert_free(al);
+                ab_lc_alert_free(st, al);
         return rc;
 }
 

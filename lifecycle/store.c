@@ -79,23 +79,97 @@ int ab_lc_alert_id_set(struct lc_alert *al, const unsigned char *id)
         return 0;
 }
 
+/* ---- the slab ---------------------------------------------------------- */
+
+static struct lc_alert *slab_at(const struct lc_slab *sl, uint32_t self)
+{
+        size_t i = (size_t)self - 1;
+
+        return &sl->chunk[i >> LC_SLAB_SHIFT][i & (LC_SLAB_CHUNK - 1)];
+}
+
+struct lc_alert *ab_lc_alert_new(struct lc_state *st)
+{
+        struct lc_slab *sl = &st->slab;
+        struct lc_alert *al;
+        uint32_t self;
+
+        if (sl->free) {
+                al       = sl->free;
+                sl->free = al->next;
+                self     = al->self;
+        } else {
+                if (sl->top == (size_t)UINT32_MAX)
+                        return NULL;
+                if (sl->top == sl->nchunk * LC_SLAB_CHUNK) {
+                        if (sl->nchunk == sl->capchunk) {
+                                size_t cap =
+                                    sl->capchunk ? sl->capchunk * 2 : 16;
+                                struct lc_alert **v =
+                                    ab_realloc(sl->chunk, cap * sizeof(*v));
+
+                                if (!v)
+                                        return NULL;
+                                sl->chunk    = v;
+                                sl->capchunk = cap;
+                        }
+                        sl->chunk[sl->nchunk] =
+                            ab_malloc(LC_SLAB_CHUNK * sizeof(struct lc_alert));
+                        if (!sl->chunk[sl->nchunk])
+                                return NULL;
+                        sl->nchunk++;
+                }
+                self = (uint32_t)++sl->top;
+                al   = slab_at(sl, self);
+        }
+        memset(al, 0, sizeof(*al));
+        al->self = self;
+        return al;
+}
+
+void ab_lc_alert_free(struct lc_state *st, struct lc_alert *al)
+{
+        uint32_t self;
+
+        if (!al)
+                return;
+        self = al->self;
+        ab_free(al->blob);
+        ab_free(al->handler);
+        memset(al, 0, sizeof(*al));
+        al->self      = self;
+        al->next      = st->slab.free;
+        st->slab.free = al;
+}
+
+static void slab_fini(struct lc_slab *sl)
+{
+        for (size_t i = 0; i < sl->nchunk; i++)
+                ab_free(sl->chunk[i]);
+        ab_free(sl->chunk);
+        memset(sl, 0, sizeof(*sl));
+}
+
+/* ---- the table --------------------------------------------------------- */
+
 /* The alert whose fingerprint (\p by_id false) or id is \p key. */
-static struct lc_alert *table_find(const struct lc_table *t,
+static struct lc_alert *table_find(const struct lc_state *st,
                                    const unsigned char *key, bool by_id)
 {
+        const struct lc_table *t = &st->table;
         size_t mask, i;
 
         if (!t->cap)
                 return NULL;
         mask = t->cap - 1;
         for (i = thash(key) & mask; t->slot[i]; i = (i + 1) & mask) {
-                const struct lc_alert *al = t->slot[i];
+                struct lc_alert *al = slab_at(&st->slab, t->slot[i]);
 
                 if (by_id ? !memcmp(al->fp, key, LC_ROUTE_LEN) &&
                                 !memcmp(al->id_tail, key + LC_ROUTE_LEN,
                                         sizeof(al->id_tail))
                           : !memcmp(al->fp, key, LC_KEY_LEN))
-                        return t->slot[i];
+                        return al;
         }
         return NULL;
 }
@@ -103,30 +177,39 @@ static struct lc_alert *table_find(const struct lc_table *t,
 struct lc_alert *ab_lc_find_fp(const struct lc_state *st,
                                const unsigned char *fp)
 {
-        return table_find(&st->table, fp, false);
+        return table_find(st, fp, false);
 }
 
 struct lc_alert *ab_lc_find_id(const struct lc_state *st,
                                const unsigned char *id)
 {
-        return table_find(&st->table, id, true);
+        return table_find(st, id, true);
 }
 
-static void table_place(struct lc_table *t, struct lc_alert *al)
+/* The home slot of slab record \p self. */
+static size_t table_home(const struct lc_state *st, uint32_t self)
 {
-        size_t mask = t->cap - 1;
-        size_t i    = thash(al->fp) & mask;
+        return thash(slab_at(&st->slab, self)->fp) & (st->table.cap - 1);
+}
+
+static void table_place(struct lc_state *st, uint32_t self)
+{
+        struct lc_table *t = &st->table;
+        size_t mask        = t->cap - 1;
+        size_t i           = table_home(st, self);
 
         while (t->slot[i])
                 i = (i + 1) & mask;
-        t->slot[i] = al;
+        t->slot[i] = self;
 }
 
-static ab_err_t table_reserve(struct lc_table *t, size_t n)
+/* Make room for \p n entries at a load factor of at most 3/4. */
+static ab_err_t table_reserve(struct lc_state *st, size_t n)
 {
-        struct lc_alert **old = t->slot;
-        size_t oldcap         = t->cap;
-        size_t cap            = t->cap ? t->cap : 16;
+        struct lc_table *t = &st->table;
+        uint32_t *old      = t->slot;
+        size_t oldcap      = t->cap;
+        size_t cap         = t->cap ? t->cap : 16;
         size_t i;
 
         while (n > cap / 4 * 3)
@@ -141,37 +224,38 @@ static ab_err_t table_reserve(struct lc_table *t, size_t n)
         t->cap = cap;
         for (i = 0; i < oldcap; i++)
                 if (old[i])
-                        table_place(t, old[i]);
+                        table_place(st, old[i]);
         ab_free(old);
         return AB_OK;
 }
 
 /* The caller reserved room. */
-static void table_insert(struct lc_table *t, struct lc_alert *al)
+static void table_insert(struct lc_state *st, const struct lc_alert *al)
 {
-        table_place(t, al);
-        t->n++;
+        table_place(st, al->self);
+        st->table.n++;
 }
 
-static void table_remove(struct lc_table *t, const struct lc_alert *al)
+static void table_remove(struct lc_state *st, const struct lc_alert *al)
 {
-        size_t mask = t->cap - 1;
-        size_t i    = thash(al->fp) & mask;
+        struct lc_table *t = &st->table;
+        size_t mask        = t->cap - 1;
+        size_t i           = thash(al->fp) & mask;
         size_t j;
 
-        while (t->slot[i] != al)
+        while (t->slot[i] != al->self)
                 i = (i + 1) & mask;
-        t->slot[i] = NULL;
+        t->slot[i] = 0;
         /* Shift back every later entry of the cluster whose probe path
          * crosses the hole, i.e. whose home is not in (i, j]. */
         for (j = (i + 1) & mask; t->slot[j]; j = (j + 1) & mask) {
-                size_t h = thash(t->slot[j]->fp) & mask;
+                size_t h = table_home(st, t->slot[j]);
                 int stay = i < j ? (h > i && h <= j) : (h > i || h <= j);
 
                 if (stay)
                         continue;
                 t->slot[i] = t->slot[j];
-                t->slot[j] = NULL;
+                t->slot[j] = 0;
                 i          = j;
         }
         t->n--;
@@ -183,6 +267,19 @@ static void table_fini(struct lc_table *t)
         t->slot = NULL;
         t->cap  = 0;
         t->n    = 0;
+}
+
+size_t ab_lc_state_mem(const struct lc_state *st)
+{
+        size_t n = st->table.cap * sizeof(*st->table.slot);
+
+        if (st->table.slot)
+                n += LC_ALLOC_OVERHEAD;
+        if (st->slab.chunk)
+                n += st->slab.capchunk * sizeof(*st->slab.chunk) +
+                     LC_ALLOC_OVERHEAD;
+        return n + st->slab.nchunk * (LC_SLAB_CHUNK * sizeof(struct lc_alert) +
+                                      LC_ALLOC_OVERHEAD);
 }
 
 /* ---- classes: the run and the heap --------------------------------------- */
@@ -416,15 +513,6 @@ void ab_lc_state_init(struct lc_state *st)
         memset(st, 0, sizeof(*st));
 }
 
-void ab_lc_alert_free(struct lc_alert *al)
-{
-        if (!al)
-                return;
-        ab_free(al->blob);
-        ab_free(al->handler);
-        ab_free(al);
-}
-
 void ab_lc_state_fini(struct lc_state *st)
 {
         size_t i;
@@ -433,20 +521,21 @@ void ab_lc_state_fini(struct lc_state *st)
                 struct lc_class *c  = st->cls[i];
                 struct lc_alert *al = c->head;
 
-                while (al) {
-                        struct lc_alert *next = al->next;
-
-                        ab_lc_alert_free(al);
-                        al = next;
+                for (; al; al = al->next) {
+                        ab_free(al->blob);
+                        ab_free(al->handler);
                 }
-                for (size_t k = 0; k < c->nheap; k++)
-                        ab_lc_alert_free(c->heap[k]);
+                for (size_t k = 0; k < c->nheap; k++) {
+                        ab_free(c->heap[k]->blob);
+                        ab_free(c->heap[k]->handler);
+                }
                 ab_free(c->heap);
                 ab_free(c);
         }
         ab_free(st->cls);
         ab_free(st->closed);
         table_fini(&st->table);
+        slab_fini(&st->slab);
         ab_lc_state_init(st);
 }
 
@@ -458,7 +547,7 @@ static struct lc_class *store_reserve(struct lc_state *st,
         struct lc_class *cls;
 
         cls = class_get(st, class_period(al->integ));
-        if (!cls || table_reserve(&st->table, st->open + 1))
+        if (!cls || table_reserve(st, st->open + 1))
                 return NULL;
         return cls;
 }
@@ -469,7 +558,7 @@ ab_err_t ab_lc_store_add(struct lc_state *st, struct lc_alert *al)
 
         if (!cls)
                 return AB_ERR_NOMEM;
-        table_insert(&st->table, al);
+        table_insert(st, al);
         ab_lc_class_place(st, cls, al);
         st->open++;
         return AB_OK;
@@ -481,7 +570,7 @@ ab_err_t ab_lc_store_load(struct lc_state *st, struct lc_alert *al)
 
         if (!cls)
                 return AB_ERR_NOMEM;
-        table_insert(&st->table, al);
+        table_insert(st, al);
         class_insert(cls, al);
         if (al->touch >= st->touch)
                 st->touch = al->touch + 1;
@@ -492,9 +581,9 @@ ab_err_t ab_lc_store_load(struct lc_state *st, struct lc_alert *al)
 void ab_lc_store_drop(struct lc_state *st, struct lc_alert *al)
 {
         ab_lc_class_unplace(ab_lc_class_of(st, al), al);
-        table_remove(&st->table, al);
+        table_remove(st, al);
         st->open--;
-        ab_lc_alert_free(al);
+        ab_lc_alert_free(st, al);
 }
 /* The next alert whose auto-clear deadline is <= now_ms; ties go to the
  * class with the shorter period, then list order. */

@@ -9,7 +9,8 @@
 
 #include "lifecycle/ident.h"
 
-#define LC_CLOSED_RING 1024
+#define LC_CLOSED_RING    1024
+#define LC_ALLOC_OVERHEAD 16 /* assumed allocator bytes per allocation */
 
 enum lc_why {
         LC_WHY_RECOVERED = 1,
@@ -22,10 +23,11 @@ enum lc_why {
 struct lc_class;
 
 /*
- * One open alert: 120 bytes. Its class is not stored: it follows from the
- * integration's auto_clear (ab_lc_class_of). Its id is not stored whole:
- * an alert id starts with its fingerprint's first LC_ROUTE_LEN bytes
- * (ident.h), so only the rest is kept (ab_lc_alert_id_get).
+ * One open alert: 120 bytes, in its store's slab (no allocator header).
+ * Its class is not stored: it follows from the integration's auto_clear
+ * (ab_lc_class_of). Its id is not stored whole: an alert id starts with
+ * its fingerprint's first LC_ROUTE_LEN bytes (ident.h), so only the rest
+ * is kept (ab_lc_alert_id_get).
  */
 struct lc_alert {
         struct lc_alert
@@ -37,12 +39,12 @@ struct lc_alert {
         int64_t start_ms;                   /* startTime */
         int64_t first_ms;                   /* earliest firing event time */
         int64_t last_ms;                    /* latest firing event time */
-        uint64_t count; /* firing events, the opening one included */
-        uint64_t touch; /* when it took its place: orders equal last_ms */
-        uint32_t blob_len;
-        uint32_t blob_cap;
-        uint32_t seq;  /* sequence number of the next event */
-        uint32_t hpos; /* index in its class's heap, or LC_IN_RUN */
+        uint64_t count;    /* firing events, the opening one included */
+        uint64_t touch;    /* when it took its place: orders equal last_ms */
+        uint32_t blob_len; /* the blob's allocation has exactly this size */
+        uint32_t self;     /* index in the slab, 1-based (0: not in one) */
+        uint32_t seq;      /* sequence number of the next event */
+        uint32_t hpos;     /* index in its class's heap, or LC_IN_RUN */
         unsigned char fp[LC_KEY_LEN];
         unsigned char id_tail[LC_KEY_LEN - LC_ROUTE_LEN]; /* id after route */
 };
@@ -58,13 +60,24 @@ struct lc_class {
         size_t nheap, capheap;
 };
 
-/* Open addressing, linear probing; slots point at records. Fingerprints
- * and alert ids share their first LC_ROUTE_LEN bytes, which are the hash,
- * so one table finds an alert by either. */
+/* Open addressing, linear probing; slots hold the slab index (`self`) of
+ * a record. Fingerprints and alert ids share their first LC_ROUTE_LEN
+ * bytes, which are the hash, so one table finds an alert by either. */
 struct lc_table {
-        struct lc_alert **slot; /* owned; cap entries, NULL = free */
-        size_t cap;             /* 0 or a power of two */
+        uint32_t *slot; /* owned; cap entries, 0 = free */
+        size_t cap;     /* 0 or a power of two */
         size_t n;
+};
+
+/* Records in chunks of LC_SLAB_CHUNK that never move, found by index. */
+#define LC_SLAB_SHIFT 12
+#define LC_SLAB_CHUNK ((size_t)1 << LC_SLAB_SHIFT)
+
+struct lc_slab {
+        struct lc_alert **chunk; /* owned chunks */
+        size_t nchunk, capchunk;
+        size_t top;            /* records handed out of the chunks so far */
+        struct lc_alert *free; /* records given back, chained by `next` */
 };
 
 struct lc_closed {
@@ -76,6 +89,7 @@ struct lc_closed {
 
 /* Everything a snapshot holds; restore builds a new one and swaps it in. */
 struct lc_state {
+        struct lc_slab slab;   /* every record of this state */
         struct lc_table table; /* by fingerprint and by alert id */
         struct lc_class **cls; /* owned, sorted by auto_clear_ms */
         size_t ncls;
@@ -92,8 +106,15 @@ void ab_lc_state_init(struct lc_state *st);
 /** Free every alert and table of \p st and leave it empty. */
 void ab_lc_state_fini(struct lc_state *st);
 
-/** Free a record not (or no longer) in a store; NULL-safe. */
-void ab_lc_alert_free(struct lc_alert *al);
+/** A new zeroed record in the slab of \p st (to add to \p st), or NULL. */
+struct lc_alert *ab_lc_alert_new(struct lc_state *st);
+
+/** Give back a record of \p st's slab that is not (or no longer) in its
+ * tables, with what it owns; NULL-safe. */
+void ab_lc_alert_free(struct lc_state *st, struct lc_alert *al);
+
+/** Bytes the slab and the table hold (for ab_lifecycle_get_mem). */
+size_t ab_lc_state_mem(const struct lc_state *st);
 
 /** The open alert with fingerprint \p fp (LC_KEY_LEN bytes), or NULL. */
 struct lc_alert *ab_lc_find_fp(const struct lc_state *st,

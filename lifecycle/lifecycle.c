@@ -90,7 +90,8 @@ void ab_lifecycle_get_mem(const struct ab_lifecycle *lc,
                           struct ab_lifecycle_mem *out)
 {
         struct ab_lifecycle *mut = (struct ab_lifecycle *)lc;
-        size_t i;
+        const struct lc_alert *al;
+        size_t i, at = 0;
 
         memset(out, 0, sizeof(*out));
         if (!lc)
@@ -107,16 +108,13 @@ void ab_lifecycle_get_mem(const struct ab_lifecycle *lc,
                 out->shared += LC_CLOSED_RING * sizeof(struct lc_closed);
         for (i = 0; i < lc->st.ncls; i++) {
                 const struct lc_class *c = lc->st.cls[i];
-                const struct lc_alert *al;
 
                 if (c->heap)
                         out->overhead +=
                             c->capheap * sizeof(*c->heap) + LC_ALLOC_OVERHEAD;
-                for (al = c->head; al; al = al->next)
-                        mem_alert(mut, al, out);
-                for (size_t k = 0; k < c->nheap; k++)
-                        mem_alert(mut, c->heap[k], out);
         }
+        while ((al = ab_lc_state_next(&lc->st, &at)))
+                mem_alert(mut, al, out);
 }
 
 /* ---- events ------------------------------------------------------------ */
@@ -359,7 +357,7 @@ static ab_err_t alert_merge(struct ab_lifecycle *lc, struct lc_alert *al,
         /* The newest touch goes last among equal times: re-placing the
          * last alert of its class leaves the order as it was. */
         cls = ab_lc_class_of(&lc->st, al);
-        ab_lc_class_unplace(cls, al);
+        ab_lc_class_unplace(&lc->st, cls, al);
         al->last_ms = t;
         ab_lc_class_place(&lc->st, cls, al);
         return AB_OK;

@@ -65,7 +65,7 @@ ab_err_t ab_lifecycle_snapshot(const struct ab_lifecycle *lc,
                 struct lc_alert **sorted;
                 size_t nsorted;
 
-                rc = ab_lc_class_sorted(st->cls[i], &sorted, &nsorted);
+                rc = ab_lc_class_sorted(st, st->cls[i], &sorted, &nsorted);
                 for (size_t k = 0; !rc && k < nsorted; k++) {
                         const struct lc_alert *al = sorted[k];
 

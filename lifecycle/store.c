@@ -95,9 +95,9 @@ struct lc_alert *ab_lc_alert_new(struct lc_state *st)
         uint32_t self;
 
         if (sl->free) {
-                al       = sl->free;
+                self     = sl->free;
+                al       = slab_at(sl, self);
                 sl->free = al->next;
-                self     = al->self;
         } else {
                 if (sl->top == (size_t)UINT32_MAX)
                         return NULL;
@@ -139,7 +139,7 @@ void ab_lc_alert_free(struct lc_state *st, struct lc_alert *al)
         memset(al, 0, sizeof(*al));
         al->self      = self;
         al->next      = st->slab.free;
-        st->slab.free = al;
+        st->slab.free = self;
 }
 
 static void slab_fini(struct lc_slab *sl)
@@ -291,48 +291,62 @@ static int quieter(const struct lc_alert *a, const struct lc_alert *b)
                (a->last_ms == b->last_ms && a->touch < b->touch);
 }
 
+/* The record of slab index \p self, NULL for 0. */
+static struct lc_alert *rec(const struct lc_state *st, uint32_t self)
+{
+        return self ? slab_at(&st->slab, self) : NULL;
+}
+
+static struct lc_alert *heap_at(const struct lc_state *st,
+                                const struct lc_class *c, size_t i)
+{
+        return slab_at(&st->slab, c->heap[i]);
+}
+
 static void heap_set(struct lc_class *c, size_t i, struct lc_alert *al)
 {
-        c->heap[i] = al;
+        c->heap[i] = al->self;
         al->hpos   = (uint32_t)i;
 }
 
-static void heap_up(struct lc_class *c, size_t i)
+static void heap_up(const struct lc_state *st, struct lc_class *c, size_t i)
 {
-        struct lc_alert *al = c->heap[i];
+        struct lc_alert *al = heap_at(st, c, i);
 
-        while (i > 0 && quieter(al, c->heap[(i - 1) / 2])) {
-                heap_set(c, i, c->heap[(i - 1) / 2]);
+        while (i > 0 && quieter(al, heap_at(st, c, (i - 1) / 2))) {
+                heap_set(c, i, heap_at(st, c, (i - 1) / 2));
                 i = (i - 1) / 2;
         }
         heap_set(c, i, al);
 }
 
-static void heap_down(struct lc_class *c, size_t i)
+static void heap_down(const struct lc_state *st, struct lc_class *c, size_t i)
 {
-        struct lc_alert *al = c->heap[i];
+        struct lc_alert *al = heap_at(st, c, i);
 
         for (;;) {
                 size_t k = 2 * i + 1;
 
                 if (k >= c->nheap)
                         break;
-                if (k + 1 < c->nheap && quieter(c->heap[k + 1], c->heap[k]))
+                if (k + 1 < c->nheap &&
+                    quieter(heap_at(st, c, k + 1), heap_at(st, c, k)))
                         k++;
-                if (!quieter(c->heap[k], al))
+                if (!quieter(heap_at(st, c, k), al))
                         break;
-                heap_set(c, i, c->heap[k]);
+                heap_set(c, i, heap_at(st, c, k));
                 i = k;
         }
         heap_set(c, i, al);
 }
 
 /* @returns 0, or -1 when the heap cannot grow. */
-static int heap_push(struct lc_class *c, struct lc_alert *al)
+static int heap_push(const struct lc_state *st, struct lc_class *c,
+                     struct lc_alert *al)
 {
         if (c->nheap == c->capheap) {
-                size_t cap          = c->capheap ? c->capheap * 2 : 64;
-                struct lc_alert **h = ab_realloc(c->heap, cap * sizeof(*h));
+                size_t cap  = c->capheap ? c->capheap * 2 : 64;
+                uint32_t *h = ab_realloc(c->heap, cap * sizeof(*h));
 
                 if (!h || cap > UINT32_MAX - 1) {
                         if (h)
@@ -342,50 +356,54 @@ static int heap_push(struct lc_class *c, struct lc_alert *al)
                 c->heap    = h;
                 c->capheap = cap;
         }
-        c->heap[c->nheap] = al;
-        heap_up(c, c->nheap++);
+        c->heap[c->nheap] = al->self;
+        heap_up(st, c, c->nheap++);
         return 0;
 }
 
-static void heap_remove(struct lc_class *c, size_t i)
+static void heap_remove(const struct lc_state *st, struct lc_class *c, size_t i)
 {
-        struct lc_alert *last = c->heap[--c->nheap];
+        struct lc_alert *last = heap_at(st, c, --c->nheap);
 
-        c->heap[i]->hpos = LC_IN_RUN;
+        heap_at(st, c, i)->hpos = LC_IN_RUN;
         if (i == c->nheap)
                 return;
         heap_set(c, i, last);
-        heap_down(c, i);
-        heap_up(c, last->hpos);
+        heap_down(st, c, i);
+        heap_up(st, c, last->hpos);
 }
 
 /* Insert into the run after the last alert not after it in the order:
  * O(1) when it belongs at the tail. */
-static void run_insert(struct lc_class *c, struct lc_alert *al)
+static void run_insert(const struct lc_state *st, struct lc_class *c,
+                       struct lc_alert *al)
 {
-        struct lc_alert *p = c->tail;
+        struct lc_alert *p = rec(st, c->tail);
+        struct lc_alert *n;
 
         while (p && quieter(al, p))
-                p = p->prev;
+                p = rec(st, p->prev);
         al->hpos = LC_IN_RUN;
-        al->prev = p;
+        al->prev = p ? p->self : 0;
         al->next = p ? p->next : c->head;
-        if (al->next)
-                al->next->prev = al;
+        n        = rec(st, al->next);
+        if (n)
+                n->prev = al->self;
         else
-                c->tail = al;
+                c->tail = al->self;
         if (p)
-                p->next = al;
+                p->next = al->self;
         else
-                c->head = al;
+                c->head = al->self;
 }
 
 /* Place \p al (last_ms and touch set) in class \p c. When the heap cannot
  * grow, the run takes it anyway, only slower. */
-static void class_insert(struct lc_class *c, struct lc_alert *al)
+static void class_insert(const struct lc_state *st, struct lc_class *c,
+                         struct lc_alert *al)
 {
-        if (!c->tail || !quieter(al, c->tail) || heap_push(c, al))
-                run_insert(c, al);
+        if (!c->tail || !quieter(al, rec(st, c->tail)) || heap_push(st, c, al))
+                run_insert(st, c, al);
 }
 
 /* Give \p al (last_ms set) its place in class \p c as the newest touch. */
@@ -393,34 +411,41 @@ void ab_lc_class_place(struct lc_state *st, struct lc_class *c,
                        struct lc_alert *al)
 {
         al->touch = st->touch++;
-        class_insert(c, al);
+        class_insert(st, c, al);
 }
 
-void ab_lc_class_unplace(struct lc_class *c, struct lc_alert *al)
+void ab_lc_class_unplace(const struct lc_state *st, struct lc_class *c,
+                         struct lc_alert *al)
 {
+        struct lc_alert *p, *n;
+
         if (al->hpos != LC_IN_RUN) {
-                heap_remove(c, al->hpos);
+                heap_remove(st, c, al->hpos);
                 return;
         }
-        if (al->prev)
-                al->prev->next = al->next;
+        p = rec(st, al->prev);
+        n = rec(st, al->next);
+        if (p)
+                p->next = al->next;
         else
                 c->head = al->next;
-        if (al->next)
-                al->next->prev = al->prev;
+        if (n)
+                n->prev = al->prev;
         else
                 c->tail = al->prev;
-        al->prev = al->next = NULL;
+        al->prev = al->next = 0;
 }
 
 /* The quietest alert of \p c, or NULL. */
-static struct lc_alert *class_first(const struct lc_class *c)
+static struct lc_alert *class_first(const struct lc_state *st,
+                                    const struct lc_class *c)
 {
-        struct lc_alert *top = c->nheap ? c->heap[0] : NULL;
+        struct lc_alert *top  = c->nheap ? heap_at(st, c, 0) : NULL;
+        struct lc_alert *head = rec(st, c->head);
 
-        if (!c->head || (top && quieter(top, c->head)))
+        if (!head || (top && quieter(top, head)))
                 return top;
-        return c->head;
+        return head;
 }
 
 static int cmp_quiet(const void *a, const void *b)
@@ -433,8 +458,8 @@ static int cmp_quiet(const void *a, const void *b)
 
 /* Every alert of \p c, quietest first, in a new array (free with ab_free)
  * of \p *n; *out is NULL when the class is empty. */
-ab_err_t ab_lc_class_sorted(const struct lc_class *c, struct lc_alert ***out,
-                            size_t *n)
+ab_err_t ab_lc_class_sorted(const struct lc_state *st, const struct lc_class *c,
+                            struct lc_alert ***out, size_t *n)
 {
         const struct lc_alert *al;
         struct lc_alert **v;
@@ -442,21 +467,33 @@ ab_err_t ab_lc_class_sorted(const struct lc_class *c, struct lc_alert ***out,
 
         *out = NULL;
         *n   = c->nheap;
-        for (al = c->head; al; al = al->next)
+        for (al = rec(st, c->head); al; al = rec(st, al->next))
                 (*n)++;
         if (!*n)
                 return AB_OK;
         v = ab_malloc(*n * sizeof(*v));
         if (!v)
                 return AB_ERR_NOMEM;
-        for (al = c->head; al; al = al->next)
+        for (al = rec(st, c->head); al; al = rec(st, al->next))
                 v[k++] = (struct lc_alert *)al;
         if (c->nheap) {
-                memcpy(v + k, c->heap, c->nheap * sizeof(*v));
+                for (size_t i = 0; i < c->nheap; i++)
+                        v[k++] = heap_at(st, c, i);
                 qsort(v, *n, sizeof(*v), cmp_quiet);
         }
         *out = v;
         return AB_OK;
+}
+
+struct lc_alert *ab_lc_state_next(const struct lc_state *st, size_t *cursor)
+{
+        while (*cursor < st->slab.top) {
+                struct lc_alert *al = slab_at(&st->slab, (uint32_t)++ * cursor);
+
+                if (al->blob)
+                        return al;
+        }
+        return NULL;
 }
 
 /* Index of the first class of \p st whose period is not below \p ms. */
@@ -517,20 +554,16 @@ void ab_lc_state_fini(struct lc_state *st)
 {
         size_t i;
 
-        for (i = 0; i < st->ncls; i++) {
-                struct lc_class *c  = st->cls[i];
-                struct lc_alert *al = c->head;
+        struct lc_alert *al;
+        size_t at = 0;
 
-                for (; al; al = al->next) {
-                        ab_free(al->blob);
-                        ab_free(al->handler);
-                }
-                for (size_t k = 0; k < c->nheap; k++) {
-                        ab_free(c->heap[k]->blob);
-                        ab_free(c->heap[k]->handler);
-                }
-                ab_free(c->heap);
-                ab_free(c);
+        while ((al = ab_lc_state_next(st, &at))) {
+                ab_free(al->blob);
+                ab_free(al->handler);
+        }
+        for (i = 0; i < st->ncls; i++) {
+                ab_free(st->cls[i]->heap);
+                ab_free(st->cls[i]);
         }
         ab_free(st->cls);
         ab_free(st->closed);
@@ -571,7 +604,7 @@ ab_err_t ab_lc_store_load(struct lc_state *st, struct lc_alert *al)
         if (!cls)
                 return AB_ERR_NOMEM;
         table_insert(st, al);
-        class_insert(cls, al);
+        class_insert(st, cls, al);
         if (al->touch >= st->touch)
                 st->touch = al->touch + 1;
         st->open++;
@@ -580,7 +613,7 @@ ab_err_t ab_lc_store_load(struct lc_state *st, struct lc_alert *al)
 
 void ab_lc_store_drop(struct lc_state *st, struct lc_alert *al)
 {
-        ab_lc_class_unplace(ab_lc_class_of(st, al), al);
+        ab_lc_class_unplace(st, ab_lc_class_of(st, al), al);
         table_remove(st, al);
         st->open--;
         ab_lc_alert_free(st, al);
@@ -595,7 +628,7 @@ struct lc_alert *ab_lc_store_next_due(const struct lc_state *st, int64_t now_ms,
 
         for (i = 0; i < st->ncls; i++) {
                 const struct lc_class *c = st->cls[i];
-                struct lc_alert *first   = class_first(c);
+                struct lc_alert *first   = class_first(st, c);
                 int64_t d;
 
                 if (!c->auto_clear_ms || !first)
@@ -616,7 +649,7 @@ struct lc_alert *ab_lc_store_quietest(const struct lc_state *st)
         size_t i;
 
         for (i = 0; i < st->ncls; i++) {
-                struct lc_alert *h = class_first(st->cls[i]);
+                struct lc_alert *h = class_first(st, st->cls[i]);
 
                 if (h && (!best || h->last_ms < best->last_ms))
                         best = h;

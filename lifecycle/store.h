@@ -23,16 +23,13 @@ enum lc_why {
 struct lc_class;
 
 /*
- * One open alert: 120 bytes, in its store's slab (no allocator header).
+ * One open alert: 112 bytes, in its store's slab (no allocator header).
  * Its class is not stored: it follows from the integration's auto_clear
  * (ab_lc_class_of). Its id is not stored whole: an alert id starts with
  * its fingerprint's first LC_ROUTE_LEN bytes (ident.h), so only the rest
  * is kept (ab_lc_alert_id_get).
  */
 struct lc_alert {
-        struct lc_alert
-            *prev; /* the run of its class, when hpos == LC_IN_RUN */
-        struct lc_alert *next;
         const struct ab_integration *integ; /* borrowed, outlives alert */
         unsigned char *blob;                /* owned: the latest firing alert */
         char *handler;                      /* owned: who claimed it, or NULL */
@@ -41,6 +38,8 @@ struct lc_alert {
         int64_t last_ms;                    /* latest firing event time */
         uint64_t count;    /* firing events, the opening one included */
         uint64_t touch;    /* when it took its place: orders equal last_ms */
+        uint32_t prev;     /* the run of its class (slab indices, 0: none) */
+        uint32_t next;     /* when hpos == LC_IN_RUN; next: the free list */
         uint32_t blob_len; /* the blob's allocation has exactly this size */
         uint32_t self;     /* index in the slab, 1-based (0: not in one) */
         uint32_t seq;      /* sequence number of the next event */
@@ -51,12 +50,13 @@ struct lc_alert {
 
 #define LC_IN_RUN UINT32_MAX
 
-/* Alerts sharing one auto_clear period; 0 never expires. */
+/* Alerts sharing one auto_clear period; 0 never expires. Alerts are
+ * named by their slab index (0: none). */
 struct lc_class {
         int64_t auto_clear_ms;
-        struct lc_alert *head; /* the run, quietest first */
-        struct lc_alert *tail;
-        struct lc_alert **heap; /* owned: min-heap of the other alerts */
+        uint32_t head; /* the run, quietest first */
+        uint32_t tail;
+        uint32_t *heap; /* owned: min-heap of the other alerts */
         size_t nheap, capheap;
 };
 
@@ -70,14 +70,14 @@ struct lc_table {
 };
 
 /* Records in chunks of LC_SLAB_CHUNK that never move, found by index. */
-#define LC_SLAB_SHIFT 12
+#define LC_SLAB_SHIFT 8 /* 256 records, 28 KiB: little slack per store */
 #define LC_SLAB_CHUNK ((size_t)1 << LC_SLAB_SHIFT)
 
 struct lc_slab {
         struct lc_alert **chunk; /* owned chunks */
         size_t nchunk, capchunk;
-        size_t top;            /* records handed out of the chunks so far */
-        struct lc_alert *free; /* records given back, chained by `next` */
+        size_t top;    /* records handed out of the chunks so far */
+        uint32_t free; /* records given back, chained by `next` */
 };
 
 struct lc_closed {
@@ -158,12 +158,17 @@ void ab_lc_class_place(struct lc_state *st, struct lc_class *c,
                        struct lc_alert *al);
 
 /** Take \p al out of its class \p c (to place it again). */
-void ab_lc_class_unplace(struct lc_class *c, struct lc_alert *al);
+void ab_lc_class_unplace(const struct lc_state *st, struct lc_class *c,
+                         struct lc_alert *al);
 
 /** Every alert of \p c, quietest first, in a new array (free with ab_free)
  * of \p *n; *out is NULL when the class is empty. */
-ab_err_t ab_lc_class_sorted(const struct lc_class *c, struct lc_alert ***out,
-                            size_t *n);
+ab_err_t ab_lc_class_sorted(const struct lc_state *st, const struct lc_class *c,
+                            struct lc_alert ***out, size_t *n);
+
+/** The next open alert of \p st in slab order after \p *cursor (start at
+ * 0), or NULL at the end. */
+struct lc_alert *ab_lc_state_next(const struct lc_state *st, size_t *cursor);
 
 /** The next alert whose auto-clear deadline (stored in \p *deadline) is
  * <= now_ms, or NULL. */

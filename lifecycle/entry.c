@@ -45,7 +45,8 @@ ab_err_t ab_lc_put_u64(struct ab_buf *b, uint64_t v)
 
 ab_err_t ab_lc_fields_put(struct ab_buf *b, const struct lc_alert *al)
 {
-        uint32_t hl = al->handler ? (uint32_t)strlen(al->handler) + 1 : 0;
+        const char *handler = ab_lc_handler(al);
+        uint32_t hl         = handler ? (uint32_t)strlen(handler) + 1 : 0;
         unsigned char id[LC_KEY_LEN];
         ab_err_t rc;
 
@@ -59,7 +60,7 @@ ab_err_t ab_lc_fields_put(struct ab_buf *b, const struct lc_alert *al)
             (rc = ab_lc_put_u32(b, al->seq)) ||
             (rc = ab_lc_put_u64(b, al->touch)) || (rc = ab_lc_put_u32(b, hl)))
                 return rc;
-        if (hl && (rc = ab_buf_append(b, al->handler, hl - 1)))
+        if (hl && (rc = ab_buf_append(b, handler, hl - 1)))
                 return rc;
         if ((rc = ab_lc_put_u32(b, al->blob_len)))
                 return rc;
@@ -77,7 +78,7 @@ ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_state *st,
                           struct lc_alert **out, struct ab_error *err)
 {
         struct lc_alert *al = ab_lc_alert_new(st);
-        const unsigned char *p;
+        const unsigned char *p, *handler = NULL;
         struct ab_alert v;
         uint64_t hl, bl;
         ab_err_t rc = AB_ERR_NOMEM;
@@ -100,14 +101,10 @@ ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_state *st,
         al->seq      = (uint32_t)ab_lc_rd_uint(r, 4);
         al->touch    = ab_lc_rd_uint(r, 8);
         hl           = ab_lc_rd_uint(r, 4);
-        if (hl && (p = ab_lc_rd_bytes(r, (size_t)(hl - 1)))) {
-                if (memchr(p, '\0', (size_t)(hl - 1))) {
-                        rc = bad(err, what, "NUL inside a handler name");
-                        goto out;
-                }
-                al->handler = ab_strndup((const char *)p, (size_t)(hl - 1));
-                if (!al->handler)
-                        goto out;
+        if (hl && (handler = ab_lc_rd_bytes(r, (size_t)(hl - 1))) &&
+            memchr(handler, '\0', (size_t)(hl - 1))) {
+                rc = bad(err, what, "NUL inside a handler name");
+                goto out;
         }
         bl = ab_lc_rd_uint(r, 4);
         p  = ab_lc_rd_bytes(r, (size_t)bl);
@@ -119,12 +116,22 @@ ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_state *st,
                 rc = bad(err, what, "touch counter out of range");
                 goto out;
         }
-        al->blob = ab_malloc(bl ? (size_t)bl : 1);
+        if (bl + hl > INT32_MAX) {
+                rc = bad(err, what, "alert record too large");
+                goto out;
+        }
+        /* The claimer's name follows the blob, NUL-terminated (blob.c). */
+        al->blob = ab_malloc(bl + hl ? (size_t)(bl + hl) : 1);
         if (!al->blob)
                 goto out;
         if (bl)
                 memcpy(al->blob, p, (size_t)bl);
+        if (hl) {
+                memcpy(al->blob + bl, handler, (size_t)(hl - 1));
+                al->blob[bl + hl - 1] = '\0';
+        }
         al->blob_len = (uint32_t)bl;
+        al->claimed  = hl > 0;
         rc           = ab_lc_blob_decode(lc, al->blob, bl, &v);
         if (rc == AB_ERR_STATE)
                 rc = bad(err, what, "malformed alert content");

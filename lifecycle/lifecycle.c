@@ -82,8 +82,8 @@ static void mem_alert(struct ab_lifecycle *lc, const struct lc_alert *al,
 
         out->overhead += al->blob_len - text + LC_ALLOC_OVERHEAD;
         out->strings += text;
-        if (al->handler)
-                out->strings += strlen(al->handler) + 1 + LC_ALLOC_OVERHEAD;
+        if (al->claimed)
+                out->strings += strlen(ab_lc_handler(al)) + 1;
 }
 
 void ab_lifecycle_get_mem(const struct ab_lifecycle *lc,
@@ -173,9 +173,9 @@ ab_err_t ab_lc_alert_close(struct ab_lifecycle *lc, struct lc_alert *al,
         ev.end_ms =
             incoming && incoming->has_ends ? incoming->ends_ms : time_ms;
         ev.operator_name = operator_name;
-        ev.handler       = al->handler ? al->handler : operator_name;
-        ev.solution      = solution;
-        ev.by_system     = why == LC_WHY_AUTO || why == LC_WHY_EVICTED;
+        ev.handler   = ab_lc_handler(al) ? ab_lc_handler(al) : operator_name;
+        ev.solution  = solution;
+        ev.by_system = why == LC_WHY_AUTO || why == LC_WHY_EVICTED;
         if (incoming)
                 ev.alert = incoming;
         else if (!rc && !(rc = ab_lc_view_build(lc, al, true, ev.end_ms)))

@@ -135,7 +135,6 @@ void ab_lc_alert_free(struct lc_state *st, struct lc_alert *al)
                 return;
         self = al->self;
         ab_free(al->blob);
-        ab_free(al->handler);
         memset(al, 0, sizeof(*al));
         al->self      = self;
         al->next      = st->slab.free;
@@ -557,10 +556,8 @@ void ab_lc_state_fini(struct lc_state *st)
         struct lc_alert *al;
         size_t at = 0;
 
-        while ((al = ab_lc_state_next(st, &at))) {
+        while ((al = ab_lc_state_next(st, &at)))
                 ab_free(al->blob);
-                ab_free(al->handler);
-        }
         for (i = 0; i < st->ncls; i++) {
                 ab_free(st->cls[i]->heap);
                 ab_free(st->cls[i]);

@@ -23,7 +23,7 @@ enum lc_why {
 struct lc_class;
 
 /*
- * One open alert: 112 bytes, in its store's slab (no allocator header).
+ * One open alert: 104 bytes, in its store's slab (no allocator header).
  * Its class is not stored: it follows from the integration's auto_clear
  * (ab_lc_class_of). Its id is not stored whole: an alert id starts with
  * its fingerprint's first LC_ROUTE_LEN bytes (ident.h), so only the rest
@@ -31,19 +31,20 @@ struct lc_class;
  */
 struct lc_alert {
         const struct ab_integration *integ; /* borrowed, outlives alert */
-        unsigned char *blob;                /* owned: the latest firing alert */
-        char *handler;                      /* owned: who claimed it, or NULL */
-        int64_t start_ms;                   /* startTime */
-        int64_t first_ms;                   /* earliest firing event time */
-        int64_t last_ms;                    /* latest firing event time */
-        uint64_t count;    /* firing events, the opening one included */
-        uint64_t touch;    /* when it took its place: orders equal last_ms */
-        uint32_t prev;     /* the run of its class (slab indices, 0: none) */
-        uint32_t next;     /* when hpos == LC_IN_RUN; next: the free list */
-        uint32_t blob_len; /* the blob's allocation has exactly this size */
-        uint32_t self;     /* index in the slab, 1-based (0: not in one) */
-        uint32_t seq;      /* sequence number of the next event */
-        uint32_t hpos;     /* index in its class's heap, or LC_IN_RUN */
+        unsigned char *blob; /* owned: the latest firing alert, then the
+                                claimer's name with its NUL when claimed */
+        int64_t start_ms;    /* startTime */
+        int64_t first_ms;    /* earliest firing event time */
+        int64_t last_ms;     /* latest firing event time */
+        uint64_t count;      /* firing events, the opening one included */
+        uint64_t touch;      /* when it took its place: orders equal last_ms */
+        uint32_t prev;       /* the run of its class (slab indices, 0: none) */
+        uint32_t next;       /* when hpos == LC_IN_RUN; next: the free list */
+        uint32_t blob_len : 31; /* bytes of the alert in the blob */
+        uint32_t claimed : 1;   /* the claimer's name follows them */
+        uint32_t self;          /* index in the slab, 1-based (0: not in one) */
+        uint32_t seq;           /* sequence number of the next event */
+        uint32_t hpos;          /* index in its class's heap, or LC_IN_RUN */
         unsigned char fp[LC_KEY_LEN];
         unsigned char id_tail[LC_KEY_LEN - LC_ROUTE_LEN]; /* id after route */
 };
@@ -112,6 +113,13 @@ struct lc_alert *ab_lc_alert_new(struct lc_state *st);
 /** Give back a record of \p st's slab that is not (or no longer) in its
  * tables, with what it owns; NULL-safe. */
 void ab_lc_alert_free(struct lc_state *st, struct lc_alert *al);
+
+/** Who claimed \p al, or NULL (blob.c). */
+const char *ab_lc_handler(const struct lc_alert *al);
+
+/** Record that \p name (\p len bytes, no NUL) claimed \p al (blob set;
+ * blob.c). */
+ab_err_t ab_lc_handler_set(struct lc_alert *al, const char *name, size_t len);
 
 /** Bytes the slab and the table hold (for ab_lifecycle_get_mem). */
 size_t ab_lc_state_mem(const struct lc_state *st);

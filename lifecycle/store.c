@@ -13,8 +13,14 @@
  *
  * Every open alert is one `struct lc_alert` record plus one allocation, the
  * "blob", holding the latest firing alert's content (labels, annotations
- * and alert fields, length-prefixed, see blob.c). One open-addressing
- * hash table with linear probing points at the records. Fingerprints are
+ * and alert fields, length-prefixed, see blob.c) and its claimer's name.
+ * Records live in the state's slab: chunks of LC_SLAB_CHUNK records that
+ * never move, so a record is named by a 32-bit index (`self`, 1-based)
+ * as well as by its address; closed records go on a free list and are
+ * handed out again, and the chunks are freed with the state. Structures
+ * that point at records (table slots, run links, heap entries) hold that
+ * index: half the bytes of a pointer. One open-addressing hash table
+ * with linear probing holds every record. Fingerprints are
  * SHA-256 prefixes, and an alert id starts with the first 8 bytes of its
  * fingerprint (its route), so those 8 bytes are the hash of both: a
  * lookup by id probes from the same slot as one by fingerprint and

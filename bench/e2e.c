@@ -104,9 +104,17 @@ int e2e_write_config(const struct run *r, const char *path, const char *group,
                      const char *store, const char *guarantee)
 {
         char prefix[160];
-        struct ab_bench_conf bc = {
-            r->brokers,        group, prefix,   events, dlq, r->o->source_dir,
-            transform_threads, store, guarantee};
+        struct ab_bench_conf bc = {r->brokers,
+                                   group,
+                                   prefix,
+                                   events,
+                                   dlq,
+                                   r->o->source_dir,
+                                   transform_threads,
+                                   store,
+                                   guarantee,
+                                   r->o->cprops,
+                                   r->o->ncprops};
         struct ab_buf yaml;
         FILE *f;
         int rc = -1;
@@ -332,7 +340,8 @@ static void usage(FILE *f)
                 "[--timeout S]\n"
                 "       [--source DIR] [--keep-topics] "
                 "[--transform-threads N]\n"
-                "       [--warmup-rounds N] [--restore] [--peer PATH]\n\n"
+                "       [--warmup-rounds N] [--restore] [--peer PATH]\n"
+                "       [--consumer-property KEY=VALUE]...\n\n"
                 "Needs AB_KAFKA_BROKERS (scripts/kafka-broker.sh start; eval "
                 "\"$(scripts/kafka-broker.sh env)\").\n"
                 "Loads the mixed corpus, then per round runs the "
@@ -346,7 +355,11 @@ static void usage(FILE *f)
                 "peer program (bench/peers/README.md), each in exactly_once "
                 "and at_least_once;\n"
                 "their creates and closes must match. --passthrough is not "
-                "needed.\n");
+                "needed.\n"
+                "--consumer-property: a librdkafka property for the "
+                "consumer of every alertbridge\n"
+                "subject (kafka.consumer_properties), e.g. "
+                "queued.max.messages.kbytes=65536.\n");
 }
 
 static int parse_args(int argc, char **argv, struct opts *o, uint64_t *records)
@@ -369,6 +382,7 @@ static int parse_args(int argc, char **argv, struct opts *o, uint64_t *records)
             {"warmup-rounds", required_argument, NULL, 'W'},
             {"restore", no_argument, NULL, 'X'},
             {"peer", required_argument, NULL, 'P'},
+            {"consumer-property", required_argument, NULL, 'C'},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0}};
         int c;
@@ -425,6 +439,12 @@ static int parse_args(int argc, char **argv, struct opts *o, uint64_t *records)
                         break;
                 case 'P':
                         o->peer = optarg;
+                        break;
+                case 'C':
+                        bad = o->ncprops == E2E_MAX_CPROPS ||
+                              !strchr(optarg, '=');
+                        if (!bad)
+                                o->cprops[o->ncprops++] = optarg;
                         break;
                 case 'W':
                         bad = ab_bench_parse_u64(optarg, &o->warmup) ||

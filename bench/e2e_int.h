@@ -17,6 +17,8 @@
 /* The integration of each raw topic, in r->raw order (e2e.c). */
 extern const char *const e2e_raw_integrations[NRAW];
 
+#define E2E_MAX_CPROPS 8
+
 struct opts {
         uint64_t repeat;
         double timeout_s;
@@ -31,6 +33,10 @@ struct opts {
         uint64_t warmup;  /* rounds run first and left out of the medians */
         int restore;      /* --restore: the restore benchmark instead */
         const char *peer; /* --peer: the peer comparison with this program */
+        /* --consumer-property KEY=VALUE: kafka.consumer_properties of
+         * every alertbridge subject */
+        const char *cprops[E2E_MAX_CPROPS];
+        size_t ncprops;
 };
 
 /* Events counted by type, and an order-independent checksum of their

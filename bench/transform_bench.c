@@ -121,7 +121,7 @@ static int bench_init(struct bench *b, const struct opts *o)
         struct ab_bench_conf bc = {
             "127.0.0.1:9", "bench",       "bench.", "bench.events",
             "bench.dlq",   o->source_dir, -1,       NULL,
-            NULL};
+            NULL,          NULL,          0};
         struct ab_buf yaml;
         struct ab_error err;
         char line[700];

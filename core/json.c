@@ -776,10 +776,13 @@ ab_err_t ab_json_check_unique_keys(const struct ab_json_doc *doc,
                         rc = unique_hashed(doc, i, scratch, err);
                         continue;
                 }
+                /* Keys of different lengths differ: most pairs end at
+                 * the length. */
                 for (a = i + 1; a < toks[i].next && !rc; a = toks[a + 1].next)
                         for (b = toks[a + 1].next; b < toks[i].next && !rc;
                              b = toks[b + 1].next)
-                                if (key_eq(ab_json_text(doc, a),
+                                if (toks[a].len == toks[b].len &&
+                                    key_eq(ab_json_text(doc, a),
                                            ab_json_text(doc, b)))
                                         rc = duplicate(doc, b, err);
         }

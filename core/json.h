@@ -116,6 +116,12 @@ struct ab_str ab_json_raw(const struct ab_json_doc *doc, uint32_t i);
 uint32_t ab_json_get(const struct ab_json_doc *doc, uint32_t obj,
                      const char *key, size_t keylen);
 
+/** ab_json_get() that stops at the first member named \p key: the same
+ *  answer, in half the time on average, for documents that
+ *  ab_json_check_unique_keys() has accepted. */
+uint32_t ab_json_get_first(const struct ab_json_doc *doc, uint32_t obj,
+                           const char *key, size_t keylen);
+
 /**
  * Check that no object in \p doc repeats a member name (compared in decoded
  * form, so "a" and "\u0061" are the same name). O(members): small objects

@@ -252,8 +252,10 @@ static ab_err_t paths_reserve(struct ab_transform *tf,
 }
 
 /* The token key path \p id leads to from its start, or AB_JSON_NONE:
- * ab_json_get() step by step, each node looked up once per start (the
- * generations of the run and of the element tell when it was). */
+ * one member lookup per step, each node looked up once per start (the
+ * generations of the run and of the element tell when it was). The
+ * run has refused repeated keys, so the first member of a name is the
+ * only one. */
 static uint32_t path_tok(struct ab_transform *tf, uint32_t id)
 {
         const struct ab_selpath *p = &tf->integ->paths.v[id];
@@ -266,9 +268,10 @@ static uint32_t path_tok(struct ab_transform *tf, uint32_t id)
                 from = path_tok(tf, p->parent);
         else
                 from = p->relative ? tf->elem : 0;
-        tf->path_tok[id] = from == AB_JSON_NONE
-                               ? AB_JSON_NONE
-                               : ab_json_get(&tf->doc, from, p->key, p->keylen);
+        tf->path_tok[id] =
+            from == AB_JSON_NONE
+                ? AB_JSON_NONE
+                : ab_json_get_first(&tf->doc, from, p->key, p->keylen);
         tf->path_gen[id] = want;
         return tf->path_tok[id];
 }

@@ -629,15 +629,6 @@ error:
         return ps.code;
 }
 
-struct ab_str ab_json_text(const struct ab_json_doc *doc, uint32_t i)
-{
-        const struct ab_json_tok *t = &doc->toks[i];
-
-        if (t->decoded)
-                return ab_str_make(doc->strs.data + t->start, t->len);
-        return ab_str_make(doc->src + t->start, t->len);
-}
-
 struct ab_str ab_json_raw(const struct ab_json_doc *doc, uint32_t i)
 {
         const struct ab_json_tok *t = &doc->toks[i];
@@ -806,8 +797,15 @@ static ab_err_t unique_pairwise(const struct ab_json_doc *doc, uint32_t obj,
                 struct ab_str t = ab_json_text(doc, k);
 
                 keys[m].head = 0;
-                if (t.len)
-                        memcpy(&keys[m].head, t.ptr, t.len < 8 ? t.len : 8);
+                /* Fixed-size copies compile to loads; a variable one is a
+                 * call. */
+                if (t.len >= 8)
+                        memcpy(&keys[m].head, t.ptr, 8);
+                else
+                        for (size_t c = 0; c < t.len; c++)
+                                keys[m].head |=
+                                    (uint64_t)(unsigned char)t.ptr[c]
+                                    << (8 * c);
                 keys[m].len  = toks[k].len;
                 keys[m].tok  = k;
                 keys[m].text = t.ptr;

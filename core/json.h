@@ -105,7 +105,14 @@ static inline enum ab_json_type ab_json_type_of(const struct ab_json_doc *doc,
 
 /** The decoded content of string token \p i (borrowed, valid until the next
  *  parse). For other tokens: their source text. */
-struct ab_str ab_json_text(const struct ab_json_doc *doc, uint32_t i);
+static inline struct ab_str ab_json_text(const struct ab_json_doc *doc,
+                                         uint32_t i)
+{
+        const struct ab_json_tok *t = &doc->toks[i];
+
+        return ab_str_make((t->decoded ? doc->strs.data : doc->src) + t->start,
+                           t->len);
+}
 
 /** The source text of any token's value (for strings: with quotes and
  *  escapes, exactly as in the input). */

@@ -652,8 +652,12 @@ static uint64_t key_head(struct ab_str k)
 {
         unsigned char b[8] = {0};
 
-        if (k.len)
-                memcpy(b, k.ptr, k.len < 8 ? k.len : 8);
+        /* Fixed-size copies compile to loads; a variable one is a call. */
+        if (k.len >= 8)
+                memcpy(b, k.ptr, 8);
+        else
+                for (size_t i = 0; i < k.len; i++)
+                        b[i] = (unsigned char)k.ptr[i];
         return (uint64_t)b[0] << 56 | (uint64_t)b[1] << 48 |
                (uint64_t)b[2] << 40 | (uint64_t)b[3] << 32 |
                (uint64_t)b[4] << 24 | (uint64_t)b[5] << 16 |
@@ -834,6 +838,18 @@ static ab_err_t add_entries(struct ab_transform *tf,
         return AB_OK;
 }
 
+/* Name, its length and kind of every field, known at compile time. */
+static const struct {
+        const char *name;
+        uint32_t len;
+        enum ab_field_kind kind;
+} field_info[AB_FIELD__COUNT] = {
+#define FIELD_INFO(id, name, kind)                                             \
+        {name, sizeof(name) - 1, AB_FIELD_KIND_##kind},
+    AB_ALERT_FIELD_MAP(FIELD_INFO)
+#undef FIELD_INFO
+};
+
 static ab_err_t add_field_kvs(struct ab_transform *tf,
                               const struct build_alert *ba,
                               enum ab_field_kind kind)
@@ -841,13 +857,11 @@ static ab_err_t add_field_kvs(struct ab_transform *tf,
         ab_err_t rc;
 
         for (int f = 0; f < AB_FIELD__COUNT; f++) {
-                const char *name;
-                if (ab_alert_field_kind((enum ab_alert_field)f) != kind ||
+                if (field_info[f].kind != kind ||
                     ba->field[f].where == VAL_NONE)
                         continue;
-                name = ab_alert_field_name((enum ab_alert_field)f);
-                rc   = kv_push(tf, val_ptr(name, strlen(name)), ba->field[f],
-                               PRIO_FIELD);
+                rc = kv_push(tf, val_ptr(field_info[f].name, field_info[f].len),
+                             ba->field[f], PRIO_FIELD);
                 if (rc)
                         return rc;
         }

@@ -729,22 +729,12 @@ static void sift_down(const struct ab_transform *tf, struct build_kv *v,
         }
 }
 
-/* Sort without allocating: insertion sort for the usual handful of labels,
- * heapsort when a payload brings many. */
-static void kv_sort(const struct ab_transform *tf, struct build_kv *v, size_t n)
+/* Slices up to this many entries are sorted by position (see below). */
+#define KV_SMALL 24
+
+static void kv_heapsort(const struct ab_transform *tf, struct build_kv *v,
+                        size_t n)
 {
-        if (n <= 24) {
-                for (size_t i = 1; i < n; i++) {
-                        struct build_kv x = v[i];
-                        size_t j          = i;
-                        while (j > 0 && kv_less(tf, &x, &v[j - 1])) {
-                                v[j] = v[j - 1];
-                                j--;
-                        }
-                        v[j] = x;
-                }
-                return;
-        }
         for (size_t i = n / 2; i-- > 0;)
                 sift_down(tf, v, i, n);
         for (size_t end = n; end-- > 1;) {
@@ -755,20 +745,49 @@ static void kv_sort(const struct ab_transform *tf, struct build_kv *v, size_t n)
         }
 }
 
-/* Sort the slice [off, off+n) and drop repeated keys (the first, i.e. the
- * highest priority, stays). @returns the new count. */
+static int kv_same_key(const struct ab_transform *tf, const struct build_kv *a,
+                       const struct build_kv *b)
+{
+        return a->head == b->head &&
+               ab_str_eq(val_str(tf, a->key), val_str(tf, b->key));
+}
+
+/*
+ * Sort the slice [off, off+n) and drop repeated keys (the first, i.e. the
+ * highest priority, stays). @returns the new count. Without allocating:
+ * the usual handful of labels is insertion-sorted as one-byte positions
+ * (the entries are large to move), then gathered through the stack;
+ * heapsort in place when a payload brings many.
+ */
 static size_t kv_finish_slice(struct ab_transform *tf, size_t off, size_t n)
 {
         struct build_kv *v = tf->kvs.v + off;
-        size_t w           = 0;
+        struct build_kv tmp[KV_SMALL];
+        uint8_t ord[KV_SMALL];
+        size_t w = 0;
 
-        kv_sort(tf, v, n);
-        for (size_t i = 0; i < n; i++) {
-                if (w && v[w - 1].head == v[i].head &&
-                    ab_str_eq(val_str(tf, v[w - 1].key), val_str(tf, v[i].key)))
-                        continue;
-                v[w++] = v[i];
+        if (n > KV_SMALL) {
+                kv_heapsort(tf, v, n);
+                for (size_t i = 0; i < n; i++)
+                        if (!w || !kv_same_key(tf, &v[w - 1], &v[i]))
+                                v[w++] = v[i];
+                return w;
         }
+        for (size_t i = 0; i < n; i++) {
+                uint8_t x = (uint8_t)i;
+                size_t j  = i;
+
+                while (j > 0 && kv_less(tf, &v[x], &v[ord[j - 1]])) {
+                        ord[j] = ord[j - 1];
+                        j--;
+                }
+                ord[j] = x;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (!w || !kv_same_key(tf, &tmp[w - 1], &v[ord[i]]))
+                        tmp[w++] = v[ord[i]];
+        if (w)
+                memcpy(v, tmp, w * sizeof(*v));
         return w;
 }
 

@@ -480,7 +480,7 @@ START_TEST(test_health_answers_under_slow_clients)
         int failed = 0;
 
         static const char *const paths[] = {"/healthz", "/readyz"};
-        int probes = 0;
+        int probes                       = 0;
 
         start_default();
         ab_http_set_ready(http, true);

@@ -349,7 +349,7 @@ static void usage(FILE *f)
                 "       [--source DIR] [--keep-topics] "
                 "[--transform-threads N]\n"
                 "       [--warmup-rounds N] [--restore] [--peer PATH]\n"
-                "       [--latency [--seconds S]]\n\n"
+                "       [--latency [--seconds S] [--rate-share F]]\n\n"
                 "Needs AB_KAFKA_BROKERS (scripts/kafka-broker.sh start; eval "
                 "\"$(scripts/kafka-broker.sh env)\").\n"
                 "Loads the mixed corpus, then per round runs the "
@@ -368,7 +368,8 @@ static void usage(FILE *f)
                 "(at_least_once,\n"
                 "exactly_once) the maximum rate of alertbridge (changelog) "
                 "over the corpus, then\n"
-                "S seconds (default 30) of input paced at half that rate: "
+                "S seconds (default 30) of input paced at F (default 0.5) "
+                "of that rate: "
                 "record-to-event\n"
                 "latency p50/p99/p99.9/max from broker append times. "
                 "--passthrough is not needed.\n");
@@ -396,6 +397,7 @@ static int parse_args(int argc, char **argv, struct opts *o, uint64_t *records)
             {"peer", required_argument, NULL, 'P'},
             {"latency", no_argument, NULL, 'L'},
             {"seconds", required_argument, NULL, 'e'},
+            {"rate-share", required_argument, NULL, 'f'},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0}};
         int c;
@@ -409,6 +411,7 @@ static int parse_args(int argc, char **argv, struct opts *o, uint64_t *records)
         o->threads    = -1;
         o->warmup     = 1;
         o->seconds    = 30;
+        o->rate_share = 0.5;
         o->source_dir = AB_SOURCE_DIR;
         while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
                 int bad = 0;
@@ -460,6 +463,10 @@ static int parse_args(int argc, char **argv, struct opts *o, uint64_t *records)
                 case 'e':
                         bad = ab_bench_parse_double(optarg, &o->seconds) ||
                               !(o->seconds > 0 && o->seconds <= 3600);
+                        break;
+                case 'f':
+                        bad = ab_bench_parse_double(optarg, &o->rate_share) ||
+                              !(o->rate_share > 0 && o->rate_share <= 1);
                         break;
                 case 'W':
                         bad = ab_bench_parse_u64(optarg, &o->warmup) ||

@@ -27,12 +27,13 @@ struct opts {
         const char *source_dir;
         int keep;
         int smoke;
-        int threads;      /* transform.threads of "alertbridge"; -1: default */
-        uint64_t warmup;  /* rounds run first and left out of the medians */
-        int restore;      /* --restore: the restore benchmark instead */
-        const char *peer; /* --peer: the peer comparison with this program */
-        int latency;      /* --latency: the latency benchmark instead */
-        double seconds;   /* --seconds: its paced phase, per guarantee */
+        int threads;       /* transform.threads of "alertbridge"; -1: default */
+        uint64_t warmup;   /* rounds run first and left out of the medians */
+        int restore;       /* --restore: the restore benchmark instead */
+        const char *peer;  /* --peer: the peer comparison with this program */
+        int latency;       /* --latency: the latency benchmark instead */
+        double seconds;    /* --seconds: its paced phase, per guarantee */
+        double rate_share; /* --rate-share: its rate over the maximum */
 };
 
 /* Events counted by type, and an order-independent checksum of their

@@ -49,9 +49,10 @@
  *    visible only once its transaction commits, every commit interval.
  * 4. Start-up: probe records, one every 200 ms, until the reader sees the
  *    first output (the subject has joined, been assigned and processes);
- *    one second later the paced phase starts at half the maximum of step
- *    1, record i due at start + i / rate (absolute sleeps, no bursts; a
- *    late record goes at once), for --seconds. Probes are left out.
+ *    one second later the paced phase starts at --rate-share (default
+ *    0.5, issue 16's half) of the maximum of step 1, record i due at
+ *    start + i / rate (absolute sleeps, no bursts; a late record goes at
+ *    once), for --seconds. Probes are left out.
  * 5. The harness predicts the outputs of every prefix of the input with
  *    the pipeline's own processor (e2e_predict()) and waits until the
  *    reader has seen exactly that many events and dead letters, then
@@ -671,7 +672,7 @@ int e2e_latency_bench(struct run *r)
                 res[s].max_rps = max_rate(r, s);
                 if (res[s].max_rps <= 0)
                         return -1;
-                res[s].rate = res[s].max_rps / 2;
+                res[s].rate = res[s].max_rps * r->o->rate_share;
                 if (paced(r, s, &res[s]))
                         return -1;
                 print_result(s, &res[s]);

@@ -59,7 +59,12 @@
  *    stops the subject. Latency is per event: an input record that caused
  *    no event (a repeat of an open alert, which the lifecycle merges, or a
  *    dead letter) has nothing to match; one that closed or opened two
- *    alerts counts twice.
+ *    alerts counts twice. Each matched event is also written to
+ *    <work>/latency-<subject>.tsv.
+ * 6. With --passthrough, bench_passthrough runs steps 2 to 5 too, between
+ *    the two, at at_least_once's rate: a floor of the harness, the broker
+ *    and a plain consume-and-produce (it copies each record with its
+ *    headers, so the copy's "traceparent" header names the input).
  */
 
 #define GOAL_MS    10  /* issue 16: at_least_once p99 */
@@ -67,12 +72,18 @@
 #define MAX_PROBES 300 /* one minute of probes */
 #define SPAN_ID    "00f067aa0ba902b7"
 
-enum { ALO, EOS, NSUBJ };
+enum { ALO, PASS, EOS, NSUBJ };
 
+/* In the order they run; the pass-through (only with --passthrough) at
+ * at_least_once's rate. */
 static const struct {
         const char *tag;
-        const char *guarantee;
-} subjects[NSUBJ] = {{"alo", "at_least_once"}, {"eos", "exactly_once"}};
+        const char *guarantee; /* NULL: the pass-through */
+        const char *name;
+} subjects[NSUBJ] = {
+    {"alo", "at_least_once", "at_least_once"},
+    {"passthrough", NULL, "pass-through (at_least_once's rate)"},
+    {"eos", "exactly_once", "exactly_once"}};
 
 /* One event read back: the input record that caused it (its sequence
  * number), its append time, and when the reader received it. */
@@ -132,24 +143,43 @@ static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value)
         return -1;
 }
 
-/* The sequence number in the "traceparent" member of event \p v, if its
- * trace-id starts with \p nonce. @returns 0, or -1. */
-static int event_seq(const char *v, size_t len, uint64_t nonce, uint64_t *seq)
+/* The sequence number in traceparent \p p, if its trace-id starts with
+ * \p nonce. @returns 0, or -1. */
+static int trace_seq(const char *p, size_t len, uint64_t nonce, uint64_t *seq)
 {
-        static const char pat[] = "\"traceparent\":\"00-";
-        const char *p = v ? memmem(v, len, pat, sizeof(pat) - 1) : NULL;
         char hex[17];
 
-        if (!p || (size_t)(v + len - p) < sizeof(pat) - 1 + 32)
+        if (len < 3 + 32 || memcmp(p, "00-", 3))
                 return -1;
-        p += sizeof(pat) - 1;
-        memcpy(hex, p, 16);
+        memcpy(hex, p + 3, 16);
         hex[16] = '\0';
         if (strtoull(hex, NULL, 16) != nonce)
                 return -1;
-        memcpy(hex, p + 16, 16);
+        memcpy(hex, p + 3 + 16, 16);
         *seq = strtoull(hex, NULL, 16);
         return 0;
+}
+
+/* The sequence number an output names: by its "traceparent" header (the
+ * pass-through copies the input's headers), else by the "traceparent"
+ * member of the structured event. @returns 0, or -1. */
+static int output_seq(const rd_kafka_message_t *m, uint64_t nonce,
+                      uint64_t *seq)
+{
+        static const char pat[] = "\"traceparent\":\"";
+        rd_kafka_headers_t *hdrs;
+        const void *val;
+        const char *v = m->payload, *p;
+        size_t size;
+
+        if (!rd_kafka_message_headers(m, &hdrs) &&
+            !rd_kafka_header_get_last(hdrs, "traceparent", &val, &size))
+                return val ? trace_seq(val, size, nonce, seq) : -1;
+        p = v ? memmem(v, m->len, pat, sizeof(pat) - 1) : NULL;
+        if (!p)
+                return -1;
+        p += sizeof(pat) - 1;
+        return trace_seq(p, m->len - (size_t)(p - v), nonce, seq);
 }
 
 static void note_event(struct reader *rd, const rd_kafka_message_t *m,
@@ -161,7 +191,7 @@ static void note_event(struct reader *rd, const rd_kafka_message_t *m,
 
         if (type != RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME)
                 rd->bad_type++;
-        if (event_seq(m->payload, m->len, rd->nonce, &seq)) {
+        if (output_seq(m, rd->nonce, &seq)) {
                 rd->unmatched++;
                 return;
         }
@@ -380,17 +410,21 @@ static void percentiles(const int64_t *v, size_t n, int64_t out[4])
         out[3] = v[n - 1];
 }
 
-/* The figures of step 5 from the reader's events and the input times. */
+/* The figures of step 5 from the reader's events and the input times;
+ * each matched event is also written to \p tsv, one line each: sequence
+ * number, input append ms, event append ms, receipt ms (for a closer look
+ * at the tail, e.g. over time). */
 static int summarize(const struct reader *rd, const struct feed *f,
-                     uint64_t probes, struct result *res)
+                     uint64_t probes, const char *tsv, struct result *res)
 {
         int64_t *app = ab_calloc(rd->nseen + 1, sizeof(*app));
         int64_t *vis = ab_calloc(rd->nseen + 1, sizeof(*vis));
         uint8_t *hit = ab_calloc(f->cap, 1);
+        FILE *out    = fopen(tsv, "w");
         size_t n     = 0;
         int rc       = -1;
 
-        if (!app || !vis || !hit)
+        if (!app || !vis || !hit || !out)
                 goto out;
         res->with_event = 0;
         for (size_t i = 0; i < rd->nseen; i++) {
@@ -408,6 +442,9 @@ static int summarize(const struct reader *rd, const struct feed *f,
                 app[n] = s->append_ms - f->in_ms[s->seq];
                 vis[n] = s->got_ms - f->in_ms[s->seq];
                 n++;
+                fprintf(out, "%" PRIu64 "\t%lld\t%lld\t%lld\n", s->seq,
+                        (long long)f->in_ms[s->seq], (long long)s->append_ms,
+                        (long long)s->got_ms);
                 res->with_event += !hit[s->seq];
                 hit[s->seq] = 1;
         }
@@ -416,8 +453,12 @@ static int summarize(const struct reader *rd, const struct feed *f,
         percentiles(app, n, res->append);
         percentiles(vis, n, res->visible);
         res->events = n;
-        rc          = 0;
+        rc          = ferror(out) ? -1 : 0;
 out:
+        if (out && fclose(out))
+                rc = -1;
+        if (rc)
+                fprintf(stderr, "bench_e2e: cannot summarize into %s\n", tsv);
         ab_free(app);
         ab_free(vis);
         ab_free(hit);
@@ -496,7 +537,7 @@ static int check_in_time(struct run *r, const struct feed *f, const char *topic,
 static int paced(struct run *r, int s, struct result *res)
 {
         char group[120], topics[NRAW + 2][160], internal[200], cfg[1200];
-        char log[1200], prefix[128];
+        char log[1200], prefix[128], tsv[1200];
         uint64_t n = (uint64_t)(res->rate * r->o->seconds + 0.5), probes = 0;
         uint64_t nonce  = ((uint64_t)real_ms() << 16) ^ (uint64_t)getpid() ^ 1;
         uint64_t events = 0, dead = 0;
@@ -504,8 +545,8 @@ static int paced(struct run *r, int s, struct result *res)
         uint32_t *cum    = NULL;
         struct reader rd = {0};
         struct feed f    = {0};
-        char *argv[5];
-        int status = 0, rc = -1, exited = 0;
+        char *argv[8 + NRAW];
+        int status = 0, rc = -1, exited = 0, na = 0;
         pid_t pid = -1;
 
         snprintf(group, sizeof(group), "%s.lat-%s", r->id, subjects[s].tag);
@@ -519,34 +560,54 @@ static int paced(struct run *r, int s, struct result *res)
                  subjects[s].tag);
         snprintf(log, sizeof(log), "%s/latency-%s.log", r->o->work,
                  subjects[s].tag);
+        snprintf(tsv, sizeof(tsv), "%s/latency-%s.tsv", r->o->work,
+                 subjects[s].tag);
         if (n < 2)
                 n = 2;
         f.nonce = nonce;
         f.cap   = MAX_PROBES + n;
         f.in_ms = ab_calloc(f.cap, sizeof(*f.in_ms));
         cum     = ab_calloc(f.cap, sizeof(*cum));
-        if (!f.in_ms || !cum ||
-            e2e_predict(r, r->predict_cfg, f.cap, cum, &events, &dead, NULL) ||
-            e2e_create_topics(r, topics, NRAW + 2, 1) ||
-            e2e_write_config_at(r, cfg, prefix, group, topics[NRAW],
-                                topics[NRAW + 1], r->o->threads, "changelog",
-                                subjects[s].guarantee))
+        if (!f.in_ms || !cum || e2e_create_topics(r, topics, NRAW + 2, 1))
                 goto out;
-        snprintf(internal, sizeof(internal), "%s.alerts", group);
-        if (e2e_remember_topic(r, internal))
-                goto out;
-        snprintf(internal, sizeof(internal), "%s.lifecycle-changelog", group);
-        if (e2e_remember_topic(r, internal))
-                goto out;
-        res->commit_ms = commit_interval_ms(cfg);
-        f.p            = feed_producer(r, &f);
+        if (!subjects[s].guarantee) {
+                /* Every record is one output: its copy. */
+                for (uint64_t i = 0; i < f.cap; i++)
+                        cum[i] = (uint32_t)(i + 1);
+                res->commit_ms = -1;
+                argv[na++]     = (char *)r->o->passthrough;
+                argv[na++]     = "--brokers";
+                argv[na++]     = (char *)r->brokers;
+                argv[na++]     = "--group";
+                argv[na++]     = group;
+                argv[na++]     = "--to";
+                argv[na++]     = topics[NRAW];
+                for (int k = 0; k < NRAW; k++)
+                        argv[na++] = topics[k];
+        } else {
+                if (e2e_predict(r, r->predict_cfg, f.cap, cum, &events, &dead,
+                                NULL) ||
+                    e2e_write_config_at(r, cfg, prefix, group, topics[NRAW],
+                                        topics[NRAW + 1], r->o->threads,
+                                        "changelog", subjects[s].guarantee))
+                        goto out;
+                snprintf(internal, sizeof(internal), "%s.alerts", group);
+                if (e2e_remember_topic(r, internal))
+                        goto out;
+                snprintf(internal, sizeof(internal), "%s.lifecycle-changelog",
+                         group);
+                if (e2e_remember_topic(r, internal))
+                        goto out;
+                res->commit_ms = commit_interval_ms(cfg);
+                argv[na++]     = (char *)r->o->alertbridge;
+                argv[na++]     = "run";
+                argv[na++]     = "--config";
+                argv[na++]     = cfg;
+        }
+        argv[na] = NULL;
+        f.p      = feed_producer(r, &f);
         if (!f.p || reader_start(r, &rd, topics + NRAW, nonce))
                 goto out;
-        argv[0] = (char *)r->o->alertbridge;
-        argv[1] = "run";
-        argv[2] = "--config";
-        argv[3] = cfg;
-        argv[4] = NULL;
         e2e_settle();
         pid      = e2e_spawn(argv, log);
         deadline = ab_bench_wall_ns() + (int64_t)(r->o->timeout_s * 1e9);
@@ -609,15 +670,15 @@ static int paced(struct run *r, int s, struct result *res)
                         "events without our trace-id, %lld outputs and %lld "
                         "inputs without a log-append time, %lld of %llu "
                         "inputs delivered (see %s)\n",
-                        subjects[s].guarantee,
-                        (long long)atomic_load(&rd.outputs), (long long)expect,
-                        rd.unmatched, rd.bad_type, f.bad_type, f.delivered,
+                        subjects[s].name, (long long)atomic_load(&rd.outputs),
+                        (long long)expect, rd.unmatched, rd.bad_type,
+                        f.bad_type, f.delivered,
                         (unsigned long long)(probes + n), log);
                 goto out;
         }
         if (check_in_time(r, &f, topics[0], 0) ||
             check_in_time(r, &f, topics[0], probes + n - 1) ||
-            summarize(&rd, &f, probes, res))
+            summarize(&rd, &f, probes, tsv, res))
                 goto out;
         rc = 0;
 out:
@@ -636,16 +697,20 @@ out:
 
 static void print_result(int s, const struct result *x)
 {
-        printf("| %s | %lld | %.0f | %.0f / %.0f | %.1f | %llu | %llu (%llu) | "
+        char commit[24], max[24];
+
+        snprintf(commit, sizeof(commit), "%lld", (long long)x->commit_ms);
+        snprintf(max, sizeof(max), "%.0f", x->max_rps);
+        printf("| %s | %s | %s | %.0f / %.0f | %.1f | %llu | %llu (%llu) | "
                "%lld | %lld | %lld | %lld | %lld | %lld | %lld | %lld |\n",
-               subjects[s].guarantee, (long long)x->commit_ms, x->max_rps,
-               x->rate, x->achieved, (double)x->records / x->rate,
-               (unsigned long long)x->records, (unsigned long long)x->events,
-               (unsigned long long)x->with_event, (long long)x->append[0],
-               (long long)x->append[1], (long long)x->append[2],
-               (long long)x->append[3], (long long)x->visible[0],
-               (long long)x->visible[1], (long long)x->visible[2],
-               (long long)x->visible[3]);
+               subjects[s].name, subjects[s].guarantee ? commit : "-",
+               subjects[s].guarantee ? max : "-", x->rate, x->achieved,
+               (double)x->records / x->achieved, (unsigned long long)x->records,
+               (unsigned long long)x->events, (unsigned long long)x->with_event,
+               (long long)x->append[0], (long long)x->append[1],
+               (long long)x->append[2], (long long)x->append[3],
+               (long long)x->visible[0], (long long)x->visible[1],
+               (long long)x->visible[2], (long long)x->visible[3]);
         fflush(stdout);
 }
 
@@ -660,7 +725,7 @@ int e2e_latency_bench(struct run *r)
                "are left out. ms from the input record's broker append "
                "time to the event's (append), and to its receipt by a "
                "read_committed consumer (visible).\n\n"
-               "| guarantee | commit interval ms | max records/s (broker "
+               "| subject | commit interval ms | max records/s (broker "
                "time) | rate used records/s (target / achieved) | s | input "
                "records | events matched (input records with an event) | "
                "append p50 | p99 | p99.9 | max | visible p50 | p99 | p99.9 "
@@ -669,10 +734,17 @@ int e2e_latency_bench(struct run *r)
                "|\n");
         fflush(stdout);
         for (int s = 0; s < NSUBJ; s++) {
-                res[s].max_rps = max_rate(r, s);
+                if (!subjects[s].guarantee && !r->o->passthrough)
+                        continue;
+                res[s].max_rps =
+                    subjects[s].guarantee ? max_rate(r, s) : res[ALO].max_rps;
                 if (res[s].max_rps <= 0)
                         return -1;
                 res[s].rate = res[s].max_rps * r->o->rate_share;
+                /* The smoke checks the harness, not the rate (2,000
+                 * records give no meaningful maximum). */
+                if (r->o->smoke && res[s].rate > 1000)
+                        res[s].rate = 1000;
                 if (paced(r, s, &res[s]))
                         return -1;
                 print_result(s, &res[s]);

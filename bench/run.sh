@@ -21,7 +21,8 @@
 #              --latency: per guarantee, at_least_once and exactly_once,
 #              the maximum rate of the two-stage pipeline over 500k
 #              Alertmanager payloads with 30k fingerprints, then 60 s of
-#              input paced at half that rate; p50, p99, p99.9 and max of
+#              input paced at half that rate, and the pass-through at
+#              at_least_once's rate as a floor; p50, p99, p99.9 and max of
 #              raw record to event, from broker append times); about 75
 #              minutes on 2 cores
 #   --quick    the same programs with shorter runs (about 3 minutes)
@@ -241,6 +242,7 @@ callgrind_per_payload() {
                 echo
                 "$bin/bench_e2e" --latency "${y_args[@]}" \
                         --alertbridge "$build/cli/alertbridge" \
+                        --passthrough "$bin/bench_passthrough" \
                         --work "$build/bench-latency"
                 echo
         fi

@@ -212,6 +212,11 @@ class Alertbridge:
         self.test.assertEqual(status, 200, body)
         return parse_metrics(body)
 
+    def total(self, name):
+        """The sum of every series of metric `name`, whatever its labels."""
+        return sum(v for k, v in self.metrics().items()
+                   if k.split("{")[0] == name)
+
     def wait_ready(self):
         def ready():
             try:
@@ -1314,9 +1319,7 @@ class Backpressure(PipelineTest):
         reader.wait_count(n)
         self.assertIn("alertbridge_consumer_paused", ab.metrics())
         self.wait_for(lambda: ab.metrics()["alertbridge_consumer_paused"] == 0
-                      and sum(v for k, v in ab.metrics().items()
-                              if k.startswith(
-                                  "alertbridge_records_in_total")) == n,
+                      and ab.total("alertbridge_records_in_total") == n,
                       "consumption resumed with every record in")
         self.stop_ok(ab)
         reader.pump(1.0)
@@ -1403,9 +1406,8 @@ class BrokerDownShutdown(PipelineTest):
         for i in range(self.RECORDS):
             batch.produce(inp, generic_alert("down-%04d" % i))
         self.assertEqual(batch.flush(WAIT), 0)
-        self.wait_for(lambda: ab.metrics().get(
-            "alertbridge_records_in_total", 0) >= self.RECORDS,
-            "every record consumed")
+        self.wait_for(lambda: ab.total("alertbridge_records_in_total") >=
+                      self.RECORDS, "every record consumed")
         self.broker(["stop"])
         start = time.monotonic()
         ab.stopping = True

@@ -357,7 +357,7 @@ static void usage(FILE *f)
                 "       [--source DIR] [--keep-topics] "
                 "[--transform-threads N]\n"
                 "       [--warmup-rounds N] [--restore] [--peer PATH]\n"
-                "       [--consumer-property KEY=VALUE]...\n"
+                "       [--consumer-property KEY=VALUE]... [--kind NAME]...\n"
                 "       [--latency [--seconds S] [--rate-share F]]\n\n"
                 "Needs AB_KAFKA_BROKERS (scripts/kafka-broker.sh start; eval "
                 "\"$(scripts/kafka-broker.sh env)\").\n"
@@ -377,6 +377,10 @@ static void usage(FILE *f)
                 "consumer of every alertbridge\n"
                 "subject (kafka.consumer_properties), e.g. "
                 "queued.max.messages.kbytes=65536.\n"
+                "--kind: only this payload shape in the corpus "
+                "(repeatable; alertmanager, arms,\n"
+                "cloudmonitor, cloudmonitor-event, generic, "
+                "network-monitor); default all.\n"
                 "--latency: Alertmanager payloads only; per guarantee "
                 "(at_least_once,\n"
                 "exactly_once) the maximum rate of alertbridge (changelog) "
@@ -410,6 +414,7 @@ static int parse_args(int argc, char **argv, struct opts *o, uint64_t *records)
             {"restore", no_argument, NULL, 'X'},
             {"peer", required_argument, NULL, 'P'},
             {"consumer-property", required_argument, NULL, 'C'},
+            {"kind", required_argument, NULL, 'k' + 256},
             {"latency", no_argument, NULL, 'L'},
             {"seconds", required_argument, NULL, 'e'},
             {"rate-share", required_argument, NULL, 'f'},
@@ -454,6 +459,14 @@ static int parse_args(int argc, char **argv, struct opts *o, uint64_t *records)
                 case 's':
                         bad = ab_bench_corpus_option(&o->corpus, c, optarg);
                         break;
+                case 'k' + 256: {
+                        int k = ab_bench_kind_lookup(optarg);
+
+                        bad = k < 0;
+                        if (!bad)
+                                o->corpus.kinds |= 1u << k;
+                        break;
+                }
                 case 'w':
                         o->work = optarg;
                         break;

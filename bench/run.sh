@@ -9,8 +9,9 @@
 #              3 rounds), callgrind instruction counts, end to end (1M
 #              records, a warm-up round and 3 measured rounds of
 #              pass-through and alertbridge with state.store memory,
-#              changelog + at_least_once and changelog + exactly_once),
-#              restore (100k open alerts in one changelog partition,
+#              changelog + at_least_once and changelog + exactly_once;
+#              then the same on an Alertmanager-only corpus, --kind
+#              alertmanager), restore (100k open alerts in one changelog partition,
 #              3 restarts), webhook ingest (bench/ingest.sh: wrk
 #              posting 1 KB Alertmanager bodies for 10 s, 64 connections,
 #              records counted against the 200s), and peers (500k
@@ -23,7 +24,7 @@
 #              Alertmanager payloads with 30k fingerprints, then 60 s of
 #              input paced at half that rate, and the pass-through at
 #              at_least_once's rate as a floor; p50, p99, p99.9 and max of
-#              raw record to event, from broker append times); about 75
+#              raw record to event, from broker append times); about 90
 #              minutes on 2 cores
 #   --quick    the same programs with shorter runs (about 3 minutes)
 #   --smoke    `ctest -L bench`: seconds-long runs that check the harness
@@ -207,6 +208,13 @@ callgrind_per_payload() {
                         --alertbridge "$build/cli/alertbridge" \
                         --passthrough "$bin/bench_passthrough" \
                         --work "$build/bench-e2e"
+                echo
+                echo "## End to end, Alertmanager only (bench_e2e ${e_args[*]} --kind alertmanager)"
+                echo
+                "$bin/bench_e2e" "${e_args[@]}" --kind alertmanager \
+                        --alertbridge "$build/cli/alertbridge" \
+                        --passthrough "$bin/bench_passthrough" \
+                        --work "$build/bench-e2e-am"
                 echo
         fi
         if wanted restore; then

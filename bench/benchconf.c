@@ -29,6 +29,17 @@ ab_err_t ab_bench_config_yaml(const struct ab_bench_conf *c, struct ab_buf *out)
                             "  brokers: \"%s\"\n"
                             "  group: \"%s\"\n",
                             c->brokers, c->group);
+        if (!rc && c->nconsumer_properties)
+                rc = ab_buf_append_str(out, "  consumer_properties:\n");
+        for (size_t i = 0; !rc && i < c->nconsumer_properties; i++) {
+                const char *kv = c->consumer_properties[i];
+                const char *eq = strchr(kv, '=');
+
+                if (!eq)
+                        return AB_ERR_CONFIG;
+                rc = ab_buf_appendf(out, "    \"%.*s\": \"%s\"\n",
+                                    (int)(eq - kv), kv, eq + 1);
+        }
         if (!rc)
                 rc = ab_buf_append_str(out, "inputs:\n");
         for (size_t i = 0;

@@ -29,6 +29,9 @@ struct ab_bench_conf {
         int transform_threads;   /* transform.threads; -1: the default */
         const char *state_store; /* state.store; NULL: the default */
         const char *guarantee;   /* processing.guarantee; NULL: default */
+        /* kafka.consumer_properties as "key=value" strings */
+        const char *const *consumer_properties;
+        size_t nconsumer_properties;
 };
 
 /** Append the YAML text to \p out. */

@@ -104,14 +104,33 @@ int e2e_write_config(const struct run *r, const char *path, const char *group,
                      const char *store, const char *guarantee)
 {
         char prefix[160];
-        struct ab_bench_conf bc = {
-            r->brokers,        group, prefix,   events, dlq, r->o->source_dir,
-            transform_threads, store, guarantee};
+
+        snprintf(prefix, sizeof(prefix), "%s.raw.", r->id);
+        return e2e_write_config_at(r, path, prefix, group, events, dlq,
+                                   transform_threads, store, guarantee);
+}
+
+int e2e_write_config_at(const struct run *r, const char *path,
+                        const char *prefix, const char *group,
+                        const char *events, const char *dlq,
+                        int transform_threads, const char *store,
+                        const char *guarantee)
+{
+        struct ab_bench_conf bc = {r->brokers,
+                                   group,
+                                   prefix,
+                                   events,
+                                   dlq,
+                                   r->o->source_dir,
+                                   transform_threads,
+                                   store,
+                                   guarantee,
+                                   r->o->cprops,
+                                   r->o->ncprops};
         struct ab_buf yaml;
         FILE *f;
         int rc = -1;
 
-        snprintf(prefix, sizeof(prefix), "%s.raw.", r->id);
         ab_buf_init(&yaml, 0);
         if (ab_bench_config_yaml(&bc, &yaml))
                 goto out;
@@ -148,8 +167,9 @@ static ab_err_t count_output(void *arg, const struct ab_output *o)
         return AB_OK;
 }
 
-/* What alertbridge must write for the loaded records (see step 3). */
-static int predict(struct run *r, const char *config_path)
+int e2e_predict(const struct run *r, const char *config_path, size_t count,
+                uint32_t *cum, uint64_t *events, uint64_t *dead,
+                struct e2e_tally *tally)
 {
         struct ab_pipeline_config *cfg = NULL;
         struct ab_processor *proc      = NULL;
@@ -166,8 +186,9 @@ static int predict(struct run *r, const char *config_path)
                         ab_error_format(&err, line, sizeof(line)));
                 goto out;
         }
-        for (size_t i = 0; i < r->corpus.n; i++) {
-                const struct ab_bench_record *rec = &r->corpus.recs[i];
+        for (size_t i = 0; i < count; i++) {
+                size_t j                          = i % r->corpus.n;
+                const struct ab_bench_record *rec = &r->corpus.recs[j];
                 struct ab_input in;
 
                 memset(&in, 0, sizeof(in));
@@ -178,14 +199,17 @@ static int predict(struct run *r, const char *config_path)
                 in.offset       = (int64_t)i;
                 in.timestamp_ms = r->base_ms + (int64_t)i;
                 in.value =
-                    ab_str_make(ab_bench_record_data(&r->corpus, i), rec->len);
+                    ab_str_make(ab_bench_record_data(&r->corpus, j), rec->len);
                 if (ab_processor_handle(proc, &in, count_output, &c))
                         goto out;
+                if (cum)
+                        cum[i] = (uint32_t)(c.events + c.dead);
         }
-        r->expect_events = c.events;
-        r->expect_dead   = c.dead;
-        r->expect        = c.tally;
-        rc               = 0;
+        *events = c.events;
+        *dead   = c.dead;
+        if (tally)
+                *tally = c.tally;
+        rc = 0;
 out:
         ab_processor_destroy(proc);
         ab_pipeline_config_destroy(cfg);
@@ -332,7 +356,9 @@ static void usage(FILE *f)
                 "[--timeout S]\n"
                 "       [--source DIR] [--keep-topics] "
                 "[--transform-threads N]\n"
-                "       [--warmup-rounds N] [--restore] [--peer PATH]\n\n"
+                "       [--warmup-rounds N] [--restore] [--peer PATH]\n"
+                "       [--consumer-property KEY=VALUE]... [--kind NAME]...\n"
+                "       [--latency [--seconds S] [--rate-share F]]\n\n"
                 "Needs AB_KAFKA_BROKERS (scripts/kafka-broker.sh start; eval "
                 "\"$(scripts/kafka-broker.sh env)\").\n"
                 "Loads the mixed corpus, then per round runs the "
@@ -346,7 +372,25 @@ static void usage(FILE *f)
                 "peer program (bench/peers/README.md), each in exactly_once "
                 "and at_least_once;\n"
                 "their creates and closes must match. --passthrough is not "
-                "needed.\n");
+                "needed.\n"
+                "--consumer-property: a librdkafka property for the "
+                "consumer of every alertbridge\n"
+                "subject (kafka.consumer_properties), e.g. "
+                "queued.max.messages.kbytes=65536.\n"
+                "--kind: only this payload shape in the corpus "
+                "(repeatable; alertmanager, arms,\n"
+                "cloudmonitor, cloudmonitor-event, generic, "
+                "network-monitor); default all.\n"
+                "--latency: Alertmanager payloads only; per guarantee "
+                "(at_least_once,\n"
+                "exactly_once) the maximum rate of alertbridge (changelog) "
+                "over the corpus, then\n"
+                "S seconds (default 30) of input paced at F (default 0.5) "
+                "of that rate: "
+                "record-to-event\n"
+                "latency p50/p99/p99.9/max from broker append times; "
+                "with --passthrough,\n"
+                "the pass-through at at_least_once's rate as a floor.\n");
 }
 
 static int parse_args(int argc, char **argv, struct opts *o, uint64_t *records)
@@ -369,6 +413,11 @@ static int parse_args(int argc, char **argv, struct opts *o, uint64_t *records)
             {"warmup-rounds", required_argument, NULL, 'W'},
             {"restore", no_argument, NULL, 'X'},
             {"peer", required_argument, NULL, 'P'},
+            {"consumer-property", required_argument, NULL, 'C'},
+            {"kind", required_argument, NULL, 'k' + 256},
+            {"latency", no_argument, NULL, 'L'},
+            {"seconds", required_argument, NULL, 'e'},
+            {"rate-share", required_argument, NULL, 'f'},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0}};
         int c;
@@ -381,6 +430,8 @@ static int parse_args(int argc, char **argv, struct opts *o, uint64_t *records)
         o->work       = "bench-e2e";
         o->threads    = -1;
         o->warmup     = 1;
+        o->seconds    = 30;
+        o->rate_share = 0.5;
         o->source_dir = AB_SOURCE_DIR;
         while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
                 int bad = 0;
@@ -408,6 +459,14 @@ static int parse_args(int argc, char **argv, struct opts *o, uint64_t *records)
                 case 's':
                         bad = ab_bench_corpus_option(&o->corpus, c, optarg);
                         break;
+                case 'k' + 256: {
+                        int k = ab_bench_kind_lookup(optarg);
+
+                        bad = k < 0;
+                        if (!bad)
+                                o->corpus.kinds |= 1u << k;
+                        break;
+                }
                 case 'w':
                         o->work = optarg;
                         break;
@@ -425,6 +484,23 @@ static int parse_args(int argc, char **argv, struct opts *o, uint64_t *records)
                         break;
                 case 'P':
                         o->peer = optarg;
+                        break;
+                case 'C':
+                        bad = o->ncprops == E2E_MAX_CPROPS ||
+                              !strchr(optarg, '=');
+                        if (!bad)
+                                o->cprops[o->ncprops++] = optarg;
+                        break;
+                case 'L':
+                        o->latency = 1;
+                        break;
+                case 'e':
+                        bad = ab_bench_parse_double(optarg, &o->seconds) ||
+                              !(o->seconds > 0 && o->seconds <= 3600);
+                        break;
+                case 'f':
+                        bad = ab_bench_parse_double(optarg, &o->rate_share) ||
+                              !(o->rate_share > 0 && o->rate_share <= 1);
                         break;
                 case 'W':
                         bad = ab_bench_parse_u64(optarg, &o->warmup) ||
@@ -456,7 +532,7 @@ static int parse_args(int argc, char **argv, struct opts *o, uint64_t *records)
                 o->corpus.recovery_share  = 0;
                 o->corpus.malformed_share = 0;
         }
-        if (o->peer)
+        if (o->peer || o->latency)
                 o->corpus.kinds = 1u << AB_BENCH_ALERTMANAGER;
         if (!*records)
                 *records = o->restore ? 100000 : 200000;
@@ -465,9 +541,11 @@ static int parse_args(int argc, char **argv, struct opts *o, uint64_t *records)
                 o->repeat    = 1;
                 o->warmup    = 0;
                 o->timeout_s = 300;
+                o->seconds   = 1;
         }
-        if (!o->alertbridge || (!o->passthrough && !o->peer) ||
-            (o->peer && o->restore) || optind != argc || !*records)
+        if (!o->alertbridge || (!o->passthrough && !o->peer && !o->latency) ||
+            o->restore + !!o->peer + o->latency > 1 || optind != argc ||
+            !*records)
                 return -1;
         return 0;
 }
@@ -478,7 +556,7 @@ int main(int argc, char **argv)
         double rps[SUBJ__COUNT][MAX_REPEAT], ratio[SUBJ__COUNT][MAX_REPEAT];
         double cpu[SUBJ__COUNT][MAX_REPEAT], cpu_ratio[SUBJ__COUNT][MAX_REPEAT];
         double eos_alo[MAX_REPEAT], rss[SUBJ__COUNT][MAX_REPEAT];
-        char cfg0[1200], group[160], events[160], dlq[160];
+        char group[160], events[160], dlq[160];
         int64_t t_warm;
         uint64_t records;
         struct opts o;
@@ -525,9 +603,12 @@ int main(int argc, char **argv)
         snprintf(group, sizeof(group), "%s.predict", r.id);
         snprintf(events, sizeof(events), "%s.predict.events", r.id);
         snprintf(dlq, sizeof(dlq), "%s.predict.dlq", r.id);
-        snprintf(cfg0, sizeof(cfg0), "%s/alertbridge.predict.yaml", o.work);
-        if (e2e_write_config(&r, cfg0, group, events, dlq, -1, NULL, NULL) ||
-            predict(&r, cfg0))
+        snprintf(r.predict_cfg, sizeof(r.predict_cfg),
+                 "%s/alertbridge.predict.yaml", o.work);
+        if (e2e_write_config(&r, r.predict_cfg, group, events, dlq, -1, NULL,
+                             NULL) ||
+            e2e_predict(&r, r.predict_cfg, r.corpus.n, NULL, &r.expect_events,
+                        &r.expect_dead, &r.expect))
                 goto out;
         t_warm = ab_bench_wall_ns();
         if (e2e_warm_up(&r) < 0) {
@@ -546,6 +627,10 @@ int main(int argc, char **argv)
         }
         if (o.peer) {
                 rc = e2e_peers_bench(&r) ? 1 : 0;
+                goto out;
+        }
+        if (o.latency) {
+                rc = e2e_latency_bench(&r) ? 1 : 0;
                 goto out;
         }
         printf("| round | subject | input records | output records | "

@@ -17,6 +17,8 @@
 /* The integration of each raw topic, in r->raw order (e2e.c). */
 extern const char *const e2e_raw_integrations[NRAW];
 
+#define E2E_MAX_CPROPS 8
+
 struct opts {
         uint64_t repeat;
         double timeout_s;
@@ -31,6 +33,13 @@ struct opts {
         uint64_t warmup;  /* rounds run first and left out of the medians */
         int restore;      /* --restore: the restore benchmark instead */
         const char *peer; /* --peer: the peer comparison with this program */
+        /* --consumer-property KEY=VALUE: kafka.consumer_properties of
+         * every alertbridge subject */
+        const char *cprops[E2E_MAX_CPROPS];
+        size_t ncprops;
+        int latency;       /* --latency: the latency benchmark instead */
+        double seconds;    /* --seconds: its paced phase, per guarantee */
+        double rate_share; /* --rate-share: its rate over the maximum */
 };
 
 /* Events counted by type, and an order-independent checksum of their
@@ -57,6 +66,7 @@ struct run {
         int64_t base_ms; /* timestamp of record 0 */
         uint64_t expect_events, expect_dead;
         struct e2e_tally expect; /* the events by type (e2e_tally_add()) */
+        char predict_cfg[1200];  /* the configuration e2e_predict() reads */
         char **created;          /* topics to delete at the end */
         size_t ncreated;
 };
@@ -148,6 +158,31 @@ int e2e_run_subject(struct run *r, char *const argv[], const char *log,
 int e2e_write_config(const struct run *r, const char *path, const char *group,
                      const char *events, const char *dlq, int transform_threads,
                      const char *store, const char *guarantee);
+
+/** e2e_write_config() with raw topics <prefix><integration> instead of
+ *  the run's. @returns 0 or -1. */
+int e2e_write_config_at(const struct run *r, const char *path,
+                        const char *prefix, const char *group,
+                        const char *events, const char *dlq,
+                        int transform_threads, const char *store,
+                        const char *guarantee);
+
+/**
+ * What alertbridge writes for the first \p count records of the corpus
+ * repeated (record i is corpus record i mod n), computed in-process by the
+ * pipeline's own processor with the configuration at \p config_path:
+ * \p events and \p dead letters, the events' \p tally (may be NULL), and
+ * with \p cum (may be NULL) cum[i], the outputs of records 0..i.
+ * @returns 0 or -1.
+ */
+int e2e_predict(const struct run *r, const char *config_path, size_t count,
+                uint32_t *cum, uint64_t *events, uint64_t *dead,
+                struct e2e_tally *tally);
+
+/** The latency benchmark (e2e_latency.c): record-to-event latency of the
+ *  two-stage pipeline at half its measured maximum rate, at_least_once
+ *  and exactly_once. @returns 0 or -1. */
+int e2e_latency_bench(struct run *r);
 
 /** The peer comparison (e2e_peers.c): alertbridge against the --peer
  *  program, rounds interleaved. @returns 0, or -1 (also when their

@@ -9,21 +9,28 @@
 #              3 rounds), callgrind instruction counts, end to end (1M
 #              records, a warm-up round and 3 measured rounds of
 #              pass-through and alertbridge with state.store memory,
-#              changelog + at_least_once and changelog + exactly_once),
-#              restore (100k open alerts in one changelog partition,
+#              changelog + at_least_once and changelog + exactly_once;
+#              then the same on an Alertmanager-only corpus, --kind
+#              alertmanager), restore (100k open alerts in one changelog partition,
 #              3 restarts), webhook ingest (bench/ingest.sh: wrk
 #              posting 1 KB Alertmanager bodies for 10 s, 64 connections,
 #              records counted against the 200s), and peers (500k
 #              Alertmanager payloads with 30k fingerprints (--keys 15000,
 #              two alerts each), a warm-up round and 3 measured rounds of
 #              alertbridge and the Kafka Streams peer of bench/peers/, each
-#              in exactly_once and at_least_once); about 70 minutes on 2
-#              cores
+#              in exactly_once and at_least_once), and latency (bench_e2e
+#              --latency: per guarantee, at_least_once and exactly_once,
+#              the maximum rate of the two-stage pipeline over 500k
+#              Alertmanager payloads with 30k fingerprints, then 60 s of
+#              input paced at half that rate, and the pass-through at
+#              at_least_once's rate as a floor; p50, p99, p99.9 and max of
+#              raw record to event, from broker append times); about 90
+#              minutes on 2 cores
 #   --quick    the same programs with shorter runs (about 3 minutes)
 #   --smoke    `ctest -L bench`: seconds-long runs that check the harness
 #              still works; no timing is asserted
-#   --only     transform, lifecycle, e2e, restore, callgrind, ingest or
-#              peers
+#   --only     transform, lifecycle, e2e, restore, callgrind, ingest,
+#              peers or latency
 #              (repeatable)
 #
 # The build is Release (-O3, plus -g for profiles) in its own tree,
@@ -123,6 +130,7 @@ if [[ $mode == quick ]]; then
         r_args=(--records 100000 --repeat 1)
         i_args=(--seconds 3)
         p_args=(--records 50000 --keys 15000 --repeat 1 --warmup-rounds 0)
+        y_args=(--records 100000 --keys 15000 --seconds 10)
 else
         t_args=(--seconds 1 --repeat 5)
         l_args=(--repeat 3)
@@ -130,6 +138,7 @@ else
         r_args=(--records 100000 --repeat 3)
         i_args=(--seconds 10)
         p_args=(--records 500000 --keys 15000 --repeat 3)
+        y_args=(--records 500000 --keys 15000 --seconds 60)
 fi
 
 # Instructions per payload of one workload and mode: the difference of
@@ -200,6 +209,13 @@ callgrind_per_payload() {
                         --passthrough "$bin/bench_passthrough" \
                         --work "$build/bench-e2e"
                 echo
+                echo "## End to end, Alertmanager only (bench_e2e ${e_args[*]} --kind alertmanager)"
+                echo
+                "$bin/bench_e2e" "${e_args[@]}" --kind alertmanager \
+                        --alertbridge "$build/cli/alertbridge" \
+                        --passthrough "$bin/bench_passthrough" \
+                        --work "$build/bench-e2e-am"
+                echo
         fi
         if wanted restore; then
                 need_kafka
@@ -226,6 +242,16 @@ callgrind_per_payload() {
                 "$bin/bench_e2e" --peer "$peer" "${p_args[@]}" \
                         --alertbridge "$build/cli/alertbridge" \
                         --work "$build/bench-peers"
+                echo
+        fi
+        if wanted latency; then
+                need_kafka
+                echo "## Latency (bench_e2e --latency ${y_args[*]})"
+                echo
+                "$bin/bench_e2e" --latency "${y_args[@]}" \
+                        --alertbridge "$build/cli/alertbridge" \
+                        --passthrough "$bin/bench_passthrough" \
+                        --work "$build/bench-latency"
                 echo
         fi
 } | tee "$out"

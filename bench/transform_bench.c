@@ -20,9 +20,11 @@
  * runs one mode over one workload on this thread:
  *
  *   transform  ab_transform_run(): decode, map, labels sorted; no output.
- *   stateless  transform, then ab_event_from_alert() (SHA-256 event id
- *              over the payload) and ab_event_write() for every alert:
- *              what `alertbridge test` does, every alert serialized.
+ *   stateless  transform, then the event ids' SHA-256 over the payload
+ *              (once per payload, ab_event_idbase_new(), as the
+ *              processor's stateless mode does), ab_event_from_alert_base()
+ *              and ab_event_write() for every alert: every alert
+ *              serialized.
  *   processor  ab_processor_handle() with the pipeline's own code:
  *              integration binding, transform, lifecycle (SHA-256
  *              fingerprint, open / merge / close, alert and event ids),
@@ -121,7 +123,7 @@ static int bench_init(struct bench *b, const struct opts *o)
         struct ab_bench_conf bc = {
             "127.0.0.1:9", "bench",       "bench.", "bench.events",
             "bench.dlq",   o->source_dir, -1,       NULL,
-            NULL};
+            NULL,          NULL,          0};
         struct ab_buf yaml;
         struct ab_error err;
         char line[700];
@@ -244,6 +246,8 @@ static ab_err_t on_output(void *arg, const struct ab_output *o)
 static int run_one(struct bench *b, enum mode m, const struct item *it)
 {
         const struct ab_alert *alerts;
+        struct ab_event_idbase *base;
+        const char *name;
         size_t nalerts;
         struct ab_input in;
         struct ab_event ev;
@@ -262,17 +266,22 @@ static int run_one(struct bench *b, enum mode m, const struct item *it)
                 b->alerts += nalerts;
                 if (m == MODE_TRANSFORM)
                         return 0;
+                name = ab_integration_name(b->integ[it->kind]);
+                base = ab_event_idbase_new(name, it->data, it->len);
+                if (!base)
+                        return -1;
                 for (size_t i = 0; i < nalerts; i++) {
-                        ab_event_from_alert(
-                            &ev, &alerts[i],
-                            ab_integration_name(b->integ[it->kind]), it->data,
-                            it->len, b->clock_ms);
+                        ab_event_from_alert_base(&ev, &alerts[i], name, base,
+                                                 b->clock_ms);
                         ab_buf_reset(&b->out);
-                        if (ab_event_write(&b->out, &ev))
+                        if (ab_event_write(&b->out, &ev)) {
+                                ab_event_idbase_destroy(base);
                                 return -1;
+                        }
                         b->events++;
                         b->out_bytes += b->out.len;
                 }
+                ab_event_idbase_destroy(base);
                 return 0;
         case MODE_PROCESSOR:
                 memset(&in, 0, sizeof(in));

@@ -98,7 +98,8 @@ int ab_cmd_ingest(int argc, char **argv)
         /* The file is read at start only: a SIGHUP (`systemctl reload`, a
          * closed terminal) must not end it without draining. */
         ab_cli_install_reload_handler(NULL);
-        if (ab_ingest_start(&cfg.ingest, &cfg.kafka, path, &ing, &err)) {
+        if (ab_ingest_start(&cfg.ingest, &cfg.kafka, path,
+                            AB_INGEST_PROCESS_METRICS, &ing, &err)) {
                 log_error("cannot start", path, &err);
                 status = err.code == AB_ERR_CONFIG || err.code == AB_ERR_IO
                              ? AB_EXIT_USAGE

@@ -85,7 +85,7 @@ int ab_cmd_run(int argc, char **argv)
                 goto out;
         }
         if (cfg->ingest.nintegrations && cfg->ingest.listen &&
-            ab_ingest_start(&cfg->ingest, &cfg->kafka, path, &ing, &err)) {
+            ab_ingest_start(&cfg->ingest, &cfg->kafka, path, 0, &ing, &err)) {
                 AB_ERROR("cli", "cannot start the webhook ingest", "error=%s",
                          ab_log_quote(ab_error_format(&err, line, sizeof(line)),
                                       quoted, sizeof(quoted)));

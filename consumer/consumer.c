@@ -326,8 +326,14 @@ ab_err_t ab_consumer_new(const struct ab_consumer_conf *conf,
                  * queue is full and looks again only about a second later,
                  * so a queue that holds less than a second of processing
                  * leaves the pipeline idle for the rest of that second
-                 * (docs/performance.md). 256 MiB instead of 64. */
+                 * (docs/performance.md). The queue is bounded by bytes,
+                 * 256 MiB instead of 64, and filled only while a backlog
+                 * is being caught up; the message-count bound (100,000 by
+                 * default, shared by every assigned partition) would cut
+                 * it to a third of that with 1 KB records and the
+                 * two-stage pipeline's ALERT records among them. */
                 "queued.max.messages.kbytes", "262144",
+                "queued.min.messages",        "10000000",
                 NULL,
         };
         /* clang-format on */

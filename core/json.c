@@ -629,15 +629,6 @@ error:
         return ps.code;
 }
 
-struct ab_str ab_json_text(const struct ab_json_doc *doc, uint32_t i)
-{
-        const struct ab_json_tok *t = &doc->toks[i];
-
-        if (t->decoded)
-                return ab_str_make(doc->strs.data + t->start, t->len);
-        return ab_str_make(doc->src + t->start, t->len);
-}
-
 struct ab_str ab_json_raw(const struct ab_json_doc *doc, uint32_t i)
 {
         const struct ab_json_tok *t = &doc->toks[i];
@@ -645,8 +636,27 @@ struct ab_str ab_json_raw(const struct ab_json_doc *doc, uint32_t i)
         return ab_str_make(doc->src + t->src_start, t->src_len);
 }
 
-uint32_t ab_json_get(const struct ab_json_doc *doc, uint32_t obj,
-                     const char *key, size_t keylen)
+/* Whether key token \p kt reads \p key. */
+static inline int key_is(const struct ab_json_doc *doc,
+                         const struct ab_json_tok *kt, const char *key,
+                         size_t keylen)
+{
+        const char *text;
+
+        if (kt->len != keylen)
+                return 0;
+        if (keylen == 0)
+                return 1;
+        text = kt->decoded ? doc->strs.data + kt->start : doc->src + kt->start;
+        /* Most keys of a length differ in their first byte: skip the
+         * memcmp() call. */
+        return text[0] == key[0] && !memcmp(text, key, keylen);
+}
+
+/* Member lookup: the last member named \p key, or with \p first the
+ * first. */
+static inline uint32_t get_member(const struct ab_json_doc *doc, uint32_t obj,
+                                  const char *key, size_t keylen, int first)
 {
         const struct ab_json_tok *toks = doc->toks;
         uint32_t found                 = AB_JSON_NONE, k, m;
@@ -655,19 +665,26 @@ uint32_t ab_json_get(const struct ab_json_doc *doc, uint32_t obj,
                 return AB_JSON_NONE;
         k = obj + 1;
         for (m = 0; m < toks[obj].size; m++) {
-                const struct ab_json_tok *kt = &toks[k];
-                const char *text;
-
-                if (kt->len == keylen) {
-                        text = kt->decoded ? doc->strs.data + kt->start
-                                           : doc->src + kt->start;
-                        if (keylen == 0 ||
-                            (text[0] == key[0] && !memcmp(text, key, keylen)))
-                                found = k + 1;
+                if (key_is(doc, &toks[k], key, keylen)) {
+                        found = k + 1;
+                        if (first)
+                                break;
                 }
                 k = toks[k + 1].next;
         }
         return found;
+}
+
+uint32_t ab_json_get(const struct ab_json_doc *doc, uint32_t obj,
+                     const char *key, size_t keylen)
+{
+        return get_member(doc, obj, key, keylen, 0);
+}
+
+uint32_t ab_json_get_first(const struct ab_json_doc *doc, uint32_t obj,
+                           const char *key, size_t keylen)
+{
+        return get_member(doc, obj, key, keylen, 1);
 }
 
 /* Objects up to this many members are checked pairwise. */
@@ -757,6 +774,54 @@ static ab_err_t unique_hashed(const struct ab_json_doc *doc, uint32_t obj,
         return AB_OK;
 }
 
+/* A key of a small object: length and first 8 bytes (0-padded) first, so
+ * that most pairs differ without looking at the text. */
+struct small_key {
+        uint64_t head;
+        uint32_t len;
+        uint32_t tok;
+        const char *text;
+};
+
+/* The members of object \p obj (at most UNIQUE_PAIRWISE_MAX), pairwise;
+ * the repeat reported is the second occurrence of the first key that has
+ * one. */
+static ab_err_t unique_pairwise(const struct ab_json_doc *doc, uint32_t obj,
+                                struct ab_error *err)
+{
+        const struct ab_json_tok *toks = doc->toks;
+        struct small_key keys[UNIQUE_PAIRWISE_MAX];
+        uint32_t n = toks[obj].size, k = obj + 1;
+
+        for (uint32_t m = 0; m < n; m++) {
+                struct ab_str t = ab_json_text(doc, k);
+
+                keys[m].head = 0;
+                /* Fixed-size copies compile to loads; a variable one is a
+                 * call. */
+                if (t.len >= 8)
+                        memcpy(&keys[m].head, t.ptr, 8);
+                else
+                        for (size_t c = 0; c < t.len; c++)
+                                keys[m].head |=
+                                    (uint64_t)(unsigned char)t.ptr[c]
+                                    << (8 * c);
+                keys[m].len  = toks[k].len;
+                keys[m].tok  = k;
+                keys[m].text = t.ptr;
+                k            = toks[k + 1].next;
+        }
+        for (uint32_t a = 0; a < n; a++)
+                for (uint32_t b = a + 1; b < n; b++)
+                        if (keys[a].head == keys[b].head &&
+                            keys[a].len == keys[b].len &&
+                            (keys[a].len <= 8 ||
+                             !memcmp(keys[a].text + 8, keys[b].text + 8,
+                                     keys[a].len - 8)))
+                                return duplicate(doc, keys[b].tok, err);
+        return AB_OK;
+}
+
 ab_err_t ab_json_check_unique_keys(const struct ab_json_doc *doc,
                                    struct ab_buf *scratch, struct ab_error *err)
 {
@@ -768,20 +833,13 @@ ab_err_t ab_json_check_unique_keys(const struct ab_json_doc *doc,
         if (!scratch)
                 scratch = &own;
         for (uint32_t i = 0; i < doc->ntoks && !rc; i++) {
-                uint32_t a, b;
-
                 if (toks[i].type != AB_JSON_OBJECT || toks[i].size < 2)
                         continue;
                 if (toks[i].size > UNIQUE_PAIRWISE_MAX) {
                         rc = unique_hashed(doc, i, scratch, err);
                         continue;
                 }
-                for (a = i + 1; a < toks[i].next && !rc; a = toks[a + 1].next)
-                        for (b = toks[a + 1].next; b < toks[i].next && !rc;
-                             b = toks[b + 1].next)
-                                if (key_eq(ab_json_text(doc, a),
-                                           ab_json_text(doc, b)))
-                                        rc = duplicate(doc, b, err);
+                rc = unique_pairwise(doc, i, err);
         }
         ab_buf_fini(&own);
         return rc;

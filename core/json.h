@@ -105,7 +105,14 @@ static inline enum ab_json_type ab_json_type_of(const struct ab_json_doc *doc,
 
 /** The decoded content of string token \p i (borrowed, valid until the next
  *  parse). For other tokens: their source text. */
-struct ab_str ab_json_text(const struct ab_json_doc *doc, uint32_t i);
+static inline struct ab_str ab_json_text(const struct ab_json_doc *doc,
+                                         uint32_t i)
+{
+        const struct ab_json_tok *t = &doc->toks[i];
+
+        return ab_str_make((t->decoded ? doc->strs.data : doc->src) + t->start,
+                           t->len);
+}
 
 /** The source text of any token's value (for strings: with quotes and
  *  escapes, exactly as in the input). */
@@ -115,6 +122,12 @@ struct ab_str ab_json_raw(const struct ab_json_doc *doc, uint32_t i);
  *  the last one if repeated; AB_JSON_NONE if absent or \p obj is no object. */
 uint32_t ab_json_get(const struct ab_json_doc *doc, uint32_t obj,
                      const char *key, size_t keylen);
+
+/** ab_json_get() that stops at the first member named \p key: the same
+ *  answer, in half the time on average, for documents that
+ *  ab_json_check_unique_keys() has accepted. */
+uint32_t ab_json_get_first(const struct ab_json_doc *doc, uint32_t obj,
+                           const char *key, size_t keylen);
 
 /**
  * Check that no object in \p doc repeats a member name (compared in decoded

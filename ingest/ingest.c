@@ -15,6 +15,7 @@
 #include "ingest/ingest_int.h"
 #include "kafka/kafka_conf.h"
 #include "service/http.h"
+#include "service/process_metrics.h"
 
 #define COMP "ingest"
 
@@ -352,8 +353,8 @@ static ab_err_t start_daemon(struct ab_ingest *ing, struct ab_error *err)
 
 ab_err_t ab_ingest_start(const struct ab_ingest_config *cfg,
                          const struct ab_kafka_config *kafka,
-                         const char *config_path, struct ab_ingest **out,
-                         struct ab_error *err)
+                         const char *config_path, unsigned flags,
+                         struct ab_ingest **out, struct ab_error *err)
 {
         struct ab_metrics_family *fam[3];
         struct ab_ingest *ing = alloc_ingest(cfg);
@@ -372,6 +373,8 @@ ab_err_t ab_ingest_start(const struct ab_ingest_config *cfg,
                              : ab_error_set(err, AB_ERR_NOMEM, NULL, "out of memory");
         if (!rc)
                 rc = ab_ingest_register_metrics(ing, fam, err);
+        if (!rc && (flags & AB_INGEST_PROCESS_METRICS))
+                rc = ab_process_metrics_register(ing->metrics, err);
         if (!rc)
                 rc = ab_ingest_setup_routes(ing, config_path, fam, err);
         if (!rc)

@@ -40,16 +40,25 @@ struct ab_ingest;
 ab_err_t ab_ingest_check(const struct ab_ingest_config *cfg,
                          const char *config_path, struct ab_error *err);
 
+/** Flags of ab_ingest_start(). */
+enum {
+        /* Also serve alertbridge_build_info and process_* on /metrics: for
+         * `alertbridge ingest`, the process's only metrics listener (inside
+         * `run` the pipeline's listener has them). */
+        AB_INGEST_PROCESS_METRICS = 1u << 0,
+};
+
 /**
  * Start serving \p cfg->listen with its own producer built from \p kafka
  * (producer properties; both borrowed, they must outlive the service).
+ * \p flags: AB_INGEST_* bits.
  * @returns AB_OK with \p *out set, or AB_ERR_CONFIG / AB_ERR_IO /
  *          AB_ERR_HTTP (cannot listen) / AB_ERR_KAFKA / AB_ERR_NOMEM.
  */
 ab_err_t ab_ingest_start(const struct ab_ingest_config *cfg,
                          const struct ab_kafka_config *kafka,
-                         const char *config_path, struct ab_ingest **out,
-                         struct ab_error *err);
+                         const char *config_path, unsigned flags,
+                         struct ab_ingest **out, struct ab_error *err);
 
 /** The bound port (the real one when the address asked for port 0). */
 uint16_t ab_ingest_port(const struct ab_ingest *ing);

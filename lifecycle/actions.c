@@ -162,8 +162,7 @@ static ab_err_t action_apply(struct ab_lifecycle *lc, int64_t t,
         if (rc)
                 return ab_error_set(err, rc, NULL,
                                     "emitting an auto-clear close failed");
-        al = sid.ptr ? ab_lc_table_find(&lc->st.by_id, id)
-                     : ab_lc_table_find(&lc->st.by_fp, fp);
+        al = sid.ptr ? ab_lc_find_id(&lc->st, id) : ab_lc_find_fp(&lc->st, fp);
         if (!al)
                 return sid.ptr ? reject_missing(lc, &sid, id, false, err)
                                : reject_missing(lc, &sfp, fp, true, err);
@@ -186,13 +185,11 @@ static ab_err_t action_apply(struct ab_lifecycle *lc, int64_t t,
                 goto out;
         }
         if (type == AB_EVENT_CLAIM) {
-                char *h = ab_strdup(lc->operator_name.data);
-
-                if (!h)
-                        return ab_error_set(err, AB_ERR_NOMEM, NULL,
-                                            "out of memory");
-                ab_free(al->handler);
-                al->handler = h;
+                rc = ab_lc_handler_set(al, lc->operator_name.data,
+                                       strlen(lc->operator_name.data));
+                if (rc)
+                        return ab_error_set(err, rc, NULL,
+                                            "recording the claimer failed");
         }
         ab_lc_changed(lc, al->fp);
         rc = ab_lc_event_init(lc, &ev, al, type, t, al->seq++);
@@ -202,7 +199,7 @@ static ab_err_t action_apply(struct ab_lifecycle *lc, int64_t t,
                 goto out;
         ev.alert         = &lc->view;
         ev.operator_name = lc->operator_name.data;
-        ev.handler       = al->handler ? al->handler : ev.operator_name;
+        ev.handler = ab_lc_handler(al) ? ab_lc_handler(al) : ev.operator_name;
         if (type == AB_EVENT_COMMENT)
                 ev.comment = lc->text.data;
         rc = em->fn(em->opaque, &ev);

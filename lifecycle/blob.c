@@ -16,7 +16,12 @@
  *   varint ref: 0 = a str follows, k > 0 = same text as label (LABEL
  *   fields) or annotation (ANNOTATION fields) number k - 1.
  * str = varint length + bytes.
+ * In memory the claimer's name and its NUL follow the blob in the same
+ * allocation (lc_alert.claimed); entries and snapshots store it apart.
  */
+
+/* The largest blob with its claimer (lc_alert.blob_len has 31 bits). */
+#define LC_BLOB_MAX ((size_t)INT32_MAX)
 
 #define LC_FLAG_STARTS    1u
 #define LC_FLAG_ENDS      2u
@@ -101,9 +106,11 @@ static long field_ref(const struct ab_alert *a, int f)
         return -1;
 }
 
-/* Store \p a into al's blob, reusing its allocation when it fits. */
+/* Store \p a into al's blob (reallocated when its size changes), the
+ * claimer's name kept. */
 ab_err_t ab_lc_blob_encode(struct lc_alert *al, const struct ab_alert *a)
 {
+        size_t hl = al->claimed ? strlen(ab_lc_handler(al)) + 1 : 0;
         long ref[AB_FIELD__COUNT];
         unsigned flags = 0;
         uint64_t mask  = 0;
@@ -137,14 +144,16 @@ ab_err_t ab_lc_blob_encode(struct lc_alert *al, const struct ab_alert *a)
                         need += str_size(a->field[i]);
         }
         need += varint_len(mask);
-        if (need > UINT32_MAX)
+        if (need > LC_BLOB_MAX - hl)
                 return AB_ERR_TOO_LARGE;
-        if (need > al->blob_cap || need * 2 < al->blob_cap) {
-                p = ab_realloc(al->blob, need);
+        if (need != al->blob_len || !al->blob) {
+                p = ab_malloc(need + hl);
                 if (!p)
                         return AB_ERR_NOMEM;
-                al->blob     = p;
-                al->blob_cap = (uint32_t)need;
+                if (hl)
+                        memcpy(p + need, al->blob + al->blob_len, hl);
+                ab_free(al->blob);
+                al->blob = p;
         }
         p    = al->blob;
         *p++ = (unsigned char)flags;
@@ -175,6 +184,30 @@ ab_err_t ab_lc_blob_encode(struct lc_alert *al, const struct ab_alert *a)
                         p = put_str(p, a->field[i]);
         }
         al->blob_len = (uint32_t)(p - al->blob);
+        return AB_OK;
+}
+
+const char *ab_lc_handler(const struct lc_alert *al)
+{
+        return al->claimed ? (const char *)al->blob + al->blob_len : NULL;
+}
+
+ab_err_t ab_lc_handler_set(struct lc_alert *al, const char *name, size_t len)
+{
+        unsigned char *p;
+
+        if (len > LC_BLOB_MAX - 1 - al->blob_len)
+                return AB_ERR_TOO_LARGE;
+        p = ab_malloc(al->blob_len + len + 1);
+        if (!p)
+                return AB_ERR_NOMEM;
+        memcpy(p, al->blob, al->blob_len);
+        if (len)
+                memcpy(p + al->blob_len, name, len);
+        p[al->blob_len + len] = '\0';
+        ab_free(al->blob);
+        al->blob    = p;
+        al->claimed = 1;
         return AB_OK;
 }
 

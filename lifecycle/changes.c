@@ -193,7 +193,7 @@ ab_err_t ab_lifecycle_drain_changes(struct ab_lifecycle *lc,
         for (i = 0; i < c->n && !rc; i++) {
                 const unsigned char *fp = c->keys[i];
 
-                if (!ab_lc_table_find(&lc->st.by_fp, fp)) {
+                if (!ab_lc_find_fp(&lc->st, fp)) {
                         rc = cb(opaque, fp, NULL, 0);
                         continue;
                 }

@@ -45,11 +45,14 @@ ab_err_t ab_lc_put_u64(struct ab_buf *b, uint64_t v)
 
 ab_err_t ab_lc_fields_put(struct ab_buf *b, const struct lc_alert *al)
 {
-        uint32_t hl = al->handler ? (uint32_t)strlen(al->handler) + 1 : 0;
+        const char *handler = ab_lc_handler(al);
+        uint32_t hl         = handler ? (uint32_t)strlen(handler) + 1 : 0;
+        unsigned char id[LC_KEY_LEN];
         ab_err_t rc;
 
+        ab_lc_alert_id_get(al, id);
         if ((rc = ab_buf_append(b, al->fp, LC_KEY_LEN)) ||
-            (rc = ab_buf_append(b, al->id, LC_KEY_LEN)) ||
+            (rc = ab_buf_append(b, id, LC_KEY_LEN)) ||
             (rc = ab_lc_put_u64(b, (uint64_t)al->start_ms)) ||
             (rc = ab_lc_put_u64(b, (uint64_t)al->first_ms)) ||
             (rc = ab_lc_put_u64(b, (uint64_t)al->last_ms)) ||
@@ -57,7 +60,7 @@ ab_err_t ab_lc_fields_put(struct ab_buf *b, const struct lc_alert *al)
             (rc = ab_lc_put_u32(b, al->seq)) ||
             (rc = ab_lc_put_u64(b, al->touch)) || (rc = ab_lc_put_u32(b, hl)))
                 return rc;
-        if (hl && (rc = ab_buf_append(b, al->handler, hl - 1)))
+        if (hl && (rc = ab_buf_append(b, handler, hl - 1)))
                 return rc;
         if ((rc = ab_lc_put_u32(b, al->blob_len)))
                 return rc;
@@ -70,12 +73,12 @@ static ab_err_t bad(struct ab_error *err, const char *what, const char *why)
                             why);
 }
 
-ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_rd *r,
-                          const char *what, struct lc_alert **out,
-                          struct ab_error *err)
+ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_state *st,
+                          struct lc_rd *r, const char *what,
+                          struct lc_alert **out, struct ab_error *err)
 {
-        struct lc_alert *al = ab_calloc(1, sizeof(*al));
-        const unsigned char *p;
+        struct lc_alert *al = ab_lc_alert_new(st);
+        const unsigned char *p, *handler = NULL;
         struct ab_alert v;
         uint64_t hl, bl;
         ab_err_t rc = AB_ERR_NOMEM;
@@ -85,8 +88,12 @@ ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_rd *r,
                 goto out;
         if ((p = ab_lc_rd_bytes(r, LC_KEY_LEN)))
                 memcpy(al->fp, p, LC_KEY_LEN);
-        if ((p = ab_lc_rd_bytes(r, LC_KEY_LEN)))
-                memcpy(al->id, p, LC_KEY_LEN);
+        if ((p = ab_lc_rd_bytes(r, LC_KEY_LEN)) && ab_lc_alert_id_set(al, p)) {
+                rc = bad(err, what,
+                         "the alert id does not start with the "
+                         "fingerprint's route");
+                goto out;
+        }
         al->start_ms = (int64_t)ab_lc_rd_uint(r, 8);
         al->first_ms = (int64_t)ab_lc_rd_uint(r, 8);
         al->last_ms  = (int64_t)ab_lc_rd_uint(r, 8);
@@ -94,14 +101,10 @@ ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_rd *r,
         al->seq      = (uint32_t)ab_lc_rd_uint(r, 4);
         al->touch    = ab_lc_rd_uint(r, 8);
         hl           = ab_lc_rd_uint(r, 4);
-        if (hl && (p = ab_lc_rd_bytes(r, (size_t)(hl - 1)))) {
-                if (memchr(p, '\0', (size_t)(hl - 1))) {
-                        rc = bad(err, what, "NUL inside a handler name");
-                        goto out;
-                }
-                al->handler = ab_strndup((const char *)p, (size_t)(hl - 1));
-                if (!al->handler)
-                        goto out;
+        if (hl && (handler = ab_lc_rd_bytes(r, (size_t)(hl - 1))) &&
+            memchr(handler, '\0', (size_t)(hl - 1))) {
+                rc = bad(err, what, "NUL inside a handler name");
+                goto out;
         }
         bl = ab_lc_rd_uint(r, 4);
         p  = ab_lc_rd_bytes(r, (size_t)bl);
@@ -113,13 +116,23 @@ ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_rd *r,
                 rc = bad(err, what, "touch counter out of range");
                 goto out;
         }
-        al->blob = ab_malloc(bl ? (size_t)bl : 1);
+        if (bl + hl > INT32_MAX) {
+                rc = bad(err, what, "alert record too large");
+                goto out;
+        }
+        /* The claimer's name follows the blob, NUL-terminated (blob.c). */
+        al->blob = ab_malloc(bl + hl ? (size_t)(bl + hl) : 1);
         if (!al->blob)
                 goto out;
         if (bl)
                 memcpy(al->blob, p, (size_t)bl);
-        al->blob_len = al->blob_cap = (uint32_t)bl;
-        rc                          = ab_lc_blob_decode(lc, al->blob, bl, &v);
+        if (hl) {
+                memcpy(al->blob + bl, handler, (size_t)(hl - 1));
+                al->blob[bl + hl - 1] = '\0';
+        }
+        al->blob_len = (uint32_t)bl;
+        al->claimed  = hl > 0;
+        rc           = ab_lc_blob_decode(lc, al->blob, bl, &v);
         if (rc == AB_ERR_STATE)
                 rc = bad(err, what, "malformed alert content");
         if (rc)
@@ -127,7 +140,7 @@ ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_rd *r,
         *out = al;
         al   = NULL;
 out:
-        ab_lc_alert_free(al);
+        ab_lc_alert_free(st, al);
         if (rc == AB_ERR_NOMEM)
                 ab_error_set(err, rc, NULL, "out of memory");
         return rc;
@@ -147,7 +160,7 @@ ab_err_t ab_lifecycle_entry_encode(const struct ab_lifecycle *lc,
 
         if (!lc || !fp)
                 return AB_ERR_INTERNAL;
-        al = ab_lc_table_find(&lc->st.by_fp, fp);
+        al = ab_lc_find_fp(&lc->st, fp);
         if (!al)
                 return AB_ERR_NOT_FOUND;
         name = ab_lc_integ_name(al->integ);
@@ -209,12 +222,12 @@ static ab_err_t entry_read(struct ab_lifecycle *lc, const unsigned char *d,
                                     "a changelog entry has an open alert of "
                                     "integration \"%s\", which is not loaded",
                                     lc->name.data ? lc->name.data : "");
-        rc = ab_lc_fields_get(lc, &r, what, out, err);
+        rc = ab_lc_fields_get(lc, &lc->st, &r, what, out, err);
         if (rc)
                 return rc;
         (*out)->integ = integ;
         if (r.p != r.end) {
-                ab_lc_alert_free(*out);
+                ab_lc_alert_free(&lc->st, *out);
                 *out = NULL;
                 return bad(err, what, "trailing bytes");
         }
@@ -228,12 +241,13 @@ ab_err_t ab_lifecycle_entry_apply(struct ab_lifecycle *lc,
                                   struct ab_error *err)
 {
         struct lc_alert *al = NULL, *old, *other;
+        unsigned char id[LC_KEY_LEN];
         ab_err_t rc;
 
         if (!lc || !fp || (value && len && !resolve))
                 return ab_error_set(err, AB_ERR_INTERNAL, NULL,
                                     "lifecycle: missing argument");
-        old = ab_lc_table_find(&lc->st.by_fp, fp);
+        old = ab_lc_find_fp(&lc->st, fp);
         if (!value || !len) {
                 if (old)
                         ab_lc_store_drop(&lc->st, old);
@@ -242,7 +256,8 @@ ab_err_t ab_lifecycle_entry_apply(struct ab_lifecycle *lc,
         rc = entry_read(lc, value, len, resolve, ctx, &al, err);
         if (rc)
                 return rc;
-        other = ab_lc_table_find(&lc->st.by_id, al->id);
+        ab_lc_alert_id_get(al, id);
+        other = ab_lc_find_id(&lc->st, id);
         if (memcmp(al->fp, fp, LC_KEY_LEN))
                 rc = bad(err, "changelog entry",
                          "its fingerprint differs from its key");
@@ -252,7 +267,7 @@ ab_err_t ab_lifecycle_entry_apply(struct ab_lifecycle *lc,
         else if ((rc = ab_lc_store_load(&lc->st, al)))
                 ab_error_set(err, rc, NULL, "out of memory");
         if (rc) {
-                ab_lc_alert_free(al);
+                ab_lc_alert_free(&lc->st, al);
                 return rc;
         }
         if (old)

@@ -18,7 +18,6 @@
  */
 
 #define LC_SYSTEM             "alertbridge" /* operator of automatic closes */
-#define LC_ALLOC_OVERHEAD     16 /* assumed allocator bytes per allocation */
 #define LC_SOLUTION_RECOVERED "recovered: the source reported recovery"
 
 struct ab_lifecycle *ab_lifecycle_new(const struct ab_lifecycle_config *conf)
@@ -81,27 +80,25 @@ static void mem_alert(struct ab_lifecycle *lc, const struct lc_alert *al,
 {
         size_t text = ab_lc_blob_text(lc, al);
 
-        out->overhead += sizeof(*al) + LC_ALLOC_OVERHEAD + al->blob_cap - text +
-                         LC_ALLOC_OVERHEAD;
+        out->overhead += al->blob_len - text + LC_ALLOC_OVERHEAD;
         out->strings += text;
-        if (al->handler)
-                out->strings += strlen(al->handler) + 1 + LC_ALLOC_OVERHEAD;
+        if (al->claimed)
+                out->strings += strlen(ab_lc_handler(al)) + 1;
 }
 
 void ab_lifecycle_get_mem(const struct ab_lifecycle *lc,
                           struct ab_lifecycle_mem *out)
 {
         struct ab_lifecycle *mut = (struct ab_lifecycle *)lc;
-        size_t i;
+        const struct lc_alert *al;
+        size_t i, at = 0;
 
         memset(out, 0, sizeof(*out));
         if (!lc)
                 return;
-        out->open = lc->st.open;
-        out->overhead =
-            (lc->st.by_fp.cap + lc->st.by_id.cap) * sizeof(struct lc_alert *) +
-            2 * LC_ALLOC_OVERHEAD;
-        out->shared = sizeof(*lc) +
+        out->open     = lc->st.open;
+        out->overhead = ab_lc_state_mem(&lc->st);
+        out->shared   = sizeof(*lc) +
                       lc->st.ncls * (sizeof(struct lc_class) +
                                      sizeof(struct lc_class *)) +
                       lc->kv_cap * sizeof(struct ab_kv) +
@@ -111,16 +108,13 @@ void ab_lifecycle_get_mem(const struct ab_lifecycle *lc,
                 out->shared += LC_CLOSED_RING * sizeof(struct lc_closed);
         for (i = 0; i < lc->st.ncls; i++) {
                 const struct lc_class *c = lc->st.cls[i];
-                const struct lc_alert *al;
 
                 if (c->heap)
                         out->overhead +=
                             c->capheap * sizeof(*c->heap) + LC_ALLOC_OVERHEAD;
-                for (al = c->head; al; al = al->next)
-                        mem_alert(mut, al, out);
-                for (size_t k = 0; k < c->nheap; k++)
-                        mem_alert(mut, c->heap[k], out);
         }
+        while ((al = ab_lc_state_next(&lc->st, &at)))
+                mem_alert(mut, al, out);
 }
 
 /* ---- events ------------------------------------------------------------ */
@@ -146,15 +140,18 @@ ab_err_t ab_lc_event_init(struct ab_lifecycle *lc, struct ab_event *ev,
                           const struct lc_alert *al, enum ab_event_type type,
                           int64_t time_ms, uint32_t seq)
 {
+        unsigned char id[LC_KEY_LEN];
+
         memset(ev, 0, sizeof(*ev));
         ev->type = type;
-        ab_hex(al->id, LC_KEY_LEN, ev->alert_id);
+        ab_lc_alert_id_get(al, id);
+        ab_hex(id, LC_KEY_LEN, ev->alert_id);
         ab_hex(al->fp, LC_KEY_LEN, ev->fingerprint);
         ev->integration = ab_lc_integ_name(al->integ);
         ev->time_ms     = time_ms;
         ev->start_ms    = al->start_ms;
         ev->count       = al->count;
-        return ab_lc_event_id(lc, al->id, type, seq, ev->id);
+        return ab_lc_event_id(lc, id, type, seq, ev->id);
 }
 
 /*
@@ -176,9 +173,9 @@ ab_err_t ab_lc_alert_close(struct ab_lifecycle *lc, struct lc_alert *al,
         ev.end_ms =
             incoming && incoming->has_ends ? incoming->ends_ms : time_ms;
         ev.operator_name = operator_name;
-        ev.handler       = al->handler ? al->handler : operator_name;
-        ev.solution      = solution;
-        ev.by_system     = why == LC_WHY_AUTO || why == LC_WHY_EVICTED;
+        ev.handler   = ab_lc_handler(al) ? ab_lc_handler(al) : operator_name;
+        ev.solution  = solution;
+        ev.by_system = why == LC_WHY_AUTO || why == LC_WHY_EVICTED;
         if (incoming)
                 ev.alert = incoming;
         else if (!rc && !(rc = ab_lc_view_build(lc, al, true, ev.end_ms)))
@@ -243,7 +240,8 @@ ab_err_t ab_lc_expire_until(struct ab_lifecycle *lc, int64_t now_ms,
         ab_err_t rc;
 
         while ((al = ab_lc_store_next_due(&lc->st, now_ms, &deadline))) {
-                fmt_duration(al->cls->auto_clear_ms, dur, sizeof(dur));
+                fmt_duration(ab_lc_class_of(&lc->st, al)->auto_clear_ms, dur,
+                             sizeof(dur));
                 snprintf(solution, sizeof(solution),
                          "auto-cleared: no event for %s (auto_clear)", dur);
                 rc = ab_lc_alert_close(lc, al, LC_WHY_AUTO, deadline, NULL,
@@ -290,6 +288,7 @@ static ab_err_t alert_open(struct ab_lifecycle *lc,
 {
         struct lc_state *st = &lc->st;
         struct lc_alert *al = NULL;
+        unsigned char id[LC_KEY_LEN];
         struct ab_event ev;
         ab_err_t rc;
 
@@ -300,7 +299,7 @@ static ab_err_t alert_open(struct ab_lifecycle *lc,
                                             "evicting an alert failed");
         }
         rc = AB_ERR_NOMEM;
-        al = ab_calloc(1, sizeof(*al));
+        al = ab_lc_alert_new(st);
         if (!al)
                 goto out;
         al->integ    = integ;
@@ -308,9 +307,10 @@ static ab_err_t alert_open(struct ab_lifecycle *lc,
         al->first_ms = al->last_ms = t;
         al->count                  = 1;
         memcpy(al->fp, fp, LC_KEY_LEN);
-        rc = ab_lc_alert_id(lc, integ, fp, t, al->id);
+        rc = ab_lc_alert_id(lc, integ, fp, t, id);
         if (rc)
                 goto out;
+        ab_lc_alert_id_set(al, id); /* it carries fp's route */
         rc = ab_lc_blob_encode(al, a);
         if (rc)
                 goto out;
@@ -326,7 +326,7 @@ static ab_err_t alert_open(struct ab_lifecycle *lc,
         ev.alert = a;
         rc       = em->fn(em->opaque, &ev);
 out:
-        ab_lc_alert_free(al);
+        ab_lc_alert_free(st, al);
         if (rc)
                 return ab_error_set(err, rc, NULL, "opening alert failed: %s",
                                     ab_err_desc(rc));
@@ -339,6 +339,7 @@ static ab_err_t alert_merge(struct ab_lifecycle *lc, struct lc_alert *al,
                             const struct ab_alert *a, int64_t t,
                             struct ab_error *err)
 {
+        struct lc_class *cls;
         ab_err_t rc;
 
         al->count++;
@@ -355,9 +356,10 @@ static ab_err_t alert_merge(struct ab_lifecycle *lc, struct lc_alert *al,
                                     ab_err_desc(rc));
         /* The newest touch goes last among equal times: re-placing the
          * last alert of its class leaves the order as it was. */
-        ab_lc_class_unplace(al);
+        cls = ab_lc_class_of(&lc->st, al);
+        ab_lc_class_unplace(&lc->st, cls, al);
         al->last_ms = t;
-        ab_lc_class_place(&lc->st, al->cls, al);
+        ab_lc_class_place(&lc->st, cls, al);
         return AB_OK;
 }
 
@@ -368,6 +370,7 @@ static ab_err_t orphan_close(struct ab_lifecycle *lc,
                              const struct lc_emit *em)
 {
         struct lc_alert tmp;
+        unsigned char id[LC_KEY_LEN];
         struct ab_event ev;
         ab_err_t rc;
 
@@ -375,7 +378,9 @@ static ab_err_t orphan_close(struct ab_lifecycle *lc,
         tmp.integ    = integ;
         tmp.start_ms = a->has_starts ? a->starts_ms : t;
         memcpy(tmp.fp, fp, LC_KEY_LEN);
-        rc = ab_lc_alert_id(lc, integ, fp, t, tmp.id);
+        rc = ab_lc_alert_id(lc, integ, fp, t, id);
+        if (!rc)
+                ab_lc_alert_id_set(&tmp, id); /* it carries fp's route */
         if (!rc)
                 rc = ab_lc_event_init(lc, &ev, &tmp, AB_EVENT_CLOSE, t, 0);
         if (rc)
@@ -428,7 +433,7 @@ ab_err_t ab_lifecycle_process_digest(struct ab_lifecycle *lc,
         if (rc)
                 return ab_error_set(err, rc, NULL,
                                     "emitting an auto-clear close failed");
-        al = ab_lc_table_find(&lc->st.by_fp, fp);
+        al = ab_lc_find_fp(&lc->st, fp);
         if (a->status == AB_ALERT_FIRING) {
                 if (al)
                         return alert_merge(lc, al, a, event_ms, err);

@@ -111,13 +111,13 @@ ab_err_t ab_lc_put_u64(struct ab_buf *b, uint64_t v);
 ab_err_t ab_lc_fields_put(struct ab_buf *b, const struct lc_alert *al);
 
 /**
- * Read the fields ab_lc_fields_put() wrote into a new record (integ
- * unset) in \p *out. Every length is checked and the blob decoded.
+ * Read the fields ab_lc_fields_put() wrote into a new record of \p st's
+ * slab (integ unset) in \p *out. Every length is checked and the blob decoded.
  * @returns AB_ERR_STATE with "invalid <what>: <reason>" in \p err, or
  *          AB_ERR_NOMEM.
  */
-ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_rd *r,
-                          const char *what, struct lc_alert **out,
-                          struct ab_error *err);
+ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_state *st,
+                          struct lc_rd *r, const char *what,
+                          struct lc_alert **out, struct ab_error *err);
 
 #endif

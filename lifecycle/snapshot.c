@@ -65,7 +65,7 @@ ab_err_t ab_lifecycle_snapshot(const struct ab_lifecycle *lc,
                 struct lc_alert **sorted;
                 size_t nsorted;
 
-                rc = ab_lc_class_sorted(st->cls[i], &sorted, &nsorted);
+                rc = ab_lc_class_sorted(st, st->cls[i], &sorted, &nsorted);
                 for (size_t k = 0; !rc && k < nsorted; k++) {
                         const struct lc_alert *al = sorted[k];
 
@@ -136,23 +136,24 @@ static ab_err_t restore_alert(struct ab_lifecycle *lc, struct lc_state *st,
                               size_t ninteg, struct ab_error *err)
 {
         struct lc_alert *al = NULL;
+        unsigned char id[LC_KEY_LEN];
         uint64_t idx;
         ab_err_t rc;
 
         idx = ab_lc_rd_uint(r, 4);
         if (!r->bad && idx >= ninteg)
                 return bad_snapshot(err, "integration index out of range");
-        rc = ab_lc_fields_get(lc, r, "snapshot", &al, err);
+        rc = ab_lc_fields_get(lc, st, r, "snapshot", &al, err);
         if (rc)
                 return rc;
         al->integ = integs[idx];
-        if (ab_lc_table_find(&st->by_fp, al->fp) ||
-            ab_lc_table_find(&st->by_id, al->id))
+        ab_lc_alert_id_get(al, id);
+        if (ab_lc_find_fp(st, al->fp) || ab_lc_find_id(st, id))
                 rc = bad_snapshot(err, "duplicate alert");
         else if ((rc = ab_lc_store_load(st, al)))
                 ab_error_set(err, rc, NULL, "out of memory");
         if (rc)
-                ab_lc_alert_free(al);
+                ab_lc_alert_free(st, al);
         return rc;
 }
 

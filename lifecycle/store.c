@@ -2,6 +2,7 @@
  * keep them in expiry and eviction order, and the ring of recent closes. */
 #include "lifecycle/store.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,10 +13,18 @@
  *
  * Every open alert is one `struct lc_alert` record plus one allocation, the
  * "blob", holding the latest firing alert's content (labels, annotations
- * and alert fields, length-prefixed, see blob.c). Two open-addressing
- * hash tables with linear probing point at the records, one keyed by
- * fingerprint and one by alert id. Both keys are SHA-256 prefixes, so their
- * first 8 bytes serve as the hash. Removal shifts the rest of the probe
+ * and alert fields, length-prefixed, see blob.c) and its claimer's name.
+ * Records live in the state's slab: chunks of LC_SLAB_CHUNK records that
+ * never move, so a record is named by a 32-bit index (`self`, 1-based)
+ * as well as by its address; closed records go on a free list and are
+ * handed out again, and the chunks are freed with the state. Structures
+ * that point at records (table slots, run links, heap entries) hold that
+ * index: half the bytes of a pointer. One open-addressing hash table
+ * with linear probing holds every record. Fingerprints are
+ * SHA-256 prefixes, and an alert id starts with the first 8 bytes of its
+ * fingerprint (its route), so those 8 bytes are the hash of both: a
+ * lookup by id probes from the same slot as one by fingerprint and
+ * compares the id instead. Removal shifts the rest of the probe
  * cluster back instead of leaving tombstones, so lookups stay short however
  * many alerts come and go.
  *
@@ -53,12 +62,7 @@ static int64_t add_sat(int64_t a, int64_t b)
 
 /* ---- hash tables ------------------------------------------------------- */
 
-static const unsigned char *tkey(const struct lc_table *t,
-                                 const struct lc_alert *al)
-{
-        return (const unsigned char *)al + t->key_off;
-}
-
+/* The hash of a fingerprint or an alert id: its route (SHA-256 bytes). */
 static size_t thash(const unsigned char *key)
 {
         uint64_t h;
@@ -67,36 +71,150 @@ static size_t thash(const unsigned char *key)
         return (size_t)h;
 }
 
-struct lc_alert *ab_lc_table_find(const struct lc_table *t,
-                                  const unsigned char *key)
+void ab_lc_alert_id_get(const struct lc_alert *al, unsigned char *out)
 {
+        memcpy(out, al->fp, LC_ROUTE_LEN);
+        memcpy(out + LC_ROUTE_LEN, al->id_tail, sizeof(al->id_tail));
+}
+
+int ab_lc_alert_id_set(struct lc_alert *al, const unsigned char *id)
+{
+        if (memcmp(id, al->fp, LC_ROUTE_LEN))
+                return -1;
+        memcpy(al->id_tail, id + LC_ROUTE_LEN, sizeof(al->id_tail));
+        return 0;
+}
+
+/* ---- the slab ---------------------------------------------------------- */
+
+static struct lc_alert *slab_at(const struct lc_slab *sl, uint32_t self)
+{
+        size_t i = (size_t)self - 1;
+
+        return &sl->chunk[i >> LC_SLAB_SHIFT][i & (LC_SLAB_CHUNK - 1)];
+}
+
+struct lc_alert *ab_lc_alert_new(struct lc_state *st)
+{
+        struct lc_slab *sl = &st->slab;
+        struct lc_alert *al;
+        uint32_t self;
+
+        if (sl->free) {
+                self     = sl->free;
+                al       = slab_at(sl, self);
+                sl->free = al->next;
+        } else {
+                if (sl->top == (size_t)UINT32_MAX)
+                        return NULL;
+                if (sl->top == sl->nchunk * LC_SLAB_CHUNK) {
+                        if (sl->nchunk == sl->capchunk) {
+                                size_t cap =
+                                    sl->capchunk ? sl->capchunk * 2 : 16;
+                                struct lc_alert **v =
+                                    ab_realloc(sl->chunk, cap * sizeof(*v));
+
+                                if (!v)
+                                        return NULL;
+                                sl->chunk    = v;
+                                sl->capchunk = cap;
+                        }
+                        sl->chunk[sl->nchunk] =
+                            ab_malloc(LC_SLAB_CHUNK * sizeof(struct lc_alert));
+                        if (!sl->chunk[sl->nchunk])
+                                return NULL;
+                        sl->nchunk++;
+                }
+                self = (uint32_t)++sl->top;
+                al   = slab_at(sl, self);
+        }
+        memset(al, 0, sizeof(*al));
+        al->self = self;
+        return al;
+}
+
+void ab_lc_alert_free(struct lc_state *st, struct lc_alert *al)
+{
+        uint32_t self;
+
+        if (!al)
+                return;
+        self = al->self;
+        ab_free(al->blob);
+        memset(al, 0, sizeof(*al));
+        al->self      = self;
+        al->next      = st->slab.free;
+        st->slab.free = self;
+}
+
+static void slab_fini(struct lc_slab *sl)
+{
+        for (size_t i = 0; i < sl->nchunk; i++)
+                ab_free(sl->chunk[i]);
+        ab_free(sl->chunk);
+        memset(sl, 0, sizeof(*sl));
+}
+
+/* ---- the table --------------------------------------------------------- */
+
+/* The alert whose fingerprint (\p by_id false) or id is \p key. */
+static struct lc_alert *table_find(const struct lc_state *st,
+                                   const unsigned char *key, bool by_id)
+{
+        const struct lc_table *t = &st->table;
         size_t mask, i;
 
         if (!t->cap)
                 return NULL;
         mask = t->cap - 1;
-        for (i = thash(key) & mask; t->slot[i]; i = (i + 1) & mask)
-                if (!memcmp(tkey(t, t->slot[i]), key, LC_KEY_LEN))
-                        return t->slot[i];
+        for (i = thash(key) & mask; t->slot[i]; i = (i + 1) & mask) {
+                struct lc_alert *al = slab_at(&st->slab, t->slot[i]);
+
+                if (by_id ? !memcmp(al->fp, key, LC_ROUTE_LEN) &&
+                                !memcmp(al->id_tail, key + LC_ROUTE_LEN,
+                                        sizeof(al->id_tail))
+                          : !memcmp(al->fp, key, LC_KEY_LEN))
+                        return al;
+        }
         return NULL;
 }
 
-static void table_place(struct lc_table *t, struct lc_alert *al)
+struct lc_alert *ab_lc_find_fp(const struct lc_state *st,
+                               const unsigned char *fp)
 {
-        size_t mask = t->cap - 1;
-        size_t i    = thash(tkey(t, al)) & mask;
+        return table_find(st, fp, false);
+}
+
+struct lc_alert *ab_lc_find_id(const struct lc_state *st,
+                               const unsigned char *id)
+{
+        return table_find(st, id, true);
+}
+
+/* The home slot of slab record \p self. */
+static size_t table_home(const struct lc_state *st, uint32_t self)
+{
+        return thash(slab_at(&st->slab, self)->fp) & (st->table.cap - 1);
+}
+
+static void table_place(struct lc_state *st, uint32_t self)
+{
+        struct lc_table *t = &st->table;
+        size_t mask        = t->cap - 1;
+        size_t i           = table_home(st, self);
 
         while (t->slot[i])
                 i = (i + 1) & mask;
-        t->slot[i] = al;
+        t->slot[i] = self;
 }
 
 /* Make room for \p n entries at a load factor of at most 3/4. */
-static ab_err_t table_reserve(struct lc_table *t, size_t n)
+static ab_err_t table_reserve(struct lc_state *st, size_t n)
 {
-        struct lc_alert **old = t->slot;
-        size_t oldcap         = t->cap;
-        size_t cap            = t->cap ? t->cap : 16;
+        struct lc_table *t = &st->table;
+        uint32_t *old      = t->slot;
+        size_t oldcap      = t->cap;
+        size_t cap         = t->cap ? t->cap : 16;
         size_t i;
 
         while (n > cap / 4 * 3)
@@ -111,37 +229,38 @@ static ab_err_t table_reserve(struct lc_table *t, size_t n)
         t->cap = cap;
         for (i = 0; i < oldcap; i++)
                 if (old[i])
-                        table_place(t, old[i]);
+                        table_place(st, old[i]);
         ab_free(old);
         return AB_OK;
 }
 
 /* The caller reserved room. */
-static void table_insert(struct lc_table *t, struct lc_alert *al)
+static void table_insert(struct lc_state *st, const struct lc_alert *al)
 {
-        table_place(t, al);
-        t->n++;
+        table_place(st, al->self);
+        st->table.n++;
 }
 
-static void table_remove(struct lc_table *t, const struct lc_alert *al)
+static void table_remove(struct lc_state *st, const struct lc_alert *al)
 {
-        size_t mask = t->cap - 1;
-        size_t i    = thash(tkey(t, al)) & mask;
+        struct lc_table *t = &st->table;
+        size_t mask        = t->cap - 1;
+        size_t i           = thash(al->fp) & mask;
         size_t j;
 
-        while (t->slot[i] != al)
+        while (t->slot[i] != al->self)
                 i = (i + 1) & mask;
-        t->slot[i] = NULL;
+        t->slot[i] = 0;
         /* Shift back every later entry of the cluster whose probe path
          * crosses the hole, i.e. whose home is not in (i, j]. */
         for (j = (i + 1) & mask; t->slot[j]; j = (j + 1) & mask) {
-                size_t h = thash(tkey(t, t->slot[j])) & mask;
+                size_t h = table_home(st, t->slot[j]);
                 int stay = i < j ? (h > i && h <= j) : (h > i || h <= j);
 
                 if (stay)
                         continue;
                 t->slot[i] = t->slot[j];
-                t->slot[j] = NULL;
+                t->slot[j] = 0;
                 i          = j;
         }
         t->n--;
@@ -155,6 +274,19 @@ static void table_fini(struct lc_table *t)
         t->n    = 0;
 }
 
+size_t ab_lc_state_mem(const struct lc_state *st)
+{
+        size_t n = st->table.cap * sizeof(*st->table.slot);
+
+        if (st->table.slot)
+                n += LC_ALLOC_OVERHEAD;
+        if (st->slab.chunk)
+                n += st->slab.capchunk * sizeof(*st->slab.chunk) +
+                     LC_ALLOC_OVERHEAD;
+        return n + st->slab.nchunk * (LC_SLAB_CHUNK * sizeof(struct lc_alert) +
+                                      LC_ALLOC_OVERHEAD);
+}
+
 /* ---- classes: the run and the heap --------------------------------------- */
 
 /* The order of a class: last_ms, then touch. */
@@ -164,48 +296,62 @@ static int quieter(const struct lc_alert *a, const struct lc_alert *b)
                (a->last_ms == b->last_ms && a->touch < b->touch);
 }
 
+/* The record of slab index \p self, NULL for 0. */
+static struct lc_alert *rec(const struct lc_state *st, uint32_t self)
+{
+        return self ? slab_at(&st->slab, self) : NULL;
+}
+
+static struct lc_alert *heap_at(const struct lc_state *st,
+                                const struct lc_class *c, size_t i)
+{
+        return slab_at(&st->slab, c->heap[i]);
+}
+
 static void heap_set(struct lc_class *c, size_t i, struct lc_alert *al)
 {
-        c->heap[i] = al;
+        c->heap[i] = al->self;
         al->hpos   = (uint32_t)i;
 }
 
-static void heap_up(struct lc_class *c, size_t i)
+static void heap_up(const struct lc_state *st, struct lc_class *c, size_t i)
 {
-        struct lc_alert *al = c->heap[i];
+        struct lc_alert *al = heap_at(st, c, i);
 
-        while (i > 0 && quieter(al, c->heap[(i - 1) / 2])) {
-                heap_set(c, i, c->heap[(i - 1) / 2]);
+        while (i > 0 && quieter(al, heap_at(st, c, (i - 1) / 2))) {
+                heap_set(c, i, heap_at(st, c, (i - 1) / 2));
                 i = (i - 1) / 2;
         }
         heap_set(c, i, al);
 }
 
-static void heap_down(struct lc_class *c, size_t i)
+static void heap_down(const struct lc_state *st, struct lc_class *c, size_t i)
 {
-        struct lc_alert *al = c->heap[i];
+        struct lc_alert *al = heap_at(st, c, i);
 
         for (;;) {
                 size_t k = 2 * i + 1;
 
                 if (k >= c->nheap)
                         break;
-                if (k + 1 < c->nheap && quieter(c->heap[k + 1], c->heap[k]))
+                if (k + 1 < c->nheap &&
+                    quieter(heap_at(st, c, k + 1), heap_at(st, c, k)))
                         k++;
-                if (!quieter(c->heap[k], al))
+                if (!quieter(heap_at(st, c, k), al))
                         break;
-                heap_set(c, i, c->heap[k]);
+                heap_set(c, i, heap_at(st, c, k));
                 i = k;
         }
         heap_set(c, i, al);
 }
 
 /* @returns 0, or -1 when the heap cannot grow. */
-static int heap_push(struct lc_class *c, struct lc_alert *al)
+static int heap_push(const struct lc_state *st, struct lc_class *c,
+                     struct lc_alert *al)
 {
         if (c->nheap == c->capheap) {
-                size_t cap          = c->capheap ? c->capheap * 2 : 64;
-                struct lc_alert **h = ab_realloc(c->heap, cap * sizeof(*h));
+                size_t cap  = c->capheap ? c->capheap * 2 : 64;
+                uint32_t *h = ab_realloc(c->heap, cap * sizeof(*h));
 
                 if (!h || cap > UINT32_MAX - 1) {
                         if (h)
@@ -215,51 +361,54 @@ static int heap_push(struct lc_class *c, struct lc_alert *al)
                 c->heap    = h;
                 c->capheap = cap;
         }
-        c->heap[c->nheap] = al;
-        heap_up(c, c->nheap++);
+        c->heap[c->nheap] = al->self;
+        heap_up(st, c, c->nheap++);
         return 0;
 }
 
-static void heap_remove(struct lc_class *c, size_t i)
+static void heap_remove(const struct lc_state *st, struct lc_class *c, size_t i)
 {
-        struct lc_alert *last = c->heap[--c->nheap];
+        struct lc_alert *last = heap_at(st, c, --c->nheap);
 
-        c->heap[i]->hpos = LC_IN_RUN;
+        heap_at(st, c, i)->hpos = LC_IN_RUN;
         if (i == c->nheap)
                 return;
         heap_set(c, i, last);
-        heap_down(c, i);
-        heap_up(c, last->hpos);
+        heap_down(st, c, i);
+        heap_up(st, c, last->hpos);
 }
 
 /* Insert into the run after the last alert not after it in the order:
  * O(1) when it belongs at the tail. */
-static void run_insert(struct lc_class *c, struct lc_alert *al)
+static void run_insert(const struct lc_state *st, struct lc_class *c,
+                       struct lc_alert *al)
 {
-        struct lc_alert *p = c->tail;
+        struct lc_alert *p = rec(st, c->tail);
+        struct lc_alert *n;
 
         while (p && quieter(al, p))
-                p = p->prev;
+                p = rec(st, p->prev);
         al->hpos = LC_IN_RUN;
-        al->prev = p;
+        al->prev = p ? p->self : 0;
         al->next = p ? p->next : c->head;
-        if (al->next)
-                al->next->prev = al;
+        n        = rec(st, al->next);
+        if (n)
+                n->prev = al->self;
         else
-                c->tail = al;
+                c->tail = al->self;
         if (p)
-                p->next = al;
+                p->next = al->self;
         else
-                c->head = al;
+                c->head = al->self;
 }
 
 /* Place \p al (last_ms and touch set) in class \p c. When the heap cannot
  * grow, the run takes it anyway, only slower. */
-static void class_insert(struct lc_class *c, struct lc_alert *al)
+static void class_insert(const struct lc_state *st, struct lc_class *c,
+                         struct lc_alert *al)
 {
-        al->cls = c;
-        if (!c->tail || !quieter(al, c->tail) || heap_push(c, al))
-                run_insert(c, al);
+        if (!c->tail || !quieter(al, rec(st, c->tail)) || heap_push(st, c, al))
+                run_insert(st, c, al);
 }
 
 /* Give \p al (last_ms set) its place in class \p c as the newest touch. */
@@ -267,36 +416,41 @@ void ab_lc_class_place(struct lc_state *st, struct lc_class *c,
                        struct lc_alert *al)
 {
         al->touch = st->touch++;
-        class_insert(c, al);
+        class_insert(st, c, al);
 }
 
-void ab_lc_class_unplace(struct lc_alert *al)
+void ab_lc_class_unplace(const struct lc_state *st, struct lc_class *c,
+                         struct lc_alert *al)
 {
-        struct lc_class *c = al->cls;
+        struct lc_alert *p, *n;
 
         if (al->hpos != LC_IN_RUN) {
-                heap_remove(c, al->hpos);
+                heap_remove(st, c, al->hpos);
                 return;
         }
-        if (al->prev)
-                al->prev->next = al->next;
+        p = rec(st, al->prev);
+        n = rec(st, al->next);
+        if (p)
+                p->next = al->next;
         else
                 c->head = al->next;
-        if (al->next)
-                al->next->prev = al->prev;
+        if (n)
+                n->prev = al->prev;
         else
                 c->tail = al->prev;
-        al->prev = al->next = NULL;
+        al->prev = al->next = 0;
 }
 
 /* The quietest alert of \p c, or NULL. */
-static struct lc_alert *class_first(const struct lc_class *c)
+static struct lc_alert *class_first(const struct lc_state *st,
+                                    const struct lc_class *c)
 {
-        struct lc_alert *top = c->nheap ? c->heap[0] : NULL;
+        struct lc_alert *top  = c->nheap ? heap_at(st, c, 0) : NULL;
+        struct lc_alert *head = rec(st, c->head);
 
-        if (!c->head || (top && quieter(top, c->head)))
+        if (!head || (top && quieter(top, head)))
                 return top;
-        return c->head;
+        return head;
 }
 
 static int cmp_quiet(const void *a, const void *b)
@@ -309,8 +463,8 @@ static int cmp_quiet(const void *a, const void *b)
 
 /* Every alert of \p c, quietest first, in a new array (free with ab_free)
  * of \p *n; *out is NULL when the class is empty. */
-ab_err_t ab_lc_class_sorted(const struct lc_class *c, struct lc_alert ***out,
-                            size_t *n)
+ab_err_t ab_lc_class_sorted(const struct lc_state *st, const struct lc_class *c,
+                            struct lc_alert ***out, size_t *n)
 {
         const struct lc_alert *al;
         struct lc_alert **v;
@@ -318,36 +472,67 @@ ab_err_t ab_lc_class_sorted(const struct lc_class *c, struct lc_alert ***out,
 
         *out = NULL;
         *n   = c->nheap;
-        for (al = c->head; al; al = al->next)
+        for (al = rec(st, c->head); al; al = rec(st, al->next))
                 (*n)++;
         if (!*n)
                 return AB_OK;
         v = ab_malloc(*n * sizeof(*v));
         if (!v)
                 return AB_ERR_NOMEM;
-        for (al = c->head; al; al = al->next)
+        for (al = rec(st, c->head); al; al = rec(st, al->next))
                 v[k++] = (struct lc_alert *)al;
         if (c->nheap) {
-                memcpy(v + k, c->heap, c->nheap * sizeof(*v));
+                for (size_t i = 0; i < c->nheap; i++)
+                        v[k++] = heap_at(st, c, i);
                 qsort(v, *n, sizeof(*v), cmp_quiet);
         }
         *out = v;
         return AB_OK;
 }
 
-static struct lc_class *class_get(struct lc_state *st, int64_t auto_clear_ms)
+struct lc_alert *ab_lc_state_next(const struct lc_state *st, size_t *cursor)
 {
-        struct lc_class **grown, *c;
+        while (*cursor < st->slab.top) {
+                struct lc_alert *al = slab_at(&st->slab, (uint32_t)++ * cursor);
+
+                if (al->blob)
+                        return al;
+        }
+        return NULL;
+}
+
+/* Index of the first class of \p st whose period is not below \p ms. */
+static size_t class_pos(const struct lc_state *st, int64_t ms)
+{
         size_t i;
 
-        if (auto_clear_ms < 0)
-                auto_clear_ms = 0;
-        for (i = 0; i < st->ncls; i++) {
-                if (st->cls[i]->auto_clear_ms == auto_clear_ms)
-                        return st->cls[i];
-                if (st->cls[i]->auto_clear_ms > auto_clear_ms)
+        for (i = 0; i < st->ncls; i++)
+                if (st->cls[i]->auto_clear_ms >= ms)
                         break;
-        }
+        return i;
+}
+
+static int64_t class_period(const struct ab_integration *integ)
+{
+        int64_t ms = ab_integration_auto_clear_ms(integ);
+
+        return ms < 0 ? 0 : ms;
+}
+
+struct lc_class *ab_lc_class_of(const struct lc_state *st,
+                                const struct lc_alert *al)
+{
+        return st->cls[class_pos(st, class_period(al->integ))];
+}
+
+/* The class of period \p ms, created when new; NULL when out of memory. */
+static struct lc_class *class_get(struct lc_state *st, int64_t ms)
+{
+        struct lc_class **grown, *c;
+        size_t i = class_pos(st, ms);
+
+        if (i < st->ncls && st->cls[i]->auto_clear_ms == ms)
+                return st->cls[i];
         c     = ab_calloc(1, sizeof(*c));
         grown = ab_realloc(st->cls, (st->ncls + 1) * sizeof(*st->cls));
         if (!c || !grown) {
@@ -359,7 +544,7 @@ static struct lc_class *class_get(struct lc_state *st, int64_t auto_clear_ms)
         st->cls = grown;
         memmove(&st->cls[i + 1], &st->cls[i],
                 (st->ncls - i) * sizeof(*st->cls));
-        c->auto_clear_ms = auto_clear_ms;
+        c->auto_clear_ms = ms;
         st->cls[i]       = c;
         st->ncls++;
         return c;
@@ -368,42 +553,25 @@ static struct lc_class *class_get(struct lc_state *st, int64_t auto_clear_ms)
 void ab_lc_state_init(struct lc_state *st)
 {
         memset(st, 0, sizeof(*st));
-        st->by_fp.key_off = offsetof(struct lc_alert, fp);
-        st->by_id.key_off = offsetof(struct lc_alert, id);
-}
-
-void ab_lc_alert_free(struct lc_alert *al)
-{
-        if (!al)
-                return;
-        ab_free(al->blob);
-        ab_free(al->handler);
-        ab_free(al);
 }
 
 void ab_lc_state_fini(struct lc_state *st)
 {
         size_t i;
 
+        struct lc_alert *al;
+        size_t at = 0;
+
+        while ((al = ab_lc_state_next(st, &at)))
+                ab_free(al->blob);
         for (i = 0; i < st->ncls; i++) {
-                struct lc_class *c  = st->cls[i];
-                struct lc_alert *al = c->head;
-
-                while (al) {
-                        struct lc_alert *next = al->next;
-
-                        ab_lc_alert_free(al);
-                        al = next;
-                }
-                for (size_t k = 0; k < c->nheap; k++)
-                        ab_lc_alert_free(c->heap[k]);
-                ab_free(c->heap);
-                ab_free(c);
+                ab_free(st->cls[i]->heap);
+                ab_free(st->cls[i]);
         }
         ab_free(st->cls);
         ab_free(st->closed);
-        table_fini(&st->by_fp);
-        table_fini(&st->by_id);
+        table_fini(&st->table);
+        slab_fini(&st->slab);
         ab_lc_state_init(st);
 }
 
@@ -414,9 +582,8 @@ static struct lc_class *store_reserve(struct lc_state *st,
 {
         struct lc_class *cls;
 
-        cls = class_get(st, ab_integration_auto_clear_ms(al->integ));
-        if (!cls || table_reserve(&st->by_fp, st->open + 1) ||
-            table_reserve(&st->by_id, st->open + 1))
+        cls = class_get(st, class_period(al->integ));
+        if (!cls || table_reserve(st, st->open + 1))
                 return NULL;
         return cls;
 }
@@ -427,8 +594,7 @@ ab_err_t ab_lc_store_add(struct lc_state *st, struct lc_alert *al)
 
         if (!cls)
                 return AB_ERR_NOMEM;
-        table_insert(&st->by_fp, al);
-        table_insert(&st->by_id, al);
+        table_insert(st, al);
         ab_lc_class_place(st, cls, al);
         st->open++;
         return AB_OK;
@@ -440,9 +606,8 @@ ab_err_t ab_lc_store_load(struct lc_state *st, struct lc_alert *al)
 
         if (!cls)
                 return AB_ERR_NOMEM;
-        table_insert(&st->by_fp, al);
-        table_insert(&st->by_id, al);
-        class_insert(cls, al);
+        table_insert(st, al);
+        class_insert(st, cls, al);
         if (al->touch >= st->touch)
                 st->touch = al->touch + 1;
         st->open++;
@@ -451,11 +616,10 @@ ab_err_t ab_lc_store_load(struct lc_state *st, struct lc_alert *al)
 
 void ab_lc_store_drop(struct lc_state *st, struct lc_alert *al)
 {
-        ab_lc_class_unplace(al);
-        table_remove(&st->by_fp, al);
-        table_remove(&st->by_id, al);
+        ab_lc_class_unplace(st, ab_lc_class_of(st, al), al);
+        table_remove(st, al);
         st->open--;
-        ab_lc_alert_free(al);
+        ab_lc_alert_free(st, al);
 }
 /* The next alert whose auto-clear deadline is <= now_ms; ties go to the
  * class with the shorter period, then list order. */
@@ -467,7 +631,7 @@ struct lc_alert *ab_lc_store_next_due(const struct lc_state *st, int64_t now_ms,
 
         for (i = 0; i < st->ncls; i++) {
                 const struct lc_class *c = st->cls[i];
-                struct lc_alert *first   = class_first(c);
+                struct lc_alert *first   = class_first(st, c);
                 int64_t d;
 
                 if (!c->auto_clear_ms || !first)
@@ -488,7 +652,7 @@ struct lc_alert *ab_lc_store_quietest(const struct lc_state *st)
         size_t i;
 
         for (i = 0; i < st->ncls; i++) {
-                struct lc_alert *h = class_first(st->cls[i]);
+                struct lc_alert *h = class_first(st, st->cls[i]);
 
                 if (h && (!best || h->last_ms < best->last_ms))
                         best = h;
@@ -509,7 +673,7 @@ void ab_lc_closed_remember(struct lc_state *st, const struct lc_alert *al,
                         return; /* only costs a less precise rejection */
         }
         c = &st->closed[st->closed_next];
-        memcpy(c->id, al->id, LC_KEY_LEN);
+        ab_lc_alert_id_get(al, c->id);
         memcpy(c->fp, al->fp, LC_KEY_LEN);
         c->end_ms       = end_ms;
         c->why          = (uint8_t)why;

@@ -9,7 +9,8 @@
 
 #include "lifecycle/ident.h"
 
-#define LC_CLOSED_RING 1024
+#define LC_CLOSED_RING    1024
+#define LC_ALLOC_OVERHEAD 16 /* assumed allocator bytes per allocation */
 
 enum lc_why {
         LC_WHY_RECOVERED = 1,
@@ -21,44 +22,63 @@ enum lc_why {
 
 struct lc_class;
 
+/*
+ * One open alert: 104 bytes, in its store's slab (no allocator header).
+ * Its class is not stored: it follows from the integration's auto_clear
+ * (ab_lc_class_of). Its id is not stored whole: an alert id starts with
+ * its fingerprint's first LC_ROUTE_LEN bytes (ident.h), so only the rest
+ * is kept (ab_lc_alert_id_get).
+ */
 struct lc_alert {
-        struct lc_alert *prev; /* the run of `cls`, when hpos == LC_IN_RUN */
-        struct lc_alert *next;
-        struct lc_class *cls;
         const struct ab_integration *integ; /* borrowed, outlives alert */
-        unsigned char *blob;                /* owned: the latest firing alert */
-        char *handler;                      /* owned: who claimed it, or NULL */
-        int64_t start_ms;                   /* startTime */
-        int64_t first_ms;                   /* earliest firing event time */
-        int64_t last_ms;                    /* latest firing event time */
-        uint64_t count; /* firing events, the opening one included */
-        uint32_t blob_len;
-        uint32_t blob_cap;
-        uint32_t seq;   /* sequence number of the next event */
-        uint32_t hpos;  /* index in cls->heap, or LC_IN_RUN */
-        uint64_t touch; /* when it took its place: orders equal last_ms */
+        unsigned char *blob; /* owned: the latest firing alert, then the
+                                claimer's name with its NUL when claimed */
+        int64_t start_ms;    /* startTime */
+        int64_t first_ms;    /* earliest firing event time */
+        int64_t last_ms;     /* latest firing event time */
+        uint64_t count;      /* firing events, the opening one included */
+        uint64_t touch;      /* when it took its place: orders equal last_ms */
+        uint32_t prev;       /* the run of its class (slab indices, 0: none) */
+        uint32_t next;       /* when hpos == LC_IN_RUN; next: the free list */
+        uint32_t blob_len : 31; /* bytes of the alert in the blob */
+        uint32_t claimed : 1;   /* the claimer's name follows them */
+        uint32_t self;          /* index in the slab, 1-based (0: not in one) */
+        uint32_t seq;           /* sequence number of the next event */
+        uint32_t hpos;          /* index in its class's heap, or LC_IN_RUN */
         unsigned char fp[LC_KEY_LEN];
-        unsigned char id[LC_KEY_LEN];
+        unsigned char id_tail[LC_KEY_LEN - LC_ROUTE_LEN]; /* id after route */
 };
 
 #define LC_IN_RUN UINT32_MAX
 
-/* Alerts sharing one auto_clear period; 0 never expires. */
+/* Alerts sharing one auto_clear period; 0 never expires. Alerts are
+ * named by their slab index (0: none). */
 struct lc_class {
         int64_t auto_clear_ms;
-        struct lc_alert *head; /* the run, quietest first */
-        struct lc_alert *tail;
-        struct lc_alert **heap; /* owned: min-heap of the other alerts */
+        uint32_t head; /* the run, quietest first */
+        uint32_t tail;
+        uint32_t *heap; /* owned: min-heap of the other alerts */
         size_t nheap, capheap;
 };
 
-/* Open addressing, linear probing; slots point at records, keyed by the
- * LC_KEY_LEN bytes at `key_off` inside the record. */
+/* Open addressing, linear probing; slots hold the slab index (`self`) of
+ * a record. Fingerprints and alert ids share their first LC_ROUTE_LEN
+ * bytes, which are the hash, so one table finds an alert by either. */
 struct lc_table {
-        struct lc_alert **slot; /* owned; cap entries, NULL = free */
-        size_t cap;             /* 0 or a power of two */
+        uint32_t *slot; /* owned; cap entries, 0 = free */
+        size_t cap;     /* 0 or a power of two */
         size_t n;
-        size_t key_off;
+};
+
+/* Records in chunks of LC_SLAB_CHUNK that never move, found by index. */
+#define LC_SLAB_SHIFT 8 /* 256 records, 28 KiB: little slack per store */
+#define LC_SLAB_CHUNK ((size_t)1 << LC_SLAB_SHIFT)
+
+struct lc_slab {
+        struct lc_alert **chunk; /* owned chunks */
+        size_t nchunk, capchunk;
+        size_t top;    /* records handed out of the chunks so far */
+        uint32_t free; /* records given back, chained by `next` */
 };
 
 struct lc_closed {
@@ -70,8 +90,8 @@ struct lc_closed {
 
 /* Everything a snapshot holds; restore builds a new one and swaps it in. */
 struct lc_state {
-        struct lc_table by_fp;
-        struct lc_table by_id;
+        struct lc_slab slab;   /* every record of this state */
+        struct lc_table table; /* by fingerprint and by alert id */
         struct lc_class **cls; /* owned, sorted by auto_clear_ms */
         size_t ncls;
         struct lc_closed *closed; /* owned ring of LC_CLOSED_RING, or NULL */
@@ -87,12 +107,37 @@ void ab_lc_state_init(struct lc_state *st);
 /** Free every alert and table of \p st and leave it empty. */
 void ab_lc_state_fini(struct lc_state *st);
 
-/** Free a record not (or no longer) in a store; NULL-safe. */
-void ab_lc_alert_free(struct lc_alert *al);
+/** A new zeroed record in the slab of \p st (to add to \p st), or NULL. */
+struct lc_alert *ab_lc_alert_new(struct lc_state *st);
 
-/** The alert with key \p key (LC_KEY_LEN bytes) in \p t, or NULL. */
-struct lc_alert *ab_lc_table_find(const struct lc_table *t,
-                                  const unsigned char *key);
+/** Give back a record of \p st's slab that is not (or no longer) in its
+ * tables, with what it owns; NULL-safe. */
+void ab_lc_alert_free(struct lc_state *st, struct lc_alert *al);
+
+/** Who claimed \p al, or NULL (blob.c). */
+const char *ab_lc_handler(const struct lc_alert *al);
+
+/** Record that \p name (\p len bytes, no NUL) claimed \p al (blob set;
+ * blob.c). */
+ab_err_t ab_lc_handler_set(struct lc_alert *al, const char *name, size_t len);
+
+/** Bytes the slab and the table hold (for ab_lifecycle_get_mem). */
+size_t ab_lc_state_mem(const struct lc_state *st);
+
+/** The open alert with fingerprint \p fp (LC_KEY_LEN bytes), or NULL. */
+struct lc_alert *ab_lc_find_fp(const struct lc_state *st,
+                               const unsigned char *fp);
+
+/** The open alert with alert id \p id (LC_KEY_LEN bytes), or NULL. */
+struct lc_alert *ab_lc_find_id(const struct lc_state *st,
+                               const unsigned char *id);
+
+/** The binary alert id of \p al into \p out (LC_KEY_LEN bytes). */
+void ab_lc_alert_id_get(const struct lc_alert *al, unsigned char *out);
+
+/** Set the alert id of \p al (fp set) to \p id. @returns -1, changing
+ * nothing, if \p id does not start with the route of al's fingerprint. */
+int ab_lc_alert_id_set(struct lc_alert *al, const unsigned char *id);
 
 /**
  * Add \p al (integ, fp, id and last_ms set) to \p st: both tables and the
@@ -112,17 +157,26 @@ ab_err_t ab_lc_store_load(struct lc_state *st, struct lc_alert *al);
 /** Take \p al out of \p st and free it. */
 void ab_lc_store_drop(struct lc_state *st, struct lc_alert *al);
 
+/** The class of \p al, an alert of \p st. */
+struct lc_class *ab_lc_class_of(const struct lc_state *st,
+                                const struct lc_alert *al);
+
 /** Give \p al (last_ms set) its place in class \p c as the newest touch. */
 void ab_lc_class_place(struct lc_state *st, struct lc_class *c,
                        struct lc_alert *al);
 
-/** Take \p al out of its class (to place it again). */
-void ab_lc_class_unplace(struct lc_alert *al);
+/** Take \p al out of its class \p c (to place it again). */
+void ab_lc_class_unplace(const struct lc_state *st, struct lc_class *c,
+                         struct lc_alert *al);
 
 /** Every alert of \p c, quietest first, in a new array (free with ab_free)
  * of \p *n; *out is NULL when the class is empty. */
-ab_err_t ab_lc_class_sorted(const struct lc_class *c, struct lc_alert ***out,
-                            size_t *n);
+ab_err_t ab_lc_class_sorted(const struct lc_state *st, const struct lc_class *c,
+                            struct lc_alert ***out, size_t *n);
+
+/** The next open alert of \p st in slab order after \p *cursor (start at
+ * 0), or NULL at the end. */
+struct lc_alert *ab_lc_state_next(const struct lc_state *st, size_t *cursor);
 
 /** The next alert whose auto-clear deadline (stored in \p *deadline) is
  * <= now_ms, or NULL. */

@@ -127,10 +127,11 @@ static ab_err_t ckpt_push(struct ab_stateful *sf, bool all)
         }
         if (rc)
                 return rc;
-        k->epoch = sf->epoch++;
-        k->sent  = false;
-        k->at    = 0;
-        k->nlat  = sf->latency.n;
+        k->epoch   = sf->epoch++;
+        k->sent    = false;
+        k->at      = 0;
+        k->nlat    = sf->latency.n;
+        k->records = sf->uncommitted;
         sf->nckpt++;
         return AB_OK;
 }
@@ -290,6 +291,15 @@ void ab_stateful_ckpt_forget(struct ab_stateful *sf, const char *topic,
                         at += sizeof(h) + h.len;
                 }
         }
+}
+
+uint64_t ab_stateful_ckpt_records(const struct ab_stateful *sf)
+{
+        uint64_t n = 0;
+
+        for (size_t i = 0; i < sf->nckpt; i++)
+                n += sf->ckpt[(sf->ckpt_head + i) % AB_CKPT_MAX].records;
+        return n;
 }
 
 void ab_stateful_ckpt_fini(struct ab_stateful *sf)

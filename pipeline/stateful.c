@@ -643,10 +643,12 @@ static void drain_own(struct ab_stateful *sf, struct ab_error *err)
                         ab_consumer_pause_partition(sf->consumer,
                                                     sf->pos[i].topic,
                                                     sf->pos[i].partition, err);
-        /* Outputs still unacknowledged after the commit's flush: the
-         * brokers are out of reach (and librdkafka's end-offset query
-         * would not honour its timeout), so there is nothing to drain. */
-        if (ab_stateful_commit(sf, true, err) || sf->abort || sf->uncommitted)
+        /* Outputs still unacknowledged after the commit's flush (records
+         * not committed, or checkpoints still waiting): the brokers are
+         * out of reach, and librdkafka's end-offset query would not
+         * honour its timeout, so there is nothing to drain. */
+        if (ab_stateful_commit(sf, true, err) || sf->abort || sf->uncommitted ||
+            sf->nckpt)
                 goto out;
         for (size_t i = 0; i < sf->npos; i++)
                 if (strcmp(sf->pos[i].topic, sf->alerts) ||
@@ -693,7 +695,7 @@ ab_err_t ab_stateful_shutdown(struct ab_stateful *sf, struct ab_error *err)
                 records = ab_transform_pool_pending(sf->pool);
                 ab_stateful_discard(sf);
         }
-        records += (size_t)sf->uncommitted;
+        records += (size_t)(sf->uncommitted + ab_stateful_ckpt_records(sf));
         if (sf->consumer) {
                 wait_joined(sf);
                 close_ms = ab_stop_left_ms(sf->stop_by, flush_ms);

@@ -68,7 +68,8 @@ struct checkpoint {
         struct ab_buf changes; /* the stores' drained changes, copied */
         size_t at;             /* how much of `changes` was sent */
         bool sent;             /* all of it was sent to the changelog */
-        size_t nlat; /* the first records of sf->latency it acknowledges */
+        size_t nlat;      /* the first records of sf->latency it acknowledges */
+        uint64_t records; /* records consumed in its epoch */
 };
 
 struct ab_stateful {
@@ -169,5 +170,7 @@ ab_err_t ab_stateful_ckpt_advance(struct ab_stateful *sf, bool sync,
 void ab_stateful_ckpt_forget(struct ab_stateful *sf, const char *topic,
                              int32_t partition);
 void ab_stateful_ckpt_fini(struct ab_stateful *sf);
+/* Records of the checkpoints still waiting (not committed yet). */
+uint64_t ab_stateful_ckpt_records(const struct ab_stateful *sf);
 
 #endif

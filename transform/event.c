@@ -262,14 +262,23 @@ static void w_i64(struct writer *w, int64_t v)
                 w->rc = ab_buf_append_i64(w->b, v);
 }
 
-static void w_time(struct writer *w, int64_t ms)
-{
-        char tmp[AB_TIME_RFC3339_LEN];
-        size_t n = ab_time_format(ms, tmp);
+/* A time as a quoted RFC 3339 string, formatted once however often it is
+ * written. */
+struct qtime {
+        char s[AB_TIME_RFC3339_LEN + 2];
+        size_t n;
+};
 
-        W_LIT(w, "\"");
-        w_raw(w, tmp, n);
-        W_LIT(w, "\"");
+static void qtime_set(struct qtime *q, int64_t ms)
+{
+        q->s[0]      = '"';
+        q->n         = 1 + ab_time_format(ms, q->s + 1);
+        q->s[q->n++] = '"';
+}
+
+static void w_qtime(struct writer *w, const struct qtime *q)
+{
+        w_raw(w, q->s, q->n);
 }
 
 /* Append a copy of bytes [start, end) already written to the buffer. */
@@ -311,6 +320,15 @@ static void w_routing(struct writer *w, const char *set, struct ab_str own)
                 w_str(w, own.ptr, own.len);
 }
 
+/* "resolved" or "firing", quoted. */
+static void w_status(struct writer *w, const struct ab_event *ev)
+{
+        if (ev->resolved)
+                W_LIT(w, "\"resolved\"");
+        else
+                W_LIT(w, "\"firing\"");
+}
+
 /* data.data: the Alertmanager-compatible group with exactly one alert; the
  * alert carries `generatorURL` when the integration maps one. */
 static void w_group(struct writer *w, const struct ab_event *ev)
@@ -319,18 +337,22 @@ static void w_group(struct writer *w, const struct ab_event *ev)
         struct ab_str name       = alert_name(a);
         char level[4]            = {'"', 'P', (char)('0' + a->severity), '"'};
         size_t lab, lab_end, ann, ann_end;
+        struct qtime start, end;
 
+        qtime_set(&start, ev->start_ms);
+        if (ev->resolved)
+                qtime_set(&end, ev->end_ms);
         W_LIT(w, "{\"status\":");
-        w_cstr(w, ev->resolved ? "resolved" : "firing");
+        w_status(w, ev);
         W_LIT(w, ",\"level\":");
         w_raw(w, level, sizeof(level));
         W_LIT(w, ",\"dispatchRuleName\":");
         w_cstr(w, ev->dispatch_rule);
         W_LIT(w, ",\"startTime\":");
-        w_time(w, ev->start_ms);
+        w_qtime(w, &start);
         if (ev->resolved) {
                 W_LIT(w, ",\"endTime\":");
-                w_time(w, ev->end_ms);
+                w_qtime(w, &end);
         }
         W_LIT(w, ",\"externalURL\":");
         w_routing(w, ev->external_url, a->field[AB_FIELD_EXTERNALURL]);
@@ -340,12 +362,12 @@ static void w_group(struct writer *w, const struct ab_event *ev)
         W_LIT(w, ",\"alerts\":[{\"fingerprint\":");
         w_cstr(w, ev->fingerprint);
         W_LIT(w, ",\"status\":");
-        w_cstr(w, ev->resolved ? "resolved" : "firing");
+        w_status(w, ev);
         W_LIT(w, ",\"startsAt\":");
-        w_time(w, ev->start_ms);
+        w_qtime(w, &start);
         W_LIT(w, ",\"endsAt\":");
         if (ev->resolved)
-                w_time(w, ev->end_ms);
+                w_qtime(w, &end);
         else
                 W_LIT(w, "\"" EVENT_GO_ZERO_TIME "\"");
         W_LIT(w, ",\"labels\":");
@@ -450,8 +472,7 @@ ab_err_t ab_event_write(struct ab_buf *out, const struct ab_event *ev)
 {
         struct writer w = {out, event_check(ev)};
         size_t start    = out->len;
-        char tbuf[AB_TIME_RFC3339_LEN];
-        size_t tlen;
+        struct qtime time;
 
         if (w.rc)
                 return w.rc;
@@ -460,13 +481,15 @@ ab_err_t ab_event_write(struct ab_buf *out, const struct ab_event *ev)
         W_LIT(&w, ",\"source\":");
         w_cstr(&w,
                ev->source && ev->source[0] ? ev->source : EVENT_SOURCE_DEFAULT);
-        W_LIT(&w, ",\"type\":");
-        w_cstr(&w, ab_event_type_name(ev->type));
+        W_LIT(&w, ",\"type\":\"");
+        /* The type names are plain ASCII: nothing to escape. */
+        w_raw(&w, type_names[ev->type], strlen(type_names[ev->type]));
+        W_LIT(&w, "\"");
         w_subject(&w, ev);
-        tlen = ab_time_format(ev->time_ms, tbuf);
-        W_LIT(&w, ",\"time\":\"");
-        w_raw(&w, tbuf, tlen);
-        W_LIT(&w, "\",\"datacontenttype\":\"application/json\"");
+        qtime_set(&time, ev->time_ms);
+        W_LIT(&w, ",\"time\":");
+        w_qtime(&w, &time);
+        W_LIT(&w, ",\"datacontenttype\":\"application/json\"");
         if (ev->alert_id[0]) {
                 W_LIT(&w, ",\"alertid\":");
                 w_cstr(&w, ev->alert_id);

@@ -94,6 +94,7 @@ void ab_integration_destroy(struct ab_integration *integ)
         for (size_t i = 0; i < integ->ndedup; i++)
                 ab_free(integ->dedup[i]);
         ab_free(integ->dedup);
+        ab_selpaths_fini(&integ->paths);
         ab_free(integ);
 }
 
@@ -205,7 +206,8 @@ ab_err_t ab_integ_compile_selref(struct compiler *cc, const json_t *v,
                         out->skip     = skip;
                 }
         }
-        return AB_OK;
+        return ab_selpaths_add(cc->paths, out->sel, out->skip, out->relative,
+                               &out->path);
 }
 
 /* ---------------------------------------------------------------- sections */
@@ -359,7 +361,7 @@ static ab_err_t compile_root(const json_t *root, struct ab_integration *integ,
         static const char *const keys[] = {
             "name",   "description", "auto_clear",  "batch", "recovery",
             "fields", "labels",      "annotations", "dedup", NULL};
-        struct compiler cc = {NULL, err};
+        struct compiler cc = {NULL, err, &integ->paths};
         const json_t *v;
         ab_err_t rc;
 

@@ -9,10 +9,12 @@
 #include "core/err.h"
 #include "transform/integration_int.h"
 
-/* Compilation context: the batch root decides which selectors are relative. */
+/* Compilation context: the batch root decides which selectors are relative;
+ * key-only selectors are interned into `paths`. */
 struct compiler {
         const struct ab_selector *batch_root;
         struct ab_error *err;
+        struct ab_selpaths *paths;
 };
 
 #define PATH_MAX_LEN 160

@@ -11,11 +11,14 @@
 #include "transform/selector.h"
 
 /* A selector plus where it starts: with `relative`, at the current batch
- * element after skipping `skip` steps; otherwise at the document root. */
+ * element after skipping `skip` steps; otherwise at the document root.
+ * `path` is its node in the integration's key paths, 0 when it has
+ * other steps than keys there (selector.h). */
 struct ab_sel_ref {
         struct ab_selector *sel;
         size_t skip;
         bool relative;
+        uint32_t path;
 };
 
 enum ab_cond_op {
@@ -101,6 +104,7 @@ struct ab_integration {
         size_t nannotations;
         char **dedup;
         size_t ndedup;
+        struct ab_selpaths paths; /* of every ab_sel_ref above */
 };
 
 #endif

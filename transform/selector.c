@@ -41,7 +41,7 @@ void ab_matches_fini(struct ab_matches *m)
         ab_matches_init(m);
 }
 
-static ab_err_t matches_push(struct ab_matches *m, uint32_t i)
+ab_err_t ab_matches_push(struct ab_matches *m, uint32_t i)
 {
         if (m->n == m->cap) {
                 size_t cap  = m->cap ? m->cap * 2 : 16;
@@ -290,7 +290,7 @@ static ab_err_t eval_from(const struct ab_selector *sel, size_t s,
         }
         if (ab_json_type_of(doc, t) == AB_JSON_NULL)
                 return AB_OK;
-        return matches_push(out, t);
+        return ab_matches_push(out, t);
 }
 
 ab_err_t ab_selector_eval(const struct ab_selector *sel, size_t skip,
@@ -300,4 +300,74 @@ ab_err_t ab_selector_eval(const struct ab_selector *sel, size_t skip,
         if (start == AB_JSON_NONE)
                 return AB_OK;
         return eval_from(sel, skip, doc, start, out);
+}
+
+/* ---------------------------------------------------------------- key paths */
+
+void ab_selpaths_init(struct ab_selpaths *t)
+{
+        memset(t, 0, sizeof(*t));
+}
+
+void ab_selpaths_fini(struct ab_selpaths *t)
+{
+        if (!t)
+                return;
+        ab_free(t->v);
+        ab_selpaths_init(t);
+}
+
+/* The node (parent, key), added when new. @returns its id, 0 if no memory. */
+static uint32_t selpaths_intern(struct ab_selpaths *t, uint32_t parent,
+                                bool relative, const struct step *st)
+{
+        struct ab_selpath *p;
+
+        for (uint32_t i = 1; i < t->n; i++) {
+                p = &t->v[i];
+                if (p->parent == parent && p->relative == relative &&
+                    p->keylen == st->keylen &&
+                    !memcmp(p->key, st->key, st->keylen))
+                        return i;
+        }
+        if (t->n == t->cap) {
+                uint32_t cap = t->cap ? t->cap * 2 : 16;
+                struct ab_selpath *v;
+
+                if (cap > UINT32_MAX / 2)
+                        return 0;
+                v = ab_realloc(t->v, cap * sizeof(*v));
+                if (!v)
+                        return 0;
+                t->v   = v;
+                t->cap = cap;
+        }
+        if (t->n == 0)
+                memset(&t->v[t->n++], 0, sizeof(*t->v)); /* the start */
+        p           = &t->v[t->n];
+        p->parent   = parent;
+        p->relative = relative;
+        p->key      = st->key;
+        p->keylen   = st->keylen;
+        return t->n++;
+}
+
+ab_err_t ab_selpaths_add(struct ab_selpaths *t, const struct ab_selector *sel,
+                         size_t skip, bool relative, uint32_t *id)
+{
+        uint32_t node = 0;
+
+        *id = 0;
+        if (skip >= sel->nsteps)
+                return AB_OK;
+        for (size_t s = skip; s < sel->nsteps; s++)
+                if (sel->steps[s].kind != STEP_KEY)
+                        return AB_OK;
+        for (size_t s = skip; s < sel->nsteps; s++) {
+                node = selpaths_intern(t, node, relative, &sel->steps[s]);
+                if (!node)
+                        return AB_ERR_NOMEM;
+        }
+        *id = node;
+        return AB_OK;
 }

@@ -3,6 +3,7 @@
 #ifndef AB_SELECTOR_H
 #define AB_SELECTOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,43 @@ struct ab_matches {
 
 void ab_matches_init(struct ab_matches *m);
 void ab_matches_fini(struct ab_matches *m);
+/** Append token \p i. @returns AB_OK or AB_ERR_NOMEM. */
+ab_err_t ab_matches_push(struct ab_matches *m, uint32_t i);
+
+/*
+ * Key paths: the selectors of one integration that are only object keys
+ * after their start (`$.a.b`, or `.labels.severity` after the batch
+ * element) are interned into one table of (parent path, key) nodes, so
+ * that the mapping engine can look up each distinct path once per batch
+ * element, however many fields, conditions and entries name it. Node 0
+ * is the start itself; a node's parent always has a smaller id. Keys are
+ * borrowed from the selectors they came from, which must outlive the
+ * table.
+ */
+struct ab_selpath {
+        uint32_t parent; /* 0: the start (the element, or the root) */
+        bool relative;   /* starts at the batch element, not the root */
+        const char *key;
+        size_t keylen;
+};
+
+struct ab_selpaths {
+        struct ab_selpath *v; /* v[0] is the start and unused */
+        uint32_t n;           /* nodes including the start */
+        uint32_t cap;
+};
+
+void ab_selpaths_init(struct ab_selpaths *t);
+void ab_selpaths_fini(struct ab_selpaths *t);
+
+/**
+ * Intern \p sel after its first \p skip steps. Sets *id to the node of
+ * the whole path, or to 0 when those steps are not all object keys (or
+ * there are none): such selectors are evaluated step by step.
+ * @returns AB_OK or AB_ERR_NOMEM.
+ */
+ab_err_t ab_selpaths_add(struct ab_selpaths *t, const struct ab_selector *sel,
+                         size_t skip, bool relative, uint32_t *id);
 
 /**
  * Compile \p text. @returns AB_OK with *out set (caller owns), or

@@ -52,7 +52,8 @@ enum {
 struct build_kv {
         struct val key;
         struct val val;
-        uint32_t seq; /* insertion order, breaks ties deterministically */
+        uint64_t head; /* the key's first 8 bytes, big-endian, 0-padded */
+        uint32_t seq;  /* insertion order, breaks ties deterministically */
         uint8_t prio;
 };
 
@@ -88,6 +89,14 @@ struct ab_transform {
         size_t capalerts;
         struct ab_kv *out_kvs;
         size_t capout;
+        /* Key paths (selector.h) looked up in this run: path_tok[id] is
+         * valid while path_gen[id] is the generation of its start. */
+        const struct ab_integration *integ; /* the running call's */
+        uint32_t elem;                      /* the current batch element */
+        uint64_t gen, run_gen, elem_gen;
+        uint32_t *path_tok;
+        uint64_t *path_gen;
+        size_t cappaths;
 };
 
 static const char *const level_text[] = {"", "P1", "P2", "P3", "P4"};
@@ -119,6 +128,8 @@ static void buffers_fini(struct ab_transform *tf)
         ab_free(tf->build);
         ab_free(tf->alerts);
         ab_free(tf->out_kvs);
+        ab_free(tf->path_tok);
+        ab_free(tf->path_gen);
 }
 
 struct ab_transform *ab_transform_new(void)
@@ -147,7 +158,8 @@ size_t ab_transform_held(const struct ab_transform *tf)
                tf->kvs.cap * sizeof(*tf->kvs.v) +
                tf->capbuild * sizeof(*tf->build) +
                tf->capalerts * sizeof(*tf->alerts) +
-               tf->capout * sizeof(*tf->out_kvs);
+               tf->capout * sizeof(*tf->out_kvs) +
+               tf->cappaths * (sizeof(*tf->path_tok) + sizeof(*tf->path_gen));
 }
 
 size_t ab_transform_trim(struct ab_transform *tf, size_t keep)
@@ -216,12 +228,68 @@ static ab_err_t token_val(struct ab_transform *tf, uint32_t t, struct val *out)
         return AB_OK;
 }
 
+/* Make room for the key paths of \p integ; new slots hold no lookup. */
+static ab_err_t paths_reserve(struct ab_transform *tf,
+                              const struct ab_integration *integ)
+{
+        size_t n = integ->paths.n;
+        uint32_t *tok;
+        uint64_t *gen;
+
+        if (n <= tf->cappaths)
+                return AB_OK;
+        tok = ab_realloc(tf->path_tok, n * sizeof(*tok));
+        if (!tok)
+                return AB_ERR_NOMEM;
+        tf->path_tok = tok;
+        gen          = ab_realloc(tf->path_gen, n * sizeof(*gen));
+        if (!gen)
+                return AB_ERR_NOMEM;
+        memset(gen + tf->cappaths, 0, (n - tf->cappaths) * sizeof(*gen));
+        tf->path_gen = gen;
+        tf->cappaths = n;
+        return AB_OK;
+}
+
+/* The token key path \p id leads to from its start, or AB_JSON_NONE:
+ * one member lookup per step, each node looked up once per start (the
+ * generations of the run and of the element tell when it was). The
+ * run has refused repeated keys, so the first member of a name is the
+ * only one. */
+static uint32_t path_tok(struct ab_transform *tf, uint32_t id)
+{
+        const struct ab_selpath *p = &tf->integ->paths.v[id];
+        uint64_t want              = p->relative ? tf->elem_gen : tf->run_gen;
+        uint32_t from;
+
+        if (tf->path_gen[id] == want)
+                return tf->path_tok[id];
+        if (p->parent)
+                from = path_tok(tf, p->parent);
+        else
+                from = p->relative ? tf->elem : 0;
+        tf->path_tok[id] =
+            from == AB_JSON_NONE
+                ? AB_JSON_NONE
+                : ab_json_get_first(&tf->doc, from, p->key, p->keylen);
+        tf->path_gen[id] = want;
+        return tf->path_tok[id];
+}
+
 static ab_err_t eval_ref(struct ab_transform *tf, const struct ab_sel_ref *r,
                          uint32_t elem, struct ab_matches *m)
 {
+        uint32_t t;
+
         m->n = 0;
-        return ab_selector_eval(r->sel, r->relative ? r->skip : 0, &tf->doc,
-                                r->relative ? elem : 0, m);
+        if (!r->path || (r->relative && elem != tf->elem))
+                return ab_selector_eval(r->sel, r->relative ? r->skip : 0,
+                                        &tf->doc, r->relative ? elem : 0, m);
+        /* Null counts as absent, as in ab_selector_eval(). */
+        t = path_tok(tf, r->path);
+        if (t == AB_JSON_NONE || ab_json_type_of(&tf->doc, t) == AB_JSON_NULL)
+                return AB_OK;
+        return ab_matches_push(m, t);
 }
 
 /* Every match of r, joined by ','. */
@@ -577,6 +645,25 @@ static ab_err_t severity_of(struct ab_transform *tf,
 
 /* ---------------------------------------------------------------- labels */
 
+/* The first 8 bytes of \p k as a big-endian number, 0-padded: keys whose
+ * heads differ compare as their heads do (a shorter key's padding sorts
+ * before any byte but 0, and equal heads fall back to the bytes). */
+static uint64_t key_head(struct ab_str k)
+{
+        unsigned char b[8] = {0};
+
+        /* Fixed-size copies compile to loads; a variable one is a call. */
+        if (k.len >= 8)
+                memcpy(b, k.ptr, 8);
+        else
+                for (size_t i = 0; i < k.len; i++)
+                        b[i] = (unsigned char)k.ptr[i];
+        return (uint64_t)b[0] << 56 | (uint64_t)b[1] << 48 |
+               (uint64_t)b[2] << 40 | (uint64_t)b[3] << 32 |
+               (uint64_t)b[4] << 24 | (uint64_t)b[5] << 16 |
+               (uint64_t)b[6] << 8 | (uint64_t)b[7];
+}
+
 static ab_err_t kv_push(struct ab_transform *tf, struct val k, struct val v,
                         uint8_t prio)
 {
@@ -598,6 +685,7 @@ static ab_err_t kv_push(struct ab_transform *tf, struct val k, struct val v,
         e->val  = v;
         e->prio = prio;
         e->seq  = (uint32_t)kv->n;
+        e->head = key_head(val_str(tf, k));
         kv->n++;
         return AB_OK;
 }
@@ -605,13 +693,15 @@ static ab_err_t kv_push(struct ab_transform *tf, struct val k, struct val v,
 static int kv_less(const struct ab_transform *tf, const struct build_kv *a,
                    const struct build_kv *b)
 {
-        struct ab_str ka = val_str(tf, a->key), kb = val_str(tf, b->key);
+        struct ab_str ka, kb;
         int c;
 
-        /* Most keys differ in their first byte: skip the memcmp() call. */
-        if (ka.len && kb.len && ka.ptr[0] != kb.ptr[0])
-                return (unsigned char)ka.ptr[0] < (unsigned char)kb.ptr[0];
-        c = ab_str_cmp(ka, kb);
+        /* Most keys differ in their first 8 bytes: skip the memcmp(). */
+        if (a->head != b->head)
+                return a->head < b->head;
+        ka = val_str(tf, a->key);
+        kb = val_str(tf, b->key);
+        c  = ab_str_cmp(ka, kb);
         if (c)
                 return c < 0;
         if (a->prio != b->prio)
@@ -639,22 +729,12 @@ static void sift_down(const struct ab_transform *tf, struct build_kv *v,
         }
 }
 
-/* Sort without allocating: insertion sort for the usual handful of labels,
- * heapsort when a payload brings many. */
-static void kv_sort(const struct ab_transform *tf, struct build_kv *v, size_t n)
+/* Slices up to this many entries are sorted by position (see below). */
+#define KV_SMALL 24
+
+static void kv_heapsort(const struct ab_transform *tf, struct build_kv *v,
+                        size_t n)
 {
-        if (n <= 24) {
-                for (size_t i = 1; i < n; i++) {
-                        struct build_kv x = v[i];
-                        size_t j          = i;
-                        while (j > 0 && kv_less(tf, &x, &v[j - 1])) {
-                                v[j] = v[j - 1];
-                                j--;
-                        }
-                        v[j] = x;
-                }
-                return;
-        }
         for (size_t i = n / 2; i-- > 0;)
                 sift_down(tf, v, i, n);
         for (size_t end = n; end-- > 1;) {
@@ -665,20 +745,49 @@ static void kv_sort(const struct ab_transform *tf, struct build_kv *v, size_t n)
         }
 }
 
-/* Sort the slice [off, off+n) and drop repeated keys (the first, i.e. the
- * highest priority, stays). @returns the new count. */
+static int kv_same_key(const struct ab_transform *tf, const struct build_kv *a,
+                       const struct build_kv *b)
+{
+        return a->head == b->head &&
+               ab_str_eq(val_str(tf, a->key), val_str(tf, b->key));
+}
+
+/*
+ * Sort the slice [off, off+n) and drop repeated keys (the first, i.e. the
+ * highest priority, stays). @returns the new count. Without allocating:
+ * the usual handful of labels is insertion-sorted as one-byte positions
+ * (the entries are large to move), then gathered through the stack;
+ * heapsort in place when a payload brings many.
+ */
 static size_t kv_finish_slice(struct ab_transform *tf, size_t off, size_t n)
 {
         struct build_kv *v = tf->kvs.v + off;
-        size_t w           = 0;
+        struct build_kv tmp[KV_SMALL];
+        uint8_t ord[KV_SMALL];
+        size_t w = 0;
 
-        kv_sort(tf, v, n);
-        for (size_t i = 0; i < n; i++) {
-                if (w &&
-                    ab_str_eq(val_str(tf, v[w - 1].key), val_str(tf, v[i].key)))
-                        continue;
-                v[w++] = v[i];
+        if (n > KV_SMALL) {
+                kv_heapsort(tf, v, n);
+                for (size_t i = 0; i < n; i++)
+                        if (!w || !kv_same_key(tf, &v[w - 1], &v[i]))
+                                v[w++] = v[i];
+                return w;
         }
+        for (size_t i = 0; i < n; i++) {
+                uint8_t x = (uint8_t)i;
+                size_t j  = i;
+
+                while (j > 0 && kv_less(tf, &v[x], &v[ord[j - 1]])) {
+                        ord[j] = ord[j - 1];
+                        j--;
+                }
+                ord[j] = x;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (!w || !kv_same_key(tf, &tmp[w - 1], &v[ord[i]]))
+                        tmp[w++] = v[ord[i]];
+        if (w)
+                memcpy(v, tmp, w * sizeof(*v));
         return w;
 }
 
@@ -748,6 +857,18 @@ static ab_err_t add_entries(struct ab_transform *tf,
         return AB_OK;
 }
 
+/* Name, its length and kind of every field, known at compile time. */
+static const struct {
+        const char *name;
+        uint32_t len;
+        enum ab_field_kind kind;
+} field_info[AB_FIELD__COUNT] = {
+#define FIELD_INFO(id, name, kind)                                             \
+        {name, sizeof(name) - 1, AB_FIELD_KIND_##kind},
+    AB_ALERT_FIELD_MAP(FIELD_INFO)
+#undef FIELD_INFO
+};
+
 static ab_err_t add_field_kvs(struct ab_transform *tf,
                               const struct build_alert *ba,
                               enum ab_field_kind kind)
@@ -755,13 +876,11 @@ static ab_err_t add_field_kvs(struct ab_transform *tf,
         ab_err_t rc;
 
         for (int f = 0; f < AB_FIELD__COUNT; f++) {
-                const char *name;
-                if (ab_alert_field_kind((enum ab_alert_field)f) != kind ||
+                if (field_info[f].kind != kind ||
                     ba->field[f].where == VAL_NONE)
                         continue;
-                name = ab_alert_field_name((enum ab_alert_field)f);
-                rc   = kv_push(tf, val_ptr(name, strlen(name)), ba->field[f],
-                               PRIO_FIELD);
+                rc = kv_push(tf, val_ptr(field_info[f].name, field_info[f].len),
+                             ba->field[f], PRIO_FIELD);
                 if (rc)
                         return rc;
         }
@@ -797,7 +916,9 @@ static ab_err_t map_element(struct ab_transform *tf,
         rc = build_push(tf, &ba);
         if (rc)
                 return rc;
-        ba->index = index;
+        ba->index    = index;
+        tf->elem     = elem;
+        tf->elem_gen = ++tf->gen;
         for (int f = 0; f < AB_FIELD__COUNT; f++) {
                 if (!integ->fields[f].kind)
                         continue;
@@ -974,6 +1095,13 @@ ab_err_t ab_transform_run(struct ab_transform *tf,
         tf->nbuild = 0;
         tf->kvs.n  = 0;
         ab_buf_reset(&tf->arena);
+        rc = paths_reserve(tf, integ);
+        if (rc)
+                return rc;
+        tf->integ    = integ;
+        tf->run_gen  = ++tf->gen;
+        tf->elem     = AB_JSON_NONE;
+        tf->elem_gen = ++tf->gen;
         if (content == AB_CONTENT_FORM ||
             (content == AB_CONTENT_AUTO && ab_decode_is_form(payload, len))) {
                 ab_buf_reset(&tf->form);

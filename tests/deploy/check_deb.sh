@@ -81,6 +81,9 @@ else
 fi
 grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' \
         /usr/lib/systemd/system/alertbridge.service || fail "no ExecReload sending SIGHUP"
+grep -qx 'SuccessExitStatus=75' \
+        /usr/lib/systemd/system/alertbridge.service ||
+        fail "exit 75 (stopped with work in flight) would mark the unit failed"
 grep -qx 'ConditionPathExists=/etc/alertbridge/ingest.yaml' \
         /usr/lib/systemd/system/alertbridge-ingest.service ||
         fail "the ingest unit would start without /etc/alertbridge/ingest.yaml"

@@ -355,6 +355,9 @@ ingest:
                       'code="401"} 5', text)
         self.assertIn('alertbridge_ingest_ack_seconds_count{integration='
                       '"json"} 7', text)
+        # The standalone ingest is its process's only metrics listener.
+        self.assertRegex(text, r'(?m)^alertbridge_build_info\{version="')
+        self.assertRegex(text, r'(?m)^process_resident_memory_bytes [1-9]')
 
         # The records: one per 200, byte-identical, headers set, and no
         # record for any other answer.

@@ -22,6 +22,7 @@ import json
 import os
 import signal
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -128,6 +129,9 @@ class Reload(tp.PipelineTest):
         ab.wait_ready()
         events, dead = tp.TopicReader(self, out), tp.TopicReader(self, dlq)
         self.assertEqual(self.metric(ab, "config_last_reload_successful"), 1)
+        started = self.metric(ab,
+                              "config_last_reload_success_timestamp_seconds")
+        self.assertGreater(started, time.time() - 300)
 
         # Disabled methods, missing or wrong tokens.
         self.assertEqual(ab.http("/-/reload")[0], 405)
@@ -140,7 +144,10 @@ class Reload(tp.PipelineTest):
         stream.wait_more(50, "50 records before the reload")
         self.wait_mapping(events, "v1")
 
-        # A good reload: the new mapping from one record on.
+        # A good reload: the new mapping from one record on, in a later
+        # second than the start, so its timestamp must move.
+        while time.time() < started + 1:
+            time.sleep(0.1)
         self.write_integration(INTEGRATION % "v2")
         answer = self.reload_by(ab, good_by)
         if answer is not None:
@@ -148,6 +155,9 @@ class Reload(tp.PipelineTest):
             self.assertEqual(answer[1]["status"], "success")
         self.wait_mapping(events, "v2")
         self.assertEqual(self.metric(ab, "config_last_reload_successful"), 1)
+        reloaded = self.metric(ab,
+                               "config_last_reload_success_timestamp_seconds")
+        self.assertGreater(reloaded, started)
         stream.wait_more(50, "50 records after the good reload")
 
         # A bad file: refused, v2 keeps running, the error names the key.
@@ -158,6 +168,9 @@ class Reload(tp.PipelineTest):
             self.assertIn("labels.mapping", answer[1]["error"])
         self.assertEqual(self.metric(ab, "config_reload_failures_total"), 1)
         self.assertEqual(self.metric(ab, "config_last_reload_successful"), 0)
+        self.assertEqual(
+            self.metric(ab, "config_last_reload_success_timestamp_seconds"),
+            reloaded)
         self.assertRegex(ab.log(), r"reload failed.*labels\.mapping")
         stream.wait_more(50, "50 records after the bad reload")
 

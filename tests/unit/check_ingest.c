@@ -180,8 +180,9 @@ START_TEST(answers_without_kafka)
                  "       rate_limit: {rate: 1, burst: 1}}",
                  &f, &err),
             "");
-        ck_assert_msg(!ab_ingest_start(&f.ingest, &f.kafka, f.path, &ing, &err),
-                      "%s", err.text);
+        ck_assert_msg(
+            !ab_ingest_start(&f.ingest, &f.kafka, f.path, 0, &ing, &err), "%s",
+            err.text);
         p = ab_ingest_port(ing);
         ck_assert_int_gt(p, 0);
 #define REQ(m, path, ct, body) request(p, m, path, ct, body, &r)
@@ -299,8 +300,9 @@ START_TEST(slow_clients_and_the_connection_limit)
                                    "    - {name: am, topic: t, tokens: [t]}",
                                    &f, &err),
                          "");
-        ck_assert_msg(!ab_ingest_start(&f.ingest, &f.kafka, f.path, &ing, &err),
-                      "%s", err.text);
+        ck_assert_msg(
+            !ab_ingest_start(&f.ingest, &f.kafka, f.path, 0, &ing, &err), "%s",
+            err.text);
         p    = ab_ingest_port(ing);
         slow = connect_to(p);
         ck_assert_int_eq(send(slow, partial, sizeof(partial) - 1, 0),

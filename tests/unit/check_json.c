@@ -405,6 +405,20 @@ START_TEST(test_check_unique_keys)
         ck_assert_int_eq(ab_json_check_unique_keys(&doc, NULL, &err),
                          AB_ERR_DECODE);
         ck_assert_str_eq(err.path, "k\\x01\\x0a");
+        /* Small objects compare lengths and 8-byte heads first: keys
+         * that share their first 8 bytes, or differ only there. */
+        ck_assert_int_eq(parse("{\"labels_aa\":1,\"labels_ab\":2,"
+                               "\"labels_a\":3,\"xabels_aa\":4}"),
+                         AB_OK);
+        ck_assert_int_eq(ab_json_check_unique_keys(&doc, &scratch, &err),
+                         AB_OK);
+        ck_assert_int_eq(parse("{\"a\":0,\"labels_long_key\":1,\"b\":2,"
+                               "\"labels_long_kez\":3,\"labels_long_key\":4}"),
+                         AB_OK);
+        ck_assert_int_eq(ab_json_check_unique_keys(&doc, &scratch, &err),
+                         AB_ERR_DECODE);
+        ck_assert_str_eq(err.path, "labels_long_key");
+        ck_assert_uint_eq(err.offset, 53);
         /* A large object goes through the hash table. */
         o += (size_t)snprintf(big + o, sizeof(big) - o, "{");
         for (int i = 0; i < 200; i++)
@@ -438,6 +452,12 @@ START_TEST(test_get_last_duplicate)
         ck_assert_int_eq(ab_json_type_of(&doc, v), AB_JSON_OBJECT);
         ck_assert_uint_eq(ab_json_get(&doc, v, "x", 1), v + 2);
         ck_assert(text_is(ab_json_get(&doc, 0, "", 0), "3"));
+        /* ab_json_get_first() stops at the first "a". */
+        ck_assert(text_is(ab_json_get_first(&doc, 0, "a", 1), "1"));
+        ck_assert(text_is(ab_json_get_first(&doc, 0, "", 0), "3"));
+        ck_assert_uint_eq(ab_json_get_first(&doc, 0, "c", 1), AB_JSON_NONE);
+        ck_assert_uint_eq(ab_json_get_first(&doc, v, "x", 1), v + 2);
+        ck_assert_uint_eq(ab_json_get_first(&doc, v + 2, "x", 1), AB_JSON_NONE);
         ck_assert_uint_eq(ab_json_get(&doc, 0, "c", 1), AB_JSON_NONE);
         ck_assert_uint_eq(ab_json_get(&doc, 0, "ab", 2), AB_JSON_NONE);
         ck_assert_uint_eq(ab_json_get(&doc, 1, "a", 1), AB_JSON_NONE);

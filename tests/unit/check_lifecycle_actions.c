@@ -50,6 +50,13 @@ START_TEST(test_actions)
         ck_assert_str_eq(c.ev[3].op, "alice");
         ck_assert_str_eq(c.ev[3].comment, "");
 
+        /* Merges that grow and shrink the stored alert keep the claimer
+         * (it is stored behind the alert's content) and emit nothing. */
+        fire(lc, integ, &c, "a", "a message much longer than the first",
+             T0 + 25);
+        fire(lc, integ, &c, "a", "m", T0 + 26);
+        ck_assert_uint_eq(c.n, 4);
+
         /* After the claim, the claimer stays the handler. */
         snprintf(json, sizeof(json),
                  "{\"action\":\"comment\",\"alert_id\":\"%s\","

@@ -206,8 +206,14 @@ ab_err_t ab_integ_compile_selref(struct compiler *cc, const json_t *v,
                         out->skip     = skip;
                 }
         }
-        return ab_selpaths_add(cc->paths, out->sel, out->skip, out->relative,
-                               &out->path);
+        rc = ab_selpaths_add(cc->paths, out->sel, out->skip, out->relative,
+                             &out->path);
+        if (rc) {
+                /* On failure the caller owns nothing. */
+                ab_selector_destroy(out->sel);
+                out->sel = NULL;
+        }
+        return rc;
 }
 
 /* ---------------------------------------------------------------- sections */

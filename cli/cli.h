@@ -2,7 +2,9 @@
 #ifndef AB_CLI_H
 #define AB_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Exit statuses shared by every subcommand. */
 #define AB_EXIT_OK       0
@@ -22,6 +24,16 @@ int ab_cmd_demo(int argc, char **argv);
 int ab_cmd_replay(int argc, char **argv);
 int ab_cmd_sink(int argc, char **argv);
 int ab_cmd_ingest(int argc, char **argv);
+
+/**
+ * Parse the command line of a long-running service: `--config FILE` (or
+ * `-c`), `--help` (`-h`), `--version`, and `--check` when \p check is not
+ * NULL (set true when given). \p usage prints the command's usage.
+ * @returns -1 with \p *path set to go on, or the exit status to return
+ *          (after --help, --version or a usage error).
+ */
+int ab_cli_service_args(int argc, char **argv, void (*usage)(FILE *out),
+                        const char **path, bool *check);
 
 /** SIGTERM and SIGINT set *flag (returned); SIGPIPE is ignored. */
 void ab_cli_install_stop_handlers(volatile sig_atomic_t **flag);

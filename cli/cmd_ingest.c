@@ -1,5 +1,4 @@
 /* cmd_ingest.c - `alertbridge ingest`: the webhook ingest service. */
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -40,44 +39,18 @@ static void log_error(const char *msg, const char *config,
 
 int ab_cmd_ingest(int argc, char **argv)
 {
-        static const struct option longopts[] = {
-            {"config", required_argument, NULL, 'c'},
-            {"check", no_argument, NULL, 'k'},
-            {"help", no_argument, NULL, 'h'},
-            {"version", no_argument, NULL, 'V'},
-            {NULL, 0, NULL, 0}};
         struct ab_ingest_file cfg = {0};
         struct ab_ingest *ing     = NULL;
         volatile sig_atomic_t *stop;
         const char *path = NULL;
         bool check       = false;
         struct ab_error err;
-        int c, status = AB_EXIT_USAGE;
+        int status;
 
-        optind = 1;
-        while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-                switch (c) {
-                case 'c':
-                        path = optarg;
-                        break;
-                case 'k':
-                        check = true;
-                        break;
-                case 'h':
-                        ingest_usage(stdout);
-                        return AB_EXIT_OK;
-                case 'V':
-                        printf("alertbridge %s\n", AB_VERSION);
-                        return AB_EXIT_OK;
-                default:
-                        ingest_usage(stderr);
-                        return AB_EXIT_USAGE;
-                }
-        }
-        if (!path || optind != argc) {
-                ingest_usage(stderr);
-                return AB_EXIT_USAGE;
-        }
+        status = ab_cli_service_args(argc, argv, ingest_usage, &path, &check);
+        if (status >= 0)
+                return status;
+        status = AB_EXIT_USAGE;
         ab_error_clear(&err);
         if (ab_ingest_file_load(path, &cfg, &err)) {
                 log_error("invalid configuration", path, &err);

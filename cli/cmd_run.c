@@ -1,5 +1,4 @@
 /* cmd_run.c - `alertbridge run`: the long-running pipeline service. */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 
@@ -29,11 +28,6 @@ static void run_usage(FILE *out)
 
 int ab_cmd_run(int argc, char **argv)
 {
-        static const struct option longopts[] = {
-            {"config", required_argument, NULL, 'c'},
-            {"help", no_argument, NULL, 'h'},
-            {"version", no_argument, NULL, 'V'},
-            {NULL, 0, NULL, 0}};
         struct ab_pipeline_config *cfg = NULL;
         struct ab_pipeline *pl         = NULL;
         struct ab_ingest *ing          = NULL;
@@ -42,30 +36,13 @@ int ab_cmd_run(int argc, char **argv)
         struct ab_error err;
         char line[1024];
         char quoted[1100]; /* line quoted; must not alias line */
-        int c, status = AB_EXIT_USAGE;
+        int status;
         ab_err_t rc;
 
-        optind = 1;
-        while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-                switch (c) {
-                case 'c':
-                        path = optarg;
-                        break;
-                case 'h':
-                        run_usage(stdout);
-                        return AB_EXIT_OK;
-                case 'V':
-                        printf("alertbridge %s\n", AB_VERSION);
-                        return AB_EXIT_OK;
-                default:
-                        run_usage(stderr);
-                        return AB_EXIT_USAGE;
-                }
-        }
-        if (!path || optind != argc) {
-                run_usage(stderr);
-                return AB_EXIT_USAGE;
-        }
+        status = ab_cli_service_args(argc, argv, run_usage, &path, NULL);
+        if (status >= 0)
+                return status;
+        status = AB_EXIT_USAGE;
         ab_error_clear(&err);
         if (ab_pipeline_config_load(path, &cfg, &err)) {
                 fprintf(stderr, "alertbridge run: %s: %s\n", path,

@@ -1,5 +1,4 @@
 /* cmd_sink.c - `alertbridge sink`: the EventBridge sink service. */
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -39,12 +38,6 @@ static void log_start_error(const struct ab_error *err)
 
 int ab_cmd_sink(int argc, char **argv)
 {
-        static const struct option longopts[] = {
-            {"config", required_argument, NULL, 'c'},
-            {"check", no_argument, NULL, 'k'},
-            {"help", no_argument, NULL, 'h'},
-            {"version", no_argument, NULL, 'V'},
-            {NULL, 0, NULL, 0}};
         struct ab_sink_config cfg;
         struct ab_sink *sink = NULL;
         volatile sig_atomic_t *stop;
@@ -52,32 +45,12 @@ int ab_cmd_sink(int argc, char **argv)
         bool check       = false;
         struct ab_error err;
         char quoted[600];
-        int c, status = AB_EXIT_USAGE;
+        int status;
 
-        optind = 1;
-        while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-                switch (c) {
-                case 'c':
-                        path = optarg;
-                        break;
-                case 'k':
-                        check = true;
-                        break;
-                case 'h':
-                        sink_usage(stdout);
-                        return AB_EXIT_OK;
-                case 'V':
-                        printf("alertbridge %s\n", AB_VERSION);
-                        return AB_EXIT_OK;
-                default:
-                        sink_usage(stderr);
-                        return AB_EXIT_USAGE;
-                }
-        }
-        if (!path || optind != argc) {
-                sink_usage(stderr);
-                return AB_EXIT_USAGE;
-        }
+        status = ab_cli_service_args(argc, argv, sink_usage, &path, &check);
+        if (status >= 0)
+                return status;
+        status = AB_EXIT_USAGE;
         ab_error_clear(&err);
         if (ab_sink_config_load(path, &cfg, &err)) {
                 AB_ERROR(COMP, "invalid configuration",

@@ -9,6 +9,7 @@ ab_unit_test(check_sink_batch SOURCES unit/check_sink_batch.c LIBS ab_sink)
 ab_unit_test(check_sink_config
   SOURCES unit/check_sink_config.c ${CMAKE_SOURCE_DIR}/cli/cmd_sink.c
           ${CMAKE_SOURCE_DIR}/cli/signals.c
+          ${CMAKE_SOURCE_DIR}/cli/service_args.c
   LIBS ab_sink)
 target_compile_definitions(check_sink_config PRIVATE
   AB_VERSION="${PROJECT_VERSION}")

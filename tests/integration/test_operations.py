@@ -93,13 +93,10 @@ class Operations(tp.PipelineTest):
         reader.wait_count(3)
         dlq_r.wait_count(2)
 
-        def total(name):
-            return sum(v for k, v in ab.metrics().items()
-                       if k.split("{")[0] == name)
-        self.wait_for(lambda: total("alertbridge_records_in_total") == 6,
+        self.wait_for(lambda: ab.total("alertbridge_records_in_total") == 6,
                       "6 records counted")
         self.wait_for(
-            lambda: total("alertbridge_record_latency_seconds_count") == 6,
+            lambda: ab.total("alertbridge_record_latency_seconds_count") == 6,
             "6 records acknowledged")
         status, text = ab.http("/metrics")
         m = tp.parse_metrics(text)

@@ -593,6 +593,7 @@ static ab_err_t consume_burst(struct ab_pipeline *pl, int timeout_ms,
         struct ab_transform_pool_slot *s;
         struct ab_record *rec;
         struct ab_offsets_entry *entry;
+        int64_t now_ms = 0; /* of the burst's first record */
         ab_err_t rc;
         int wait;
 
@@ -608,6 +609,10 @@ static ab_err_t consume_burst(struct ab_pipeline *pl, int timeout_ms,
                 if (!rec)
                         break;
                 pl->stats.records++;
+                if (n == 0)
+                        now_ms = ab_time_now_ms();
+                ab_pipeline_metrics_consumed(&pl->pm, AB_TOPIC_INPUT,
+                                             ab_record_timestamp(rec), now_ms);
                 rc = track(pl, rec, &entry, err);
                 if (rc) {
                         ab_record_destroy(rec);

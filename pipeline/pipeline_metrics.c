@@ -11,6 +11,7 @@
 enum pm_labels {
         PM_NO_LABELS,
         PM_BY_INTEGRATION, /* a family: series per integration */
+        PM_BY_TOPIC,       /* a family: one series per topic kind */
 };
 
 /* Receipt to acknowledgement: 0.5 ms to 30 s. */
@@ -24,6 +25,9 @@ static const double lag_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                      60,    300,  900,   3600};
 
 static const char *const label_integ[]      = {"integration", NULL};
+static const char *const label_topic[]      = {"topic", NULL};
+/* The `topic` label's values, by enum ab_pipeline_topic_kind. */
+static const char *const topic_kinds[AB_TOPIC__COUNT] = {"input", "alerts"};
 static const char *const label_integ_type[] = {"integration", "type", NULL};
 static const char *const label_integ_code[] = {"integration", "code", NULL};
 
@@ -147,6 +151,15 @@ static const struct pm_entry {
       NULL, lag_buckets, NELEM(lag_buckets)},
      PM_NO_LABELS,
      PM_FIELD(end_to_end_latency)},
+    {{AB_METRICS_HISTOGRAM, "consume_delay_seconds",
+      "From a consumed record's Kafka timestamp to the poll that returned "
+      "it, by topic: \"input\" (input and actions topics: the time in the "
+      "topic, fetching and the consumer's queue), \"alerts\" (the "
+      "two-stage loop's <group>.alerts: the map stage's send to the "
+      "lifecycle stage's poll, the internal hop).",
+      label_topic, lag_buckets, NELEM(lag_buckets)},
+     PM_BY_TOPIC,
+     PM_FIELD(consume_delay_fam)},
 };
 
 ab_err_t ab_pipeline_metrics_register(struct ab_metrics *reg,
@@ -160,13 +173,19 @@ ab_err_t ab_pipeline_metrics_register(struct ab_metrics *reg,
                 const struct pm_entry *e = &pm_table[i];
                 void *slot               = (char *)pm + e->offset;
 
-                if (e->by == PM_BY_INTEGRATION)
+                if (e->by != PM_NO_LABELS)
                         rc = ab_metrics_register(
                             reg, &e->desc, (struct ab_metrics_family **)slot,
                             err);
                 else
                         rc = ab_metrics_register_one(
                             reg, &e->desc, (struct ab_metric **)slot, err);
+        }
+        for (int k = 0; k < AB_TOPIC__COUNT && !rc; k++) {
+                const char *v[] = {topic_kinds[k], NULL};
+
+                rc = ab_metrics_series(pm->consume_delay_fam, v,
+                                       &pm->consume_delay[k], err);
         }
         if (!rc)
                 rc = ab_pipeline_metrics_integ(pm, PM_NONE_VALUE, &pm->none,
@@ -230,6 +249,18 @@ void ab_pipeline_metrics_done(const struct ab_pipeline_metrics *pm,
         if (timestamp_ms >= 0)
                 ab_metrics_observe(pm->end_to_end_latency,
                                    (double)(now_ms - timestamp_ms) / 1e3);
+}
+
+void ab_pipeline_metrics_consumed(const struct ab_pipeline_metrics *pm,
+                                  enum ab_pipeline_topic_kind kind,
+                                  int64_t timestamp_ms, int64_t now_ms)
+{
+        /* A timestamp ahead of this clock (another host's) counts as 0. */
+        if (pm && timestamp_ms >= 0 && kind < AB_TOPIC__COUNT)
+                ab_metrics_observe(pm->consume_delay[kind],
+                                   now_ms > timestamp_ms
+                                       ? (double)(now_ms - timestamp_ms) / 1e3
+                                       : 0.0);
 }
 
 ab_err_t ab_pipeline_metrics_batch_init(struct ab_pipeline_metrics_batch *b,

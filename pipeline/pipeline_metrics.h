@@ -21,6 +21,14 @@
  * of the fixed list in core/err.h.
  */
 
+/* Where a consumed record comes from (the `topic` label of
+ * consume_delay_seconds). */
+enum ab_pipeline_topic_kind {
+        AB_TOPIC_INPUT = 0, /* the input and actions topics */
+        AB_TOPIC_ALERTS,    /* <group>.alerts: the two-stage loop's hop */
+        AB_TOPIC__COUNT
+};
+
 /* The series of one value of the `integration` label. */
 struct ab_pipeline_metrics_integ {
         struct ab_metric *records_in;                  /* records consumed */
@@ -53,6 +61,10 @@ struct ab_pipeline_metrics {
          * acknowledged, and the record's timestamp to the same moment. */
         struct ab_metric *record_latency;
         struct ab_metric *end_to_end_latency;
+        /* Histogram, seconds, by topic kind: a record's timestamp to the
+         * poll that returned it. */
+        struct ab_metrics_family *consume_delay_fam;
+        struct ab_metric *consume_delay[AB_TOPIC__COUNT];
 };
 
 /**
@@ -89,6 +101,16 @@ void ab_pipeline_metrics_reject(const struct ab_pipeline_metrics_integ *m,
 void ab_pipeline_metrics_done(const struct ab_pipeline_metrics *pm,
                               int64_t received_ns, int64_t timestamp_ms,
                               int64_t now_ns, int64_t now_ms);
+
+/**
+ * Observe one record of topic kind \p kind polled at \p now_ms (wall
+ * clock) with timestamp \p timestamp_ms (skipped when negative, i.e.
+ * unknown): the time it waited in Kafka and in the consumer's queue.
+ * NULL-safe \p pm.
+ */
+void ab_pipeline_metrics_consumed(const struct ab_pipeline_metrics *pm,
+                                  enum ab_pipeline_topic_kind kind,
+                                  int64_t timestamp_ms, int64_t now_ms);
 
 /*
  * The records a commit acknowledges all at once (the two-stage loop): each

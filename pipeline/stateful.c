@@ -381,6 +381,7 @@ static ab_err_t consume_burst(struct ab_stateful *sf, int timeout_ms,
         uint64_t high = (uint64_t)sf->cfg->loop.max_pending_records;
         struct ab_transform_pool_slot *s;
         struct ab_record *rec;
+        int64_t now_ms = 0; /* of the burst's first record */
         ab_err_t rc;
         int wait;
 
@@ -399,13 +400,20 @@ static ab_err_t consume_burst(struct ab_stateful *sf, int timeout_ms,
                         break;
                 sf->stats.records++;
                 sf->uncommitted++;
+                if (n == 0)
+                        now_ms = ab_time_now_ms();
                 if (!strcmp(ab_record_topic(rec), sf->alerts)) {
+                        ab_pipeline_metrics_consumed(sf->pm, AB_TOPIC_ALERTS,
+                                                     ab_record_timestamp(rec),
+                                                     now_ms);
                         rc = ab_stateful_lifecycle_record(sf, rec);
                         ab_record_destroy(rec);
                         if (rc)
                                 return rc;
                         continue;
                 }
+                ab_pipeline_metrics_consumed(sf->pm, AB_TOPIC_INPUT,
+                                             ab_record_timestamp(rec), now_ms);
                 /* An input record: acknowledged by the commit that
                  * covers its ALERT records and dead letters. */
                 ab_pipeline_metrics_batch_add(&sf->latency,

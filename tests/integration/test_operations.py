@@ -30,7 +30,8 @@ class Operations(tp.PipelineTest):
     def test_latency_measures_processing_not_the_idle_poll(self):
         """Issue 15: with poll_timeout 5s, 3 records 3 s apart gave a
         record_latency _sum of 9.93 s: the poll's wait, not the work.
-        Both loops: delivery reports (memory), the commit (changelog)."""
+        Both loops: delivery reports (memory), the commit (changelog).
+        consume_delay_seconds splits the wait by topic (issue 16)."""
         runs = []
         for store in ("memory", "changelog"):
             gen, out, dlq = self.create_topics(store + ".gen", store + ".out",
@@ -69,6 +70,16 @@ class Operations(tp.PipelineTest):
             self.assertEqual(
                 m['alertbridge_end_to_end_latency_seconds_bucket{le="10"}'],
                 3)
+            # Each record's wait before the poll that returned it: 3
+            # input records; in the two-stage loop also their 3 ALERT
+            # records on <group>.alerts, none in the memory loop.
+            delay = "alertbridge_consume_delay_seconds_"
+            self.assertEqual(m[delay + 'count{topic="input"}'], 3)
+            self.assertEqual(m[delay + 'bucket{topic="input",le="10"}'], 3)
+            hops = 3 if ab.name == "changelog" else 0
+            self.assertEqual(m[delay + 'count{topic="alerts"}'], hops)
+            self.assertEqual(m[delay + 'bucket{topic="alerts",le="10"}'],
+                             hops)
             self.stop_ok(ab)
             obs.check_log(self, ab.log(), "logfmt", skip=not_ours)
 

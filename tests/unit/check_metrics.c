@@ -329,6 +329,7 @@ START_TEST(test_pipeline_metric_set)
             "alertbridge_evicted_alerts_total counter",
             "alertbridge_record_latency_seconds histogram",
             "alertbridge_end_to_end_latency_seconds histogram",
+            "alertbridge_consume_delay_seconds histogram",
             "alertbridge_traceparent_invalid_total counter",
             "alertbridge_tracestate_invalid_total counter",
             "alertbridge_config_reload_failures_total counter",
@@ -378,6 +379,17 @@ START_TEST(test_pipeline_metric_set)
         ab_pipeline_metrics_reject(NULL, AB_ERR_DECODE);
         ab_metrics_set(pm.open_alerts, 7);
         ab_pipeline_metrics_done(&pm, 1000000000, 5000, 1003000000, 6500);
+        /* 40 ms in the input topic; 300 ms on the internal hop; a
+         * timestamp ahead of the clock counts as 0; an unknown one is not
+         * observed. */
+        ab_pipeline_metrics_consumed(&pm, AB_TOPIC_INPUT, 10000, 10040);
+        ab_pipeline_metrics_consumed(&pm, AB_TOPIC_ALERTS, 10000, 10300);
+        ab_pipeline_metrics_consumed(&pm, AB_TOPIC_ALERTS, 20000, 19990);
+        ab_pipeline_metrics_consumed(&pm, AB_TOPIC_INPUT, -1, 10000);
+        ab_pipeline_metrics_consumed(NULL, AB_TOPIC_INPUT, 0, 1);
+        ck_assert_int_eq(ab_metrics_value(pm.consume_delay[AB_TOPIC_INPUT]), 1);
+        ck_assert_int_eq(ab_metrics_value(pm.consume_delay[AB_TOPIC_ALERTS]),
+                         2);
         ck_assert_int_eq(ab_metrics_value(am.rejections[AB_ERR_NO_ALERTNAME]),
                          2);
         ck_assert_int_eq(ab_metrics_value(am.dead_letters), 4);
@@ -420,6 +432,21 @@ START_TEST(test_pipeline_metric_set)
         ck_assert_ptr_nonnull(strstr(
             text, "\nalertbridge_end_to_end_latency_seconds_bucket{le=\"2.5\"} "
                   "1\n"));
+        ck_assert_ptr_nonnull(strstr(
+            text, "\nalertbridge_consume_delay_seconds_bucket{topic=\"input\","
+                  "le=\"0.025\"} 0\n"));
+        ck_assert_ptr_nonnull(strstr(
+            text, "\nalertbridge_consume_delay_seconds_bucket{topic=\"input\","
+                  "le=\"0.05\"} 1\n"));
+        ck_assert_ptr_nonnull(strstr(
+            text, "\nalertbridge_consume_delay_seconds_bucket{topic=\"alerts\","
+                  "le=\"0.005\"} 1\n"));
+        ck_assert_ptr_nonnull(strstr(
+            text, "\nalertbridge_consume_delay_seconds_bucket{topic=\"alerts\","
+                  "le=\"0.25\"} 1\n"));
+        ck_assert_ptr_nonnull(strstr(
+            text, "\nalertbridge_consume_delay_seconds_bucket{topic=\"alerts\","
+                  "le=\"0.5\"} 2\n"));
         ck_assert_ptr_nonnull(
             strstr(text, "\nalertbridge_build_info{version="));
         for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {

@@ -358,7 +358,8 @@ static void usage(FILE *f)
                 "[--transform-threads N]\n"
                 "       [--warmup-rounds N] [--restore] [--peer PATH]\n"
                 "       [--consumer-property KEY=VALUE]... [--kind NAME]...\n"
-                "       [--latency [--seconds S] [--rate-share F]]\n\n"
+                "       [--latency [--seconds S] [--rate-share F | --rate "
+                "N]]\n\n"
                 "Needs AB_KAFKA_BROKERS (scripts/kafka-broker.sh start; eval "
                 "\"$(scripts/kafka-broker.sh env)\").\n"
                 "Loads the mixed corpus, then per round runs the "
@@ -390,7 +391,10 @@ static void usage(FILE *f)
                 "record-to-event\n"
                 "latency p50/p99/p99.9/max from broker append times; "
                 "with --passthrough,\n"
-                "the pass-through at at_least_once's rate as a floor.\n");
+                "the pass-through at at_least_once's rate as a floor.\n"
+                "--rate: pace at N records/s instead, skipping the maximum "
+                "(runs comparable\n"
+                "across builds and busy moments).\n");
 }
 
 static int parse_args(int argc, char **argv, struct opts *o, uint64_t *records)
@@ -418,6 +422,7 @@ static int parse_args(int argc, char **argv, struct opts *o, uint64_t *records)
             {"latency", no_argument, NULL, 'L'},
             {"seconds", required_argument, NULL, 'e'},
             {"rate-share", required_argument, NULL, 'f'},
+            {"rate", required_argument, NULL, 'f' + 256},
             {"help", no_argument, NULL, 'h'},
             {NULL, 0, NULL, 0}};
         int c;
@@ -501,6 +506,10 @@ static int parse_args(int argc, char **argv, struct opts *o, uint64_t *records)
                 case 'f':
                         bad = ab_bench_parse_double(optarg, &o->rate_share) ||
                               !(o->rate_share > 0 && o->rate_share <= 1);
+                        break;
+                case 'f' + 256:
+                        bad = ab_bench_parse_double(optarg, &o->rate) ||
+                              !(o->rate >= 1 && o->rate <= 10000000);
                         break;
                 case 'W':
                         bad = ab_bench_parse_u64(optarg, &o->warmup) ||

@@ -40,6 +40,7 @@ struct opts {
         int latency;       /* --latency: the latency benchmark instead */
         double seconds;    /* --seconds: its paced phase, per guarantee */
         double rate_share; /* --rate-share: its rate over the maximum */
+        double rate;       /* --rate: a fixed rate instead (0: none) */
 };
 
 /* Events counted by type, and an order-independent checksum of their

@@ -704,7 +704,8 @@ static void print_result(int s, const struct result *x)
         printf("| %s | %s | %s | %.0f / %.0f | %.1f | %llu | %llu (%llu) | "
                "%lld | %lld | %lld | %lld | %lld | %lld | %lld | %lld |\n",
                subjects[s].name, subjects[s].guarantee ? commit : "-",
-               subjects[s].guarantee ? max : "-", x->rate, x->achieved,
+               subjects[s].guarantee && x->max_rps > 0 ? max : "-", x->rate,
+               x->achieved,
                (double)x->records / x->achieved, (unsigned long long)x->records,
                (unsigned long long)x->events, (unsigned long long)x->with_event,
                (long long)x->append[0], (long long)x->append[1],
@@ -736,11 +737,17 @@ int e2e_latency_bench(struct run *r)
         for (int s = 0; s < NSUBJ; s++) {
                 if (!subjects[s].guarantee && !r->o->passthrough)
                         continue;
-                res[s].max_rps =
-                    subjects[s].guarantee ? max_rate(r, s) : res[ALO].max_rps;
-                if (res[s].max_rps <= 0)
-                        return -1;
-                res[s].rate = res[s].max_rps * r->o->rate_share;
+                if (r->o->rate > 0) {
+                        res[s].max_rps = 0; /* not measured */
+                        res[s].rate    = r->o->rate;
+                } else {
+                        res[s].max_rps = subjects[s].guarantee
+                                             ? max_rate(r, s)
+                                             : res[ALO].max_rps;
+                        if (res[s].max_rps <= 0)
+                                return -1;
+                        res[s].rate = res[s].max_rps * r->o->rate_share;
+                }
                 /* The smoke checks the harness, not the rate (2,000
                  * records give no meaningful maximum). */
                 if (r->o->smoke && res[s].rate > 1000)

@@ -71,6 +71,7 @@ struct ab_pipeline {
         const struct ab_pipeline_config *cfg;
         struct ab_metrics *metrics;
         struct ab_pipeline_metrics pm;
+        struct ab_metrics_tally delay; /* consume_delay{topic="input"} */
         struct ab_http *http;
         struct ab_reload *reload;
         struct ab_offsets *offsets;
@@ -454,6 +455,7 @@ ab_err_t ab_pipeline_new(const struct ab_pipeline_config *cfg,
         if (!pl->metrics || !pl->headers || !pl->ce)
                 goto fail;
         rc = ab_pipeline_metrics_register(pl->metrics, &pl->pm, err);
+        ab_metrics_tally_init(&pl->delay, pl->pm.consume_delay[AB_TOPIC_INPUT]);
         if (!rc)
                 rc = ab_reload_new(cfg, &pl->pm, &pl->reload, err);
         if (rc)
@@ -611,7 +613,7 @@ static ab_err_t consume_burst(struct ab_pipeline *pl, int timeout_ms,
                 pl->stats.records++;
                 if (n == 0)
                         now_ms = ab_time_now_ms();
-                ab_pipeline_metrics_consumed(&pl->pm, AB_TOPIC_INPUT,
+                ab_pipeline_metrics_consumed(&pl->delay,
                                              ab_record_timestamp(rec), now_ms);
                 rc = track(pl, rec, &entry, err);
                 if (rc) {
@@ -628,6 +630,7 @@ static ab_err_t consume_burst(struct ab_pipeline *pl, int timeout_ms,
                 ab_processor_bind(pl->proc, s->job, &s->in);
                 ab_transform_pool_submit(pl->pool);
         }
+        ab_metrics_tally_flush(&pl->delay);
         ab_transform_pool_kick(pl->pool);
         return AB_OK;
 }

@@ -251,16 +251,15 @@ void ab_pipeline_metrics_done(const struct ab_pipeline_metrics *pm,
                                    (double)(now_ms - timestamp_ms) / 1e3);
 }
 
-void ab_pipeline_metrics_consumed(const struct ab_pipeline_metrics *pm,
-                                  enum ab_pipeline_topic_kind kind,
+void ab_pipeline_metrics_consumed(struct ab_metrics_tally *t,
                                   int64_t timestamp_ms, int64_t now_ms)
 {
         /* A timestamp ahead of this clock (another host's) counts as 0. */
-        if (pm && timestamp_ms >= 0 && kind < AB_TOPIC__COUNT)
-                ab_metrics_observe(pm->consume_delay[kind],
-                                   now_ms > timestamp_ms
-                                       ? (double)(now_ms - timestamp_ms) / 1e3
-                                       : 0.0);
+        if (timestamp_ms >= 0)
+                ab_metrics_tally_observe(
+                    t, now_ms > timestamp_ms
+                           ? (double)(now_ms - timestamp_ms) / 1e3
+                           : 0.0);
 }
 
 ab_err_t ab_pipeline_metrics_batch_init(struct ab_pipeline_metrics_batch *b,

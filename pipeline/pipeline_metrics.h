@@ -103,13 +103,12 @@ void ab_pipeline_metrics_done(const struct ab_pipeline_metrics *pm,
                               int64_t now_ns, int64_t now_ms);
 
 /**
- * Observe one record of topic kind \p kind polled at \p now_ms (wall
- * clock) with timestamp \p timestamp_ms (skipped when negative, i.e.
- * unknown): the time it waited in Kafka and in the consumer's queue.
- * NULL-safe \p pm.
+ * Note in \p t (a tally of a consume_delay[] series, flushed by the loop
+ * after each batch) one record polled at \p now_ms (wall clock) with
+ * timestamp \p timestamp_ms (skipped when negative, i.e. unknown): the
+ * time it waited in Kafka and in the consumer's queue.
  */
-void ab_pipeline_metrics_consumed(const struct ab_pipeline_metrics *pm,
-                                  enum ab_pipeline_topic_kind kind,
+void ab_pipeline_metrics_consumed(struct ab_metrics_tally *t,
                                   int64_t timestamp_ms, int64_t now_ms);
 
 /*

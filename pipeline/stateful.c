@@ -287,6 +287,8 @@ ab_err_t ab_stateful_new(const struct ab_pipeline_config *cfg,
                 return AB_ERR_NOMEM;
         sf->cfg  = cfg;
         sf->pm   = pm;
+        for (int k = 0; k < AB_TOPIC__COUNT; k++)
+                ab_metrics_tally_init(&sf->delay[k], pm->consume_delay[k]);
         sf->eos  = cfg->processing.guarantee == AB_PIPELINE_EXACTLY_ONCE;
         sf->mode = cfg->output.binding == AB_PIPELINE_BINDING_BINARY
                        ? AB_CE_BINARY
@@ -403,16 +405,16 @@ static ab_err_t consume_burst(struct ab_stateful *sf, int timeout_ms,
                 if (n == 0)
                         now_ms = ab_time_now_ms();
                 if (!strcmp(ab_record_topic(rec), sf->alerts)) {
-                        ab_pipeline_metrics_consumed(sf->pm, AB_TOPIC_ALERTS,
-                                                     ab_record_timestamp(rec),
-                                                     now_ms);
+                        ab_pipeline_metrics_consumed(
+                            &sf->delay[AB_TOPIC_ALERTS],
+                            ab_record_timestamp(rec), now_ms);
                         rc = ab_stateful_lifecycle_record(sf, rec);
                         ab_record_destroy(rec);
                         if (rc)
                                 return rc;
                         continue;
                 }
-                ab_pipeline_metrics_consumed(sf->pm, AB_TOPIC_INPUT,
+                ab_pipeline_metrics_consumed(&sf->delay[AB_TOPIC_INPUT],
                                              ab_record_timestamp(rec), now_ms);
                 /* An input record: acknowledged by the commit that
                  * covers its ALERT records and dead letters. */
@@ -425,6 +427,8 @@ static ab_err_t consume_burst(struct ab_stateful *sf, int timeout_ms,
                 ab_processor_bind(sf->proc, s->job, &s->in);
                 ab_transform_pool_submit(sf->pool);
         }
+        for (int k = 0; k < AB_TOPIC__COUNT; k++)
+                ab_metrics_tally_flush(&sf->delay[k]);
         ab_transform_pool_kick(sf->pool);
         return AB_OK;
 }

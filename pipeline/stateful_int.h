@@ -75,6 +75,7 @@ struct checkpoint {
 struct ab_stateful {
         const struct ab_pipeline_config *cfg;
         const struct ab_pipeline_metrics *pm;
+        struct ab_metrics_tally delay[AB_TOPIC__COUNT]; /* consume_delay */
         struct ab_consumer *consumer;
         struct ab_producer *producer;
         size_t max_message; /* the producer's message.max.bytes */

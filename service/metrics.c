@@ -373,19 +373,10 @@ void ab_metrics_gauge_add(struct ab_metric *m, int64_t delta)
                                           memory_order_relaxed);
 }
 
-void ab_metrics_observe(struct ab_metric *m, double v)
+static void add_sum(struct ab_metric *m, double v)
 {
-        const struct ab_metrics_family *fam;
         uint64_t old, next;
-        size_t i = 0;
 
-        if (!m || isnan(v))
-                return;
-        fam = m->fam;
-        while (i < fam->nbuckets && v > fam->buckets[i])
-                i++;
-        atomic_fetch_add_explicit(&m->counts[i], 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&m->value, 1, memory_order_relaxed);
         old = atomic_load_explicit(&m->sum_bits, memory_order_relaxed);
         do {
                 double sum;
@@ -396,6 +387,62 @@ void ab_metrics_observe(struct ab_metric *m, double v)
         } while (!atomic_compare_exchange_weak_explicit(
             &m->sum_bits, &old, next, memory_order_relaxed,
             memory_order_relaxed));
+}
+
+void ab_metrics_observe(struct ab_metric *m, double v)
+{
+        const struct ab_metrics_family *fam;
+        size_t i = 0;
+
+        if (!m || isnan(v))
+                return;
+        fam = m->fam;
+        while (i < fam->nbuckets && v > fam->buckets[i])
+                i++;
+        atomic_fetch_add_explicit(&m->counts[i], 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&m->value, 1, memory_order_relaxed);
+        add_sum(m, v);
+}
+
+void ab_metrics_tally_init(struct ab_metrics_tally *t, struct ab_metric *m)
+{
+        memset(t, 0, sizeof(*t));
+        if (!m || m->fam->type != AB_METRICS_HISTOGRAM)
+                return;
+        t->m        = m;
+        t->buckets  = m->fam->buckets;
+        t->nbuckets = m->fam->nbuckets;
+}
+
+void ab_metrics_tally_observe(struct ab_metrics_tally *t, double v)
+{
+        size_t i = 0;
+
+        if (!t->m || isnan(v))
+                return;
+        while (i < t->nbuckets && v > t->buckets[i])
+                i++;
+        t->counts[i]++;
+        t->n++;
+        t->sum += v;
+}
+
+void ab_metrics_tally_flush(struct ab_metrics_tally *t)
+{
+        if (!t->n)
+                return;
+        for (size_t i = 0; i <= t->nbuckets; i++) {
+                if (!t->counts[i])
+                        continue;
+                atomic_fetch_add_explicit(&t->m->counts[i], t->counts[i],
+                                          memory_order_relaxed);
+                t->counts[i] = 0;
+        }
+        atomic_fetch_add_explicit(&t->m->value, (int64_t)t->n,
+                                  memory_order_relaxed);
+        add_sum(t->m, t->sum);
+        t->n   = 0;
+        t->sum = 0;
 }
 
 int64_t ab_metrics_value(const struct ab_metric *m)

@@ -345,6 +345,7 @@ START_TEST(test_pipeline_metric_set)
         struct ab_pipeline_metrics pm;
         struct ab_pipeline_metrics again;
         struct ab_pipeline_metrics_integ am, am2;
+        struct ab_metrics_tally in, hop, off;
         const char *text;
 
         ck_assert_int_eq(ab_pipeline_metrics_register(reg, &pm, &err), AB_OK);
@@ -382,11 +383,21 @@ START_TEST(test_pipeline_metric_set)
         /* 40 ms in the input topic; 300 ms on the internal hop; a
          * timestamp ahead of the clock counts as 0; an unknown one is not
          * observed. */
-        ab_pipeline_metrics_consumed(&pm, AB_TOPIC_INPUT, 10000, 10040);
-        ab_pipeline_metrics_consumed(&pm, AB_TOPIC_ALERTS, 10000, 10300);
-        ab_pipeline_metrics_consumed(&pm, AB_TOPIC_ALERTS, 20000, 19990);
-        ab_pipeline_metrics_consumed(&pm, AB_TOPIC_INPUT, -1, 10000);
-        ab_pipeline_metrics_consumed(NULL, AB_TOPIC_INPUT, 0, 1);
+        ab_metrics_tally_init(&in, pm.consume_delay[AB_TOPIC_INPUT]);
+        ab_metrics_tally_init(&hop, pm.consume_delay[AB_TOPIC_ALERTS]);
+        ab_metrics_tally_init(&off, NULL);
+        ab_pipeline_metrics_consumed(&in, 10000, 10040);
+        ab_pipeline_metrics_consumed(&hop, 10000, 10300);
+        ab_pipeline_metrics_consumed(&hop, 20000, 19990);
+        ab_pipeline_metrics_consumed(&in, -1, 10000);
+        ab_pipeline_metrics_consumed(&off, 0, 1);
+        /* Nothing reaches the series before a flush. */
+        ck_assert_int_eq(ab_metrics_value(pm.consume_delay[AB_TOPIC_ALERTS]),
+                         0);
+        ab_metrics_tally_flush(&in);
+        ab_metrics_tally_flush(&hop);
+        ab_metrics_tally_flush(&hop); /* an empty flush adds nothing */
+        ab_metrics_tally_flush(&off);
         ck_assert_int_eq(ab_metrics_value(pm.consume_delay[AB_TOPIC_INPUT]), 1);
         ck_assert_int_eq(ab_metrics_value(pm.consume_delay[AB_TOPIC_ALERTS]),
                          2);
@@ -447,6 +458,9 @@ START_TEST(test_pipeline_metric_set)
         ck_assert_ptr_nonnull(strstr(
             text, "\nalertbridge_consume_delay_seconds_bucket{topic=\"alerts\","
                   "le=\"0.5\"} 2\n"));
+        ck_assert_ptr_nonnull(strstr(
+            text, "\nalertbridge_consume_delay_seconds_sum{topic=\"alerts\"} "
+                  "0.3\n"));
         ck_assert_ptr_nonnull(
             strstr(text, "\nalertbridge_build_info{version="));
         for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {

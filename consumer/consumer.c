@@ -210,6 +210,58 @@ static void notify(struct ab_consumer *c,
         ab_free(arr);
 }
 
+/*
+ * HOW IT WORKS (ab_consumer_prefer_topic): librdkafka gives each assigned
+ * partition a fetch queue, normally forwarded to the consumer's shared
+ * queue. A newly assigned partition of the preferred topic is forwarded
+ * to c->preferq instead; librdkafka marks an application's forwarding
+ * and keeps it when the partition starts fetching, and a stopped
+ * partition loses it, so every assignment forwards again. Records of a
+ * revoked partition left in c->preferq are outdated by librdkafka's
+ * version barrier and never returned. A poll takes from c->preferq
+ * before the shared queue, but serves the shared one at least every
+ * PREFER_RUN records (rebalances, liveness and the other topics go
+ * through it); a record arriving in the empty c->preferq while a poll
+ * waits on the shared queue wakes it (queue_woken()).
+ */
+/* Release the preferred queue and its wake-up; records still in it are
+ * dropped (their partitions are being closed). NULL-safe members. */
+static void drop_preferred(struct ab_consumer *c)
+{
+        if (c->preferq) {
+                rd_kafka_queue_cb_event_enable(c->preferq, NULL, NULL);
+                rd_kafka_queue_destroy(c->preferq);
+        }
+        if (c->sharedq)
+                rd_kafka_queue_destroy(c->sharedq);
+        ab_free(c->prefer);
+        c->preferq = c->sharedq = NULL;
+        c->prefer               = NULL;
+}
+
+static void forward_preferred(struct ab_consumer *c, rd_kafka_t *rk,
+                              const rd_kafka_topic_partition_list_t *parts)
+{
+        for (int i = 0; c->preferq && i < parts->cnt; i++) {
+                const rd_kafka_topic_partition_t *p = &parts->elems[i];
+                rd_kafka_queue_t *q;
+
+                if (strcmp(p->topic, c->prefer))
+                        continue;
+                q = rd_kafka_queue_get_partition(rk, p->topic, p->partition);
+                if (!q) {
+                        AB_WARN("consumer",
+                                "partition queue missing: its records are "
+                                "not preferred",
+                                "topic=%s partition=%d", p->topic,
+                                (int)p->partition);
+                        continue;
+                }
+                rd_kafka_queue_forward(q, c->preferq);
+                rd_kafka_queue_destroy(q);
+        }
+}
+
 static void assign(struct ab_consumer *c, rd_kafka_t *rk, bool cooperative,
                    rd_kafka_topic_partition_list_t *parts)
 {
@@ -245,6 +297,7 @@ static void assign(struct ab_consumer *c, rd_kafka_t *rk, bool cooperative,
                         rd_kafka_topic_partition_list_destroy(w);
                 }
         }
+        forward_preferred(c, rk, parts);
         AB_INFO("consumer", "partitions assigned", "partitions=\"%s\"%s",
                 parts_text(parts, text, sizeof(text)),
                 c->paused ? " paused=true" : "");
@@ -417,6 +470,37 @@ static ab_err_t fatal_error(const struct ab_consumer *c, struct ab_error *err)
                             c->fatal_text);
 }
 
+/* Preferred records returned in a row before the shared queue is served
+ * once (with no wait) in between. */
+#define PREFER_RUN 256
+
+/* A record arrived in the empty preferred queue (a librdkafka thread):
+ * end the poll waiting on the shared queue. */
+static void queue_woken(rd_kafka_t *rk, void *opaque)
+{
+        struct ab_consumer *c = opaque;
+
+        (void)rk;
+        rd_kafka_queue_yield(c->sharedq);
+}
+
+ab_err_t ab_consumer_prefer_topic(struct ab_consumer *c, const char *topic,
+                                  struct ab_error *err)
+{
+        if (c->prefer)
+                return ab_error_set(err, AB_ERR_INTERNAL, NULL,
+                                    "a preferred topic is already set");
+        c->prefer  = ab_strdup(topic);
+        c->preferq = rd_kafka_queue_new(c->rk);
+        c->sharedq = rd_kafka_queue_get_consumer(c->rk);
+        if (!c->prefer || !c->preferq || !c->sharedq) {
+                drop_preferred(c);
+                return ab_error_set(err, AB_ERR_NOMEM, NULL, "out of memory");
+        }
+        rd_kafka_queue_cb_event_enable(c->preferq, queue_woken, c);
+        return AB_OK;
+}
+
 ab_err_t ab_consumer_poll(struct ab_consumer *c, int timeout_ms,
                           struct ab_record **out, struct ab_error *err)
 {
@@ -430,7 +514,19 @@ ab_err_t ab_consumer_poll(struct ab_consumer *c, int timeout_ms,
                 return rc;
         if (c->fatal)
                 return fatal_error(c, err);
-        m = rd_kafka_consumer_poll(c->rk, timeout_ms);
+        /* The shared queue is served at least once every PREFER_RUN
+         * records: rebalances and the group's liveness go through it. */
+        m = c->preferq && c->nprefer < PREFER_RUN
+                ? rd_kafka_consume_queue(c->preferq, 0)
+                : NULL;
+        if (m) {
+                c->nprefer++;
+        } else {
+                c->nprefer = 0;
+                m          = rd_kafka_consumer_poll(c->rk, timeout_ms);
+                if (!m && c->preferq) /* woken by the preferred queue */
+                        m = rd_kafka_consume_queue(c->preferq, 0);
+        }
         if (c->fatal) {
                 if (m)
                         rd_kafka_message_destroy(m);
@@ -737,7 +833,11 @@ ab_err_t ab_consumer_close_within(struct ab_consumer *c, int timeout_ms,
                 return AB_OK;
         c->closed     = true;
         c->revoke_err = RD_KAFKA_RESP_ERR_NO_ERROR;
-        rc            = timeout_ms < 0 ? rd_kafka_consumer_close(c->rk)
+        /* The close waits for the partitions' queues, which the preferred
+         * queue would keep forwarded (and hang it): records are not read
+         * any more anyway. */
+        drop_preferred(c);
+        rc = timeout_ms < 0 ? rd_kafka_consumer_close(c->rk)
                                        : close_bounded(c, timeout_ms);
         if (!rc)
                 rc = c->revoke_err;

@@ -106,6 +106,17 @@ ab_err_t ab_consumer_subscribe(struct ab_consumer *c, const char *const *topics,
                                size_t n, struct ab_error *err);
 
 /**
+ * Deliver the records of \p topic first: its assigned partitions feed a
+ * queue of their own that ab_consumer_poll() empties before the shared
+ * one, so that they do not wait behind records of other topics fetched
+ * before them (the two-stage loop's <group>.alerts behind its input).
+ * Order within a partition is kept. Call once, before subscribing.
+ * @returns AB_OK, or AB_ERR_NOMEM / AB_ERR_INTERNAL (called twice).
+ */
+ab_err_t ab_consumer_prefer_topic(struct ab_consumer *c, const char *topic,
+                                  struct ab_error *err);
+
+/**
  * Store the tracker's advanced offsets, then wait up to \p timeout_ms for
  * the next record, serving rebalances and callbacks meanwhile.
  * @returns AB_OK with \p *out set to a record (caller owns it:

@@ -38,6 +38,12 @@ struct ab_consumer {
         bool fatal;
         rd_kafka_resp_err_t revoke_err; /* of the last revocation commit */
         char fatal_text[256];
+        /* ab_consumer_prefer_topic(): the topic (owned), the queue its
+         * partitions are forwarded to, and the shared consumer queue,
+         * woken when the preferred one gets records. */
+        char *prefer;
+        rd_kafka_queue_t *preferq, *sharedq;
+        unsigned nprefer; /* preferred records returned in a row */
 };
 
 #endif

@@ -253,6 +253,10 @@ static ab_err_t make_consumer(struct ab_stateful *sf, const char **props,
         cc.instance_id = cfg->kafka.instance_id;
         cc.arg         = sf;
         rc             = ab_consumer_new(&cc, &sf->consumer, err);
+        /* An ALERT record must not wait behind the input records fetched
+         * before it: an event's latency would count the queue twice. */
+        if (!rc)
+                rc = ab_consumer_prefer_topic(sf->consumer, sf->alerts, err);
         if (rc)
                 return rc;
         memset(&rc_, 0, sizeof(rc_));

@@ -2,9 +2,12 @@
  * kcat, commits, pause, hooks, lag and dead-letter copies. */
 #include <check.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -383,6 +386,123 @@ START_TEST(dead_letter_copy_keeps_the_record)
 }
 END_TEST
 
+/* A consumer of \p in and \p hop that prefers \p hop. */
+static struct ab_consumer *preferring(const char *group, const char *in,
+                                      const char *hop)
+{
+        struct ab_consumer_conf conf = {.brokers    = brokers,
+                                        .group      = group,
+                                        .properties = consumer_props};
+        const char *topics[2]        = {in, hop};
+        struct ab_consumer *c;
+        struct ab_error err;
+
+        ck_assert_int_eq(ab_consumer_new(&conf, &c, &err), AB_OK);
+        ck_assert_int_eq(ab_consumer_prefer_topic(c, hop, &err), AB_OK);
+        ck_assert_int_eq(ab_consumer_prefer_topic(c, hop, &err),
+                         AB_ERR_INTERNAL);
+        ck_assert_int_eq(ab_consumer_subscribe(c, topics, 2, &err), AB_OK);
+        return c;
+}
+
+START_TEST(preferred_topic_records_come_first)
+{
+        char in[128], hop[128], lines[300 * 8 + 1];
+        int seen_in = 0, hop_at = -1;
+        struct ab_consumer *c;
+        size_t n = 0;
+
+        unique_name(in, sizeof(in), "prefer-in");
+        unique_name(hop, sizeof(hop), "prefer-hop");
+        create_topic(in, 1);
+        create_topic(hop, 1);
+        for (int i = 0; i < 300; i++)
+                n += (size_t)snprintf(lines + n, sizeof(lines) - n,
+                                      "k:%d\\n", i);
+        kcat_produce(in, 0, lines, "");
+        c = preferring(in, in, hop);
+        /* The input is fetched in one go with its first record; the
+         * preferred record, written and fetched after it, must still come
+         * next, ahead of the 299 input records queued before it (in one
+         * shared queue it would come last), and the input keeps its
+         * order. */
+        for (int i = 0; i < 301; i++) {
+                struct ab_record *r = next_record(c);
+
+                if (i == 0) {
+                        kcat_produce(hop, 0, "h:hop\\n", "");
+                        sleep(2);
+                }
+                if (!strcmp(ab_record_topic(r), hop)) {
+                        hop_at = i;
+                } else {
+                        ck_assert_int_eq(ab_record_offset(r), seen_in);
+                        seen_in++;
+                }
+                ab_record_destroy(r);
+        }
+        ck_assert_int_eq(seen_in, 300);
+        ck_assert_msg(hop_at == 1,
+                      "the preferred record came as record %d of 301", hop_at);
+        ab_consumer_destroy(c);
+}
+END_TEST
+
+struct late_produce {
+        const char *topic;
+};
+
+static void *produce_late(void *arg)
+{
+        const struct late_produce *lp = arg;
+
+        usleep(500 * 1000);
+        kcat_produce(lp->topic, 0, "h:late\\n", "");
+        return NULL;
+}
+
+START_TEST(preferred_record_wakes_a_waiting_poll)
+{
+        char in[128], hop[128];
+        struct late_produce lp;
+        struct ab_consumer *c;
+        struct ab_record *r = NULL;
+        struct ab_error err;
+        pthread_t t;
+        double start, end;
+
+        unique_name(in, sizeof(in), "wake-in");
+        unique_name(hop, sizeof(hop), "wake-hop");
+        create_topic(in, 1);
+        create_topic(hop, 1);
+        c   = preferring(in, in, hop);
+        end = now_s() + DEADLINE_S;
+        while (!ab_consumer_joined(c) && now_s() < end) {
+                ck_assert_int_eq(ab_consumer_poll(c, 200, &r, &err), AB_OK);
+                ck_assert_ptr_null(r);
+        }
+        ck_assert(ab_consumer_joined(c));
+        /* Let the fetchers start on both (empty) partitions. */
+        for (int i = 0; i < 5; i++) {
+                ck_assert_int_eq(ab_consumer_poll(c, 200, &r, &err), AB_OK);
+                ck_assert_ptr_null(r);
+        }
+        lp.topic = hop;
+        ck_assert_int_eq(pthread_create(&t, NULL, produce_late, &lp), 0);
+        /* A poll that would wait 20 s on the shared queue returns the
+         * preferred record as soon as it is fetched. */
+        start = now_s();
+        ck_assert_int_eq(ab_consumer_poll(c, 20000, &r, &err), AB_OK);
+        ck_assert_int_eq(pthread_join(t, NULL), 0);
+        ck_assert_ptr_nonnull(r);
+        ck_assert_str_eq(ab_record_topic(r), hop);
+        ck_assert_msg(now_s() - start < 10,
+                      "the poll returned after %.1f s", now_s() - start);
+        ab_record_destroy(r);
+        ab_consumer_destroy(c);
+}
+END_TEST
+
 TCase *kafka_consumer_tcase(void)
 {
         TCase *tc = tcase_create("consumer");
@@ -395,5 +515,7 @@ TCase *kafka_consumer_tcase(void)
         tcase_add_test(tc, lag_is_high_watermark_minus_position);
         tcase_add_test(tc, dead_letter_copy_keeps_the_record);
         tcase_add_test(tc, revoke_and_stats_hooks_run_on_the_polling_thread);
+        tcase_add_test(tc, preferred_topic_records_come_first);
+        tcase_add_test(tc, preferred_record_wakes_a_waiting_poll);
         return tc;
 }

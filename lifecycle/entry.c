@@ -163,7 +163,7 @@ ab_err_t ab_lifecycle_entry_encode(const struct ab_lifecycle *lc,
         al = ab_lc_find_fp(&lc->st, fp);
         if (!al)
                 return AB_ERR_NOT_FOUND;
-        name = ab_lc_integ_name(al->integ);
+        name = ab_lc_integ_name(ab_lc_alert_integ(&lc->st, al));
         if ((rc = ab_buf_append(out, LC_ENTRY_MAGIC, 4)) ||
             (rc = ab_buf_append(out, &version, 1)) ||
             (rc = ab_lc_put_u32(out, (uint32_t)strlen(name))) ||
@@ -225,13 +225,17 @@ static ab_err_t entry_read(struct ab_lifecycle *lc, const unsigned char *d,
         rc = ab_lc_fields_get(lc, &lc->st, &r, what, out, err);
         if (rc)
                 return rc;
-        (*out)->integ = integ;
-        if (r.p != r.end) {
+        if (r.p != r.end)
+                rc = bad(err, what, "trailing bytes");
+        else if ((rc = ab_lc_alert_integ_set(&lc->st, *out, integ)))
+                ab_error_set(
+                    err, rc, lc->name.data, "entering integration \"%s\": %s",
+                    lc->name.data ? lc->name.data : "", ab_err_desc(rc));
+        if (rc) {
                 ab_lc_alert_free(&lc->st, *out);
                 *out = NULL;
-                return bad(err, what, "trailing bytes");
         }
-        return AB_OK;
+        return rc;
 }
 
 ab_err_t ab_lifecycle_entry_apply(struct ab_lifecycle *lc,

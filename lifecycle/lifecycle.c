@@ -104,6 +104,9 @@ void ab_lifecycle_get_mem(const struct ab_lifecycle *lc,
                       lc->kv_cap * sizeof(struct ab_kv) +
                       lc->operator_name.cap + lc->text.cap + lc->entry.cap +
                       lc->name.cap + ab_lc_changes_mem(lc->chg);
+        if (lc->st.integ)
+                out->shared +=
+                    lc->st.capinteg * sizeof(*lc->st.integ) + LC_ALLOC_OVERHEAD;
         if (lc->st.closed)
                 out->shared += LC_CLOSED_RING * sizeof(struct lc_closed);
         for (i = 0; i < lc->st.ncls; i++) {
@@ -137,8 +140,10 @@ ab_err_t ab_lc_view_build(struct ab_lifecycle *lc, const struct lc_alert *al,
 }
 
 ab_err_t ab_lc_event_init(struct ab_lifecycle *lc, struct ab_event *ev,
-                          const struct lc_alert *al, enum ab_event_type type,
-                          int64_t time_ms, uint32_t seq)
+                          const struct lc_alert *al,
+                          const struct ab_integration *integ,
+                          enum ab_event_type type, int64_t time_ms,
+                          uint32_t seq)
 {
         unsigned char id[LC_KEY_LEN];
 
@@ -147,7 +152,7 @@ ab_err_t ab_lc_event_init(struct ab_lifecycle *lc, struct ab_event *ev,
         ab_lc_alert_id_get(al, id);
         ab_hex(id, LC_KEY_LEN, ev->alert_id);
         ab_hex(al->fp, LC_KEY_LEN, ev->fingerprint);
-        ev->integration = ab_lc_integ_name(al->integ);
+        ev->integration = ab_lc_integ_name(integ);
         ev->time_ms     = time_ms;
         ev->start_ms    = al->start_ms;
         ev->count       = al->count;
@@ -168,7 +173,8 @@ ab_err_t ab_lc_alert_close(struct ab_lifecycle *lc, struct lc_alert *al,
         struct ab_event ev;
         ab_err_t rc;
 
-        rc = ab_lc_event_init(lc, &ev, al, AB_EVENT_CLOSE, time_ms, al->seq++);
+        rc = ab_lc_event_init(lc, &ev, al, ab_lc_alert_integ(&lc->st, al),
+                              AB_EVENT_CLOSE, time_ms, al->seq++);
         ev.resolved = true;
         ev.end_ms =
             incoming && incoming->has_ends ? incoming->ends_ms : time_ms;
@@ -302,7 +308,9 @@ static ab_err_t alert_open(struct ab_lifecycle *lc,
         al = ab_lc_alert_new(st);
         if (!al)
                 goto out;
-        al->integ    = integ;
+        rc = ab_lc_alert_integ_set(st, al, integ);
+        if (rc)
+                goto out;
         al->start_ms = a->has_starts ? a->starts_ms : t;
         al->first_ms = al->last_ms = t;
         al->count                  = 1;
@@ -319,7 +327,8 @@ static ab_err_t alert_open(struct ab_lifecycle *lc,
                 goto out;
         ab_lc_changed(lc, fp);
         lc->stats.opened++;
-        rc = ab_lc_event_init(lc, &ev, al, AB_EVENT_CREATE, t, al->seq++);
+        rc =
+            ab_lc_event_init(lc, &ev, al, integ, AB_EVENT_CREATE, t, al->seq++);
         al = NULL;
         if (rc)
                 goto out;
@@ -375,14 +384,14 @@ static ab_err_t orphan_close(struct ab_lifecycle *lc,
         ab_err_t rc;
 
         memset(&tmp, 0, sizeof(tmp));
-        tmp.integ    = integ;
         tmp.start_ms = a->has_starts ? a->starts_ms : t;
         memcpy(tmp.fp, fp, LC_KEY_LEN);
         rc = ab_lc_alert_id(lc, integ, fp, t, id);
         if (!rc)
                 ab_lc_alert_id_set(&tmp, id); /* it carries fp's route */
         if (!rc)
-                rc = ab_lc_event_init(lc, &ev, &tmp, AB_EVENT_CLOSE, t, 0);
+                rc = ab_lc_event_init(lc, &ev, &tmp, integ, AB_EVENT_CLOSE, t,
+                                      0);
         if (rc)
                 return rc;
         ev.alert         = a;

@@ -19,7 +19,10 @@
  * as well as by its address; closed records go on a free list and are
  * handed out again, and the chunks are freed with the state. Structures
  * that point at records (table slots, run links, heap entries) hold that
- * index: half the bytes of a pointer. One open-addressing hash table
+ * index: half the bytes of a pointer. A record names its integration
+ * by a 16-bit index into the state's table of them (`integ`), whose entry
+ * also holds the class of its auto_clear; an entry counts the records
+ * naming it and is reused once none does. One open-addressing hash table
  * with linear probing holds every record. Fingerprints are
  * SHA-256 prefixes, and an alert id starts with the first 8 bytes of its
  * fingerprint (its route), so those 8 bytes are the hash of both: a
@@ -140,6 +143,12 @@ void ab_lc_alert_free(struct lc_state *st, struct lc_alert *al)
         if (!al)
                 return;
         self = al->self;
+        if (al->integ) {
+                struct lc_integ *e = &st->integ[al->integ - 1];
+
+                if (!--e->refs)
+                        e->integ = NULL;
+        }
         ab_free(al->blob);
         memset(al, 0, sizeof(*al));
         al->self      = self;
@@ -522,7 +531,7 @@ static int64_t class_period(const struct ab_integration *integ)
 struct lc_class *ab_lc_class_of(const struct lc_state *st,
                                 const struct lc_alert *al)
 {
-        return st->cls[class_pos(st, class_period(al->integ))];
+        return st->integ[al->integ - 1].cls;
 }
 
 /* The class of period \p ms, created when new; NULL when out of memory. */
@@ -550,6 +559,71 @@ static struct lc_class *class_get(struct lc_state *st, int64_t ms)
         return c;
 }
 
+/* ---- integrations ------------------------------------------------------ */
+
+const struct ab_integration *ab_lc_alert_integ(const struct lc_state *st,
+                                               const struct lc_alert *al)
+{
+        return al->integ ? st->integ[al->integ - 1].integ : NULL;
+}
+
+/* The entry of \p integ in \p st, entered when new (in a free entry if
+ * there is one), or NULL with \p *rc set. */
+static struct lc_integ *integ_enter(struct lc_state *st,
+                                    const struct ab_integration *integ,
+                                    ab_err_t *rc)
+{
+        struct lc_integ *e = NULL;
+        struct lc_class *cls;
+        size_t i;
+
+        for (i = 0; i < st->ninteg; i++) {
+                if (st->integ[i].integ == integ)
+                        return &st->integ[i];
+                if (!e && !st->integ[i].integ)
+                        e = &st->integ[i];
+        }
+        *rc = AB_ERR_NOMEM;
+        cls = class_get(st, class_period(integ));
+        if (!cls)
+                return NULL;
+        if (!e && st->ninteg == LC_INTEG_MAX) {
+                *rc = AB_ERR_TOO_LARGE;
+                return NULL;
+        }
+        if (!e && st->ninteg == st->capinteg) {
+                size_t cap = st->capinteg ? st->capinteg * 2 : 4;
+                struct lc_integ *v;
+
+                if (cap > LC_INTEG_MAX)
+                        cap = LC_INTEG_MAX;
+                v = ab_realloc(st->integ, cap * sizeof(*v));
+                if (!v)
+                        return NULL;
+                st->integ    = v;
+                st->capinteg = cap;
+        }
+        if (!e)
+                e = &st->integ[st->ninteg++];
+        e->integ = integ;
+        e->cls   = cls;
+        e->refs  = 0;
+        return e;
+}
+
+ab_err_t ab_lc_alert_integ_set(struct lc_state *st, struct lc_alert *al,
+                               const struct ab_integration *integ)
+{
+        ab_err_t rc        = AB_OK;
+        struct lc_integ *e = integ_enter(st, integ, &rc);
+
+        if (!e)
+                return rc;
+        e->refs++;
+        al->integ = (uint16_t)(e - st->integ + 1);
+        return AB_OK;
+}
+
 void ab_lc_state_init(struct lc_state *st)
 {
         memset(st, 0, sizeof(*st));
@@ -569,23 +643,21 @@ void ab_lc_state_fini(struct lc_state *st)
                 ab_free(st->cls[i]);
         }
         ab_free(st->cls);
+        ab_free(st->integ);
         ab_free(st->closed);
         table_fini(&st->table);
         slab_fini(&st->slab);
         ab_lc_state_init(st);
 }
 
-/* Reserve room for \p al in \p st: its class, and a slot in each table.
+/* Reserve room for \p al in \p st's table.
  * @returns its class, or NULL when out of memory. */
 static struct lc_class *store_reserve(struct lc_state *st,
                                       const struct lc_alert *al)
 {
-        struct lc_class *cls;
-
-        cls = class_get(st, class_period(al->integ));
-        if (!cls || table_reserve(st, st->open + 1))
+        if (table_reserve(st, st->open + 1))
                 return NULL;
-        return cls;
+        return ab_lc_class_of(st, al);
 }
 
 ab_err_t ab_lc_store_add(struct lc_state *st, struct lc_alert *al)

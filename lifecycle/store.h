@@ -24,13 +24,12 @@ struct lc_class;
 
 /*
  * One open alert: 104 bytes, in its store's slab (no allocator header).
- * Its class is not stored: it follows from the integration's auto_clear
- * (ab_lc_class_of). Its id is not stored whole: an alert id starts with
- * its fingerprint's first LC_ROUTE_LEN bytes (ident.h), so only the rest
- * is kept (ab_lc_alert_id_get).
+ * Its integration is a 16-bit index into the store's table of them, whose
+ * entry also gives its class (ab_lc_class_of). Its id is not stored whole:
+ * an alert id starts with its fingerprint's first LC_ROUTE_LEN bytes
+ * (ident.h), so only the rest is kept (ab_lc_alert_id_get).
  */
 struct lc_alert {
-        const struct ab_integration *integ; /* borrowed, outlives alert */
         unsigned char *blob; /* owned: the latest firing alert, then the
                                 claimer's name with its NUL when claimed */
         int64_t start_ms;    /* startTime */
@@ -47,6 +46,8 @@ struct lc_alert {
         uint32_t hpos;          /* index in its class's heap, or LC_IN_RUN */
         unsigned char fp[LC_KEY_LEN];
         unsigned char id_tail[LC_KEY_LEN - LC_ROUTE_LEN]; /* id after route */
+        uint16_t integ; /* index in the store's integrations, 1-based (0:
+                           none yet; ab_lc_alert_integ_set) */
 };
 
 #define LC_IN_RUN UINT32_MAX
@@ -81,6 +82,18 @@ struct lc_slab {
         uint32_t free; /* records given back, chained by `next` */
 };
 
+/* An integration that open alerts of a store belong to. Entries no record
+ * names any more are reused, so LC_INTEG_MAX bounds the integrations with
+ * open alerts at one time, not those a long-lived store has seen. */
+#define LC_INTEG_MAX UINT16_MAX
+
+struct lc_integ {
+        const struct ab_integration *integ; /* borrowed, outlives its alerts;
+                                               NULL: a free entry */
+        struct lc_class *cls;               /* the class of its auto_clear */
+        uint32_t refs;                      /* records naming it */
+};
+
 struct lc_closed {
         unsigned char id[LC_KEY_LEN];
         unsigned char fp[LC_KEY_LEN];
@@ -94,6 +107,8 @@ struct lc_state {
         struct lc_table table; /* by fingerprint and by alert id */
         struct lc_class **cls; /* owned, sorted by auto_clear_ms */
         size_t ncls;
+        struct lc_integ *integ; /* owned; records name entries by index */
+        size_t ninteg, capinteg;
         struct lc_closed *closed; /* owned ring of LC_CLOSED_RING, or NULL */
         size_t nclosed;
         size_t closed_next; /* ring slot written next */
@@ -113,6 +128,20 @@ struct lc_alert *ab_lc_alert_new(struct lc_state *st);
 /** Give back a record of \p st's slab that is not (or no longer) in its
  * tables, with what it owns; NULL-safe. */
 void ab_lc_alert_free(struct lc_state *st, struct lc_alert *al);
+
+/** The integration of \p al, a record of \p st, or NULL when it has none
+ * yet. */
+const struct ab_integration *ab_lc_alert_integ(const struct lc_state *st,
+                                               const struct lc_alert *al);
+
+/**
+ * Make \p integ the integration of \p al, a record of \p st without one,
+ * entering it (and the class of its auto_clear) in \p st when new.
+ * @returns AB_ERR_NOMEM, or AB_ERR_TOO_LARGE when LC_INTEG_MAX
+ *          integrations already have records in \p st; \p al unchanged.
+ */
+ab_err_t ab_lc_alert_integ_set(struct lc_state *st, struct lc_alert *al,
+                               const struct ab_integration *integ);
 
 /** Who claimed \p al, or NULL (blob.c). */
 const char *ab_lc_handler(const struct lc_alert *al);

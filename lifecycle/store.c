@@ -90,6 +90,8 @@ int ab_lc_alert_id_set(struct lc_alert *al, const unsigned char *id)
 
 /* ---- the slab ---------------------------------------------------------- */
 
+_Static_assert(sizeof(struct lc_alert) == 96, "the record is 96 bytes");
+
 static struct lc_alert *slab_at(const struct lc_slab *sl, uint32_t self)
 {
         size_t i = (size_t)self - 1;

@@ -23,7 +23,9 @@ enum lc_why {
 struct lc_class;
 
 /*
- * One open alert: 104 bytes, in its store's slab (no allocator header).
+ * One open alert: 96 bytes, in its store's slab (no allocator header).
+ * Its count of firing events stops at UINT32_MAX (LC_COUNT_MAX), where it
+ * stays, in events and in what entries and snapshots carry.
  * Its integration is a 16-bit index into the store's table of them, whose
  * entry also gives its class (ab_lc_class_of). Its id is not stored whole:
  * an alert id starts with its fingerprint's first LC_ROUTE_LEN bytes
@@ -35,8 +37,9 @@ struct lc_alert {
         int64_t start_ms;    /* startTime */
         int64_t first_ms;    /* earliest firing event time */
         int64_t last_ms;     /* latest firing event time */
-        uint64_t count;      /* firing events, the opening one included */
         uint64_t touch;      /* when it took its place: orders equal last_ms */
+        uint32_t count;      /* firing events, the opening one included, up
+                                to LC_COUNT_MAX */
         uint32_t prev;       /* the run of its class (slab indices, 0: none) */
         uint32_t next;       /* when hpos == LC_IN_RUN; next: the free list */
         uint32_t blob_len : 31; /* bytes of the alert in the blob */
@@ -50,7 +53,8 @@ struct lc_alert {
                            none yet; ab_lc_alert_integ_set) */
 };
 
-#define LC_IN_RUN UINT32_MAX
+#define LC_IN_RUN    UINT32_MAX
+#define LC_COUNT_MAX UINT32_MAX
 
 /* Alerts sharing one auto_clear period; 0 never expires. Alerts are
  * named by their slab index (0: none). */

@@ -187,8 +187,9 @@ static ab_err_t action_apply(struct ab_lifecycle *lc, int64_t t,
                 goto out;
         }
         if (type == AB_EVENT_CLAIM) {
-                rc = ab_lc_handler_set(al, lc->operator_name.data,
-                                       strlen(lc->operator_name.data));
+                rc =
+                    ab_lc_handler_set(&lc->st.arena, al, lc->operator_name.data,
+                                      strlen(lc->operator_name.data));
                 if (rc)
                         return ab_error_set(err, rc, NULL,
                                             "recording the claimer failed");

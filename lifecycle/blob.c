@@ -17,7 +17,9 @@
  *   fields) or annotation (ANNOTATION fields) number k - 1.
  * str = varint length + bytes.
  * In memory the claimer's name and its NUL follow the blob in the same
- * allocation (lc_alert.claimed); entries and snapshots store it apart.
+ * block of the store's arena (lc_alert.claimed); entries and snapshots
+ * store it apart. The block's size is not stored: it follows from the two
+ * (blob_held).
  */
 
 /* The largest blob with its claimer (lc_alert.blob_len has 31 bits). */
@@ -106,9 +108,24 @@ static long field_ref(const struct ab_alert *a, int f)
         return -1;
 }
 
-/* Store \p a into al's blob (reallocated when its size changes), the
- * claimer's name kept. */
-ab_err_t ab_lc_blob_encode(struct lc_alert *al, const struct ab_alert *a)
+/* Bytes of al's block in use: the blob and the claimer's name with its
+ * NUL. */
+static size_t blob_held(const struct lc_alert *al)
+{
+        return al->blob_len + (al->claimed ? strlen(ab_lc_handler(al)) + 1 : 0);
+}
+
+void ab_lc_blob_free(struct lc_arena *ar, struct lc_alert *al)
+{
+        if (al->blob)
+                ab_lc_arena_free(ar, al->blob, blob_held(al));
+        al->blob = NULL;
+}
+
+/* Store \p a into al's blob (a new block of arena \p ar when its block
+ * size changes), the claimer's name kept. */
+ab_err_t ab_lc_blob_encode(struct lc_arena *ar, struct lc_alert *al,
+                           const struct ab_alert *a)
 {
         size_t hl = al->claimed ? strlen(ab_lc_handler(al)) + 1 : 0;
         long ref[AB_FIELD__COUNT];
@@ -146,14 +163,17 @@ ab_err_t ab_lc_blob_encode(struct lc_alert *al, const struct ab_alert *a)
         need += varint_len(mask);
         if (need > LC_BLOB_MAX - hl)
                 return AB_ERR_TOO_LARGE;
-        if (need != al->blob_len || !al->blob) {
-                p = ab_malloc(need + hl);
+        if (!al->blob || ab_lc_arena_block(need + hl) !=
+                             ab_lc_arena_block(al->blob_len + hl)) {
+                p = ab_lc_arena_alloc(ar, need + hl);
                 if (!p)
                         return AB_ERR_NOMEM;
                 if (hl)
                         memcpy(p + need, al->blob + al->blob_len, hl);
-                ab_free(al->blob);
+                ab_lc_blob_free(ar, al);
                 al->blob = p;
+        } else if (hl && need != al->blob_len) {
+                memmove(al->blob + need, al->blob + al->blob_len, hl);
         }
         p    = al->blob;
         *p++ = (unsigned char)flags;
@@ -192,20 +212,21 @@ const char *ab_lc_handler(const struct lc_alert *al)
         return al->claimed ? (const char *)al->blob + al->blob_len : NULL;
 }
 
-ab_err_t ab_lc_handler_set(struct lc_alert *al, const char *name, size_t len)
+ab_err_t ab_lc_handler_set(struct lc_arena *ar, struct lc_alert *al,
+                           const char *name, size_t len)
 {
         unsigned char *p;
 
         if (len > LC_BLOB_MAX - 1 - al->blob_len)
                 return AB_ERR_TOO_LARGE;
-        p = ab_malloc(al->blob_len + len + 1);
+        p = ab_lc_arena_alloc(ar, al->blob_len + len + 1);
         if (!p)
                 return AB_ERR_NOMEM;
         memcpy(p, al->blob, al->blob_len);
         if (len)
                 memcpy(p + al->blob_len, name, len);
         p[al->blob_len + len] = '\0';
-        ab_free(al->blob);
+        ab_lc_blob_free(ar, al);
         al->blob    = p;
         al->claimed = 1;
         return AB_OK;

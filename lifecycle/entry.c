@@ -123,7 +123,7 @@ ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_state *st,
                 goto out;
         }
         /* The claimer's name follows the blob, NUL-terminated (blob.c). */
-        al->blob = ab_malloc(bl + hl ? (size_t)(bl + hl) : 1);
+        al->blob = ab_lc_arena_alloc(&st->arena, (size_t)(bl + hl));
         if (!al->blob)
                 goto out;
         if (bl)

@@ -74,16 +74,14 @@ void ab_lifecycle_get_stats(const struct ab_lifecycle *lc,
                 memset(out, 0, sizeof(*out));
 }
 
-/* Add what alert \p al holds to \p out. */
-static void mem_alert(struct ab_lifecycle *lc, const struct lc_alert *al,
-                      struct ab_lifecycle_mem *out)
+/* The string bytes of alert \p al, in its blob's block of the arena. */
+static size_t mem_strings(struct ab_lifecycle *lc, const struct lc_alert *al)
 {
-        size_t text = ab_lc_blob_text(lc, al);
+        size_t n = ab_lc_blob_text(lc, al);
 
-        out->overhead += al->blob_len - text + LC_ALLOC_OVERHEAD;
-        out->strings += text;
         if (al->claimed)
-                out->strings += strlen(ab_lc_handler(al)) + 1;
+                n += strlen(ab_lc_handler(al)) + 1;
+        return n;
 }
 
 void ab_lifecycle_get_mem(const struct ab_lifecycle *lc,
@@ -117,7 +115,9 @@ void ab_lifecycle_get_mem(const struct ab_lifecycle *lc,
                             c->capheap * sizeof(*c->heap) + LC_ALLOC_OVERHEAD;
         }
         while ((al = ab_lc_state_next(&lc->st, &at)))
-                mem_alert(mut, al, out);
+                out->strings += mem_strings(mut, al);
+        /* The arena's bytes, counted in overhead, hold the strings. */
+        out->overhead -= out->strings;
 }
 
 /* ---- events ------------------------------------------------------------ */
@@ -319,7 +319,7 @@ static ab_err_t alert_open(struct ab_lifecycle *lc,
         if (rc)
                 goto out;
         ab_lc_alert_id_set(al, id); /* it carries fp's route */
-        rc = ab_lc_blob_encode(al, a);
+        rc = ab_lc_blob_encode(&st->arena, al, a);
         if (rc)
                 goto out;
         rc = ab_lc_store_add(st, al);
@@ -359,7 +359,7 @@ static ab_err_t alert_merge(struct ab_lifecycle *lc, struct lc_alert *al,
                 al->first_ms = t;
         if (t < al->last_ms)
                 return AB_OK;
-        rc = ab_lc_blob_encode(al, a);
+        rc = ab_lc_blob_encode(&lc->st.arena, al, a);
         if (rc)
                 return ab_error_set(err, rc, NULL,
                                     "storing the merged alert failed: %s",

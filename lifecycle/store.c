@@ -11,13 +11,13 @@
 /*
  * HOW IT WORKS
  *
- * Every open alert is one `struct lc_alert` record plus one allocation, the
- * "blob", holding the latest firing alert's content (labels, annotations
- * and alert fields, length-prefixed, see blob.c) and its claimer's name.
- * Records live in the state's slab: chunks of LC_SLAB_CHUNK records that
- * never move, so a record is named by a 32-bit index (`self`, 1-based)
- * as well as by its address; closed records go on a free list and are
- * handed out again, and the chunks are freed with the state. Structures
+ * Every open alert is one `struct lc_alert` record plus one block of the
+ * state's arena (arena.c), the "blob", holding the latest firing alert's
+ * content (labels, annotations and alert fields, length-prefixed, see blob.c)
+ * and its claimer's name. Records live in the state's slab: chunks of
+ * LC_SLAB_CHUNK records that never move, so a record is named by a 32-bit index
+ * (`self`, 1-based) as well as by its address; closed records go on a free list
+ * and are handed out again, and the chunks are freed with the state. Structures
  * that point at records (table slots, run links, heap entries) hold that
  * index: half the bytes of a pointer. A record names its integration
  * by a 16-bit index into the state's table of them (`integ`), whose entry
@@ -151,7 +151,7 @@ void ab_lc_alert_free(struct lc_state *st, struct lc_alert *al)
                 if (!--e->refs)
                         e->integ = NULL;
         }
-        ab_free(al->blob);
+        ab_lc_blob_free(&st->arena, al);
         memset(al, 0, sizeof(*al));
         al->self      = self;
         al->next      = st->slab.free;
@@ -287,7 +287,8 @@ static void table_fini(struct lc_table *t)
 
 size_t ab_lc_state_mem(const struct lc_state *st)
 {
-        size_t n = st->table.cap * sizeof(*st->table.slot);
+        size_t n = st->table.cap * sizeof(*st->table.slot) +
+                   ab_lc_arena_mem(&st->arena);
 
         if (st->table.slot)
                 n += LC_ALLOC_OVERHEAD;
@@ -639,7 +640,7 @@ void ab_lc_state_fini(struct lc_state *st)
         size_t at = 0;
 
         while ((al = ab_lc_state_next(st, &at)))
-                ab_free(al->blob);
+                ab_lc_blob_free(&st->arena, al);
         for (i = 0; i < st->ncls; i++) {
                 ab_free(st->cls[i]->heap);
                 ab_free(st->cls[i]);
@@ -649,6 +650,7 @@ void ab_lc_state_fini(struct lc_state *st)
         ab_free(st->closed);
         table_fini(&st->table);
         slab_fini(&st->slab);
+        ab_lc_arena_fini(&st->arena);
         ab_lc_state_init(st);
 }
 

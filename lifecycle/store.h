@@ -7,10 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lifecycle/arena.h"
 #include "lifecycle/ident.h"
 
-#define LC_CLOSED_RING    1024
-#define LC_ALLOC_OVERHEAD 16 /* assumed allocator bytes per allocation */
+#define LC_CLOSED_RING 1024
 
 enum lc_why {
         LC_WHY_RECOVERED = 1,
@@ -32,8 +32,9 @@ struct lc_class;
  * (ident.h), so only the rest is kept (ab_lc_alert_id_get).
  */
 struct lc_alert {
-        unsigned char *blob; /* owned: the latest firing alert, then the
-                                claimer's name with its NUL when claimed */
+        unsigned char *blob; /* owned, in the store's arena: the latest
+                                firing alert, then the claimer's name with
+                                its NUL when claimed */
         int64_t start_ms;    /* startTime */
         int64_t first_ms;    /* earliest firing event time */
         int64_t last_ms;     /* latest firing event time */
@@ -108,6 +109,7 @@ struct lc_closed {
 /* Everything a snapshot holds; restore builds a new one and swaps it in. */
 struct lc_state {
         struct lc_slab slab;   /* every record of this state */
+        struct lc_arena arena; /* every blob of this state */
         struct lc_table table; /* by fingerprint and by alert id */
         struct lc_class **cls; /* owned, sorted by auto_clear_ms */
         size_t ncls;
@@ -150,11 +152,16 @@ ab_err_t ab_lc_alert_integ_set(struct lc_state *st, struct lc_alert *al,
 /** Who claimed \p al, or NULL (blob.c). */
 const char *ab_lc_handler(const struct lc_alert *al);
 
-/** Record that \p name (\p len bytes, no NUL) claimed \p al (blob set;
- * blob.c). */
-ab_err_t ab_lc_handler_set(struct lc_alert *al, const char *name, size_t len);
+/** Record that \p name (\p len bytes, no NUL) claimed \p al (blob set,
+ * in arena \p ar; blob.c). */
+ab_err_t ab_lc_handler_set(struct lc_arena *ar, struct lc_alert *al,
+                           const char *name, size_t len);
 
-/** Bytes the slab and the table hold (for ab_lifecycle_get_mem). */
+/** Give al's blob back to arena \p ar (NULL-safe; blob.c). */
+void ab_lc_blob_free(struct lc_arena *ar, struct lc_alert *al);
+
+/** Bytes the slab, the table and the arena hold (for
+ * ab_lifecycle_get_mem). */
 size_t ab_lc_state_mem(const struct lc_state *st);
 
 /** The open alert with fingerprint \p fp (LC_KEY_LEN bytes), or NULL. */

@@ -82,6 +82,7 @@ ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_state *st,
         const unsigned char *p, *handler = NULL;
         struct ab_alert v;
         uint64_t count, hl, bl;
+        size_t cap;
         ab_err_t rc = AB_ERR_NOMEM;
 
         *out = NULL;
@@ -123,7 +124,7 @@ ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_state *st,
                 goto out;
         }
         /* The claimer's name follows the blob, NUL-terminated (blob.c). */
-        al->blob = ab_lc_arena_alloc(&st->arena, (size_t)(bl + hl));
+        al->blob = ab_lc_arena_alloc(&st->arena, (size_t)(bl + hl), &cap);
         if (!al->blob)
                 goto out;
         if (bl)
@@ -134,6 +135,7 @@ ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_state *st,
         }
         al->blob_len = (uint32_t)bl;
         al->claimed  = hl > 0;
+        al->spare    = (uint8_t)(cap - bl - hl);
         rc           = ab_lc_blob_decode(lc, al->blob, bl, &v);
         if (rc == AB_ERR_STATE)
                 rc = bad(err, what, "malformed alert content");

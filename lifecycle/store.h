@@ -52,6 +52,8 @@ struct lc_alert {
         unsigned char id_tail[LC_KEY_LEN - LC_ROUTE_LEN]; /* id after route */
         uint16_t integ; /* index in the store's integrations, 1-based (0:
                            none yet; ab_lc_alert_integ_set) */
+        uint8_t spare;  /* bytes of the blob's block after the blob and the
+                           claimer (blob.c) */
 };
 
 #define LC_IN_RUN    UINT32_MAX

@@ -106,7 +106,7 @@ static ab_err_t count_only(void *opaque, const struct ab_event *ev)
         return AB_OK;
 }
 
-/* Stored alerts of every size: blobs across the arena's 8-byte classes and
+/* Stored alerts of every size: blobs across the arena's size classes and
  * above its largest one, a claimer behind them, a neighbour reusing the
  * blocks given back. Every comment shows the latest message and the
  * claimer unchanged. */
@@ -212,7 +212,7 @@ START_TEST(test_memory_budget)
         /* Strings are accounted exactly (every field refers to its label or
          * annotation, so none is stored twice), and the rest stays within
          * 144 bytes (records 96, slab, table and arena page slack, blob
-         * framing and its rounding to 8 bytes). */
+         * framing and its rounding to 4 bytes). */
         ck_assert_uint_eq(m.strings, text);
         ck_assert_msg(m.overhead / n <= 144, "%zu bytes per alert",
                       m.overhead / n);

@@ -16,7 +16,6 @@
  *   fp[16], id[16], i64 start_ms, i64 first_ms, i64 last_ms, u64 count,
  *   u32 seq, u64 touch, u32 handler length + 1 (0 = none) + handler,
  *   u32 blob length + blob (the layout in blob.c).
- * A count above LC_COUNT_MAX reads as LC_COUNT_MAX (store.h).
  * A changelog entry, version 1:
  *   "ABLE", u8 version, u32 integration name length + name, the fields,
  *   then the first 16 bytes of SHA-256 over everything before.
@@ -81,7 +80,7 @@ ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_state *st,
         struct lc_alert *al = ab_lc_alert_new(st);
         const unsigned char *p, *handler = NULL;
         struct ab_alert v;
-        uint64_t count, hl, bl;
+        uint64_t hl, bl;
         size_t cap;
         ab_err_t rc = AB_ERR_NOMEM;
 
@@ -99,8 +98,7 @@ ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_state *st,
         al->start_ms = (int64_t)ab_lc_rd_uint(r, 8);
         al->first_ms = (int64_t)ab_lc_rd_uint(r, 8);
         al->last_ms  = (int64_t)ab_lc_rd_uint(r, 8);
-        count        = ab_lc_rd_uint(r, 8);
-        al->count    = count > LC_COUNT_MAX ? LC_COUNT_MAX : (uint32_t)count;
+        al->count    = ab_lc_rd_uint(r, 8);
         al->seq      = (uint32_t)ab_lc_rd_uint(r, 4);
         al->touch    = ab_lc_rd_uint(r, 8);
         hl           = ab_lc_rd_uint(r, 4);

@@ -351,8 +351,7 @@ static ab_err_t alert_merge(struct ab_lifecycle *lc, struct lc_alert *al,
         struct lc_class *cls;
         ab_err_t rc;
 
-        if (al->count < LC_COUNT_MAX)
-                al->count++;
+        al->count++;
         lc->stats.merged++;
         ab_lc_changed(lc, al->fp);
         if (t < al->first_ms)

@@ -322,8 +322,9 @@ static struct lc_alert *heap_at(const struct lc_state *st,
 
 static void heap_set(struct lc_class *c, size_t i, struct lc_alert *al)
 {
-        c->heap[i] = al->self;
-        al->hpos   = (uint32_t)i;
+        c->heap[i]  = al->self;
+        al->hpos    = (uint32_t)i;
+        al->in_heap = 1;
 }
 
 static void heap_up(const struct lc_state *st, struct lc_class *c, size_t i)
@@ -382,7 +383,7 @@ static void heap_remove(const struct lc_state *st, struct lc_class *c, size_t i)
 {
         struct lc_alert *last = heap_at(st, c, --c->nheap);
 
-        heap_at(st, c, i)->hpos = LC_IN_RUN;
+        heap_at(st, c, i)->in_heap = 0;
         if (i == c->nheap)
                 return;
         heap_set(c, i, last);
@@ -400,10 +401,10 @@ static void run_insert(const struct lc_state *st, struct lc_class *c,
 
         while (p && quieter(al, p))
                 p = rec(st, p->prev);
-        al->hpos = LC_IN_RUN;
-        al->prev = p ? p->self : 0;
-        al->next = p ? p->next : c->head;
-        n        = rec(st, al->next);
+        al->in_heap = 0;
+        al->prev    = p ? p->self : 0;
+        al->next    = p ? p->next : c->head;
+        n           = rec(st, al->next);
         if (n)
                 n->prev = al->self;
         else
@@ -436,7 +437,7 @@ void ab_lc_class_unplace(const struct lc_state *st, struct lc_class *c,
 {
         struct lc_alert *p, *n;
 
-        if (al->hpos != LC_IN_RUN) {
+        if (al->in_heap) {
                 heap_remove(st, c, al->hpos);
                 return;
         }

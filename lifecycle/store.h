@@ -24,8 +24,8 @@ struct lc_class;
 
 /*
  * One open alert: 96 bytes, in its store's slab (no allocator header).
- * Its count of firing events stops at UINT32_MAX (LC_COUNT_MAX), where it
- * stays, in events and in what entries and snapshots carry.
+ * It is either in the run of its class or in its heap, so its link to the
+ * previous alert of the run and its position in the heap share 4 bytes.
  * Its integration is a 16-bit index into the store's table of them, whose
  * entry also gives its class (ab_lc_class_of). Its id is not stored whole:
  * an alert id starts with its fingerprint's first LC_ROUTE_LEN bytes
@@ -38,26 +38,27 @@ struct lc_alert {
         int64_t start_ms;    /* startTime */
         int64_t first_ms;    /* earliest firing event time */
         int64_t last_ms;     /* latest firing event time */
+        uint64_t count;      /* firing events, the opening one included */
         uint64_t touch;      /* when it took its place: orders equal last_ms */
-        uint32_t count;      /* firing events, the opening one included, up
-                                to LC_COUNT_MAX */
-        uint32_t prev;       /* the run of its class (slab indices, 0: none) */
-        uint32_t next;       /* when hpos == LC_IN_RUN; next: the free list */
+        union {
+                uint32_t prev; /* in the run: the alert before it (slab
+                                  index, 0: none) */
+                uint32_t hpos; /* in the heap (in_heap): its index there */
+        };
+        uint32_t next; /* in the run: the alert after it; in the slab's free
+                          list: the next free record */
         uint32_t blob_len : 31; /* bytes of the alert in the blob */
         uint32_t claimed : 1;   /* the claimer's name follows them */
         uint32_t self;          /* index in the slab, 1-based (0: not in one) */
         uint32_t seq;           /* sequence number of the next event */
-        uint32_t hpos;          /* index in its class's heap, or LC_IN_RUN */
         unsigned char fp[LC_KEY_LEN];
         unsigned char id_tail[LC_KEY_LEN - LC_ROUTE_LEN]; /* id after route */
-        uint16_t integ; /* index in the store's integrations, 1-based (0:
-                           none yet; ab_lc_alert_integ_set) */
-        uint8_t spare;  /* bytes of the blob's block after the blob and the
-                           claimer (blob.c) */
+        uint16_t integ;  /* index in the store's integrations, 1-based (0:
+                            none yet; ab_lc_alert_integ_set) */
+        uint8_t spare;   /* bytes of the blob's block after the blob and the
+                            claimer (blob.c) */
+        uint8_t in_heap; /* in its class's heap (hpos), not its run */
 };
-
-#define LC_IN_RUN    UINT32_MAX
-#define LC_COUNT_MAX UINT32_MAX
 
 /* Alerts sharing one auto_clear period; 0 never expires. Alerts are
  * named by their slab index (0: none). */

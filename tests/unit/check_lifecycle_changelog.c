@@ -575,75 +575,6 @@ START_TEST(test_entry_tombstone_and_rejects)
 }
 END_TEST
 
-/* The u64 count of entry \p e (after the name, fp, id and three times,
- * entry.c) set to \p v, and the entry sealed again; \p v NULL: only read.
- * @returns the count before. */
-static uint64_t entry_count(struct ab_buf *e, const uint64_t *v)
-{
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int mdlen = 0;
-        uint32_t namelen;
-        uint64_t was;
-        size_t body = e->len - AB_LIFECYCLE_FP_LEN, at;
-
-        memcpy(&namelen, e->data + 5, 4); /* little-endian host */
-        at = 5 + 4 + namelen + 2 * AB_LIFECYCLE_FP_LEN + 3 * 8;
-        memcpy(&was, e->data + at, 8);
-        if (v) {
-                memcpy(e->data + at, v, 8);
-                ck_assert(
-                    EVP_Digest(e->data, body, md, &mdlen, EVP_sha256(), NULL));
-                memcpy(e->data + body, md, AB_LIFECYCLE_FP_LEN);
-        }
-        return was;
-}
-
-/* The record keeps 32 bits of the count: a larger count read from an
- * entry stops at UINT32_MAX, merges keep it there, and entries and events
- * carry it so. */
-START_TEST(test_count_saturates)
-{
-        struct ab_lifecycle *a = capturing_store(0), *b = lc_make(0, true);
-        unsigned char key[AB_LIFECYCLE_FP_LEN];
-        const uint64_t big = (uint64_t)UINT32_MAX + 5, below = UINT32_MAX - 1;
-        char fp[AB_EVENT_ID_LEN + 1];
-        struct ab_buf e;
-        struct ab_error err;
-        struct collector c;
-
-        col_init(&c);
-        ab_buf_init(&e, 0);
-        fire(a, g_net, &c, "a", "m", T0);
-        fp_of(g_net, "a", fp);
-        ck_assert_int_eq(ab_lifecycle_key_parse(fp, AB_EVENT_ID_LEN, key),
-                         AB_OK);
-        ck_assert_int_eq(ab_lifecycle_entry_encode(a, key, &e), AB_OK);
-        ck_assert_uint_eq(entry_count(&e, &below), 1);
-        ck_assert_int_eq(ab_lifecycle_entry_apply(b, key, e.data, e.len,
-                                                  resolve, NULL, &err),
-                         AB_OK);
-        fire(b, g_net, &c, "a", "m", T0 + 1);
-        fire(b, g_net, &c, "a", "m", T0 + 2);
-        ab_buf_reset(&e);
-        ck_assert_int_eq(ab_lifecycle_entry_encode(b, key, &e), AB_OK);
-        ck_assert_uint_eq(entry_count(&e, &big), UINT32_MAX);
-        ck_assert_int_eq(ab_lifecycle_entry_apply(b, key, e.data, e.len,
-                                                  resolve, NULL, &err),
-                         AB_OK);
-        ab_buf_reset(&e);
-        ck_assert_int_eq(ab_lifecycle_entry_encode(b, key, &e), AB_OK);
-        ck_assert_uint_eq(entry_count(&e, NULL), UINT32_MAX);
-        c.n = 0;
-        recover(b, g_net, &c, "a", T0 + 3);
-        ck_assert_uint_eq(c.n, 1);
-        ck_assert_uint_eq(c.ev[0].count, UINT32_MAX);
-        col_fini(&c);
-        ab_buf_fini(&e);
-        ab_lifecycle_destroy(a);
-        ab_lifecycle_destroy(b);
-}
-END_TEST
-
 /* Version 1 snapshots (alert ids from a store-wide counter) are refused
  * by name. */
 START_TEST(test_snapshot_version_1_refused)
@@ -697,7 +628,6 @@ TCase *lifecycle_changelog_tcase(void)
         tcase_add_test(tc, test_rebuild_equals_snapshot);
         tcase_add_test(tc, test_rebuild_continues_the_same);
         tcase_add_test(tc, test_entry_tombstone_and_rejects);
-        tcase_add_test(tc, test_count_saturates);
         tcase_add_test(tc, test_snapshot_version_1_refused);
         return tc;
 }

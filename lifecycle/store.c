@@ -47,6 +47,8 @@
  *     consumed from several partitions interleave, so each one's times
  *     jump back and forth; walking a sorted list back to the right place
  *     would cost O(n) per event there.
+ * An alert is in one of the two, so its heap position takes the place of
+ * its backward run link (`in_heap` says which).
  * The first alert of a class is the smaller of the run's head and the
  * heap's top. There are as many classes as distinct auto_clear values (a
  * handful), so each event costs O(classes) on top of that.

@@ -95,6 +95,7 @@ static ab_err_t action_apply(struct ab_lifecycle *lc, int64_t t,
         enum ab_event_type type;
         struct lc_alert *al;
         struct ab_event ev;
+        const char *name;
         ab_err_t rc;
 
         if (ab_json_type_of(doc, 0) != AB_JSON_OBJECT)
@@ -170,12 +171,13 @@ static ab_err_t action_apply(struct ab_lifecycle *lc, int64_t t,
                 return ab_error_set(err, AB_ERR_ACTION_UNKNOWN, "fingerprint",
                                     "alert %.*s has another fingerprint",
                                     (int)sid.len, sid.ptr);
-        if (integ.ptr && !ab_str_eq_c(integ, ab_lc_integ_name(al->integ)))
+        name = ab_lc_integ_name(ab_lc_alert_integ(&lc->st, al));
+        if (integ.ptr && !ab_str_eq_c(integ, name))
                 return ab_error_set(
                     err, AB_ERR_ACTION_UNKNOWN, "integration",
                     "the alert belongs to integration %s, "
                     "not %s",
-                    ab_lc_integ_name(al->integ),
+                    name,
                     ab_str_escape(shown, sizeof(shown), integ.ptr, integ.len));
 
         if (type == AB_EVENT_CLOSE) {
@@ -185,14 +187,16 @@ static ab_err_t action_apply(struct ab_lifecycle *lc, int64_t t,
                 goto out;
         }
         if (type == AB_EVENT_CLAIM) {
-                rc = ab_lc_handler_set(al, lc->operator_name.data,
-                                       strlen(lc->operator_name.data));
+                rc =
+                    ab_lc_handler_set(&lc->st.arena, al, lc->operator_name.data,
+                                      strlen(lc->operator_name.data));
                 if (rc)
                         return ab_error_set(err, rc, NULL,
                                             "recording the claimer failed");
         }
         ab_lc_changed(lc, al->fp);
-        rc = ab_lc_event_init(lc, &ev, al, type, t, al->seq++);
+        rc = ab_lc_event_init(lc, &ev, al, ab_lc_alert_integ(&lc->st, al), type,
+                              t, al->seq++);
         if (!rc)
                 rc = ab_lc_view_build(lc, al, false, 0);
         if (rc)

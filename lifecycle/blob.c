@@ -17,7 +17,9 @@
  *   fields) or annotation (ANNOTATION fields) number k - 1.
  * str = varint length + bytes.
  * In memory the claimer's name and its NUL follow the blob in the same
- * allocation (lc_alert.claimed); entries and snapshots store it apart.
+ * block of the store's arena (lc_alert.claimed); entries and snapshots
+ * store it apart. The block's size is not stored whole: it is what the
+ * two take (blob_held) and lc_alert.spare more (blob_block).
  */
 
 /* The largest blob with its claimer (lc_alert.blob_len has 31 bits). */
@@ -26,6 +28,9 @@
 #define LC_FLAG_STARTS    1u
 #define LC_FLAG_ENDS      2u
 #define LC_FLAG_TRUNCATED 4u
+
+_Static_assert(LC_ARENA_SPLIT + LC_ARENA_GRAIN - 1 <= UINT8_MAX,
+               "lc_alert.spare holds what a block has beyond its request");
 
 static size_t varint_len(uint64_t v)
 {
@@ -106,11 +111,35 @@ static long field_ref(const struct ab_alert *a, int f)
         return -1;
 }
 
-/* Store \p a into al's blob (reallocated when its size changes), the
- * claimer's name kept. */
-ab_err_t ab_lc_blob_encode(struct lc_alert *al, const struct ab_alert *a)
+/* Bytes of al's block in use: the blob and the claimer's name with its
+ * NUL. */
+static size_t blob_held(const struct lc_alert *al)
 {
-        size_t hl = al->claimed ? strlen(ab_lc_handler(al)) + 1 : 0;
+        return al->blob_len + (al->claimed ? strlen(ab_lc_handler(al)) + 1 : 0);
+}
+
+/* Bytes of al's block. */
+static size_t blob_block(const struct lc_alert *al)
+{
+        return blob_held(al) + al->spare;
+}
+
+void ab_lc_blob_free(struct lc_arena *ar, struct lc_alert *al)
+{
+        if (al->blob)
+                ab_lc_arena_free(ar, al->blob, blob_block(al));
+        al->blob  = NULL;
+        al->spare = 0;
+}
+
+/* Store \p a into al's blob, the claimer's name kept: in its block when
+ * it fits with less than LC_ARENA_SPLIT bytes to spare, else in a new
+ * block of arena \p ar. */
+ab_err_t ab_lc_blob_encode(struct lc_arena *ar, struct lc_alert *al,
+                           const struct ab_alert *a)
+{
+        size_t hl  = al->claimed ? strlen(ab_lc_handler(al)) + 1 : 0;
+        size_t cap = al->blob ? blob_block(al) : 0;
         long ref[AB_FIELD__COUNT];
         unsigned flags = 0;
         uint64_t mask  = 0;
@@ -146,14 +175,16 @@ ab_err_t ab_lc_blob_encode(struct lc_alert *al, const struct ab_alert *a)
         need += varint_len(mask);
         if (need > LC_BLOB_MAX - hl)
                 return AB_ERR_TOO_LARGE;
-        if (need != al->blob_len || !al->blob) {
-                p = ab_malloc(need + hl);
+        if (need + hl > cap || cap - (need + hl) >= LC_ARENA_SPLIT) {
+                p = ab_lc_arena_alloc(ar, need + hl, &cap);
                 if (!p)
                         return AB_ERR_NOMEM;
                 if (hl)
                         memcpy(p + need, al->blob + al->blob_len, hl);
-                ab_free(al->blob);
+                ab_lc_blob_free(ar, al);
                 al->blob = p;
+        } else if (hl && need != al->blob_len) {
+                memmove(al->blob + need, al->blob + al->blob_len, hl);
         }
         p    = al->blob;
         *p++ = (unsigned char)flags;
@@ -184,6 +215,7 @@ ab_err_t ab_lc_blob_encode(struct lc_alert *al, const struct ab_alert *a)
                         p = put_str(p, a->field[i]);
         }
         al->blob_len = (uint32_t)(p - al->blob);
+        al->spare    = (uint8_t)(cap - need - hl);
         return AB_OK;
 }
 
@@ -192,22 +224,25 @@ const char *ab_lc_handler(const struct lc_alert *al)
         return al->claimed ? (const char *)al->blob + al->blob_len : NULL;
 }
 
-ab_err_t ab_lc_handler_set(struct lc_alert *al, const char *name, size_t len)
+ab_err_t ab_lc_handler_set(struct lc_arena *ar, struct lc_alert *al,
+                           const char *name, size_t len)
 {
+        size_t cap;
         unsigned char *p;
 
         if (len > LC_BLOB_MAX - 1 - al->blob_len)
                 return AB_ERR_TOO_LARGE;
-        p = ab_malloc(al->blob_len + len + 1);
+        p = ab_lc_arena_alloc(ar, al->blob_len + len + 1, &cap);
         if (!p)
                 return AB_ERR_NOMEM;
         memcpy(p, al->blob, al->blob_len);
         if (len)
                 memcpy(p + al->blob_len, name, len);
         p[al->blob_len + len] = '\0';
-        ab_free(al->blob);
+        ab_lc_blob_free(ar, al);
         al->blob    = p;
         al->claimed = 1;
+        al->spare   = (uint8_t)(cap - al->blob_len - len - 1);
         return AB_OK;
 }
 

@@ -22,9 +22,10 @@ const unsigned char *ab_lc_rd_bytes(struct lc_rd *r, size_t n);
  * end). */
 uint64_t ab_lc_rd_uint(struct lc_rd *r, size_t n);
 
-/** Store \p a into al's blob (reallocated when its size changes), the
- * claimer's name kept. */
-ab_err_t ab_lc_blob_encode(struct lc_alert *al, const struct ab_alert *a);
+/** Store \p a into al's blob (a new block of arena \p ar when its block
+ * size changes), the claimer's name kept. */
+ab_err_t ab_lc_blob_encode(struct lc_arena *ar, struct lc_alert *al,
+                           const struct ab_alert *a);
 
 /** Decode a blob into \p v (strings borrowed from the blob, label arrays
  * from lc->kv). @returns AB_ERR_STATE if the blob is malformed. */

@@ -81,6 +81,7 @@ ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_state *st,
         const unsigned char *p, *handler = NULL;
         struct ab_alert v;
         uint64_t hl, bl;
+        size_t cap;
         ab_err_t rc = AB_ERR_NOMEM;
 
         *out = NULL;
@@ -121,7 +122,7 @@ ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_state *st,
                 goto out;
         }
         /* The claimer's name follows the blob, NUL-terminated (blob.c). */
-        al->blob = ab_malloc(bl + hl ? (size_t)(bl + hl) : 1);
+        al->blob = ab_lc_arena_alloc(&st->arena, (size_t)(bl + hl), &cap);
         if (!al->blob)
                 goto out;
         if (bl)
@@ -132,6 +133,7 @@ ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_state *st,
         }
         al->blob_len = (uint32_t)bl;
         al->claimed  = hl > 0;
+        al->spare    = (uint8_t)(cap - bl - hl);
         rc           = ab_lc_blob_decode(lc, al->blob, bl, &v);
         if (rc == AB_ERR_STATE)
                 rc = bad(err, what, "malformed alert content");
@@ -163,7 +165,7 @@ ab_err_t ab_lifecycle_entry_encode(const struct ab_lifecycle *lc,
         al = ab_lc_find_fp(&lc->st, fp);
         if (!al)
                 return AB_ERR_NOT_FOUND;
-        name = ab_lc_integ_name(al->integ);
+        name = ab_lc_integ_name(ab_lc_alert_integ(&lc->st, al));
         if ((rc = ab_buf_append(out, LC_ENTRY_MAGIC, 4)) ||
             (rc = ab_buf_append(out, &version, 1)) ||
             (rc = ab_lc_put_u32(out, (uint32_t)strlen(name))) ||
@@ -225,13 +227,17 @@ static ab_err_t entry_read(struct ab_lifecycle *lc, const unsigned char *d,
         rc = ab_lc_fields_get(lc, &lc->st, &r, what, out, err);
         if (rc)
                 return rc;
-        (*out)->integ = integ;
-        if (r.p != r.end) {
+        if (r.p != r.end)
+                rc = bad(err, what, "trailing bytes");
+        else if ((rc = ab_lc_alert_integ_set(&lc->st, *out, integ)))
+                ab_error_set(
+                    err, rc, lc->name.data, "entering integration \"%s\": %s",
+                    lc->name.data ? lc->name.data : "", ab_err_desc(rc));
+        if (rc) {
                 ab_lc_alert_free(&lc->st, *out);
                 *out = NULL;
-                return bad(err, what, "trailing bytes");
         }
-        return AB_OK;
+        return rc;
 }
 
 ab_err_t ab_lifecycle_entry_apply(struct ab_lifecycle *lc,

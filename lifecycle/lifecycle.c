@@ -74,16 +74,14 @@ void ab_lifecycle_get_stats(const struct ab_lifecycle *lc,
                 memset(out, 0, sizeof(*out));
 }
 
-/* Add what alert \p al holds to \p out. */
-static void mem_alert(struct ab_lifecycle *lc, const struct lc_alert *al,
-                      struct ab_lifecycle_mem *out)
+/* The string bytes of alert \p al, in its blob's block of the arena. */
+static size_t mem_strings(struct ab_lifecycle *lc, const struct lc_alert *al)
 {
-        size_t text = ab_lc_blob_text(lc, al);
+        size_t n = ab_lc_blob_text(lc, al);
 
-        out->overhead += al->blob_len - text + LC_ALLOC_OVERHEAD;
-        out->strings += text;
         if (al->claimed)
-                out->strings += strlen(ab_lc_handler(al)) + 1;
+                n += strlen(ab_lc_handler(al)) + 1;
+        return n;
 }
 
 void ab_lifecycle_get_mem(const struct ab_lifecycle *lc,
@@ -104,6 +102,9 @@ void ab_lifecycle_get_mem(const struct ab_lifecycle *lc,
                       lc->kv_cap * sizeof(struct ab_kv) +
                       lc->operator_name.cap + lc->text.cap + lc->entry.cap +
                       lc->name.cap + ab_lc_changes_mem(lc->chg);
+        if (lc->st.integ)
+                out->shared +=
+                    lc->st.capinteg * sizeof(*lc->st.integ) + LC_ALLOC_OVERHEAD;
         if (lc->st.closed)
                 out->shared += LC_CLOSED_RING * sizeof(struct lc_closed);
         for (i = 0; i < lc->st.ncls; i++) {
@@ -114,7 +115,9 @@ void ab_lifecycle_get_mem(const struct ab_lifecycle *lc,
                             c->capheap * sizeof(*c->heap) + LC_ALLOC_OVERHEAD;
         }
         while ((al = ab_lc_state_next(&lc->st, &at)))
-                mem_alert(mut, al, out);
+                out->strings += mem_strings(mut, al);
+        /* The arena's bytes, counted in overhead, hold the strings. */
+        out->overhead -= out->strings;
 }
 
 /* ---- events ------------------------------------------------------------ */
@@ -137,8 +140,10 @@ ab_err_t ab_lc_view_build(struct ab_lifecycle *lc, const struct lc_alert *al,
 }
 
 ab_err_t ab_lc_event_init(struct ab_lifecycle *lc, struct ab_event *ev,
-                          const struct lc_alert *al, enum ab_event_type type,
-                          int64_t time_ms, uint32_t seq)
+                          const struct lc_alert *al,
+                          const struct ab_integration *integ,
+                          enum ab_event_type type, int64_t time_ms,
+                          uint32_t seq)
 {
         unsigned char id[LC_KEY_LEN];
 
@@ -147,7 +152,7 @@ ab_err_t ab_lc_event_init(struct ab_lifecycle *lc, struct ab_event *ev,
         ab_lc_alert_id_get(al, id);
         ab_hex(id, LC_KEY_LEN, ev->alert_id);
         ab_hex(al->fp, LC_KEY_LEN, ev->fingerprint);
-        ev->integration = ab_lc_integ_name(al->integ);
+        ev->integration = ab_lc_integ_name(integ);
         ev->time_ms     = time_ms;
         ev->start_ms    = al->start_ms;
         ev->count       = al->count;
@@ -168,7 +173,8 @@ ab_err_t ab_lc_alert_close(struct ab_lifecycle *lc, struct lc_alert *al,
         struct ab_event ev;
         ab_err_t rc;
 
-        rc = ab_lc_event_init(lc, &ev, al, AB_EVENT_CLOSE, time_ms, al->seq++);
+        rc = ab_lc_event_init(lc, &ev, al, ab_lc_alert_integ(&lc->st, al),
+                              AB_EVENT_CLOSE, time_ms, al->seq++);
         ev.resolved = true;
         ev.end_ms =
             incoming && incoming->has_ends ? incoming->ends_ms : time_ms;
@@ -302,7 +308,9 @@ static ab_err_t alert_open(struct ab_lifecycle *lc,
         al = ab_lc_alert_new(st);
         if (!al)
                 goto out;
-        al->integ    = integ;
+        rc = ab_lc_alert_integ_set(st, al, integ);
+        if (rc)
+                goto out;
         al->start_ms = a->has_starts ? a->starts_ms : t;
         al->first_ms = al->last_ms = t;
         al->count                  = 1;
@@ -311,7 +319,7 @@ static ab_err_t alert_open(struct ab_lifecycle *lc,
         if (rc)
                 goto out;
         ab_lc_alert_id_set(al, id); /* it carries fp's route */
-        rc = ab_lc_blob_encode(al, a);
+        rc = ab_lc_blob_encode(&st->arena, al, a);
         if (rc)
                 goto out;
         rc = ab_lc_store_add(st, al);
@@ -319,7 +327,8 @@ static ab_err_t alert_open(struct ab_lifecycle *lc,
                 goto out;
         ab_lc_changed(lc, fp);
         lc->stats.opened++;
-        rc = ab_lc_event_init(lc, &ev, al, AB_EVENT_CREATE, t, al->seq++);
+        rc =
+            ab_lc_event_init(lc, &ev, al, integ, AB_EVENT_CREATE, t, al->seq++);
         al = NULL;
         if (rc)
                 goto out;
@@ -349,7 +358,7 @@ static ab_err_t alert_merge(struct ab_lifecycle *lc, struct lc_alert *al,
                 al->first_ms = t;
         if (t < al->last_ms)
                 return AB_OK;
-        rc = ab_lc_blob_encode(al, a);
+        rc = ab_lc_blob_encode(&lc->st.arena, al, a);
         if (rc)
                 return ab_error_set(err, rc, NULL,
                                     "storing the merged alert failed: %s",
@@ -375,14 +384,14 @@ static ab_err_t orphan_close(struct ab_lifecycle *lc,
         ab_err_t rc;
 
         memset(&tmp, 0, sizeof(tmp));
-        tmp.integ    = integ;
         tmp.start_ms = a->has_starts ? a->starts_ms : t;
         memcpy(tmp.fp, fp, LC_KEY_LEN);
         rc = ab_lc_alert_id(lc, integ, fp, t, id);
         if (!rc)
                 ab_lc_alert_id_set(&tmp, id); /* it carries fp's route */
         if (!rc)
-                rc = ab_lc_event_init(lc, &ev, &tmp, AB_EVENT_CLOSE, t, 0);
+                rc = ab_lc_event_init(lc, &ev, &tmp, integ, AB_EVENT_CLOSE, t,
+                                      0);
         if (rc)
                 return rc;
         ev.alert         = a;

@@ -58,10 +58,13 @@ struct ab_str ab_lifecycle_dedup_value(const struct ab_alert *a,
 ab_err_t ab_lc_view_build(struct ab_lifecycle *lc, const struct lc_alert *al,
                           bool resolved, int64_t end_ms);
 
-/** Fill \p ev for event number \p seq of type \p type of \p al. */
+/** Fill \p ev for event number \p seq of type \p type of \p al, an alert
+ * of integration \p integ. */
 ab_err_t ab_lc_event_init(struct ab_lifecycle *lc, struct ab_event *ev,
-                          const struct lc_alert *al, enum ab_event_type type,
-                          int64_t time_ms, uint32_t seq);
+                          const struct lc_alert *al,
+                          const struct ab_integration *integ,
+                          enum ab_event_type type, int64_t time_ms,
+                          uint32_t seq);
 
 /**
  * Close \p al at \p time_ms and forget it. \p incoming is the recovery
@@ -112,7 +115,8 @@ ab_err_t ab_lc_fields_put(struct ab_buf *b, const struct lc_alert *al);
 
 /**
  * Read the fields ab_lc_fields_put() wrote into a new record of \p st's
- * slab (integ unset) in \p *out. Every length is checked and the blob decoded.
+ * slab (no integration yet) in \p *out. Every length is checked and the blob
+ * decoded.
  * @returns AB_ERR_STATE with "invalid <what>: <reason>" in \p err, or
  *          AB_ERR_NOMEM.
  */

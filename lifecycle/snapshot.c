@@ -68,12 +68,14 @@ ab_err_t ab_lifecycle_snapshot(const struct ab_lifecycle *lc,
                 rc = ab_lc_class_sorted(st, st->cls[i], &sorted, &nsorted);
                 for (size_t k = 0; !rc && k < nsorted; k++) {
                         const struct lc_alert *al = sorted[k];
+                        const struct ab_integration *integ =
+                            ab_lc_alert_integ(st, al);
 
-                        if (al->integ != last) {
+                        if (integ != last) {
                                 rc   = snap_name(&names, &nnames,
-                                                 ab_lc_integ_name(al->integ),
+                                                 ab_lc_integ_name(integ),
                                                  &last_idx);
-                                last = al->integ;
+                                last = integ;
                         }
                         if (!rc)
                                 rc = ab_lc_put_u32(&body, last_idx);
@@ -146,9 +148,11 @@ static ab_err_t restore_alert(struct ab_lifecycle *lc, struct lc_state *st,
         rc = ab_lc_fields_get(lc, st, r, "snapshot", &al, err);
         if (rc)
                 return rc;
-        al->integ = integs[idx];
         ab_lc_alert_id_get(al, id);
-        if (ab_lc_find_fp(st, al->fp) || ab_lc_find_id(st, id))
+        if ((rc = ab_lc_alert_integ_set(st, al, integs[idx])))
+                ab_error_set(err, rc, NULL, "entering integration \"%s\": %s",
+                             ab_lc_integ_name(integs[idx]), ab_err_desc(rc));
+        else if (ab_lc_find_fp(st, al->fp) || ab_lc_find_id(st, id))
                 rc = bad_snapshot(err, "duplicate alert");
         else if ((rc = ab_lc_store_load(st, al)))
                 ab_error_set(err, rc, NULL, "out of memory");

@@ -11,15 +11,18 @@
 /*
  * HOW IT WORKS
  *
- * Every open alert is one `struct lc_alert` record plus one allocation, the
- * "blob", holding the latest firing alert's content (labels, annotations
- * and alert fields, length-prefixed, see blob.c) and its claimer's name.
- * Records live in the state's slab: chunks of LC_SLAB_CHUNK records that
- * never move, so a record is named by a 32-bit index (`self`, 1-based)
- * as well as by its address; closed records go on a free list and are
- * handed out again, and the chunks are freed with the state. Structures
+ * Every open alert is one `struct lc_alert` record plus one block of the
+ * state's arena (arena.c), the "blob", holding the latest firing alert's
+ * content (labels, annotations and alert fields, length-prefixed, see blob.c)
+ * and its claimer's name. Records live in the state's slab: chunks of
+ * LC_SLAB_CHUNK records that never move, so a record is named by a 32-bit index
+ * (`self`, 1-based) as well as by its address; closed records go on a free list
+ * and are handed out again, and the chunks are freed with the state. Structures
  * that point at records (table slots, run links, heap entries) hold that
- * index: half the bytes of a pointer. One open-addressing hash table
+ * index: half the bytes of a pointer. A record names its integration
+ * by a 16-bit index into the state's table of them (`integ`), whose entry
+ * also holds the class of its auto_clear; an entry counts the records
+ * naming it and is reused once none does. One open-addressing hash table
  * with linear probing holds every record. Fingerprints are
  * SHA-256 prefixes, and an alert id starts with the first 8 bytes of its
  * fingerprint (its route), so those 8 bytes are the hash of both: a
@@ -44,6 +47,8 @@
  *     consumed from several partitions interleave, so each one's times
  *     jump back and forth; walking a sorted list back to the right place
  *     would cost O(n) per event there.
+ * An alert is in one of the two, so its heap position takes the place of
+ * its backward run link (`in_heap` says which).
  * The first alert of a class is the smaller of the run's head and the
  * heap's top. There are as many classes as distinct auto_clear values (a
  * handful), so each event costs O(classes) on top of that.
@@ -86,6 +91,8 @@ int ab_lc_alert_id_set(struct lc_alert *al, const unsigned char *id)
 }
 
 /* ---- the slab ---------------------------------------------------------- */
+
+_Static_assert(sizeof(struct lc_alert) == 96, "the record is 96 bytes");
 
 static struct lc_alert *slab_at(const struct lc_slab *sl, uint32_t self)
 {
@@ -140,7 +147,13 @@ void ab_lc_alert_free(struct lc_state *st, struct lc_alert *al)
         if (!al)
                 return;
         self = al->self;
-        ab_free(al->blob);
+        if (al->integ) {
+                struct lc_integ *e = &st->integ[al->integ - 1];
+
+                if (!--e->refs)
+                        e->integ = NULL;
+        }
+        ab_lc_blob_free(&st->arena, al);
         memset(al, 0, sizeof(*al));
         al->self      = self;
         al->next      = st->slab.free;
@@ -276,7 +289,8 @@ static void table_fini(struct lc_table *t)
 
 size_t ab_lc_state_mem(const struct lc_state *st)
 {
-        size_t n = st->table.cap * sizeof(*st->table.slot);
+        size_t n = st->table.cap * sizeof(*st->table.slot) +
+                   ab_lc_arena_mem(&st->arena);
 
         if (st->table.slot)
                 n += LC_ALLOC_OVERHEAD;
@@ -310,8 +324,9 @@ static struct lc_alert *heap_at(const struct lc_state *st,
 
 static void heap_set(struct lc_class *c, size_t i, struct lc_alert *al)
 {
-        c->heap[i] = al->self;
-        al->hpos   = (uint32_t)i;
+        c->heap[i]  = al->self;
+        al->hpos    = (uint32_t)i;
+        al->in_heap = 1;
 }
 
 static void heap_up(const struct lc_state *st, struct lc_class *c, size_t i)
@@ -370,7 +385,7 @@ static void heap_remove(const struct lc_state *st, struct lc_class *c, size_t i)
 {
         struct lc_alert *last = heap_at(st, c, --c->nheap);
 
-        heap_at(st, c, i)->hpos = LC_IN_RUN;
+        heap_at(st, c, i)->in_heap = 0;
         if (i == c->nheap)
                 return;
         heap_set(c, i, last);
@@ -388,10 +403,10 @@ static void run_insert(const struct lc_state *st, struct lc_class *c,
 
         while (p && quieter(al, p))
                 p = rec(st, p->prev);
-        al->hpos = LC_IN_RUN;
-        al->prev = p ? p->self : 0;
-        al->next = p ? p->next : c->head;
-        n        = rec(st, al->next);
+        al->in_heap = 0;
+        al->prev    = p ? p->self : 0;
+        al->next    = p ? p->next : c->head;
+        n           = rec(st, al->next);
         if (n)
                 n->prev = al->self;
         else
@@ -424,7 +439,7 @@ void ab_lc_class_unplace(const struct lc_state *st, struct lc_class *c,
 {
         struct lc_alert *p, *n;
 
-        if (al->hpos != LC_IN_RUN) {
+        if (al->in_heap) {
                 heap_remove(st, c, al->hpos);
                 return;
         }
@@ -522,7 +537,7 @@ static int64_t class_period(const struct ab_integration *integ)
 struct lc_class *ab_lc_class_of(const struct lc_state *st,
                                 const struct lc_alert *al)
 {
-        return st->cls[class_pos(st, class_period(al->integ))];
+        return st->integ[al->integ - 1].cls;
 }
 
 /* The class of period \p ms, created when new; NULL when out of memory. */
@@ -550,6 +565,71 @@ static struct lc_class *class_get(struct lc_state *st, int64_t ms)
         return c;
 }
 
+/* ---- integrations ------------------------------------------------------ */
+
+const struct ab_integration *ab_lc_alert_integ(const struct lc_state *st,
+                                               const struct lc_alert *al)
+{
+        return al->integ ? st->integ[al->integ - 1].integ : NULL;
+}
+
+/* The entry of \p integ in \p st, entered when new (in a free entry if
+ * there is one), or NULL with \p *rc set. */
+static struct lc_integ *integ_enter(struct lc_state *st,
+                                    const struct ab_integration *integ,
+                                    ab_err_t *rc)
+{
+        struct lc_integ *e = NULL;
+        struct lc_class *cls;
+        size_t i;
+
+        for (i = 0; i < st->ninteg; i++) {
+                if (st->integ[i].integ == integ)
+                        return &st->integ[i];
+                if (!e && !st->integ[i].integ)
+                        e = &st->integ[i];
+        }
+        *rc = AB_ERR_NOMEM;
+        cls = class_get(st, class_period(integ));
+        if (!cls)
+                return NULL;
+        if (!e && st->ninteg == LC_INTEG_MAX) {
+                *rc = AB_ERR_TOO_LARGE;
+                return NULL;
+        }
+        if (!e && st->ninteg == st->capinteg) {
+                size_t cap = st->capinteg ? st->capinteg * 2 : 4;
+                struct lc_integ *v;
+
+                if (cap > LC_INTEG_MAX)
+                        cap = LC_INTEG_MAX;
+                v = ab_realloc(st->integ, cap * sizeof(*v));
+                if (!v)
+                        return NULL;
+                st->integ    = v;
+                st->capinteg = cap;
+        }
+        if (!e)
+                e = &st->integ[st->ninteg++];
+        e->integ = integ;
+        e->cls   = cls;
+        e->refs  = 0;
+        return e;
+}
+
+ab_err_t ab_lc_alert_integ_set(struct lc_state *st, struct lc_alert *al,
+                               const struct ab_integration *integ)
+{
+        ab_err_t rc        = AB_OK;
+        struct lc_integ *e = integ_enter(st, integ, &rc);
+
+        if (!e)
+                return rc;
+        e->refs++;
+        al->integ = (uint16_t)(e - st->integ + 1);
+        return AB_OK;
+}
+
 void ab_lc_state_init(struct lc_state *st)
 {
         memset(st, 0, sizeof(*st));
@@ -563,29 +643,28 @@ void ab_lc_state_fini(struct lc_state *st)
         size_t at = 0;
 
         while ((al = ab_lc_state_next(st, &at)))
-                ab_free(al->blob);
+                ab_lc_blob_free(&st->arena, al);
         for (i = 0; i < st->ncls; i++) {
                 ab_free(st->cls[i]->heap);
                 ab_free(st->cls[i]);
         }
         ab_free(st->cls);
+        ab_free(st->integ);
         ab_free(st->closed);
         table_fini(&st->table);
         slab_fini(&st->slab);
+        ab_lc_arena_fini(&st->arena);
         ab_lc_state_init(st);
 }
 
-/* Reserve room for \p al in \p st: its class, and a slot in each table.
+/* Reserve room for \p al in \p st's table.
  * @returns its class, or NULL when out of memory. */
 static struct lc_class *store_reserve(struct lc_state *st,
                                       const struct lc_alert *al)
 {
-        struct lc_class *cls;
-
-        cls = class_get(st, class_period(al->integ));
-        if (!cls || table_reserve(st, st->open + 1))
+        if (table_reserve(st, st->open + 1))
                 return NULL;
-        return cls;
+        return ab_lc_class_of(st, al);
 }
 
 ab_err_t ab_lc_store_add(struct lc_state *st, struct lc_alert *al)

@@ -7,10 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lifecycle/arena.h"
 #include "lifecycle/ident.h"
 
-#define LC_CLOSED_RING    1024
-#define LC_ALLOC_OVERHEAD 16 /* assumed allocator bytes per allocation */
+#define LC_CLOSED_RING 1024
 
 enum lc_why {
         LC_WHY_RECOVERED = 1,
@@ -23,33 +23,42 @@ enum lc_why {
 struct lc_class;
 
 /*
- * One open alert: 104 bytes, in its store's slab (no allocator header).
- * Its class is not stored: it follows from the integration's auto_clear
- * (ab_lc_class_of). Its id is not stored whole: an alert id starts with
- * its fingerprint's first LC_ROUTE_LEN bytes (ident.h), so only the rest
- * is kept (ab_lc_alert_id_get).
+ * One open alert: 96 bytes, in its store's slab (no allocator header).
+ * It is either in the run of its class or in its heap, so its link to the
+ * previous alert of the run and its position in the heap share 4 bytes.
+ * Its integration is a 16-bit index into the store's table of them, whose
+ * entry also gives its class (ab_lc_class_of). Its id is not stored whole:
+ * an alert id starts with its fingerprint's first LC_ROUTE_LEN bytes
+ * (ident.h), so only the rest is kept (ab_lc_alert_id_get).
  */
 struct lc_alert {
-        const struct ab_integration *integ; /* borrowed, outlives alert */
-        unsigned char *blob; /* owned: the latest firing alert, then the
-                                claimer's name with its NUL when claimed */
+        unsigned char *blob; /* owned, in the store's arena: the latest
+                                firing alert, then the claimer's name with
+                                its NUL when claimed */
         int64_t start_ms;    /* startTime */
         int64_t first_ms;    /* earliest firing event time */
         int64_t last_ms;     /* latest firing event time */
         uint64_t count;      /* firing events, the opening one included */
         uint64_t touch;      /* when it took its place: orders equal last_ms */
-        uint32_t prev;       /* the run of its class (slab indices, 0: none) */
-        uint32_t next;       /* when hpos == LC_IN_RUN; next: the free list */
+        union {
+                uint32_t prev; /* in the run: the alert before it (slab
+                                  index, 0: none) */
+                uint32_t hpos; /* in the heap (in_heap): its index there */
+        };
+        uint32_t next; /* in the run: the alert after it; in the slab's free
+                          list: the next free record */
         uint32_t blob_len : 31; /* bytes of the alert in the blob */
         uint32_t claimed : 1;   /* the claimer's name follows them */
         uint32_t self;          /* index in the slab, 1-based (0: not in one) */
         uint32_t seq;           /* sequence number of the next event */
-        uint32_t hpos;          /* index in its class's heap, or LC_IN_RUN */
         unsigned char fp[LC_KEY_LEN];
         unsigned char id_tail[LC_KEY_LEN - LC_ROUTE_LEN]; /* id after route */
+        uint16_t integ;  /* index in the store's integrations, 1-based (0:
+                            none yet; ab_lc_alert_integ_set) */
+        uint8_t spare;   /* bytes of the blob's block after the blob and the
+                            claimer (blob.c) */
+        uint8_t in_heap; /* in its class's heap (hpos), not its run */
 };
-
-#define LC_IN_RUN UINT32_MAX
 
 /* Alerts sharing one auto_clear period; 0 never expires. Alerts are
  * named by their slab index (0: none). */
@@ -81,6 +90,18 @@ struct lc_slab {
         uint32_t free; /* records given back, chained by `next` */
 };
 
+/* An integration that open alerts of a store belong to. Entries no record
+ * names any more are reused, so LC_INTEG_MAX bounds the integrations with
+ * open alerts at one time, not those a long-lived store has seen. */
+#define LC_INTEG_MAX UINT16_MAX
+
+struct lc_integ {
+        const struct ab_integration *integ; /* borrowed, outlives its alerts;
+                                               NULL: a free entry */
+        struct lc_class *cls;               /* the class of its auto_clear */
+        uint32_t refs;                      /* records naming it */
+};
+
 struct lc_closed {
         unsigned char id[LC_KEY_LEN];
         unsigned char fp[LC_KEY_LEN];
@@ -91,9 +112,12 @@ struct lc_closed {
 /* Everything a snapshot holds; restore builds a new one and swaps it in. */
 struct lc_state {
         struct lc_slab slab;   /* every record of this state */
+        struct lc_arena arena; /* every blob of this state */
         struct lc_table table; /* by fingerprint and by alert id */
         struct lc_class **cls; /* owned, sorted by auto_clear_ms */
         size_t ncls;
+        struct lc_integ *integ; /* owned; records name entries by index */
+        size_t ninteg, capinteg;
         struct lc_closed *closed; /* owned ring of LC_CLOSED_RING, or NULL */
         size_t nclosed;
         size_t closed_next; /* ring slot written next */
@@ -114,14 +138,33 @@ struct lc_alert *ab_lc_alert_new(struct lc_state *st);
  * tables, with what it owns; NULL-safe. */
 void ab_lc_alert_free(struct lc_state *st, struct lc_alert *al);
 
+/** The integration of \p al, a record of \p st, or NULL when it has none
+ * yet. */
+const struct ab_integration *ab_lc_alert_integ(const struct lc_state *st,
+                                               const struct lc_alert *al);
+
+/**
+ * Make \p integ the integration of \p al, a record of \p st without one,
+ * entering it (and the class of its auto_clear) in \p st when new.
+ * @returns AB_ERR_NOMEM, or AB_ERR_TOO_LARGE when LC_INTEG_MAX
+ *          integrations already have records in \p st; \p al unchanged.
+ */
+ab_err_t ab_lc_alert_integ_set(struct lc_state *st, struct lc_alert *al,
+                               const struct ab_integration *integ);
+
 /** Who claimed \p al, or NULL (blob.c). */
 const char *ab_lc_handler(const struct lc_alert *al);
 
-/** Record that \p name (\p len bytes, no NUL) claimed \p al (blob set;
- * blob.c). */
-ab_err_t ab_lc_handler_set(struct lc_alert *al, const char *name, size_t len);
+/** Record that \p name (\p len bytes, no NUL) claimed \p al (blob set,
+ * in arena \p ar; blob.c). */
+ab_err_t ab_lc_handler_set(struct lc_arena *ar, struct lc_alert *al,
+                           const char *name, size_t len);
 
-/** Bytes the slab and the table hold (for ab_lifecycle_get_mem). */
+/** Give al's blob back to arena \p ar (NULL-safe; blob.c). */
+void ab_lc_blob_free(struct lc_arena *ar, struct lc_alert *al);
+
+/** Bytes the slab, the table and the arena hold (for
+ * ab_lifecycle_get_mem). */
 size_t ab_lc_state_mem(const struct lc_state *st);
 
 /** The open alert with fingerprint \p fp (LC_KEY_LEN bytes), or NULL. */

@@ -296,6 +296,7 @@ static Suite *lifecycle_suite(void)
         suite_add_tcase(s, lifecycle_replay_tcase());
         suite_add_tcase(s, lifecycle_output_tcase());
         suite_add_tcase(s, lifecycle_changelog_tcase());
+        suite_add_tcase(s, lifecycle_arena_tcase());
         return s;
 }
 

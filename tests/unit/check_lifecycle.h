@@ -12,5 +12,6 @@ TCase *lifecycle_bounds_tcase(void);      /* check_lifecycle_bounds.c */
 TCase *lifecycle_replay_tcase(void);      /* check_lifecycle_replay.c */
 TCase *lifecycle_output_tcase(void);      /* check_lifecycle_output.c */
 TCase *lifecycle_changelog_tcase(void);   /* check_lifecycle_changelog.c */
+TCase *lifecycle_arena_tcase(void);       /* check_lifecycle_arena.c */
 
 #endif

@@ -9,6 +9,7 @@ ab_unit_test(check_lifecycle
           ${CMAKE_CURRENT_LIST_DIR}/check_lifecycle_replay.c
           ${CMAKE_CURRENT_LIST_DIR}/check_lifecycle_output.c
           ${CMAKE_CURRENT_LIST_DIR}/check_lifecycle_changelog.c
+          ${CMAKE_CURRENT_LIST_DIR}/check_lifecycle_arena.c
           ${CMAKE_CURRENT_LIST_DIR}/lifecycle_fixture.c
   LIBS ab_lifecycle)
 ab_unit_test(check_lifecycle_faults

@@ -50,28 +50,45 @@ static void h_flush(struct lc_hash *h)
         h->npend = 0;
 }
 
-static void h_bytes(struct lc_hash *h, const void *p, size_t n)
+/* Where the next \p n bytes go in `pend`, flushing it first when they do
+ * not fit; NULL when \p n is more than `pend` holds. */
+static inline unsigned char *h_room(struct lc_hash *h, size_t n)
 {
         if (n > LC_HASH_PEND - h->npend) {
                 h_flush(h);
-                if (n >= LC_HASH_PEND) {
-                        if (!h->bad && EVP_DigestUpdate(h->ctx, p, n) != 1)
-                                h->bad = 1;
-                        return;
-                }
+                if (n > LC_HASH_PEND)
+                        return NULL;
+        }
+        return h->pend + h->npend;
+}
+
+static void h_bytes(struct lc_hash *h, const void *p, size_t n)
+{
+        unsigned char *o = h_room(h, n);
+
+        if (!o) {
+                if (!h->bad && EVP_DigestUpdate(h->ctx, p, n) != 1)
+                        h->bad = 1;
+                return;
         }
         if (n)
-                memcpy(h->pend + h->npend, p, n);
+                memcpy(o, p, n);
         h->npend += n;
+}
+
+static inline unsigned char *put_be32(unsigned char *o, uint32_t v)
+{
+        o[0] = (unsigned char)(v >> 24);
+        o[1] = (unsigned char)(v >> 16);
+        o[2] = (unsigned char)(v >> 8);
+        o[3] = (unsigned char)v;
+        return o + 4;
 }
 
 static void h_u32(struct lc_hash *h, uint32_t v)
 {
-        unsigned char b[4] = {(unsigned char)(v >> 24),
-                              (unsigned char)(v >> 16), (unsigned char)(v >> 8),
-                              (unsigned char)v};
-
-        h_bytes(h, b, sizeof(b));
+        put_be32(h_room(h, 4), v);
+        h->npend += 4;
 }
 
 static void h_u64(struct lc_hash *h, uint64_t v)
@@ -101,6 +118,31 @@ static void h_opt(struct lc_hash *h, struct ab_str v)
         h_bytes(h, &tag, 1);
         if (v.ptr)
                 h_str(h, v.ptr, v.len);
+}
+
+/* A label: h_str() of its name, then h_opt() of its value; written into
+ * `pend` in one step when it fits (labels are short). */
+static void h_label(struct lc_hash *h, const struct ab_kv *kv)
+{
+        size_t n = 4 + kv->key.len + 1 + (kv->val.ptr ? 4 + kv->val.len : 0);
+        unsigned char *o = h_room(h, n);
+
+        if (!o) {
+                h_str(h, kv->key.ptr, kv->key.len);
+                h_opt(h, kv->val);
+                return;
+        }
+        o = put_be32(o, (uint32_t)kv->key.len);
+        if (kv->key.len)
+                memcpy(o, kv->key.ptr, kv->key.len);
+        o += kv->key.len;
+        *o++ = kv->val.ptr ? 1 : 0;
+        if (kv->val.ptr) {
+                o = put_be32(o, (uint32_t)kv->val.len);
+                if (kv->val.len)
+                        memcpy(o, kv->val.ptr, kv->val.len);
+        }
+        h->npend += n;
 }
 
 static ab_err_t h_end(struct lc_hash *h, unsigned char out[LC_KEY_LEN])
@@ -170,10 +212,8 @@ static ab_err_t fp_digest(EVP_MD_CTX *ctx, const EVP_MD *md,
         if (!n || !names) {
                 h_cstr(&h, "labels");
                 h_u32(&h, (uint32_t)a->nlabels);
-                for (i = 0; i < a->nlabels; i++) {
-                        h_str(&h, a->labels[i].key.ptr, a->labels[i].key.len);
-                        h_opt(&h, a->labels[i].val);
-                }
+                for (i = 0; i < a->nlabels; i++)
+                        h_label(&h, &a->labels[i]);
                 return h_end(&h, out);
         }
         for (name = ab_lifecycle_dedup_next(names, n, NULL); name;

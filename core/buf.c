@@ -310,28 +310,16 @@ static inline size_t copy_plain(char *o, const unsigned char *s, size_t n)
 }
 
 /*
- * One reservation for the worst case (every byte escaped as \u00XX, or an
- * invalid byte replaced by the 3-byte U+FFFD), then a single pass that
- * copies runs of plain bytes (copy_plain()) and writes escapes
- * in place.
+ * Write the escaped \p n bytes at \p u to \p o, which has room for the
+ * worst case (every byte escaped as \u00XX, or an invalid byte replaced by
+ * the 3-byte U+FFFD), in a single pass that copies runs of plain bytes
+ * (copy_plain()) and writes escapes in place. @returns the end of what it
+ * wrote.
  */
-ab_err_t ab_buf_append_json_str(struct ab_buf *b, const char *s, size_t n)
+static char *json_escape(char *o, const unsigned char *u, size_t n)
 {
-        const unsigned char *u = (const unsigned char *)s;
-        size_t i               = 0, run;
-        char *o;
-        ab_err_t err;
+        size_t i = 0, run;
 
-        /* ab_buf_reserve() is called only when it has something to do:
-         * grow, or refuse what would pass the limit. */
-        if (b->len + n * 6 + 2 >= b->cap ||
-            (b->limit && b->len + n * 6 + 2 > b->limit)) {
-                err = ab_buf_reserve(b, n * 6 + 2);
-                if (err)
-                        return err;
-        }
-        o    = b->data + b->len;
-        *o++ = '"';
         while (i < n) {
                 unsigned char cls;
                 size_t seq;
@@ -349,7 +337,7 @@ ab_err_t ab_buf_append_json_str(struct ab_buf *b, const char *s, size_t n)
                 }
                 seq = utf8_seq_len(u + i, n - i);
                 if (seq) {
-                        memcpy(o, s + i, seq);
+                        memcpy(o, u + i, seq);
                         o += seq;
                         i += seq;
                 } else {
@@ -358,8 +346,43 @@ ab_err_t ab_buf_append_json_str(struct ab_buf *b, const char *s, size_t n)
                         i++;
                 }
         }
+        return o;
+}
+
+/* Room for \p extra bytes: ab_buf_reserve(), called only when it has
+ * something to do (grow, or refuse what would pass the limit). */
+static inline ab_err_t json_reserve(struct ab_buf *b, size_t extra)
+{
+        if (b->len + extra >= b->cap || (b->limit && b->len + extra > b->limit))
+                return ab_buf_reserve(b, extra);
+        return AB_OK;
+}
+
+ab_err_t ab_buf_append_json_str(struct ab_buf *b, const char *s, size_t n)
+{
+        ab_err_t err = json_reserve(b, n * 6 + 2);
+        char *o;
+
+        if (err)
+                return err;
+        o               = b->data + b->len;
+        *o++            = '"';
+        o               = json_escape(o, (const unsigned char *)s, n);
         *o++            = '"';
         b->len          = (size_t)(o - b->data);
+        b->data[b->len] = '\0';
+        return AB_OK;
+}
+
+ab_err_t ab_buf_append_json_chars(struct ab_buf *b, const char *s, size_t n)
+{
+        ab_err_t err = json_reserve(b, n * 6);
+        char *o;
+
+        if (err)
+                return err;
+        o      = json_escape(b->data + b->len, (const unsigned char *)s, n);
+        b->len = (size_t)(o - b->data);
         b->data[b->len] = '\0';
         return AB_OK;
 }

@@ -254,13 +254,8 @@ static void w_cstr(struct writer *w, const char *s)
 /* Append \p s escaped as JSON string content, without the quotes. */
 static void w_str_inner(struct writer *w, const char *s, size_t n)
 {
-        size_t pos = w->b->len;
-
-        w_str(w, s, n);
-        if (w->rc)
-                return;
-        memmove(w->b->data + pos, w->b->data + pos + 1, w->b->len - pos - 2);
-        ab_buf_truncate(w->b, w->b->len - 2);
+        if (!w->rc)
+                w->rc = ab_buf_append_json_chars(w->b, s, n);
 }
 
 static void w_i64(struct writer *w, int64_t v)

@@ -316,7 +316,7 @@ static inline size_t copy_plain(char *o, const unsigned char *s, size_t n)
  * (copy_plain()) and writes escapes in place. @returns the end of what it
  * wrote.
  */
-static char *json_escape(char *o, const unsigned char *u, size_t n)
+static inline char *json_escape(char *o, const unsigned char *u, size_t n)
 {
         size_t i = 0, run;
 

@@ -205,9 +205,42 @@ static size_t write_escape(char *o, unsigned char c)
         }
 }
 
-/* The number of plain bytes (json_class 0) at s, up to n, looked at 16 at a
- * time; the caller examines the byte that stopped the scan. */
-static inline size_t plain_prefix(const unsigned char *s, size_t n)
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* Bit 7 of byte k is set if byte k of \p x (the k-th in memory) is '"',
+ * '\\', < 0x20 or >= 0x80. A borrow only reaches the bytes after a byte
+ * that is one of them, so the lowest set bit is exact; higher ones may be
+ * false. */
+static inline uint64_t special8(uint64_t x)
+{
+        const uint64_t ones = 0x0101010101010101u;
+        uint64_t q          = x ^ (ones * '"');
+        uint64_t s          = x ^ (ones * '\\');
+
+        return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) |
+                ((s - ones) & ~s) | x) &
+               (ones * 0x80);
+}
+
+static inline uint64_t load8(const unsigned char *p)
+{
+        uint64_t x;
+
+        memcpy(&x, p, sizeof(x));
+        return x;
+}
+#endif
+
+/*
+ * Copy the plain bytes (json_class 0) at \p s, up to \p n, to \p o and
+ * return how many there are; the caller examines the byte that stopped
+ * the scan. Bytes after the plain ones, up to o + n, may be written too
+ * (the caller overwrites them). Sixteen bytes at a time (eight or four
+ * below 16), each block stored whole, the last one overlapping the bytes
+ * already found plain (they are not flagged, so its first flag is still
+ * the first special byte): short strings, most label names and values,
+ * take one or two steps, without a loop byte by byte or a memcpy() call.
+ */
+static inline size_t copy_plain(char *o, const unsigned char *s, size_t n)
 {
         size_t i = 0;
 #if defined(__SSE2__)
@@ -215,56 +248,87 @@ static inline size_t plain_prefix(const unsigned char *s, size_t n)
         const __m128i bslash = _mm_set1_epi8('\\');
         const __m128i space  = _mm_set1_epi8(0x20);
 
-        while (n - i >= 16) {
-                __m128i v =
-                    _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-                /* Signed compare: bytes >= 0x80 are negative, so < 0x20. */
-                __m128i m =
-                    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
-                                              _mm_cmpeq_epi8(v, bslash)),
-                                 _mm_cmplt_epi8(v, space));
-                unsigned mask = (unsigned)_mm_movemask_epi8(m);
+        if (n >= 16) {
+                for (;;) {
+                        size_t at = n - i >= 16 ? i : n - 16;
+                        __m128i v = _mm_loadu_si128(
+                            (const __m128i *)(const void *)(s + at));
+                        /* Signed compare: bytes >= 0x80 are negative, so
+                         * < 0x20. */
+                        __m128i m = _mm_or_si128(
+                            _mm_or_si128(_mm_cmpeq_epi8(v, quote),
+                                         _mm_cmpeq_epi8(v, bslash)),
+                            _mm_cmplt_epi8(v, space));
+                        unsigned mask = (unsigned)_mm_movemask_epi8(m);
 
-                if (mask)
-                        return i + (size_t)__builtin_ctz(mask);
-                i += 16;
+                        _mm_storeu_si128((__m128i *)(void *)(o + at), v);
+                        if (mask)
+                                return at + (size_t)__builtin_ctz(mask);
+                        if (at + 16 == n)
+                                return n;
+                        i = at + 16;
+                }
         }
 #endif
-        while (i < n && json_class[s[i]] == 0)
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        if (n >= 8) {
+                for (;;) {
+                        size_t at  = n - i >= 8 ? i : n - 8;
+                        uint64_t x = load8(s + at);
+                        uint64_t m = special8(x);
+
+                        memcpy(o + at, &x, 8);
+                        if (m)
+                                return at + (size_t)__builtin_ctzll(m) / 8;
+                        if (at + 8 == n)
+                                return n;
+                        i = at + 8;
+                }
+        }
+        if (n >= 4) {
+                /* Bytes 0-3 and n-4..n-1 in one word. */
+                uint32_t lo, hi;
+                uint64_t m;
+                size_t k;
+
+                memcpy(&lo, s, 4);
+                memcpy(&hi, s + n - 4, 4);
+                memcpy(o, &lo, 4);
+                memcpy(o + n - 4, &hi, 4);
+                m = special8((uint64_t)hi << 32 | lo);
+                if (!m)
+                        return n;
+                k = (size_t)__builtin_ctzll(m) / 8;
+                return k < 4 ? k : n - 8 + k;
+        }
+#endif
+        while (i < n && json_class[s[i]] == 0) {
+                o[i] = (char)s[i];
                 i++;
+        }
         return i;
 }
 
 /*
- * One reservation for the worst case (every byte escaped as \u00XX, or an
- * invalid byte replaced by the 3-byte U+FFFD), then a single pass that
- * copies runs of plain bytes (found 16 bytes at a time) and writes escapes
- * in place.
+ * Write the escaped \p n bytes at \p u to \p o, which has room for the
+ * worst case (every byte escaped as \u00XX, or an invalid byte replaced by
+ * the 3-byte U+FFFD), in a single pass that copies runs of plain bytes
+ * (copy_plain()) and writes escapes in place. @returns the end of what it
+ * wrote.
  */
-ab_err_t ab_buf_append_json_str(struct ab_buf *b, const char *s, size_t n)
+static inline char *json_escape(char *o, const unsigned char *u, size_t n)
 {
-        const unsigned char *u = (const unsigned char *)s;
-        size_t i               = 0, run;
-        char *o;
-        ab_err_t err;
+        size_t i = 0, run;
 
-        err = ab_buf_reserve(b, n * 6 + 2);
-        if (err)
-                return err;
-        o    = b->data + b->len;
-        *o++ = '"';
         while (i < n) {
                 unsigned char cls;
                 size_t seq;
 
-                run = plain_prefix(u + i, n - i);
-                if (run) {
-                        memcpy(o, s + i, run);
-                        o += run;
-                        i += run;
-                        if (i == n)
-                                break;
-                }
+                run = copy_plain(o, u + i, n - i);
+                o += run;
+                i += run;
+                if (i == n)
+                        break;
                 cls = json_class[u[i]];
                 if (cls == 1) {
                         o += write_escape(o, u[i]);
@@ -273,7 +337,7 @@ ab_err_t ab_buf_append_json_str(struct ab_buf *b, const char *s, size_t n)
                 }
                 seq = utf8_seq_len(u + i, n - i);
                 if (seq) {
-                        memcpy(o, s + i, seq);
+                        memcpy(o, u + i, seq);
                         o += seq;
                         i += seq;
                 } else {
@@ -282,8 +346,43 @@ ab_err_t ab_buf_append_json_str(struct ab_buf *b, const char *s, size_t n)
                         i++;
                 }
         }
+        return o;
+}
+
+/* Room for \p extra bytes: ab_buf_reserve(), called only when it has
+ * something to do (grow, or refuse what would pass the limit). */
+static inline ab_err_t json_reserve(struct ab_buf *b, size_t extra)
+{
+        if (b->len + extra >= b->cap || (b->limit && b->len + extra > b->limit))
+                return ab_buf_reserve(b, extra);
+        return AB_OK;
+}
+
+ab_err_t ab_buf_append_json_str(struct ab_buf *b, const char *s, size_t n)
+{
+        ab_err_t err = json_reserve(b, n * 6 + 2);
+        char *o;
+
+        if (err)
+                return err;
+        o               = b->data + b->len;
+        *o++            = '"';
+        o               = json_escape(o, (const unsigned char *)s, n);
         *o++            = '"';
         b->len          = (size_t)(o - b->data);
+        b->data[b->len] = '\0';
+        return AB_OK;
+}
+
+ab_err_t ab_buf_append_json_chars(struct ab_buf *b, const char *s, size_t n)
+{
+        ab_err_t err = json_reserve(b, n * 6);
+        char *o;
+
+        if (err)
+                return err;
+        o      = json_escape(b->data + b->len, (const unsigned char *)s, n);
+        b->len = (size_t)(o - b->data);
         b->data[b->len] = '\0';
         return AB_OK;
 }

@@ -66,6 +66,10 @@ ab_err_t ab_buf_append_i64(struct ab_buf *b, int64_t v);
  */
 ab_err_t ab_buf_append_json_str(struct ab_buf *b, const char *s, size_t n);
 
+/** ab_buf_append_json_str() without the quotes: the content of a JSON
+ *  string written in several pieces. */
+ab_err_t ab_buf_append_json_chars(struct ab_buf *b, const char *s, size_t n);
+
 /** @returns 1 if the \p n bytes at \p s are valid UTF-8 (NUL included),
  *  else 0: the check jansson applies to strings. */
 int ab_utf8_valid(const char *s, size_t n);

@@ -695,14 +695,47 @@ static int key_eq(struct ab_str a, struct ab_str b)
         return a.len == b.len && (!a.len || !memcmp(a.ptr, b.ptr, a.len));
 }
 
-/* FNV-1a: spreads keys over the slots of the hash table. */
+/*
+ * The bytes of a key of \p n <= 8 bytes as one word: two keys of the same
+ * length have the same word if and only if they have the same bytes (the
+ * loads overlap; every byte is in one of them). Fixed-size copies compile
+ * to loads; a loop over the bytes is what this replaces.
+ */
+static inline uint64_t key_word(const char *p, size_t n)
+{
+        uint32_t lo, hi;
+        uint64_t w;
+
+        if (n >= 8) {
+                memcpy(&w, p, 8);
+                return w;
+        }
+        if (n >= 4) {
+                memcpy(&lo, p, 4);
+                memcpy(&hi, p + n - 4, 4);
+                return (uint64_t)hi << 32 | lo;
+        }
+        if (!n)
+                return 0;
+        return (uint64_t)(unsigned char)p[0] |
+               (uint64_t)(unsigned char)p[n / 2] << 8 |
+               (uint64_t)(unsigned char)p[n - 1] << 16;
+}
+
+/* Spreads keys over the slots of the hash table, a word of 8 bytes per
+ * step (the last one overlapping). */
 static uint32_t key_hash(struct ab_str k)
 {
-        uint32_t h = 2166136261u;
+        const uint64_t mul = 0x9E3779B97F4A7C15u;
+        uint64_t h         = (k.len + 1) * mul;
+        size_t i           = 0;
 
-        for (size_t i = 0; i < k.len; i++)
-                h = (h ^ (unsigned char)k.ptr[i]) * 16777619u;
-        return h;
+        for (; k.len - i > 8; i += 8) {
+                h = (h ^ key_word(k.ptr + i, 8)) * mul;
+                h ^= h >> 29;
+        }
+        h = (h ^ key_word(k.ptr + i, k.len - i)) * mul;
+        return (uint32_t)(h ^ h >> 32);
 }
 
 /* How many bytes of a repeated key a message shows. */
@@ -774,8 +807,8 @@ static ab_err_t unique_hashed(const struct ab_json_doc *doc, uint32_t obj,
         return AB_OK;
 }
 
-/* A key of a small object: length and first 8 bytes (0-padded) first, so
- * that most pairs differ without looking at the text. */
+/* A key of a small object: length and key_word() first, so that most
+ * pairs differ without looking at the text. */
 struct small_key {
         uint64_t head;
         uint32_t len;
@@ -796,16 +829,7 @@ static ab_err_t unique_pairwise(const struct ab_json_doc *doc, uint32_t obj,
         for (uint32_t m = 0; m < n; m++) {
                 struct ab_str t = ab_json_text(doc, k);
 
-                keys[m].head = 0;
-                /* Fixed-size copies compile to loads; a variable one is a
-                 * call. */
-                if (t.len >= 8)
-                        memcpy(&keys[m].head, t.ptr, 8);
-                else
-                        for (size_t c = 0; c < t.len; c++)
-                                keys[m].head |=
-                                    (uint64_t)(unsigned char)t.ptr[c]
-                                    << (8 * c);
+                keys[m].head = key_word(t.ptr, t.len);
                 keys[m].len  = toks[k].len;
                 keys[m].tok  = k;
                 keys[m].text = t.ptr;

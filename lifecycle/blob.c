@@ -75,12 +75,11 @@ static size_t str_size(struct ab_str s)
         return varint_len(s.len) + s.len;
 }
 
-/* Index of the entry with key \p name in sorted \p kv whose value equals
+/* Index of the entry with key \p key in sorted \p kv whose value equals
  * \p val, or -1 (then the field is stored on its own). */
-static long kv_ref(const struct ab_kv *kv, size_t n, const char *name,
+static long kv_ref(const struct ab_kv *kv, size_t n, struct ab_str key,
                    struct ab_str val)
 {
-        struct ab_str key = ab_str_c(name);
         size_t lo = 0, hi = n;
 
         while (lo < hi) {
@@ -103,11 +102,11 @@ static long field_ref(const struct ab_alert *a, int f)
         enum ab_field_kind kind = ab_alert_field_kind(id);
 
         if (kind == AB_FIELD_KIND_LABEL)
-                return kv_ref(a->labels, a->nlabels, ab_alert_field_name(id),
+                return kv_ref(a->labels, a->nlabels, ab_alert_field_key(id),
                               a->field[f]);
         if (kind == AB_FIELD_KIND_ANNOTATION)
                 return kv_ref(a->annotations, a->nannotations,
-                              ab_alert_field_name(id), a->field[f]);
+                              ab_alert_field_key(id), a->field[f]);
         return -1;
 }
 

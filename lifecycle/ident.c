@@ -1,10 +1,14 @@
 /* ident.c - the hashes that identify alerts and events: fingerprints,
  * alert ids and event ids. */
+
+/* SHA256_Init() and friends (see lc_hash below). */
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include "lifecycle/ident.h"
 
 #include <string.h>
 
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "core/mem.h"
 #include "lifecycle/lifecycle_int.h"
@@ -21,57 +25,82 @@
 
 /*
  * The hash input is a stream of many small pieces (length prefixes, tags,
- * short label strings). They are gathered in `pend` and handed to OpenSSL
- * in large updates, because each EVP_DigestUpdate() call costs far more
- * than hashing a few bytes. The digest depends only on the byte stream, so
- * the buffering never changes a fingerprint or an id.
+ * short label strings). They are gathered in `pend` and handed to SHA-256
+ * in large updates, because each update call costs far more than hashing
+ * a few bytes. The digest depends only on the byte stream, so the
+ * buffering never changes a fingerprint or an id.
+ *
+ * The hashes are small (one to five blocks) and many: every opened alert
+ * takes three (fingerprint, alert id, event id), every close two. At that
+ * size OpenSSL 3.0's EVP interface costs about as much as the hashing:
+ * EVP_DigestInit_ex() frees and allocates the provider's context and looks
+ * for an engine on every call. The low-level SHA256_Init(), _Update() and
+ * _Final(), deprecated since 3.0 but in every 3.x release, run the same
+ * SHA-256 code (the CPU's SHA extensions included) on a context held here,
+ * with no allocation (docs/performance.md, "Mapping engine (issue 16)").
  */
 #define LC_HASH_PEND 512
 
 struct lc_hash {
-        EVP_MD_CTX *ctx;
+        SHA256_CTX sha;
         int bad;
         size_t npend;
         unsigned char pend[LC_HASH_PEND];
 };
 
-static void h_begin(struct lc_hash *h, EVP_MD_CTX *ctx, const EVP_MD *md)
+static void h_begin(struct lc_hash *h)
 {
-        h->ctx   = ctx;
         h->npend = 0;
-        h->bad   = EVP_DigestInit_ex(ctx, md, NULL) != 1;
+        h->bad   = SHA256_Init(&h->sha) != 1;
 }
 
 static void h_flush(struct lc_hash *h)
 {
         if (!h->bad && h->npend &&
-            EVP_DigestUpdate(h->ctx, h->pend, h->npend) != 1)
+            SHA256_Update(&h->sha, h->pend, h->npend) != 1)
                 h->bad = 1;
         h->npend = 0;
 }
 
-static void h_bytes(struct lc_hash *h, const void *p, size_t n)
+/* Where the next \p n bytes go in `pend`, flushing it first when they do
+ * not fit; NULL when \p n is more than `pend` holds. */
+static inline unsigned char *h_room(struct lc_hash *h, size_t n)
 {
         if (n > LC_HASH_PEND - h->npend) {
                 h_flush(h);
-                if (n >= LC_HASH_PEND) {
-                        if (!h->bad && EVP_DigestUpdate(h->ctx, p, n) != 1)
-                                h->bad = 1;
-                        return;
-                }
+                if (n > LC_HASH_PEND)
+                        return NULL;
+        }
+        return h->pend + h->npend;
+}
+
+static void h_bytes(struct lc_hash *h, const void *p, size_t n)
+{
+        unsigned char *o = h_room(h, n);
+
+        if (!o) {
+                if (!h->bad && SHA256_Update(&h->sha, p, n) != 1)
+                        h->bad = 1;
+                return;
         }
         if (n)
-                memcpy(h->pend + h->npend, p, n);
+                memcpy(o, p, n);
         h->npend += n;
+}
+
+static inline unsigned char *put_be32(unsigned char *o, uint32_t v)
+{
+        o[0] = (unsigned char)(v >> 24);
+        o[1] = (unsigned char)(v >> 16);
+        o[2] = (unsigned char)(v >> 8);
+        o[3] = (unsigned char)v;
+        return o + 4;
 }
 
 static void h_u32(struct lc_hash *h, uint32_t v)
 {
-        unsigned char b[4] = {(unsigned char)(v >> 24),
-                              (unsigned char)(v >> 16), (unsigned char)(v >> 8),
-                              (unsigned char)v};
-
-        h_bytes(h, b, sizeof(b));
+        put_be32(h_room(h, 4), v);
+        h->npend += 4;
 }
 
 static void h_u64(struct lc_hash *h, uint64_t v)
@@ -103,13 +132,37 @@ static void h_opt(struct lc_hash *h, struct ab_str v)
                 h_str(h, v.ptr, v.len);
 }
 
+/* A label: h_str() of its name, then h_opt() of its value; written into
+ * `pend` in one step when it fits (labels are short). */
+static void h_label(struct lc_hash *h, const struct ab_kv *kv)
+{
+        size_t n = 4 + kv->key.len + 1 + (kv->val.ptr ? 4 + kv->val.len : 0);
+        unsigned char *o = h_room(h, n);
+
+        if (!o) {
+                h_str(h, kv->key.ptr, kv->key.len);
+                h_opt(h, kv->val);
+                return;
+        }
+        o = put_be32(o, (uint32_t)kv->key.len);
+        if (kv->key.len)
+                memcpy(o, kv->key.ptr, kv->key.len);
+        o += kv->key.len;
+        *o++ = kv->val.ptr ? 1 : 0;
+        if (kv->val.ptr) {
+                o = put_be32(o, (uint32_t)kv->val.len);
+                if (kv->val.len)
+                        memcpy(o, kv->val.ptr, kv->val.len);
+        }
+        h->npend += n;
+}
+
 static ab_err_t h_end(struct lc_hash *h, unsigned char out[LC_KEY_LEN])
 {
-        unsigned char d[EVP_MAX_MD_SIZE];
-        unsigned int n = 0;
+        unsigned char d[SHA256_DIGEST_LENGTH];
 
         h_flush(h);
-        if (h->bad || EVP_DigestFinal_ex(h->ctx, d, &n) != 1 || n < LC_KEY_LEN)
+        if (h->bad || SHA256_Final(d, &h->sha) != 1)
                 return AB_ERR_INTERNAL;
         memcpy(out, d, LC_KEY_LEN);
         return AB_OK;
@@ -151,70 +204,52 @@ const char *ab_lifecycle_dedup_next(const char *const *names, size_t n,
         return next;
 }
 
-/* The binary fingerprint of \p a under \p integ, hashed with \p ctx. */
-static ab_err_t fp_digest(EVP_MD_CTX *ctx, const EVP_MD *md,
-                          const struct ab_integration *integ,
+/* The binary fingerprint of \p a under \p integ, hashed in \p h. */
+static ab_err_t fp_digest(struct lc_hash *h, const struct ab_integration *integ,
                           const struct ab_alert *a,
                           unsigned char out[LC_KEY_LEN])
 {
         const char *const *names;
         const char *name;
-        struct lc_hash h;
         uint32_t used = 0;
         size_t n, i;
 
         names = ab_integration_dedup_fields(integ, &n);
-        h_begin(&h, ctx, md);
-        h_cstr(&h, "alertbridge-fingerprint-v1");
-        h_cstr(&h, ab_lc_integ_name(integ));
+        h_begin(h);
+        h_cstr(h, "alertbridge-fingerprint-v1");
+        h_cstr(h, ab_lc_integ_name(integ));
         if (!n || !names) {
-                h_cstr(&h, "labels");
-                h_u32(&h, (uint32_t)a->nlabels);
-                for (i = 0; i < a->nlabels; i++) {
-                        h_str(&h, a->labels[i].key.ptr, a->labels[i].key.len);
-                        h_opt(&h, a->labels[i].val);
-                }
-                return h_end(&h, out);
+                h_cstr(h, "labels");
+                h_u32(h, (uint32_t)a->nlabels);
+                for (i = 0; i < a->nlabels; i++)
+                        h_label(h, &a->labels[i]);
+                return h_end(h, out);
         }
         for (name = ab_lifecycle_dedup_next(names, n, NULL); name;
              name = ab_lifecycle_dedup_next(names, n, name))
                 used++;
-        h_cstr(&h, "fields");
-        h_u32(&h, used);
+        h_cstr(h, "fields");
+        h_u32(h, used);
         for (name = ab_lifecycle_dedup_next(names, n, NULL); name;
              name = ab_lifecycle_dedup_next(names, n, name)) {
-                h_cstr(&h, name);
-                h_opt(&h, ab_lifecycle_dedup_value(a, name));
+                h_cstr(h, name);
+                h_opt(h, ab_lifecycle_dedup_value(a, name));
         }
-        return h_end(&h, out);
+        return h_end(h, out);
 }
 
+/* The hash state and its gathering buffer, reused by every hash. */
 struct ab_lifecycle_hasher {
-        EVP_MD *md;
-        EVP_MD_CTX *ctx;
+        struct lc_hash h;
 };
 
 struct ab_lifecycle_hasher *ab_lifecycle_hasher_new(void)
 {
-        struct ab_lifecycle_hasher *h = ab_calloc(1, sizeof(*h));
-
-        if (!h)
-                return NULL;
-        h->md  = EVP_MD_fetch(NULL, "SHA256", NULL);
-        h->ctx = EVP_MD_CTX_new();
-        if (!h->md || !h->ctx) {
-                ab_lifecycle_hasher_destroy(h);
-                return NULL;
-        }
-        return h;
+        return ab_calloc(1, sizeof(struct ab_lifecycle_hasher));
 }
 
 void ab_lifecycle_hasher_destroy(struct ab_lifecycle_hasher *h)
 {
-        if (!h)
-                return;
-        EVP_MD_CTX_free(h->ctx);
-        EVP_MD_free(h->md);
         ab_free(h);
 }
 
@@ -223,19 +258,18 @@ ab_err_t ab_lifecycle_hasher_digest(struct ab_lifecycle_hasher *h,
                                     const struct ab_alert *a,
                                     unsigned char out[AB_LIFECYCLE_FP_LEN])
 {
-        return fp_digest(h->ctx, h->md, integ, a, out);
+        return fp_digest(&h->h, integ, a, out);
 }
 
 void ab_lifecycle_fingerprint(const struct ab_integration *integ,
                               const struct ab_alert *a, char *out)
 {
-        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        struct lc_hash h;
         unsigned char d[LC_KEY_LEN];
 
         out[0] = '\0';
-        if (ctx && !fp_digest(ctx, EVP_sha256(), integ, a, d))
+        if (!fp_digest(&h, integ, a, d))
                 ab_hex(d, LC_KEY_LEN, out);
-        EVP_MD_CTX_free(ctx);
 }
 
 ab_err_t ab_lc_alert_id(struct ab_lifecycle *lc,
@@ -243,16 +277,16 @@ ab_err_t ab_lc_alert_id(struct ab_lifecycle *lc,
                         const unsigned char fp[LC_KEY_LEN], int64_t open_ms,
                         unsigned char out[LC_KEY_LEN])
 {
+        struct lc_hash *h = &lc->hasher->h;
         unsigned char d[LC_KEY_LEN];
-        struct lc_hash h;
         ab_err_t rc;
 
-        h_begin(&h, lc->hasher->ctx, lc->hasher->md);
-        h_cstr(&h, "alertbridge-alert-v2");
-        h_cstr(&h, ab_lc_integ_name(integ));
-        h_bytes(&h, fp, LC_KEY_LEN);
-        h_u64(&h, (uint64_t)open_ms);
-        rc = h_end(&h, d);
+        h_begin(h);
+        h_cstr(h, "alertbridge-alert-v2");
+        h_cstr(h, ab_lc_integ_name(integ));
+        h_bytes(h, fp, LC_KEY_LEN);
+        h_u64(h, (uint64_t)open_ms);
+        rc = h_end(h, d);
         if (rc)
                 return rc;
         memcpy(out, fp, LC_ROUTE_LEN);
@@ -264,16 +298,16 @@ ab_err_t ab_lc_event_id(struct ab_lifecycle *lc,
                         const unsigned char id[LC_KEY_LEN],
                         enum ab_event_type type, uint32_t seq, char *out)
 {
+        struct lc_hash *h = &lc->hasher->h;
         unsigned char d[LC_KEY_LEN];
-        struct lc_hash h;
         ab_err_t rc;
 
-        h_begin(&h, lc->hasher->ctx, lc->hasher->md);
-        h_cstr(&h, "alertbridge-event-v1");
-        h_bytes(&h, id, LC_KEY_LEN);
-        h_cstr(&h, ab_event_type_short(type));
-        h_u32(&h, seq);
-        rc = h_end(&h, d);
+        h_begin(h);
+        h_cstr(h, "alertbridge-event-v1");
+        h_bytes(h, id, LC_KEY_LEN);
+        h_cstr(h, ab_event_type_short(type));
+        h_u32(h, seq);
+        rc = h_end(h, d);
         if (!rc)
                 ab_hex(d, LC_KEY_LEN, out);
         return rc;
@@ -282,11 +316,11 @@ ab_err_t ab_lc_event_id(struct ab_lifecycle *lc,
 ab_err_t ab_lc_checksum(struct ab_lifecycle *lc, const void *data, size_t len,
                         unsigned char out[LC_KEY_LEN])
 {
-        struct lc_hash h;
+        struct lc_hash *h = &lc->hasher->h;
 
-        h_begin(&h, lc->hasher->ctx, lc->hasher->md);
-        h_bytes(&h, data, len);
-        return h_end(&h, out);
+        h_begin(h);
+        h_bytes(h, data, len);
+        return h_end(h, out);
 }
 
 uint32_t ab_lifecycle_route(const unsigned char *key, uint32_t npartitions)

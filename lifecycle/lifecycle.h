@@ -85,7 +85,7 @@ void ab_lifecycle_destroy(struct ab_lifecycle *lc);
  */
 struct ab_lifecycle_hasher;
 
-/** @returns a hasher, or NULL if OpenSSL could not allocate one. */
+/** @returns a hasher, or NULL when out of memory. */
 struct ab_lifecycle_hasher *ab_lifecycle_hasher_new(void);
 /** NULL-safe. */
 void ab_lifecycle_hasher_destroy(struct ab_lifecycle_hasher *h);
@@ -117,7 +117,7 @@ ab_err_t ab_lifecycle_route_hex(const char *hex, size_t len,
 /**
  * Compute the fingerprint of \p a under \p integ (documented in
  * docs/lifecycle.md) into \p out (AB_EVENT_ID_LEN + 1 bytes); \p out is
- * the empty string if OpenSSL could not allocate its context.
+ * the empty string if hashing failed.
  */
 void ab_lifecycle_fingerprint(const struct ab_integration *integ,
                               const struct ab_alert *a, char *out);

@@ -151,12 +151,11 @@ static void put_kvs(struct wr *w, const struct ab_kv *kv, size_t n)
         }
 }
 
-/* 1 + the index of the entry of sorted \p kv named \p name whose present
+/* 1 + the index of the entry of sorted \p kv named \p key whose present
  * value equals \p val, or 0 (the field then travels on its own). */
-static uint64_t kv_ref(const struct ab_kv *kv, size_t n, const char *name,
+static uint64_t kv_ref(const struct ab_kv *kv, size_t n, struct ab_str key,
                        struct ab_str val)
 {
-        struct ab_str key = ab_str_c(name);
         size_t lo = 0, hi = n;
 
         while (lo < hi) {
@@ -179,11 +178,11 @@ static uint64_t field_ref(const struct ab_alert *a, enum ab_alert_field f)
 {
         switch (ab_alert_field_kind(f)) {
         case AB_FIELD_KIND_LABEL:
-                return kv_ref(a->labels, a->nlabels, ab_alert_field_name(f),
+                return kv_ref(a->labels, a->nlabels, ab_alert_field_key(f),
                               a->field[f]);
         case AB_FIELD_KIND_ANNOTATION:
                 return kv_ref(a->annotations, a->nannotations,
-                              ab_alert_field_name(f), a->field[f]);
+                              ab_alert_field_key(f), a->field[f]);
         default:
                 return 0;
         }

@@ -3,10 +3,10 @@
 
 #include <string.h>
 
-static const char *const field_names[] = {
-#define AB__FIELD_NAME(id, name, kind) name,
-    AB_ALERT_FIELD_MAP(AB__FIELD_NAME)
-#undef AB__FIELD_NAME
+static const struct ab_str field_keys[] = {
+#define AB__FIELD_KEY(id, name, kind) {name, sizeof(name) - 1},
+    AB_ALERT_FIELD_MAP(AB__FIELD_KEY)
+#undef AB__FIELD_KEY
 };
 
 static const enum ab_field_kind field_kinds[] = {
@@ -17,7 +17,12 @@ static const enum ab_field_kind field_kinds[] = {
 
 const char *ab_alert_field_name(enum ab_alert_field f)
 {
-        return field_names[f];
+        return field_keys[f].ptr;
+}
+
+struct ab_str ab_alert_field_key(enum ab_alert_field f)
+{
+        return field_keys[f];
 }
 
 enum ab_field_kind ab_alert_field_kind(enum ab_alert_field f)
@@ -28,8 +33,8 @@ enum ab_field_kind ab_alert_field_kind(enum ab_alert_field f)
 int ab_alert_field_lookup(const char *name, size_t len)
 {
         for (int f = 0; f < AB_FIELD__COUNT; f++)
-                if (strlen(field_names[f]) == len &&
-                    !memcmp(field_names[f], name, len))
+                if (field_keys[f].len == len &&
+                    !memcmp(field_keys[f].ptr, name, len))
                         return f;
         return -1;
 }

@@ -44,6 +44,8 @@ enum ab_field_kind {
 
 /** "alertname" for AB_FIELD_ALERTNAME. */
 const char *ab_alert_field_name(enum ab_alert_field f);
+/** The same name with its length. */
+struct ab_str ab_alert_field_key(enum ab_alert_field f);
 enum ab_field_kind ab_alert_field_kind(enum ab_alert_field f);
 /** @returns the field called \p name (case-sensitive), or -1. */
 int ab_alert_field_lookup(const char *name, size_t len);

@@ -45,14 +45,21 @@ const char *ab_event_type_short(enum ab_event_type t)
         return type_shorts[t];
 }
 
+/* The two hex digits of every byte value: one 2-byte copy per byte. */
+static const char hex_pairs[513] =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
 void ab_hex(const unsigned char *digest, size_t n, char *out)
 {
-        static const char hex[] = "0123456789abcdef";
-
-        for (size_t i = 0; i < n; i++) {
-                out[2 * i]     = hex[digest[i] >> 4];
-                out[2 * i + 1] = hex[digest[i] & 0xF];
-        }
+        for (size_t i = 0; i < n; i++)
+                memcpy(out + 2 * i, hex_pairs + 2 * digest[i], 2);
         out[2 * n] = '\0';
 }
 
@@ -247,13 +254,8 @@ static void w_cstr(struct writer *w, const char *s)
 /* Append \p s escaped as JSON string content, without the quotes. */
 static void w_str_inner(struct writer *w, const char *s, size_t n)
 {
-        size_t pos = w->b->len;
-
-        w_str(w, s, n);
-        if (w->rc)
-                return;
-        memmove(w->b->data + pos, w->b->data + pos + 1, w->b->len - pos - 2);
-        ab_buf_truncate(w->b, w->b->len - 2);
+        if (!w->rc)
+                w->rc = ab_buf_append_json_chars(w->b, s, n);
 }
 
 static void w_i64(struct writer *w, int64_t v)

@@ -1,8 +1,11 @@
 /* event.c - writes alert lifecycle events as ARMS-shaped CloudEvents 1.0. */
+
+/* SHA256_Init() and friends (see struct ab_event_idbase). */
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include "transform/event.h"
 
-#include <openssl/evp.h>
-#include <pthread.h>
+#include <openssl/sha.h>
 #include <string.h>
 
 #include "core/mem.h"
@@ -81,30 +84,25 @@ void ab_hex(const unsigned char *digest, size_t n, char *out)
  * consumers recognize replays. Changing any of this changes every id:
  * treat it as a stable format.
  *
- * The digest is fetched once per process; each call uses its own digest
- * context, so the function is thread-safe. If OpenSSL cannot compute the
- * digest (out of memory), the id stays empty and ab_event_write() refuses
- * the event, so an event without a proper id is never published.
+ * Each call uses its own digest state, so the functions are
+ * thread-safe. If OpenSSL cannot compute the digest, the id stays empty
+ * and ab_event_write() refuses the event, so an event without a proper id
+ * is never published.
  *
  * Every alert of one record shares the first two fields, and the payload
  * is most of the bytes hashed: struct ab_event_idbase keeps the digest
  * state after them, and each alert's id copies that state and adds only
  * its index and type, so a record costs one pass over its payload
  * whatever its number of alerts (hashing it per alert was quadratic).
+ * The state is OpenSSL's low-level SHA256_CTX, copied by assignment: the
+ * EVP interface allocates and looks up a provider context per copy and
+ * per digest, as much work as hashing a small alert (lifecycle/ident.c).
  */
 struct ab_event_idbase {
-        EVP_MD_CTX *ctx; /* after field(integration) || field(payload) */
+        SHA256_CTX sha; /* after field(integration) || field(payload) */
 };
 
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
-static EVP_MD *sha256_md;
-
-static void sha256_fetch(void)
-{
-        sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-}
-
-static int digest_field(EVP_MD_CTX *ctx, const void *p, size_t n)
+static int digest_field(SHA256_CTX *sha, const void *p, size_t n)
 {
         unsigned char len[8];
         uint64_t v = n;
@@ -113,8 +111,8 @@ static int digest_field(EVP_MD_CTX *ctx, const void *p, size_t n)
                 len[i] = (unsigned char)(v & 0xFF);
                 v >>= 8;
         }
-        return EVP_DigestUpdate(ctx, len, sizeof(len)) &&
-               (n == 0 || EVP_DigestUpdate(ctx, p, n));
+        return SHA256_Update(sha, len, sizeof(len)) == 1 &&
+               (n == 0 || SHA256_Update(sha, p, n) == 1);
 }
 
 struct ab_event_idbase *ab_event_idbase_new(const char *integration,
@@ -124,16 +122,12 @@ struct ab_event_idbase *ab_event_idbase_new(const char *integration,
         const char *name = integration ? integration : "";
         struct ab_event_idbase *b;
 
-        pthread_once(&sha256_once, sha256_fetch);
-        if (!sha256_md)
-                return NULL;
         b = ab_calloc(1, sizeof(*b));
         if (!b)
                 return NULL;
-        b->ctx = EVP_MD_CTX_new();
-        if (!b->ctx || !EVP_DigestInit_ex2(b->ctx, sha256_md, NULL) ||
-            !digest_field(b->ctx, name, strlen(name)) ||
-            !digest_field(b->ctx, payload, payload_len)) {
+        if (SHA256_Init(&b->sha) != 1 ||
+            !digest_field(&b->sha, name, strlen(name)) ||
+            !digest_field(&b->sha, payload, payload_len)) {
                 ab_event_idbase_destroy(b);
                 return NULL;
         }
@@ -142,9 +136,6 @@ struct ab_event_idbase *ab_event_idbase_new(const char *integration,
 
 void ab_event_idbase_destroy(struct ab_event_idbase *b)
 {
-        if (!b)
-                return;
-        EVP_MD_CTX_free(b->ctx);
         ab_free(b);
 }
 
@@ -153,26 +144,21 @@ void ab_event_idbase_destroy(struct ab_event_idbase *b)
 static void event_id(char *id, const struct ab_event_idbase *base,
                      uint32_t index, enum ab_event_type type)
 {
-        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned char md[SHA256_DIGEST_LENGTH];
         unsigned char idx[4] = {
             (unsigned char)(index >> 24), (unsigned char)(index >> 16),
             (unsigned char)(index >> 8), (unsigned char)index};
         const char *tshort = ab_event_type_short(type);
-        EVP_MD_CTX *ctx    = NULL;
-        unsigned int mdlen = 0;
+        SHA256_CTX sha;
 
         id[0] = '\0';
         if (!base)
                 return;
-        ctx = EVP_MD_CTX_new();
-        if (!ctx)
-                return;
-        if (EVP_MD_CTX_copy_ex(ctx, base->ctx) &&
-            digest_field(ctx, idx, sizeof(idx)) &&
-            digest_field(ctx, tshort, strlen(tshort)) &&
-            EVP_DigestFinal_ex(ctx, md, &mdlen) && mdlen >= AB_EVENT_ID_LEN / 2)
+        sha = base->sha;
+        if (digest_field(&sha, idx, sizeof(idx)) &&
+            digest_field(&sha, tshort, strlen(tshort)) &&
+            SHA256_Final(md, &sha) == 1)
                 ab_hex(md, AB_EVENT_ID_LEN / 2, id);
-        EVP_MD_CTX_free(ctx);
 }
 
 /*

@@ -21,7 +21,7 @@
  *
  *   transform  ab_transform_run(): decode, map, labels sorted; no output.
  *   stateless  transform, then the event ids' SHA-256 over the payload
- *              (once per payload, ab_event_idbase_new(), as the
+ *              (once per payload, ab_event_idbase_init(), as the
  *              processor's stateless mode does), ab_event_from_alert_base()
  *              and ab_event_write() for every alert: every alert
  *              serialized.
@@ -246,7 +246,7 @@ static ab_err_t on_output(void *arg, const struct ab_output *o)
 static int run_one(struct bench *b, enum mode m, const struct item *it)
 {
         const struct ab_alert *alerts;
-        struct ab_event_idbase *base;
+        struct ab_event_idbase base;
         const char *name;
         size_t nalerts;
         struct ab_input in;
@@ -267,21 +267,17 @@ static int run_one(struct bench *b, enum mode m, const struct item *it)
                 if (m == MODE_TRANSFORM)
                         return 0;
                 name = ab_integration_name(b->integ[it->kind]);
-                base = ab_event_idbase_new(name, it->data, it->len);
-                if (!base)
+                if (!ab_event_idbase_init(&base, name, it->data, it->len))
                         return -1;
                 for (size_t i = 0; i < nalerts; i++) {
-                        ab_event_from_alert_base(&ev, &alerts[i], name, base,
+                        ab_event_from_alert_base(&ev, &alerts[i], name, &base,
                                                  b->clock_ms);
                         ab_buf_reset(&b->out);
-                        if (ab_event_write(&b->out, &ev)) {
-                                ab_event_idbase_destroy(base);
+                        if (ab_event_write(&b->out, &ev))
                                 return -1;
-                        }
                         b->events++;
                         b->out_bytes += b->out.len;
                 }
-                ab_event_idbase_destroy(base);
                 return 0;
         case MODE_PROCESSOR:
                 memset(&in, 0, sizeof(in));

@@ -510,10 +510,11 @@ static ab_err_t emit_stateless(struct ab_processor *p,
                                const struct ab_input *in, int64_t t)
 {
         const char *name = ab_integration_name(j->integ);
-        struct ab_event_idbase *base =
-            ab_event_idbase_new(name, in->value.ptr, in->value.len);
+        struct ab_event_idbase base;
         struct ab_event ev;
         ab_err_t rc = AB_OK;
+
+        ab_event_idbase_init(&base, name, in->value.ptr, in->value.len);
 
         for (size_t i = 0; !rc && i < j->nalerts; i++) {
                 const struct ab_alert *a = &j->alerts[i];
@@ -522,14 +523,13 @@ static ab_err_t emit_stateless(struct ab_processor *p,
                 rc = observe(p, j, in, i, at);
                 if (rc)
                         break;
-                ab_event_from_alert_base(&ev, a, name, base, at);
+                ab_event_from_alert_base(&ev, a, name, &base, at);
                 rc = alert_fingerprint(j, i, ev.fingerprint);
                 if (rc)
                         break;
                 memcpy(ev.alert_id, ev.fingerprint, sizeof(ev.alert_id));
                 rc = emit(p, &ev);
         }
-        ab_event_idbase_destroy(base);
         return rc;
 }
 

@@ -84,8 +84,9 @@ void ab_hex(const unsigned char *digest, size_t n, char *out)
  * consumers recognize replays. Changing any of this changes every id:
  * treat it as a stable format.
  *
- * Each call uses its own digest state, so the functions are
- * thread-safe. If OpenSSL cannot compute the digest, the id stays empty
+ * Each call uses its own digest state (a caller-owned struct
+ * ab_event_idbase), so the functions are thread-safe and allocate
+ * nothing. If OpenSSL cannot compute the digest, the id stays empty
  * and ab_event_write() refuses the event, so an event without a proper id
  * is never published.
  *
@@ -94,13 +95,17 @@ void ab_hex(const unsigned char *digest, size_t n, char *out)
  * state after them, and each alert's id copies that state and adds only
  * its index and type, so a record costs one pass over its payload
  * whatever its number of alerts (hashing it per alert was quadratic).
- * The state is OpenSSL's low-level SHA256_CTX, copied by assignment: the
+ * The state is OpenSSL's low-level SHA256_CTX, copied per alert: the
  * EVP interface allocates and looks up a provider context per copy and
  * per digest, as much work as hashing a small alert (lifecycle/ident.c).
  */
-struct ab_event_idbase {
-        SHA256_CTX sha; /* after field(integration) || field(payload) */
-};
+/* struct ab_event_idbase's state: after field(integration) ||
+ * field(payload). */
+_Static_assert(sizeof(SHA256_CTX) <=
+                   sizeof(((struct ab_event_idbase *)0)->state),
+               "struct ab_event_idbase cannot hold a SHA256_CTX");
+_Static_assert(_Alignof(SHA256_CTX) <= 8,
+               "struct ab_event_idbase's state is 8-byte aligned");
 
 static int digest_field(SHA256_CTX *sha, const void *p, size_t n)
 {
@@ -115,32 +120,22 @@ static int digest_field(SHA256_CTX *sha, const void *p, size_t n)
                (n == 0 || SHA256_Update(sha, p, n) == 1);
 }
 
-struct ab_event_idbase *ab_event_idbase_new(const char *integration,
-                                            const char *payload,
-                                            size_t payload_len)
+bool ab_event_idbase_init(struct ab_event_idbase *base,
+                          const char *integration, const char *payload,
+                          size_t payload_len)
 {
         const char *name = integration ? integration : "";
-        struct ab_event_idbase *b;
+        SHA256_CTX sha;
 
-        b = ab_calloc(1, sizeof(*b));
-        if (!b)
-                return NULL;
-        if (SHA256_Init(&b->sha) != 1 ||
-            !digest_field(&b->sha, name, strlen(name)) ||
-            !digest_field(&b->sha, payload, payload_len)) {
-                ab_event_idbase_destroy(b);
-                return NULL;
-        }
-        return b;
-}
-
-void ab_event_idbase_destroy(struct ab_event_idbase *b)
-{
-        ab_free(b);
+        base->ok = SHA256_Init(&sha) == 1 &&
+                   digest_field(&sha, name, strlen(name)) &&
+                   digest_field(&sha, payload, payload_len);
+        memcpy(base->state, &sha, sizeof(sha));
+        return base->ok;
 }
 
 /* Set \p id (AB_EVENT_ID_LEN + 1 bytes); empty when \p base is NULL or
- * OpenSSL fails. */
+ * not ok, or OpenSSL fails. */
 static void event_id(char *id, const struct ab_event_idbase *base,
                      uint32_t index, enum ab_event_type type)
 {
@@ -152,9 +147,9 @@ static void event_id(char *id, const struct ab_event_idbase *base,
         SHA256_CTX sha;
 
         id[0] = '\0';
-        if (!base)
+        if (!base || !base->ok)
                 return;
-        sha = base->sha;
+        memcpy(&sha, base->state, sizeof(sha));
         if (digest_field(&sha, idx, sizeof(idx)) &&
             digest_field(&sha, tshort, strlen(tshort)) &&
             SHA256_Final(md, &sha) == 1)
@@ -196,11 +191,10 @@ void ab_event_from_alert(struct ab_event *ev, const struct ab_alert *a,
                          const char *integration_name, const char *payload,
                          size_t payload_len, int64_t now_ms)
 {
-        struct ab_event_idbase *base =
-            ab_event_idbase_new(integration_name, payload, payload_len);
+        struct ab_event_idbase base;
 
-        ab_event_from_alert_base(ev, a, integration_name, base, now_ms);
-        ab_event_idbase_destroy(base);
+        ab_event_idbase_init(&base, integration_name, payload, payload_len);
+        ab_event_from_alert_base(ev, a, integration_name, &base, now_ms);
 }
 
 /* ------------------------------------------------------------ writer */

@@ -84,22 +84,27 @@ void ab_event_from_alert(struct ab_event *ev, const struct ab_alert *a,
 
 /*
  * What the ids of one record's stateless events share (the integration
- * name and the payload, hashed once): build one per record, then fill each
- * alert's event with ab_event_from_alert_base(). Owned by the caller;
- * it borrows nothing. NULL when out of memory or when OpenSSL cannot
- * hash: the events then get no id and ab_event_write() refuses them.
+ * name and the payload, hashed once): set one per record with
+ * ab_event_idbase_init(), then fill each alert's event with
+ * ab_event_from_alert_base(). A caller-owned value (on the stack: no
+ * allocation per record) that borrows nothing; its bytes are the digest
+ * state, private to event.c.
  */
-struct ab_event_idbase;
+struct ab_event_idbase {
+        _Alignas(8) unsigned char state[128];
+        bool ok; /* false: OpenSSL could not hash, the events get no id */
+};
 
-struct ab_event_idbase *ab_event_idbase_new(const char *integration,
-                                            const char *payload,
-                                            size_t payload_len);
-/** NULL-safe. */
-void ab_event_idbase_destroy(struct ab_event_idbase *base);
+/** Hash \p integration (NULL: empty) and \p payload into \p base.
+ *  @returns base->ok: false when OpenSSL cannot hash (then the events
+ *  get no id and ab_event_write() refuses them). */
+bool ab_event_idbase_init(struct ab_event_idbase *base,
+                          const char *integration, const char *payload,
+                          size_t payload_len);
 
 /**
  * ab_event_from_alert() for a record whose payload is hashed in \p base
- * (may be NULL: no id): the same event and the same id, in time
+ * (NULL, or not ok: no id): the same event and the same id, in time
  * independent of the payload's size.
  */
 void ab_event_from_alert_base(struct ab_event *ev, const struct ab_alert *a,

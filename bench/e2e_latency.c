@@ -705,13 +705,13 @@ static void print_result(int s, const struct result *x)
                "%lld | %lld | %lld | %lld | %lld | %lld | %lld | %lld |\n",
                subjects[s].name, subjects[s].guarantee ? commit : "-",
                subjects[s].guarantee && x->max_rps > 0 ? max : "-", x->rate,
-               x->achieved,
-               (double)x->records / x->achieved, (unsigned long long)x->records,
-               (unsigned long long)x->events, (unsigned long long)x->with_event,
-               (long long)x->append[0], (long long)x->append[1],
-               (long long)x->append[2], (long long)x->append[3],
-               (long long)x->visible[0], (long long)x->visible[1],
-               (long long)x->visible[2], (long long)x->visible[3]);
+               x->achieved, (double)x->records / x->achieved,
+               (unsigned long long)x->records, (unsigned long long)x->events,
+               (unsigned long long)x->with_event, (long long)x->append[0],
+               (long long)x->append[1], (long long)x->append[2],
+               (long long)x->append[3], (long long)x->visible[0],
+               (long long)x->visible[1], (long long)x->visible[2],
+               (long long)x->visible[3]);
         fflush(stdout);
 }
 

@@ -838,7 +838,7 @@ ab_err_t ab_consumer_close_within(struct ab_consumer *c, int timeout_ms,
          * any more anyway. */
         drop_preferred(c);
         rc = timeout_ms < 0 ? rd_kafka_consumer_close(c->rk)
-                                       : close_bounded(c, timeout_ms);
+                            : close_bounded(c, timeout_ms);
         if (!rc)
                 rc = c->revoke_err;
         if (rc == RD_KAFKA_RESP_ERR__TIMED_OUT)

@@ -24,8 +24,8 @@ static const double lag_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                      0.5,   1,    2.5,   5,    10,  30,
                                      60,    300,  900,   3600};
 
-static const char *const label_integ[]      = {"integration", NULL};
-static const char *const label_topic[]      = {"topic", NULL};
+static const char *const label_integ[] = {"integration", NULL};
+static const char *const label_topic[] = {"topic", NULL};
 /* The `topic` label's values, by enum ab_pipeline_topic_kind. */
 static const char *const topic_kinds[AB_TOPIC__COUNT] = {"input", "alerts"};
 static const char *const label_integ_type[] = {"integration", "type", NULL};

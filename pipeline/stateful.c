@@ -289,8 +289,8 @@ ab_err_t ab_stateful_new(const struct ab_pipeline_config *cfg,
         sf   = ab_calloc(1, sizeof(*sf));
         if (!sf)
                 return AB_ERR_NOMEM;
-        sf->cfg  = cfg;
-        sf->pm   = pm;
+        sf->cfg = cfg;
+        sf->pm  = pm;
         for (int k = 0; k < AB_TOPIC__COUNT; k++)
                 ab_metrics_tally_init(&sf->delay[k], pm->consume_delay[k]);
         sf->eos  = cfg->processing.guarantee == AB_PIPELINE_EXACTLY_ONCE;

@@ -120,9 +120,8 @@ static int digest_field(SHA256_CTX *sha, const void *p, size_t n)
                (n == 0 || SHA256_Update(sha, p, n) == 1);
 }
 
-bool ab_event_idbase_init(struct ab_event_idbase *base,
-                          const char *integration, const char *payload,
-                          size_t payload_len)
+bool ab_event_idbase_init(struct ab_event_idbase *base, const char *integration,
+                          const char *payload, size_t payload_len)
 {
         const char *name = integration ? integration : "";
         SHA256_CTX sha;

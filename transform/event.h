@@ -98,9 +98,8 @@ struct ab_event_idbase {
 /** Hash \p integration (NULL: empty) and \p payload into \p base.
  *  @returns base->ok: false when OpenSSL cannot hash (then the events
  *  get no id and ab_event_write() refuses them). */
-bool ab_event_idbase_init(struct ab_event_idbase *base,
-                          const char *integration, const char *payload,
-                          size_t payload_len);
+bool ab_event_idbase_init(struct ab_event_idbase *base, const char *integration,
+                          const char *payload, size_t payload_len);
 
 /**
  * ab_event_from_alert() for a record whose payload is hashed in \p base

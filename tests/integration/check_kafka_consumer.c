@@ -390,10 +390,9 @@ END_TEST
 static struct ab_consumer *preferring(const char *group, const char *in,
                                       const char *hop)
 {
-        struct ab_consumer_conf conf = {.brokers    = brokers,
-                                        .group      = group,
-                                        .properties = consumer_props};
-        const char *topics[2]        = {in, hop};
+        struct ab_consumer_conf conf = {
+            .brokers = brokers, .group = group, .properties = consumer_props};
+        const char *topics[2] = {in, hop};
         struct ab_consumer *c;
         struct ab_error err;
 
@@ -417,8 +416,8 @@ START_TEST(preferred_topic_records_come_first)
         create_topic(in, 1);
         create_topic(hop, 1);
         for (int i = 0; i < 300; i++)
-                n += (size_t)snprintf(lines + n, sizeof(lines) - n,
-                                      "k:%d\\n", i);
+                n += (size_t)snprintf(lines + n, sizeof(lines) - n, "k:%d\\n",
+                                      i);
         kcat_produce(in, 0, lines, "");
         c = preferring(in, in, hop);
         /* The input is fetched in one go with its first record; the
@@ -496,8 +495,8 @@ START_TEST(preferred_record_wakes_a_waiting_poll)
         ck_assert_int_eq(pthread_join(t, NULL), 0);
         ck_assert_ptr_nonnull(r);
         ck_assert_str_eq(ab_record_topic(r), hop);
-        ck_assert_msg(now_s() - start < 10,
-                      "the poll returned after %.1f s", now_s() - start);
+        ck_assert_msg(now_s() - start < 10, "the poll returned after %.1f s",
+                      now_s() - start);
         ab_record_destroy(r);
         ab_consumer_destroy(c);
 }

@@ -302,7 +302,7 @@ ab_err_t ab_stateful_new(const struct ab_pipeline_config *cfg,
         ab_error_clear(&sf->fatal);
         ab_buf_init(&sf->buf, 0);
         if (ab_deferred_init(&sf->deferred,
-                             (size_t)cfg->loop.max_pending_bytes / 4,
+                             (size_t)cfg->loop.max_pending_bytes / 2,
                              AB_DEFER_MAX_SENDS))
                 goto fail;
         for (size_t i = 0; i < AB_CKPT_MAX; i++)
@@ -526,14 +526,14 @@ ab_err_t ab_stateful_step(struct ab_stateful *sf, int timeout_ms,
         if (ab_stateful_restore_pending(sf, err))
                 goto fatal_err;
         ab_producer_poll(sf->producer, 0);
-        if (sf->uncommitted || sf->nckpt) {
+        if (sf->uncommitted || sf->nckpt || sf->committing) {
                 /* Consumed records wait for the commit cycle, closed
                  * cycles for delivery reports (served between polls): an
                  * idle poll must hold back neither. */
                 int64_t left = sf->next_commit_ms - ab_time_mono_ms();
                 if (sf->nckpt && left > CKPT_WAIT_MS)
                         left = CKPT_WAIT_MS;
-                if (sf->committing && left > COMMIT_WAIT_MS)
+                if (sf->committing)
                         left = COMMIT_WAIT_MS;
                 if (left < timeout_ms)
                         timeout_ms = left > 0 ? (int)left : 0;
@@ -561,7 +561,11 @@ ab_err_t ab_stateful_step(struct ab_stateful *sf, int timeout_ms,
         now = ab_time_mono_ms();
         if (backpressure(sf, err))
                 goto fatal_err;
-        if (now >= sf->next_commit_ms || ab_consumer_paused(sf->consumer)) {
+        /* exactly_once: a cycle that comes due while the previous
+         * commit is still under way (deliveries slow) waits for it
+         * without stopping the loop, its records held meanwhile. */
+        if ((now >= sf->next_commit_ms && !sf->committing) ||
+            ab_consumer_paused(sf->consumer)) {
                 sf->next_commit_ms =
                     now + sf->cfg->processing.commit_interval_ms;
                 rc = ab_stateful_commit(sf, ab_consumer_paused(sf->consumer),

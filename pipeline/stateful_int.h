@@ -42,8 +42,9 @@
 #define AB_CKPT_RING 16
 
 /* exactly_once: the sends held while a commit is in flight (txn.c), at
- * most this many, and at most a quarter of the producer's queue
- * (kafka.max_pending_bytes) in bytes, so that their replay fits it. */
+ * most this many, and at most half the producer's queue
+ * (kafka.max_pending_bytes) in bytes: they are replayed once the commit
+ * has emptied it, so they fit. */
 #define AB_DEFER_MAX_SENDS 50000
 
 /* The opaque of every output: what kind it was, for the counters. */

@@ -36,13 +36,15 @@
  * the previous transaction complete keep the order per partition (and so
  * per key) as if they had been sent at once.
  *
- * What cannot wait finishes the commit synchronously first (the same
- * resumed librdkafka call, blocking): the next cycle, every synchronous
- * cycle (revocation, shutdown, backpressure, the commit before a
- * restore), a lost partition (the abort that follows may not overlap a
- * commit), and a send that does not fit the bound (AB_DEFER_MAX_BYTES of
- * copies or AB_DEFER_MAX_SENDS sends; or one near message.max.bytes,
- * which the producer must judge itself).
+ * A cycle that comes due while the commit is still under way (slow
+ * deliveries) waits for it without stopping the loop (stateful.c runs it
+ * at the first step after). What cannot wait finishes the commit
+ * synchronously first (ab_producer_txn_commit(), blocking): every
+ * synchronous cycle (revocation, shutdown, backpressure, the commit
+ * before a restore), a lost partition (the abort that follows may not
+ * overlap a commit), and a send that does not fit the bound (half of
+ * kafka.max_pending_bytes of copies or AB_DEFER_MAX_SENDS sends; or one
+ * near message.max.bytes, which the producer must judge itself).
  *
  * A commit that fails (AB_ERR_TXN_ABORT, or AB_ERR_KAFKA after its
  * retries) is aborted: the held sends are dropped with everything since

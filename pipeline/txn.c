@@ -29,9 +29,9 @@
  * loop goes on processing), then calls librdkafka's commit, which has
  * nothing left to flush and waits only for the coordinator's answer to
  * EndTxn (STEP_WAIT_MS; librdkafka 2.0.2 cannot be resumed in short
- * calls safely, see producer.c). Once it is committed: the snapshot's offsets become the
- * committed ones, its records leave the count of uncommitted ones and
- * their latencies are observed; the held sends are replayed into the
+ * calls safely, see producer.c). Once it is committed: the snapshot's offsets
+ * become the committed ones, its records leave the count of uncommitted ones
+ * and their latencies are observed; the held sends are replayed into the
  * producer, which begins the next transaction with them. One producer and
  * the previous transaction complete keep the order per partition (and so
  * per key) as if they had been sent at once.
@@ -59,7 +59,7 @@
 #define STEP_RESUME_MS 5
 /* What a held send may come to at most, below message.max.bytes: the
  * producer's framing of a record and its headers. */
-#define FRAME_BYTES       64
+#define FRAME_BYTES        64
 #define FRAME_HEADER_BYTES 16
 
 /* The positions not committed yet into sf->txn_offs (reused): what the
@@ -102,17 +102,15 @@ static void txn_done(struct ab_stateful *sf)
                 if (p)
                         p->committed = o->offset;
         }
-        sf->txn_noffs = 0;
-        sf->uncommitted =
-            sf->uncommitted > sf->txn_records
-                ? sf->uncommitted - sf->txn_records
-                : 0;
+        sf->txn_noffs   = 0;
+        sf->uncommitted = sf->uncommitted > sf->txn_records
+                              ? sf->uncommitted - sf->txn_records
+                              : 0;
         sf->txn_records = 0;
         /* every output of those records acknowledged */
-        ab_pipeline_metrics_batch_done_first(sf->pm, &sf->latency,
-                                             sf->txn_nlat < sf->latency.n
-                                                 ? sf->txn_nlat
-                                                 : sf->latency.n);
+        ab_pipeline_metrics_batch_done_first(
+            sf->pm, &sf->latency,
+            sf->txn_nlat < sf->latency.n ? sf->txn_nlat : sf->latency.n);
         sf->txn_nlat   = 0;
         sf->committing = false;
         sf->txn_open   = false;
@@ -193,11 +191,11 @@ ab_err_t ab_stateful_txn_defer(struct ab_stateful *sf, const char *topic,
                                const struct ab_headers *headers,
                                enum out_kind kind)
 {
-        struct ab_deferred_send s = {topic, partition, key, value, headers,
-                                     (int)kind};
-        size_t wire               = FRAME_BYTES + ab_deferred_size(&s) +
-                      (headers ? ab_headers_count(headers) : 0) *
-                          FRAME_HEADER_BYTES;
+        struct ab_deferred_send s = {topic, partition, key,
+                                     value, headers,   (int)kind};
+        size_t wire =
+            FRAME_BYTES + ab_deferred_size(&s) +
+            (headers ? ab_headers_count(headers) : 0) * FRAME_HEADER_BYTES;
 
         /* Near the size limit the producer decides (the caller handles
          * AB_ERR_TOO_LARGE), so such a send is not held. */
@@ -221,7 +219,8 @@ ab_err_t ab_stateful_txn_cycle(struct ab_stateful *sf, bool sync,
         rc = snapshot_offsets(sf);
         if (rc)
                 return rc;
-        if (!sf->txn_open && !sf->txn_noffs && !ab_stateful_changes_pending(sf)) {
+        if (!sf->txn_open && !sf->txn_noffs &&
+            !ab_stateful_changes_pending(sf)) {
                 sf->uncommitted = 0;
                 ab_pipeline_metrics_batch_done(sf->pm, &sf->latency);
                 return AB_OK;

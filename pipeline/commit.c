@@ -33,7 +33,9 @@
  * ids make a repeated event a copy. exactly_once: everything is sent inside a
  * transaction (begun by the first send), and the cycle adds the changelog
  * records and the positions (send_offsets with the group metadata) and
- * commits it. A transaction that fails is aborted; then the pool is
+ * commits it; the loop goes on while the commit is in flight, holding
+ * its sends for the next transaction (txn.c does this, its HOW IT WORKS).
+ * A transaction that fails is aborted; then the pool is
  * discarded, every store rebuilt from its changelog, the positions
  * forgotten and the consumer rewound to the committed offsets.
  *
@@ -115,29 +117,6 @@ void ab_stateful_pos_clear(struct ab_stateful *sf)
         sf->npos = 0;
 }
 
-/* The positions not committed yet, into a new array (*n of them). */
-static struct ab_kafka_offset *dirty_offsets(const struct ab_stateful *sf,
-                                             size_t *n)
-{
-        struct ab_kafka_offset *v;
-
-        *n = 0;
-        v  = ab_calloc(sf->npos + 1, sizeof(*v));
-        if (!v)
-                return NULL;
-        for (size_t i = 0; i < sf->npos; i++) {
-                const struct position *p = &sf->pos[i];
-
-                if (p->next < 0 || p->next == p->committed)
-                        continue;
-                v[*n].topic     = p->topic;
-                v[*n].partition = p->partition;
-                v[*n].offset    = p->next;
-                (*n)++;
-        }
-        return v;
-}
-
 /*
  * The offset committed is the one after the last record finished. With
  * read_committed the records a partition ends with may be ones the
@@ -175,13 +154,6 @@ static void pos_sync(struct ab_stateful *sf)
         }
 }
 
-static void mark_committed(struct ab_stateful *sf)
-{
-        for (size_t i = 0; i < sf->npos; i++)
-                if (sf->pos[i].next >= 0)
-                        sf->pos[i].committed = sf->pos[i].next;
-}
-
 /* ---------------------------------------------------------------- commit
  * cycle */
 
@@ -206,7 +178,8 @@ static ab_err_t write_change(void *opaque,
 
 /* Every restored store's changes since the last cycle to its changelog
  * partition. */
-static ab_err_t write_changelog(struct ab_stateful *sf, struct ab_error *err)
+ab_err_t ab_stateful_write_changelog(struct ab_stateful *sf,
+                                     struct ab_error *err)
 {
         struct change_ctx c = {sf, 0, err};
         struct ab_lifecycle *lc;
@@ -223,7 +196,7 @@ static ab_err_t write_changelog(struct ab_stateful *sf, struct ab_error *err)
         return AB_OK;
 }
 
-static bool changes_pending(const struct ab_stateful *sf)
+bool ab_stateful_changes_pending(const struct ab_stateful *sf)
 {
         struct ab_lifecycle *lc;
         int32_t p;
@@ -236,63 +209,6 @@ static bool changes_pending(const struct ab_stateful *sf)
         return false;
 }
 
-static ab_err_t commit_txn(struct ab_stateful *sf, struct ab_error *err)
-{
-        struct ab_kafka_group_meta *meta = NULL;
-        struct ab_kafka_offset *offs;
-        size_t n;
-        ab_err_t rc;
-
-        offs = dirty_offsets(sf, &n);
-        if (!offs)
-                return AB_ERR_NOMEM;
-        if (!sf->txn_open && !n && !changes_pending(sf)) {
-                sf->uncommitted = 0;
-                ab_free(offs);
-                return AB_OK;
-        }
-        rc = write_changelog(sf, err);
-        if (!rc && !sf->txn_open) {
-                rc = ab_producer_txn_begin(sf->producer, err);
-                if (!rc)
-                        sf->txn_open = true;
-        }
-        if (!rc && n)
-                rc = ab_consumer_group_metadata(sf->consumer, &meta, err);
-        if (!rc && n)
-                rc = ab_producer_txn_send_offsets(sf->producer, offs, n, meta,
-                                                  err);
-        ab_kafka_group_meta_destroy(meta);
-        ab_free(offs);
-        if (!rc)
-                rc = ab_producer_txn_commit(sf->producer, err);
-        if (!rc) {
-                sf->txn_open = false;
-                mark_committed(sf);
-                sf->uncommitted = 0;
-                return AB_OK;
-        }
-        if (rc == AB_ERR_TXN_ABORT || rc == AB_ERR_KAFKA) {
-                struct ab_error e2;
-
-                AB_WARN("pipeline",
-                        "transaction failed: aborting, rebuilding the "
-                        "stores and rewinding",
-                        "error=\"%s\"", err->text);
-                ab_error_clear(&e2);
-                if (ab_producer_txn_abort(sf->producer, &e2)) {
-                        ab_stateful_fail(sf, e2.code, &e2,
-                                         "aborting the transaction failed");
-                        return e2.code;
-                }
-                sf->txn_open = false;
-                sf->abort    = true;
-                return AB_OK;
-        }
-        ab_stateful_fail(sf, rc, err, "transaction");
-        return rc;
-}
-
 /* The commit cycle: finish the consumed records, persist, commit. */
 ab_err_t ab_stateful_commit(struct ab_stateful *sf, bool sync,
                             struct ab_error *err)
@@ -301,16 +217,19 @@ ab_err_t ab_stateful_commit(struct ab_stateful *sf, bool sync,
 
         if (sf->fatal.code != AB_OK || sf->abort)
                 return sf->fatal.code;
+        /* exactly_once: the previous commit first (txn.c), so that what
+         * the pool finishes now is sent, not held. */
+        if (sf->eos) {
+                rc = ab_stateful_txn_finish(sf, true, err);
+                if (rc || sf->abort)
+                        return rc;
+        }
         rc = ab_stateful_finish_ready(sf, -1);
         if (rc)
                 return rc;
         pos_sync(sf);
-        if (sf->eos) {
-                rc = commit_txn(sf, err);
-                if (!rc && sf->uncommitted == 0) /* every output acknowledged */
-                        ab_pipeline_metrics_batch_done(sf->pm, &sf->latency);
-                return rc;
-        }
+        if (sf->eos)
+                return ab_stateful_txn_cycle(sf, sync, err);
         return ab_stateful_ckpt_cycle(sf, sync, err);
 }
 
@@ -326,7 +245,10 @@ ab_err_t ab_stateful_rebuild(struct ab_stateful *sf, struct ab_error *err)
                                  "aborting the transaction failed");
                 return e2.code;
         }
-        sf->txn_open = false;
+        sf->txn_open   = false;
+        sf->committing = false;
+        sf->txn_noffs  = 0;
+        ab_deferred_reset(&sf->deferred);
         ab_stateful_discard(sf);
         for (size_t i = 0; i < ab_stores_count(sf->stores); i++) {
                 ab_stores_at(sf->stores, i, &p);

@@ -48,11 +48,41 @@ void ab_stateful_on_delivery(void *arg, void *opaque, ab_err_t status,
 }
 
 /* Send inside the open transaction (begun here in exactly_once), waiting
- * out a full queue; a stop request ends the wait with AB_ERR_RETRY. */
+ * out a full queue; a stop request ends the wait with AB_ERR_RETRY.
+ * While an exactly_once commit is in flight the send is held for the
+ * next transaction (txn.c); held sends go before any later one. */
 ab_err_t ab_stateful_send(struct ab_stateful *sf, const char *topic,
                           int32_t partition, struct ab_str key,
                           struct ab_str value, const struct ab_headers *headers,
                           enum out_kind kind, struct ab_error *err)
+{
+        ab_err_t rc;
+
+        if (sf->committing) {
+                rc = ab_stateful_txn_defer(sf, topic, partition, key, value,
+                                           headers, kind);
+                if (rc != AB_ERR_TOO_LARGE)
+                        return rc;
+                /* Full, or for the producer to judge: finish the commit,
+                 * which replays the held sends, then send this one. */
+                rc = ab_stateful_txn_finish(sf, true, err);
+                if (rc)
+                        return rc;
+        } else if (ab_deferred_count(&sf->deferred)) {
+                rc = ab_stateful_txn_replay(sf);
+                if (rc)
+                        return ab_error_set(err, rc, NULL,
+                                            "held records not sent");
+        }
+        return ab_stateful_send_now(sf, topic, partition, key, value, headers,
+                                    kind, err);
+}
+
+ab_err_t ab_stateful_send_now(struct ab_stateful *sf, const char *topic,
+                              int32_t partition, struct ab_str key,
+                              struct ab_str value,
+                              const struct ab_headers *headers,
+                              enum out_kind kind, struct ab_error *err)
 {
         ab_err_t rc;
 

@@ -16,7 +16,10 @@
 
 /* The longest a poll waits while closed commit cycles await delivery
  * reports (the memory loop's AB_PIPELINE_ACK_WAIT_MS). */
-#define CKPT_WAIT_MS      10
+#define CKPT_WAIT_MS 10
+/* The longest a poll waits while an exactly_once commit is in flight:
+ * its sends are held until it is seen done (txn.c). */
+#define COMMIT_WAIT_MS    2
 #define BURST_THREADED    64
 #define SLOTS_THREADED    256
 #define BURST_INLINE      16
@@ -62,10 +65,15 @@ static void on_revoked(void *arg, const struct ab_consumer_partition *parts,
         struct ab_error err;
 
         ab_error_clear(&err);
-        if (!lost)
+        if (!lost) {
                 ab_stateful_commit(sf, true, &err);
-        else if (sf->eos)
+        } else if (sf->eos) {
+                /* A commit in flight cannot be aborted: it ends first (its
+                 * offsets were accepted with our generation), and the
+                 * abort then drops what was held for the next one. */
                 sf->abort = true;
+                ab_stateful_txn_finish(sf, true, &err);
+        }
         for (size_t i = 0; i < n; i++) {
                 ab_stateful_ckpt_forget(sf, parts[i].topic, parts[i].partition);
                 ab_stateful_pos_drop(sf, parts[i].topic, parts[i].partition);
@@ -299,6 +307,10 @@ ab_err_t ab_stateful_new(const struct ab_pipeline_config *cfg,
                        : AB_CE_STRUCTURED;
         ab_error_clear(&sf->fatal);
         ab_buf_init(&sf->buf, 0);
+        if (ab_deferred_init(&sf->deferred,
+                             (size_t)cfg->loop.max_pending_bytes / 2,
+                             AB_DEFER_MAX_SENDS))
+                goto fail;
         for (size_t i = 0; i < AB_CKPT_MAX; i++)
                 ab_buf_init(&sf->ckpt[i].changes, 0);
         snprintf(sf->alerts, sizeof(sf->alerts), "%s.alerts", cfg->kafka.group);
@@ -530,13 +542,15 @@ ab_err_t ab_stateful_step(struct ab_stateful *sf, int timeout_ms,
         if (ab_stateful_restore_pending(sf, err))
                 goto fatal_err;
         ab_producer_poll(sf->producer, 0);
-        if (sf->uncommitted || sf->nckpt) {
+        if (sf->uncommitted || sf->nckpt || sf->committing) {
                 /* Consumed records wait for the commit cycle, closed
                  * cycles for delivery reports (served between polls): an
                  * idle poll must hold back neither. */
                 int64_t left = sf->next_commit_ms - ab_time_mono_ms();
                 if (sf->nckpt && left > CKPT_WAIT_MS)
                         left = CKPT_WAIT_MS;
+                if (sf->committing)
+                        left = COMMIT_WAIT_MS;
                 if (left < timeout_ms)
                         timeout_ms = left > 0 ? (int)left : 0;
         }
@@ -552,6 +566,8 @@ ab_err_t ab_stateful_step(struct ab_stateful *sf, int timeout_ms,
                     : 0);
         if (!rc && !sf->eos)
                 rc = ab_stateful_ckpt_advance(sf, false, err);
+        if (!rc && sf->committing)
+                rc = ab_stateful_txn_finish(sf, false, err);
         if (rc == AB_ERR_RETRY)
                 return rc;
         if (rc)
@@ -561,7 +577,11 @@ ab_err_t ab_stateful_step(struct ab_stateful *sf, int timeout_ms,
         now = ab_time_mono_ms();
         if (backpressure(sf, err))
                 goto fatal_err;
-        if (now >= sf->next_commit_ms || ab_consumer_paused(sf->consumer)) {
+        /* exactly_once: a cycle that comes due while the previous
+         * commit is still under way (deliveries slow) waits for it
+         * without stopping the loop, its records held meanwhile. */
+        if ((now >= sf->next_commit_ms && !sf->committing) ||
+            ab_consumer_paused(sf->consumer)) {
                 sf->next_commit_ms =
                     now + sf->cfg->processing.commit_interval_ms;
                 rc = ab_stateful_commit(sf, ab_consumer_paused(sf->consumer),
@@ -800,6 +820,8 @@ void ab_stateful_destroy(struct ab_stateful *sf)
         ab_free(sf->kv);
         ab_alert_record_scratch_fini(&sf->scratch);
         ab_buf_fini(&sf->buf);
+        ab_deferred_fini(&sf->deferred);
+        ab_free(sf->txn_offs);
         ab_ce_kafka_destroy(sf->ce);
         ab_headers_destroy(sf->headers);
         ab_pipeline_metrics_batch_fini(&sf->latency);

@@ -15,6 +15,7 @@
 #include "core/timefmt.h"
 #include "kafka/admin.h"
 #include "pipeline/alert_record.h"
+#include "pipeline/deferred.h"
 #include "pipeline/processor.h"
 #include "pipeline/stateful.h"
 #include "pipeline/stores.h"
@@ -27,7 +28,7 @@
  * stateful.c: setup, rebalance callbacks, the loop; stages.c: the
  * outputs, the map stage and the lifecycle stage; commit.c: positions,
  * the commit cycle, rebuild and restore (its HOW IT WORKS explains the
- * ordering).
+ * ordering); checkpoint.c: at_least_once's cycle; txn.c: exactly_once's.
  */
 
 #define ADMIN_TIMEOUT_MS 30000
@@ -39,6 +40,12 @@
  * counters of unacknowledged sends (more than the epochs they span). */
 #define AB_CKPT_MAX  8
 #define AB_CKPT_RING 16
+
+/* exactly_once: the sends held while a commit is in flight (txn.c), at
+ * most this many, and at most half the producer's queue
+ * (kafka.max_pending_bytes) in bytes: they are replayed once the commit
+ * has emptied it, so they fit. */
+#define AB_DEFER_MAX_SENDS 50000
 
 /* The opaque of every output: what kind it was, for the counters. */
 enum out_kind {
@@ -97,6 +104,15 @@ struct ab_stateful {
         int burst;
         bool eos;
         bool txn_open;
+        /* exactly_once (txn.c): the open transaction's commit is under
+         * way; what it covers (positions sent, records, latencies noted
+         * first); the sends held meanwhile. */
+        bool committing;
+        struct ab_kafka_offset *txn_offs; /* topics borrowed from pos */
+        size_t txn_noffs, txn_cap;
+        uint64_t txn_records;
+        size_t txn_nlat;
+        struct ab_deferred deferred;
         bool abort; /* the transaction failed: rebuild and rewind */
         /* Records consumed since the last commit cycle; at
          * kafka.max_pending_records consumption pauses and the cycle runs
@@ -138,6 +154,12 @@ ab_err_t ab_stateful_send(struct ab_stateful *sf, const char *topic,
                           int32_t partition, struct ab_str key,
                           struct ab_str value, const struct ab_headers *headers,
                           enum out_kind kind, struct ab_error *err);
+/* ab_stateful_send() never holding: into the producer now. */
+ab_err_t ab_stateful_send_now(struct ab_stateful *sf, const char *topic,
+                              int32_t partition, struct ab_str key,
+                              struct ab_str value,
+                              const struct ab_headers *headers,
+                              enum out_kind kind, struct ab_error *err);
 ab_err_t ab_stateful_on_output(void *arg, const struct ab_output *o);
 ab_err_t ab_stateful_map_alert(void *arg, const struct ab_mapped_alert *m);
 ab_err_t ab_stateful_map_action(void *arg, const struct ab_input *in,
@@ -157,6 +179,9 @@ void ab_stateful_pos_drop(struct ab_stateful *sf, const char *topic,
 void ab_stateful_pos_clear(struct ab_stateful *sf);
 ab_err_t ab_stateful_commit(struct ab_stateful *sf, bool sync,
                             struct ab_error *err);
+ab_err_t ab_stateful_write_changelog(struct ab_stateful *sf,
+                                     struct ab_error *err);
+bool ab_stateful_changes_pending(const struct ab_stateful *sf);
 ab_err_t ab_stateful_rebuild(struct ab_stateful *sf, struct ab_error *err);
 ab_err_t ab_stateful_restore_pending(struct ab_stateful *sf,
                                      struct ab_error *err);
@@ -173,5 +198,25 @@ void ab_stateful_ckpt_forget(struct ab_stateful *sf, const char *topic,
 void ab_stateful_ckpt_fini(struct ab_stateful *sf);
 /* Records of the checkpoints still waiting (not committed yet). */
 uint64_t ab_stateful_ckpt_records(const struct ab_stateful *sf);
+
+/* txn.c */
+/* One exactly_once cycle: changelog, offsets, then the commit, finished
+ * here when \p sync, else left in flight (sf->committing). */
+ab_err_t ab_stateful_txn_cycle(struct ab_stateful *sf, bool sync,
+                               struct ab_error *err);
+/* Move the commit in flight on (\p sync: finish it), then replay the
+ * held sends. AB_OK while still under way. */
+ab_err_t ab_stateful_txn_finish(struct ab_stateful *sf, bool sync,
+                                struct ab_error *err);
+/* Replay held sends whose commit is done (none while one is in flight or
+ * an abort is pending). */
+ab_err_t ab_stateful_txn_replay(struct ab_stateful *sf);
+/* Hold a send while the commit is in flight. AB_ERR_TOO_LARGE: not held
+ * (the bound, or near message.max.bytes): finish the commit, send it. */
+ab_err_t ab_stateful_txn_defer(struct ab_stateful *sf, const char *topic,
+                               int32_t partition, struct ab_str key,
+                               struct ab_str value,
+                               const struct ab_headers *headers,
+                               enum out_kind kind);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/timefmt.h"
 #include "kafka/kafka_conf.h"
 
 /* Transactional calls: how often a retriable error is retried, and the
@@ -26,6 +27,10 @@ struct ab_producer {
         size_t inflight; /* accepted messages whose report is not served */
         rd_kafka_topic_t **topics; /* ab_producer_topic_props(), owned */
         size_t ntopics;
+        /* ab_producer_txn_commit_step(): its first call timed out, the
+         * commit is resumed (blocking) from then on (ab_time_mono_ms());
+         * 0: none */
+        int64_t commit_resume_ms;
 };
 
 static ab_err_t map_err(rd_kafka_resp_err_t rc)
@@ -434,9 +439,79 @@ ab_err_t ab_producer_txn_send_offsets(struct ab_producer *p,
 
 ab_err_t ab_producer_txn_commit(struct ab_producer *p, struct ab_error *err)
 {
-        ab_err_t rc = txn_run(p, TXN_COMMIT, NULL, NULL, err);
+        ab_err_t rc;
+
+        p->commit_resume_ms = 0;
+        rc                  = txn_run(p, TXN_COMMIT, NULL, NULL, err);
 
         rd_kafka_poll(p->rk, 0); /* the reports of the transaction */
+        return rc;
+}
+
+ab_err_t ab_producer_txn_commit_step(struct ab_producer *p, int timeout_ms,
+                                     int resume_ms, struct ab_error *err)
+{
+        rd_kafka_error_t *e;
+        ab_err_t rc;
+
+        if (!p->transactional_id)
+                return ab_error_set(err, AB_ERR_CONFIG, "transactional_id",
+                                    "commit_transaction: the producer is not "
+                                    "transactional");
+        /* Its records first, their reports served here as by a poll: then
+         * the call's own flush returns at once and the call waits only
+         * for the coordinator. */
+        rd_kafka_poll(p->rk, 0);
+        if (p->inflight)
+                return AB_ERR_RETRY;
+        if (p->commit_resume_ms) {
+                /*
+                 * The first call timed out: the commit goes on in the
+                 * background (EndTxn may be on its way). librdkafka 2.0.2
+                 * takes an EndTxn answer that arrives while no commit call
+                 * is current for an abort's (and asserts), and a short
+                 * resumed call can return in a phase that is not
+                 * resumable: so the commit is resumed once, by the
+                 * blocking call, after resume_ms, when it has most likely
+                 * finished.
+                 */
+                if (ab_time_mono_ms() < p->commit_resume_ms)
+                        return AB_ERR_RETRY;
+                p->commit_resume_ms = 0;
+                return ab_producer_txn_commit(p, err);
+        }
+        e = rd_kafka_commit_transaction(p->rk, timeout_ms);
+        if (!e) {
+                rd_kafka_poll(p->rk, 0);
+                return AB_OK;
+        }
+        if (rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR__TIMED_OUT &&
+            rd_kafka_error_is_retriable(e) && !rd_kafka_error_is_fatal(e) &&
+            !rd_kafka_error_txn_requires_abort(e)) {
+                rd_kafka_error_destroy(e);
+                p->commit_resume_ms = ab_time_mono_ms() + resume_ms;
+                if (!p->commit_resume_ms)
+                        p->commit_resume_ms = 1;
+                return AB_ERR_RETRY;
+        }
+        if (!rd_kafka_error_is_fatal(e) &&
+            !rd_kafka_error_txn_requires_abort(e)) {
+                /* Retriable otherwise, or a state error: the blocking
+                 * call retries (as ab_producer_txn_commit() does) and its
+                 * answer counts. */
+                AB_DEBUG("producer",
+                         "commit step failed; committing in one "
+                         "call",
+                         "error=%s", rd_kafka_error_name(e));
+                rd_kafka_error_destroy(e);
+                return ab_producer_txn_commit(p, err);
+        }
+        rc = txn_error(p, TXN_COMMIT, e, err);
+        AB_WARN("producer", "transaction call failed",
+                "call=%s error=%s class=%s", txn_names[TXN_COMMIT],
+                rd_kafka_error_name(e), ab_err_code(rc));
+        rd_kafka_error_destroy(e);
+        rd_kafka_poll(p->rk, 0);
         return rc;
 }
 

@@ -172,6 +172,25 @@ ab_err_t ab_producer_txn_send_offsets(struct ab_producer *p,
  *  of its records are served first. */
 ab_err_t ab_producer_txn_commit(struct ab_producer *p, struct ab_error *err);
 
+/**
+ * Commit the open transaction with as little waiting as librdkafka
+ * allows: one step of ab_producer_txn_commit(). While a record of the
+ * transaction still awaits its delivery report (served here) nothing is
+ * asked of librdkafka. Then librdkafka's commit_transaction() is called
+ * with \p timeout_ms (-1: until done, waiting only for the coordinator);
+ * a commit it did not finish in that time goes on in the background and
+ * is finished by the first step at least \p resume_ms later, which waits
+ * for it (librdkafka 2.0.2 cannot resume it in short calls safely).
+ * Until a step answers AB_OK or an error the producer refuses sends and
+ * every other transactional call; ab_producer_txn_commit() finishes it
+ * at any time.
+ * @returns AB_OK: committed; AB_ERR_RETRY: under way, step again;
+ *          otherwise the errors of ab_producer_txn_commit(), with the
+ *          same meaning.
+ */
+ab_err_t ab_producer_txn_commit_step(struct ab_producer *p, int timeout_ms,
+                                     int resume_ms, struct ab_error *err);
+
 /** Abort the open transaction: its records are purged (their reports
  *  fail) or stay invisible to read_committed consumers. */
 ab_err_t ab_producer_txn_abort(struct ab_producer *p, struct ab_error *err);

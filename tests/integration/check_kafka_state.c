@@ -635,6 +635,55 @@ START_TEST(restore_read_committed_skips_aborted_transactions)
 }
 END_TEST
 
+/* The exactly_once loop's commit in steps (ab_producer_txn_commit_step):
+ * nothing asked of librdkafka while records await their reports, then
+ * the commit; with a short timeout a commit left under way is finished
+ * by a later step. Every transaction's records are committed, in order,
+ * and the next transaction begins at once. */
+START_TEST(transactions_commit_in_steps)
+{
+        static const int timeouts[] = {-1, 0, 1, -1};
+        char out[128], txn_id[160], value[16];
+        struct reports rep = {0};
+        struct ab_producer *p;
+        struct ab_restore *rs = restorer(brokers, true, 0);
+        struct restored *r    = calloc(1, sizeof(*r));
+        struct ab_error err;
+        ab_err_t rc;
+        double end;
+
+        unique_name(out, sizeof(out), "txn-step");
+        snprintf(txn_id, sizeof(txn_id), "%s-0", out);
+        create_topic(out, 1);
+        p = txn_producer(&rep, NULL, txn_id);
+        txn_ok(ab_producer_txn_init(p, &err), &err);
+        for (int t = 0; t < 4; t++) {
+                txn_ok(ab_producer_txn_begin(p, &err), &err);
+                for (int i = 0; i < 10; i++) {
+                        snprintf(value, sizeof(value), "%d-%d", t, i);
+                        ck_assert_int_eq(ab_producer_send(p, out, ab_str_c("k"),
+                                                          ab_str_c(value), NULL,
+                                                          NULL, &err),
+                                         AB_OK);
+                }
+                end = now_s() + DEADLINE_S;
+                while ((rc = ab_producer_txn_commit_step(
+                            p, timeouts[t], 20, &err)) == AB_ERR_RETRY &&
+                       now_s() < end)
+                        ab_producer_poll(p, 1);
+                ck_assert_msg(rc == AB_OK, "%s: %s", ab_err_code(rc), err.text);
+                ck_assert_uint_eq(ab_producer_inflight(p), 0);
+                restore(rs, out, 0, r);
+                ck_assert_int_eq(r->n, 10 * (t + 1));
+                snprintf(value, sizeof(value), "%d-9", t);
+                ck_assert_str_eq(r->value[r->n - 1], value);
+        }
+        free(r);
+        ab_restore_destroy(rs);
+        ab_producer_destroy(p);
+}
+END_TEST
+
 START_TEST(transactions_commit_outputs_with_offsets_and_fence_zombies)
 {
         static const char *const out3[] = {"o", "1", "o", "2", "o", "3"};
@@ -738,6 +787,7 @@ TCase *kafka_state_tcase(void)
         tcase_add_test(tc,
                        restore_fails_with_a_retry_class_error_without_broker);
         tcase_add_test(tc, restore_read_committed_skips_aborted_transactions);
+        tcase_add_test(tc, transactions_commit_in_steps);
         tcase_add_test(
             tc, transactions_commit_outputs_with_offsets_and_fence_zombies);
         return tc;

@@ -574,6 +574,9 @@ class SingleRestart(StatefulTest):
     def test_at_least_once(self):
         self.scenario("at_least_once", members=1, split=3)
 
+    def test_exactly_once(self):
+        self.scenario("exactly_once", members=1, split=3)
+
 
 class AutoClearMoved(StatefulTest):
     """An alert's auto-clear fires once, on the member its partition moved

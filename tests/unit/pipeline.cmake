@@ -38,6 +38,11 @@ ab_unit_test(check_processor_bounds
 ab_unit_test(check_stateful
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_stateful.c
   LIBS ab_pipeline)
+# The sends exactly_once holds while a commit is in flight: order,
+# content, bounds, resumed replay.
+ab_unit_test(check_deferred
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_deferred.c
+  LIBS ab_pipeline)
 # Hot reload: which keys reload, validate-then-swap, a bad file keeps the
 # running config, open alerts across a reload.
 ab_unit_test(check_reload

@@ -99,15 +99,8 @@ static ab_err_t ckpt_push(struct ab_stateful *sf, bool all)
 
         ab_buf_reset(&k->changes);
         k->noffs = 0;
-        if (k->cap < sf->npos) {
-                struct ab_kafka_offset *v =
-                    ab_realloc(k->offs, sf->npos * sizeof(*v));
-
-                if (!v)
-                        return AB_ERR_NOMEM;
-                k->offs = v;
-                k->cap  = sf->npos;
-        }
+        if (ab_stateful_offs_reserve(sf, &k->offs, &k->cap))
+                return AB_ERR_NOMEM;
         for (size_t i = 0; i < sf->npos; i++) {
                 struct position *p = &sf->pos[i];
 

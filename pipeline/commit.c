@@ -129,6 +129,21 @@ void ab_stateful_pos_clear(struct ab_stateful *sf)
  */
 #define POS_IDLE_MS 2000
 
+ab_err_t ab_stateful_offs_reserve(const struct ab_stateful *sf,
+                                  struct ab_kafka_offset **offs, size_t *cap)
+{
+        struct ab_kafka_offset *v;
+
+        if (*cap >= sf->npos)
+                return AB_OK;
+        v = ab_realloc(*offs, sf->npos * sizeof(*v));
+        if (!v)
+                return AB_ERR_NOMEM;
+        *offs = v;
+        *cap  = sf->npos;
+        return AB_OK;
+}
+
 static void pos_sync(struct ab_stateful *sf)
 {
         int64_t now = ab_time_mono_ms();

@@ -177,6 +177,10 @@ ab_err_t ab_stateful_pos_advance(struct ab_stateful *sf,
 void ab_stateful_pos_drop(struct ab_stateful *sf, const char *topic,
                           int32_t partition);
 void ab_stateful_pos_clear(struct ab_stateful *sf);
+/* Grow \p *offs (capacity \p *cap) to hold an offset per position, for a
+ * commit's list of them. @returns AB_OK or AB_ERR_NOMEM. */
+ab_err_t ab_stateful_offs_reserve(const struct ab_stateful *sf,
+                                  struct ab_kafka_offset **offs, size_t *cap);
 ab_err_t ab_stateful_commit(struct ab_stateful *sf, bool sync,
                             struct ab_error *err);
 ab_err_t ab_stateful_write_changelog(struct ab_stateful *sf,

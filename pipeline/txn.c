@@ -67,15 +67,8 @@
 static ab_err_t snapshot_offsets(struct ab_stateful *sf)
 {
         sf->txn_noffs = 0;
-        if (sf->txn_cap < sf->npos) {
-                struct ab_kafka_offset *v =
-                    ab_realloc(sf->txn_offs, sf->npos * sizeof(*v));
-
-                if (!v)
-                        return AB_ERR_NOMEM;
-                sf->txn_offs = v;
-                sf->txn_cap  = sf->npos;
-        }
+        if (ab_stateful_offs_reserve(sf, &sf->txn_offs, &sf->txn_cap))
+                return AB_ERR_NOMEM;
         for (size_t i = 0; i < sf->npos; i++) {
                 const struct position *p = &sf->pos[i];
                 struct ab_kafka_offset *o;

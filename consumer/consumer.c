@@ -339,12 +339,25 @@ static void revoke(struct ab_consumer *c, rd_kafka_t *rk, bool cooperative,
                 parts_text(parts, text, sizeof(text)), lost ? "true" : "false");
 }
 
+/* The group's rebalance protocol. librdkafka answers the query through
+ * the group handler, and with NULL once that has terminated, which a
+ * rebalance served by a closing consumer meets: the protocol cannot have
+ * changed since, so the last answer (first: what the configured
+ * assignment strategy implies) stands. */
+static bool cooperative_protocol(struct ab_consumer *c, rd_kafka_t *rk)
+{
+        const char *protocol = rd_kafka_rebalance_protocol(rk);
+
+        if (protocol && strcmp(protocol, "NONE"))
+                c->cooperative = !strcmp(protocol, "COOPERATIVE");
+        return c->cooperative;
+}
+
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
         struct ab_consumer *c = opaque;
-        bool cooperative =
-            !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+        bool cooperative      = cooperative_protocol(c, rk);
 
         if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
                 assign(c, rk, cooperative, parts);
@@ -355,6 +368,18 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_err2name(err));
                 revoke(c, rk, cooperative, parts);
         }
+}
+
+/* Whether the configured partition.assignment.strategy makes the
+ * protocol cooperative (librdkafka refuses to mix the two kinds). */
+static bool strategy_cooperative(const rd_kafka_conf_t *kconf)
+{
+        char value[256];
+        size_t size = sizeof(value);
+
+        return rd_kafka_conf_get(kconf, "partition.assignment.strategy", value,
+                                 &size) == RD_KAFKA_CONF_OK &&
+               strstr(value, "cooperative") != NULL;
 }
 
 ab_err_t ab_consumer_new(const struct ab_consumer_conf *conf,
@@ -422,6 +447,7 @@ ab_err_t ab_consumer_new(const struct ab_consumer_conf *conf,
                 rc = ab_kafka_conf_apply(kconf, conf->properties, locked, err);
         if (rc)
                 goto out;
+        c->cooperative = strategy_cooperative(kconf);
         rd_kafka_conf_set_opaque(kconf, c);
         rd_kafka_conf_set_error_cb(kconf, error_cb);
         rd_kafka_conf_set_stats_cb(kconf, stats_cb);

@@ -36,6 +36,7 @@ struct ab_consumer {
         bool close_bounded;    /* closing within a deadline: no blocking */
         bool close_unfinished; /* the bounded close ran out of time */
         bool fatal;
+        bool cooperative; /* the rebalance protocol (cooperative_protocol()) */
         rd_kafka_resp_err_t revoke_err; /* of the last revocation commit */
         char fatal_text[256];
         /* ab_consumer_prefer_topic(): the topic (owned), the queue its

@@ -273,9 +273,13 @@ ab_err_t ab_stateful_rebuild(struct ab_stateful *sf, struct ab_error *err)
         }
         for (size_t i = 0; i < sf->npos; i++)
                 sf->pos[i].next = -1;
-        sf->abort     = false;
-        sf->latency.n = 0; /* consumed again */
-        return ab_consumer_rewind(sf->consumer, ADMIN_TIMEOUT_MS, err);
+        sf->abort       = false;
+        sf->latency.n   = 0; /* consumed again */
+        sf->uncommitted = 0;
+        sf->txn_records = 0;
+        /* a stop waits no longer than it has left */
+        return ab_consumer_rewind(
+            sf->consumer, ab_stop_left_ms(sf->stop_by, ADMIN_TIMEOUT_MS), err);
 }
 
 /* ---------------------------------------------------------------- restore */

@@ -27,6 +27,8 @@
 #define PURGE_INTERVAL_MS 30000
 #define JOIN_WAIT_MS      10000
 #define DRAIN_MS          10000
+/* How often a stop redoes the records of an aborted transaction. */
+#define STOP_REDO 3
 
 /* ---------------------------------------------------------------- rebalance
  */
@@ -710,6 +712,50 @@ out:
         ab_free(ends);
 }
 
+/*
+ * The drain and the last commit of a clean stop. exactly_once: a
+ * transaction aborted on the way (typically ILLEGAL_GENERATION: the group
+ * moved to a new generation under the commit, which a stop during a
+ * rolling restart meets) is redone like the loop would: the stores are
+ * rebuilt, the consumer rewound (the drain's polls serve the rebalance,
+ * so the next commit carries the new generation), the own <group>.alerts
+ * partitions drained and committed again; up to STOP_REDO times while
+ * the stop has time left. The raw records the abort dropped are not
+ * consumed again here: they are left at their committed offsets, to the
+ * next owner, as if never consumed.
+ */
+static ab_err_t drain_and_commit(struct ab_stateful *sf, struct ab_error *err)
+{
+        struct ab_error e2;
+        ab_err_t rc = AB_OK;
+
+        for (int redone = 0; sf->fatal.code == AB_OK;) {
+                if (sf->abort) {
+                        if (redone == STOP_REDO ||
+                            ab_stop_left_ms(sf->stop_by, 0) <= 0)
+                                break;
+                        redone++;
+                        AB_INFO("pipeline",
+                                "stopping: rebuilding after the aborted "
+                                "transaction, then draining again",
+                                "redo=%d", redone);
+                        ab_error_clear(&e2);
+                        if (ab_stateful_rebuild(sf, &e2)) {
+                                ab_stateful_fail(sf, e2.code, &e2,
+                                                 "rebuilding at the stop");
+                                break;
+                        }
+                }
+                ab_error_clear(&e2);
+                drain_own(sf, &e2);
+                if (!sf->abort)
+                        rc = ab_stateful_commit(sf, true, err);
+                if (!sf->abort)
+                        break;
+        }
+        return rc;
+}
+
 ab_err_t ab_stateful_shutdown(struct ab_stateful *sf, struct ab_error *err)
 {
         int64_t flush_ms = sf->cfg->loop.flush_timeout_ms;
@@ -723,10 +769,8 @@ ab_err_t ab_stateful_shutdown(struct ab_stateful *sf, struct ab_error *err)
         sf->shut    = true;
         sf->stop_by = ab_time_mono_ms() + flush_ms;
         ab_error_clear(&e2);
-        if (sf->pool && sf->consumer && sf->fatal.code == AB_OK && !sf->abort)
-                drain_own(sf, &e2);
-        if (sf->pool && sf->consumer && sf->fatal.code == AB_OK && !sf->abort)
-                rc = ab_stateful_commit(sf, true, err ? err : &e2);
+        if (sf->pool && sf->consumer && sf->fatal.code == AB_OK)
+                rc = drain_and_commit(sf, err ? err : &e2);
         if (sf->pool) {
                 records = ab_transform_pool_pending(sf->pool);
                 ab_stateful_discard(sf);

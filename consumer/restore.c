@@ -42,6 +42,13 @@ static ab_err_t client(const struct ab_restore_conf *conf,
                 "enable.partition.eof",     "true",
                 "auto.offset.reset",        "earliest",
                 "log.connection.close",     "false",
+                /* The end is seen in an empty fetch when the partition
+                 * ends in records never returned (read_to()): a
+                 * changelog written in transactions always ends in a
+                 * commit marker. The broker holds an empty fetch this
+                 * long (librdkafka: 500 ms; the end took two, a second
+                 * per partition); a fetch with data returns at once. */
+                "fetch.wait.max.ms",        "10",
                 NULL,
         };
         /* clang-format on */
@@ -216,7 +223,12 @@ ab_err_t ab_restore_partition(struct ab_restore *r, const char *topic,
         if (!rkt)
                 return kafka_error(rd_kafka_last_error(), "topic", topic,
                                    partition, err);
-        if (rd_kafka_consume_start(rkt, partition, RD_KAFKA_OFFSET_BEGINNING)) {
+        /* From the log start just listed, not OFFSET_BEGINNING: a logical
+         * offset is looked up first, and librdkafka 2.0.2 retries that
+         * lookup only 500 ms later when this client does not know the
+         * partition's leader yet (a topic it has not read before). A
+         * start moved meanwhile is reset to the earliest. */
+        if (rd_kafka_consume_start(rkt, partition, low)) {
                 rc = kafka_error(rd_kafka_last_error(), "start", topic,
                                  partition, err);
                 rd_kafka_topic_destroy(rkt);

@@ -14,6 +14,7 @@
 #include "core/mem.h"
 #include "core/timefmt.h"
 #include "kafka/kafka_config.h"
+#include "pipeline/outputs.h"
 #include "pipeline/pipeline_metrics.h"
 #include "pipeline/processor.h"
 #include "pipeline/reload.h"
@@ -407,6 +408,8 @@ static ab_err_t new_memory_loop(struct ab_pipeline *pl, struct ab_error *err)
         pc.on_delivery = on_delivery;
         pc.arg         = pl;
         rc             = ab_producer_new(&pc, &pl->producer, err);
+        if (!rc)
+                rc = ab_outputs_prepare(pl->producer, cfg, NULL, 0, err);
         if (rc)
                 goto out;
         pl->max_message = ab_producer_max_message_bytes(pl->producer);

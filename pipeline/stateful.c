@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "kafka/kafka_config.h"
+#include "pipeline/outputs.h"
 #include "pipeline/stateful_int.h"
 
 /* Setup, the rebalance callbacks and the loop; the stages are in
@@ -240,6 +241,10 @@ static ab_err_t make_producer(struct ab_stateful *sf, const char **props,
         if (!rc)
                 rc = ab_producer_topic_props(sf->producer, sf->changelog,
                                              internal, err);
+        if (!rc)
+                rc = ab_outputs_prepare(
+                    sf->producer, cfg,
+                    (const char *const[]){sf->alerts, sf->changelog}, 2, err);
         if (!rc && sf->eos)
                 rc = ab_producer_txn_init(sf->producer, err);
         return rc;

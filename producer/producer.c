@@ -167,20 +167,42 @@ out:
         return rc;
 }
 
+/* Keep \p rkt (owned from now on) until ab_producer_destroy(). */
+static ab_err_t keep_topic(struct ab_producer *p, rd_kafka_topic_t *rkt,
+                           const char *topic, struct ab_error *err)
+{
+        rd_kafka_topic_t **v;
+
+        if (!rkt)
+                return ab_error_set(err, AB_ERR_KAFKA, topic, "%s",
+                                    rd_kafka_err2str(rd_kafka_last_error()));
+        v = ab_realloc(p->topics, (p->ntopics + 1) * sizeof(*v));
+        if (!v) {
+                rd_kafka_topic_destroy(rkt);
+                return ab_error_set(err, AB_ERR_NOMEM, topic, "out of memory");
+        }
+        p->topics               = v;
+        p->topics[p->ntopics++] = rkt;
+        return AB_OK;
+}
+
+static rd_kafka_topic_t *kept_topic(const struct ab_producer *p,
+                                    const char *topic)
+{
+        for (size_t i = 0; i < p->ntopics; i++)
+                if (!strcmp(rd_kafka_topic_name(p->topics[i]), topic))
+                        return p->topics[i];
+        return NULL;
+}
+
 ab_err_t ab_producer_topic_props(struct ab_producer *p, const char *topic,
                                  const char *const *props, struct ab_error *err)
 {
         rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
-        rd_kafka_topic_t **v =
-            ab_realloc(p->topics, (p->ntopics + 1) * sizeof(*v));
         char errstr[256];
 
-        if (v)
-                p->topics = v;
-        if (!tconf || !v) {
-                rd_kafka_topic_conf_destroy(tconf);
+        if (!tconf)
                 return ab_error_set(err, AB_ERR_NOMEM, topic, "out of memory");
-        }
         for (; props && props[0]; props += 2) {
                 if (rd_kafka_topic_conf_set(tconf, props[0], props[1], errstr,
                                             sizeof(errstr)) !=
@@ -192,11 +214,41 @@ ab_err_t ab_producer_topic_props(struct ab_producer *p, const char *topic,
         }
         /* librdkafka finds this handle, with its configuration, for every
          * later send naming the topic. */
-        v[p->ntopics] = rd_kafka_topic_new(p->rk, topic, tconf);
-        if (!v[p->ntopics])
-                return ab_error_set(err, AB_ERR_KAFKA, topic, "%s",
-                                    rd_kafka_err2str(rd_kafka_last_error()));
-        p->ntopics++;
+        return keep_topic(p, rd_kafka_topic_new(p->rk, topic, tconf), topic,
+                          err);
+}
+
+/*
+ * librdkafka 2.0.2 learns where a topic it has not sent to lives only
+ * from a metadata request, and for a record to such a topic it sends none
+ * at once: its periodic topic scan (every second) asks. A first dead
+ * letter, or the first event of a policy's topic, then waited up to a
+ * second, and with it every outstanding output of its commit cycle (in
+ * exactly_once the whole transaction: nothing of it visible). Asking here,
+ * at start, keeps that wait out of the records.
+ */
+ab_err_t ab_producer_prepare_topic(struct ab_producer *p, const char *topic,
+                                   int timeout_ms, struct ab_error *err)
+{
+        rd_kafka_topic_t *rkt              = kept_topic(p, topic);
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_resp_err_t krc;
+        ab_err_t rc;
+
+        if (!rkt) {
+                rc = keep_topic(p, rd_kafka_topic_new(p->rk, topic, NULL),
+                                topic, err);
+                if (rc)
+                        return rc;
+                rkt = p->topics[p->ntopics - 1];
+        }
+        krc = rd_kafka_metadata(p->rk, 0, rkt, &md, timeout_ms);
+        if (md)
+                rd_kafka_metadata_destroy(md);
+        if (krc)
+                return ab_error_set(err, AB_ERR_RETRY, topic,
+                                    "looking up %s: %s", topic,
+                                    rd_kafka_err2str(krc));
         return AB_OK;
 }
 

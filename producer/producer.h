@@ -93,6 +93,18 @@ ab_err_t ab_producer_topic_props(struct ab_producer *p, const char *topic,
                                  const char *const *props,
                                  struct ab_error *err);
 
+/**
+ * Look up where \p topic lives (a metadata request, waiting at most
+ * \p timeout_ms), so that the first record sent to it does not wait for
+ * librdkafka's periodic lookup (up to a second). Call at start for every
+ * topic \p p will write; the handle is kept until ab_producer_destroy().
+ * @returns AB_OK, AB_ERR_RETRY when the lookup failed or timed out (the
+ *          topic is still usable: librdkafka looks it up again), or
+ *          AB_ERR_KAFKA / AB_ERR_NOMEM, with \p err filled.
+ */
+ab_err_t ab_producer_prepare_topic(struct ab_producer *p, const char *topic,
+                                   int timeout_ms, struct ab_error *err);
+
 /** @returns the largest record the producer accepts: its effective
  *  message.max.bytes (librdkafka's default 1000000 unless configured).
  *  ab_producer_send() answers AB_ERR_TOO_LARGE above it. */

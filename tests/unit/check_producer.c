@@ -510,6 +510,53 @@ START_TEST(producer_topic_props)
 }
 END_TEST
 
+static void ok_report(void *arg, void *opaque, ab_err_t status,
+                      const struct ab_error *err)
+{
+        int *reports = arg;
+
+        (void)opaque;
+        (void)err;
+        ck_assert_int_eq(status, AB_OK);
+        (*reports)++;
+}
+
+START_TEST(producer_prepare_topic)
+{
+        /* A lookup that cannot finish is RETRY naming the topic; against
+         * librdkafka's in-process mock cluster it succeeds, twice (the
+         * handle is kept), and the topic takes records. */
+        static const char *const quiet[] = {"log_level", "0", NULL};
+        static const char *const mock[]  = {"test.mock.num.brokers", "1",
+                                            "log_level", "0", NULL};
+        int reports                      = 0;
+        struct ab_producer_conf conf     = {.brokers     = "127.0.0.1:1",
+                                            .properties  = quiet,
+                                            .on_delivery = ok_report,
+                                            .arg         = &reports};
+        struct ab_producer *p;
+        struct ab_error err;
+
+        ck_assert_int_eq(ab_producer_new(&conf, &p, &err), AB_OK);
+        ck_assert_int_eq(ab_producer_prepare_topic(p, "t", 100, &err),
+                         AB_ERR_RETRY);
+        ck_assert_str_eq(err.path, "t");
+        ck_assert_ptr_nonnull(strstr(err.text, "looking up t"));
+        ab_producer_destroy(p);
+
+        conf.properties = mock;
+        ck_assert_int_eq(ab_producer_new(&conf, &p, &err), AB_OK);
+        ck_assert_int_eq(ab_producer_prepare_topic(p, "t", 5000, &err), AB_OK);
+        ck_assert_int_eq(ab_producer_prepare_topic(p, "t", 5000, &err), AB_OK);
+        ck_assert_int_eq(ab_producer_send(p, "t", ab_str_c("k"), ab_str_c("v"),
+                                          NULL, NULL, &err),
+                         AB_OK);
+        ck_assert_int_eq(ab_producer_flush(p, 5000, &err), AB_OK);
+        ck_assert_int_eq(reports, 1);
+        ab_producer_destroy(p);
+}
+END_TEST
+
 static Suite *producer_suite(void)
 {
         Suite *s  = suite_create("producer");
@@ -533,6 +580,7 @@ static Suite *producer_suite(void)
         tcase_add_test(tc, producer_config_errors);
         tcase_add_test(tc, producer_queue_full_is_retry);
         tcase_add_test(tc, producer_topic_props);
+        tcase_add_test(tc, producer_prepare_topic);
         suite_add_tcase(s, tc);
         return s;
 }

@@ -132,6 +132,13 @@ ab_err_t ab_producer_new(const struct ab_producer_conf *conf,
                         "transactional.id",       conf->transactional_id,
                         "transaction.timeout.ms", "10000",
                         "message.timeout.ms",     "10000",
+                        /* AddOffsetsToTxn right after a commit is often
+                         * answered CONCURRENT_TRANSACTIONS (the markers
+                         * are still being written) and retried after
+                         * this; send_offsets_to_transaction blocks the
+                         * loop meanwhile, a cycle per retry (librdkafka:
+                         * 100 ms; it uses 20 for AddPartitionsToTxn). */
+                        "retry.backoff.ms",       "20",
                         NULL,
                 };
                 /* clang-format on */

@@ -47,24 +47,44 @@ static struct ab_str header_value(const void *value, size_t size)
         return ab_str_make(value ? value : "", size);
 }
 
-struct ab_str ab_record_header(const struct ab_record *r, const char *name)
+const struct ab_record_headers *ab_record_headers(const struct ab_record *r)
 {
         rd_kafka_headers_t *hdrs;
+
+        if (rd_kafka_message_headers(msg(r), &hdrs))
+                return NULL;
+        return (const struct ab_record_headers *)hdrs;
+}
+
+struct ab_str ab_record_headers_get(const struct ab_record_headers *h,
+                                    const char *name)
+{
         const void *value;
         size_t size;
 
-        if (rd_kafka_message_headers(msg(r), &hdrs) ||
-            rd_kafka_header_get_last(hdrs, name, &value, &size))
+        if (!h || rd_kafka_header_get_last((const rd_kafka_headers_t *)h, name,
+                                           &value, &size))
                 return AB_STR_NULL;
         return header_value(value, size);
 }
 
+struct ab_trace_ctx ab_record_headers_trace(const struct ab_record_headers *h)
+{
+        return ab_trace_pick(
+            ab_record_headers_get(h, AB_TRACE_HEADER_PARENT),
+            ab_record_headers_get(h, AB_TRACE_HEADER_STATE),
+            ab_record_headers_get(h, AB_TRACE_HEADER_CE_PARENT),
+            ab_record_headers_get(h, AB_TRACE_HEADER_CE_STATE));
+}
+
+struct ab_str ab_record_header(const struct ab_record *r, const char *name)
+{
+        return ab_record_headers_get(ab_record_headers(r), name);
+}
+
 struct ab_trace_ctx ab_record_trace(const struct ab_record *r)
 {
-        return ab_trace_pick(ab_record_header(r, AB_TRACE_HEADER_PARENT),
-                             ab_record_header(r, AB_TRACE_HEADER_STATE),
-                             ab_record_header(r, AB_TRACE_HEADER_CE_PARENT),
-                             ab_record_header(r, AB_TRACE_HEADER_CE_STATE));
+        return ab_record_headers_trace(ab_record_headers(r));
 }
 
 int ab_record_header_at(const struct ab_record *r, size_t idx,

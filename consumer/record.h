@@ -41,6 +41,24 @@ struct ab_str ab_record_header(const struct ab_record *r, const char *name);
  */
 struct ab_trace_ctx ab_record_trace(const struct ab_record *r);
 
+/*
+ * A record's headers, taken once for several lookups. librdkafka parses
+ * them on first access and keeps the result, but a record without any is
+ * parsed again (a buffer allocated and freed) on every access, so code
+ * on the per-record path that reads several headers takes them here once.
+ */
+struct ab_record_headers;
+
+/** The headers of \p r, borrowed from it; NULL when it has none. */
+const struct ab_record_headers *ab_record_headers(const struct ab_record *r);
+
+/** ab_record_header() on headers taken once (\p h may be NULL). */
+struct ab_str ab_record_headers_get(const struct ab_record_headers *h,
+                                    const char *name);
+
+/** ab_record_trace() on headers taken once (\p h may be NULL). */
+struct ab_trace_ctx ab_record_headers_trace(const struct ab_record_headers *h);
+
 /**
  * Header \p idx in record order, for copying all headers (dead-letter
  * copies). @returns 0 with \p name / \p value set, or -1 past the end.

@@ -841,8 +841,8 @@ ab_err_t ab_processor_expire_store(struct ab_processor *p,
         return rc;
 }
 
-void ab_input_from_record(struct ab_input *in, const struct ab_record *rec,
-                          const char *integration_header)
+void ab_input_from_record_value(struct ab_input *in,
+                                const struct ab_record *rec)
 {
         in->topic        = ab_record_topic(rec);
         in->partition    = ab_record_partition(rec);
@@ -850,6 +850,16 @@ void ab_input_from_record(struct ab_input *in, const struct ab_record *rec,
         in->timestamp_ms = ab_record_timestamp(rec);
         in->key          = ab_record_key(rec);
         in->value        = ab_record_value(rec);
-        in->integration  = ab_record_header(rec, integration_header);
-        in->trace        = ab_record_trace(rec);
+        in->integration  = AB_STR_NULL;
+        in->trace        = AB_TRACE_NONE;
+}
+
+void ab_input_from_record(struct ab_input *in, const struct ab_record *rec,
+                          const char *integration_header)
+{
+        const struct ab_record_headers *h = ab_record_headers(rec);
+
+        ab_input_from_record_value(in, rec);
+        in->integration = ab_record_headers_get(h, integration_header);
+        in->trace       = ab_record_headers_trace(h);
 }

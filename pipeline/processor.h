@@ -81,6 +81,11 @@ struct ab_record;
 void ab_input_from_record(struct ab_input *in, const struct ab_record *rec,
                           const char *integration_header);
 
+/** ab_input_from_record() without reading any header (no integration, no
+ *  trace context): for records whose value carries what they need. */
+void ab_input_from_record_value(struct ab_input *in,
+                                const struct ab_record *rec);
+
 enum ab_output_kind {
         AB_OUTPUT_EVENT = 0,
         AB_OUTPUT_DEAD_LETTER,

@@ -383,8 +383,9 @@ ab_err_t ab_stateful_lifecycle_record(struct ab_stateful *sf,
                 return AB_ERR_INTERNAL;
         }
         memset(&in, 0, sizeof(in));
-        ab_input_from_record(&in, rec, sf->cfg->integration_header);
-        in.integration = ab_str_make(NULL, 0);
+        /* An ALERT or ACTION record carries its integration and trace
+         * context in its value. */
+        ab_input_from_record_value(&in, rec);
         ab_error_clear(&err);
         sf->rec = rec;
         rc = in.value.ptr ? ab_alert_record_decode(in.value.ptr, in.value.len,

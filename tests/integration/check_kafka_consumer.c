@@ -65,9 +65,58 @@ START_TEST(consumer_reads_records_from_kcat)
                 ck_assert_str_eq(name, "trace");
                 ck_assert(ab_str_eq_c(v, "abc"));
                 ck_assert_int_eq(ab_record_header_at(r, 3, &name, &v), -1);
+                ck_assert_ptr_nonnull(ab_record_headers(r));
+                ck_assert(ab_str_eq_c(
+                    ab_record_headers_get(ab_record_headers(r), "trace"),
+                    "def"));
                 ab_record_destroy(r);
         }
         ck_assert_uint_eq(ab_consumer_assigned(c), 1);
+        ck_assert_int_eq(ab_consumer_close(c, NULL), AB_OK);
+        ab_consumer_destroy(c);
+}
+END_TEST
+
+/* Headers taken once (ab_record_headers) answer like the per-name
+ * lookups, for a record with trace context headers and one without any
+ * header (NULL, every lookup absent). */
+START_TEST(headers_taken_once)
+{
+        char topic[128];
+        struct ab_consumer *c;
+        struct ab_record *r;
+        const struct ab_record_headers *h;
+        struct ab_trace_ctx t;
+
+        unique_name(topic, sizeof(topic), "headers");
+        create_topic(topic, 1);
+        kcat_produce(
+            topic, 0, "k0:v0\n",
+            "-H traceparent=tp1 -H ce_traceparent=ce -H tracestate=ts");
+        kcat_produce(topic, 0, "k1:v1\n", "");
+        c = consumer(topic, topic, NULL, consumer_props);
+
+        r = next_record(c);
+        h = ab_record_headers(r);
+        ck_assert_ptr_nonnull(h);
+        t = ab_record_headers_trace(h);
+        ck_assert(ab_str_eq_c(t.traceparent, "tp1"));
+        ck_assert(ab_str_eq_c(t.tracestate, "ts"));
+        t = ab_record_trace(r);
+        ck_assert(ab_str_eq_c(t.traceparent, "tp1"));
+        ck_assert_ptr_null(ab_record_headers_get(h, "none").ptr);
+        ab_record_destroy(r);
+
+        r = next_record(c);
+        ck_assert(ab_str_eq_c(ab_record_value(r), "v1"));
+        h = ab_record_headers(r);
+        ck_assert_ptr_null(h);
+        ck_assert_ptr_null(ab_record_headers_get(h, "traceparent").ptr);
+        t = ab_record_headers_trace(h);
+        ck_assert_ptr_null(t.traceparent.ptr);
+        ck_assert_ptr_null(t.tracestate.ptr);
+        ab_record_destroy(r);
+
         ck_assert_int_eq(ab_consumer_close(c, NULL), AB_OK);
         ab_consumer_destroy(c);
 }
@@ -508,6 +557,7 @@ TCase *kafka_consumer_tcase(void)
 
         tcase_set_timeout(tc, 180);
         tcase_add_test(tc, consumer_reads_records_from_kcat);
+        tcase_add_test(tc, headers_taken_once);
         tcase_add_test(tc, only_the_completed_prefix_is_committed);
         tcase_add_test(tc, auto_commit_commits_stored_offsets);
         tcase_add_test(tc, pause_stops_delivery_until_resume);

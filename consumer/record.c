@@ -82,11 +82,6 @@ struct ab_str ab_record_header(const struct ab_record *r, const char *name)
         return ab_record_headers_get(ab_record_headers(r), name);
 }
 
-struct ab_trace_ctx ab_record_trace(const struct ab_record *r)
-{
-        return ab_record_headers_trace(ab_record_headers(r));
-}
-
 int ab_record_header_at(const struct ab_record *r, size_t idx,
                         const char **name, struct ab_str *value)
 {

@@ -34,13 +34,6 @@ struct ab_str ab_record_value(const struct ab_record *r);
  */
 struct ab_str ab_record_header(const struct ab_record *r, const char *name);
 
-/**
- * The record's trace context headers, unvalidated (core/trace.h): the
- * last `traceparent` and `tracestate`, else the last `ce_traceparent`
- * and `ce_tracestate`. Borrowed like ab_record_header().
- */
-struct ab_trace_ctx ab_record_trace(const struct ab_record *r);
-
 /*
  * A record's headers, taken once for several lookups. librdkafka parses
  * them on first access and keeps the result, but a record without any is
@@ -56,7 +49,11 @@ const struct ab_record_headers *ab_record_headers(const struct ab_record *r);
 struct ab_str ab_record_headers_get(const struct ab_record_headers *h,
                                     const char *name);
 
-/** ab_record_trace() on headers taken once (\p h may be NULL). */
+/**
+ * The trace context headers of \p h (may be NULL), unvalidated
+ * (core/trace.h): the last `traceparent` and `tracestate`, else the last
+ * `ce_traceparent` and `ce_tracestate`. Borrowed like ab_record_header().
+ */
 struct ab_trace_ctx ab_record_headers_trace(const struct ab_record_headers *h);
 
 /**

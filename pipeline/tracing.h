@@ -32,7 +32,7 @@ struct ab_trace_ctx ab_tracing_check(struct ab_tracing *t,
 
 /**
  * An ACTION record's trace context headers, unvalidated, picked as
- * ab_record_trace() picks a record's (the last of each name; a header
+ * ab_record_headers_trace() picks a record's (the last of each name; a header
  * without a value is empty). Borrows from \p a.
  */
 struct ab_trace_ctx

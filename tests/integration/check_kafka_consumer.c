@@ -102,7 +102,7 @@ START_TEST(headers_taken_once)
         t = ab_record_headers_trace(h);
         ck_assert(ab_str_eq_c(t.traceparent, "tp1"));
         ck_assert(ab_str_eq_c(t.tracestate, "ts"));
-        t = ab_record_trace(r);
+        t = ab_record_headers_trace(ab_record_headers(r));
         ck_assert(ab_str_eq_c(t.traceparent, "tp1"));
         ck_assert_ptr_null(ab_record_headers_get(h, "none").ptr);
         ab_record_destroy(r);

@@ -24,8 +24,9 @@
 #              Alertmanager payloads with 30k fingerprints, then 60 s of
 #              input paced at half that rate, and the pass-through at
 #              at_least_once's rate as a floor; p50, p99, p99.9 and max of
-#              raw record to event, from broker append times); about 20
-#              minutes on 2 cores (17.5 at commit 644d4eb, 2026-12-05)
+#              raw record to event, from broker append times); about
+#              20-25 minutes on 2 cores (2026-12-05: 17.5 on an AMD EPYC
+#              at commit 644d4eb, 25.5 on a 2.1 GHz Xeon at 741e5b7)
 #   --quick    the same programs with shorter runs (about 3 minutes)
 #   --smoke    `ctest -L bench`: seconds-long runs that check the harness
 #              still works; no timing is asserted

@@ -35,6 +35,10 @@
  *     str topic, i32 partition, i64 offset, i64 timestamp_ms,
  *     opt key, opt value, varint nheaders, nheaders x (str name, opt
  *     value), the same in both versions.
+ *   kind 3, BATCH (version 3 only): one or more entries to the end, each
+ *     a varint n and n bytes holding a whole ALERT or ACTION record of
+ *     version 1 or 2 (its own head included, so an entry is a record on
+ *     its own: a bad one goes to the dead letters by itself).
  * The record ends there: trailing bytes are an error. The alert part is
  * the lifecycle's blob layout (lifecycle/blob.c) with the status added
  * and label values that may be absent.
@@ -42,6 +46,8 @@
  * Decoding walks the bytes once with a bounds-checked reader whose first
  * failure sticks (with its offset); a count is checked against the bytes
  * left (every entry takes at least two) before the scratch grows for it.
+ * A BATCH is walked entry by entry, reading each head only; the entries
+ * are decoded one at a time by the caller, with offsets of their own.
  */
 
 _Static_assert(AB_ALERT_RECORD_FP_LEN == AB_LIFECYCLE_FP_LEN,
@@ -287,6 +293,68 @@ ab_err_t ab_alert_record_encode_action(const struct ab_alert_record_action *in,
         put_opt(&w, in->value);
         put_kvs(&w, in->headers, in->nheaders);
         return put_end(&w, start, err);
+}
+
+/* The head of an ALERT or ACTION record of version 1 or 2. */
+static bool entry_head_ok(const unsigned char *h, size_t len)
+{
+        return len >= AR_HEAD_LEN && !memcmp(h, AB_ALERT_RECORD_MAGIC, 4) &&
+               h[4] >= 1 && h[4] <= AB_ALERT_RECORD_VERSION &&
+               (h[5] == AB_ALERT_RECORD_ALERT ||
+                h[5] == AB_ALERT_RECORD_ACTION);
+}
+
+static size_t varint_len(uint64_t v)
+{
+        size_t n = 1;
+
+        while (v >= 0x80) {
+                v >>= 7;
+                n++;
+        }
+        return n;
+}
+
+size_t ab_alert_record_batch_cost(size_t used, size_t len)
+{
+        return (used ? 0 : AR_HEAD_LEN) + varint_len(len) + len;
+}
+
+ab_err_t ab_alert_record_batch_add(struct ab_buf *out, const void *rec,
+                                   size_t len, struct ab_error *err)
+{
+        struct wr w  = {out, AB_OK};
+        size_t start = out->len;
+
+        if (!entry_head_ok(rec, len))
+                return ab_error_set(err, AB_ERR_INTERNAL, NULL,
+                                    "batching an alerts record that is no "
+                                    "ALERT or ACTION record");
+        if (!start)
+                put_head(&w, AB_ALERT_RECORD_BATCH_VERSION,
+                         AB_ALERT_RECORD_BATCH);
+        put_varint(&w, len);
+        put_bytes(&w, rec, len);
+        return put_end(&w, start, err);
+}
+
+bool ab_alert_record_batch_next(const struct ab_alert_record_batch *b,
+                                size_t *at, struct ab_str *rec)
+{
+        const unsigned char *p = (const unsigned char *)b->body.ptr + *at;
+        uint64_t n             = 0;
+        unsigned shift         = 0;
+
+        /* The body was walked by ab_alert_record_decode(): every varint
+         * and length in it is valid. */
+        if (*at >= b->body.len)
+                return false;
+        do
+                n |= (uint64_t)(*p & 0x7f) << shift, shift += 7;
+        while (*p++ & 0x80);
+        *rec = ab_str_make((const char *)p, (size_t)n);
+        *at  = (size_t)(p - (const unsigned char *)b->body.ptr) + (size_t)n;
+        return true;
 }
 
 /* ----------------------------------------------------------- decoding */
@@ -581,6 +649,36 @@ static ab_err_t rd_action(struct rd *r, struct ab_alert_record_scratch *s,
         return r->rc;
 }
 
+/* Walk a BATCH's entries, checking their lengths and heads. */
+static ab_err_t rd_batch(struct rd *r, struct ab_alert_record_batch *out)
+{
+        const unsigned char *body = r->p;
+        const unsigned char *h;
+        size_t at;
+        uint64_t n;
+
+        while (!r->rc && r->p < r->end) {
+                at = rd_at(r);
+                n  = rd_varint(r, "batch entry length");
+                if (!r->rc && n > rd_left(r)) {
+                        rd_fail(r, at, "batch entry",
+                                "length runs past the end");
+                        break;
+                }
+                at = rd_at(r);
+                h  = rd_bytes(r, (size_t)n, "batch entry");
+                if (h && !entry_head_ok(h, (size_t)n))
+                        rd_fail(r, at, "batch entry",
+                                "not an ALERT or ACTION record of version 1 "
+                                "or 2");
+                out->count++;
+        }
+        if (!r->rc && !out->count)
+                rd_fail(r, rd_at(r), "batch", "no entries");
+        out->body = ab_str_make((const char *)body, (size_t)(r->p - body));
+        return r->rc;
+}
+
 ab_err_t ab_alert_record_decode(const void *data, size_t len,
                                 struct ab_alert_record_scratch *s,
                                 struct ab_alert_record *out,
@@ -599,12 +697,19 @@ ab_err_t ab_alert_record_decode(const void *data, size_t len,
         if (memcmp(h, AB_ALERT_RECORD_MAGIC, 4))
                 return ab_error_set_at(err, AB_ERR_BAD_RECORD, 0,
                                        "alerts record: no ABAR magic");
-        if (h[4] < 1 || h[4] > AB_ALERT_RECORD_VERSION)
+        if (h[4] < 1 || h[4] > AB_ALERT_RECORD_BATCH_VERSION)
                 return ab_error_set_at(err, AB_ERR_BAD_RECORD, 4,
                                        "alerts record: unknown version %u",
                                        (unsigned)h[4]);
         out->kind = (enum ab_alert_record_kind)h[5];
-        if (h[5] == AB_ALERT_RECORD_ALERT)
+        if ((h[4] == AB_ALERT_RECORD_BATCH_VERSION) !=
+            (h[5] == AB_ALERT_RECORD_BATCH))
+                return ab_error_set_at(err, AB_ERR_BAD_RECORD, 5,
+                                       "alerts record: kind %u in version %u",
+                                       (unsigned)h[5], (unsigned)h[4]);
+        if (h[5] == AB_ALERT_RECORD_BATCH)
+                rc = rd_batch(&r, &out->batch);
+        else if (h[5] == AB_ALERT_RECORD_ALERT)
                 rc = rd_alert(&r, h[4], s, &out->alert);
         else if (h[5] == AB_ALERT_RECORD_ACTION)
                 rc = rd_action(&r, s, &out->action);

@@ -1,8 +1,10 @@
 /* alert_record.h - the records of the internal topic <group>.alerts: one
- * mapped alert (ALERT) or one original action record (ACTION). */
+ * mapped alert (ALERT), one original action record (ACTION), or a batch
+ * of them for one partition (BATCH). */
 #ifndef AB_ALERT_RECORD_H
 #define AB_ALERT_RECORD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,17 +20,22 @@
  * alert_record.c). A decoded record is a view: its strings borrow from
  * the record bytes, its arrays and its alert from a caller-owned scratch
  * that grows only when a record needs more than any before, so decoding
- * does not allocate after warm-up. Anything that is not a record of a
- * version this one reads (1 and 2) is AB_ERR_BAD_RECORD (a REJECT: a dead
+ * does not allocate after warm-up. A BATCH decodes to its entries'
+ * bytes, each then decoded on its own. Anything that is not a record of a
+ * version this one reads (1, 2 and 3) is AB_ERR_BAD_RECORD (a REJECT: a dead
  * letter) with the byte offset of the problem; decoding never reads past the
  * record.
  */
 
 #define AB_ALERT_RECORD_MAGIC "ABAR"
-/* The newest version: 2 adds an ALERT's trace context. A writer writes
- * version 1 for every record that has none (so a version 1 reader still
- * reads it) and version 2 only for an ALERT that carries one. */
+/* The newest version of an ALERT or ACTION: 2 adds an ALERT's trace
+ * context. A writer writes version 1 for every record that has none (so a
+ * version 1 reader still reads it) and version 2 only for an ALERT that
+ * carries one. */
 #define AB_ALERT_RECORD_VERSION 2
+/* A BATCH is version 3 and nothing else is: a reader of versions 1 and 2
+ * rejects it rather than misreading it. */
+#define AB_ALERT_RECORD_BATCH_VERSION 3
 /* A binary fingerprint (AB_LIFECYCLE_FP_LEN). */
 #define AB_ALERT_RECORD_FP_LEN 16
 /* The routing prefix of an action: the bytes an alert id shares with its
@@ -38,6 +45,7 @@
 enum ab_alert_record_kind {
         AB_ALERT_RECORD_ALERT  = 1,
         AB_ALERT_RECORD_ACTION = 2,
+        AB_ALERT_RECORD_BATCH  = 3,
 };
 
 /* Where a record of the map stage's input came from. */
@@ -70,11 +78,22 @@ struct ab_alert_record_action {
         size_t nheaders;
 };
 
-/* A decoded record: `alert` is set for kind ALERT, `action` for ACTION. */
+/* BATCH: ALERT and ACTION records of one partition, in the order they
+ * are applied. A decoded batch has been walked once: every entry is a
+ * record of version 1 or 2 and kind ALERT or ACTION by its head (its
+ * content is checked when it is decoded), and there is at least one. */
+struct ab_alert_record_batch {
+        struct ab_str body; /* the entries, borrowed from the record */
+        size_t count;
+};
+
+/* A decoded record: `alert` is set for kind ALERT, `action` for ACTION,
+ * `batch` for BATCH. */
 struct ab_alert_record {
         enum ab_alert_record_kind kind;
         struct ab_alert_record_alert alert;
         struct ab_alert_record_action action;
+        struct ab_alert_record_batch batch;
 };
 
 /* What a decoded record borrows besides its bytes: the alert and the
@@ -103,6 +122,29 @@ ab_err_t ab_alert_record_encode_alert(const struct ab_alert_record_alert *in,
 ab_err_t ab_alert_record_encode_action(const struct ab_alert_record_action *in,
                                        struct ab_buf *out,
                                        struct ab_error *err);
+
+/**
+ * Append the ALERT or ACTION record of \p len bytes at \p rec (as the
+ * encoders above wrote it) to the BATCH record in \p out, which an empty
+ * \p out starts.
+ * @returns AB_OK; AB_ERR_NOMEM or AB_ERR_TOO_LARGE (out's limit), then
+ *          \p out is unchanged; AB_ERR_INTERNAL when \p rec is no such
+ *          record by its head.
+ */
+ab_err_t ab_alert_record_batch_add(struct ab_buf *out, const void *rec,
+                                   size_t len, struct ab_error *err);
+
+/** The bytes ab_alert_record_batch_add() adds to a batch of \p used bytes
+ * (0: none yet) for a record of \p len bytes. */
+size_t ab_alert_record_batch_cost(size_t used, size_t len);
+
+/**
+ * The entry of \p b at \p *at (0: the first) in \p rec, and \p *at moved
+ * past it. A view into the batch's record.
+ * @returns false after the last entry.
+ */
+bool ab_alert_record_batch_next(const struct ab_alert_record_batch *b,
+                                size_t *at, struct ab_str *rec);
 
 /**
  * Decode the \p len bytes at \p data into \p out. The view borrows from

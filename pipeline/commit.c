@@ -240,6 +240,8 @@ ab_err_t ab_stateful_commit(struct ab_stateful *sf, bool sync,
                         return rc;
         }
         rc = ab_stateful_finish_ready(sf, -1);
+        if (!rc)
+                rc = ab_stateful_flush(sf, err);
         if (rc)
                 return rc;
         pos_sync(sf);
@@ -265,6 +267,7 @@ ab_err_t ab_stateful_rebuild(struct ab_stateful *sf, struct ab_error *err)
         sf->txn_noffs  = 0;
         ab_deferred_reset(&sf->deferred);
         ab_stateful_discard(sf);
+        ab_stateful_batches_reset(sf);
         for (size_t i = 0; i < ab_stores_count(sf->stores); i++) {
                 ab_stores_at(sf->stores, i, &p);
                 if (ab_stores_add(sf->stores, p))

@@ -455,6 +455,31 @@ static const struct ab_conftab_prop root_props[] = {
                "their labels and annotations from record to record: `lz4` "
                "shrinks them several times for little CPU, which saves the "
                "broker more work than it costs (docs/performance.md)."},
+    {.key    = "state.batch_max_bytes",
+     .type   = AB_CONFTAB_SIZE,
+     .offset = CFG(state.batch_max_bytes),
+     .def    = "64KiB",
+     .min    = 0,
+     .max    = 16LL << 20,
+     .desc   = "The map stage writes the alerts and actions bound for one "
+               "partition of `<group>.alerts` as one batch record of up to "
+               "this many bytes (at most the producer's "
+               "`message.max.bytes`; a single larger record travels "
+               "alone), which saves the producer and the consumer their "
+               "per-record work on the second hop (docs/performance.md). "
+               "0: one record per alert or action, which readers before "
+               "batching (version 3 records) also read: set it while a "
+               "group is upgraded member by member from such a release."},
+    {.key    = "state.batch_linger",
+     .type   = AB_CONFTAB_DURATION,
+     .offset = CFG(state.batch_linger_ms),
+     .def    = "5ms",
+     .min    = 0,
+     .max    = 1000,
+     .desc   = "Longest a mapped alert waits in a batch. A batch is also "
+               "written as soon as the consumer has no more records at "
+               "hand, at every commit and when it is full, so under light "
+               "load nothing waits."},
     {.key    = "lifecycle.max_open_alerts",
      .type   = AB_CONFTAB_INT,
      .offset = CFG(lifecycle.max_open_alerts),

@@ -124,6 +124,8 @@ struct ab_pipeline_config {
                 int64_t partitions;         /* 0: largest input count */
                 int64_t replication_factor; /* -1: the broker's default */
                 enum ab_pipeline_compression compression;
+                int64_t batch_max_bytes; /* 0: one record per alert */
+                int64_t batch_linger_ms;
         } state;
         struct {
                 int64_t max_open_alerts; /* 0: unlimited */

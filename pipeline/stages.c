@@ -210,6 +210,127 @@ ab_err_t ab_stateful_on_output(void *arg, const struct ab_output *o)
 /* ---------------------------------------------------------------- map stage
  */
 
+/*
+ * HOW IT WORKS: batches. With state.batch_max_bytes > 0 the map stage
+ * does not send each ALERT or ACTION record on its own: it appends it to
+ * the BATCH record of its partition of <group>.alerts
+ * (alert_record.h), one buffer per partition, which saves librdkafka's
+ * per-record work on both sides of the second hop. ab_stateful_flush()
+ * sends every batch that holds something. The loop calls it after a
+ * burst once the consumer has no more records at hand or the oldest
+ * entry has waited state.batch_linger, and the commit cycle calls it
+ * before it takes the positions, so a committed input offset never
+ * passes an entry still in a buffer: in at_least_once a batch is sent in
+ * the epoch whose positions cover its inputs, in exactly_once inside the
+ * transaction that commits them. An entry that would overflow its batch
+ * sends the batch first; one too large for any batch sends its input to
+ * the dead letters, as an oversized single record would. A rebuild
+ * (exactly_once's abort) drops the buffers with the pool's records: their
+ * inputs are consumed again.
+ */
+
+/* Bytes a record's framing and headers may add to a batch's value. */
+#define BATCH_FRAME_BYTES 64
+
+ab_err_t ab_stateful_batches_init(struct ab_stateful *sf)
+{
+        size_t cap = (size_t)sf->cfg->state.batch_max_bytes;
+
+        if (!cap)
+                return AB_OK;
+        sf->batch = ab_calloc((size_t)sf->nparts, sizeof(*sf->batch));
+        if (!sf->batch)
+                return AB_ERR_NOMEM;
+        if (sf->max_message > BATCH_FRAME_BYTES &&
+            cap > sf->max_message - BATCH_FRAME_BYTES)
+                cap = sf->max_message - BATCH_FRAME_BYTES;
+        sf->batch_cap = cap;
+        for (int32_t p = 0; p < sf->nparts; p++)
+                ab_buf_init(&sf->batch[p], 0);
+        return AB_OK;
+}
+
+void ab_stateful_batches_reset(struct ab_stateful *sf)
+{
+        for (int32_t p = 0; sf->batch && p < sf->nparts; p++)
+                ab_buf_reset(&sf->batch[p]);
+        sf->nbatched = 0;
+}
+
+void ab_stateful_batches_fini(struct ab_stateful *sf)
+{
+        for (int32_t p = 0; sf->batch && p < sf->nparts; p++)
+                ab_buf_fini(&sf->batch[p]);
+        ab_free(sf->batch);
+        sf->batch    = NULL;
+        sf->nbatched = 0;
+}
+
+static ab_err_t flush_one(struct ab_stateful *sf, int32_t p,
+                          struct ab_error *err)
+{
+        struct ab_buf *b = &sf->batch[p];
+        ab_err_t rc;
+
+        rc = ab_stateful_send(sf, sf->alerts, p, AB_STR_NULL,
+                              ab_str_make(b->data, b->len), NULL, OUT_INTERNAL,
+                              err);
+        if (rc)
+                return rc;
+        ab_buf_reset(b);
+        sf->nbatched--;
+        return AB_OK;
+}
+
+ab_err_t ab_stateful_flush(struct ab_stateful *sf, struct ab_error *err)
+{
+        ab_err_t rc = AB_OK;
+
+        for (int32_t p = 0; !rc && sf->nbatched && p < sf->nparts; p++)
+                if (sf->batch[p].len)
+                        rc = flush_one(sf, p, err);
+        if (rc && rc != AB_ERR_RETRY)
+                ab_stateful_fail(sf, rc, err,
+                                 "cannot write to the alerts topic");
+        return rc;
+}
+
+bool ab_stateful_flush_due(const struct ab_stateful *sf, int64_t now_ms)
+{
+        return sf->nbatched &&
+               (sf->drained ||
+                now_ms - sf->batch_since_ms >= sf->cfg->state.batch_linger_ms);
+}
+
+/* Send the record in sf->buf to partition \p p of <group>.alerts, by
+ * itself or in its batch. */
+static ab_err_t send_internal(struct ab_stateful *sf, int32_t p,
+                              struct ab_str key, struct ab_error *err)
+{
+        struct ab_str rec = ab_str_make(sf->buf.data, sf->buf.len);
+        struct ab_buf *b;
+        ab_err_t rc;
+
+        if (!sf->batch)
+                return ab_stateful_send(sf, sf->alerts, p, key, rec, NULL,
+                                        OUT_INTERNAL, err);
+        b = &sf->batch[p];
+        if (b->len &&
+            b->len + ab_alert_record_batch_cost(b->len, rec.len) >
+                sf->batch_cap &&
+            (rc = flush_one(sf, p, err)))
+                return rc;
+        if (ab_alert_record_batch_cost(b->len, rec.len) + BATCH_FRAME_BYTES >
+            sf->max_message)
+                return ab_error_set(err, AB_ERR_TOO_LARGE, NULL,
+                                    "%zu bytes, more than message.max.bytes "
+                                    "(%zu) allows",
+                                    rec.len, sf->max_message);
+        if (!b->len && !sf->nbatched++)
+                sf->batch_since_ms = ab_time_mono_ms();
+        return ab_alert_record_batch_add(b, rec.ptr, rec.len, err);
+}
+
 /* An internal record too large for the alerts topic (its input was near
  * the limit): the input goes to the dead-letter topic instead, so no
  * input can stop the loop. */
@@ -251,12 +372,9 @@ ab_err_t ab_stateful_map_alert(void *arg, const struct ab_mapped_alert *m)
         ab_buf_reset(&sf->buf);
         rc = ab_alert_record_encode_alert(&a, &sf->buf, &err);
         if (!rc)
-                rc = ab_stateful_send(
-                    sf, sf->alerts,
-                    ab_alert_record_route(m->digest, sf->nparts),
-                    ab_str_c(m->fingerprint),
-                    ab_str_make(sf->buf.data, sf->buf.len), NULL, OUT_INTERNAL,
-                    &err);
+                rc = send_internal(sf,
+                                   ab_alert_record_route(m->digest, sf->nparts),
+                                   ab_str_c(m->fingerprint), &err);
         if (rc == AB_ERR_TOO_LARGE)
                 return internal_too_large(sf, m->input, &err);
         if (rc && rc != AB_ERR_RETRY)
@@ -315,10 +433,9 @@ ab_err_t ab_stateful_map_action(void *arg, const struct ab_input *in,
                 rc = ab_alert_record_encode_action(&a, &sf->buf, &err);
         ab_hex(prefix, AB_ALERT_RECORD_ROUTE_LEN, key);
         if (!rc)
-                rc = ab_stateful_send(
-                    sf, sf->alerts, ab_alert_record_route(prefix, sf->nparts),
-                    ab_str_c(key), ab_str_make(sf->buf.data, sf->buf.len), NULL,
-                    OUT_INTERNAL, &err);
+                rc =
+                    send_internal(sf, ab_alert_record_route(prefix, sf->nparts),
+                                  ab_str_c(key), &err);
         if (rc == AB_ERR_TOO_LARGE)
                 return internal_too_large(sf, in, &err);
         if (rc && rc != AB_ERR_RETRY)
@@ -364,12 +481,68 @@ void ab_stateful_discard(struct ab_stateful *sf)
 /* ---------------------------------------------------------------- lifecycle
  * stage */
 
+/* Decode one record of <group>.alerts, or entry \p entry (1, 2, ...; 0:
+ * none) of a BATCH, and apply it to \p lc; one that does not decode is a
+ * dead letter. */
+static ab_err_t apply_record(struct ab_stateful *sf, struct ab_lifecycle *lc,
+                             const struct ab_input *rin, size_t entry,
+                             struct ab_error *err)
+{
+        struct ab_input in = *rin;
+        struct ab_alert_record r;
+        ab_err_t rc;
+
+        ab_error_clear(err);
+        rc = in.value.ptr ? ab_alert_record_decode(in.value.ptr, in.value.len,
+                                                   &sf->scratch, &r, err)
+                          : ab_error_set(err, AB_ERR_BAD_RECORD, NULL,
+                                         "the record has no value");
+        if (rc == AB_ERR_BAD_RECORD) {
+                struct ab_output o;
+                char what[48];
+
+                if (entry) {
+                        snprintf(what, sizeof(what), "entry %zu of a batch",
+                                 entry);
+                        ab_error_prefix(err, what);
+                }
+                memset(&o, 0, sizeof(o));
+                o.kind  = AB_OUTPUT_DEAD_LETTER;
+                o.topic = sf->cfg->dead_letter_topic;
+                o.key   = in.key;
+                o.value = in.value;
+                o.error = err;
+                ab_pipeline_metrics_reject(&sf->pm->none, rc);
+                return send_dead_letter(sf, &o);
+        }
+        if (rc)
+                return rc;
+        if (r.kind == AB_ALERT_RECORD_BATCH) {
+                /* Its entries are ALERT and ACTION records by their heads
+                 * (checked by the decoding): one level deep. */
+                struct ab_alert_record_batch b = r.batch;
+                size_t at = 0, k = 0;
+
+                while (!rc && ab_alert_record_batch_next(&b, &at, &in.value))
+                        rc = apply_record(sf, lc, &in, ++k, err);
+                return rc;
+        }
+        if (r.kind == AB_ALERT_RECORD_ACTION) {
+                sf->action = &r.action;
+                in.key     = r.action.key;
+                in.value   = r.action.value;
+        }
+        rc = ab_processor_apply(sf->proc, lc, &r, &in, ab_stateful_on_output,
+                                sf);
+        sf->action = NULL;
+        return rc;
+}
+
 ab_err_t ab_stateful_lifecycle_record(struct ab_stateful *sf,
                                       const struct ab_record *rec)
 {
         struct ab_lifecycle *lc =
             ab_stores_get(sf->stores, ab_record_partition(rec));
-        struct ab_alert_record r;
         struct ab_input in;
         struct ab_error err;
         ab_err_t rc;
@@ -386,34 +559,9 @@ ab_err_t ab_stateful_lifecycle_record(struct ab_stateful *sf,
         /* An ALERT or ACTION record carries its integration and trace
          * context in its value. */
         ab_input_from_record_value(&in, rec);
-        ab_error_clear(&err);
         sf->rec = rec;
-        rc = in.value.ptr ? ab_alert_record_decode(in.value.ptr, in.value.len,
-                                                   &sf->scratch, &r, &err)
-                          : ab_error_set(&err, AB_ERR_BAD_RECORD, NULL,
-                                         "the record has no value");
-        if (rc == AB_ERR_BAD_RECORD) {
-                struct ab_output o;
-
-                memset(&o, 0, sizeof(o));
-                o.kind  = AB_OUTPUT_DEAD_LETTER;
-                o.topic = sf->cfg->dead_letter_topic;
-                o.key   = in.key;
-                o.value = in.value;
-                o.error = &err;
-                ab_pipeline_metrics_reject(&sf->pm->none, rc);
-                rc = send_dead_letter(sf, &o);
-        } else if (!rc) {
-                if (r.kind == AB_ALERT_RECORD_ACTION) {
-                        sf->action = &r.action;
-                        in.key     = r.action.key;
-                        in.value   = r.action.value;
-                }
-                rc = ab_processor_apply(sf->proc, lc, &r, &in,
-                                        ab_stateful_on_output, sf);
-        }
-        sf->rec    = NULL;
-        sf->action = NULL;
+        rc      = apply_record(sf, lc, &in, 0, &err);
+        sf->rec = NULL;
         if (!rc)
                 rc = ab_stateful_pos_advance(sf, rec);
         if (rc && rc != AB_ERR_RETRY)

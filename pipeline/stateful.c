@@ -364,6 +364,9 @@ ab_err_t ab_stateful_new(const struct ab_pipeline_config *cfg,
                                           &sf->pool, err);
         if (!rc)
                 rc = make_producer(sf, pprops, err);
+        if (!rc && ab_stateful_batches_init(sf))
+                rc = ab_error_set(err, AB_ERR_NOMEM, NULL,
+                                  "allocating the batches");
         if (!rc)
                 rc = make_consumer(sf, cprops, err);
         if (!rc)
@@ -421,6 +424,7 @@ static ab_err_t consume_burst(struct ab_stateful *sf, int timeout_ms,
                 rc   = ab_consumer_poll(sf->consumer, wait, &rec, err);
                 if (rc)
                         return rc;
+                sf->drained = !rec;
                 if (!rec)
                         break;
                 sf->stats.records++;
@@ -571,6 +575,8 @@ ab_err_t ab_stateful_step(struct ab_stateful *sf, int timeout_ms,
             sf, sf->stats.records == before || ab_transform_pool_full(sf->pool)
                     ? timeout_ms
                     : 0);
+        if (!rc && ab_stateful_flush_due(sf, ab_time_mono_ms()))
+                rc = ab_stateful_flush(sf, err);
         if (!rc && !sf->eos)
                 rc = ab_stateful_ckpt_advance(sf, false, err);
         if (!rc && sf->committing)
@@ -869,6 +875,7 @@ void ab_stateful_destroy(struct ab_stateful *sf)
         ab_free(sf->kv);
         ab_alert_record_scratch_fini(&sf->scratch);
         ab_buf_fini(&sf->buf);
+        ab_stateful_batches_fini(sf);
         ab_deferred_fini(&sf->deferred);
         ab_free(sf->txn_offs);
         ab_ce_kafka_destroy(sf->ce);

@@ -95,6 +95,16 @@ struct ab_stateful {
         struct ab_headers *headers;
         enum ab_ce_mode mode;
         struct ab_buf buf; /* one encoded internal record */
+        /* The map stage's batches, one per partition of <group>.alerts
+         * (stages.c, HOW IT WORKS); NULL with state.batch_max_bytes 0.
+         * nbatched: how many hold something; batch_since_ms: when the
+         * oldest entry went in (ab_time_mono_ms()); drained: the last
+         * burst ended with the consumer's records at hand. */
+        struct ab_buf *batch;
+        size_t batch_cap; /* bytes, at most message.max.bytes less framing */
+        int32_t nbatched;
+        int64_t batch_since_ms;
+        bool drained;
         struct ab_alert_record_scratch scratch;
         struct ab_kv *kv; /* the headers of an ACTION being encoded */
         size_t kv_cap;
@@ -164,6 +174,14 @@ ab_err_t ab_stateful_on_output(void *arg, const struct ab_output *o);
 ab_err_t ab_stateful_map_alert(void *arg, const struct ab_mapped_alert *m);
 ab_err_t ab_stateful_map_action(void *arg, const struct ab_input *in,
                                 const unsigned char *prefix);
+/* The map stage's batches: set up at start (after the producer), emptied
+ * without sending at a rebuild, freed at the end; flushed (sent) when
+ * due, and by the commit cycle before it takes the positions. */
+ab_err_t ab_stateful_batches_init(struct ab_stateful *sf);
+void ab_stateful_batches_reset(struct ab_stateful *sf);
+void ab_stateful_batches_fini(struct ab_stateful *sf);
+ab_err_t ab_stateful_flush(struct ab_stateful *sf, struct ab_error *err);
+bool ab_stateful_flush_due(const struct ab_stateful *sf, int64_t now_ms);
 ab_err_t ab_stateful_finish_ready(struct ab_stateful *sf, int wait_ms);
 void ab_stateful_discard(struct ab_stateful *sf);
 ab_err_t ab_stateful_lifecycle_record(struct ab_stateful *sf,

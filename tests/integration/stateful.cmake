@@ -17,6 +17,7 @@ set(AB_STATEFUL_IT_WORKDIR ${CMAKE_CURRENT_BINARY_DIR}/integration/stateful)
 set(AB_STATEFUL_IT_CASES
   stateful_three_members:ThreeMembers.test_at_least_once
   stateful_three_members_eos:ThreeMembers.test_exactly_once
+  stateful_unbatched:Unbatched.test_at_least_once
   stateful_kill_member:KillMember.test_at_least_once
   stateful_kill_member_eos:KillMember.test_exactly_once
   stateful_rolling_restart:RollingRestart.test_at_least_once

@@ -14,6 +14,8 @@
 #define GOLDEN_ACTION AB_FIXTURES "/alert_record/action_v1.hex"
 /* The golden alert with a trace context: version 2. */
 #define GOLDEN_TRACED AB_FIXTURES "/alert_record/alert_v2.hex"
+/* A BATCH (version 3) of the three above: alert, action, traced alert. */
+#define GOLDEN_BATCH AB_FIXTURES "/alert_record/batch_v3.hex"
 
 #define TRACEPARENT "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 #define TRACESTATE  "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"
@@ -457,6 +459,33 @@ START_TEST(test_decode_pinned_versions)
         ck_assert_int_eq(ab_alert_record_decode(b.data, b.len, &s, &rec, &err),
                          AB_OK);
         ck_assert_int_eq(rec.kind, AB_ALERT_RECORD_ACTION);
+        /* The pinned batch holds the pinned records, byte for byte. */
+        {
+                static const char *const entries[] = {
+                    GOLDEN_ALERT, GOLDEN_ACTION, GOLDEN_TRACED};
+                struct ab_buf e;
+                struct ab_str got;
+                size_t at = 0;
+
+                ab_buf_init(&e, 0);
+                ab_buf_reset(&b);
+                read_fixture(GOLDEN_BATCH, &b);
+                ck_assert_int_eq(
+                    ab_alert_record_decode(b.data, b.len, &s, &rec, &err),
+                    AB_OK);
+                ck_assert_int_eq(rec.kind, AB_ALERT_RECORD_BATCH);
+                ck_assert_uint_eq(rec.batch.count, 3);
+                for (size_t i = 0; i < 3; i++) {
+                        ab_buf_reset(&e);
+                        read_fixture(entries[i], &e);
+                        ck_assert(
+                            ab_alert_record_batch_next(&rec.batch, &at, &got));
+                        ck_assert_uint_eq(got.len, e.len);
+                        ck_assert_mem_eq(got.ptr, e.data, e.len);
+                }
+                ck_assert(!ab_alert_record_batch_next(&rec.batch, &at, &got));
+                ab_buf_fini(&e);
+        }
         ab_alert_record_scratch_fini(&s);
         ab_buf_fini(&b);
 }
@@ -552,7 +581,7 @@ START_TEST(test_malformed_header_and_fixed_fields)
                          AB_ERR_ACTION_INVALID);
         expect_bad_patch(0, 'X', 0); /* magic */
         expect_bad_patch(4, 0, 4);   /* version */
-        expect_bad_patch(4, 3, 4);
+        expect_bad_patch(4, 4, 4);
         expect_bad_patch(5, 3, 5); /* kind */
         expect_bad_patch(5, 0, 5);
         expect_bad_patch(6, 0, 6);      /* empty integration */
@@ -691,13 +720,20 @@ START_TEST(test_decode_does_not_allocate)
 {
         struct ab_alert_record_scratch s = {0};
         struct ab_alert_record rec;
-        struct ab_buf alert, action;
+        struct ab_buf alert, action, batch;
         uint64_t before;
 
         ab_buf_init(&alert, 0);
         ab_buf_init(&action, 0);
         encode_golden(AB_ALERT_RECORD_ALERT, &alert);
         encode_golden(AB_ALERT_RECORD_ACTION, &action);
+        ab_buf_init(&batch, 0);
+        ck_assert_int_eq(
+            ab_alert_record_batch_add(&batch, alert.data, alert.len, NULL),
+            AB_OK);
+        ck_assert_int_eq(
+            ab_alert_record_batch_add(&batch, action.data, action.len, NULL),
+            AB_OK);
         ck_assert_int_eq(
             ab_alert_record_decode(alert.data, alert.len, &s, &rec, NULL),
             AB_OK);
@@ -712,11 +748,236 @@ START_TEST(test_decode_does_not_allocate)
                 ck_assert_int_eq(
                     ab_alert_record_decode(alert.data, 7, &s, &rec, NULL),
                     AB_ERR_BAD_RECORD);
+                ck_assert_int_eq(ab_alert_record_decode(batch.data, batch.len,
+                                                        &s, &rec, NULL),
+                                 AB_OK);
         }
         ck_assert_uint_eq(ab_mem_allocations(), before);
         ab_alert_record_scratch_fini(&s);
         ab_buf_fini(&alert);
         ab_buf_fini(&action);
+        ab_buf_fini(&batch);
+}
+END_TEST
+
+/* ------------------------------------------------------------ batches */
+
+/* The three golden records (alert, action, traced alert), in order. */
+static void golden_entries(struct ab_buf e[3])
+{
+        for (int i = 0; i < 3; i++)
+                ab_buf_init(&e[i], 0);
+        encode_golden(AB_ALERT_RECORD_ALERT, &e[0]);
+        encode_golden(AB_ALERT_RECORD_ACTION, &e[1]);
+        encode_golden_traced(&e[2]);
+}
+
+/* Write \p v as a varint at \p p; @returns its length. */
+static size_t put_varint(unsigned char *p, size_t v)
+{
+        size_t n = 0;
+
+        for (; v >= 0x80; v >>= 7)
+                p[n++] = (unsigned char)(v | 0x80);
+        p[n++] = (unsigned char)v;
+        return n;
+}
+
+static void golden_batch(struct ab_buf *b, struct ab_buf e[3])
+{
+        struct ab_error err;
+
+        ab_buf_reset(b);
+        for (int i = 0; i < 3; i++)
+                ck_assert_int_eq(
+                    ab_alert_record_batch_add(b, e[i].data, e[i].len, &err),
+                    AB_OK);
+}
+
+START_TEST(test_batch_round_trip)
+{
+        struct ab_alert_record_scratch s = {0};
+        struct ab_alert_record rec, one;
+        static const enum ab_alert_record_kind kinds[3] = {
+            AB_ALERT_RECORD_ALERT, AB_ALERT_RECORD_ACTION,
+            AB_ALERT_RECORD_ALERT};
+        struct ab_buf e[3], b;
+        struct ab_error err;
+        struct ab_str entry;
+        size_t at = 0, want = 6, used = 0;
+        int n = 0;
+
+        golden_entries(e);
+        ab_buf_init(&b, 0);
+        golden_batch(&b, e);
+        /* The layout: the head, then each record after its varint
+         * length. */
+        for (int i = 0; i < 3; i++) {
+                unsigned char v[10];
+
+                want += put_varint(v, e[i].len) + e[i].len;
+                used += ab_alert_record_batch_cost(used, e[i].len);
+        }
+        ck_assert_uint_eq(b.len, want);
+        ck_assert_uint_eq(used, want);
+        ck_assert_mem_eq(b.data, "ABAR\x03\x03", 6);
+        {
+                unsigned char v[10];
+                size_t k = put_varint(v, e[0].len);
+
+                ck_assert_mem_eq(b.data + 6, v, k);
+                ck_assert_mem_eq(b.data + 6 + k, e[0].data, e[0].len);
+        }
+        ck_assert_int_eq(ab_alert_record_decode(b.data, b.len, &s, &rec, &err),
+                         AB_OK);
+        ck_assert_int_eq(rec.kind, AB_ALERT_RECORD_BATCH);
+        ck_assert_uint_eq(rec.batch.count, 3);
+        while (ab_alert_record_batch_next(&rec.batch, &at, &entry)) {
+                ck_assert_int_lt(n, 3);
+                ck_assert_uint_eq(entry.len, e[n].len);
+                ck_assert_mem_eq(entry.ptr, e[n].data, entry.len);
+                ck_assert_int_eq(ab_alert_record_decode(entry.ptr, entry.len,
+                                                        &s, &one, &err),
+                                 AB_OK);
+                ck_assert_int_eq(one.kind, kinds[n]);
+                n++;
+        }
+        ck_assert_int_eq(n, 3);
+        ck_assert_uint_eq(at, rec.batch.body.len);
+        assert_golden(&b, GOLDEN_BATCH);
+        ck_assert(!ab_alert_record_batch_next(&rec.batch, &at, &entry));
+        for (int i = 0; i < 3; i++)
+                ab_buf_fini(&e[i]);
+        ab_buf_fini(&b);
+        ab_alert_record_scratch_fini(&s);
+}
+END_TEST
+
+START_TEST(test_batch_cost)
+{
+        ck_assert_uint_eq(ab_alert_record_batch_cost(0, 10), 6 + 1 + 10);
+        ck_assert_uint_eq(ab_alert_record_batch_cost(20, 127), 1 + 127);
+        ck_assert_uint_eq(ab_alert_record_batch_cost(20, 128), 2 + 128);
+        ck_assert_uint_eq(ab_alert_record_batch_cost(20, 16384), 3 + 16384);
+}
+END_TEST
+
+/* A batch of \p len bytes: the head, then \p body. */
+static size_t make_batch(unsigned char *out, unsigned version, unsigned kind,
+                         const void *body, size_t len)
+{
+        memcpy(out, "ABAR", 4);
+        out[4] = (unsigned char)version;
+        out[5] = (unsigned char)kind;
+        memcpy(out + 6, body, len);
+        return 6 + len;
+}
+
+START_TEST(test_batch_malformed)
+{
+        struct ab_buf e[3], b, nested;
+        unsigned char raw[1024];
+        struct ab_error err;
+        size_t bound[3], n;
+
+        golden_entries(e);
+        ab_buf_init(&b, 0);
+        ab_buf_init(&nested, 0);
+        golden_batch(&b, e);
+        /* No entries; a batch kind in another version and the reverse. */
+        expect_bad(raw, make_batch(raw, 3, 3, "", 0), 6);
+        expect_bad(raw, make_batch(raw, 3, 1, "", 0), 5);
+        memcpy(raw, e[0].data, e[0].len);
+        raw[4] = 3;
+        expect_bad(raw, e[0].len, 5);
+        expect_bad(raw, make_batch(raw, 1, 3, "\x01x", 2), 5);
+        expect_bad(raw, make_batch(raw, 4, 3, "", 0), 4);
+        /* Every cut that does not fall between two entries fails; one
+         * that does leaves a shorter valid batch. */
+        bound[0] = ab_alert_record_batch_cost(0, e[0].len);
+        bound[1] = bound[0] + ab_alert_record_batch_cost(1, e[1].len);
+        bound[2] = b.len;
+        ck_assert_uint_eq(bound[1] + ab_alert_record_batch_cost(1, e[2].len),
+                          b.len);
+        for (n = 0; n < b.len; n++)
+                if (n != bound[0] && n != bound[1])
+                        expect_bad(b.data, n, -1);
+        /* An entry's length runs past the end, at the length (one more
+         * takes as many bytes). */
+        memcpy(raw, b.data, b.len);
+        ck_assert_uint_eq(put_varint(raw + bound[1], e[2].len + 1),
+                          put_varint(raw + 1000, e[2].len));
+        expect_bad(raw, b.len, (long)bound[1]);
+        /* An entry too short to be a record, one that is no record, and
+         * a batch in a batch, at the entry. */
+        expect_bad(raw,
+                   make_batch(raw, 3, 3,
+                              "\x03"
+                              "ABA",
+                              4),
+                   7);
+        expect_bad(raw,
+                   make_batch(raw, 3, 3,
+                              "\x06"
+                              "ABAR\x01\x07",
+                              7),
+                   7);
+        ck_assert_int_eq(
+            ab_alert_record_batch_add(&nested, e[0].data, e[0].len, &err),
+            AB_OK);
+        memcpy(raw, "ABAR\x03\x03", 6);
+        n = 6 + put_varint(raw + 6, nested.len);
+        memcpy(raw + n, nested.data, nested.len);
+        expect_bad(raw, n + nested.len, (long)n);
+        /* A length that overflows 64 bits. */
+        expect_bad(raw,
+                   make_batch(raw, 3, 3,
+                              "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f", 10),
+                   6);
+        for (int i = 0; i < 3; i++)
+                ab_buf_fini(&e[i]);
+        ab_buf_fini(&b);
+        ab_buf_fini(&nested);
+}
+END_TEST
+
+START_TEST(test_batch_add_errors)
+{
+        struct ab_buf e[3], b, small;
+        struct ab_error err;
+
+        golden_entries(e);
+        ab_buf_init(&b, 0);
+        golden_batch(&b, e);
+        /* Only ALERT and ACTION records go into a batch: not bytes that are
+         * no record, not a batch; the batch is left as it was. */
+        ab_error_clear(&err);
+        ck_assert_int_eq(ab_alert_record_batch_add(&b, "ABAR", 4, &err),
+                         AB_ERR_INTERNAL);
+        ck_assert_int_eq(ab_alert_record_batch_add(&b, b.data, b.len, &err),
+                         AB_ERR_INTERNAL);
+        ck_assert_uint_eq(b.len, ab_alert_record_batch_cost(0, e[0].len) +
+                                     ab_alert_record_batch_cost(1, e[1].len) +
+                                     ab_alert_record_batch_cost(1, e[2].len));
+        /* Out of room: unchanged, and an empty buffer stays empty. */
+        ab_buf_init(&small, ab_alert_record_batch_cost(0, e[0].len) - 1);
+        ck_assert_int_eq(
+            ab_alert_record_batch_add(&small, e[0].data, e[0].len, &err),
+            AB_ERR_TOO_LARGE);
+        ck_assert_uint_eq(small.len, 0);
+        ab_buf_fini(&small);
+        ab_buf_init(&small, ab_alert_record_batch_cost(0, e[0].len));
+        ck_assert_int_eq(
+            ab_alert_record_batch_add(&small, e[0].data, e[0].len, &err),
+            AB_OK);
+        ck_assert_int_eq(
+            ab_alert_record_batch_add(&small, e[1].data, e[1].len, &err),
+            AB_ERR_TOO_LARGE);
+        ck_assert_uint_eq(small.len, ab_alert_record_batch_cost(0, e[0].len));
+        ab_buf_fini(&small);
+        for (int i = 0; i < 3; i++)
+                ab_buf_fini(&e[i]);
+        ab_buf_fini(&b);
 }
 END_TEST
 
@@ -817,6 +1078,10 @@ static Suite *suite(void)
         tcase_add_test(trip, test_golden_bytes);
         tcase_add_test(trip, test_decode_pinned_versions);
         tcase_add_test(trip, test_decode_does_not_allocate);
+        tcase_add_test(trip, test_batch_round_trip);
+        tcase_add_test(trip, test_batch_cost);
+        tcase_add_test(bad, test_batch_malformed);
+        tcase_add_test(bad, test_batch_add_errors);
         tcase_add_test(bad, test_every_truncation_fails);
         tcase_add_test(bad, test_malformed_header_and_fixed_fields);
         tcase_add_test(bad, test_malformed_trailing_and_refs);

@@ -382,6 +382,21 @@ static bool strategy_cooperative(const rd_kafka_conf_t *kconf)
                strstr(value, "cooperative") != NULL;
 }
 
+/* The first librdkafka with fetch.queue.backoff.ms (rd_kafka_version()
+ * layout: 0xMMmmrrxx). */
+#define RDKAFKA_FETCH_BACKOFF_VERSION 0x02010000
+
+struct ab_consumer_prefetch ab_consumer_prefetch_for(int version)
+{
+        struct ab_consumer_prefetch pf = {"262144", NULL};
+
+        if (version >= RDKAFKA_FETCH_BACKOFF_VERSION) {
+                pf.max_kbytes = "16384";
+                pf.backoff_ms = "10";
+        }
+        return pf;
+}
+
 ab_err_t ab_consumer_new(const struct ab_consumer_conf *conf,
                          struct ab_consumer **out, struct ab_error *err)
 {
@@ -389,6 +404,8 @@ ab_err_t ab_consumer_new(const struct ab_consumer_conf *conf,
                                              "false", NULL};
         const char *client_id =
             conf->client_id ? conf->client_id : "alertbridge";
+        struct ab_consumer_prefetch pf =
+            ab_consumer_prefetch_for(rd_kafka_version());
         /* Name, value pairs. */
         /* clang-format off */
         const char *defaults[] = {
@@ -404,14 +421,16 @@ ab_err_t ab_consumer_new(const struct ab_consumer_conf *conf,
                  * queue is full and looks again only about a second later,
                  * so a queue that holds less than a second of processing
                  * leaves the pipeline idle for the rest of that second
-                 * (docs/performance.md). The queue is bounded by bytes,
-                 * 256 MiB instead of 64, and filled only while a backlog
-                 * is being caught up; the message-count bound (100,000 by
-                 * default, shared by every assigned partition) would cut
-                 * it to a third of that with 1 KB records and the
-                 * two-stage pipeline's ALERT records among them. */
-                "queued.max.messages.kbytes", "262144",
+                 * (docs/performance.md). The queue is bounded by bytes:
+                 * 256 MiB with 2.0, filled only while a backlog is being
+                 * caught up; 16 MiB with a 10 ms refetch from 2.1 on
+                 * (ab_consumer_prefetch_for()). The message-count bound
+                 * (100,000 by default, shared by every assigned partition)
+                 * would cut it to a third of that with 1 KB records. */
+                "queued.max.messages.kbytes", pf.max_kbytes,
                 "queued.min.messages",        "10000000",
+                pf.backoff_ms ? "fetch.queue.backoff.ms" : NULL,
+                pf.backoff_ms,
                 NULL,
         };
         /* clang-format on */

@@ -49,6 +49,27 @@ START_TEST(config_errors)
 }
 END_TEST
 
+/* The prefetch bound follows the linked librdkafka: 256 MiB before 2.1
+ * (no refetch backoff to set), 16 MiB with a 10 ms refetch from 2.1 on;
+ * and the version this test runs with gets a consumer that accepts it. */
+START_TEST(prefetch_by_version)
+{
+        struct ab_consumer_prefetch pf;
+
+        pf = ab_consumer_prefetch_for(0x020002ff); /* 2.0.2, Debian 12 */
+        ck_assert_str_eq(pf.max_kbytes, "262144");
+        ck_assert_ptr_null(pf.backoff_ms);
+        pf = ab_consumer_prefetch_for(0x0200ffff);
+        ck_assert_ptr_null(pf.backoff_ms);
+        pf = ab_consumer_prefetch_for(0x020100ff); /* 2.1.0 */
+        ck_assert_str_eq(pf.max_kbytes, "16384");
+        ck_assert_str_eq(pf.backoff_ms, "10");
+        pf = ab_consumer_prefetch_for(0x020c01ff); /* 2.12.1 */
+        ck_assert_str_eq(pf.max_kbytes, "16384");
+        ck_assert_str_eq(pf.backoff_ms, "10");
+}
+END_TEST
+
 START_TEST(idle_consumer)
 {
         static const char *const topics[] = {"t1", "^t2.*"};
@@ -144,6 +165,7 @@ static Suite *consumer_suite(void)
         TCase *tc = tcase_create("config");
 
         tcase_add_test(tc, config_errors);
+        tcase_add_test(tc, prefetch_by_version);
         tcase_add_test(tc, idle_consumer);
         tcase_add_test(tc, librdkafka_logs_go_through_our_logger);
         tcase_set_timeout(tc, 60);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "core/varint.h"
 #include "lifecycle/lifecycle_int.h"
 
 /*
@@ -32,27 +33,6 @@
 _Static_assert(LC_ARENA_SPLIT + LC_ARENA_GRAIN - 1 <= UINT8_MAX,
                "lc_alert.spare holds what a block has beyond its request");
 
-static size_t varint_len(uint64_t v)
-{
-        size_t n = 1;
-
-        while (v >= 0x80) {
-                v >>= 7;
-                n++;
-        }
-        return n;
-}
-
-static unsigned char *put_varint(unsigned char *p, uint64_t v)
-{
-        while (v >= 0x80) {
-                *p++ = (unsigned char)(v | 0x80);
-                v >>= 7;
-        }
-        *p++ = (unsigned char)v;
-        return p;
-}
-
 static unsigned char *put_u64(unsigned char *p, uint64_t v)
 {
         int i;
@@ -64,7 +44,7 @@ static unsigned char *put_u64(unsigned char *p, uint64_t v)
 
 static unsigned char *put_str(unsigned char *p, struct ab_str s)
 {
-        p = put_varint(p, s.len);
+        p = ab_varint_put(p, s.len);
         if (s.len)
                 memcpy(p, s.ptr, s.len);
         return p + s.len;
@@ -72,7 +52,7 @@ static unsigned char *put_str(unsigned char *p, struct ab_str s)
 
 static size_t str_size(struct ab_str s)
 {
-        return varint_len(s.len) + s.len;
+        return ab_varint_len(s.len) + s.len;
 }
 
 /* Index of the entry with key \p key in sorted \p kv whose value equals
@@ -155,8 +135,8 @@ ab_err_t ab_lc_blob_encode(struct lc_arena *ar, struct lc_alert *al,
         }
         if (a->message_truncated)
                 flags |= LC_FLAG_TRUNCATED;
-        need += varint_len(a->index) + varint_len(a->nlabels) +
-                varint_len(a->nannotations);
+        need += ab_varint_len(a->index) + ab_varint_len(a->nlabels) +
+                ab_varint_len(a->nannotations);
         for (i = 0; i < a->nlabels; i++)
                 need += str_size(a->labels[i].key) + str_size(a->labels[i].val);
         for (i = 0; i < a->nannotations; i++)
@@ -167,11 +147,11 @@ ab_err_t ab_lc_blob_encode(struct lc_arena *ar, struct lc_alert *al,
                         continue;
                 mask |= 1u << i;
                 ref[i] = field_ref(a, (int)i);
-                need += varint_len((uint64_t)(ref[i] + 1));
+                need += ab_varint_len((uint64_t)(ref[i] + 1));
                 if (ref[i] < 0)
                         need += str_size(a->field[i]);
         }
-        need += varint_len(mask);
+        need += ab_varint_len(mask);
         if (need > LC_BLOB_MAX - hl)
                 return AB_ERR_TOO_LARGE;
         if (need + hl > cap || cap - (need + hl) >= LC_ARENA_SPLIT) {
@@ -194,22 +174,22 @@ ab_err_t ab_lc_blob_encode(struct lc_arena *ar, struct lc_alert *al,
                 p = put_u64(p, (uint64_t)a->starts_ms);
         if (a->has_ends)
                 p = put_u64(p, (uint64_t)a->ends_ms);
-        p = put_varint(p, a->index);
-        p = put_varint(p, a->nlabels);
+        p = ab_varint_put(p, a->index);
+        p = ab_varint_put(p, a->nlabels);
         for (i = 0; i < a->nlabels; i++) {
                 p = put_str(p, a->labels[i].key);
                 p = put_str(p, a->labels[i].val);
         }
-        p = put_varint(p, a->nannotations);
+        p = ab_varint_put(p, a->nannotations);
         for (i = 0; i < a->nannotations; i++) {
                 p = put_str(p, a->annotations[i].key);
                 p = put_str(p, a->annotations[i].val);
         }
-        p = put_varint(p, mask);
+        p = ab_varint_put(p, mask);
         for (i = 0; i < AB_FIELD__COUNT; i++) {
                 if (!a->field[i].ptr)
                         continue;
-                p = put_varint(p, (uint64_t)(ref[i] + 1));
+                p = ab_varint_put(p, (uint64_t)(ref[i] + 1));
                 if (ref[i] < 0)
                         p = put_str(p, a->field[i]);
         }
@@ -391,7 +371,7 @@ ab_err_t ab_lc_blob_decode(struct ab_lifecycle *lc, const unsigned char *b,
  * prefixes (the prefix plays the part of a C string's terminator). */
 static size_t stored_str(struct ab_str s)
 {
-        return s.len + varint_len(s.len);
+        return s.len + ab_varint_len(s.len);
 }
 
 size_t ab_lc_blob_text(struct ab_lifecycle *lc, const struct lc_alert *al)

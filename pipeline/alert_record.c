@@ -6,6 +6,7 @@
 
 #include "core/json.h"
 #include "core/mem.h"
+#include "core/varint.h"
 #include "lifecycle/lifecycle.h"
 
 /*
@@ -93,15 +94,9 @@ static void put_bytes(struct wr *w, const void *p, size_t n)
 
 static void put_varint(struct wr *w, uint64_t v)
 {
-        unsigned char t[10];
-        size_t n = 0;
+        unsigned char t[AB_VARINT_MAX];
 
-        while (v >= 0x80) {
-                t[n++] = (unsigned char)(v | 0x80);
-                v >>= 7;
-        }
-        t[n++] = (unsigned char)v;
-        put_bytes(w, t, n);
+        put_bytes(w, t, (size_t)(ab_varint_put(t, v) - t));
 }
 
 static void put_le(struct wr *w, uint64_t v, size_t n)
@@ -304,20 +299,9 @@ static bool entry_head_ok(const unsigned char *h, size_t len)
                 h[5] == AB_ALERT_RECORD_ACTION);
 }
 
-static size_t varint_len(uint64_t v)
-{
-        size_t n = 1;
-
-        while (v >= 0x80) {
-                v >>= 7;
-                n++;
-        }
-        return n;
-}
-
 size_t ab_alert_record_batch_cost(size_t used, size_t len)
 {
-        return (used ? 0 : AR_HEAD_LEN) + varint_len(len) + len;
+        return (used ? 0 : AR_HEAD_LEN) + ab_varint_len(len) + len;
 }
 
 ab_err_t ab_alert_record_batch_add(struct ab_buf *out, const void *rec,

@@ -186,6 +186,21 @@ static ab_err_t send_dead_letter(struct ab_stateful *sf,
         return rc;
 }
 
+/* \p key and \p value, rejected with \p err, to the dead-letter topic. */
+static ab_err_t send_rejected(struct ab_stateful *sf, struct ab_str key,
+                              struct ab_str value, struct ab_error *err)
+{
+        struct ab_output o;
+
+        memset(&o, 0, sizeof(o));
+        o.kind  = AB_OUTPUT_DEAD_LETTER;
+        o.topic = sf->cfg->dead_letter_topic;
+        o.key   = key;
+        o.value = value;
+        o.error = err;
+        return send_dead_letter(sf, &o);
+}
+
 ab_err_t ab_stateful_on_output(void *arg, const struct ab_output *o)
 {
         struct ab_stateful *sf = arg;
@@ -229,9 +244,6 @@ ab_err_t ab_stateful_on_output(void *arg, const struct ab_output *o)
  * inputs are consumed again.
  */
 
-/* Bytes a record's framing and headers may add to a batch's value. */
-#define BATCH_FRAME_BYTES 64
-
 ab_err_t ab_stateful_batches_init(struct ab_stateful *sf)
 {
         size_t cap = (size_t)sf->cfg->state.batch_max_bytes;
@@ -241,9 +253,9 @@ ab_err_t ab_stateful_batches_init(struct ab_stateful *sf)
         sf->batch = ab_calloc((size_t)sf->nparts, sizeof(*sf->batch));
         if (!sf->batch)
                 return AB_ERR_NOMEM;
-        if (sf->max_message > BATCH_FRAME_BYTES &&
-            cap > sf->max_message - BATCH_FRAME_BYTES)
-                cap = sf->max_message - BATCH_FRAME_BYTES;
+        if (sf->max_message > AB_FRAME_BYTES &&
+            cap > sf->max_message - AB_FRAME_BYTES)
+                cap = sf->max_message - AB_FRAME_BYTES;
         sf->batch_cap = cap;
         for (int32_t p = 0; p < sf->nparts; p++)
                 ab_buf_init(&sf->batch[p], 0);
@@ -320,7 +332,7 @@ static ab_err_t send_internal(struct ab_stateful *sf, int32_t p,
                 sf->batch_cap &&
             (rc = flush_one(sf, p, err)))
                 return rc;
-        if (ab_alert_record_batch_cost(b->len, rec.len) + BATCH_FRAME_BYTES >
+        if (ab_alert_record_batch_cost(b->len, rec.len) + AB_FRAME_BYTES >
             sf->max_message)
                 return ab_error_set(err, AB_ERR_TOO_LARGE, NULL,
                                     "%zu bytes, more than message.max.bytes "
@@ -338,16 +350,8 @@ static ab_err_t internal_too_large(struct ab_stateful *sf,
                                    const struct ab_input *in,
                                    struct ab_error *err)
 {
-        struct ab_output o;
-
-        memset(&o, 0, sizeof(o));
-        o.kind  = AB_OUTPUT_DEAD_LETTER;
-        o.topic = sf->cfg->dead_letter_topic;
-        o.key   = in->key;
-        o.value = in->value;
-        o.error = err;
         ab_error_prefix(err, "the record is too large for the alerts topic");
-        return send_dead_letter(sf, &o);
+        return send_rejected(sf, in->key, in->value, err);
 }
 
 /* A mapped alert becomes an ALERT record at the partition of its
@@ -498,7 +502,6 @@ static ab_err_t apply_record(struct ab_stateful *sf, struct ab_lifecycle *lc,
                           : ab_error_set(err, AB_ERR_BAD_RECORD, NULL,
                                          "the record has no value");
         if (rc == AB_ERR_BAD_RECORD) {
-                struct ab_output o;
                 char what[48];
 
                 if (entry) {
@@ -506,14 +509,8 @@ static ab_err_t apply_record(struct ab_stateful *sf, struct ab_lifecycle *lc,
                                  entry);
                         ab_error_prefix(err, what);
                 }
-                memset(&o, 0, sizeof(o));
-                o.kind  = AB_OUTPUT_DEAD_LETTER;
-                o.topic = sf->cfg->dead_letter_topic;
-                o.key   = in.key;
-                o.value = in.value;
-                o.error = err;
                 ab_pipeline_metrics_reject(&sf->pm->none, rc);
-                return send_dead_letter(sf, &o);
+                return send_rejected(sf, in.key, in.value, err);
         }
         if (rc)
                 return rc;

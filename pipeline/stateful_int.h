@@ -47,6 +47,12 @@
  * has emptied it, so they fit. */
 #define AB_DEFER_MAX_SENDS 50000
 
+/* What the producer's framing adds to a record and to each of its
+ * headers, below message.max.bytes: a send that may come near the limit
+ * is not held (txn.c) and not batched further (stages.c). */
+#define AB_FRAME_BYTES        64
+#define AB_FRAME_HEADER_BYTES 16
+
 /* The opaque of every output: what kind it was, for the counters. */
 enum out_kind {
         OUT_EVENT = 1,

@@ -57,11 +57,6 @@
  * until done), and when a commit it left under way is finished. */
 #define STEP_WAIT_MS   (-1)
 #define STEP_RESUME_MS 5
-/* What a held send may come to at most, below message.max.bytes: the
- * producer's framing of a record and its headers. */
-#define FRAME_BYTES        64
-#define FRAME_HEADER_BYTES 16
-
 /* The positions not committed yet into sf->txn_offs (reused): what the
  * transaction about to commit covers. */
 static ab_err_t snapshot_offsets(struct ab_stateful *sf)
@@ -187,8 +182,8 @@ ab_err_t ab_stateful_txn_defer(struct ab_stateful *sf, const char *topic,
         struct ab_deferred_send s = {topic, partition, key,
                                      value, headers,   (int)kind};
         size_t wire =
-            FRAME_BYTES + ab_deferred_size(&s) +
-            (headers ? ab_headers_count(headers) : 0) * FRAME_HEADER_BYTES;
+            AB_FRAME_BYTES + ab_deferred_size(&s) +
+            (headers ? ab_headers_count(headers) : 0) * AB_FRAME_HEADER_BYTES;
 
         /* Near the size limit the producer decides (the caller handles
          * AB_ERR_TOO_LARGE), so such a send is not held. */

@@ -7,6 +7,7 @@
 
 #include "core/buf.h"
 #include "core/mem.h"
+#include "core/varint.h"
 #include "pipeline/alert_record.h"
 #include "transform/event.h"
 
@@ -775,12 +776,7 @@ static void golden_entries(struct ab_buf e[3])
 /* Write \p v as a varint at \p p; @returns its length. */
 static size_t put_varint(unsigned char *p, size_t v)
 {
-        size_t n = 0;
-
-        for (; v >= 0x80; v >>= 7)
-                p[n++] = (unsigned char)(v | 0x80);
-        p[n++] = (unsigned char)v;
-        return n;
+        return (size_t)(ab_varint_put(p, v) - p);
 }
 
 static void golden_batch(struct ab_buf *b, struct ab_buf e[3])
@@ -813,7 +809,7 @@ START_TEST(test_batch_round_trip)
         /* The layout: the head, then each record after its varint
          * length. */
         for (int i = 0; i < 3; i++) {
-                unsigned char v[10];
+                unsigned char v[AB_VARINT_MAX];
 
                 want += put_varint(v, e[i].len) + e[i].len;
                 used += ab_alert_record_batch_cost(used, e[i].len);
@@ -822,7 +818,7 @@ START_TEST(test_batch_round_trip)
         ck_assert_uint_eq(used, want);
         ck_assert_mem_eq(b.data, "ABAR\x03\x03", 6);
         {
-                unsigned char v[10];
+                unsigned char v[AB_VARINT_MAX];
                 size_t k = put_varint(v, e[0].len);
 
                 ck_assert_mem_eq(b.data + 6, v, k);

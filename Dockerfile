@@ -25,6 +25,7 @@ RUN apt-get update -qq \
         libyaml-dev \
         libmicrohttpd-dev \
         libpcre2-dev \
+        libxxhash-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

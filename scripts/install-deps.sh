@@ -23,12 +23,14 @@ packages=(
         libyaml-dev
         libmicrohttpd-dev
         libpcre2-dev # regex conditions: PCRE2 with JIT and match limits
+        libxxhash-dev # xxhash.h: XXH3 for the stateless event ids (compiled in)
         # tests
         check                   # unit test framework
         kcat                    # independent Kafka client in integration tests
         python3                 # scripts/kafka-broker.sh picks free ports
         python3-confluent-kafka # Kafka client for python test drivers
         python3-jsonschema      # event schema checks
+        python3-xxhash          # tests/fixtures/event/stateless_id_vectors.py
         python3-venv            # scripts/sdk-venv.sh (EventBridge SDK cross-check)
         prometheus-alertmanager # a real webhook sender for the ingest test
         openssl                 # the ingest TLS test's self-signed certificate

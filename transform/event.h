@@ -87,23 +87,20 @@ void ab_event_from_alert(struct ab_event *ev, const struct ab_alert *a,
  * name and the payload, hashed once): set one per record with
  * ab_event_idbase_init(), then fill each alert's event with
  * ab_event_from_alert_base(). A caller-owned value (on the stack: no
- * allocation per record) that borrows nothing; its bytes are the digest
- * state, private to event.c.
+ * allocation per record) that borrows nothing; its bytes are private to
+ * event.c.
  */
 struct ab_event_idbase {
-        _Alignas(8) unsigned char state[128];
-        bool ok; /* false: OpenSSL could not hash, the events get no id */
+        unsigned char digest[16];
 };
 
-/** Hash \p integration (NULL: empty) and \p payload into \p base.
- *  @returns base->ok: false when OpenSSL cannot hash (then the events
- *  get no id and ab_event_write() refuses them). */
-bool ab_event_idbase_init(struct ab_event_idbase *base, const char *integration,
+/** Hash \p integration (NULL: empty) and \p payload into \p base. */
+void ab_event_idbase_init(struct ab_event_idbase *base, const char *integration,
                           const char *payload, size_t payload_len);
 
 /**
  * ab_event_from_alert() for a record whose payload is hashed in \p base
- * (NULL, or not ok: no id): the same event and the same id, in time
+ * (NULL: no id): the same event and the same id, in time
  * independent of the payload's size.
  */
 void ab_event_from_alert_base(struct ab_event *ev, const struct ab_alert *a,

@@ -14,40 +14,58 @@ static int hexval(char c)
         return -1;
 }
 
-/* Percent-decode src[0..n) into scratch (reset first). */
+/* Bytes a form field cannot copy as they are: '+' (a space), '%' (an
+ * escape) and NUL (refused). */
+static const unsigned char form_special[256] = {
+    ['\0'] = 1, ['+'] = 1, ['%'] = 1};
+
+/* Percent-decode src[0..n) into scratch (reset first). Runs of plain
+ * bytes are copied whole; the output is never longer than the input. */
 static ab_err_t pct_decode(const char *src, size_t n, size_t base,
                            struct ab_buf *scratch, struct ab_error *err)
 {
+        size_t i = 0, run;
         ab_err_t rc;
+        char *o;
 
         ab_buf_reset(scratch);
         rc = ab_buf_reserve(scratch, n);
         if (rc)
                 return rc;
-        for (size_t i = 0; i < n; i++) {
-                char c = src[i];
-                if (c == '+') {
-                        c = ' ';
-                } else if (c == '%') {
-                        int hi = i + 2 < n ? hexval(src[i + 1]) : -1;
-                        int lo = i + 2 < n ? hexval(src[i + 2]) : -1;
-                        if (hi < 0 || lo < 0)
-                                return ab_error_set_at(
-                                    err, AB_ERR_DECODE, base + i,
-                                    "invalid percent-escape in form-encoded "
-                                    "payload");
-                        c = (char)(hi * 16 + lo);
-                        i += 2;
-                }
-                /* JSON text (and our alert strings) cannot carry NUL. */
-                if (c == '\0')
-                        return ab_error_set_at(err, AB_ERR_DECODE,
-                                               base +
-                                                   (src[i] == '\0' ? i : i - 2),
+        o = scratch->data;
+        for (;;) {
+                for (run = i; run < n && !form_special[(unsigned char)src[run]];
+                     run++)
+                        ;
+                memcpy(o, src + i, run - i);
+                o += run - i;
+                i = run;
+                if (i == n)
+                        break;
+                if (src[i] == '\0')
+                        return ab_error_set_at(err, AB_ERR_DECODE, base + i,
                                                "NUL byte in form-encoded "
                                                "payload");
-                scratch->data[scratch->len++] = c;
+                if (src[i] == '+') {
+                        *o++ = ' ';
+                        i++;
+                        continue;
+                }
+                int hi = i + 2 < n ? hexval(src[i + 1]) : -1;
+                int lo = i + 2 < n ? hexval(src[i + 2]) : -1;
+                if (hi < 0 || lo < 0)
+                        return ab_error_set_at(err, AB_ERR_DECODE, base + i,
+                                               "invalid percent-escape in "
+                                               "form-encoded payload");
+                /* JSON text (and our alert strings) cannot carry NUL. */
+                if (hi == 0 && lo == 0)
+                        return ab_error_set_at(err, AB_ERR_DECODE, base + i,
+                                               "NUL byte in form-encoded "
+                                               "payload");
+                *o++ = (char)(hi * 16 + lo);
+                i += 3;
         }
+        scratch->len                = (size_t)(o - scratch->data);
         scratch->data[scratch->len] = '\0';
         return AB_OK;
 }

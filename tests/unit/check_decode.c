@@ -1,6 +1,7 @@
 /* check_decode.c - form-encoded CloudMonitor callbacks to JSON. */
 #include <check.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,6 +78,44 @@ START_TEST(doc_sample_with_stray_paren)
 }
 END_TEST
 
+/* Plain runs are copied whole: an escape or a '+' at every position of
+ * values up to 40 bytes, at the start, in the middle and at the end. */
+START_TEST(escapes_at_every_position)
+{
+        static const char *const esc[] = {"%41", "+", "%2b", "%e4%b8%aa"};
+        static const char *const dec[] = {"A", " ", "+", "\xe4\xb8\xaa"};
+
+        for (size_t e = 0; e < sizeof(esc) / sizeof(esc[0]); e++) {
+                for (size_t len = 0; len <= 40; len++) {
+                        for (size_t at = 0; at <= len; at++) {
+                                char form[128], want[128];
+                                json_t *j;
+
+                                snprintf(
+                                    form, sizeof(form), "k=%.*s%s%.*s&z=1",
+                                    (int)at,
+                                    "abcdefghijklmnopqrstuvwxyz0123456789ABCD",
+                                    esc[e], (int)(len - at),
+                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcd");
+                                snprintf(
+                                    want, sizeof(want), "%.*s%s%.*s", (int)at,
+                                    "abcdefghijklmnopqrstuvwxyz0123456789ABCD",
+                                    dec[e], (int)(len - at),
+                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcd");
+                                j = decode(form);
+                                ck_assert_str_eq(
+                                    json_string_value(json_object_get(j, "k")),
+                                    want);
+                                ck_assert_str_eq(
+                                    json_string_value(json_object_get(j, "z")),
+                                    "1");
+                                json_decref(j);
+                        }
+                }
+        }
+}
+END_TEST
+
 START_TEST(errors_name_offsets)
 {
         struct ab_buf out, scratch;
@@ -139,6 +178,7 @@ int main(void)
 
         tcase_add_test(tc, real_capture);
         tcase_add_test(tc, doc_sample_with_stray_paren);
+        tcase_add_test(tc, escapes_at_every_position);
         tcase_add_test(tc, errors_name_offsets);
         tcase_add_test(tc, invalid_utf8_becomes_replacement);
         tcase_add_test(tc, detection);

@@ -189,38 +189,120 @@ static uint64_t field_ref(const struct ab_alert *a, enum ab_alert_field f)
         }
 }
 
-static void put_alert(struct wr *w, const struct ab_alert *a)
-{
-        unsigned char fixed[3];
-        uint64_t mask = 0, ref;
-        size_t f;
+/*
+ * An ALERT record is written in two passes: alert_size() adds up its
+ * bytes (and finds each mapped field's reference once), then the buffer
+ * grows once and the w_*() functions write through a plain pointer. A
+ * put per label through struct wr, each with its capacity check and a
+ * memcpy() call, cost twice what decoding the record does.
+ */
+struct alert_plan {
+        size_t size; /* bytes from the status to the end of the fields */
+        uint64_t mask;
+        uint64_t ref[AB_FIELD__COUNT];
+};
 
-        fixed[0] = a->status == AB_ALERT_RESOLVED ? 1 : 0;
-        fixed[1] =
-            (unsigned char)((a->has_starts ? AR_FLAG_STARTS : 0) |
-                            (a->has_ends ? AR_FLAG_ENDS : 0) |
-                            (a->message_truncated ? AR_FLAG_TRUNCATED : 0));
-        fixed[2] = (unsigned char)a->severity;
-        put_bytes(w, fixed, sizeof(fixed));
+static size_t str_size(struct ab_str s)
+{
+        return ab_varint_len(s.len) + s.len;
+}
+
+static size_t opt_size(struct ab_str s)
+{
+        return s.ptr ? ab_varint_len((uint64_t)s.len + 1) + s.len : 1;
+}
+
+static size_t kvs_size(const struct ab_kv *kv, size_t n)
+{
+        size_t sz = ab_varint_len(n);
+
+        for (size_t i = 0; i < n; i++)
+                sz += str_size(kv[i].key) + opt_size(kv[i].val);
+        return sz;
+}
+
+static void alert_plan(const struct ab_alert *a, struct alert_plan *pl)
+{
+        size_t sz = 3 + ab_varint_len(a->index) +
+                    kvs_size(a->labels, a->nlabels) +
+                    kvs_size(a->annotations, a->nannotations);
+
         if (a->has_starts)
-                put_le(w, (uint64_t)a->starts_ms, 8);
+                sz += 8;
         if (a->has_ends)
-                put_le(w, (uint64_t)a->ends_ms, 8);
-        put_varint(w, a->index);
-        put_kvs(w, a->labels, a->nlabels);
-        put_kvs(w, a->annotations, a->nannotations);
-        for (f = 0; f < AB_FIELD__COUNT; f++)
-                if (a->field[f].ptr)
-                        mask |= (uint64_t)1 << f;
-        put_varint(w, mask);
-        for (f = 0; f < AB_FIELD__COUNT; f++) {
+                sz += 8;
+        pl->mask = 0;
+        for (size_t f = 0; f < AB_FIELD__COUNT; f++) {
                 if (!a->field[f].ptr)
                         continue;
-                ref = field_ref(a, (enum ab_alert_field)f);
-                put_varint(w, ref);
-                if (!ref)
-                        put_str(w, a->field[f]);
+                pl->mask |= (uint64_t)1 << f;
+                pl->ref[f] = field_ref(a, (enum ab_alert_field)f);
+                sz += ab_varint_len(pl->ref[f]);
+                if (!pl->ref[f])
+                        sz += str_size(a->field[f]);
         }
+        pl->size = sz + ab_varint_len(pl->mask);
+}
+
+static unsigned char *w_le(unsigned char *p, uint64_t v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                *p++ = (unsigned char)(v >> (8 * i));
+        return p;
+}
+
+static unsigned char *w_str(unsigned char *p, struct ab_str s)
+{
+        p = ab_varint_put(p, s.len);
+        if (s.len)
+                memcpy(p, s.ptr, s.len);
+        return p + s.len;
+}
+
+static unsigned char *w_opt(unsigned char *p, struct ab_str s)
+{
+        if (!s.ptr)
+                return ab_varint_put(p, 0);
+        p = ab_varint_put(p, (uint64_t)s.len + 1);
+        if (s.len)
+                memcpy(p, s.ptr, s.len);
+        return p + s.len;
+}
+
+static unsigned char *w_kvs(unsigned char *p, const struct ab_kv *kv, size_t n)
+{
+        p = ab_varint_put(p, n);
+        for (size_t i = 0; i < n; i++) {
+                p = w_str(p, kv[i].key);
+                p = w_opt(p, kv[i].val);
+        }
+        return p;
+}
+
+static unsigned char *w_alert(unsigned char *p, const struct ab_alert *a,
+                              const struct alert_plan *pl)
+{
+        *p++ = a->status == AB_ALERT_RESOLVED ? 1 : 0;
+        *p++ = (unsigned char)((a->has_starts ? AR_FLAG_STARTS : 0) |
+                               (a->has_ends ? AR_FLAG_ENDS : 0) |
+                               (a->message_truncated ? AR_FLAG_TRUNCATED : 0));
+        *p++ = (unsigned char)a->severity;
+        if (a->has_starts)
+                p = w_le(p, (uint64_t)a->starts_ms, 8);
+        if (a->has_ends)
+                p = w_le(p, (uint64_t)a->ends_ms, 8);
+        p = ab_varint_put(p, a->index);
+        p = w_kvs(p, a->labels, a->nlabels);
+        p = w_kvs(p, a->annotations, a->nannotations);
+        p = ab_varint_put(p, pl->mask);
+        for (size_t f = 0; f < AB_FIELD__COUNT; f++) {
+                if (!a->field[f].ptr)
+                        continue;
+                p = ab_varint_put(p, pl->ref[f]);
+                if (!pl->ref[f])
+                        p = w_str(p, a->field[f]);
+        }
+        return p;
 }
 
 /* Drop a half-written record and say why the encoding failed. */
@@ -248,9 +330,12 @@ static bool trace_valid(const struct ab_trace_ctx *t)
 ab_err_t ab_alert_record_encode_alert(const struct ab_alert_record_alert *in,
                                       struct ab_buf *out, struct ab_error *err)
 {
-        struct wr w  = {out, AB_OK};
-        size_t start = out->len;
-        bool traced  = in->trace.traceparent.ptr != NULL;
+        const struct ab_alert_record_origin *o = &in->origin;
+        bool traced = in->trace.traceparent.ptr != NULL;
+        struct alert_plan pl;
+        unsigned char *p, *start;
+        size_t n;
+        ab_err_t rc;
 
         if (in->alert->severity < 1 || in->alert->severity > 4)
                 return ab_error_set(err, AB_ERR_INTERNAL, NULL,
@@ -262,17 +347,41 @@ ab_err_t ab_alert_record_encode_alert(const struct ab_alert_record_alert *in,
         if (!trace_valid(&in->trace))
                 return ab_error_set(err, AB_ERR_INTERNAL, NULL,
                                     "alert with an invalid trace context");
-        put_head(&w, traced ? 2 : 1, AB_ALERT_RECORD_ALERT);
-        put_str(&w, in->integration);
-        put_bytes(&w, in->fp, AB_ALERT_RECORD_FP_LEN);
-        put_le(&w, (uint64_t)in->event_ms, 8);
-        put_origin(&w, &in->origin);
-        put_alert(&w, in->alert);
+        alert_plan(in->alert, &pl);
+        n = AR_HEAD_LEN + str_size(in->integration) + AB_ALERT_RECORD_FP_LEN +
+            8 + str_size(o->topic) + 4 + 8 + pl.size;
+        if (traced)
+                n += str_size(in->trace.traceparent) +
+                     opt_size(in->trace.tracestate);
+        /* ab_buf_reserve() keeps room for the NUL after n more bytes. */
+        rc = ab_buf_reserve(out, n);
+        if (rc)
+                return ab_error_set(err, rc, NULL,
+                                    "encoding an alerts record: %s",
+                                    ab_err_desc(rc));
+        p = start = (unsigned char *)out->data + out->len;
+        memcpy(p, AB_ALERT_RECORD_MAGIC, 4);
+        p[4] = traced ? 2 : 1;
+        p[5] = AB_ALERT_RECORD_ALERT;
+        p    = w_str(p + AR_HEAD_LEN, in->integration);
+        memcpy(p, in->fp, AB_ALERT_RECORD_FP_LEN);
+        p = w_le(p + AB_ALERT_RECORD_FP_LEN, (uint64_t)in->event_ms, 8);
+        p = w_str(p, o->topic);
+        p = w_le(p, (uint64_t)(uint32_t)o->partition, 4);
+        p = w_le(p, (uint64_t)o->offset, 8);
+        p = w_alert(p, in->alert, &pl);
         if (traced) {
-                put_str(&w, in->trace.traceparent);
-                put_opt(&w, in->trace.tracestate);
+                p = w_str(p, in->trace.traceparent);
+                p = w_opt(p, in->trace.tracestate);
         }
-        return put_end(&w, start, err);
+        if ((size_t)(p - start) != n)
+                return ab_error_set(err, AB_ERR_INTERNAL, NULL,
+                                    "an alerts record of %zu bytes, %zu "
+                                    "planned",
+                                    (size_t)(p - start), n);
+        out->len += n;
+        out->data[out->len] = '\0';
+        return AB_OK;
 }
 
 ab_err_t ab_alert_record_encode_action(const struct ab_alert_record_action *in,

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "bench/benchutil.h"
 #include "bench/e2e_int.h"
@@ -165,14 +166,28 @@ void e2e_delete_topics(struct run *r)
         rd_kafka_queue_destroy(q);
 }
 
+/* A topic created a moment ago and not written yet may have no leader in
+ * the client's metadata: the query is repeated, for up to 30 s, while it
+ * fails. */
 int64_t e2e_high_watermark(struct run *r, const char *topic)
 {
+        int64_t deadline            = ab_bench_wall_ns() + 30000000000LL;
+        const struct timespec pause = {0, 100000000};
         int64_t lo = 0, hi = 0;
+        rd_kafka_resp_err_t err;
 
-        if (rd_kafka_query_watermark_offsets(r->admin, topic, 0, &lo, &hi,
-                                             5000))
-                return -1;
-        return hi;
+        for (;;) {
+                err = rd_kafka_query_watermark_offsets(r->admin, topic, 0, &lo,
+                                                       &hi, 5000);
+                if (!err)
+                        return hi;
+                if (ab_bench_wall_ns() >= deadline)
+                        break;
+                nanosleep(&pause, NULL);
+        }
+        fprintf(stderr, "bench_e2e: the high watermark of %s: %s\n", topic,
+                rd_kafka_err2str(err));
+        return -1;
 }
 
 /* Called for each record e2e_read_each() reads. */
@@ -412,10 +427,13 @@ int e2e_load(struct run *r)
                 goto out;
         }
         {
-                int64_t total = 0;
+                int64_t total = 0, hw;
 
-                for (int k = 0; k < NRAW; k++)
-                        total += e2e_high_watermark(r, r->raw[k]);
+                for (int k = 0; k < NRAW; k++) {
+                        if ((hw = e2e_high_watermark(r, r->raw[k])) < 0)
+                                goto out;
+                        total += hw;
+                }
                 if (total != (int64_t)r->corpus.n) {
                         fprintf(stderr,
                                 "bench_e2e: the raw topics hold %lld records, "

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* The most bytes a varint of 64 bits takes. */
 #define AB_VARINT_MAX 10
@@ -32,6 +33,24 @@ static inline unsigned char *ab_varint_put(unsigned char *p, uint64_t v)
         }
         *p++ = (unsigned char)v;
         return p;
+}
+
+/** The bytes ab_varint_put_bytes() writes for \p n bytes. */
+static inline size_t ab_varint_bytes_len(size_t n)
+{
+        return ab_varint_len(n) + n;
+}
+
+/** Write \p n bytes of \p src (NULL when n is 0) after their length as a
+ * varint, at \p p, which has room for ab_varint_bytes_len(n) bytes.
+ * @returns the byte after them. */
+static inline unsigned char *ab_varint_put_bytes(unsigned char *p,
+                                                 const void *src, size_t n)
+{
+        p = ab_varint_put(p, n);
+        if (n)
+                memcpy(p, src, n);
+        return p + n;
 }
 
 #endif

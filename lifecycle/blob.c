@@ -44,15 +44,12 @@ static unsigned char *put_u64(unsigned char *p, uint64_t v)
 
 static unsigned char *put_str(unsigned char *p, struct ab_str s)
 {
-        p = ab_varint_put(p, s.len);
-        if (s.len)
-                memcpy(p, s.ptr, s.len);
-        return p + s.len;
+        return ab_varint_put_bytes(p, s.ptr, s.len);
 }
 
 static size_t str_size(struct ab_str s)
 {
-        return ab_varint_len(s.len) + s.len;
+        return ab_varint_bytes_len(s.len);
 }
 
 /* Index of the entry with key \p key in sorted \p kv whose value equals

@@ -204,7 +204,7 @@ struct alert_plan {
 
 static size_t str_size(struct ab_str s)
 {
-        return ab_varint_len(s.len) + s.len;
+        return ab_varint_bytes_len(s.len);
 }
 
 static size_t opt_size(struct ab_str s)
@@ -253,10 +253,7 @@ static unsigned char *w_le(unsigned char *p, uint64_t v, size_t n)
 
 static unsigned char *w_str(unsigned char *p, struct ab_str s)
 {
-        p = ab_varint_put(p, s.len);
-        if (s.len)
-                memcpy(p, s.ptr, s.len);
-        return p + s.len;
+        return ab_varint_put_bytes(p, s.ptr, s.len);
 }
 
 static unsigned char *w_opt(unsigned char *p, struct ab_str s)

@@ -107,8 +107,13 @@ def main():
             try:
                 n += watch.get_watermark_offsets(TopicPartition(topic, 0),
                                                  timeout=2)[1]
-            except Exception:  # not created yet
-                pass
+            except Exception:
+                # Not created yet, or created after the client cached it as
+                # unknown: ask for its metadata so the next query finds it.
+                try:
+                    watch.list_topics(topic, timeout=1)
+                except Exception:
+                    pass
         return n
 
     t0 = time.monotonic()

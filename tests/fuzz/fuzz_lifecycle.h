@@ -26,8 +26,12 @@
 const struct ab_integration *fuzz_lc_resolve(void *ctx, const char *name);
 
 /** Overwrite the last 16 bytes of \p d with the first 16 bytes of SHA-256
- * over the rest (nothing if \p len < 16). */
+ * over the rest (nothing if \p len < 16): a snapshot's checksum. */
 void fuzz_lc_fix_checksum(unsigned char *d, size_t len);
+
+/** The same with the checksum of changelog entry version \p d[4]:
+ * SHA-256 for version 1, else the canonical XXH3-128 of version 2. */
+void fuzz_lc_fix_entry_checksum(unsigned char *d, size_t len);
 
 /** An emit callback that accepts every event. */
 ab_err_t fuzz_lc_emit(void *opaque, const struct ab_event *ev);

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 #include "core/conf.h"
 #include "tests/fuzz/fuzz_lifecycle.h"
@@ -46,6 +48,20 @@ void fuzz_lc_fix_checksum(unsigned char *d, size_t len)
         if (EVP_Digest(d, len - 16, md, &n, EVP_sha256(), NULL) != 1)
                 __builtin_trap();
         memcpy(d + len - 16, md, 16);
+}
+
+void fuzz_lc_fix_entry_checksum(unsigned char *d, size_t len)
+{
+        XXH128_canonical_t c;
+
+        if (len < 16)
+                return;
+        if (len > 4 && d[4] == 1) {
+                fuzz_lc_fix_checksum(d, len);
+                return;
+        }
+        XXH128_canonicalFromHash(&c, XXH3_128bits(d, len - 16));
+        memcpy(d + len - 16, c.digest, 16);
 }
 
 ab_err_t fuzz_lc_emit(void *opaque, const struct ab_event *ev)

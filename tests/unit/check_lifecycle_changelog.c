@@ -3,9 +3,11 @@
  * its changelog entries. */
 #include <check.h>
 #include <openssl/evp.h>
+#define XXH_INLINE_ALL
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "core/mem.h"
 #include "tests/unit/check_lifecycle.h"
@@ -466,19 +468,35 @@ START_TEST(test_rebuild_continues_the_same)
 }
 END_TEST
 
-/* Flip the first byte of entry \p e's alert id and seal it again (its
- * checksum: the first 16 bytes of SHA-256 over the rest, entry.c). */
+/* Seal entry \p e again: its last 16 bytes become the checksum of the rest
+ * for the version in its byte 4 (entry.c), computed here on its own. */
+static void reseal(struct ab_buf *e)
+{
+        size_t body = e->len - AB_LIFECYCLE_FP_LEN;
+
+        if (e->data[4] == 1) {
+                unsigned char md[EVP_MAX_MD_SIZE];
+                unsigned int mdlen = 0;
+
+                ck_assert(
+                    EVP_Digest(e->data, body, md, &mdlen, EVP_sha256(), NULL));
+                memcpy(e->data + body, md, AB_LIFECYCLE_FP_LEN);
+        } else {
+                XXH128_canonical_t c;
+
+                XXH128_canonicalFromHash(&c, XXH3_128bits(e->data, body));
+                memcpy(e->data + body, c.digest, AB_LIFECYCLE_FP_LEN);
+        }
+}
+
+/* Flip the first byte of entry \p e's alert id and seal it again. */
 static void reseal_with_id_flipped(struct ab_buf *e)
 {
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int mdlen = 0;
         uint32_t namelen;
-        size_t body = e->len - AB_LIFECYCLE_FP_LEN;
 
         memcpy(&namelen, e->data + 5, 4); /* little-endian host */
         e->data[5 + 4 + namelen + AB_LIFECYCLE_FP_LEN] ^= 0x01;
-        ck_assert(EVP_Digest(e->data, body, md, &mdlen, EVP_sha256(), NULL));
-        memcpy(e->data + body, md, AB_LIFECYCLE_FP_LEN);
+        reseal(e);
 }
 
 START_TEST(test_entry_tombstone_and_rejects)
@@ -504,6 +522,17 @@ START_TEST(test_entry_tombstone_and_rejects)
         ck_assert_int_eq(ab_lifecycle_entry_encode(a, other, &e),
                          AB_ERR_NOT_FOUND);
         ck_assert_int_eq(ab_lifecycle_entry_encode(a, key, &e), AB_OK);
+        /* Written as version 2, sealed with XXH3-128. */
+        ck_assert_uint_eq(e.data[4], 2);
+        {
+                struct ab_buf sealed;
+
+                ab_buf_init(&sealed, 0);
+                ck_assert_int_eq(ab_buf_append(&sealed, e.data, e.len), AB_OK);
+                reseal(&sealed);
+                ck_assert_mem_eq(sealed.data, e.data, e.len);
+                ab_buf_fini(&sealed);
+        }
 
         /* A tombstone for a key that is not open is fine. */
         ck_assert_int_eq(
@@ -536,7 +565,11 @@ START_TEST(test_entry_tombstone_and_rejects)
                                                   resolve, NULL, &err),
                          AB_ERR_STATE);
         ck_assert_ptr_nonnull(strstr(err.text, "version 9"));
-        e.data[4] = 1;
+        e.data[4] = 0;
+        ck_assert_int_eq(ab_lifecycle_entry_apply(b, key, e.data, e.len,
+                                                  resolve, NULL, &err),
+                         AB_ERR_STATE);
+        e.data[4] = 2;
         /* An alert id must start with its fingerprint's route (the store
          * finds alerts by id through it): refused even when sealed. */
         reseal_with_id_flipped(&e);
@@ -570,6 +603,62 @@ START_TEST(test_entry_tombstone_and_rejects)
         ck_assert_uint_eq(ab_lifecycle_open_count(b), 0);
         col_fini(&c);
         ab_buf_fini(&e);
+        ab_lifecycle_destroy(a);
+        ab_lifecycle_destroy(b);
+}
+END_TEST
+
+/* Entries of version 1 (sealed with SHA-256), as changelogs written before
+ * version 2 hold them, still apply; each version is checked with its own
+ * checksum. */
+START_TEST(test_entry_version_1_read)
+{
+        struct ab_lifecycle *a = capturing_store(0), *b = lc_make(0, true);
+        unsigned char key[AB_LIFECYCLE_FP_LEN];
+        char fp[AB_EVENT_ID_LEN + 1];
+        struct ab_buf e, v1, again;
+        struct ab_error err;
+        struct collector c;
+
+        col_init(&c);
+        ab_buf_init(&e, 0);
+        ab_buf_init(&v1, 0);
+        ab_buf_init(&again, 0);
+        fire(a, g_net, &c, "a", "m", T0);
+        fire(a, g_net, &c, "a", "m2", T0 + 1000);
+        fp_of(g_net, "a", fp);
+        ck_assert_int_eq(ab_lifecycle_key_parse(fp, AB_EVENT_ID_LEN, key),
+                         AB_OK);
+        ck_assert_int_eq(ab_lifecycle_entry_encode(a, key, &e), AB_OK);
+        ck_assert_int_eq(ab_buf_append(&v1, e.data, e.len), AB_OK);
+
+        /* Version 1 with a version 2 checksum: refused. */
+        v1.data[4] = 1;
+        ck_assert_int_eq(ab_lifecycle_entry_apply(b, key, v1.data, v1.len,
+                                                  resolve, NULL, &err),
+                         AB_ERR_STATE);
+        ck_assert_ptr_nonnull(strstr(err.text, "checksum"));
+        /* Sealed as version 1 was: the same alert as the version 2 entry. */
+        reseal(&v1);
+        ck_assert_mem_ne(v1.data + v1.len - AB_LIFECYCLE_FP_LEN,
+                         e.data + e.len - AB_LIFECYCLE_FP_LEN,
+                         AB_LIFECYCLE_FP_LEN);
+        ck_assert_int_eq(ab_lifecycle_entry_apply(b, key, v1.data, v1.len,
+                                                  resolve, NULL, &err),
+                         AB_OK);
+        ck_assert_uint_eq(ab_lifecycle_open_count(b), 1);
+        ck_assert_int_eq(ab_lifecycle_entry_encode(b, key, &again), AB_OK);
+        ck_assert_uint_eq(again.len, e.len);
+        ck_assert_mem_eq(again.data, e.data, e.len);
+        /* A version 2 entry with a version 1 checksum: refused. */
+        v1.data[4] = 2;
+        ck_assert_int_eq(ab_lifecycle_entry_apply(b, key, v1.data, v1.len,
+                                                  resolve, NULL, &err),
+                         AB_ERR_STATE);
+        col_fini(&c);
+        ab_buf_fini(&e);
+        ab_buf_fini(&v1);
+        ab_buf_fini(&again);
         ab_lifecycle_destroy(a);
         ab_lifecycle_destroy(b);
 }
@@ -628,6 +717,7 @@ TCase *lifecycle_changelog_tcase(void)
         tcase_add_test(tc, test_rebuild_equals_snapshot);
         tcase_add_test(tc, test_rebuild_continues_the_same);
         tcase_add_test(tc, test_entry_tombstone_and_rejects);
+        tcase_add_test(tc, test_entry_version_1_read);
         tcase_add_test(tc, test_snapshot_version_1_refused);
         return tc;
 }

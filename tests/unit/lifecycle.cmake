@@ -12,6 +12,7 @@ ab_unit_test(check_lifecycle
           ${CMAKE_CURRENT_LIST_DIR}/check_lifecycle_arena.c
           ${CMAKE_CURRENT_LIST_DIR}/lifecycle_fixture.c
   LIBS ab_lifecycle)
+target_include_directories(check_lifecycle PRIVATE ${XXHASH_INCLUDE_DIRS})
 ab_unit_test(check_lifecycle_faults
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/check_lifecycle_faults.c
   LIBS ab_lifecycle)

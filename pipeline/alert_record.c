@@ -504,14 +504,14 @@ static uint64_t rd_le(struct rd *r, size_t n, const char *what)
         return v;
 }
 
-static uint64_t rd_varint(struct rd *r, const char *what)
+/* rd_varint() past its one-byte case (kept out of line, so that the
+ * common case inlines into every reader). */
+static uint64_t rd_varint_long(struct rd *r, const char *what)
 {
         size_t at  = rd_at(r);
         uint64_t v = 0;
         unsigned shift;
 
-        if (!r->rc && r->p < r->end && *r->p < 0x80)
-                return *r->p++; /* the common case: one byte */
         for (shift = 0; shift < 64; shift += 7) {
                 const unsigned char *p = rd_bytes(r, 1, what);
 
@@ -524,6 +524,13 @@ static uint64_t rd_varint(struct rd *r, const char *what)
                         return v;
         }
         return (uint64_t)rd_fail(r, at, what, "varint overflows 64 bits");
+}
+
+static inline uint64_t rd_varint(struct rd *r, const char *what)
+{
+        if (!r->rc && r->p < r->end && *r->p < 0x80)
+                return *r->p++;
+        return rd_varint_long(r, what);
 }
 
 /* A length-prefixed text of \p n bytes; AB_STR_NULL once \p r failed. */

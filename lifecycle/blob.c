@@ -52,41 +52,6 @@ static size_t str_size(struct ab_str s)
         return ab_varint_bytes_len(s.len);
 }
 
-/* Index of the entry with key \p key in sorted \p kv whose value equals
- * \p val, or -1 (then the field is stored on its own). */
-static long kv_ref(const struct ab_kv *kv, size_t n, struct ab_str key,
-                   struct ab_str val)
-{
-        size_t lo = 0, hi = n;
-
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                int c      = ab_str_cmp(kv[mid].key, key);
-
-                if (!c)
-                        return ab_str_eq(kv[mid].val, val) ? (long)mid : -1;
-                if (c < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return -1;
-}
-
-static long field_ref(const struct ab_alert *a, int f)
-{
-        enum ab_alert_field id  = (enum ab_alert_field)f;
-        enum ab_field_kind kind = ab_alert_field_kind(id);
-
-        if (kind == AB_FIELD_KIND_LABEL)
-                return kv_ref(a->labels, a->nlabels, ab_alert_field_key(id),
-                              a->field[f]);
-        if (kind == AB_FIELD_KIND_ANNOTATION)
-                return kv_ref(a->annotations, a->nannotations,
-                              ab_alert_field_key(id), a->field[f]);
-        return -1;
-}
-
 /* Bytes of al's block in use: the blob and the claimer's name with its
  * NUL. */
 static size_t blob_held(const struct lc_alert *al)
@@ -116,7 +81,7 @@ ab_err_t ab_lc_blob_encode(struct lc_arena *ar, struct lc_alert *al,
 {
         size_t hl  = al->claimed ? strlen(ab_lc_handler(al)) + 1 : 0;
         size_t cap = al->blob ? blob_block(al) : 0;
-        long ref[AB_FIELD__COUNT];
+        size_t ref[AB_FIELD__COUNT];
         unsigned flags = 0;
         uint64_t mask  = 0;
         size_t need    = 2, i;
@@ -143,9 +108,9 @@ ab_err_t ab_lc_blob_encode(struct lc_arena *ar, struct lc_alert *al,
                 if (!a->field[i].ptr)
                         continue;
                 mask |= 1u << i;
-                ref[i] = field_ref(a, (int)i);
-                need += ab_varint_len((uint64_t)(ref[i] + 1));
-                if (ref[i] < 0)
+                ref[i] = ab_alert_field_ref(a, (enum ab_alert_field)i);
+                need += ab_varint_len(ref[i]);
+                if (!ref[i])
                         need += str_size(a->field[i]);
         }
         need += ab_varint_len(mask);
@@ -186,8 +151,8 @@ ab_err_t ab_lc_blob_encode(struct lc_arena *ar, struct lc_alert *al,
         for (i = 0; i < AB_FIELD__COUNT; i++) {
                 if (!a->field[i].ptr)
                         continue;
-                p = ab_varint_put(p, (uint64_t)(ref[i] + 1));
-                if (ref[i] < 0)
+                p = ab_varint_put(p, ref[i]);
+                if (!ref[i])
                         p = put_str(p, a->field[i]);
         }
         al->blob_len = (uint32_t)(p - al->blob);
@@ -384,7 +349,8 @@ size_t ab_lc_blob_text(struct ab_lifecycle *lc, const struct lc_alert *al)
                 n += stored_str(v.annotations[i].key) +
                      stored_str(v.annotations[i].val);
         for (i = 0; i < AB_FIELD__COUNT; i++)
-                if (v.field[i].ptr && field_ref(&v, (int)i) < 0)
+                if (v.field[i].ptr &&
+                    !ab_alert_field_ref(&v, (enum ab_alert_field)i))
                         n += stored_str(v.field[i]);
         return n;
 }

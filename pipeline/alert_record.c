@@ -152,43 +152,6 @@ static void put_kvs(struct wr *w, const struct ab_kv *kv, size_t n)
         }
 }
 
-/* 1 + the index of the entry of sorted \p kv named \p key whose present
- * value equals \p val, or 0 (the field then travels on its own). */
-static uint64_t kv_ref(const struct ab_kv *kv, size_t n, struct ab_str key,
-                       struct ab_str val)
-{
-        size_t lo = 0, hi = n;
-
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                int c      = ab_str_cmp(kv[mid].key, key);
-
-                if (!c)
-                        return kv[mid].val.ptr && ab_str_eq(kv[mid].val, val)
-                                   ? (uint64_t)mid + 1
-                                   : 0;
-                if (c < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return 0;
-}
-
-static uint64_t field_ref(const struct ab_alert *a, enum ab_alert_field f)
-{
-        switch (ab_alert_field_kind(f)) {
-        case AB_FIELD_KIND_LABEL:
-                return kv_ref(a->labels, a->nlabels, ab_alert_field_key(f),
-                              a->field[f]);
-        case AB_FIELD_KIND_ANNOTATION:
-                return kv_ref(a->annotations, a->nannotations,
-                              ab_alert_field_key(f), a->field[f]);
-        default:
-                return 0;
-        }
-}
-
 /*
  * An ALERT record is written in two passes: alert_size() adds up its
  * bytes (and finds each mapped field's reference once), then the buffer
@@ -236,7 +199,7 @@ static void alert_plan(const struct ab_alert *a, struct alert_plan *pl)
                 if (!a->field[f].ptr)
                         continue;
                 pl->mask |= (uint64_t)1 << f;
-                pl->ref[f] = field_ref(a, (enum ab_alert_field)f);
+                pl->ref[f] = ab_alert_field_ref(a, (enum ab_alert_field)f);
                 sz += ab_varint_len(pl->ref[f]);
                 if (!pl->ref[f])
                         sz += str_size(a->field[f]);

@@ -94,4 +94,14 @@ struct ab_alert {
 /** Label \p key of \p a, or AB_STR_NULL. Binary search. */
 struct ab_str ab_alert_label(const struct ab_alert *a, struct ab_str key);
 
+/**
+ * Where field \p f of \p a already is: 1 + the index of the label (label
+ * fields) or annotation (annotation fields) named after the field whose
+ * value is present and equal to the field's, else 0 (the field is not
+ * mapped, is of another kind, or holds a value of its own). The ALERT
+ * record and the lifecycle's stored alert write such a field as this
+ * reference instead of its text.
+ */
+size_t ab_alert_field_ref(const struct ab_alert *a, enum ab_alert_field f);
+
 #endif

@@ -552,6 +552,62 @@ START_TEST(trim_releases_only_grown_buffers)
 }
 END_TEST
 
+/* Label lookup and field references over sorted labels and annotations
+ * built by hand: keys that share a first byte, absent values, fields
+ * that hold a value of their own, and kinds that never refer. */
+START_TEST(field_refs_and_label_lookup)
+{
+        static const struct ab_kv labels[] = {
+            {{"alertname", 9}, {"DiskFull", 8}},
+            {{"check", 5}, {"disk", 4}},
+            {{"class", 5}, {NULL, 0}},
+            {{"service", 7}, {"orders", 6}},
+            {{"severity", 8}, {"P2", 2}},
+            {{"source", 6}, {"", 0}},
+        };
+        static const struct ab_kv annotations[] = {
+            {{"message", 7}, {"disk full", 9}},
+            {{"value", 5}, {"91", 2}},
+        };
+        struct ab_alert a;
+
+        memset(&a, 0, sizeof(a));
+        a.labels       = labels;
+        a.nlabels      = sizeof(labels) / sizeof(labels[0]);
+        a.annotations  = annotations;
+        a.nannotations = sizeof(annotations) / sizeof(annotations[0]);
+        ck_assert_str_eq(label(&a, "alertname"), "DiskFull");
+        ck_assert_str_eq(label(&a, "severity"), "P2");
+        ck_assert_str_eq(label(&a, "source"), "");
+        ck_assert_str_eq(label(&a, "class"), "<absent>");
+        ck_assert_str_eq(label(&a, "clas"), "<absent>");
+        ck_assert_str_eq(label(&a, "zone"), "<absent>");
+        ck_assert_str_eq(label(&a, ""), "<absent>");
+
+        a.field[AB_FIELD_ALERTNAME] = ab_str_c("DiskFull");
+        a.field[AB_FIELD_CHECK]     = ab_str_c("disk");
+        a.field[AB_FIELD_SEVERITY]  = ab_str_c("P3"); /* its own value */
+        a.field[AB_FIELD_CLASS]     = ab_str_c("");   /* label absent */
+        a.field[AB_FIELD_SOURCE]    = ab_str_c("");   /* label empty */
+        a.field[AB_FIELD_MESSAGE]   = ab_str_c("disk full");
+        a.field[AB_FIELD_VALUE]     = ab_str_c("92");
+        a.field[AB_FIELD_IMAGEURL]  = ab_str_c("x"); /* no annotation */
+        a.field[AB_FIELD_STARTAT]   = ab_str_c("DiskFull");
+        a.field[AB_FIELD_RECEIVER]  = ab_str_c("disk");
+        ck_assert_uint_eq(ab_alert_field_ref(&a, AB_FIELD_ALERTNAME), 1);
+        ck_assert_uint_eq(ab_alert_field_ref(&a, AB_FIELD_CHECK), 2);
+        ck_assert_uint_eq(ab_alert_field_ref(&a, AB_FIELD_SEVERITY), 0);
+        ck_assert_uint_eq(ab_alert_field_ref(&a, AB_FIELD_CLASS), 0);
+        ck_assert_uint_eq(ab_alert_field_ref(&a, AB_FIELD_SOURCE), 6);
+        ck_assert_uint_eq(ab_alert_field_ref(&a, AB_FIELD_MESSAGE), 1);
+        ck_assert_uint_eq(ab_alert_field_ref(&a, AB_FIELD_VALUE), 0);
+        ck_assert_uint_eq(ab_alert_field_ref(&a, AB_FIELD_IMAGEURL), 0);
+        ck_assert_uint_eq(ab_alert_field_ref(&a, AB_FIELD_STARTAT), 0);
+        ck_assert_uint_eq(ab_alert_field_ref(&a, AB_FIELD_RECEIVER), 0);
+        ck_assert_uint_eq(ab_alert_field_ref(&a, AB_FIELD_SERVICE), 0);
+}
+END_TEST
+
 int main(void)
 {
         Suite *s  = suite_create("transform");
@@ -573,6 +629,7 @@ int main(void)
         tcase_add_test(tc, form_payload);
         tcase_add_test(tc, no_allocation_after_warm_up);
         tcase_add_test(tc, trim_releases_only_grown_buffers);
+        tcase_add_test(tc, field_refs_and_label_lookup);
         suite_add_tcase(s, tc);
         sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

@@ -70,7 +70,7 @@ START_TEST(test_special_byte_at_every_position)
 {
         static const unsigned char special[] = {'"',  '\\', '\n', 0x01,
                                                 0x1F, 0x80, 0xFF, 0xC3};
-        unsigned char s[40];
+        unsigned char s[40]                  = {0}; /* n = 0 passes it unread */
 
         for (size_t n = 0; n <= sizeof(s); n++) {
                 for (size_t i = 0; i < n; i++)
@@ -92,7 +92,7 @@ END_TEST
  * blocks of the scan. */
 START_TEST(test_utf8_across_blocks)
 {
-        unsigned char s[40];
+        unsigned char s[40] = {0}; /* n = 0 passes it unread */
 
         for (size_t n = 2; n <= sizeof(s); n++)
                 for (size_t at = 0; at + 1 < n; at++) {

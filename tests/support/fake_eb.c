@@ -84,8 +84,23 @@ void fake_eb_stop(struct fake_eb *f)
         char path[128];
 
         if (f->pid > 0) {
+                int waited_ms = 0;
+
+                /* A fake that ignores SIGTERM would hang the test until
+                 * its timeout: give it 10 s, then say so and fail. */
                 kill(f->pid, SIGTERM);
-                waitpid(f->pid, NULL, 0);
+                while (waitpid(f->pid, NULL, WNOHANG) == 0) {
+                        if (waited_ms >= 10000) {
+                                kill(f->pid, SIGKILL);
+                                waitpid(f->pid, NULL, 0);
+                                fprintf(stderr,
+                                        "fake_eventbridge.py did not "
+                                        "exit within 10 s of SIGTERM\n");
+                                abort();
+                        }
+                        sleep_ms(10);
+                        waited_ms += 10;
+                }
                 f->pid = 0;
         }
         if (f->dir[0]) {

@@ -372,16 +372,22 @@ def main():
     server.opts = opts
     server.state = State()
     server.record = open(opts.record, "a") if opts.record else None
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # SIGTERM stops serve_forever() from another thread. Raising
+    # SystemExit in the handler instead can land inside a garbage
+    # collector callback, where Python prints "Exception ignored" and runs
+    # on: the fake then never exits, and whoever waits for it hangs.
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(
+        target=server.shutdown, daemon=True).start())
     if opts.port_file:
         tmp = opts.port_file + ".tmp"
         with open(tmp, "w") as f:
             f.write("%d\n" % server.server_address[1])
         os.rename(tmp, opts.port_file)
     try:
-        server.serve_forever()
-    except (KeyboardInterrupt, SystemExit):
+        server.serve_forever(poll_interval=0.05)
+    except KeyboardInterrupt:
         pass
+    server.server_close()
 
 
 if __name__ == "__main__":

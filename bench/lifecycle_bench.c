@@ -291,7 +291,7 @@ static const struct ab_integration *resolve(void *ctx, const char *name)
 /* The --restore measurement; @returns 0 or 1. */
 static int run_restore(const struct opts *o, const struct ab_integration *in)
 {
-        struct ab_lifecycle_config conf = {0, false, true, 0};
+        struct ab_lifecycle_config conf = {0, false, true, 0, 0};
         struct ab_lifecycle *lc = ab_lifecycle_new(&conf), *re = NULL;
         double eps[MAX_REPEAT], ns[MAX_REPEAT], lo, hi;
         struct changelog l;

@@ -10,9 +10,12 @@
 #include "lifecycle/lifecycle_int.h"
 
 #define LC_ENTRY_MAGIC     "ABLE"
-#define LC_ENTRY_VERSION   2u /* written; 1 is still read */
+#define LC_ENTRY_VERSION   2u /* the newest; every one is read */
 #define LC_ENTRY_HEAD      5  /* magic, version */
 #define LC_ENTRY_CHECK_LEN LC_KEY_LEN
+
+_Static_assert(AB_LIFECYCLE_ENTRY_VERSION == LC_ENTRY_VERSION,
+               "the default entry version is the newest");
 
 /*
  * The fields of an alert, integers little-endian (ab_lc_fields_put):
@@ -179,18 +182,22 @@ ab_err_t ab_lifecycle_entry_encode(const struct ab_lifecycle *lc,
         const struct lc_alert *al;
         const char *name;
         unsigned char check[LC_ENTRY_CHECK_LEN];
-        unsigned char version = LC_ENTRY_VERSION;
-        size_t start          = out->len;
+        unsigned version = lc && lc->conf.entry_version
+                               ? lc->conf.entry_version
+                               : AB_LIFECYCLE_ENTRY_VERSION;
+        size_t start     = out->len;
+        unsigned char vbyte;
         ab_err_t rc;
 
-        if (!lc || !fp)
+        if (!lc || !fp || version > LC_ENTRY_VERSION)
                 return AB_ERR_INTERNAL;
-        al = ab_lc_find_fp(&lc->st, fp);
+        vbyte = (unsigned char)version;
+        al    = ab_lc_find_fp(&lc->st, fp);
         if (!al)
                 return AB_ERR_NOT_FOUND;
         name = ab_lc_integ_name(ab_lc_alert_integ(&lc->st, al));
         if ((rc = ab_buf_append(out, LC_ENTRY_MAGIC, 4)) ||
-            (rc = ab_buf_append(out, &version, 1)) ||
+            (rc = ab_buf_append(out, &vbyte, 1)) ||
             (rc = ab_lc_put_u32(out, (uint32_t)strlen(name))) ||
             (rc = ab_buf_append_str(out, name)) ||
             (rc = ab_lc_fields_put(out, al)) ||

@@ -36,7 +36,13 @@ struct ab_lifecycle_config {
         size_t max_action_field;    /* longest operator, comment or
                                        solution of an action, in bytes;
                                        0 = AB_LIFECYCLE_MAX_ACTION_FIELD */
+        unsigned entry_version;     /* changelog entries written: 1 or
+                                       2; 0 = AB_LIFECYCLE_ENTRY_VERSION
+                                       (every version is read) */
 };
+
+/* The changelog entry version written by default (docs/lifecycle.md). */
+#define AB_LIFECYCLE_ENTRY_VERSION 2
 
 /* The default bound on an action's operator, comment and solution. */
 #define AB_LIFECYCLE_MAX_ACTION_FIELD 4096
@@ -224,7 +230,8 @@ size_t ab_lifecycle_pending_changes(const struct ab_lifecycle *lc);
 /**
  * Append the state of the open alert with fingerprint \p fp to \p out as
  * one changelog entry (docs/lifecycle.md: "ABLE", version, the fields of a
- * snapshot alert with its integration by name, checksum).
+ * snapshot alert with its integration by name, checksum), in the version
+ * of the store's configuration (entry_version).
  * @returns AB_ERR_NOT_FOUND if no alert with \p fp is open.
  */
 ab_err_t ab_lifecycle_entry_encode(const struct ab_lifecycle *lc,

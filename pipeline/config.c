@@ -480,6 +480,19 @@ static const struct ab_conftab_prop root_props[] = {
                "written as soon as the consumer has no more records at "
                "hand, at every commit and when it is full, so under light "
                "load nothing waits."},
+    {.key    = "state.changelog_version",
+     .type   = AB_CONFTAB_INT,
+     .offset = CFG(state.changelog_version),
+     .def    = "2",
+     .min    = 1,
+     .max    = 2,
+     .desc   = "Version of the changelog entries written (docs/lifecycle.md, "
+               "*Changelog*); every member reads both. 2 seals an entry "
+               "with XXH3-128, 1 with SHA-256, which releases before "
+               "version 2 need: set 1 while a group is upgraded member by "
+               "member from such a release (a member of it skips the "
+               "entries it cannot read, and loses those alerts' state), "
+               "then remove it."},
     {.key    = "lifecycle.max_open_alerts",
      .type   = AB_CONFTAB_INT,
      .offset = CFG(lifecycle.max_open_alerts),

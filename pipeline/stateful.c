@@ -354,6 +354,7 @@ ab_err_t ab_stateful_new(const struct ab_pipeline_config *cfg,
         memset(&lconf, 0, sizeof(lconf));
         lconf.max_open              = (size_t)cfg->lifecycle.max_open_alerts;
         lconf.close_orphan_recovery = cfg->lifecycle.close_orphan_recovery;
+        lconf.entry_version         = (unsigned)cfg->state.changelog_version;
         sf->stores = ab_stores_new(&lconf, ab_processor_resolve, sf->proc);
         rc         = AB_ERR_NOMEM;
         if (!sf->stores)

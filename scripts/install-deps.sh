@@ -30,7 +30,7 @@ packages=(
         python3                 # scripts/kafka-broker.sh picks free ports
         python3-confluent-kafka # Kafka client for python test drivers
         python3-jsonschema      # event schema checks
-        python3-xxhash          # tests/fixtures/event/stateless_id_vectors.py
+        python3-xxhash          # stateless_id_vectors.py, test_stateful.py
         python3-venv            # scripts/sdk-venv.sh (EventBridge SDK cross-check)
         prometheus-alertmanager # a real webhook sender for the ingest test
         openssl                 # the ingest TLS test's self-signed certificate

@@ -24,6 +24,7 @@ set(AB_STATEFUL_IT_CASES
   stateful_rolling_restart_eos:RollingRestart.test_exactly_once
   stateful_single_restart:SingleRestart.test_at_least_once
   stateful_single_restart_eos:SingleRestart.test_exactly_once
+  stateful_changelog_v1:ChangelogVersion1.test_at_least_once
   stateful_autoclear_moved:AutoClearMoved.test_fires_once_on_the_new_owner)
 
 foreach(case ${AB_STATEFUL_IT_CASES})

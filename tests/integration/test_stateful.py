@@ -30,6 +30,7 @@ polls of a condition (the group's lag is zero and the outputs have not
 moved for a while), never sleeps.
 """
 
+import hashlib
 import json
 import os
 import random
@@ -37,6 +38,8 @@ import re
 import signal
 import sys
 import time
+
+import xxhash
 
 import test_pipeline as tp
 
@@ -448,6 +451,25 @@ class StatefulTest(tp.PipelineTest):
             for aid in ids.values()]).start().finish()
         return ids
 
+    def assert_entries(self, version):
+        """Every entry of the group's changelog is of `version`, with the
+        checksum of that version (docs/lifecycle.md, *Changelog*)."""
+        changelog = internal_topics(self.group())[1]
+        reader = tp.TopicReader(self, changelog,
+                                {"isolation.level": "read_committed"})
+        ends = sum(self.ends(changelog) or [0])
+        self.assertGreater(ends, 0, "%s is empty" % changelog)
+        reader.wait_count(ends, changelog)
+        entries = [m.value() for m in reader.messages if m.value()]
+        self.assertTrue(entries, "%s holds only tombstones" % changelog)
+        for e in entries:
+            body, check = e[:-16], e[-16:]
+            self.assertEqual(body[:4], b"ABLE")
+            self.assertEqual(body[4], version, "entry version")
+            want = (hashlib.sha256(body).digest()[:16] if version == 1
+                    else xxhash.xxh3_128_digest(body))
+            self.assertEqual(check, want, "entry checksum")
+
     def scenario(self, guarantee, members=3, disrupt=None, split=None,
                  state=None):
         """The common run: start `members` (with `state` added to their
@@ -611,9 +633,22 @@ class SingleRestart(StatefulTest):
 
     def test_at_least_once(self):
         self.scenario("at_least_once", members=1, split=3)
+        self.assert_entries(2)
 
     def test_exactly_once(self):
         self.scenario("exactly_once", members=1, split=3)
+
+
+class ChangelogVersion1(StatefulTest):
+    """state.changelog_version 1, for a group upgraded member by member
+    from a release that reads only version 1 entries: the restart
+    restores from them with the same results, and every entry written is
+    version 1, sealed with SHA-256."""
+
+    def test_at_least_once(self):
+        self.scenario("at_least_once", members=1, split=3,
+                      state={"changelog_version": 1})
+        self.assert_entries(1)
 
 
 class AutoClearMoved(StatefulTest):

@@ -27,7 +27,7 @@ static const struct ab_integration *resolve(void *ctx, const char *name)
 
 static struct ab_lifecycle *capturing_store(size_t max_open)
 {
-        struct ab_lifecycle_config conf = {max_open, true, true, 0};
+        struct ab_lifecycle_config conf = {max_open, true, true, 0, 0};
         struct ab_lifecycle *lc         = ab_lifecycle_new(&conf);
 
         ck_assert_ptr_nonnull(lc);
@@ -655,6 +655,39 @@ START_TEST(test_entry_version_1_read)
         ck_assert_int_eq(ab_lifecycle_entry_apply(b, key, v1.data, v1.len,
                                                   resolve, NULL, &err),
                          AB_ERR_STATE);
+
+        /* A store configured for version 1 (state.changelog_version: 1,
+         * during a rolling upgrade) writes exactly that entry. */
+        {
+                struct ab_lifecycle_config c1 = {0, true, true, 0, 1};
+                struct ab_lifecycle *old      = ab_lifecycle_new(&c1);
+
+                ck_assert_ptr_nonnull(old);
+                ab_buf_reset(&again);
+                ck_assert_int_eq(ab_lifecycle_entry_apply(old, key, e.data,
+                                                          e.len, resolve, NULL,
+                                                          &err),
+                                 AB_OK);
+                ck_assert_int_eq(ab_lifecycle_entry_encode(old, key, &again),
+                                 AB_OK);
+                v1.data[4] = 1;
+                reseal(&v1);
+                ck_assert_uint_eq(again.len, v1.len);
+                ck_assert_mem_eq(again.data, v1.data, v1.len);
+                ab_lifecycle_destroy(old);
+                c1.entry_version = 3; /* no such version */
+                old              = ab_lifecycle_new(&c1);
+                ck_assert_ptr_nonnull(old);
+                ck_assert_int_eq(ab_lifecycle_entry_apply(old, key, e.data,
+                                                          e.len, resolve, NULL,
+                                                          &err),
+                                 AB_OK);
+                ab_buf_reset(&again);
+                ck_assert_int_eq(ab_lifecycle_entry_encode(old, key, &again),
+                                 AB_ERR_INTERNAL);
+                ck_assert_uint_eq(again.len, 0);
+                ab_lifecycle_destroy(old);
+        }
         col_fini(&c);
         ab_buf_fini(&e);
         ab_buf_fini(&v1);

@@ -82,7 +82,7 @@ static ab_err_t apply_change(void *opaque,
 
 static struct ab_lifecycle *new_store(void)
 {
-        struct ab_lifecycle_config conf = {3, true, true, 0};
+        struct ab_lifecycle_config conf = {3, true, true, 0, 0};
         struct ab_lifecycle *lc         = ab_lifecycle_new(&conf);
 
         ck_assert_ptr_nonnull(lc);

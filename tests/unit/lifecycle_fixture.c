@@ -200,7 +200,7 @@ void col_fini(struct collector *c)
 
 struct ab_lifecycle *lc_make(size_t max_open, bool orphan_close)
 {
-        struct ab_lifecycle_config conf = {max_open, orphan_close, false, 0};
+        struct ab_lifecycle_config conf = {max_open, orphan_close, false, 0, 0};
         struct ab_lifecycle *lc         = ab_lifecycle_new(&conf);
 
         ck_assert_ptr_nonnull(lc);

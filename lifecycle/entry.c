@@ -10,12 +10,8 @@
 #include "lifecycle/lifecycle_int.h"
 
 #define LC_ENTRY_MAGIC     "ABLE"
-#define LC_ENTRY_VERSION   2u /* the newest; every one is read */
-#define LC_ENTRY_HEAD      5  /* magic, version */
+#define LC_ENTRY_HEAD      5 /* magic, version */
 #define LC_ENTRY_CHECK_LEN LC_KEY_LEN
-
-_Static_assert(AB_LIFECYCLE_ENTRY_VERSION == LC_ENTRY_VERSION,
-               "the default entry version is the newest");
 
 /*
  * The fields of an alert, integers little-endian (ab_lc_fields_put):
@@ -182,17 +178,17 @@ ab_err_t ab_lifecycle_entry_encode(const struct ab_lifecycle *lc,
         const struct lc_alert *al;
         const char *name;
         unsigned char check[LC_ENTRY_CHECK_LEN];
-        unsigned version = lc && lc->conf.entry_version
-                               ? lc->conf.entry_version
-                               : AB_LIFECYCLE_ENTRY_VERSION;
-        size_t start     = out->len;
+        size_t start = out->len;
+        unsigned version;
         unsigned char vbyte;
         ab_err_t rc;
 
-        if (!lc || !fp || version > LC_ENTRY_VERSION)
+        if (!lc || !fp || lc->conf.entry_version > AB_LIFECYCLE_ENTRY_VERSION)
                 return AB_ERR_INTERNAL;
-        vbyte = (unsigned char)version;
-        al    = ab_lc_find_fp(&lc->st, fp);
+        version = lc->conf.entry_version ? lc->conf.entry_version
+                                         : AB_LIFECYCLE_ENTRY_VERSION;
+        vbyte   = (unsigned char)version;
+        al      = ab_lc_find_fp(&lc->st, fp);
         if (!al)
                 return AB_ERR_NOT_FOUND;
         name = ab_lc_integ_name(ab_lc_alert_integ(&lc->st, al));
@@ -226,11 +222,11 @@ static ab_err_t entry_read(struct ab_lifecycle *lc, const unsigned char *d,
         if (len < LC_ENTRY_HEAD + LC_ENTRY_CHECK_LEN ||
             memcmp(d, LC_ENTRY_MAGIC, 4))
                 return bad(err, what, "not a lifecycle changelog entry");
-        if (d[4] < 1 || d[4] > LC_ENTRY_VERSION)
+        if (d[4] < 1 || d[4] > AB_LIFECYCLE_ENTRY_VERSION)
                 return ab_error_set(err, AB_ERR_STATE, NULL,
                                     "unsupported changelog entry version %u "
                                     "(this build reads versions 1 to %u)",
-                                    d[4], LC_ENTRY_VERSION);
+                                    d[4], AB_LIFECYCLE_ENTRY_VERSION);
         rc = entry_check(lc, d[4], d, len - LC_ENTRY_CHECK_LEN, check);
         if (rc)
                 return ab_error_set(err, rc, NULL, "checksum failed");

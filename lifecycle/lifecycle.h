@@ -41,8 +41,9 @@ struct ab_lifecycle_config {
                                        (every version is read) */
 };
 
-/* The changelog entry version written by default (docs/lifecycle.md). */
-#define AB_LIFECYCLE_ENTRY_VERSION 2
+/* The newest changelog entry version, written by default; every version
+ * up to it is read (docs/lifecycle.md). */
+#define AB_LIFECYCLE_ENTRY_VERSION 2u
 
 /* The default bound on an action's operator, comment and solution. */
 #define AB_LIFECYCLE_MAX_ACTION_FIELD 4096

@@ -279,6 +279,7 @@ static void assign(struct ab_consumer *c, rd_kafka_t *rk, bool cooperative,
         } else {
                 rc = rd_kafka_assign(rk, parts);
         }
+        ab_consumer_assignment_forget(c);
         if (rc) {
                 AB_ERROR("consumer", "assign failed", "error=%s",
                          rd_kafka_err2name(rc));
@@ -335,6 +336,7 @@ static void revoke(struct ab_consumer *c, rd_kafka_t *rk, bool cooperative,
         } else {
                 rd_kafka_assign(rk, NULL);
         }
+        ab_consumer_assignment_forget(c);
         AB_INFO("consumer", "partitions revoked", "partitions=\"%s\" lost=%s",
                 parts_text(parts, text, sizeof(text)), lost ? "true" : "false");
 }
@@ -910,6 +912,7 @@ void ab_consumer_destroy(struct ab_consumer *c)
                                        RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
         else
                 rd_kafka_destroy(c->rk);
+        ab_consumer_assignment_forget(c);
         for (size_t i = 0; i < c->nwishes; i++)
                 ab_free(c->wishes[i].topic);
         ab_free(c->wishes);

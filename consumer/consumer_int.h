@@ -45,6 +45,20 @@ struct ab_consumer {
         char *prefer;
         rd_kafka_queue_t *preferq, *sharedq;
         unsigned nprefer; /* preferred records returned in a row */
+        /* rd_kafka_assignment() as of the last rebalance (owned), NULL
+         * until asked for again (ab_consumer_assignment()). */
+        rd_kafka_topic_partition_list_t *assignment;
 };
+
+/* The assignment, cached: asking librdkafka is a round trip to its main
+ * thread, and the commit cycle asks per partition. The assignment changes
+ * only in the rebalance callback (every assign and unassign goes through
+ * it, lost partitions included), whose assign() and revoke() forget the
+ * cache right after they change it. NULL when librdkafka cannot tell; the
+ * list stays the consumer's. */
+rd_kafka_topic_partition_list_t *ab_consumer_assignment(struct ab_consumer *c);
+
+/* Forget the cached assignment (after any change). */
+void ab_consumer_assignment_forget(struct ab_consumer *c);
 
 #endif

@@ -7,20 +7,34 @@
 #include "consumer/consumer.h"
 #include "consumer/consumer_int.h"
 
+rd_kafka_topic_partition_list_t *ab_consumer_assignment(struct ab_consumer *c)
+{
+        if (!c->assignment && rd_kafka_assignment(c->rk, &c->assignment)) {
+                if (c->assignment)
+                        rd_kafka_topic_partition_list_destroy(c->assignment);
+                c->assignment = NULL;
+        }
+        return c->assignment;
+}
+
+void ab_consumer_assignment_forget(struct ab_consumer *c)
+{
+        if (c->assignment)
+                rd_kafka_topic_partition_list_destroy(c->assignment);
+        c->assignment = NULL;
+}
+
 ab_err_t ab_consumer_position(struct ab_consumer *c, const char *topic,
                               int32_t partition, int64_t *offset,
                               struct ab_error *err)
 {
-        rd_kafka_topic_partition_list_t *list = NULL;
+        rd_kafka_topic_partition_list_t *list = ab_consumer_assignment(c);
         bool found                            = false;
 
         *offset = -1;
-        if (!rd_kafka_assignment(c->rk, &list))
-                for (int i = 0; !found && i < list->cnt; i++)
-                        found = list->elems[i].partition == partition &&
-                                !strcmp(list->elems[i].topic, topic);
-        if (list)
-                rd_kafka_topic_partition_list_destroy(list);
+        for (int i = 0; list && !found && i < list->cnt; i++)
+                found = list->elems[i].partition == partition &&
+                        !strcmp(list->elems[i].topic, topic);
         if (!found)
                 return ab_error_set(err, AB_ERR_NOT_FOUND, topic,
                                     "%s[%d] is not assigned", topic,
@@ -77,27 +91,20 @@ ab_err_t ab_consumer_committed_offset(struct ab_consumer *c, const char *topic,
 
 size_t ab_consumer_assigned(struct ab_consumer *c)
 {
-        rd_kafka_topic_partition_list_t *list = NULL;
-        size_t n                              = 0;
+        rd_kafka_topic_partition_list_t *list = ab_consumer_assignment(c);
 
-        if (!rd_kafka_assignment(c->rk, &list))
-                n = (size_t)list->cnt;
-        if (list)
-                rd_kafka_topic_partition_list_destroy(list);
-        return n;
+        return list ? (size_t)list->cnt : 0;
 }
 
 int64_t ab_consumer_lag(struct ab_consumer *c, ab_consumer_lag_fn fn, void *arg)
 {
-        rd_kafka_topic_partition_list_t *list = NULL;
+        rd_kafka_topic_partition_list_t *list = ab_consumer_assignment(c);
         int64_t total                         = 0;
 
-        if (rd_kafka_assignment(c->rk, &list) ||
-            rd_kafka_position(c->rk, list)) {
-                if (list)
-                        rd_kafka_topic_partition_list_destroy(list);
+        /* The positions land in the cached list's offsets, which nothing
+         * else reads. */
+        if (!list || rd_kafka_position(c->rk, list))
                 return 0;
-        }
         for (int i = 0; i < list->cnt; i++) {
                 const rd_kafka_topic_partition_t *p = &list->elems[i];
                 int64_t low = -1, high = -1, lag = -1;
@@ -112,7 +119,6 @@ int64_t ab_consumer_lag(struct ab_consumer *c, ab_consumer_lag_fn fn, void *arg)
                 if (fn)
                         fn(arg, p->topic, p->partition, lag);
         }
-        rd_kafka_topic_partition_list_destroy(list);
         return total;
 }
 

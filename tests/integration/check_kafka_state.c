@@ -288,6 +288,7 @@ START_TEST(cooperative_members_get_incremental_callbacks)
         char topic[128];
         struct member a = {0}, b = {0};
         struct ab_error err;
+        int64_t pos;
         double end;
 
         unique_name(topic, sizeof(topic), "coop");
@@ -310,6 +311,9 @@ START_TEST(cooperative_members_get_incremental_callbacks)
         ck_assert_int_eq(count(a.records, 4), 6);
         ck_assert_int_eq(a.records[0], 0);
         ck_assert_int_eq(a.callbacks, 1); /* one assign of all four */
+        /* Asked now, the assignment is cached from here on: every
+         * rebalance below must replace it. */
+        ck_assert_uint_eq(ab_consumer_assigned(a.c), 4);
 
         /* B joins: cooperative-sticky moves two partitions from A to B,
          * and A's revocation names exactly those two; A keeps the rest
@@ -331,6 +335,10 @@ START_TEST(cooperative_members_get_incremental_callbacks)
         }
         ck_assert_int_eq(a.callbacks, 2); /* assign, then one revoke */
         ck_assert_uint_eq(ab_consumer_assigned(a.c), 2);
+        for (int i = 0; i < 4; i++)
+                ck_assert_int_eq(
+                    ab_consumer_position(a.c, topic, i, &pos, &err),
+                    a.owned[i] ? AB_OK : AB_ERR_NOT_FOUND);
 
         /* B leaves: its two partitions come back to A in one incremental
          * assign; partition 0 is still paused (A never said resume). */
@@ -342,6 +350,10 @@ START_TEST(cooperative_members_get_incremental_callbacks)
         ck_assert_int_eq(count(a.owned, 4), 4);
         ck_assert_int_eq(a.callbacks, 3);
         ck_assert_int_eq(count(a.assigned, 4), 6);
+        ck_assert_uint_eq(ab_consumer_assigned(a.c), 4);
+        for (int i = 0; i < 4; i++)
+                ck_assert_int_eq(
+                    ab_consumer_position(a.c, topic, i, &pos, &err), AB_OK);
         ck_assert_int_eq(a.records[0], 0);
 
         /* Resumed, partition 0 delivers its two records. */

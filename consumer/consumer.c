@@ -610,10 +610,12 @@ ab_err_t ab_consumer_commit(struct ab_consumer *c, struct ab_error *err)
 static ab_err_t set_paused(struct ab_consumer *c, bool paused,
                            struct ab_error *err)
 {
-        rd_kafka_topic_partition_list_t *list = NULL;
-        rd_kafka_resp_err_t rc;
+        /* Borrowed: the cached assignment; pausing writes only the
+         * elements' error codes, which nothing reads from the cache. */
+        rd_kafka_topic_partition_list_t *list = ab_consumer_assignment(c);
+        rd_kafka_resp_err_t rc =
+            list ? RD_KAFKA_RESP_ERR_NO_ERROR : RD_KAFKA_RESP_ERR__STATE;
 
-        rc = rd_kafka_assignment(c->rk, &list);
         if (!rc && paused) {
                 rc = rd_kafka_pause_partitions(c->rk, list);
         } else if (!rc) {
@@ -625,8 +627,6 @@ static ab_err_t set_paused(struct ab_consumer *c, bool paused,
                 if (rest)
                         rd_kafka_topic_partition_list_destroy(rest);
         }
-        if (list)
-                rd_kafka_topic_partition_list_destroy(list);
         if (rc)
                 return ab_error_set(err, AB_ERR_KAFKA, NULL, "%s: %s",
                                     paused ? "pause" : "resume",
@@ -774,12 +774,17 @@ ab_err_t ab_consumer_group_metadata(struct ab_consumer *c,
 ab_err_t ab_consumer_rewind(struct ab_consumer *c, int timeout_ms,
                             struct ab_error *err)
 {
-        rd_kafka_topic_partition_list_t *list = NULL;
+        /* Borrowed: the cached assignment. Its offsets are scratch space
+         * (every reader writes them first), so the committed offsets and
+         * the seek targets can land there. */
+        rd_kafka_topic_partition_list_t *list = ab_consumer_assignment(c);
         const rd_kafka_topic_partition_t *at;
         rd_kafka_error_t *e = NULL;
-        rd_kafka_resp_err_t krc;
+        rd_kafka_resp_err_t krc =
+            list ? RD_KAFKA_RESP_ERR_NO_ERROR : RD_KAFKA_RESP_ERR__STATE;
 
-        krc = rd_kafka_assignment(c->rk, &list);
+        for (int i = 0; list && i < list->cnt; i++)
+                list->elems[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
         if (!krc)
                 krc = first_error(
                     list, rd_kafka_committed(c->rk, list, timeout_ms), &at);
@@ -793,8 +798,6 @@ ab_err_t ab_consumer_rewind(struct ab_consumer *c, int timeout_ms,
         }
         if (e)
                 rd_kafka_error_destroy(e);
-        if (list)
-                rd_kafka_topic_partition_list_destroy(list);
         if (krc)
                 return ab_error_set(err, AB_ERR_KAFKA, NULL,
                                     "rewinding to the committed offsets: %s",

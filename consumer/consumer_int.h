@@ -51,7 +51,8 @@ struct ab_consumer {
 };
 
 /* The assignment, cached: asking librdkafka is a round trip to its main
- * thread, and the commit cycle asks per partition. The assignment changes
+ * thread, and the commit cycle asks per partition (pause, resume and rewind
+ * use the list too). The assignment changes
  * only in the rebalance callback (every assign and unassign goes through
  * it, lost partitions included), whose assign() and revoke() forget the
  * cache right after they change it. NULL when librdkafka cannot tell; the

@@ -101,8 +101,8 @@ int64_t ab_consumer_lag(struct ab_consumer *c, ab_consumer_lag_fn fn, void *arg)
         rd_kafka_topic_partition_list_t *list = ab_consumer_assignment(c);
         int64_t total                         = 0;
 
-        /* The positions land in the cached list's offsets, which nothing
-         * else reads. */
+        /* The positions land in the cached list's offsets, which every
+         * user of the list writes before reading. */
         if (!list || rd_kafka_position(c->rk, list))
                 return 0;
         for (int i = 0; i < list->cnt; i++) {

@@ -432,6 +432,18 @@ START_TEST(explicit_commits_carry_metadata_and_rewind_returns_to_them)
                 step(&m);
         ck_assert_int_eq(m.records[1], 5);
         ck_assert_int_eq(m.records[0], 3);
+
+        /* Again, after the lag query and a pause and resume have used the
+         * same cached assignment: the same two records once more. */
+        ck_assert_int_eq(ab_consumer_lag(m.c, NULL, NULL), 0);
+        ck_assert_int_eq(ab_consumer_pause(m.c, &err), AB_OK);
+        ck_assert_int_eq(ab_consumer_resume(m.c, &err), AB_OK);
+        ck_assert_int_eq(ab_consumer_rewind(m.c, TIMEOUT_MS, &err), AB_OK);
+        end = now_s() + DEADLINE_S;
+        while (m.records[1] < 7 && now_s() < end)
+                step(&m);
+        ck_assert_int_eq(m.records[1], 7);
+        ck_assert_int_eq(m.records[0], 3);
         ck_assert_int_eq(ab_consumer_close(m.c, &err), AB_OK);
         ab_consumer_destroy(m.c);
 }

@@ -311,7 +311,10 @@ static int run_round(struct run *r, uint64_t round,
 /* The medians over the rounds, and issue 12's targets: at_least_once at
  * least 50 % of the pass-through, exactly_once at least 80 % of
  * at_least_once, CPU per input record within 1.5 times the single-stage
- * loop's (state.store memory). Ratios are medians of per-round ratios. */
+ * loop's. The issue means the single-stage loop of its day (commit
+ * 2174702), which is not in this build; the CPU rows compare with this
+ * build's memory loop, which has become cheaper than that one, so they
+ * are the stricter check. Ratios are medians of per-round ratios. */
 static void print_summary(uint64_t n, double rps[][MAX_REPEAT],
                           double ratio[][MAX_REPEAT], double cpu[][MAX_REPEAT],
                           double cpu_ratio[][MAX_REPEAT],
@@ -335,8 +338,14 @@ static void print_summary(uint64_t n, double rps[][MAX_REPEAT],
         printf("\n| target (issue 12) | measured | verdict |\n|---|---|---|\n"
                "| at_least_once >= 0.50 x pass-through | %.2f | %s |\n"
                "| exactly_once >= 0.80 x at_least_once | %.2f | %s |\n"
-               "| CPU/record, at_least_once <= 1.5 x memory | %.2f | %s |\n"
-               "| CPU/record, exactly_once <= 1.5 x memory | %.2f | %s |\n",
+               "| CPU/record, at_least_once <= 1.5 x this build's memory "
+               "loop | %.2f | %s |\n"
+               "| CPU/record, exactly_once <= 1.5 x this build's memory "
+               "loop | %.2f | %s |\n"
+               "\nIssue 12's CPU limit is against the single-stage loop of "
+               "its day (commit 2174702), which used more CPU per record "
+               "than this build's memory loop; docs/performance.md compares "
+               "the two in alternating runs.\n",
                alo_pt, alo_pt >= 0.5 ? "met" : "missed", eos,
                eos >= 0.8 ? "met" : "missed", cpu_alo,
                cpu_alo <= 1.5 ? "met" : "missed", cpu_eos,

@@ -9,11 +9,8 @@
 
 rd_kafka_topic_partition_list_t *ab_consumer_assignment(struct ab_consumer *c)
 {
-        if (!c->assignment && rd_kafka_assignment(c->rk, &c->assignment)) {
-                if (c->assignment)
-                        rd_kafka_topic_partition_list_destroy(c->assignment);
-                c->assignment = NULL;
-        }
+        if (!c->assignment && rd_kafka_assignment(c->rk, &c->assignment))
+                ab_consumer_assignment_forget(c);
         return c->assignment;
 }
 

@@ -2,6 +2,7 @@
  * content, and the bounds-checked reader that decodes it. */
 #include "lifecycle/blob.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "core/mem.h"
@@ -9,14 +10,28 @@
 #include "lifecycle/lifecycle_int.h"
 
 /*
- * Layout (integers little-endian, lengths and counts as LEB128 varints):
- *   u8 flags (1 has_starts, 2 has_ends, 4 message_truncated), u8 severity,
- *   [i64 starts_ms], [i64 ends_ms], varint index,
- *   varint nlabels, nlabels x (str key, str value), same for annotations,
+ * HOW IT WORKS
+ *
+ * A blob is the alert coding (lifecycle.h, docs/lifecycle.md *Alert
+ * coding*) with flag 8 set in its first byte. Integers are little-endian,
+ * lengths and counts LEB128 varints:
+ *   u8 flags (1 has_starts, 2 has_ends, 4 message_truncated, 8 the values
+ *   are opt-coded), u8 severity, [i64 starts_ms], [i64 ends_ms],
+ *   varint index,
+ *   varint nlabels, nlabels x (str key, opt value), same for annotations,
  *   varint field mask (bit f = field f present), then per present field a
  *   varint ref: 0 = a str follows, k > 0 = same text as label (LABEL
  *   fields) or annotation (ANNOTATION fields) number k - 1.
- * str = varint length + bytes.
+ * str = varint length + bytes; opt = varint 0 (absent) or length + 1 and
+ * the bytes. The coding is what an ALERT record of <group>.alerts carries
+ * after its status, so the lifecycle stage stores an alert by copying it
+ * (ab_lc_blob_store()) instead of encoding it again.
+ *
+ * Without flag 8 the values are str-coded, which is how blobs were written
+ * before the coding was shared (changelog entries and snapshots up to
+ * version 2): such blobs are still read, absent values reading as empty,
+ * and ab_lc_blob_put_legacy() writes one for an entry of version 1 or 2.
+ *
  * In memory the claimer's name and its NUL follow the blob in the same
  * block of the store's arena (lc_alert.claimed); entries and snapshots
  * store it apart. The block's size is not stored whole: it is what the
@@ -29,6 +44,8 @@
 #define LC_FLAG_STARTS    1u
 #define LC_FLAG_ENDS      2u
 #define LC_FLAG_TRUNCATED 4u
+#define LC_FLAG_OPT       8u /* the values are opt-coded */
+#define LC_FLAGS_CODING   (LC_FLAG_STARTS | LC_FLAG_ENDS | LC_FLAG_TRUNCATED)
 
 _Static_assert(LC_ARENA_SPLIT + LC_ARENA_GRAIN - 1 <= UINT8_MAX,
                "lc_alert.spare holds what a block has beyond its request");
@@ -47,9 +64,105 @@ static unsigned char *put_str(unsigned char *p, struct ab_str s)
         return ab_varint_put_bytes(p, s.ptr, s.len);
 }
 
+static unsigned char *put_opt(unsigned char *p, struct ab_str s)
+{
+        if (!s.ptr)
+                return ab_varint_put(p, 0);
+        p = ab_varint_put(p, (uint64_t)s.len + 1);
+        if (s.len)
+                memcpy(p, s.ptr, s.len);
+        return p + s.len;
+}
+
 static size_t str_size(struct ab_str s)
 {
         return ab_varint_bytes_len(s.len);
+}
+
+static size_t opt_size(struct ab_str s)
+{
+        return s.ptr ? ab_varint_len((uint64_t)s.len + 1) + s.len : 1;
+}
+
+static size_t kvs_size(const struct ab_kv *kv, size_t n)
+{
+        size_t sz = ab_varint_len(n);
+
+        for (size_t i = 0; i < n; i++)
+                sz += str_size(kv[i].key) + opt_size(kv[i].val);
+        return sz;
+}
+
+void ab_lifecycle_code_plan(const struct ab_alert *a,
+                            struct ab_lifecycle_code_plan *pl)
+{
+        size_t sz = 2 + ab_varint_len(a->index) +
+                    kvs_size(a->labels, a->nlabels) +
+                    kvs_size(a->annotations, a->nannotations);
+
+        if (a->has_starts)
+                sz += 8;
+        if (a->has_ends)
+                sz += 8;
+        pl->mask = 0;
+        for (size_t f = 0; f < AB_FIELD__COUNT; f++) {
+                if (!a->field[f].ptr)
+                        continue;
+                pl->mask |= (uint64_t)1 << f;
+                pl->ref[f] = ab_alert_field_ref(a, (enum ab_alert_field)f);
+                sz += ab_varint_len(pl->ref[f]);
+                if (!pl->ref[f])
+                        sz += str_size(a->field[f]);
+        }
+        pl->size = sz + ab_varint_len(pl->mask);
+}
+
+/* Write the coding of \p a with the values coded by \p val (put_opt, or
+ * put_str for a blob without flag 8). */
+static unsigned char *code_write(unsigned char *p, const struct ab_alert *a,
+                                 const struct ab_lifecycle_code_plan *pl,
+                                 unsigned char *(*val)(unsigned char *,
+                                                       struct ab_str))
+{
+        size_t i;
+
+        *p++ = (unsigned char)((a->has_starts ? LC_FLAG_STARTS : 0) |
+                               (a->has_ends ? LC_FLAG_ENDS : 0) |
+                               (a->message_truncated ? LC_FLAG_TRUNCATED : 0));
+        *p++ = (unsigned char)(a->severity < 0     ? 0
+                               : a->severity > 255 ? 255
+                                                   : a->severity);
+        if (a->has_starts)
+                p = put_u64(p, (uint64_t)a->starts_ms);
+        if (a->has_ends)
+                p = put_u64(p, (uint64_t)a->ends_ms);
+        p = ab_varint_put(p, a->index);
+        p = ab_varint_put(p, a->nlabels);
+        for (i = 0; i < a->nlabels; i++) {
+                p = put_str(p, a->labels[i].key);
+                p = val(p, a->labels[i].val);
+        }
+        p = ab_varint_put(p, a->nannotations);
+        for (i = 0; i < a->nannotations; i++) {
+                p = put_str(p, a->annotations[i].key);
+                p = val(p, a->annotations[i].val);
+        }
+        p = ab_varint_put(p, pl->mask);
+        for (i = 0; i < AB_FIELD__COUNT; i++) {
+                if (!a->field[i].ptr)
+                        continue;
+                p = ab_varint_put(p, pl->ref[i]);
+                if (!pl->ref[i])
+                        p = put_str(p, a->field[i]);
+        }
+        return p;
+}
+
+unsigned char *ab_lifecycle_code_write(unsigned char *p,
+                                       const struct ab_alert *a,
+                                       const struct ab_lifecycle_code_plan *pl)
+{
+        return code_write(p, a, pl, put_opt);
 }
 
 /* Bytes of al's block in use: the blob and the claimer's name with its
@@ -73,47 +186,17 @@ void ab_lc_blob_free(struct lc_arena *ar, struct lc_alert *al)
         al->spare = 0;
 }
 
-/* Store \p a into al's blob, the claimer's name kept: in its block when
- * it fits with less than LC_ARENA_SPLIT bytes to spare, else in a new
- * block of arena \p ar. */
-ab_err_t ab_lc_blob_encode(struct lc_arena *ar, struct lc_alert *al,
-                           const struct ab_alert *a)
+/* Make room for a blob of \p need bytes in al's block, the claimer's name
+ * kept after it: in its block when it fits with less than LC_ARENA_SPLIT
+ * bytes to spare, else in a new block of arena \p ar. The old blob's bytes
+ * are gone once this returns; al->blob_len is \p need. */
+static ab_err_t blob_make_room(struct lc_arena *ar, struct lc_alert *al,
+                               size_t need)
 {
         size_t hl  = al->claimed ? strlen(ab_lc_handler(al)) + 1 : 0;
         size_t cap = al->blob ? blob_block(al) : 0;
-        size_t ref[AB_FIELD__COUNT];
-        unsigned flags = 0;
-        uint64_t mask  = 0;
-        size_t need    = 2, i;
         unsigned char *p;
 
-        if (a->has_starts) {
-                flags |= LC_FLAG_STARTS;
-                need += 8;
-        }
-        if (a->has_ends) {
-                flags |= LC_FLAG_ENDS;
-                need += 8;
-        }
-        if (a->message_truncated)
-                flags |= LC_FLAG_TRUNCATED;
-        need += ab_varint_len(a->index) + ab_varint_len(a->nlabels) +
-                ab_varint_len(a->nannotations);
-        for (i = 0; i < a->nlabels; i++)
-                need += str_size(a->labels[i].key) + str_size(a->labels[i].val);
-        for (i = 0; i < a->nannotations; i++)
-                need += str_size(a->annotations[i].key) +
-                        str_size(a->annotations[i].val);
-        for (i = 0; i < AB_FIELD__COUNT; i++) {
-                if (!a->field[i].ptr)
-                        continue;
-                mask |= 1u << i;
-                ref[i] = ab_alert_field_ref(a, (enum ab_alert_field)i);
-                need += ab_varint_len(ref[i]);
-                if (!ref[i])
-                        need += str_size(a->field[i]);
-        }
-        need += ab_varint_len(mask);
         if (need > LC_BLOB_MAX - hl)
                 return AB_ERR_TOO_LARGE;
         if (need + hl > cap || cap - (need + hl) >= LC_ARENA_SPLIT) {
@@ -127,36 +210,73 @@ ab_err_t ab_lc_blob_encode(struct lc_arena *ar, struct lc_alert *al,
         } else if (hl && need != al->blob_len) {
                 memmove(al->blob + need, al->blob + al->blob_len, hl);
         }
-        p    = al->blob;
-        *p++ = (unsigned char)flags;
-        *p++ = (unsigned char)(a->severity < 0     ? 0
-                               : a->severity > 255 ? 255
-                                                   : a->severity);
-        if (a->has_starts)
-                p = put_u64(p, (uint64_t)a->starts_ms);
-        if (a->has_ends)
-                p = put_u64(p, (uint64_t)a->ends_ms);
-        p = ab_varint_put(p, a->index);
-        p = ab_varint_put(p, a->nlabels);
-        for (i = 0; i < a->nlabels; i++) {
-                p = put_str(p, a->labels[i].key);
-                p = put_str(p, a->labels[i].val);
-        }
-        p = ab_varint_put(p, a->nannotations);
-        for (i = 0; i < a->nannotations; i++) {
-                p = put_str(p, a->annotations[i].key);
-                p = put_str(p, a->annotations[i].val);
-        }
-        p = ab_varint_put(p, mask);
-        for (i = 0; i < AB_FIELD__COUNT; i++) {
-                if (!a->field[i].ptr)
-                        continue;
-                p = ab_varint_put(p, ref[i]);
-                if (!ref[i])
-                        p = put_str(p, a->field[i]);
-        }
-        al->blob_len = (uint32_t)(p - al->blob);
+        al->blob_len = (uint32_t)need;
         al->spare    = (uint8_t)(cap - need - hl);
+        return AB_OK;
+}
+
+ab_err_t ab_lc_blob_encode(struct lc_arena *ar, struct lc_alert *al,
+                           const struct ab_alert *a)
+{
+        struct ab_lifecycle_code_plan pl;
+        ab_err_t rc;
+
+        ab_lifecycle_code_plan(a, &pl);
+        rc = blob_make_room(ar, al, pl.size);
+        if (rc)
+                return rc;
+        code_write(al->blob, a, &pl, put_opt);
+        al->blob[0] |= LC_FLAG_OPT;
+        return AB_OK;
+}
+
+ab_err_t ab_lc_blob_store(struct lc_arena *ar, struct lc_alert *al,
+                          const void *coded, size_t len)
+{
+        ab_err_t rc;
+
+        if (!len || (*(const unsigned char *)coded & ~LC_FLAGS_CODING))
+                return AB_ERR_INTERNAL;
+        rc = blob_make_room(ar, al, len);
+        if (rc)
+                return rc;
+        memcpy(al->blob, coded, len);
+        al->blob[0] |= LC_FLAG_OPT;
+        return AB_OK;
+}
+
+bool ab_lc_blob_opt(const struct lc_alert *al)
+{
+        return al->blob_len && (al->blob[0] & LC_FLAG_OPT);
+}
+
+ab_err_t ab_lc_blob_put(struct ab_lifecycle *lc, struct ab_buf *out,
+                        const struct lc_alert *al, bool legacy)
+{
+        struct ab_lifecycle_code_plan pl;
+        struct ab_alert v;
+        unsigned char *p, *end;
+        size_t at = out->len, n;
+        ab_err_t rc;
+
+        if (!legacy || !ab_lc_blob_opt(al)) {
+                rc = ab_lc_put_u32(out, al->blob_len);
+                return rc ? rc : ab_buf_append(out, al->blob, al->blob_len);
+        }
+        rc = ab_lc_blob_decode(lc, al->blob, al->blob_len, &v);
+        if (rc)
+                return rc;
+        /* A str-coded value takes no more bytes than its opt coding. */
+        ab_lifecycle_code_plan(&v, &pl);
+        if ((rc = ab_lc_put_u32(out, 0)) || (rc = ab_buf_reserve(out, pl.size)))
+                return rc;
+        p   = (unsigned char *)out->data + out->len;
+        end = code_write(p, &v, &pl, put_str);
+        n   = (size_t)(end - p);
+        out->len += n;
+        p = (unsigned char *)out->data + at;
+        for (int i = 0; i < 4; i++)
+                p[i] = (unsigned char)(n >> (8 * i));
         return AB_OK;
 }
 
@@ -238,6 +358,23 @@ static struct ab_str rd_str(struct lc_rd *r)
         return ab_str_make((const char *)p, (size_t)n);
 }
 
+/* A value: opt-coded (absent: ptr NULL) in a blob with flag 8, else str. */
+static struct ab_str rd_val(struct lc_rd *r, bool opt)
+{
+        uint64_t n;
+        const unsigned char *p;
+
+        if (!opt)
+                return rd_str(r);
+        n = rd_varint(r);
+        if (!n)
+                return AB_STR_NULL;
+        p = ab_lc_rd_bytes(r, (size_t)(n - 1));
+        if (!p)
+                return ab_str_make("", 0);
+        return ab_str_make((const char *)p, (size_t)(n - 1));
+}
+
 static ab_err_t kv_reserve(struct ab_lifecycle *lc, size_t n)
 {
         struct ab_kv *kv;
@@ -260,14 +397,16 @@ ab_err_t ab_lc_blob_decode(struct ab_lifecycle *lc, const unsigned char *b,
         struct lc_rd r = {b, b + len, 0};
         uint64_t nl, na, mask, idx;
         unsigned flags;
+        bool opt;
         size_t i;
         ab_err_t rc;
 
         memset(v, 0, sizeof(*v));
         flags       = (unsigned)ab_lc_rd_uint(&r, 1);
         v->severity = (int)ab_lc_rd_uint(&r, 1);
-        if (flags & ~(LC_FLAG_STARTS | LC_FLAG_ENDS | LC_FLAG_TRUNCATED))
+        if (flags & ~(LC_FLAGS_CODING | LC_FLAG_OPT))
                 return AB_ERR_STATE;
+        opt                  = flags & LC_FLAG_OPT;
         v->has_starts        = flags & LC_FLAG_STARTS;
         v->has_ends          = flags & LC_FLAG_ENDS;
         v->message_truncated = flags & LC_FLAG_TRUNCATED;
@@ -287,7 +426,7 @@ ab_err_t ab_lc_blob_decode(struct ab_lifecycle *lc, const unsigned char *b,
                 return rc;
         for (i = 0; i < nl; i++) {
                 lc->kv[i].key = rd_str(&r);
-                lc->kv[i].val = rd_str(&r);
+                lc->kv[i].val = rd_val(&r, opt);
         }
         na = rd_varint(&r);
         if (r.bad || na > (size_t)(r.end - r.p) / 2)
@@ -297,7 +436,7 @@ ab_err_t ab_lc_blob_decode(struct ab_lifecycle *lc, const unsigned char *b,
                 return rc;
         for (i = 0; i < na; i++) {
                 lc->kv[nl + i].key = rd_str(&r);
-                lc->kv[nl + i].val = rd_str(&r);
+                lc->kv[nl + i].val = rd_val(&r, opt);
         }
         v->labels  = lc->kv;
         v->nlabels = (size_t)nl;
@@ -323,6 +462,8 @@ ab_err_t ab_lc_blob_decode(struct ab_lifecycle *lc, const unsigned char *b,
                         v->field[i] = v->annotations[ref - 1].val;
                 else
                         return AB_ERR_STATE;
+                if (!v->field[i].ptr) /* a reference to an absent value */
+                        return AB_ERR_STATE;
         }
         if (r.bad || r.p != r.end)
                 return AB_ERR_STATE;
@@ -336,18 +477,27 @@ static size_t stored_str(struct ab_str s)
         return s.len + ab_varint_len(s.len);
 }
 
+/* The same for a value, opt-coded when \p opt. */
+static size_t stored_val(struct ab_str s, bool opt)
+{
+        return opt ? opt_size(s) : stored_str(s);
+}
+
 size_t ab_lc_blob_text(struct ab_lifecycle *lc, const struct lc_alert *al)
 {
         struct ab_alert v;
         size_t n = 0, i;
+        bool opt;
 
         if (ab_lc_blob_decode(lc, al->blob, al->blob_len, &v))
                 return 0;
+        opt = al->blob[0] & LC_FLAG_OPT;
         for (i = 0; i < v.nlabels; i++)
-                n += stored_str(v.labels[i].key) + stored_str(v.labels[i].val);
+                n += stored_str(v.labels[i].key) +
+                     stored_val(v.labels[i].val, opt);
         for (i = 0; i < v.nannotations; i++)
                 n += stored_str(v.annotations[i].key) +
-                     stored_str(v.annotations[i].val);
+                     stored_val(v.annotations[i].val, opt);
         for (i = 0; i < AB_FIELD__COUNT; i++)
                 if (v.field[i].ptr &&
                     !ab_alert_field_ref(&v, (enum ab_alert_field)i))

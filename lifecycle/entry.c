@@ -20,11 +20,13 @@
  *   u32 blob length + blob (the layout in blob.c).
  * A changelog entry:
  *   "ABLE", u8 version, u32 integration name length + name, the fields,
- *   then a 16-byte checksum over everything before: in version 2 the
- *   canonical (big-endian) XXH3-128, in version 1 the first 16 bytes of
- *   SHA-256. The checksum catches corruption, not forgery (Kafka's record
- *   batches carry a CRC32C as well); one entry is written per changed alert
- *   per commit cycle, and SHA-256 took about 2 % of the process there.
+ *   then a 16-byte checksum over everything before: in versions 2 and 3
+ *   the canonical (big-endian) XXH3-128, in version 1 the first 16 bytes
+ *   of SHA-256. Versions 1 and 2 carry the blob str-coded (no flag 8),
+ *   version 3 as the store keeps it. The checksum catches corruption, not
+ *   forgery (Kafka's record batches carry a CRC32C as well); one entry is
+ *   written per changed alert per commit cycle, and SHA-256 took about 2 %
+ *   of the process there.
  * A snapshot (snapshot.c) holds the same fields after an index into its
  * table of integration names.
  */
@@ -49,7 +51,8 @@ ab_err_t ab_lc_put_u64(struct ab_buf *b, uint64_t v)
         return ab_buf_append(b, p, sizeof(p));
 }
 
-ab_err_t ab_lc_fields_put(struct ab_buf *b, const struct lc_alert *al)
+ab_err_t ab_lc_fields_put(struct ab_lifecycle *lc, struct ab_buf *b,
+                          const struct lc_alert *al, bool legacy)
 {
         const char *handler = ab_lc_handler(al);
         uint32_t hl         = handler ? (uint32_t)strlen(handler) + 1 : 0;
@@ -68,9 +71,7 @@ ab_err_t ab_lc_fields_put(struct ab_buf *b, const struct lc_alert *al)
                 return rc;
         if (hl && (rc = ab_buf_append(b, handler, hl - 1)))
                 return rc;
-        if ((rc = ab_lc_put_u32(b, al->blob_len)))
-                return rc;
-        return ab_buf_append(b, al->blob, al->blob_len);
+        return ab_lc_blob_put(lc, b, al, legacy);
 }
 
 static ab_err_t bad(struct ab_error *err, const char *what, const char *why)
@@ -80,7 +81,7 @@ static ab_err_t bad(struct ab_error *err, const char *what, const char *why)
 }
 
 ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_state *st,
-                          struct lc_rd *r, const char *what,
+                          struct lc_rd *r, const char *what, bool legacy,
                           struct lc_alert **out, struct ab_error *err)
 {
         struct lc_alert *al = ab_lc_alert_new(st);
@@ -143,6 +144,9 @@ ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_state *st,
         rc           = ab_lc_blob_decode(lc, al->blob, bl, &v);
         if (rc == AB_ERR_STATE)
                 rc = bad(err, what, "malformed alert content");
+        else if (!rc && legacy && ab_lc_blob_opt(al))
+                rc = bad(err, what,
+                         "alert content in the coding of a later version");
         if (rc)
                 goto out;
         *out = al;
@@ -196,7 +200,7 @@ ab_err_t ab_lifecycle_entry_encode(const struct ab_lifecycle *lc,
             (rc = ab_buf_append(out, &vbyte, 1)) ||
             (rc = ab_lc_put_u32(out, (uint32_t)strlen(name))) ||
             (rc = ab_buf_append_str(out, name)) ||
-            (rc = ab_lc_fields_put(out, al)) ||
+            (rc = ab_lc_fields_put(mut, out, al, version < 3)) ||
             (rc = entry_check(mut, version, out->data + start, out->len - start,
                               check)) ||
             (rc = ab_buf_append(out, check, sizeof(check))))
@@ -250,7 +254,7 @@ static ab_err_t entry_read(struct ab_lifecycle *lc, const unsigned char *d,
                                     "a changelog entry has an open alert of "
                                     "integration \"%s\", which is not loaded",
                                     lc->name.data ? lc->name.data : "");
-        rc = ab_lc_fields_get(lc, &lc->st, &r, what, out, err);
+        rc = ab_lc_fields_get(lc, &lc->st, &r, what, d[4] < 3, out, err);
         if (rc)
                 return rc;
         if (r.p != r.end)

@@ -286,14 +286,31 @@ static ab_err_t evict_one(struct ab_lifecycle *lc, int64_t time_ms,
                                  LC_SYSTEM, solution, em);
 }
 
+/* An alert to apply, and its coding when the caller has it. */
+struct lc_in {
+        const struct ab_alert *a;
+        const void *coded; /* NULL: none */
+        size_t coded_len;
+};
+
+/* Store in's content as al's blob: a copy of its coding when there is one. */
+static ab_err_t blob_set(struct lc_arena *ar, struct lc_alert *al,
+                         const struct lc_in *in)
+{
+        if (in->coded)
+                return ab_lc_blob_store(ar, al, in->coded, in->coded_len);
+        return ab_lc_blob_encode(ar, al, in->a);
+}
+
 static ab_err_t alert_open(struct ab_lifecycle *lc,
                            const struct ab_integration *integ,
-                           const struct ab_alert *a,
+                           const struct lc_in *in,
                            const unsigned char fp[LC_KEY_LEN], int64_t t,
                            const struct lc_emit *em, struct ab_error *err)
 {
-        struct lc_state *st = &lc->st;
-        struct lc_alert *al = NULL;
+        const struct ab_alert *a = in->a;
+        struct lc_state *st      = &lc->st;
+        struct lc_alert *al      = NULL;
         unsigned char id[LC_KEY_LEN];
         struct ab_event ev;
         ab_err_t rc;
@@ -319,7 +336,7 @@ static ab_err_t alert_open(struct ab_lifecycle *lc,
         if (rc)
                 goto out;
         ab_lc_alert_id_set(al, id); /* it carries fp's route */
-        rc = ab_lc_blob_encode(&st->arena, al, a);
+        rc = blob_set(&st->arena, al, in);
         if (rc)
                 goto out;
         rc = ab_lc_store_add(st, al);
@@ -345,7 +362,7 @@ out:
 /* A firing event for an open alert: count it; the newest by event time
  * (ties: the later arrival) supplies the stored values. */
 static ab_err_t alert_merge(struct ab_lifecycle *lc, struct lc_alert *al,
-                            const struct ab_alert *a, int64_t t,
+                            const struct lc_in *in, int64_t t,
                             struct ab_error *err)
 {
         struct lc_class *cls;
@@ -358,7 +375,7 @@ static ab_err_t alert_merge(struct ab_lifecycle *lc, struct lc_alert *al,
                 al->first_ms = t;
         if (t < al->last_ms)
                 return AB_OK;
-        rc = ab_lc_blob_encode(&lc->st.arena, al, a);
+        rc = blob_set(&lc->st.arena, al, in);
         if (rc)
                 return ab_error_set(err, rc, NULL,
                                     "storing the merged alert failed: %s",
@@ -431,7 +448,20 @@ ab_err_t ab_lifecycle_process_digest(struct ab_lifecycle *lc,
                                      ab_lifecycle_emit_cb emit, void *opaque,
                                      struct ab_error *err)
 {
-        struct lc_emit em = {emit, opaque};
+        return ab_lifecycle_process_coded(lc, integ, a, NULL, 0, fp, event_ms,
+                                          emit, opaque, err);
+}
+
+ab_err_t ab_lifecycle_process_coded(struct ab_lifecycle *lc,
+                                    const struct ab_integration *integ,
+                                    const struct ab_alert *a, const void *coded,
+                                    size_t coded_len,
+                                    const unsigned char fp[LC_KEY_LEN],
+                                    int64_t event_ms, ab_lifecycle_emit_cb emit,
+                                    void *opaque, struct ab_error *err)
+{
+        struct lc_emit em     = {emit, opaque};
+        const struct lc_in in = {a, coded, coded_len};
         struct lc_alert *al;
         ab_err_t rc;
 
@@ -445,8 +475,8 @@ ab_err_t ab_lifecycle_process_digest(struct ab_lifecycle *lc,
         al = ab_lc_find_fp(&lc->st, fp);
         if (a->status == AB_ALERT_FIRING) {
                 if (al)
-                        return alert_merge(lc, al, a, event_ms, err);
-                return alert_open(lc, integ, a, fp, event_ms, &em, err);
+                        return alert_merge(lc, al, &in, event_ms, err);
+                return alert_open(lc, integ, &in, fp, event_ms, &em, err);
         }
         if (al && event_ms < al->last_ms) {
                 lc->stats.stale_recoveries++;

@@ -36,14 +36,38 @@ struct ab_lifecycle_config {
         size_t max_action_field;    /* longest operator, comment or
                                        solution of an action, in bytes;
                                        0 = AB_LIFECYCLE_MAX_ACTION_FIELD */
-        unsigned entry_version;     /* changelog entries written: 1 or
-                                       2; 0 = AB_LIFECYCLE_ENTRY_VERSION
+        unsigned entry_version;     /* changelog entries written: 1 to
+                                       3; 0 = AB_LIFECYCLE_ENTRY_VERSION
                                        (every version is read) */
 };
 
 /* The newest changelog entry version, written by default; every version
  * up to it is read (docs/lifecycle.md). */
-#define AB_LIFECYCLE_ENTRY_VERSION 2u
+#define AB_LIFECYCLE_ENTRY_VERSION 3u
+
+/*
+ * The alert coding (docs/lifecycle.md, *Alert coding*): an alert's content
+ * but its status, as the store keeps it and as the ALERT records of
+ * <group>.alerts carry it, so that the lifecycle stage stores a mapped
+ * alert by copying its bytes (ab_lifecycle_process_coded()). It is written
+ * in two passes: ab_lifecycle_code_plan() adds up the bytes and finds each
+ * mapped field's reference once, then ab_lifecycle_code_write() writes them
+ * through a plain pointer.
+ */
+struct ab_lifecycle_code_plan {
+        size_t size;   /* bytes of the coding */
+        uint64_t mask; /* the mapped fields */
+        uint64_t ref[AB_FIELD__COUNT];
+};
+
+void ab_lifecycle_code_plan(const struct ab_alert *a,
+                            struct ab_lifecycle_code_plan *pl);
+
+/** Write the coding of \p a planned in \p pl (pl->size bytes) at \p p.
+ * @returns the byte after it. */
+unsigned char *ab_lifecycle_code_write(unsigned char *p,
+                                       const struct ab_alert *a,
+                                       const struct ab_lifecycle_code_plan *pl);
 
 /* The default bound on an action's operator, comment and solution. */
 #define AB_LIFECYCLE_MAX_ACTION_FIELD 4096
@@ -150,6 +174,20 @@ ab_err_t ab_lifecycle_process_digest(
     const struct ab_alert *a, const unsigned char fp[AB_LIFECYCLE_FP_LEN],
     int64_t event_ms, ab_lifecycle_emit_cb emit, void *opaque,
     struct ab_error *err);
+
+/**
+ * ab_lifecycle_process_digest() with \p a also in the alert coding: the
+ * \p coded_len bytes at \p coded (borrowed), which the caller decoded \p
+ * a from and checked. An alert stored from it is a copy of those bytes.
+ * \p coded NULL is ab_lifecycle_process_digest().
+ */
+ab_err_t ab_lifecycle_process_coded(struct ab_lifecycle *lc,
+                                    const struct ab_integration *integ,
+                                    const struct ab_alert *a, const void *coded,
+                                    size_t coded_len,
+                                    const unsigned char fp[AB_LIFECYCLE_FP_LEN],
+                                    int64_t event_ms, ab_lifecycle_emit_cb emit,
+                                    void *opaque, struct ab_error *err);
 
 /**
  * Apply one action record (JSON: {"action": "claim"|"comment"|"close",

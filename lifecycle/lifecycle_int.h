@@ -109,19 +109,21 @@ ab_err_t ab_lc_put_u64(struct ab_buf *b, uint64_t v);
 /**
  * Append the fields of \p al that a snapshot alert and a changelog entry
  * share (everything but the integration): fp, id, times, count, seq,
- * touch, handler, blob.
+ * touch, handler, blob (str-coded when \p legacy: blob.c).
  */
-ab_err_t ab_lc_fields_put(struct ab_buf *b, const struct lc_alert *al);
+ab_err_t ab_lc_fields_put(struct ab_lifecycle *lc, struct ab_buf *b,
+                          const struct lc_alert *al, bool legacy);
 
 /**
  * Read the fields ab_lc_fields_put() wrote into a new record of \p st's
  * slab (no integration yet) in \p *out. Every length is checked and the blob
- * decoded.
+ * decoded; when \p legacy (a format from before the shared coding) it must
+ * be str-coded.
  * @returns AB_ERR_STATE with "invalid <what>: <reason>" in \p err, or
  *          AB_ERR_NOMEM.
  */
 ab_err_t ab_lc_fields_get(struct ab_lifecycle *lc, struct lc_state *st,
-                          struct lc_rd *r, const char *what,
+                          struct lc_rd *r, const char *what, bool legacy,
                           struct lc_alert **out, struct ab_error *err);
 
 #endif

@@ -8,11 +8,11 @@
 #include "lifecycle/lifecycle_int.h"
 
 #define LC_SNAP_MAGIC     "ABLC"
-#define LC_SNAP_VERSION   2u
+#define LC_SNAP_VERSION   3u
 #define LC_SNAP_CHECK_LEN 16
 
 /*
- * Format version 2, integers little-endian:
+ * Format version 3, integers little-endian:
  *   "ABLC", u32 version,
  *   u32 nintegrations, each u32 length + name,
  *   u32 nclosed, each (oldest first) id[16] fp[16] i64 end_ms u8 reason,
@@ -20,6 +20,7 @@
  *     u32 integration index, then the alert's fields as a changelog entry
  *     holds them (entry.c),
  *   then the first 16 bytes of SHA-256 over everything before.
+ * Version 2 differs only in its blobs, str-coded (blob.c), and is read.
  * Version 1 (with a store-wide open counter that fed alert ids, and no
  * touch) is refused: its alert ids do not carry their route.
  */
@@ -80,7 +81,7 @@ ab_err_t ab_lifecycle_snapshot(const struct ab_lifecycle *lc,
                         if (!rc)
                                 rc = ab_lc_put_u32(&body, last_idx);
                         if (!rc)
-                                rc = ab_lc_fields_put(&body, al);
+                                rc = ab_lc_fields_put(mut, &body, al, false);
                 }
                 ab_free(sorted);
         }
@@ -133,7 +134,7 @@ static ab_err_t bad_snapshot(struct ab_error *err, const char *what)
 
 /* Read one alert record into a new lc_alert in \p st. */
 static ab_err_t restore_alert(struct ab_lifecycle *lc, struct lc_state *st,
-                              struct lc_rd *r,
+                              struct lc_rd *r, bool legacy,
                               const struct ab_integration **integs,
                               size_t ninteg, struct ab_error *err)
 {
@@ -145,7 +146,7 @@ static ab_err_t restore_alert(struct ab_lifecycle *lc, struct lc_state *st,
         idx = ab_lc_rd_uint(r, 4);
         if (!r->bad && idx >= ninteg)
                 return bad_snapshot(err, "integration index out of range");
-        rc = ab_lc_fields_get(lc, st, r, "snapshot", &al, err);
+        rc = ab_lc_fields_get(lc, st, r, "snapshot", legacy, &al, err);
         if (rc)
                 return rc;
         ab_lc_alert_id_get(al, id);
@@ -187,10 +188,10 @@ ab_err_t ab_lifecycle_restore(struct ab_lifecycle *lc, const char *data,
         r.end   = (const unsigned char *)data + len - LC_SNAP_CHECK_LEN;
         r.bad   = 0;
         version = ab_lc_rd_uint(&r, 4);
-        if (version != LC_SNAP_VERSION) {
+        if (version < 2 || version > LC_SNAP_VERSION) {
                 rc = ab_error_set(err, AB_ERR_STATE, NULL,
                                   "unsupported snapshot version %llu (this "
-                                  "build reads version %u)",
+                                  "build reads versions 2 to %u)",
                                   (unsigned long long)version, LC_SNAP_VERSION);
                 goto out;
         }
@@ -266,7 +267,8 @@ ab_err_t ab_lifecycle_restore(struct ab_lifecycle *lc, const char *data,
                 goto out;
         }
         for (i = 0; i < nalerts; i++) {
-                rc = restore_alert(lc, &st, &r, integs, (size_t)ninteg, err);
+                rc = restore_alert(lc, &st, &r, version < 3, integs,
+                                   (size_t)ninteg, err);
                 if (rc)
                         goto out;
         }

@@ -40,9 +40,10 @@
  *     a varint n and n bytes holding a whole ALERT or ACTION record of
  *     version 1 or 2 (its own head included, so an entry is a record on
  *     its own: a bad one goes to the dead letters by itself).
- * The record ends there: trailing bytes are an error. The alert part is
- * the lifecycle's blob layout (lifecycle/blob.c) with the status added
- * and label values that may be absent.
+ * The record ends there: trailing bytes are an error. The alert part
+ * after the status, from its flags to its fields, is the lifecycle's alert
+ * coding (lifecycle.h): a decoded record points at it, and the lifecycle
+ * stage stores an alert by copying those bytes.
  *
  * Decoding walks the bytes once with a bounds-checked reader whose first
  * failure sticks (with its offset); a count is checked against the bytes
@@ -153,18 +154,13 @@ static void put_kvs(struct wr *w, const struct ab_kv *kv, size_t n)
 }
 
 /*
- * An ALERT record is written in two passes: alert_size() adds up its
- * bytes (and finds each mapped field's reference once), then the buffer
- * grows once and the w_*() functions write through a plain pointer. A
- * put per label through struct wr, each with its capacity check and a
- * memcpy() call, cost twice what decoding the record does.
+ * An ALERT record is written in two passes: its bytes are added up (the
+ * alert's by ab_lifecycle_code_plan(), which finds each mapped field's
+ * reference once), then the buffer grows once and the w_*() functions and
+ * ab_lifecycle_code_write() write through a plain pointer. A put per label
+ * through struct wr, each with its capacity check and a memcpy() call, cost
+ * twice what decoding the record does.
  */
-struct alert_plan {
-        size_t size; /* bytes from the status to the end of the fields */
-        uint64_t mask;
-        uint64_t ref[AB_FIELD__COUNT];
-};
-
 static size_t str_size(struct ab_str s)
 {
         return ab_varint_bytes_len(s.len);
@@ -173,38 +169,6 @@ static size_t str_size(struct ab_str s)
 static size_t opt_size(struct ab_str s)
 {
         return s.ptr ? ab_varint_len((uint64_t)s.len + 1) + s.len : 1;
-}
-
-static size_t kvs_size(const struct ab_kv *kv, size_t n)
-{
-        size_t sz = ab_varint_len(n);
-
-        for (size_t i = 0; i < n; i++)
-                sz += str_size(kv[i].key) + opt_size(kv[i].val);
-        return sz;
-}
-
-static void alert_plan(const struct ab_alert *a, struct alert_plan *pl)
-{
-        size_t sz = 3 + ab_varint_len(a->index) +
-                    kvs_size(a->labels, a->nlabels) +
-                    kvs_size(a->annotations, a->nannotations);
-
-        if (a->has_starts)
-                sz += 8;
-        if (a->has_ends)
-                sz += 8;
-        pl->mask = 0;
-        for (size_t f = 0; f < AB_FIELD__COUNT; f++) {
-                if (!a->field[f].ptr)
-                        continue;
-                pl->mask |= (uint64_t)1 << f;
-                pl->ref[f] = ab_alert_field_ref(a, (enum ab_alert_field)f);
-                sz += ab_varint_len(pl->ref[f]);
-                if (!pl->ref[f])
-                        sz += str_size(a->field[f]);
-        }
-        pl->size = sz + ab_varint_len(pl->mask);
 }
 
 static unsigned char *w_le(unsigned char *p, uint64_t v, size_t n)
@@ -227,42 +191,6 @@ static unsigned char *w_opt(unsigned char *p, struct ab_str s)
         if (s.len)
                 memcpy(p, s.ptr, s.len);
         return p + s.len;
-}
-
-static unsigned char *w_kvs(unsigned char *p, const struct ab_kv *kv, size_t n)
-{
-        p = ab_varint_put(p, n);
-        for (size_t i = 0; i < n; i++) {
-                p = w_str(p, kv[i].key);
-                p = w_opt(p, kv[i].val);
-        }
-        return p;
-}
-
-static unsigned char *w_alert(unsigned char *p, const struct ab_alert *a,
-                              const struct alert_plan *pl)
-{
-        *p++ = a->status == AB_ALERT_RESOLVED ? 1 : 0;
-        *p++ = (unsigned char)((a->has_starts ? AR_FLAG_STARTS : 0) |
-                               (a->has_ends ? AR_FLAG_ENDS : 0) |
-                               (a->message_truncated ? AR_FLAG_TRUNCATED : 0));
-        *p++ = (unsigned char)a->severity;
-        if (a->has_starts)
-                p = w_le(p, (uint64_t)a->starts_ms, 8);
-        if (a->has_ends)
-                p = w_le(p, (uint64_t)a->ends_ms, 8);
-        p = ab_varint_put(p, a->index);
-        p = w_kvs(p, a->labels, a->nlabels);
-        p = w_kvs(p, a->annotations, a->nannotations);
-        p = ab_varint_put(p, pl->mask);
-        for (size_t f = 0; f < AB_FIELD__COUNT; f++) {
-                if (!a->field[f].ptr)
-                        continue;
-                p = ab_varint_put(p, pl->ref[f]);
-                if (!pl->ref[f])
-                        p = w_str(p, a->field[f]);
-        }
-        return p;
 }
 
 /* Drop a half-written record and say why the encoding failed. */
@@ -292,7 +220,7 @@ ab_err_t ab_alert_record_encode_alert(const struct ab_alert_record_alert *in,
 {
         const struct ab_alert_record_origin *o = &in->origin;
         bool traced = in->trace.traceparent.ptr != NULL;
-        struct alert_plan pl;
+        struct ab_lifecycle_code_plan pl;
         unsigned char *p, *start;
         size_t n;
         ab_err_t rc;
@@ -307,9 +235,9 @@ ab_err_t ab_alert_record_encode_alert(const struct ab_alert_record_alert *in,
         if (!trace_valid(&in->trace))
                 return ab_error_set(err, AB_ERR_INTERNAL, NULL,
                                     "alert with an invalid trace context");
-        alert_plan(in->alert, &pl);
+        ab_lifecycle_code_plan(in->alert, &pl);
         n = AR_HEAD_LEN + str_size(in->integration) + AB_ALERT_RECORD_FP_LEN +
-            8 + str_size(o->topic) + 4 + 8 + pl.size;
+            8 + str_size(o->topic) + 4 + 8 + 1 + pl.size;
         if (traced)
                 n += str_size(in->trace.traceparent) +
                      opt_size(in->trace.tracestate);
@@ -325,11 +253,12 @@ ab_err_t ab_alert_record_encode_alert(const struct ab_alert_record_alert *in,
         p[5] = AB_ALERT_RECORD_ALERT;
         p    = w_str(p + AR_HEAD_LEN, in->integration);
         memcpy(p, in->fp, AB_ALERT_RECORD_FP_LEN);
-        p = w_le(p + AB_ALERT_RECORD_FP_LEN, (uint64_t)in->event_ms, 8);
-        p = w_str(p, o->topic);
-        p = w_le(p, (uint64_t)(uint32_t)o->partition, 4);
-        p = w_le(p, (uint64_t)o->offset, 8);
-        p = w_alert(p, in->alert, &pl);
+        p    = w_le(p + AB_ALERT_RECORD_FP_LEN, (uint64_t)in->event_ms, 8);
+        p    = w_str(p, o->topic);
+        p    = w_le(p, (uint64_t)(uint32_t)o->partition, 4);
+        p    = w_le(p, (uint64_t)o->offset, 8);
+        *p++ = in->alert->status == AB_ALERT_RESOLVED ? 1 : 0;
+        p    = ab_lifecycle_code_write(p, in->alert, &pl);
         if (traced) {
                 p = w_str(p, in->trace.traceparent);
                 p = w_opt(p, in->trace.tracestate);
@@ -632,7 +561,7 @@ static ab_err_t rd_alert(struct rd *r, unsigned version,
                          struct ab_alert_record_alert *out)
 {
         struct ab_alert *a = &s->alert;
-        const unsigned char *fp;
+        const unsigned char *fp, *coded;
         unsigned status, flags;
         size_t at, nl, na;
         uint64_t index;
@@ -653,6 +582,7 @@ static ab_err_t rd_alert(struct rd *r, unsigned version,
         if (!r->rc && status > 1)
                 rd_fail(r, at, "status", "neither firing nor resolved");
         a->status = status ? AB_ALERT_RESOLVED : AB_ALERT_FIRING;
+        coded     = r->p;
         flags     = (unsigned)rd_le(r, 1, "flags");
         if (!r->rc &&
             (flags & ~(AR_FLAG_STARTS | AR_FLAG_ENDS | AR_FLAG_TRUNCATED)))
@@ -685,6 +615,8 @@ static ab_err_t rd_alert(struct rd *r, unsigned version,
         a->annotations  = s->kv ? s->kv + nl : NULL; /* none yet: both 0 */
         a->nannotations = na;
         rd_fields(r, a);
+        out->coded     = coded;
+        out->coded_len = (size_t)(r->p - coded);
         if (version >= 2)
                 rd_trace(r, &out->trace);
         out->alert = a;

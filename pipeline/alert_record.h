@@ -62,6 +62,10 @@ struct ab_alert_record_alert {
         int64_t event_ms; /* the event time the lifecycle applies it at */
         struct ab_alert_record_origin origin;
         const struct ab_alert *alert; /* severity 1..4 */
+        /* Decoded: alert's content in the lifecycle's alert coding, the
+         * record's own bytes (lifecycle.h); NULL when encoding. */
+        const unsigned char *coded;
+        size_t coded_len;
         /* The input record's trace context (core/trace.h), valid or
          * absent; decoded records are checked again. */
         struct ab_trace_ctx trace;

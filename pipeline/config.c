@@ -483,13 +483,15 @@ static const struct ab_conftab_prop root_props[] = {
     {.key    = "state.changelog_version",
      .type   = AB_CONFTAB_INT,
      .offset = CFG(state.changelog_version),
-     .def    = "2",
+     .def    = "3",
      .min    = 1,
-     .max    = 2,
+     .max    = 3,
      .desc   = "Version of the changelog entries written (docs/lifecycle.md, "
-               "*Changelog*); every member reads both. 2 seals an entry "
-               "with XXH3-128, 1 with SHA-256, which releases before "
-               "version 2 need: set 1 while a group is upgraded member by "
+               "*Changelog*); every member reads all three. 3 carries an "
+               "alert in the coding the store keeps it in, 2 re-encodes it "
+               "the way releases before version 3 read it, 1 also seals "
+               "with SHA-256 instead of XXH3-128. Set the version the "
+               "oldest member reads while a group is upgraded member by "
                "member from such a release (a member of it skips the "
                "entries it cannot read, and loses those alerts' state), "
                "then remove it."},

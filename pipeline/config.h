@@ -126,7 +126,7 @@ struct ab_pipeline_config {
                 enum ab_pipeline_compression compression;
                 int64_t batch_max_bytes; /* 0: one record per alert */
                 int64_t batch_linger_ms;
-                int64_t changelog_version; /* entries written: 1 or 2 */
+                int64_t changelog_version; /* entries written: 1 to 3 */
         } state;
         struct {
                 int64_t max_open_alerts; /* 0: unlimited */

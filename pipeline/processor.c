@@ -795,8 +795,9 @@ static ab_err_t apply_alert(struct ab_processor *p, struct ab_lifecycle *lc,
                 return err->code;
         set_current(p, integ);
         p->trace = a->trace;
-        return ab_lifecycle_process_digest(lc, integ, a->alert, a->fp,
-                                           a->event_ms, emit, p, err);
+        return ab_lifecycle_process_coded(lc, integ, a->alert, a->coded,
+                                          a->coded_len, a->fp, a->event_ms,
+                                          emit, p, err);
 }
 
 ab_err_t ab_processor_apply(struct ab_processor *p, struct ab_lifecycle *lc,

@@ -30,7 +30,7 @@ const struct ab_integration *fuzz_lc_resolve(void *ctx, const char *name);
 void fuzz_lc_fix_checksum(unsigned char *d, size_t len);
 
 /** The same with the checksum of changelog entry version \p d[4]:
- * SHA-256 for version 1, else the canonical XXH3-128 of version 2. */
+ * SHA-256 for version 1, else the canonical XXH3-128 (versions 2, 3). */
 void fuzz_lc_fix_entry_checksum(unsigned char *d, size_t len);
 
 /** An emit callback that accepts every event. */

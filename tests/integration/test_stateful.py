@@ -36,6 +36,7 @@ import os
 import random
 import re
 import signal
+import struct
 import sys
 import time
 
@@ -67,6 +68,22 @@ SESSION_TIMEOUT_MS = 6000  # the broker's minimum: a dead member's
 
 
 # ------------------------------------------ the configuration, in one place
+
+
+def blob_of(entry):
+    """The blob of changelog entry `entry` (its checksum cut off): after
+    the head and the integration name, fp, id, three times, count, seq,
+    touch, the handler and the blob's length (docs/lifecycle.md)."""
+    at = 5
+    (n,) = struct.unpack_from("<I", entry, at)
+    at += 4 + n + 16 + 16 + 8 * 3 + 8 + 4 + 8
+    (hl,) = struct.unpack_from("<I", entry, at)
+    at += 4 + (hl - 1 if hl else 0)
+    (bl,) = struct.unpack_from("<I", entry, at)
+    blob = entry[at + 4:at + 4 + bl]
+    if len(blob) != bl or at + 4 + bl != len(entry):
+        raise AssertionError("malformed changelog entry")
+    return blob
 
 
 def internal_topics(group):
@@ -453,7 +470,8 @@ class StatefulTest(tp.PipelineTest):
 
     def assert_entries(self, version):
         """Every entry of the group's changelog is of `version`, with the
-        checksum of that version (docs/lifecycle.md, *Changelog*)."""
+        checksum and the blob coding of that version (docs/lifecycle.md,
+        *Changelog*): flag 8, values opt-coded, in version 3 only."""
         changelog = internal_topics(self.group())[1]
         reader = tp.TopicReader(self, changelog,
                                 {"isolation.level": "read_committed"})
@@ -469,6 +487,9 @@ class StatefulTest(tp.PipelineTest):
             want = (hashlib.sha256(body).digest()[:16] if version == 1
                     else xxhash.xxh3_128_digest(body))
             self.assertEqual(check, want, "entry checksum")
+            self.assertEqual(blob_of(body)[0] & 8, 8 if version >= 3 else 0,
+                             "blob coding of an entry of version %d" %
+                             version)
 
     def scenario(self, guarantee, members=3, disrupt=None, split=None,
                  state=None):
@@ -633,7 +654,7 @@ class SingleRestart(StatefulTest):
 
     def test_at_least_once(self):
         self.scenario("at_least_once", members=1, split=3)
-        self.assert_entries(2)
+        self.assert_entries(3)
 
     def test_exactly_once(self):
         self.scenario("exactly_once", members=1, split=3)

@@ -8,6 +8,7 @@
 #include "core/buf.h"
 #include "core/mem.h"
 #include "core/varint.h"
+#include "lifecycle/lifecycle.h"
 #include "pipeline/alert_record.h"
 #include "transform/event.h"
 
@@ -195,6 +196,26 @@ static void round_trip_alert(const struct ab_alert_record_alert *in)
         assert_str_same(rec.alert.trace.traceparent, in->trace.traceparent);
         assert_str_same(rec.alert.trace.tracestate, in->trace.tracestate);
         ck_assert_uint_eq(b.data[4], in->trace.traceparent.ptr ? 2 : 1);
+        /* The alert's content is the lifecycle's alert coding of the alert
+         * encoded, in the record's own bytes, right after the status. */
+        {
+                struct ab_lifecycle_code_plan pl;
+                unsigned char *want;
+
+                ab_lifecycle_code_plan(in->alert, &pl);
+                want = ab_malloc(pl.size);
+                ck_assert_ptr_nonnull(want);
+                ck_assert_ptr_eq(ab_lifecycle_code_write(want, in->alert, &pl),
+                                 want + pl.size);
+                ck_assert_uint_eq(rec.alert.coded_len, pl.size);
+                ck_assert_mem_eq(rec.alert.coded, want, pl.size);
+                ck_assert(rec.alert.coded > (const unsigned char *)b.data &&
+                          rec.alert.coded + pl.size <=
+                              (const unsigned char *)b.data + b.len);
+                ck_assert_uint_eq(rec.alert.coded[-1],
+                                  in->alert->status == AB_ALERT_RESOLVED);
+                ab_free(want);
+        }
         ab_alert_record_scratch_fini(&s);
         ab_buf_fini(&b);
 }

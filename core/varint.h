@@ -53,4 +53,24 @@ static inline unsigned char *ab_varint_put_bytes(unsigned char *p,
         return p + n;
 }
 
+/** The bytes ab_varint_put_opt() writes for \p n bytes at \p src. */
+static inline size_t ab_varint_opt_len(const void *src, size_t n)
+{
+        return src ? ab_varint_len((uint64_t)n + 1) + n : 1;
+}
+
+/** Write an optional byte string at \p p: varint 0 when it is absent
+ * (\p src NULL), else varint n + 1 and the \p n bytes; \p p has room for
+ * ab_varint_opt_len() bytes. @returns the byte after them. */
+static inline unsigned char *ab_varint_put_opt(unsigned char *p,
+                                               const void *src, size_t n)
+{
+        if (!src)
+                return ab_varint_put(p, 0);
+        p = ab_varint_put(p, (uint64_t)n + 1);
+        if (n)
+                memcpy(p, src, n);
+        return p + n;
+}
+
 #endif

@@ -66,12 +66,7 @@ static unsigned char *put_str(unsigned char *p, struct ab_str s)
 
 static unsigned char *put_opt(unsigned char *p, struct ab_str s)
 {
-        if (!s.ptr)
-                return ab_varint_put(p, 0);
-        p = ab_varint_put(p, (uint64_t)s.len + 1);
-        if (s.len)
-                memcpy(p, s.ptr, s.len);
-        return p + s.len;
+        return ab_varint_put_opt(p, s.ptr, s.len);
 }
 
 static size_t str_size(struct ab_str s)
@@ -81,7 +76,7 @@ static size_t str_size(struct ab_str s)
 
 static size_t opt_size(struct ab_str s)
 {
-        return s.ptr ? ab_varint_len((uint64_t)s.len + 1) + s.len : 1;
+        return ab_varint_opt_len(s.ptr, s.len);
 }
 
 static size_t kvs_size(const struct ab_kv *kv, size_t n)

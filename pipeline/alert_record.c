@@ -168,7 +168,7 @@ static size_t str_size(struct ab_str s)
 
 static size_t opt_size(struct ab_str s)
 {
-        return s.ptr ? ab_varint_len((uint64_t)s.len + 1) + s.len : 1;
+        return ab_varint_opt_len(s.ptr, s.len);
 }
 
 static unsigned char *w_le(unsigned char *p, uint64_t v, size_t n)
@@ -185,12 +185,7 @@ static unsigned char *w_str(unsigned char *p, struct ab_str s)
 
 static unsigned char *w_opt(unsigned char *p, struct ab_str s)
 {
-        if (!s.ptr)
-                return ab_varint_put(p, 0);
-        p = ab_varint_put(p, (uint64_t)s.len + 1);
-        if (s.len)
-                memcpy(p, s.ptr, s.len);
-        return p + s.len;
+        return ab_varint_put_opt(p, s.ptr, s.len);
 }
 
 /* Drop a half-written record and say why the encoding failed. */

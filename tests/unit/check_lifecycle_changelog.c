@@ -785,6 +785,19 @@ static void feed_coded(struct ab_lifecycle *lc, const struct ab_alert *a,
         ab_free(bytes);
 }
 
+/* The entries of \p lc[0] and \p lc[1] for \p key are the same bytes. */
+static void assert_same_entry(struct ab_lifecycle *const lc[2],
+                              const unsigned char *key, struct ab_buf e[2])
+{
+        for (int k = 0; k < 2; k++) {
+                ab_buf_reset(&e[k]);
+                ck_assert_int_eq(ab_lifecycle_entry_encode(lc[k], key, &e[k]),
+                                 AB_OK);
+        }
+        ck_assert_uint_eq(e[0].len, e[1].len);
+        ck_assert_mem_eq(e[0].data, e[1].data, e[0].len);
+}
+
 /* An alert stored from its coding (the lifecycle stage: a copy of the
  * ALERT record's bytes) is the alert stored by encoding it: the same
  * changelog entries after opens, merges with new and older content,
@@ -835,13 +848,8 @@ START_TEST(test_coded_equals_encoded)
                                 act_ok(lc[k], &c[k], json, T0 + 3000);
                         }
                         feed_coded(lc[k], a, key, steps[i].t, k == 1, &c[k]);
-                        ab_buf_reset(&e[k]);
-                        ck_assert_int_eq(
-                            ab_lifecycle_entry_encode(lc[k], key, &e[k]),
-                            AB_OK);
                 }
-                ck_assert_uint_eq(e[0].len, e[1].len);
-                ck_assert_mem_eq(e[0].data, e[1].data, e[0].len);
+                assert_same_entry(lc, key, e);
         }
         for (int k = 0; k < 2; k++)
                 recover(lc[k], g_net, &c[k], "a", T0 + 5000);
@@ -871,14 +879,7 @@ START_TEST(test_coded_equals_encoded)
                                      T0 + 6000, collect, &c[1], &err),
                                  AB_OK);
                 feed_coded(lc[0], b, key, T0 + 6000, false, &c[0]);
-                for (int k = 0; k < 2; k++) {
-                        ab_buf_reset(&e[k]);
-                        ck_assert_int_eq(
-                            ab_lifecycle_entry_encode(lc[k], key, &e[k]),
-                            AB_OK);
-                }
-                ck_assert_uint_eq(e[0].len, e[1].len);
-                ck_assert_mem_eq(e[0].data, e[1].data, e[0].len);
+                assert_same_entry(lc, key, e);
         }
         for (int k = 0; k < 2; k++) {
                 col_fini(&c[k]);

@@ -30,7 +30,7 @@
  * Without flag 8 the values are str-coded, which is how blobs were written
  * before the coding was shared (changelog entries and snapshots up to
  * version 2): such blobs are still read, absent values reading as empty,
- * and ab_lc_blob_put_legacy() writes one for an entry of version 1 or 2.
+ * and ab_lc_blob_put() writes one for an entry of version 1 or 2.
  *
  * In memory the claimer's name and its NUL follow the blob in the same
  * block of the store's arena (lc_alert.claimed); entries and snapshots

@@ -480,13 +480,12 @@ static size_t stored_val(struct ab_str s, bool opt)
 
 size_t ab_lc_blob_text(struct ab_lifecycle *lc, const struct lc_alert *al)
 {
+        bool opt = ab_lc_blob_opt(al);
         struct ab_alert v;
         size_t n = 0, i;
-        bool opt;
 
         if (ab_lc_blob_decode(lc, al->blob, al->blob_len, &v))
                 return 0;
-        opt = al->blob[0] & LC_FLAG_OPT;
         for (i = 0; i < v.nlabels; i++)
                 n += stored_str(v.labels[i].key) +
                      stored_val(v.labels[i].val, opt);

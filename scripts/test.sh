@@ -13,12 +13,16 @@
 #   6. build the libFuzzer targets with clang and give each a short run.
 #
 # Usage: scripts/test.sh
-# Environment: AB_TEST_BUILD (default build/test), AB_KAFKA_DIR, AB_JOBS.
+# Environment: AB_TEST_BUILD (default build/test), AB_KAFKA_DIR, AB_JOBS
+# (build and unit test jobs, default the cores), AB_IT_JOBS (integration
+# tests side by side, default 3: they wait on the broker and on their own
+# timeouts far more than they compute; tests/CMakeLists.txt).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 root=${AB_TEST_BUILD:-$repo/build/test}
 jobs=${AB_JOBS:-$(nproc)}
+itjobs=${AB_IT_JOBS:-3}
 broker=$repo/scripts/kafka-broker.sh
 export AB_KAFKA_DIR=${AB_KAFKA_DIR:-$root/kafka-broker}
 start=$SECONDS
@@ -61,7 +65,7 @@ eval "$("$broker" env)"
 echo "broker: $AB_KAFKA_BROKERS" >&2
 
 step "integration tests"
-ctest --test-dir "$root/gcc" -L integration --output-on-failure
+ctest --test-dir "$root/gcc" -L integration --output-on-failure -j"$itjobs"
 
 step "benchmark smoke runs"
 ctest --test-dir "$root/gcc" -L bench --output-on-failure
@@ -72,7 +76,8 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 step "unit and integration tests under ASan + UBSan"
-ctest --test-dir "$root/asan" -L 'unit|integration' --output-on-failure
+ctest --test-dir "$root/asan" -L 'unit|integration' --output-on-failure \
+        -j"$itjobs"
 
 step "ThreadSanitizer build of the transform pool"
 cmake -S "$repo" -B "$root/tsan" -DAB_WERROR=ON -DCMAKE_BUILD_TYPE=Debug \

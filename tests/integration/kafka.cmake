@@ -16,4 +16,4 @@ ab_integration_test(kafka_edges COMMAND check_kafka_edges)
 # explicit commits, restore reader, transactions.
 ab_integration_test(kafka_state COMMAND check_kafka_edges state)
 # Stops and restarts the broker (AB_KAFKA_DIR) in the middle of a stream.
-ab_integration_test(kafka_broker_restart COMMAND check_kafka_edges restart)
+ab_integration_test(kafka_broker_restart RESTARTS_BROKER COMMAND check_kafka_edges restart)

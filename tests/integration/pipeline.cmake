@@ -35,7 +35,11 @@ foreach(case ${AB_PIPELINE_IT_CASES})
   string(REPLACE ":" ";" parts ${case})
   list(GET parts 0 name)
   list(GET parts 1 class)
-  ab_integration_test(${name}
+  set(restarts)
+  if(class STREQUAL "BrokerRestart")
+    set(restarts RESTARTS_BROKER)
+  endif()
+  ab_integration_test(${name} ${restarts}
     COMMAND ${AB_PYTHON3} ${CMAKE_CURRENT_LIST_DIR}/test_pipeline.py
       --alertbridge $<TARGET_FILE:alertbridge>
       --workdir ${AB_PIPELINE_IT_WORKDIR}

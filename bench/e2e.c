@@ -287,7 +287,7 @@ static int run_round(struct run *r, uint64_t round,
                         ? (int64_t)r->corpus.n
                         : (int64_t)(r->expect_events + r->expect_dead);
 
-                e2e_settle();
+                e2e_settle(r);
                 if (e2e_run_subject(r, argv[s], log[s], out_names[s],
                                     s == SUBJ_PASSTHROUGH ? 1 : 2, expect,
                                     s == SUBJ_EOS, &res[s]))

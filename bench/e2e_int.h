@@ -136,9 +136,10 @@ int e2e_load(struct run *r);
 
 /* Subjects (e2e_subject.c). */
 
-/** Wait until the broker is quiet. @returns the seconds waited, or -1 when
- *  the broker is not ours to watch. */
-int e2e_settle(void);
+/** Wait until the broker is quiet, unless \p r is a smoke run.
+ *  @returns the seconds waited, 0 for a smoke run, or -1 when the broker
+ *  is not ours to watch. */
+int e2e_settle(const struct run *r);
 
 /** Start \p argv with stdout and stderr to \p log. @returns its pid, or
  *  -1. */

@@ -505,7 +505,7 @@ static double max_rate(struct run *r, int s)
         argv[2] = "--config";
         argv[3] = cfg;
         argv[4] = NULL;
-        e2e_settle();
+        e2e_settle(r);
         if (e2e_run_subject(r, argv, log, out_names, 2,
                             (int64_t)(r->expect_events + r->expect_dead),
                             s == EOS, &res))
@@ -618,7 +618,7 @@ static int paced(struct run *r, int s, struct result *res)
         f.p      = feed_producer(r, &f);
         if (!f.p || reader_start(r, &rd, topics + NRAW, nonce))
                 goto out;
-        e2e_settle();
+        e2e_settle(r);
         pid      = e2e_spawn(argv, log);
         deadline = ab_bench_wall_ns() + (int64_t)(r->o->timeout_s * 1e9);
         if (pid < 0)

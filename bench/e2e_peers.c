@@ -189,7 +189,7 @@ static int run_round(struct run *r, const char *peer, uint64_t round,
                 struct outcome *out = &res->out[s];
 
                 subject_label(peer, s, label, sizeof(label));
-                e2e_settle();
+                e2e_settle(r);
                 if (e2e_run_subject(
                         r, argv[s], log[s], out_names[s], 2,
                         (int64_t)(r->expect_events + r->expect_dead),

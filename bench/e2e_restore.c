@@ -145,7 +145,7 @@ static double restore_rounds(struct run *r, const char *guarantee,
         argv[3] = cfg;
         argv[4] = NULL;
         snprintf(log, sizeof(log), "%s/restore%s.fill.log", o->work, suffix);
-        e2e_settle();
+        e2e_settle(r);
         if (e2e_run_subject(r, argv, log, out_names, 2,
                             (int64_t)(r->expect_events + r->expect_dead),
                             !strcmp(guarantee, "exactly_once"), &fill))
@@ -161,7 +161,7 @@ static double restore_rounds(struct run *r, const char *guarantee,
         for (uint64_t k = 0; k < rounds; k++) {
                 snprintf(log, sizeof(log), "%s/restore%s.r%llu.log", o->work,
                          suffix, (unsigned long long)k + 1);
-                e2e_settle();
+                e2e_settle(r);
                 if (restart(r, argv, log, &rs, &wall[k]))
                         return -1;
                 ms[k] = (double)rs.ms;

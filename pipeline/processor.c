@@ -67,11 +67,16 @@ struct ab_processor {
         size_t nseries, capseries;
         struct ab_buf out;              /* serialized event, reused */
         struct ab_lifecycle_stats last; /* for metric deltas */
+        uint64_t merged_unflushed;      /* ab_processor_flush_counts() */
         /* Per-call context for the lifecycle's emit callback. */
         ab_output_fn fn;
         void *arg;
         const char *integration_name;
         const struct ab_pipeline_metrics_integ *cur; /* its series */
+        /* The integration the last ALERT record named, and its series:
+         * the records of a batch mostly name one. Forgotten on reload. */
+        const struct ab_integration *applied;
+        const struct ab_pipeline_metrics_integ *applied_cur;
         ab_err_t emit_rc; /* the first failed emit of the call */
         /* The trace context of the record the call handles: its events
          * carry it, except an auto-clear or eviction it set off. */
@@ -178,8 +183,10 @@ ab_err_t ab_processor_reload(struct ab_processor *p,
                     (rc = ab_integ_set_swap(&p->set, &next, &p->retired))))
                 ab_error_set(err, rc, NULL, "out of memory");
         ab_integ_set_fini(&next);
-        if (!rc)
-                p->cfg = cfg;
+        if (!rc) {
+                p->cfg     = cfg;
+                p->applied = NULL;
+        }
         return rc;
 }
 
@@ -763,7 +770,7 @@ ab_err_t ab_processor_expire(struct ab_processor *p, int64_t now_ms,
 }
 
 /* Count what one call changed in \p lc since \p before. */
-static void account(const struct ab_processor *p, const struct ab_lifecycle *lc,
+static void account(struct ab_processor *p, const struct ab_lifecycle *lc,
                     const struct ab_lifecycle_stats *before)
 {
         struct ab_lifecycle_stats st;
@@ -771,7 +778,7 @@ static void account(const struct ab_processor *p, const struct ab_lifecycle *lc,
         if (!p->pm)
                 return;
         ab_lifecycle_get_stats(lc, &st);
-        ab_metrics_add(p->pm->merged_duplicates, st.merged - before->merged);
+        p->merged_unflushed += st.merged - before->merged;
         ab_metrics_add(p->pm->evicted_alerts, st.evicted - before->evicted);
         ab_metrics_add(p->cur->orphan_recoveries,
                        st.orphan_recoveries - before->orphan_recoveries);
@@ -782,18 +789,25 @@ static ab_err_t apply_alert(struct ab_processor *p, struct ab_lifecycle *lc,
                             const struct ab_alert_record_alert *a,
                             struct ab_error *err)
 {
-        const struct ab_integration *integ;
+        const struct ab_integration *integ = p->applied;
         char name[128];
 
-        if (a->integration.len >= sizeof(name))
-                return ab_error_set(err, AB_ERR_NO_INTEGRATION, NULL,
-                                    "integration name too long");
-        memcpy(name, a->integration.ptr, a->integration.len);
-        name[a->integration.len] = '\0';
-        integ                    = by_name(p, name, err);
-        if (!integ)
-                return err->code;
-        set_current(p, integ);
+        if (integ && ab_str_eq_c(a->integration, ab_integration_name(integ))) {
+                p->integration_name = ab_integration_name(integ);
+                p->cur              = p->applied_cur;
+        } else {
+                if (a->integration.len >= sizeof(name))
+                        return ab_error_set(err, AB_ERR_NO_INTEGRATION, NULL,
+                                            "integration name too long");
+                memcpy(name, a->integration.ptr, a->integration.len);
+                name[a->integration.len] = '\0';
+                integ                    = by_name(p, name, err);
+                if (!integ)
+                        return err->code;
+                set_current(p, integ);
+                p->applied     = integ;
+                p->applied_cur = p->cur;
+        }
         p->trace = a->trace;
         return ab_lifecycle_process_coded(lc, integ, a->alert, a->coded,
                                           a->coded_len, a->fp, a->event_ms,
@@ -826,6 +840,13 @@ ab_err_t ab_processor_apply(struct ab_processor *p, struct ab_lifecycle *lc,
         }
         account(p, lc, &before);
         return settle(p, in, rc, &err, p->integration_name, fn, arg);
+}
+
+void ab_processor_flush_counts(struct ab_processor *p)
+{
+        if (p->pm)
+                ab_metrics_add(p->pm->merged_duplicates, p->merged_unflushed);
+        p->merged_unflushed = 0;
 }
 
 ab_err_t ab_processor_expire_store(struct ab_processor *p,

@@ -297,6 +297,14 @@ ab_err_t ab_processor_apply(struct ab_processor *p, struct ab_lifecycle *lc,
                             const struct ab_input *in, ab_output_fn fn,
                             void *arg);
 
+/**
+ * Add the merged duplicates that ab_processor_apply() counted since the
+ * last call to their counter. apply() counts them in a plain integer,
+ * as a locked add per record costs more than the merge around it; the
+ * caller flushes once per batch of records, as with ab_metrics_tally.
+ */
+void ab_processor_flush_counts(struct ab_processor *p);
+
 /** ab_processor_expire() on the store \p lc. */
 ab_err_t ab_processor_expire_store(struct ab_processor *p,
                                    struct ab_lifecycle *lc, int64_t now_ms,

@@ -457,6 +457,7 @@ static ab_err_t consume_burst(struct ab_stateful *sf, int timeout_ms,
         }
         for (int k = 0; k < AB_TOPIC__COUNT; k++)
                 ab_metrics_tally_flush(&sf->delay[k]);
+        ab_processor_flush_counts(sf->proc);
         ab_transform_pool_kick(sf->pool);
         return AB_OK;
 }

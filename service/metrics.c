@@ -355,7 +355,8 @@ void ab_metrics_inc(struct ab_metric *m)
 
 void ab_metrics_add(struct ab_metric *m, uint64_t n)
 {
-        if (m)
+        /* Callers add deltas that are mostly 0; a locked add is not free. */
+        if (m && n)
                 atomic_fetch_add_explicit(&m->value, (int64_t)n,
                                           memory_order_relaxed);
 }

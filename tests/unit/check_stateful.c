@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/mem.h"
@@ -253,6 +254,90 @@ START_TEST(test_lifecycle_stage_applies_to_the_given_store)
 }
 END_TEST
 
+/* Write an integration "probe" with \p auto_clear to \p path. */
+static void write_probe(const char *path, const char *auto_clear)
+{
+        FILE *f = fopen(path, "w");
+
+        ck_assert_ptr_nonnull(f);
+        fprintf(f,
+                "name: probe\n"
+                "auto_clear: %s\n"
+                "fields:\n"
+                "  alertname: {direct: $.alertname}\n"
+                "  severity: {direct: $.severity}\n",
+                auto_clear);
+        ck_assert_int_eq(fclose(f), 0);
+}
+
+/* The lifecycle stage applies a record with the integration its name
+ * means now: after a reload that changed "probe", an alert opened by a
+ * record naming it takes the new auto_clear, one opened before keeps
+ * the old one. */
+START_TEST(test_lifecycle_stage_follows_reload)
+{
+        struct sink s                     = {0};
+        struct ab_lifecycle *lc           = new_store();
+        struct ab_pipeline_config *before = NULL, *after = NULL;
+        struct ab_processor *p = NULL;
+        struct ab_processor_opts o;
+        struct ab_error err;
+        char dir[] = "/tmp/ab-stateful-XXXXXX", path[64], text[256];
+
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/probe.yaml", dir);
+        snprintf(text, sizeof(text),
+                 "kafka: {brokers: '127.0.0.1:9'}\n"
+                 "inputs:\n"
+                 "  - {topics: [raw], integration: %s}\n"
+                 "output: {topic: events}\n"
+                 "dead_letter_topic: dlq\n",
+                 path);
+        ab_buf_init(&s.record, 0);
+        ab_error_clear(&err);
+        write_probe(path, "1h");
+        ck_assert_int_eq(ab_pipeline_config_load_string(
+                             text, strlen(text), "test", NULL, &before, &err),
+                         AB_OK);
+        memset(&o, 0, sizeof(o));
+        o.mode         = AB_PROCESSOR_MAP;
+        o.on_alert     = on_alert;
+        o.on_action    = on_action;
+        o.on_alert_arg = &s;
+        ck_assert_int_eq(ab_processor_new_opts(before, NULL, &o, &p, &err),
+                         AB_OK);
+        ck_assert_int_eq(map_and_apply(p, lc, &s, "raw",
+                                       "{\"alertname\":\"old\","
+                                       "\"severity\":\"P2\"}",
+                                       T0),
+                         AB_OK);
+        write_probe(path, "1m");
+        ck_assert_int_eq(ab_pipeline_config_load_string(
+                             text, strlen(text), "test", NULL, &after, &err),
+                         AB_OK);
+        ck_assert_int_eq(ab_processor_reload(p, after, &err), AB_OK);
+        ck_assert_int_eq(map_and_apply(p, lc, &s, "raw",
+                                       "{\"alertname\":\"new\","
+                                       "\"severity\":\"P2\"}",
+                                       T0),
+                         AB_OK);
+        ck_assert_int_eq(s.events, 2);
+        ck_assert_int_eq(
+            ab_processor_expire_store(p, lc, T0 + 2 * 60000, collect, &s),
+            AB_OK);
+        ck_assert_int_eq(s.events, 3);
+        ck_assert_str_eq(s.last_type, "close");
+        ck_assert_uint_eq(ab_lifecycle_open_count(lc), 1);
+        ab_processor_destroy(p);
+        ab_lifecycle_destroy(lc);
+        ab_pipeline_config_destroy(after);
+        ab_pipeline_config_destroy(before);
+        ab_buf_fini(&s.record);
+        ck_assert_int_eq(unlink(path), 0);
+        ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 /* Changelog entries of a store, as (key, value) pairs. */
 struct entries {
         char key[8][AB_EVENT_ID_LEN + 1];
@@ -371,6 +456,7 @@ static Suite *stateful_suite(void)
         tcase_add_checked_fixture(tc, setup, teardown);
         tcase_add_test(tc, test_map_stage_outputs);
         tcase_add_test(tc, test_lifecycle_stage_applies_to_the_given_store);
+        tcase_add_test(tc, test_lifecycle_stage_follows_reload);
         tcase_add_test(tc, test_store_registry);
         suite_add_tcase(s, tc);
         return s;

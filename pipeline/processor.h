@@ -299,9 +299,10 @@ ab_err_t ab_processor_apply(struct ab_processor *p, struct ab_lifecycle *lc,
 
 /**
  * Add the merged duplicates that ab_processor_apply() counted since the
- * last call to their counter. apply() counts them in a plain integer,
- * as a locked add per record costs more than the merge around it; the
- * caller flushes once per batch of records, as with ab_metrics_tally.
+ * last call to their counter. apply() counts them in a plain integer:
+ * a locked add right after the merge's stores waits for all of them
+ * (docs/performance.md). The caller flushes once per batch of records,
+ * as with ab_metrics_tally.
  */
 void ab_processor_flush_counts(struct ab_processor *p);
 

@@ -792,10 +792,8 @@ static ab_err_t apply_alert(struct ab_processor *p, struct ab_lifecycle *lc,
         const struct ab_integration *integ = p->applied;
         char name[128];
 
-        if (integ && ab_str_eq_c(a->integration, ab_integration_name(integ))) {
-                p->integration_name = ab_integration_name(integ);
-                p->cur              = p->applied_cur;
-        } else {
+        if (!integ ||
+            !ab_str_eq_c(a->integration, ab_integration_name(integ))) {
                 if (a->integration.len >= sizeof(name))
                         return ab_error_set(err, AB_ERR_NO_INTEGRATION, NULL,
                                             "integration name too long");
@@ -804,11 +802,12 @@ static ab_err_t apply_alert(struct ab_processor *p, struct ab_lifecycle *lc,
                 integ                    = by_name(p, name, err);
                 if (!integ)
                         return err->code;
-                set_current(p, integ);
                 p->applied     = integ;
-                p->applied_cur = p->cur;
+                p->applied_cur = metrics_of(p, integ, NULL);
         }
-        p->trace = a->trace;
+        p->integration_name = ab_integration_name(integ);
+        p->cur              = p->applied_cur;
+        p->trace            = a->trace;
         return ab_lifecycle_process_coded(lc, integ, a->alert, a->coded,
                                           a->coded_len, a->fp, a->event_ms,
                                           emit, p, err);

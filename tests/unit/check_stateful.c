@@ -104,7 +104,8 @@ static void input(struct ab_input *in, const char *topic, const char *value,
         in->value        = ab_str_c(value);
 }
 
-static struct ab_processor *map_processor(struct sink *s)
+static struct ab_processor *map_processor_of(const struct ab_pipeline_config *c,
+                                             struct sink *s)
 {
         struct ab_processor_opts o;
         struct ab_processor *p = NULL;
@@ -116,9 +117,14 @@ static struct ab_processor *map_processor(struct sink *s)
         o.on_action    = on_action;
         o.on_alert_arg = s;
         ab_error_clear(&err);
-        ck_assert_int_eq(ab_processor_new_opts(cfg, NULL, &o, &p, &err), AB_OK);
+        ck_assert_int_eq(ab_processor_new_opts(c, NULL, &o, &p, &err), AB_OK);
         ck_assert_ptr_null(ab_processor_lifecycle(p));
         return p;
+}
+
+static struct ab_processor *map_processor(struct sink *s)
+{
+        return map_processor_of(cfg, s);
 }
 
 static struct ab_lifecycle *new_store(void)
@@ -279,8 +285,7 @@ START_TEST(test_lifecycle_stage_follows_reload)
         struct sink s                     = {0};
         struct ab_lifecycle *lc           = new_store();
         struct ab_pipeline_config *before = NULL, *after = NULL;
-        struct ab_processor *p = NULL;
-        struct ab_processor_opts o;
+        struct ab_processor *p;
         struct ab_error err;
         char dir[] = "/tmp/ab-stateful-XXXXXX", path[64], text[256];
 
@@ -299,13 +304,7 @@ START_TEST(test_lifecycle_stage_follows_reload)
         ck_assert_int_eq(ab_pipeline_config_load_string(
                              text, strlen(text), "test", NULL, &before, &err),
                          AB_OK);
-        memset(&o, 0, sizeof(o));
-        o.mode         = AB_PROCESSOR_MAP;
-        o.on_alert     = on_alert;
-        o.on_action    = on_action;
-        o.on_alert_arg = &s;
-        ck_assert_int_eq(ab_processor_new_opts(before, NULL, &o, &p, &err),
-                         AB_OK);
+        p = map_processor_of(before, &s);
         ck_assert_int_eq(map_and_apply(p, lc, &s, "raw",
                                        "{\"alertname\":\"old\","
                                        "\"severity\":\"P2\"}",

@@ -5,10 +5,11 @@
 #
 # Starts the broker of scripts/kafka-broker.sh in BUILD_DIR/kafka-broker
 # (unless one already serves there), runs ctest in BUILD_DIR with
-# CTEST_ARGS (default: -L integration --output-on-failure -j3: the tests
-# run side by side, those that restart the broker alone) and
-# AB_KAFKA_BROKERS / AB_KAFKA_DIR set, and stops the broker again if it
-# started it, whatever the outcome. Exits with ctest's status.
+# CTEST_ARGS (default: -L integration --output-on-failure -jAB_IT_JOBS,
+# 3 unless set, as in scripts/test.sh: the tests run side by side, those
+# that restart the broker alone) and AB_KAFKA_BROKERS / AB_KAFKA_DIR set,
+# and stops the broker again if it started it, whatever the outcome. Exits
+# with ctest's status.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -16,7 +17,7 @@ build=${1:?usage: tests/integration/run.sh BUILD_DIR [CTEST_ARGS...]}
 shift
 build=$(cd "$build" && pwd)
 args=("$@")
-((${#args[@]})) || args=(-L integration --output-on-failure -j3)
+((${#args[@]})) || args=(-L integration --output-on-failure -j"${AB_IT_JOBS:-3}")
 
 export AB_KAFKA_DIR=${AB_KAFKA_DIR:-$build/kafka-broker}
 broker=$repo/scripts/kafka-broker.sh
